@@ -1,0 +1,585 @@
+/* catalog.c — the SQLite ledger. Every SQL statement of dockd is in this file. */
+#include "catalog.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+struct catalog {
+        sqlite3 *db;
+};
+
+static int sql_err(struct catalog *c, int rc)
+{
+        (void)c;
+        switch (rc) {
+        case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+        case SQLITE_FULL: return -ENOSPC;
+        case SQLITE_IOERR: return -EIO;
+        case SQLITE_CONSTRAINT: return -EEXIST;
+        case SQLITE_CANTOPEN: return -ENOENT;
+        case SQLITE_READONLY: return -EROFS;
+        default: return -EPROTO;
+        }
+}
+
+const char *catalog_errmsg(struct catalog *c) { return sqlite3_errmsg(c->db); }
+
+/* Prepared statements are short-lived: the catalog is not the hot path (one
+ * statement per file or per checkpoint), so clarity beats a statement cache. */
+static int prepare(struct catalog *c, const char *sql, sqlite3_stmt **st)
+{
+        int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+        if (rc != SQLITE_OK) {
+                log_error("catalog: cannot prepare statement: %s", sqlite3_errmsg(c->db));
+                return sql_err(c, rc);
+        }
+        return 0;
+}
+
+static void stmt_finalize(sqlite3_stmt **st) { sqlite3_finalize(*st); }
+#define _cleanup_stmt_ __attribute__((cleanup(stmt_finalize)))
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+        if (s)
+                sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, i);
+}
+
+static int step_done(struct catalog *c, sqlite3_stmt *st)
+{
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+                return sql_err(c, rc);
+        return 0;
+}
+
+static int exec(struct catalog *c, const char *sql)
+{
+        char *msg = NULL;
+        int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+                log_error("catalog: %s", msg ? msg : sqlite3_errstr(rc));
+                sqlite3_free(msg);
+                return sql_err(c, rc);
+        }
+        return 0;
+}
+
+int catalog_begin(struct catalog *c) { return exec(c, "BEGIN IMMEDIATE"); }
+int catalog_commit(struct catalog *c) { return exec(c, "COMMIT"); }
+void catalog_rollback(struct catalog *c)
+{
+        if (!sqlite3_get_autocommit(c->db))
+                sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int catalog_schema_version(struct catalog *c)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (prepare(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", &st) < 0)
+                return -1;
+        return sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+}
+
+static int migrate(struct catalog *c, char *err, size_t err_size)
+{
+        int r = exec(c, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                        " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        if (r < 0)
+                return r;
+        int have = catalog_schema_version(c);
+        if (have < 0)
+                return -EPROTO;
+        int newest = catalog_n_migrations ? catalog_migrations[catalog_n_migrations - 1].version : 0;
+        if (have > newest) {
+                snprintf(err, err_size, "catalog schema version %d is newer than this dockd knows (%d); refusing to touch it",
+                         have, newest);
+                return -EPROTO;
+        }
+        for (size_t i = 0; i < catalog_n_migrations; i++) {
+                const struct migration *m = &catalog_migrations[i];
+                if (m->version <= have)
+                        continue;
+                if ((r = catalog_begin(c)) < 0)
+                        return r;
+                char *msg = NULL;
+                int rc = sqlite3_exec(c->db, m->sql, NULL, NULL, &msg);
+                if (rc != SQLITE_OK) {
+                        snprintf(err, err_size, "catalog migration %s failed: %s", m->name, msg ? msg : sqlite3_errstr(rc));
+                        sqlite3_free(msg);
+                        catalog_rollback(c);
+                        return -EPROTO;
+                }
+                _cleanup_stmt_ sqlite3_stmt *st = NULL;
+                char now[32];
+                time_now_iso(now, sizeof(now));
+                if ((r = prepare(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", &st)) < 0 ||
+                    (sqlite3_bind_int(st, 1, m->version), bind_text(st, 2, m->name), bind_text(st, 3, now),
+                     (r = step_done(c, st)) < 0) ||
+                    (r = catalog_commit(c)) < 0) {
+                        catalog_rollback(c);
+                        snprintf(err, err_size, "catalog migration %s could not be recorded: %s", m->name, sqlite3_errmsg(c->db));
+                        return r;
+                }
+                log_info("catalog: applied migration %s", m->name);
+        }
+        return 0;
+}
+
+int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size)
+{
+        struct catalog *c = xmalloc(sizeof(*c));
+        int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (rc != SQLITE_OK) {
+                snprintf(err, err_size, "%s: cannot open catalog: %s", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+                sqlite3_close(c->db);
+                free(c);
+                return -EIO;
+        }
+        sqlite3_busy_timeout(c->db, 10000);
+        sqlite3_extended_result_codes(c->db, 0);
+        /* WAL: readers (dockctl listings) never block the ingest. synchronous=FULL:
+         * a committed "verified" row survives power loss, like the copy it names. */
+        int r;
+        if ((r = exec(c, "PRAGMA journal_mode=WAL")) < 0 ||
+            (r = exec(c, "PRAGMA synchronous=FULL")) < 0 ||
+            (r = exec(c, "PRAGMA foreign_keys=ON")) < 0 ||
+            (r = migrate(c, err, err_size)) < 0) {
+                if (!err[0])
+                        snprintf(err, err_size, "%s: cannot prepare catalog: %s", path, sqlite3_errmsg(c->db));
+                catalog_close(c);
+                return r;
+        }
+        *out = c;
+        return 0;
+}
+
+void catalog_close(struct catalog *c)
+{
+        if (!c)
+                return;
+        sqlite3_close(c->db);
+        free(c);
+}
+
+static int get_id(struct catalog *c, const char *sql, const char *key, int64_t *id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, sql, &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, key);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                *id = sqlite3_column_int64(st, 0);
+                return 1;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id)
+{
+        int r = get_id(c, "SELECT id FROM devices WHERE serial = ?", serial, id);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        if ((r = prepare(c, "INSERT INTO devices(serial, first_seen) VALUES (?, ?)", &st)) < 0)
+                return r;
+        bind_text(st, 1, serial);
+        bind_text(st, 2, now);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        *id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+}
+
+int catalog_target_ensure(struct catalog *c, const char *name, const char *path, int64_t *id)
+{
+        int r = get_id(c, "SELECT id FROM targets WHERE name = ?", name, id);
+        if (r < 0)
+                return r;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if (r > 0) {
+                /* A target may move (new mount point); its copies' paths are relative. */
+                if ((r = prepare(c, "UPDATE targets SET path = ? WHERE id = ? AND path <> ?", &st)) < 0)
+                        return r;
+                bind_text(st, 1, path);
+                sqlite3_bind_int64(st, 2, *id);
+                bind_text(st, 3, path);
+                return step_done(c, st);
+        }
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        if ((r = prepare(c, "INSERT INTO targets(name, path, created_at) VALUES (?, ?, ?)", &st)) < 0)
+                return r;
+        bind_text(st, 1, name);
+        bind_text(st, 2, path);
+        bind_text(st, 3, now);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        *id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+}
+
+int catalog_target_copy_count(struct catalog *c, int64_t target_id, int64_t *n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT count(*) FROM copies WHERE target_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, target_id);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return -EPROTO;
+        *n = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int catalog_session_start(struct catalog *c, int64_t device_id, const char *source, int64_t *id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO dock_sessions(device_id, source, started_at, state) VALUES (?, ?, ?, 'ingesting')", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, device_id);
+        bind_text(st, 2, source);
+        bind_text(st, 3, now);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        *id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+}
+
+int catalog_session_set_fs(struct catalog *c, int64_t session_id, const char *fs_type)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE dock_sessions SET fs_type = ? WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, fs_type);
+        sqlite3_bind_int64(st, 2, session_id);
+        return step_done(c, st);
+}
+
+int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state,
+                           const struct session_counts *n, const char *error)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "UPDATE dock_sessions SET ended_at = ?, state = ?, files_seen = ?, files_copied = ?,"
+                           " files_already = ?, bytes_copied = ?, files_under_copied = ?, error = ? WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, now);
+        bind_text(st, 2, state);
+        sqlite3_bind_int64(st, 3, n->files_seen);
+        sqlite3_bind_int64(st, 4, n->files_copied);
+        sqlite3_bind_int64(st, 5, n->files_already);
+        sqlite3_bind_int64(st, 6, n->bytes_copied);
+        sqlite3_bind_int64(st, 7, n->files_under_copied);
+        bind_text(st, 8, error);
+        sqlite3_bind_int64(st, 9, session_id);
+        return step_done(c, st);
+}
+
+int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int *n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE dock_sessions SET state = 'interrupted',"
+                           " error = coalesce(error, 'the ingesting process stopped before the session ended')"
+                           " WHERE device_id = ? AND state = 'ingesting'", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, device_id);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        *n = sqlite3_changes(c->db);
+        return 0;
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *buf, size_t size, bool *present)
+{
+        const unsigned char *s = sqlite3_column_text(st, i);
+        if (present)
+                *present = s != NULL;
+        snprintf(buf, size, "%s", s ? (const char *)s : "");
+}
+
+int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const char *device_path,
+                                 int64_t size, const struct file_times *t, int64_t session_id,
+                                 struct recording *out)
+{
+        memset(out, 0, sizeof(*out));
+        for (int attempt = 0; attempt < 2; attempt++) {
+                _cleanup_stmt_ sqlite3_stmt *st = NULL;
+                int r = prepare(c, "SELECT id, sha256, resume_offset, resume_sha256 FROM recordings"
+                                   " WHERE device_id = ? AND device_path = ? AND size = ? AND device_mtime = ?", &st);
+                if (r < 0)
+                        return r;
+                sqlite3_bind_int64(st, 1, device_id);
+                bind_text(st, 2, device_path);
+                sqlite3_bind_int64(st, 3, size);
+                bind_text(st, 4, t->mtime);
+                int rc = sqlite3_step(st);
+                if (rc == SQLITE_ROW) {
+                        out->id = sqlite3_column_int64(st, 0);
+                        copy_col(st, 1, out->sha256, sizeof(out->sha256), &out->has_sha256);
+                        out->resume_offset = sqlite3_column_int64(st, 2);
+                        copy_col(st, 3, out->resume_sha256, sizeof(out->resume_sha256), NULL);
+                        return 0;
+                }
+                if (rc != SQLITE_DONE)
+                        return sql_err(c, rc);
+                if (attempt)
+                        break;
+                _cleanup_stmt_ sqlite3_stmt *ins = NULL;
+                if ((r = prepare(c, "INSERT INTO recordings(device_id, device_path, size, device_mtime, device_ctime,"
+                                    " device_atime, first_session_id) VALUES (?, ?, ?, ?, ?, ?, ?)", &ins)) < 0)
+                        return r;
+                sqlite3_bind_int64(ins, 1, device_id);
+                bind_text(ins, 2, device_path);
+                sqlite3_bind_int64(ins, 3, size);
+                bind_text(ins, 4, t->mtime);
+                bind_text(ins, 5, t->ctime);
+                bind_text(ins, 6, t->atime);
+                sqlite3_bind_int64(ins, 7, session_id);
+                if ((r = step_done(c, ins)) < 0)
+                        return r;
+                out->created = true;
+        }
+        return -EPROTO;
+}
+
+int catalog_recording_checkpoint(struct catalog *c, int64_t rec_id, int64_t offset, const char *sha256)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE recordings SET resume_offset = ?, resume_sha256 = ? WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, offset);
+        bind_text(st, 2, sha256);
+        sqlite3_bind_int64(st, 3, rec_id);
+        return step_done(c, st);
+}
+
+int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *sha256)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        /* Never overwrite a known hash: a different one means the source changed,
+         * which the caller must have caught before getting here. */
+        int r = prepare(c, "UPDATE recordings SET sha256 = ?, hashed_at = ?, resume_offset = 0, resume_sha256 = NULL"
+                           " WHERE id = ? AND (sha256 IS NULL OR sha256 = ?)", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, sha256);
+        bind_text(st, 2, now);
+        sqlite3_bind_int64(st, 3, rec_id);
+        bind_text(st, 4, sha256);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        return sqlite3_changes(c->db) == 1 ? 0 : -EEXIST;
+}
+
+int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target_id, bool *has)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT 1 FROM copies WHERE recording_id = ? AND target_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        sqlite3_bind_int64(st, 2, target_id);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_err(c, rc);
+        *has = rc == SQLITE_ROW;
+        return 0;
+}
+
+int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath,
+                     const char *method, int64_t session_id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO copies(recording_id, target_id, path, verified_at, method, session_id)"
+                           " VALUES (?, ?, ?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        sqlite3_bind_int64(st, 2, target_id);
+        bind_text(st, 3, relpath);
+        bind_text(st, 4, now);
+        bind_text(st, 5, method);
+        sqlite3_bind_int64(st, 6, session_id);
+        return step_done(c, st);
+}
+
+int catalog_copy_path_taken(struct catalog *c, int64_t target_id, const char *relpath, bool *taken)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT 1 FROM copies WHERE target_id = ? AND path = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, target_id);
+        bind_text(st, 2, relpath);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return sql_err(c, rc);
+        *taken = rc == SQLITE_ROW;
+        return 0;
+}
+
+int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id, int64_t session_id, const char *error)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO copy_failures(recording_id, target_id, session_id, at, error) VALUES (?, ?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        if (target_id > 0)
+                sqlite3_bind_int64(st, 2, target_id);
+        else
+                sqlite3_bind_null(st, 2);
+        sqlite3_bind_int64(st, 3, session_id);
+        bind_text(st, 4, now);
+        bind_text(st, 5, error);
+        return step_done(c, st);
+}
+
+int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id, const char *device_path,
+                        int64_t size, const struct file_times *t, bool *added)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "INSERT OR IGNORE INTO deleted_entries(device_id, session_id, device_path, size,"
+                           " device_mtime, device_ctime, device_atime) VALUES (?, ?, ?, ?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, device_id);
+        sqlite3_bind_int64(st, 2, session_id);
+        bind_text(st, 3, device_path);
+        sqlite3_bind_int64(st, 4, size);
+        bind_text(st, 5, t->mtime);
+        bind_text(st, 6, t->ctime);
+        bind_text(st, 7, t->atime);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        *added = sqlite3_changes(c->db) > 0;
+        return 0;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+        return (const char *)sqlite3_column_text(st, i);
+}
+
+int catalog_recordings_foreach(struct catalog *c, const char *serial, recording_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL, *cst = NULL, *fst = NULL;
+        int r = prepare(c, "SELECT r.id, d.serial, r.device_path, r.size, r.device_mtime, r.sha256, r.hashed_at,"
+                           " r.first_session_id FROM recordings r JOIN devices d ON d.id = r.device_id"
+                           " WHERE ?1 IS NULL OR d.serial = ?1 ORDER BY r.id", &st);
+        if (r < 0 ||
+            (r = prepare(c, "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
+                            " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name", &cst)) < 0 ||
+            (r = prepare(c, "SELECT coalesce(t.name, 'source') || ': ' || f.error FROM copy_failures f"
+                            " LEFT JOIN targets t ON t.id = f.target_id WHERE f.recording_id = ? ORDER BY f.id DESC LIMIT 1",
+                         &fst)) < 0)
+                return r;
+        bind_text(st, 1, serial);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct recording_info ri = {
+                        .id = sqlite3_column_int64(st, 0), .device = col(st, 1), .device_path = col(st, 2),
+                        .size = sqlite3_column_int64(st, 3), .device_mtime = col(st, 4), .sha256 = col(st, 5),
+                        .hashed_at = col(st, 6), .first_session_id = sqlite3_column_int64(st, 7),
+                };
+                sqlite3_reset(cst);
+                sqlite3_bind_int64(cst, 1, ri.id);
+                /* Text of an earlier row dies at the next step: keep our own. */
+                while (ri.n_copies < ELEMENTSOF(ri.copies) && sqlite3_step(cst) == SQLITE_ROW)
+                        ri.copies[ri.n_copies++] = (struct copy_info){
+                                .target = xstrdup(col(cst, 0)), .target_root = xstrdup(col(cst, 1)),
+                                .path = xstrdup(col(cst, 2)), .verified_at = xstrdup(col(cst, 3)),
+                                .method = xstrdup(col(cst, 4)),
+                        };
+                sqlite3_reset(fst);
+                sqlite3_bind_int64(fst, 1, ri.id);
+                if (sqlite3_step(fst) == SQLITE_ROW)
+                        ri.last_failure = col(fst, 0);
+                r = cb(&ri, userdata);
+                for (size_t i = 0; i < ri.n_copies; i++) {
+                        struct copy_info *ci = &ri.copies[i];
+                        free((char *)ci->target);
+                        free((char *)ci->target_root);
+                        free((char *)ci->path);
+                        free((char *)ci->verified_at);
+                        free((char *)ci->method);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"
+                           " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"
+                           " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id)"
+                           " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
+                           " WHERE ?1 IS NULL OR d.serial = ?1 ORDER BY s.id", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, serial);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct session_info si = {
+                        .id = sqlite3_column_int64(st, 0), .device = col(st, 1), .source = col(st, 2),
+                        .fs_type = col(st, 3), .started_at = col(st, 4), .ended_at = col(st, 5), .state = col(st, 6),
+                        .files_seen = sqlite3_column_int64(st, 7), .files_copied = sqlite3_column_int64(st, 8),
+                        .files_already = sqlite3_column_int64(st, 9), .bytes_copied = sqlite3_column_int64(st, 10),
+                        .files_under_copied = sqlite3_column_int64(st, 11), .error = col(st, 12),
+                        .deleted_entries = sqlite3_column_int64(st, 13),
+                };
+                if ((r = cb(&si, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_deleted_foreach(struct catalog *c, const char *serial, deleted_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT e.id, e.session_id, e.size, d.serial, e.device_path, e.device_mtime"
+                           " FROM deleted_entries e JOIN devices d ON d.id = e.device_id"
+                           " WHERE ?1 IS NULL OR d.serial = ?1 ORDER BY e.id", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, serial);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct deleted_info di = {
+                        .id = sqlite3_column_int64(st, 0), .session_id = sqlite3_column_int64(st, 1),
+                        .size = sqlite3_column_int64(st, 2), .device = col(st, 3), .device_path = col(st, 4),
+                        .device_mtime = col(st, 5),
+                };
+                if ((r = cb(&di, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}

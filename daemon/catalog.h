@@ -1,0 +1,103 @@
+/* catalog.h — the SQLite ledger (WAL, foreign keys, numbered migrations).
+ * Every SQL statement of dockd lives in catalog.c; all of it parameterised. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util.h"
+
+struct migration {
+        int version;
+        const char *name;
+        const char *sql;
+};
+extern const struct migration catalog_migrations[];
+extern const size_t catalog_n_migrations;
+
+struct catalog;
+
+/* Opens (creating if needed) the catalog at path and applies pending
+ * migrations in one transaction each. err gets a message on failure. */
+int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size);
+void catalog_close(struct catalog *c);
+const char *catalog_errmsg(struct catalog *c);
+int catalog_schema_version(struct catalog *c);
+
+int catalog_begin(struct catalog *c);
+int catalog_commit(struct catalog *c);
+void catalog_rollback(struct catalog *c);
+
+int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id);
+int catalog_target_ensure(struct catalog *c, const char *name, const char *path, int64_t *id);
+/* Number of verified copies recorded on a target (to notice a target that vanished). */
+int catalog_target_copy_count(struct catalog *c, int64_t target_id, int64_t *n);
+
+int catalog_session_start(struct catalog *c, int64_t device_id, const char *source, int64_t *id);
+int catalog_session_set_fs(struct catalog *c, int64_t session_id, const char *fs_type);
+struct session_counts {
+        int64_t files_seen, files_copied, files_already, bytes_copied, files_under_copied;
+};
+int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state,
+                           const struct session_counts *n, const char *error);
+/* Sessions of this device left 'ingesting' by a process that died become 'interrupted'. */
+int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int *n);
+
+struct recording {
+        int64_t id;
+        bool has_sha256;
+        char sha256[SHA256_HEX_LEN + 1];
+        int64_t resume_offset;
+        char resume_sha256[SHA256_HEX_LEN + 1];
+        bool created;           /* first seen in this call */
+};
+struct file_times {
+        char mtime[32], ctime[32], atime[32];
+};
+int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const char *device_path,
+                                 int64_t size, const struct file_times *t, int64_t session_id,
+                                 struct recording *out);
+int catalog_recording_checkpoint(struct catalog *c, int64_t rec_id, int64_t offset, const char *sha256);
+int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *sha256);
+/* Sets has[i] for each target id that holds a verified copy of rec_id. */
+int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target_id, bool *has);
+
+int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath,
+                     const char *method, int64_t session_id);
+int catalog_copy_path_taken(struct catalog *c, int64_t target_id, const char *relpath, bool *taken);
+int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: source */,
+                             int64_t session_id, const char *error);
+
+int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id, const char *device_path,
+                        int64_t size, const struct file_times *t, bool *added);
+
+/* ---- listings, for dockctl ---- */
+struct copy_info {
+        const char *target, *target_root, *path, *verified_at, *method;
+};
+struct recording_info {
+        int64_t id;
+        const char *device, *device_path, *device_mtime, *sha256, *hashed_at;
+        int64_t size, first_session_id;
+        size_t n_copies;
+        struct copy_info copies[8];
+        const char *last_failure;
+};
+typedef int (*recording_cb)(const struct recording_info *r, void *userdata);
+int catalog_recordings_foreach(struct catalog *c, const char *serial /* NULL: all */,
+                               recording_cb cb, void *userdata);
+
+struct session_info {
+        int64_t id, files_seen, files_copied, files_already, bytes_copied, deleted_entries;
+        int64_t files_under_copied;
+        const char *device, *source, *fs_type, *started_at, *ended_at, *state, *error;
+};
+typedef int (*session_cb)(const struct session_info *s, void *userdata);
+int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb cb, void *userdata);
+
+struct deleted_info {
+        int64_t id, session_id, size;
+        const char *device, *device_path, *device_mtime;
+};
+typedef int (*deleted_cb)(const struct deleted_info *d, void *userdata);
+int catalog_deleted_foreach(struct catalog *c, const char *serial, deleted_cb cb, void *userdata);

@@ -1,0 +1,243 @@
+/* config.c — INI → struct config via inih, with precise messages. */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+
+struct parse_state {
+        struct config *cfg;
+        char *err;
+        size_t err_size;
+        const char *file;
+        FILE *f;
+        int line;
+        int fail_line;  /* line of the first semantic error, 0: none */
+};
+
+static bool valid_name(const char *s)
+{
+        if (!*s || strlen(s) > 32)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+                        return false;
+        return true;
+}
+
+static int parse_uint(const char *v, unsigned long min, unsigned long max, unsigned long *out)
+{
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (errno || end == v || *end || v[0] == '-' || n < min || n > max)
+                return -EINVAL;
+        *out = n;
+        return 0;
+}
+
+static struct target_conf *target_get(struct config *cfg, const char *name)
+{
+        for (size_t i = 0; i < cfg->n_targets; i++)
+                if (strcmp(cfg->targets[i].name, name) == 0)
+                        return &cfg->targets[i];
+        if (cfg->n_targets == DOCKD_MAX_TARGETS)
+                return NULL;
+        struct target_conf *t = &cfg->targets[cfg->n_targets++];
+        t->name = xstrdup(name);
+        return t;
+}
+
+/* inih (Debian's build) does not pass line numbers; count them in the reader. */
+static char *read_line(char *str, int num, void *stream)
+{
+        struct parse_state *ps = stream;
+        ps->line++;
+        return fgets(str, num, ps->f);
+}
+
+#define FAIL(...) do { if (!ps->fail_line) { snprintf(ps->err, ps->err_size, __VA_ARGS__); ps->fail_line = lineno; } return 0; } while (0)
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+        struct parse_state *ps = user;
+        int lineno = ps->line;
+        struct config *cfg = ps->cfg;
+        const char *f = ps->file;
+        unsigned long n;
+
+        if (!key)       /* a bare [section] line: validated by its keys, or below */
+                return 1;
+        if (!*section)
+                FAIL("%s:%d: '%s' is outside any [section]", f, lineno, key);
+        if (strcmp(section, "station") == 0) {
+                if (strcmp(key, "id") == 0) {
+                        if (!valid_name(value))
+                                FAIL("%s:%d: [station] id '%s' must be 1-32 of A-Z a-z 0-9 - _", f, lineno, value);
+                        free(cfg->station_id);
+                        cfg->station_id = xstrdup(value);
+                } else if (strcmp(key, "state_dir") == 0) {
+                        if (value[0] != '/')
+                                FAIL("%s:%d: [station] state_dir '%s' must be an absolute path", f, lineno, value);
+                        free(cfg->state_dir);
+                        cfg->state_dir = xstrdup(value);
+                } else if (strcmp(key, "copies") == 0) {
+                        if (parse_uint(value, 1, DOCKD_MAX_TARGETS, &n) < 0)
+                                FAIL("%s:%d: [station] copies '%s' must be a number from 1 to %d", f, lineno, value, DOCKD_MAX_TARGETS);
+                        cfg->copies = (int)n;
+                } else
+                        FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies)", f, lineno, key);
+        } else if (strncmp(section, "target.", 7) == 0) {
+                const char *name = section + 7;
+                if (!valid_name(name))
+                        FAIL("%s:%d: target name '%s' must be 1-32 of A-Z a-z 0-9 - _", f, lineno, name);
+                struct target_conf *t = target_get(cfg, name);
+                if (!t)
+                        FAIL("%s:%d: more than %d targets", f, lineno, DOCKD_MAX_TARGETS);
+                if (strcmp(key, "path") == 0) {
+                        if (value[0] != '/')
+                                FAIL("%s:%d: [%s] path '%s' must be an absolute path", f, lineno, section, value);
+                        free(t->path);
+                        t->path = xstrdup(value);
+                } else
+                        FAIL("%s:%d: unknown key '%s' in [%s] (known: path)", f, lineno, key, section);
+        } else if (strcmp(section, "ingest") == 0) {
+                if (strcmp(key, "chunk_kib") == 0) {
+                        if (parse_uint(value, 64, 65536, &n) < 0 || n % 4)
+                                FAIL("%s:%d: [ingest] chunk_kib '%s' must be a multiple of 4 from 64 to 65536", f, lineno, value);
+                        cfg->chunk_size = n * 1024;
+                } else if (strcmp(key, "chunks") == 0) {
+                        if (parse_uint(value, 2, 256, &n) < 0)
+                                FAIL("%s:%d: [ingest] chunks '%s' must be a number from 2 to 256", f, lineno, value);
+                        cfg->chunks = (unsigned)n;
+                } else if (strcmp(key, "checkpoint_mib") == 0) {
+                        if (parse_uint(value, 1, 1 << 20, &n) < 0)
+                                FAIL("%s:%d: [ingest] checkpoint_mib '%s' must be a positive number", f, lineno, value);
+                        cfg->checkpoint_mb = (unsigned)n;
+                } else
+                        FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, checkpoint_mib)", f, lineno, key);
+        } else if (strcmp(section, "archive") == 0) {
+                if (strcmp(key, "url") == 0) {
+                        free(cfg->archive_url);
+                        cfg->archive_url = xstrdup(value);
+                } else
+                        FAIL("%s:%d: unknown key '%s' in [archive] (known: url)", f, lineno, key);
+        } else if (strcmp(section, "recorders") == 0 || strcmp(section, "retention") == 0 ||
+                   strcmp(section, "policy") == 0) {
+                /* Sections of later stages (docking, retention, policy): accepted
+                 * so one file serves every version; their keys are checked there. */
+        } else
+                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, retention, policy)",
+                     f, lineno, section);
+        return 1;
+}
+
+static void set_defaults(struct config *cfg)
+{
+        cfg->station_id = xstrdup("station");
+        cfg->state_dir = xstrdup(DOCKD_DEFAULT_STATE);
+        cfg->copies = 2;
+        cfg->chunk_size = 4u << 20;
+        cfg->chunks = 8;
+        cfg->checkpoint_mb = 256;
+}
+
+static int load(struct config *cfg, const char *path, const char *state_dir, char *err, size_t err_size)
+{
+        memset(cfg, 0, sizeof(*cfg));
+        set_defaults(cfg);
+        err[0] = '\0';
+
+        bool explicit = path != NULL;
+        if (!path && access(DOCKD_DEFAULT_CONFIG, F_OK) == 0)
+                path = DOCKD_DEFAULT_CONFIG;
+        if (path) {
+                _cleanup_fclose_ FILE *f = fopen(path, "re");
+                if (!f) {
+                        int e = errno;
+                        snprintf(err, err_size, "%s: cannot open config file: %s%s", path, strerror(e),
+                                 explicit ? "" : " (remove it to run on embedded defaults)");
+                        return -e;
+                }
+                struct parse_state ps = { .cfg = cfg, .err = err, .err_size = err_size, .file = path, .f = f };
+                int r = ini_parse_stream(read_line, &ps, on_entry, &ps);
+                if (r != 0) {
+                        /* inih returns the first failing line, ours or its own syntax error. */
+                        if (r > 0 && (!ps.fail_line || r < ps.fail_line))
+                                snprintf(err, err_size, "%s:%d: syntax error (expected [section] or key = value)", path, r);
+                        else if (r < 0)
+                                snprintf(err, err_size, "%s: cannot read config file", path);
+                        config_free(cfg);
+                        return -EINVAL;
+                }
+                cfg->source_file = xstrdup(path);
+        }
+        if (state_dir) {
+                if (state_dir[0] != '/') {
+                        char cwd[4096];
+                        if (!getcwd(cwd, sizeof(cwd)))
+                                return -errno;
+                        free(cfg->state_dir);
+                        cfg->state_dir = xasprintf("%s/%s", cwd, state_dir);
+                } else {
+                        free(cfg->state_dir);
+                        cfg->state_dir = xstrdup(state_dir);
+                }
+        }
+        if (cfg->n_targets == 0) {
+                const char *names[] = { "a", "b" };
+                for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                        struct target_conf *t = &cfg->targets[cfg->n_targets++];
+                        t->name = xstrdup(names[i]);
+                        t->path = xasprintf("%s/targets/%s", cfg->state_dir, names[i]);
+                        t->create = true;
+                }
+        }
+        for (size_t i = 0; i < cfg->n_targets; i++) {
+                if (!cfg->targets[i].path) {
+                        snprintf(err, err_size, "%s: [target.%s] has no path", cfg->source_file, cfg->targets[i].name);
+                        return -EINVAL;
+                }
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(cfg->targets[i].path, cfg->targets[j].path) == 0) {
+                                snprintf(err, err_size, "%s: targets %s and %s share the path %s; two copies need two places",
+                                         cfg->source_file, cfg->targets[j].name, cfg->targets[i].name, cfg->targets[i].path);
+                                return -EINVAL;
+                        }
+        }
+        if ((size_t)cfg->copies > cfg->n_targets) {
+                snprintf(err, err_size, "%s: [station] copies = %d but only %zu target(s) configured",
+                         cfg->source_file ? cfg->source_file : "defaults", cfg->copies, cfg->n_targets);
+                return -EINVAL;
+        }
+        if (!cfg->archive_url)
+                cfg->archive_url = xasprintf("file://%s/archive", cfg->state_dir);
+        return 0;
+}
+
+int config_load(struct config *cfg, const char *path, const char *state_dir, char *err, size_t err_size)
+{
+        int r = load(cfg, path, state_dir, err, err_size);
+        if (r < 0)
+                config_free(cfg);
+        return r;
+}
+
+void config_free(struct config *cfg)
+{
+        free(cfg->source_file);
+        free(cfg->station_id);
+        free(cfg->state_dir);
+        free(cfg->archive_url);
+        for (size_t i = 0; i < cfg->n_targets; i++) {
+                free(cfg->targets[i].name);
+                free(cfg->targets[i].path);
+        }
+        memset(cfg, 0, sizeof(*cfg));
+}

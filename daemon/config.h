@@ -1,0 +1,35 @@
+/* config.h — the station's configuration: INI file (inih) → struct config,
+ * with embedded defaults so a bare machine runs the whole path. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+
+#define DOCKD_DEFAULT_CONFIG "/etc/dockd/dockd.conf"
+#define DOCKD_DEFAULT_STATE  "/var/lib/dockd"
+#define DOCKD_MAX_TARGETS 8
+
+struct target_conf {
+        char *name;
+        char *path;
+        bool create;            /* embedded default: make the directory; configured: must exist */
+};
+
+struct config {
+        char *source_file;      /* NULL: embedded defaults */
+        char *station_id;
+        char *state_dir;
+        int copies;             /* verified copies a recording needs */
+        struct target_conf targets[DOCKD_MAX_TARGETS];
+        size_t n_targets;
+        size_t chunk_size;      /* bytes per pipeline buffer */
+        unsigned chunks;        /* buffers in flight per ingest: memory = chunk_size * chunks */
+        unsigned checkpoint_mb; /* durable resume point every this many MiB */
+        char *archive_url;
+};
+
+/* Loads `path` (NULL: the default path if it exists, else embedded defaults),
+ * then applies `state_dir` if non-NULL. On failure returns -EINVAL (or -errno)
+ * and writes a message naming file, line and problem into err. */
+int config_load(struct config *cfg, const char *path, const char *state_dir,
+                char *err, size_t err_size);
+void config_free(struct config *cfg);

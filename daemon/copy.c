@@ -1,0 +1,369 @@
+/* copy.c — read once, hash, fan out, read back. See copy.h.
+ *
+ * One reader (the calling thread) fills a ring of aligned buffers from the
+ * source and hashes each in order. Every live sink thread writes each buffer to
+ * its partial copy; every `window` buffers it reads the range back with
+ * O_DIRECT (the kernel writes the dirty pages out first, then reads the device)
+ * and compares byte for byte before releasing the buffers. A buffer is reused
+ * only when every live sink has verified it, so memory is chunks * chunk_size
+ * whatever the file size, and a copy that matched every byte that was hashed has
+ * the same SHA-256 as the source without hashing it again: one hash per byte on
+ * a two-core machine instead of three. */
+#include "copy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "util.h"
+
+#define ALIGN 4096
+
+struct chunk {
+        void *buf;
+        size_t len;
+        int64_t off;
+        unsigned refs;          /* live sinks that have not yet verified it */
+};
+
+struct copy_pipe {
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        struct chunk *ring;
+        unsigned n;
+        unsigned window;
+        uint64_t published;     /* chunks [0, published) are readable by sinks */
+        bool eof, abort;
+        unsigned active;
+        int64_t checkpoint_bytes;
+        struct copy_params *p;
+};
+
+int copy_sink_open(struct copy_sink *s, const struct target *t, const char *partial_path)
+{
+        memset(s, 0, sizeof(*s));
+        s->target = t;
+        s->dfd = -1;
+        s->fd = open(partial_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+        if (s->fd < 0)
+                return -errno;
+        s->dfd = open(partial_path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        s->method = "o_direct";
+        if (s->dfd < 0) {
+                if (errno != EINVAL) {
+                        int r = -errno;
+                        close(s->fd);
+                        s->fd = -1;
+                        return r;
+                }
+                s->method = "fadvise";      /* e.g. tmpfs */
+        }
+        return 0;
+}
+
+void copy_sink_close(struct copy_sink *s)
+{
+        if (s->fd >= 0)
+                close(s->fd);
+        if (s->dfd >= 0)
+                close(s->dfd);
+        s->fd = s->dfd = -1;
+}
+
+static struct chunk *chunk_of(struct copy_pipe *cp, uint64_t seq) { return &cp->ring[seq % cp->n]; }
+
+/* Under cp->mu. */
+static void release(struct copy_pipe *cp, uint64_t from, uint64_t to)
+{
+        for (uint64_t s = from; s < to; s++)
+                if (chunk_of(cp, s)->refs > 0)
+                        chunk_of(cp, s)->refs--;
+        pthread_cond_broadcast(&cp->cv);
+}
+
+static void sink_fail(struct copy_sink *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void sink_fail(struct copy_sink *s, int err, const char *fmt, ...)
+{
+        struct copy_pipe *cp = s->pipe;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+        va_end(ap);
+        s->error = err < 0 ? err : -EIO;
+        pthread_mutex_lock(&cp->mu);
+        s->active = false;
+        cp->active--;
+        release(cp, s->verify_seq, cp->published);
+        pthread_mutex_unlock(&cp->mu);
+}
+
+/* Reads back chunks [verify_seq, next_seq) past the page cache and compares. */
+static int sink_verify(struct copy_sink *s, bool final)
+{
+        struct copy_pipe *cp = s->pipe;
+        for (uint64_t seq = s->verify_seq; seq < s->next_seq; seq++) {
+                struct chunk *c = chunk_of(cp, seq);
+                size_t want = (c->len + ALIGN - 1) / ALIGN * ALIGN;
+                ssize_t k;
+                if (s->dfd >= 0) {
+                        do
+                                k = pread(s->dfd, s->rbuf, want, c->off);
+                        while (k < 0 && errno == EINTR);
+                } else {
+                        if (fdatasync(s->fd) < 0) {
+                                sink_fail(s, -errno, "fdatasync: %m");
+                                return -1;
+                        }
+                        posix_fadvise(s->fd, c->off, (off_t)c->len, POSIX_FADV_DONTNEED);
+                        k = pread_full(s->fd, s->rbuf, c->len, c->off);
+                        if (k < 0)
+                                errno = (int)-k;
+                }
+                if (k < 0) {
+                        sink_fail(s, -errno, "read-back at offset %lld: %m", (long long)c->off);
+                        return -1;
+                }
+                if ((size_t)k < c->len || memcmp(s->rbuf, c->buf, c->len) != 0) {
+                        sink_fail(s, -EIO, "read-back at offset %lld does not match what was written"
+                                  " (the target's storage altered or lost data)", (long long)c->off);
+                        return -1;
+                }
+        }
+        int64_t end = s->next_seq > s->verify_seq ? chunk_of(cp, s->next_seq - 1)->off +
+                      (int64_t)chunk_of(cp, s->next_seq - 1)->len : s->durable;
+        /* fdatasync at checkpoint boundaries and at the end: the resume point
+         * recorded in the catalog must never be ahead of the disk. */
+        bool crosses = cp->checkpoint_bytes > 0 && end / cp->checkpoint_bytes != s->durable / cp->checkpoint_bytes;
+        if ((final || crosses) && fdatasync(s->fd) < 0) {
+                sink_fail(s, -errno, "fdatasync: %m");
+                return -1;
+        }
+        pthread_mutex_lock(&cp->mu);
+        release(cp, s->verify_seq, s->next_seq);
+        s->verify_seq = s->next_seq;
+        if (final || crosses)
+                s->durable = end;
+        pthread_mutex_unlock(&cp->mu);
+        return 0;
+}
+
+static void *sink_main(void *arg)
+{
+        struct copy_sink *s = arg;
+        struct copy_pipe *cp = s->pipe;
+        pthread_mutex_lock(&cp->mu);
+        for (;;) {
+                while (s->next_seq == cp->published && !cp->eof && !cp->abort)
+                        pthread_cond_wait(&cp->cv, &cp->mu);
+                if (cp->abort)
+                        break;
+                if (s->next_seq == cp->published) {     /* eof: everything written */
+                        pthread_mutex_unlock(&cp->mu);
+                        if (sink_verify(s, true) < 0)
+                                return NULL;
+                        if (fsync(s->fd) < 0)
+                                sink_fail(s, -errno, "fsync: %m");
+                        return NULL;
+                }
+                struct chunk *c = chunk_of(cp, s->next_seq);
+                pthread_mutex_unlock(&cp->mu);
+
+                crashpoint("sink-write");
+                int r = pwrite_full(s->fd, c->buf, c->len, c->off);
+                if (r < 0) {
+                        sink_fail(s, r, "write at offset %lld: %s", (long long)c->off, strerror(-r));
+                        return NULL;
+                }
+                s->next_seq++;
+                if (s->next_seq - s->verify_seq >= cp->window && sink_verify(s, false) < 0)
+                        return NULL;
+                pthread_mutex_lock(&cp->mu);
+        }
+        pthread_mutex_unlock(&cp->mu);
+        return NULL;
+}
+
+static int64_t min_durable(struct copy_pipe *cp)
+{
+        int64_t m = INT64_MAX;
+        for (size_t i = 0; i < cp->p->n_sinks; i++)
+                if (cp->p->sinks[i].active && cp->p->sinks[i].durable < m)
+                        m = cp->p->sinks[i].durable;
+        return m;
+}
+
+int copy_run(struct copy_params *p)
+{
+        struct copy_pipe cp = {
+                .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+                .n = p->chunks, .window = p->chunks / 2 ? p->chunks / 2 : 1,
+                .checkpoint_bytes = p->checkpoint_bytes, .p = p,
+        };
+        int r = 0;
+        p->err[0] = '\0';
+        cp.ring = calloc(cp.n, sizeof(*cp.ring));
+        if (!cp.ring)
+                return -ENOMEM;
+        for (unsigned i = 0; i < cp.n; i++)
+                if (posix_memalign(&cp.ring[i].buf, ALIGN, p->chunk_size) != 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+        for (size_t i = 0; i < p->n_sinks; i++) {
+                struct copy_sink *s = &p->sinks[i];
+                s->pipe = &cp;
+                s->durable = p->offset;
+                if (s->error)
+                        continue;
+                /* The partial must read as exactly what was copied so far; then
+                 * reserve the rest up front, so a full target fails now rather
+                 * than after gigabytes (KEEP_SIZE: the size still says how far). */
+                if (ftruncate(s->fd, p->offset) < 0) {
+                        s->error = -errno;
+                        snprintf(s->errmsg, sizeof(s->errmsg), "truncate: %m");
+                        continue;
+                }
+                if (p->size > p->offset &&
+                    fallocate(s->fd, FALLOC_FL_KEEP_SIZE, p->offset, p->size - p->offset) < 0 && errno == ENOSPC) {
+                        s->error = -ENOSPC;
+                        snprintf(s->errmsg, sizeof(s->errmsg), "no space left on the target: %lld more bytes needed",
+                                 (long long)(p->size - p->offset));
+                        continue;
+                }
+                if (posix_memalign(&s->rbuf, ALIGN, p->chunk_size + ALIGN) != 0) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                s->active = true;
+                cp.active++;
+        }
+        if (cp.active == 0) {
+                snprintf(p->err, sizeof(p->err), "no target can take a copy");
+                r = -ENOSPC;
+                goto out;
+        }
+        for (size_t i = 0; i < p->n_sinks; i++) {
+                struct copy_sink *s = &p->sinks[i];
+                if (!s->active)
+                        continue;
+                if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
+                        s->errmsg[0] = '\0';
+                        sink_fail(s, -EAGAIN, "cannot start writer thread");
+                        continue;
+                }
+                s->started = true;
+        }
+
+        int64_t off = p->offset;
+        int64_t next_ckpt = p->checkpoint_bytes > 0 ? (off / p->checkpoint_bytes + 1) * p->checkpoint_bytes : INT64_MAX;
+        int64_t pending_ckpt = -1;
+        char pending_sha[SHA256_HEX_LEN + 1];
+        for (uint64_t seq = 0; off < p->size; seq++) {
+                struct chunk *c = chunk_of(&cp, seq);
+                pthread_mutex_lock(&cp.mu);
+                while (c->refs > 0 && cp.active > 0)
+                        pthread_cond_wait(&cp.cv, &cp.mu);
+                bool ckpt_ready = pending_ckpt >= 0 && min_durable(&cp) >= pending_ckpt;
+                unsigned active = cp.active;
+                pthread_mutex_unlock(&cp.mu);
+                if (active == 0) {
+                        snprintf(p->err, sizeof(p->err), "every target failed");
+                        r = -EIO;
+                        break;
+                }
+                if (ckpt_ready) {
+                        if (p->on_checkpoint && (r = p->on_checkpoint(p->ud, pending_ckpt, pending_sha)) < 0) {
+                                snprintf(p->err, sizeof(p->err), "cannot record resume point: %s", strerror(-r));
+                                break;
+                        }
+                        pending_ckpt = -1;
+                }
+                if (p->cancel && *p->cancel) {
+                        snprintf(p->err, sizeof(p->err), "cancelled");
+                        r = -ECANCELED;
+                        break;
+                }
+                size_t want = p->chunk_size;
+                if ((int64_t)want > p->size - off)
+                        want = (size_t)(p->size - off);
+                /* Stop each chunk at a checkpoint boundary, so resume points fall on
+                 * chunk edges and stay block-aligned for O_DIRECT. */
+                if (off + (int64_t)want > next_ckpt)
+                        want = (size_t)(next_ckpt - off);
+                size_t got = 0;
+                while (got < want) {
+                        ssize_t k = volume_file_read(p->src, off + (int64_t)got, (char *)c->buf + got, want - got,
+                                                     p->err, sizeof(p->err));
+                        if (k < 0) {
+                                r = (int)k;
+                                break;
+                        }
+                        if (k == 0) {
+                                snprintf(p->err, sizeof(p->err), "%s: source ended at %lld of %lld bytes", p->src_name,
+                                         (long long)(off + (int64_t)got), (long long)p->size);
+                                r = -EIO;
+                                break;
+                        }
+                        got += (size_t)k;
+                }
+                if (r < 0)
+                        break;
+                crashpoint("source-read");
+                EVP_DigestUpdate(p->md, c->buf, got);
+                c->len = got;
+                c->off = off;
+                off += (int64_t)got;
+                if (off == next_ckpt && off < p->size) {
+                        EVP_MD_CTX *tmp = EVP_MD_CTX_new();
+                        unsigned char md[32];
+                        unsigned mdlen;
+                        EVP_MD_CTX_copy_ex(tmp, p->md);
+                        EVP_DigestFinal_ex(tmp, md, &mdlen);
+                        EVP_MD_CTX_free(tmp);
+                        hex_encode(md, 32, pending_sha);
+                        pending_ckpt = off;
+                        next_ckpt += p->checkpoint_bytes;
+                }
+                pthread_mutex_lock(&cp.mu);
+                c->refs = cp.active;
+                cp.published = seq + 1;
+                pthread_cond_broadcast(&cp.cv);
+                pthread_mutex_unlock(&cp.mu);
+                if (p->on_progress)
+                        p->on_progress(p->ud, (int64_t)got);
+        }
+        pthread_mutex_lock(&cp.mu);
+        if (r < 0)
+                cp.abort = true;
+        cp.eof = true;
+        pthread_cond_broadcast(&cp.cv);
+        pthread_mutex_unlock(&cp.mu);
+        bool any = false;
+        for (size_t i = 0; i < p->n_sinks; i++) {
+                struct copy_sink *s = &p->sinks[i];
+                if (s->started) {
+                        pthread_join(s->thread, NULL);
+                        s->started = false;
+                        if (!s->error)
+                                any = true;
+                }
+        }
+        if (r == 0 && !any) {
+                snprintf(p->err, sizeof(p->err), "every target failed");
+                r = -EIO;
+        }
+out:
+        for (size_t i = 0; i < p->n_sinks; i++) {
+                free(p->sinks[i].rbuf);
+                p->sinks[i].rbuf = NULL;
+                p->sinks[i].pipe = NULL;
+        }
+        for (unsigned i = 0; i < cp.n; i++)
+                free(cp.ring[i].buf);
+        free(cp.ring);
+        return r;
+}

@@ -1,0 +1,60 @@
+/* copy.h — the per-file copy pipeline: read the source once in large blocks,
+ * SHA-256 it in the same pass, feed one writer thread per target from the same
+ * buffers (bounded memory), and read every written block back past the page
+ * cache, comparing it byte for byte with the buffer that was hashed. */
+#pragma once
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "target.h"
+#include "volume.h"
+
+struct copy_pipe;
+
+struct copy_sink {
+        const struct target *target;
+        int fd;                 /* the partial copy, O_RDWR */
+        int dfd;                /* the same file O_DIRECT for read-back; -1: fadvise fallback */
+        const char *method;     /* "o_direct" or "fadvise" */
+        int error;              /* -errno once this copy failed; the others go on */
+        char errmsg[320];
+
+        /* owned by the pipeline */
+        pthread_t thread;
+        uint64_t next_seq, verify_seq;
+        int64_t durable;        /* bytes fdatasynced and read back */
+        bool active, started;
+        void *rbuf;
+        struct copy_pipe *pipe;
+};
+
+struct copy_params {
+        struct volume_file *src;
+        const char *src_name;   /* for messages: "SERIAL:/DCIM/x.mp4" */
+        int64_t size;
+        int64_t offset;         /* resume point; md already holds SHA-256 of [0, offset) */
+        EVP_MD_CTX *md;
+        struct copy_sink *sinks;
+        size_t n_sinks;
+        size_t chunk_size;
+        unsigned chunks;
+        int64_t checkpoint_bytes;
+        /* Called from the calling thread when [0, offset) is durable and verified in every live sink. */
+        int (*on_checkpoint)(void *ud, int64_t offset, const char *prefix_sha256);
+        void (*on_progress)(void *ud, int64_t bytes);
+        void *ud;
+        volatile sig_atomic_t *cancel;
+        char err[512];          /* why the source side failed */
+};
+
+/* Opens the sink's files (partial at path, created if needed). */
+int copy_sink_open(struct copy_sink *s, const struct target *t, const char *partial_path);
+void copy_sink_close(struct copy_sink *s);
+
+/* Runs the pipeline. Returns 0 when the whole source was read and hashed and at
+ * least one sink survived (check each sink's error), -errno when the source
+ * failed or was cancelled (p->err says why) or every sink failed. */
+int copy_run(struct copy_params *p);

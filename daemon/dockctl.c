@@ -1,0 +1,443 @@
+/* dockctl.c — the command line: ingest an image or device, list the ledger. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "ingest.h"
+#include "log.h"
+#include "output.h"
+#include "util.h"
+
+#define EXIT_USAGE 2
+#define EXIT_INCOMPLETE 3
+
+static volatile sig_atomic_t cancel_requested;
+
+static void on_signal(int sig)
+{
+        (void)sig;
+        cancel_requested = 1;
+}
+
+static void usage(FILE *f)
+{
+        fputs("usage: dockctl [-c FILE] [--state DIR] [-v] COMMAND [ARGS]\n"
+              "\n"
+              "  ingest --image PATH --serial SERIAL [--json]\n"
+              "                      pull every new recording from a volume image or block device\n"
+              "                      (read-only), verify two copies, record them in the catalog\n"
+              "  recordings [--device SERIAL] [--json|--csv]\n"
+              "                      recordings with their SHA-256 and verified copies\n"
+              "  sessions [--device SERIAL] [--json|--csv]\n"
+              "                      dock / ingest sessions\n"
+              "  deleted [--device SERIAL] [--json|--csv]\n"
+              "                      entries deleted on devices before they docked\n"
+              "\n"
+              "  -c FILE       config file (default " DOCKD_DEFAULT_CONFIG " if present, else embedded defaults)\n"
+              "  --state DIR   state directory (catalog; default targets under it)\n"
+              "\n"
+              "exit status: 0 done; 1 error; 2 usage; 3 ingest incomplete (a recording lacks its verified copies)\n", f);
+}
+
+struct ctx {
+        struct config cfg;
+        struct catalog *cat;
+};
+
+static int open_catalog(struct ctx *c)
+{
+        char err[512];
+        int r = mkdir_p(c->cfg.state_dir, 0750);
+        if (r < 0) {
+                log_error("cannot create state directory %s: %s", c->cfg.state_dir, strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *path = xasprintf("%s/catalog.sqlite", c->cfg.state_dir);
+        r = catalog_open(path, &c->cat, err, sizeof(err));
+        if (r < 0)
+                log_error("%s", err);
+        return r;
+}
+
+static int parse_format(const char *opt, enum out_format *fmt)
+{
+        if (strcmp(opt, "json") == 0)
+                *fmt = OUT_JSON;
+        else if (strcmp(opt, "csv") == 0)
+                *fmt = OUT_CSV;
+        else
+                return -EINVAL;
+        return 0;
+}
+
+static void human_bytes(int64_t n, char *buf, size_t size)
+{
+        const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        double v = (double)n;
+        size_t u = 0;
+        while (v >= 1024 && u + 1 < ELEMENTSOF(unit)) {
+                v /= 1024;
+                u++;
+        }
+        snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static void show_progress(const struct ingest_progress *p, void *ud)
+{
+        (void)ud;
+        double el = time_mono() - p->started;
+        double rate = el > 0 ? p->bytes_done / el : 0;
+        char done[32], total[32], eta[32] = "--:--";
+        human_bytes(p->bytes_done, done, sizeof(done));
+        human_bytes(p->bytes_total, total, sizeof(total));
+        if (rate > 0 && p->bytes_total >= p->bytes_done) {
+                long s = (long)((p->bytes_total - p->bytes_done) / rate);
+                snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
+        }
+        size_t shown = p->file_index < p->n_files ? p->file_index + 1 : p->n_files;
+        fprintf(stderr, "\r\033[K[%zu/%zu files] %s / %s  %.1f MB/s  ETA %s  %.40s", shown, p->n_files, done, total,
+                rate / 1e6, eta, p->file_index < p->n_files && p->device_path ? p->device_path : "");
+        if (p->file_index >= p->n_files)
+                fputc('\n', stderr);
+}
+
+static int cmd_ingest(struct ctx *c, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "image", required_argument, NULL, 'i' },
+                { "serial", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        const char *image = NULL, *serial = NULL;
+        bool json = false;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+                switch (ch) {
+                case 'i': image = optarg; break;
+                case 's': serial = optarg; break;
+                case 'j': json = true; break;
+                case 'h': usage(stdout); return 0;
+                default: return EXIT_USAGE;
+                }
+        if (!image || !serial || optind != argc) {
+                fprintf(stderr, "dockctl ingest: --image PATH and --serial SERIAL are required\n");
+                return EXIT_USAGE;
+        }
+        if (access(image, R_OK) < 0) {
+                log_error("%s: cannot read: %m", image);
+                return 1;
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        struct ingest_opts o = {
+                .source = image, .serial = serial, .cancel = &cancel_requested,
+                .on_progress = isatty(STDERR_FILENO) ? show_progress : NULL,
+        };
+        struct ingest_result res;
+        int r = ingest_run(&c->cfg, c->cat, &o, &res);
+        if (r < 0 && !res.session_id) {
+                log_error("%s", res.error);
+                return 1;
+        }
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        if (json) {
+                printf("{\"session\":%" PRId64 ",\"serial\":", res.session_id);
+                json_string(stdout, serial);
+                printf(",\"state\":\"%s\",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64
+                       ",\"files_already\":%" PRId64 ",\"files_resumed\":%" PRId64 ",\"files_under_copied\":%" PRId64
+                       ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64 ",\"deleted_new\":%" PRId64
+                       ",\"errors\":%zu,\"error\":",
+                       res.state, res.n.files_seen, res.n.files_copied, res.n.files_already, res.files_resumed,
+                       res.n.files_under_copied, res.n.bytes_copied, res.deleted_seen, res.deleted_new, res.n_errors);
+                json_string(stdout, res.n_errors ? res.error : NULL);
+                printf(",\"peak_rss_kib\":%ld}\n", ru.ru_maxrss);
+        } else {
+                char b[32];
+                human_bytes(res.n.bytes_copied, b, sizeof(b));
+                printf("session %" PRId64 ": %s\n", res.session_id, res.state);
+                if (res.n.files_copied == 0 && res.n.files_already == res.n.files_seen && res.n.files_under_copied == 0)
+                        printf("  nothing new: all %" PRId64 " recording(s) on %s already have %d verified copies\n",
+                               res.n.files_seen, serial, c->cfg.copies);
+                else
+                        printf("  %" PRId64 " file(s) on the volume: %" PRId64 " copied (%s), %" PRId64
+                               " already verified, %" PRId64 " resumed, %" PRId64 " under-copied\n",
+                               res.n.files_seen, res.n.files_copied, b, res.n.files_already, res.files_resumed,
+                               res.n.files_under_copied);
+                if (res.deleted_seen)
+                        printf("  %" PRId64 " entr%s deleted on the device before docking (%" PRId64 " new): see `dockctl deleted`\n",
+                               res.deleted_seen, res.deleted_seen == 1 ? "y" : "ies", res.deleted_new);
+                if (res.n_errors)
+                        printf("  %zu error(s); first: %s\n", res.n_errors, res.error);
+        }
+        if (strcmp(res.state, "complete") == 0)
+                return 0;
+        return strcmp(res.state, "failed") == 0 ? 1 : EXIT_INCOMPLETE;
+}
+
+struct list_ctx {
+        enum out_format fmt;
+        size_t n;
+        int copies;
+};
+
+static int print_recording(const struct recording_info *r, void *ud)
+{
+        struct list_ctx *l = ud;
+        if (l->fmt == OUT_JSON) {
+                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", r->id);
+                json_string(stdout, r->device);
+                printf(",\"device_path\":");
+                json_string(stdout, r->device_path);
+                printf(",\"size\":%" PRId64 ",\"device_mtime\":", r->size);
+                json_string(stdout, r->device_mtime);
+                printf(",\"sha256\":");
+                json_string(stdout, r->sha256);
+                printf(",\"hashed_at\":");
+                json_string(stdout, r->hashed_at);
+                printf(",\"first_session\":%" PRId64 ",\"copies_verified\":%zu,\"under_copied\":%s,\"copies\":[",
+                       r->first_session_id, r->n_copies, (int)r->n_copies < l->copies ? "true" : "false");
+                for (size_t i = 0; i < r->n_copies; i++) {
+                        _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
+                        printf("%s{\"target\":", i ? "," : "");
+                        json_string(stdout, r->copies[i].target);
+                        printf(",\"path\":");
+                        json_string(stdout, abs);
+                        printf(",\"verified_at\":");
+                        json_string(stdout, r->copies[i].verified_at);
+                        printf(",\"method\":");
+                        json_string(stdout, r->copies[i].method);
+                        printf("}");
+                }
+                printf("],\"last_error\":");
+                json_string(stdout, r->last_failure);
+                printf("}");
+        } else if (l->fmt == OUT_CSV) {
+                if (!l->n)
+                        printf("id,device,device_path,size,device_mtime,sha256,copies_verified,copies\r\n");
+                printf("%" PRId64 ",", r->id);
+                csv_cell(stdout, r->device);
+                putchar(',');
+                csv_cell(stdout, r->device_path);
+                printf(",%" PRId64 ",", r->size);
+                csv_cell(stdout, r->device_mtime);
+                printf(",%s,%zu,", r->sha256 ? r->sha256 : "", r->n_copies);
+                size_t cap = 16;
+                for (size_t i = 0; i < r->n_copies; i++)
+                        cap += strlen(r->copies[i].target) + strlen(r->copies[i].target_root) + strlen(r->copies[i].path) + 4;
+                _cleanup_free_ char *all = xmalloc(cap);
+                size_t n = 0;
+                all[0] = '\0';
+                for (size_t i = 0; i < r->n_copies; i++)
+                        n += (size_t)snprintf(all + n, cap - n, "%s%s=%s/%s", i ? ";" : "", r->copies[i].target,
+                                              r->copies[i].target_root, r->copies[i].path);
+                csv_cell(stdout, all);
+                printf("\r\n");
+        } else {
+                char b[32];
+                human_bytes(r->size, b, sizeof(b));
+                if (!l->n)
+                        printf("%-6s %-14s %10s  %-12s %-6s %s\n", "ID", "DEVICE", "SIZE", "SHA256", "COPIES", "PATH ON DEVICE");
+                printf("%-6" PRId64 " %-14s %10s  %-12.12s %zu/%-4d %s%s%s\n", r->id, r->device, b,
+                       r->sha256 ? r->sha256 : "(not yet)", r->n_copies, l->copies, r->device_path,
+                       (int)r->n_copies < l->copies && r->last_failure ? "  ! " : "",
+                       (int)r->n_copies < l->copies && r->last_failure ? r->last_failure : "");
+                for (size_t i = 0; i < r->n_copies; i++)
+                        printf("         %s: %s/%s (verified %s)\n", r->copies[i].target, r->copies[i].target_root,
+                               r->copies[i].path, r->copies[i].verified_at);
+        }
+        l->n++;
+        return 0;
+}
+
+static int print_session(const struct session_info *s, void *ud)
+{
+        struct list_ctx *l = ud;
+        if (l->fmt == OUT_JSON) {
+                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", s->id);
+                json_string(stdout, s->device);
+                printf(",\"source\":");
+                json_string(stdout, s->source);
+                printf(",\"fs_type\":");
+                json_string(stdout, s->fs_type);
+                printf(",\"started_at\":");
+                json_string(stdout, s->started_at);
+                printf(",\"ended_at\":");
+                json_string(stdout, s->ended_at);
+                printf(",\"state\":");
+                json_string(stdout, s->state);
+                printf(",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64 ",\"files_already\":%" PRId64
+                       ",\"files_under_copied\":%" PRId64 ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64
+                       ",\"error\":",
+                       s->files_seen, s->files_copied, s->files_already, s->files_under_copied, s->bytes_copied,
+                       s->deleted_entries);
+                json_string(stdout, s->error);
+                printf("}");
+        } else if (l->fmt == OUT_CSV) {
+                if (!l->n)
+                        printf("id,device,state,started_at,ended_at,files_seen,files_copied,files_already,"
+                               "files_under_copied,bytes_copied,deleted_entries,fs_type,source,error\r\n");
+                printf("%" PRId64 ",", s->id);
+                csv_cell(stdout, s->device);
+                printf(",%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",", s->state,
+                       s->started_at, s->ended_at ? s->ended_at : "", s->files_seen, s->files_copied, s->files_already,
+                       s->files_under_copied, s->bytes_copied, s->deleted_entries);
+                csv_cell(stdout, s->fs_type);
+                putchar(',');
+                csv_cell(stdout, s->source);
+                putchar(',');
+                csv_cell(stdout, s->error);
+                printf("\r\n");
+        } else {
+                if (!l->n)
+                        printf("%-5s %-14s %-12s %-24s %6s %6s %6s %6s %7s  %s\n", "ID", "DEVICE", "STATE", "STARTED",
+                               "FILES", "COPIED", "KNOWN", "UNDER", "DELETED", "ERROR");
+                printf("%-5" PRId64 " %-14s %-12s %-24s %6" PRId64 " %6" PRId64 " %6" PRId64 " %6" PRId64 " %7" PRId64 "  %s\n",
+                       s->id, s->device, s->state, s->started_at, s->files_seen, s->files_copied, s->files_already,
+                       s->files_under_copied, s->deleted_entries, s->error ? s->error : "");
+        }
+        l->n++;
+        return 0;
+}
+
+static int print_deleted(const struct deleted_info *d, void *ud)
+{
+        struct list_ctx *l = ud;
+        if (l->fmt == OUT_JSON) {
+                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", d->id);
+                json_string(stdout, d->device);
+                printf(",\"session\":%" PRId64 ",\"device_path\":", d->session_id);
+                json_string(stdout, d->device_path);
+                printf(",\"size\":%" PRId64 ",\"device_mtime\":", d->size);
+                json_string(stdout, d->device_mtime);
+                printf("}");
+        } else if (l->fmt == OUT_CSV) {
+                if (!l->n)
+                        printf("id,device,session,device_path,size,device_mtime\r\n");
+                printf("%" PRId64 ",", d->id);
+                csv_cell(stdout, d->device);
+                printf(",%" PRId64 ",", d->session_id);
+                csv_cell(stdout, d->device_path);
+                printf(",%" PRId64 ",%s\r\n", d->size, d->device_mtime);
+        } else {
+                if (!l->n)
+                        printf("%-5s %-14s %-7s %12s %-20s %s\n", "ID", "DEVICE", "SESSION", "SIZE", "DEVICE MTIME", "PATH ON DEVICE");
+                printf("%-5" PRId64 " %-14s %-7" PRId64 " %12" PRId64 " %-20s %s\n", d->id, d->device, d->session_id, d->size,
+                       d->device_mtime, d->device_path);
+        }
+        l->n++;
+        return 0;
+}
+
+static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "device", required_argument, NULL, 'd' },
+                { "json", no_argument, NULL, 'j' },
+                { "csv", no_argument, NULL, 'C' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        struct list_ctx l = { .fmt = OUT_TEXT, .copies = c->cfg.copies };
+        const char *serial = NULL;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+                switch (ch) {
+                case 'd': serial = optarg; break;
+                case 'j': parse_format("json", &l.fmt); break;
+                case 'C': parse_format("csv", &l.fmt); break;
+                case 'h': usage(stdout); return 0;
+                default: return EXIT_USAGE;
+                }
+        if (optind != argc) {
+                fprintf(stderr, "dockctl %s: unexpected argument '%s'\n", what, argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        if (l.fmt == OUT_JSON)
+                printf("[");
+        int r;
+        if (strcmp(what, "recordings") == 0)
+                r = catalog_recordings_foreach(c->cat, serial, print_recording, &l);
+        else if (strcmp(what, "sessions") == 0)
+                r = catalog_sessions_foreach(c->cat, serial, print_session, &l);
+        else
+                r = catalog_deleted_foreach(c->cat, serial, print_deleted, &l);
+        if (l.fmt == OUT_JSON)
+                printf("%s]\n", l.n ? "\n" : "");
+        else if (l.fmt == OUT_TEXT && l.n == 0)
+                printf("no %s%s%s\n", what, serial ? " for device " : "", serial ? serial : "");
+        if (r < 0) {
+                log_error("catalog: %s", catalog_errmsg(c->cat));
+                return 1;
+        }
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "state", required_argument, NULL, 'S' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        const char *config_path = NULL, *state = NULL;
+        int ch;
+        setenv("TZ", "UTC", 1);         /* FAT times carry no zone: keep libtsk from applying ours */
+        tzset();
+        log_set_ident("dockctl");
+        while ((ch = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1)
+                switch (ch) {
+                case 'c': config_path = optarg; break;
+                case 'S': state = optarg; break;
+                case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
+                case 'h': usage(stdout); return 0;
+                default: usage(stderr); return EXIT_USAGE;
+                }
+        if (optind >= argc) {
+                usage(stderr);
+                return EXIT_USAGE;
+        }
+        struct ctx c = { 0 };
+        char err[512];
+        if (config_load(&c.cfg, config_path, state, err, sizeof(err)) < 0) {
+                fprintf(stderr, "dockctl: %s\n", err);
+                return 1;
+        }
+        const char *cmd = argv[optind];
+        int sub_argc = argc - optind;
+        char **sub_argv = argv + optind;
+        optind = 1;
+        int rc;
+        if (strcmp(cmd, "ingest") == 0)
+                rc = cmd_ingest(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "recordings") == 0 || strcmp(cmd, "sessions") == 0 || strcmp(cmd, "deleted") == 0)
+                rc = cmd_list(&c, cmd, sub_argc, sub_argv);
+        else if (strcmp(cmd, "help") == 0) {
+                usage(stdout);
+                rc = 0;
+        } else {
+                fprintf(stderr, "dockctl: unknown command '%s'\n", cmd);
+                usage(stderr);
+                rc = EXIT_USAGE;
+        }
+        catalog_close(c.cat);
+        config_free(&c.cfg);
+        return rc;
+}

@@ -1,0 +1,509 @@
+/* ingest.c — plan + per-file orchestration around copy.c. */
+#include "ingest.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include "copy.h"
+#include "log.h"
+#include "target.h"
+#include "util.h"
+#include "volume.h"
+
+#define RESUME_CHECK_WINDOW (4 << 20)
+#define MAX_NAME_ATTEMPTS 1000
+
+struct run {
+        const struct config *cfg;
+        struct catalog *cat;
+        const struct ingest_opts *o;
+        struct ingest_result *res;
+        struct target targets[DOCKD_MAX_TARGETS];
+        bool target_ok[DOCKD_MAX_TARGETS];
+        struct volume *vol;
+        int64_t device_id;
+        struct ingest_progress prog;
+        int64_t rec_id;         /* for checkpoints */
+        double last_progress;
+};
+
+static void note_error(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_error(struct run *run, const char *fmt, ...)
+{
+        char msg[640];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        log_error("%s", msg);
+        if (run->res->n_errors++ == 0)
+                snprintf(run->res->error, sizeof(run->res->error), "%s", msg);
+}
+
+static int on_checkpoint(void *ud, int64_t offset, const char *sha)
+{
+        struct run *run = ud;
+        crashpoint("before-checkpoint");
+        int r = catalog_recording_checkpoint(run->cat, run->rec_id, offset, sha);
+        crashpoint("after-checkpoint");
+        return r;
+}
+
+static void on_bytes(void *ud, int64_t n)
+{
+        struct run *run = ud;
+        run->prog.bytes_done += n;
+        double now = time_mono();
+        if (run->o->on_progress && now - run->last_progress >= 0.25) {
+                run->last_progress = now;
+                run->o->on_progress(&run->prog, run->o->ud);
+        }
+}
+
+/* Decides where a resumed file starts: the checkpoint offset if every kept
+ * partial still hashes to the recorded prefix and the source's bytes just
+ * before the offset still equal the copy's; else 0. md gets the prefix state. */
+static int64_t resume_point(struct run *run, const struct recording *rec, const struct volume_entry *e,
+                            struct copy_sink *sinks, size_t n, const char **partials, EVP_MD_CTX *md)
+{
+        int64_t off = rec->resume_offset;
+        if (off <= 0 || off >= e->size || !rec->resume_sha256[0] || rec->has_sha256 || n == 0)
+                return 0;
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                if (fstat(sinks[i].fd, &st) < 0 || st.st_size < off)
+                        return 0;
+                EVP_MD_CTX *ctx = i == 0 ? md : EVP_MD_CTX_new();
+                const char *method;
+                char hex[SHA256_HEX_LEN + 1];
+                unsigned char d[32];
+                unsigned dl;
+                EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+                int r = target_hash_into(partials[i], off, ctx, &method);
+                EVP_MD_CTX *tmp = EVP_MD_CTX_new();
+                EVP_MD_CTX_copy_ex(tmp, ctx);
+                EVP_DigestFinal_ex(tmp, d, &dl);
+                EVP_MD_CTX_free(tmp);
+                if (i != 0)
+                        EVP_MD_CTX_free(ctx);
+                hex_encode(d, 32, hex);
+                if (r < 0 || strcmp(hex, rec->resume_sha256) != 0) {
+                        log_warn("%s: %s: kept partial copy on target %s does not match its resume point; starting over",
+                                 run->o->serial, e->path, sinks[i].target->name);
+                        return 0;
+                }
+        }
+        /* The source must still be the file we began: compare the last bytes
+         * before the resume point, read fresh from the device, with the copy. */
+        int64_t w = off < RESUME_CHECK_WINDOW ? off : RESUME_CHECK_WINDOW;
+        _cleanup_free_ char *a = xmalloc((size_t)w), *b = xmalloc((size_t)w);
+        struct volume_file *vf = NULL;
+        char err[512];
+        bool same = volume_file_open(run->vol, e, &vf, err, sizeof(err)) == 0;
+        for (int64_t got = 0; same && got < w;) {
+                ssize_t k = volume_file_read(vf, off - w + got, a + got, (size_t)(w - got), err, sizeof(err));
+                if (k <= 0)
+                        same = false;
+                else
+                        got += k;
+        }
+        volume_file_close(vf);
+        if (same && pread_full(sinks[0].fd, b, (size_t)w, off - w) != w)
+                same = false;
+        if (!same || memcmp(a, b, (size_t)w) != 0) {
+                log_warn("%s: %s: source no longer matches the kept partial copy; starting over", run->o->serial, e->path);
+                return 0;
+        }
+        return off;
+}
+
+/* Puts a verified partial into the target's layout. Returns the relative path. */
+static int place(struct run *run, const struct target *t, const char *partial, const struct volume_entry *e,
+                 const char *sha, char **relpath_out)
+{
+        for (unsigned attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
+                _cleanup_free_ char *rel = target_layout_relpath(run->o->serial, e->mtime, e->path, attempt);
+                bool taken = false;
+                int r = catalog_copy_path_taken(run->cat, t->id, rel, &taken);
+                if (r < 0)
+                        return r;
+                if (taken)
+                        continue;
+                r = target_place(t, partial, rel);
+                if (r == -EEXIST) {
+                        /* A file the catalog does not know: an earlier run may have
+                         * been killed between placing it and recording it. If it is
+                         * this very recording (read back past the cache), adopt it. */
+                        _cleanup_free_ char *full = xasprintf("%s/%s", t->root, rel);
+                        char hex[SHA256_HEX_LEN + 1];
+                        const char *method;
+                        if (target_hash_file(full, -1, hex, &method) == 0 && strcmp(hex, sha) == 0) {
+                                log_info("%s: %s: adopting %s on target %s, left by an interrupted run",
+                                         run->o->serial, e->path, rel, t->name);
+                                if (unlink(partial) < 0 || (r = fsync_dir(t->partial_dir)) < 0)
+                                        return r < 0 ? r : -errno;
+                                *relpath_out = rel;
+                                rel = NULL;
+                                return 0;
+                        }
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                *relpath_out = rel;
+                rel = NULL;
+                return 0;
+        }
+        return -EEXIST;
+}
+
+static int verified_copies(struct run *run, int64_t rec_id, int *n)
+{
+        *n = 0;
+        for (size_t i = 0; i < run->cfg->n_targets; i++) {
+                bool has = false;
+                if (!run->target_ok[i])
+                        continue;
+                int r = catalog_recording_has_copy(run->cat, rec_id, run->targets[i].id, &has);
+                if (r < 0)
+                        return r;
+                *n += has;
+        }
+        return 0;
+}
+
+/* Copies one file to every open target that lacks a verified copy. Returns
+ * -errno when the source failed (the session cannot go on with this file). */
+static int ingest_file(struct run *run, const struct volume_entry *e, struct recording *rec, bool *copied)
+{
+        struct copy_sink sinks[DOCKD_MAX_TARGETS];
+        char *partials[DOCKD_MAX_TARGETS] = { 0 };
+        size_t n = 0;
+        int r = 0;
+        *copied = false;
+        for (size_t i = 0; i < run->cfg->n_targets; i++) {
+                bool has = false;
+                if (!run->target_ok[i])
+                        continue;
+                if ((r = catalog_recording_has_copy(run->cat, rec->id, run->targets[i].id, &has)) < 0)
+                        return r;
+                if (has)
+                        continue;
+                partials[n] = target_partial_path(&run->targets[i], rec->id);
+                r = copy_sink_open(&sinks[n], &run->targets[i], partials[n]);
+                if (r < 0) {
+                        note_error(run, "%s: %s: target %s: cannot create %s: %s", run->o->serial, e->path,
+                                   run->targets[i].name, partials[n], strerror(-r));
+                        catalog_copy_failure_add(run->cat, rec->id, run->targets[i].id, run->res->session_id, strerror(-r));
+                        free(partials[n]);
+                        partials[n] = NULL;
+                        continue;
+                }
+                n++;
+        }
+        if (n == 0)
+                return 0;
+
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        int64_t off = resume_point(run, rec, e, sinks, n, (const char **)partials, md);
+        if (off == 0)
+                EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        else
+                run->res->files_resumed++;
+        if (off > 0)
+                log_info("%s: %s: resuming at byte %lld of %lld", run->o->serial, e->path, (long long)off, (long long)e->size);
+
+        struct volume_file *vf = NULL;
+        char err[512];
+        _cleanup_free_ char *src_name = xasprintf("%s:%s", run->o->serial, e->path);
+        r = volume_file_open(run->vol, e, &vf, err, sizeof(err));
+        if (r < 0) {
+                note_error(run, "%s", err);
+                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
+                goto out;
+        }
+        run->rec_id = rec->id;
+        run->prog.bytes_done += off;
+        struct copy_params p = {
+                .src = vf, .src_name = src_name, .size = e->size, .offset = off, .md = md,
+                .sinks = sinks, .n_sinks = n, .chunk_size = run->cfg->chunk_size, .chunks = run->cfg->chunks,
+                /* Only a first pull checkpoints: completing a missing copy re-reads from 0. */
+                .checkpoint_bytes = rec->has_sha256 ? 0 : (int64_t)run->cfg->checkpoint_mb << 20,
+                .on_checkpoint = on_checkpoint, .on_progress = on_bytes, .ud = run, .cancel = run->o->cancel,
+        };
+        r = copy_run(&p);
+        volume_file_close(vf);
+        for (size_t k = 0; k < n; k++)
+                if (sinks[k].error)
+                        note_error(run, "%s: %s: copy to target %s failed: %s", run->o->serial, e->path,
+                                   sinks[k].target->name, sinks[k].errmsg);
+        if (r < 0) {
+                /* Keep the partials and the checkpoint: a later run resumes. */
+                if (r != -ECANCELED && p.err[0]) {
+                        note_error(run, "%s: %s: %s", run->o->serial, e->path, p.err);
+                        catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, p.err);
+                }
+                for (size_t k = 0; k < n; k++)
+                        if (sinks[k].error)
+                                catalog_copy_failure_add(run->cat, rec->id, sinks[k].target->id, run->res->session_id,
+                                                         sinks[k].errmsg);
+                goto out;
+        }
+        unsigned char d[32];
+        unsigned dl;
+        char sha[SHA256_HEX_LEN + 1];
+        EVP_DigestFinal_ex(md, d, &dl);
+        hex_encode(d, 32, sha);
+        if (rec->has_sha256 && strcmp(sha, rec->sha256) != 0) {
+                note_error(run, "%s: %s: INTEGRITY: source now hashes to %s but was recorded as %s; no copy made",
+                           run->o->serial, e->path, sha, rec->sha256);
+                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, "source no longer matches recorded SHA-256");
+                for (size_t k = 0; k < n; k++)
+                        unlink(partials[k]);
+                r = 0;
+                goto out;
+        }
+
+        char *rel[DOCKD_MAX_TARGETS] = { 0 };
+        for (size_t k = 0; k < n; k++) {
+                if (sinks[k].error) {
+                        unlink(partials[k]);    /* nothing to resume from a failed copy; free its space */
+                        continue;
+                }
+                copy_sink_close(&sinks[k]);
+                int pr = place(run, sinks[k].target, partials[k], e, sha, &rel[k]);
+                if (pr < 0) {
+                        snprintf(sinks[k].errmsg, sizeof(sinks[k].errmsg), "cannot place the copy: %s", strerror(-pr));
+                        sinks[k].error = pr;
+                        note_error(run, "%s: %s: target %s: %s", run->o->serial, e->path, sinks[k].target->name,
+                                   sinks[k].errmsg);
+                }
+        }
+        crashpoint("after-place");
+        if ((r = catalog_begin(run->cat)) < 0)
+                goto out_rel;
+        if (!rec->has_sha256 && (r = catalog_recording_set_sha256(run->cat, rec->id, sha)) < 0)
+                goto out_tx;
+        for (size_t k = 0; k < n; k++) {
+                if (rel[k])
+                        r = catalog_copy_add(run->cat, rec->id, sinks[k].target->id, rel[k], sinks[k].method,
+                                             run->res->session_id);
+                else
+                        r = catalog_copy_failure_add(run->cat, rec->id, sinks[k].target->id, run->res->session_id,
+                                                     sinks[k].errmsg);
+                if (r < 0)
+                        goto out_tx;
+        }
+        r = catalog_commit(run->cat);
+out_tx:
+        if (r < 0) {
+                note_error(run, "%s: %s: cannot record the copies in the catalog: %s", run->o->serial, e->path,
+                           catalog_errmsg(run->cat));
+                catalog_rollback(run->cat);
+        } else {
+                rec->has_sha256 = true;
+                snprintf(rec->sha256, sizeof(rec->sha256), "%s", sha);
+                *copied = true;
+                crashpoint("after-commit");
+        }
+out_rel:
+        for (size_t k = 0; k < n; k++)
+                free(rel[k]);
+out:
+        EVP_MD_CTX_free(md);
+        for (size_t k = 0; k < n; k++) {
+                copy_sink_close(&sinks[k]);
+                free(partials[k]);
+        }
+        return r;
+}
+
+static int lock_device(const struct config *cfg, const char *serial, int *fd_out, char *err, size_t err_size)
+{
+        _cleanup_free_ char *dir = xasprintf("%s/locks", cfg->state_dir);
+        int r = mkdir_p(dir, 0750);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot create %s: %s", dir, strerror(-r));
+                return r;
+        }
+        /* The serial names a file: keep only safe characters. */
+        _cleanup_free_ char *safe = xstrdup(serial);
+        for (char *p = safe; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+                        *p = '_';
+        _cleanup_free_ char *path = xasprintf("%s/%s.lock", dir, safe);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+        if (fd < 0) {
+                snprintf(err, err_size, "cannot open %s: %m", path);
+                return -errno;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                close(fd);
+                snprintf(err, err_size, "device %s is being ingested by another process (lock %s)", serial, path);
+                return r == -EWOULDBLOCK ? -EBUSY : r;
+        }
+        *fd_out = fd;
+        return 0;
+}
+
+static bool source_gone(const char *source)
+{
+        struct stat st;
+        return stat(source, &st) < 0;
+}
+
+int ingest_run(const struct config *cfg, struct catalog *cat, const struct ingest_opts *o, struct ingest_result *res)
+{
+        memset(res, 0, sizeof(*res));
+        res->state = "failed";
+        struct run run = { .cfg = cfg, .cat = cat, .o = o, .res = res };
+        _cleanup_close_ int lockfd = -1;
+        int r;
+        if (!o->serial || !*o->serial) {
+                snprintf(res->error, sizeof(res->error), "no device serial given");
+                return -EINVAL;
+        }
+        if ((r = lock_device(cfg, o->serial, &lockfd, res->error, sizeof(res->error))) < 0)
+                return r;
+        if ((r = catalog_device_ensure(cat, o->serial, &run.device_id)) < 0) {
+                snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
+                return r;
+        }
+        int stale = 0;
+        if ((r = catalog_sessions_mark_interrupted(cat, run.device_id, &stale)) < 0)
+                return r;
+        if (stale)
+                log_info("%s: %d earlier session(s) had been interrupted", o->serial, stale);
+        if ((r = catalog_session_start(cat, run.device_id, o->source, &res->session_id)) < 0) {
+                snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
+                return r;
+        }
+        crashpoint("session-start");
+
+        size_t n_ok = 0;
+        for (size_t i = 0; i < cfg->n_targets; i++) {
+                char err[512];
+                if (target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {
+                        note_error(&run, "%s", err);
+                        continue;
+                }
+                run.target_ok[i] = true;
+                n_ok++;
+        }
+        struct volume_listing l = { 0 };
+        char err[512];
+        if (n_ok == 0) {
+                r = -ENODEV;
+                goto finish;
+        }
+        if ((r = volume_open(o->source, &run.vol, err, sizeof(err))) < 0 ||
+            (r = volume_list(run.vol, &l, err, sizeof(err))) < 0) {
+                note_error(&run, "%s (device %s)", err, o->serial);
+                goto finish;
+        }
+        catalog_session_set_fs(cat, res->session_id, volume_fs_type(run.vol));
+
+        for (size_t i = 0; i < l.n_deleted; i++) {
+                bool added = false;
+                if ((r = catalog_deleted_add(cat, run.device_id, res->session_id, l.deleted[i].path,
+                                             l.deleted[i].size, &l.deleted[i].times, &added)) < 0)
+                        goto finish;
+                res->deleted_new += added;
+                if (added)
+                        log_warn("%s: %s (%lld bytes) was deleted on the device before docking; recorded",
+                                 o->serial, l.deleted[i].path, (long long)l.deleted[i].size);
+        }
+        res->deleted_seen = (int64_t)l.n_deleted;
+
+        /* Plan: every file gets its recording row; total bytes still to read. */
+        struct recording *recs = calloc(l.n_files ? l.n_files : 1, sizeof(*recs));
+        if (!recs) {
+                r = -ENOMEM;
+                goto finish;
+        }
+        for (size_t i = 0; i < l.n_files; i++) {
+                if ((r = catalog_recording_get_or_add(cat, run.device_id, l.files[i].path, l.files[i].size,
+                                                      &l.files[i].times, res->session_id, &recs[i])) < 0) {
+                        note_error(&run, "catalog: %s", catalog_errmsg(cat));
+                        free(recs);
+                        goto finish;
+                }
+                int have = 0;
+                if ((r = verified_copies(&run, recs[i].id, &have)) < 0) {
+                        free(recs);
+                        goto finish;
+                }
+                if ((size_t)have < n_ok)
+                        res->bytes_total += l.files[i].size;
+        }
+        res->n.files_seen = (int64_t)l.n_files;
+        run.prog = (struct ingest_progress){ .n_files = l.n_files, .bytes_total = res->bytes_total, .started = time_mono() };
+
+        bool stopped = false;
+        for (size_t i = 0; i < l.n_files && !stopped; i++) {
+                const struct volume_entry *e = &l.files[i];
+                run.prog.file_index = i;
+                run.prog.device_path = e->path;
+                int have = 0;
+                if ((r = verified_copies(&run, recs[i].id, &have)) < 0)
+                        break;
+                if ((size_t)have < n_ok) {
+                        bool copied = false;
+                        int64_t before = run.prog.bytes_done;
+                        r = ingest_file(&run, e, &recs[i], &copied);
+                        if (copied) {
+                                res->n.files_copied++;
+                                res->n.bytes_copied += e->size;
+                        }
+                        run.prog.bytes_done = before + e->size;
+                        if (r < 0) {
+                                if ((o->cancel && *o->cancel) || source_gone(o->source)) {
+                                        stopped = true;
+                                        if (!(o->cancel && *o->cancel))
+                                                note_error(&run, "%s: source %s vanished", o->serial, o->source);
+                                }
+                                r = 0;
+                        }
+                        if ((r = verified_copies(&run, recs[i].id, &have)) < 0)
+                                break;
+                } else {
+                        res->n.files_already++;
+                }
+        }
+        /* Under-copied: fewer verified copies than the policy requires, on any
+         * target (one that is down still holds what it held). */
+        for (size_t i = 0; i < l.n_files; i++) {
+                int total = 0;
+                for (size_t t = 0; t < cfg->n_targets; t++) {
+                        bool has = false;
+                        if (run.targets[t].id && catalog_recording_has_copy(cat, recs[i].id, run.targets[t].id, &has) == 0)
+                                total += has;
+                }
+                if (total < cfg->copies)
+                        res->n.files_under_copied++;
+        }
+        if (o->on_progress) {
+                run.prog.file_index = l.n_files;
+                o->on_progress(&run.prog, o->ud);
+        }
+        free(recs);
+        if (r >= 0)
+                res->state = stopped ? "interrupted" : (res->n.files_under_copied || res->n_errors) ? "incomplete" : "complete";
+finish:
+        if (r < 0 && !res->n_errors)
+                note_error(&run, "%s: ingest failed: %s", o->serial, strerror(-r));
+        catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL);
+        volume_listing_free(&l);
+        volume_close(run.vol);
+        for (size_t i = 0; i < cfg->n_targets; i++)
+                if (run.target_ok[i])
+                        target_close(&run.targets[i]);
+        return r < 0 ? r : 0;
+}

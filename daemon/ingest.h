@@ -1,0 +1,39 @@
+/* ingest.h — one pull of one recorder volume: plan the files against the
+ * catalog, copy what is new or under-copied through the copy pipeline, resume
+ * unfinished files, and record exactly what was verified. */
+#pragma once
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "config.h"
+
+struct ingest_progress {
+        size_t file_index, n_files;
+        const char *device_path;
+        int64_t bytes_done, bytes_total;        /* over the files that need copying */
+        double started;                         /* time_mono() at start */
+};
+
+struct ingest_opts {
+        const char *source;     /* image file or block device */
+        const char *serial;
+        volatile sig_atomic_t *cancel;
+        void (*on_progress)(const struct ingest_progress *p, void *ud);
+        void *ud;
+};
+
+struct ingest_result {
+        int64_t session_id;
+        const char *state;      /* complete / incomplete / interrupted / failed */
+        struct session_counts n;
+        int64_t files_resumed, deleted_new, deleted_seen, bytes_total;
+        char error[640];        /* first error, for the summary */
+        size_t n_errors;
+};
+
+/* Returns 0 when the session ran to its end (see res->state), or -errno when it
+ * could not start or the volume could not be read (res->error names why). */
+int ingest_run(const struct config *cfg, struct catalog *cat, const struct ingest_opts *o,
+               struct ingest_result *res);

@@ -1,0 +1,22 @@
+/* log.h — one place that decides how a message reaches the operator.
+ * Messages go to stderr (journald picks them up under systemd). A failure is
+ * logged once, by the caller that decides what to do about it. */
+#pragma once
+#include <errno.h>
+
+enum log_level { LOG_LEVEL_ERR = 3, LOG_LEVEL_WARN = 4, LOG_LEVEL_INFO = 6, LOG_LEVEL_DEBUG = 7 };
+
+void log_set_level(int level);
+void log_set_ident(const char *ident);
+void log_msg(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Logs with %m bound to -err, and returns err (negative) so callers can
+ * `return log_error_errno(r, ...)`. */
+int log_errno(int level, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_error(...)  log_msg(LOG_LEVEL_ERR, __VA_ARGS__)
+#define log_warn(...)   log_msg(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)   log_msg(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...)  log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
+#define log_error_errno(err, ...) log_errno(LOG_LEVEL_ERR, (err), __VA_ARGS__)
+#define log_warn_errno(err, ...)  log_errno(LOG_LEVEL_WARN, (err), __VA_ARGS__)

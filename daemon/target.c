@@ -1,0 +1,277 @@
+/* target.c — storage target directories, layout and durable placement. */
+#include "target.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+#define MARKER ".dockd-target"
+#define NAME_MAX_BYTES 255      /* ext4, xfs, btrfs */
+
+static int write_marker(const char *path, const char *name)
+{
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        _cleanup_free_ char *body = xasprintf("dockd storage target\nname=%s\n", name);
+        int r = pwrite_full(fd, body, strlen(body), 0);
+        if (r < 0)
+                return r;
+        if (fsync(fd) < 0)
+                return -errno;
+        if (rename(tmp, path) < 0)
+                return -errno;
+        return fsync_parent(path);
+}
+
+static int read_marker_name(const char *path, char *name, size_t size)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        if (!f)
+                return -errno;
+        char line[256];
+        while (fgets(line, sizeof(line), f))
+                if (strncmp(line, "name=", 5) == 0) {
+                        line[strcspn(line, "\n")] = '\0';
+                        snprintf(name, size, "%s", line + 5);
+                        return 0;
+                }
+        return -EBADMSG;
+}
+
+int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
+{
+        memset(t, 0, sizeof(*t));
+        struct stat st;
+        int r;
+        if (stat(tc->path, &st) < 0) {
+                if (errno != ENOENT || !tc->create) {
+                        r = -errno;
+                        snprintf(err, err_size, "target %s: %s: %s", tc->name, tc->path, strerror(-r));
+                        return r;
+                }
+                if ((r = mkdir_p(tc->path, 0750)) < 0) {
+                        snprintf(err, err_size, "target %s: cannot create %s: %s", tc->name, tc->path, strerror(-r));
+                        return r;
+                }
+        } else if (!S_ISDIR(st.st_mode)) {
+                snprintf(err, err_size, "target %s: %s is not a directory", tc->name, tc->path);
+                return -ENOTDIR;
+        }
+        if ((r = catalog_target_ensure(cat, tc->name, tc->path, &t->id)) < 0) {
+                snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
+                return r;
+        }
+        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
+        char name[128];
+        r = read_marker_name(marker, name, sizeof(name));
+        if (r == -ENOENT) {
+                int64_t n = 0;
+                if ((r = catalog_target_copy_count(cat, t->id, &n)) < 0)
+                        return r;
+                if (n > 0) {
+                        snprintf(err, err_size, "target %s: %s holds no %s marker but the catalog records %lld copies there;"
+                                 " is its filesystem mounted?", tc->name, tc->path, MARKER, (long long)n);
+                        return -ENODEV;
+                }
+                if ((r = write_marker(marker, tc->name)) < 0) {
+                        snprintf(err, err_size, "target %s: cannot write %s: %s", tc->name, marker, strerror(-r));
+                        return r;
+                }
+        } else if (r < 0) {
+                snprintf(err, err_size, "target %s: cannot read %s: %s", tc->name, marker, strerror(-r));
+                return r;
+        } else if (strcmp(name, tc->name) != 0) {
+                snprintf(err, err_size, "target %s: %s belongs to target '%s'; refusing to mix copies", tc->name, tc->path, name);
+                return -EEXIST;
+        }
+        t->name = xstrdup(tc->name);
+        t->root = xstrdup(tc->path);
+        t->partial_dir = xasprintf("%s/.partial", tc->path);
+        if ((r = mkdir_p(t->partial_dir, 0750)) < 0) {
+                snprintf(err, err_size, "target %s: cannot create %s: %s", tc->name, t->partial_dir, strerror(-r));
+                target_close(t);
+                return r;
+        }
+        return 0;
+}
+
+void target_close(struct target *t)
+{
+        free(t->name);
+        free(t->root);
+        free(t->partial_dir);
+        memset(t, 0, sizeof(*t));
+}
+
+char *target_partial_path(const struct target *t, int64_t rec_id)
+{
+        return xasprintf("%s/rec-%lld.part", t->partial_dir, (long long)rec_id);
+}
+
+/* Length of the longest prefix of s (at most max bytes) that ends on a UTF-8 boundary. */
+static size_t utf8_cut(const char *s, size_t len, size_t max)
+{
+        if (len <= max)
+                return len;
+        size_t n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+                n--;
+        return n;
+}
+
+/* One path component made safe for the target filesystem: no control bytes,
+ * no "." or "..", at most NAME_MAX_BYTES bytes, extension kept when cut. */
+static char *safe_component(const char *s, size_t len, unsigned attempt)
+{
+        char *c = xmalloc(len + 1);
+        for (size_t i = 0; i < len; i++) {
+                unsigned char ch = (unsigned char)s[i];
+                c[i] = (ch < 0x20 || ch == 0x7f || ch == '/') ? '_' : (char)ch;
+        }
+        c[len] = '\0';
+        if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0 || len == 0) {
+                free(c);
+                c = xstrdup("_");
+                len = 1;
+        }
+        char suffix[16] = "";
+        if (attempt)
+                snprintf(suffix, sizeof(suffix), " ~%u", attempt + 1);
+        /* Cut only what NAME_MAX forces, keeping the extension (up to 16 bytes). */
+        size_t budget = NAME_MAX_BYTES - strlen(suffix);
+        const char *dot = attempt || len > budget ? strrchr(c, '.') : NULL;
+        size_t ext_len = dot && dot != c && strlen(dot) <= 16 ? strlen(dot) : 0;
+        size_t stem_len = utf8_cut(c, len - ext_len, budget - ext_len);
+        char *out = xasprintf("%.*s%s%s", (int)stem_len, c, suffix, c + len - ext_len);
+        free(c);
+        return out;
+}
+
+char *target_layout_relpath(const char *serial, int64_t device_mtime, const char *device_path, unsigned attempt)
+{
+        time_t tt = (time_t)device_mtime;
+        struct tm tm;
+        char date[32] = "undated";
+        if (gmtime_r(&tt, &tm) && tm.tm_year + 1900 >= 1980)
+                strftime(date, sizeof(date), "%Y/%m/%d", &tm);
+        _cleanup_free_ char *dev = safe_component(serial, strlen(serial), 0);
+        size_t cap = strlen(date) + strlen(dev) + strlen(device_path) * 2 + 64;
+        char *out = xmalloc(cap);
+        int n = snprintf(out, cap, "%s/%s", date, dev);
+        const char *p = device_path;
+        while (*p) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                size_t len = strcspn(p, "/");
+                bool last = p[len] == '\0';
+                _cleanup_free_ char *comp = safe_component(p, len, last ? attempt : 0);
+                size_t need = (size_t)n + strlen(comp) + 2;
+                if (need > cap) {
+                        cap = need * 2;
+                        char *q = realloc(out, cap);
+                        if (!q)
+                                abort();
+                        out = q;
+                }
+                n += snprintf(out + n, cap - (size_t)n, "/%s", comp);
+                p += len;
+        }
+        return out;
+}
+
+int target_place(const struct target *t, const char *partial, const char *relpath)
+{
+        _cleanup_free_ char *final = xasprintf("%s/%s", t->root, relpath);
+        _cleanup_free_ char *dir = xstrdup(final);
+        *strrchr(dir, '/') = '\0';
+        int r = mkdir_p(dir, 0750);
+        if (r < 0)
+                return r;
+        /* RENAME_NOREPLACE: a copy, once placed, is never overwritten by anyone. */
+        if (renameat2(AT_FDCWD, partial, AT_FDCWD, final, RENAME_NOREPLACE) < 0) {
+                if (errno != EINVAL)
+                        return -errno;
+                /* Filesystem without RENAME_NOREPLACE: link() fails on an existing name too. */
+                if (link(partial, final) < 0)
+                        return -errno;
+                if (unlink(partial) < 0)
+                        return -errno;
+        }
+        if ((r = fsync_dir(dir)) < 0)
+                return r;
+        return fsync_dir(t->partial_dir);
+}
+
+int target_hash_into(const char *path, int64_t len, EVP_MD_CTX *ctx, const char **method)
+{
+        const size_t bufsize = 4u << 20;
+        int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        *method = "o_direct";
+        if (fd < 0 && errno == EINVAL) {
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                *method = "fadvise";
+                if (fd >= 0) {
+                        fdatasync(fd);
+                        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+                }
+        }
+        if (fd < 0)
+                return -errno;
+        _cleanup_close_ int fdc = fd;
+        void *buf = NULL;
+        if (posix_memalign(&buf, 4096, bufsize) != 0)
+                return -ENOMEM;
+        _cleanup_free_ void *bufc = buf;
+        int64_t off = 0;
+        int r = 0;
+        while (len < 0 || off < len) {
+                ssize_t k = pread(fd, buf, bufsize, off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (k == 0)
+                        break;
+                size_t use = (size_t)k;
+                if (len >= 0 && (int64_t)use > len - off)
+                        use = (size_t)(len - off);
+                EVP_DigestUpdate(ctx, buf, use);
+                off += (int64_t)use;
+                /* O_DIRECT returns a count off the block grid only at end of file;
+                 * reading on from there would be an unaligned (EINVAL) read. */
+                if (k % 4096 != 0)
+                        break;
+        }
+        if (r == 0 && len >= 0 && off < len)
+                r = -ENODATA;   /* shorter than it must be */
+        return r;
+}
+
+int target_hash_file(const char *path, int64_t len, char out_hex[65], const char **method)
+{
+        EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+        if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+                EVP_MD_CTX_free(ctx);
+                return -ENOMEM;
+        }
+        int r = target_hash_into(path, len, ctx, method);
+        unsigned char md[32];
+        unsigned mdlen;
+        EVP_DigestFinal_ex(ctx, md, &mdlen);
+        EVP_MD_CTX_free(ctx);
+        hex_encode(md, 32, out_hex);
+        return r;
+}

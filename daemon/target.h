@@ -1,0 +1,39 @@
+/* target.h — one storage target: a directory tree on its own filesystem that
+ * holds one verified copy of each recording. Owns the on-target layout
+ * (YYYY/MM/DD/SERIAL/device path), partial files, and durable placement. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "catalog.h"
+#include "config.h"
+
+struct target {
+        char *name;
+        char *root;
+        char *partial_dir;      /* ROOT/.partial: copies being written, by recording id */
+        int64_t id;             /* catalog id */
+};
+
+/* Checks (or, for the embedded defaults, creates) the target directory and its
+ * identity marker, and registers it in the catalog. A configured target whose
+ * marker is missing while the catalog records copies on it is refused: its
+ * filesystem is probably not mounted. */
+int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
+void target_close(struct target *t);
+
+char *target_partial_path(const struct target *t, int64_t rec_id);
+/* "2026/11/25/SERIAL/DCIM/clip.mp4"; attempt > 0 adds " ~N" before the extension. */
+char *target_layout_relpath(const char *serial, int64_t device_mtime, const char *device_path, unsigned attempt);
+/* Moves partial → ROOT/relpath without ever replacing a file (-EEXIST if one is
+ * there), then fsyncs both directories. */
+int target_place(const struct target *t, const char *partial, const char *relpath);
+
+/* Re-reads path past the page cache (O_DIRECT; fdatasync + FADV_DONTNEED where
+ * the filesystem has no O_DIRECT) and returns SHA-256 of its first len bytes
+ * (len < 0: whole file). method gets "o_direct" or "fadvise". */
+int target_hash_file(const char *path, int64_t len, char out_hex[65], const char **method);
+/* The same, feeding an existing digest context (resume re-hashes a partial copy). */
+struct evp_md_ctx_st;
+int target_hash_into(const char *path, int64_t len, struct evp_md_ctx_st *ctx, const char **method);

@@ -1,0 +1,176 @@
+/* util.c — see util.h. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void time_now_iso(char *buf, size_t size)
+{
+        struct timespec ts;
+        struct tm tm;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        gmtime_r(&ts.tv_sec, &tm);
+        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+void time_device_iso(int64_t t, char *buf, size_t size)
+{
+        time_t tt = (time_t)t;
+        struct tm tm;
+        if (!gmtime_r(&tt, &tm)) {
+                snprintf(buf, size, "invalid:%lld", (long long)t);
+                return;
+        }
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+}
+
+double time_mono(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void hex_encode(const unsigned char *in, size_t n, char *out)
+{
+        static const char digits[] = "0123456789abcdef";
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = digits[in[i] >> 4];
+                out[2 * i + 1] = digits[in[i] & 15];
+        }
+        out[2 * n] = '\0';
+}
+
+int fsync_dir(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fsync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int fsync_parent(const char *path)
+{
+        _cleanup_free_ char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (!slash)
+                return fsync_dir(".");
+        if (slash == dir)
+                slash[1] = '\0';
+        else
+                *slash = '\0';
+        return fsync_dir(dir);
+}
+
+int mkdir_p(const char *path, unsigned mode)
+{
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + 1;; s++) {
+                if (*s != '/' && *s != '\0')
+                        continue;
+                char c = *s;
+                *s = '\0';
+                if (mkdir(p, mode) == 0) {
+                        int r = fsync_parent(p);
+                        if (r < 0)
+                                return r;
+                } else if (errno != EEXIST) {
+                        return -errno;
+                } else {
+                        struct stat st;
+                        if (stat(p, &st) < 0)
+                                return -errno;
+                        if (!S_ISDIR(st.st_mode))
+                                return -ENOTDIR;
+                }
+                *s = c;
+                if (c == '\0')
+                        break;
+        }
+        return 0;
+}
+
+ssize_t pread_full(int fd, void *buf, size_t n, off_t off)
+{
+        size_t done = 0;
+        while (done < n) {
+                ssize_t k = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        break;
+                done += (size_t)k;
+        }
+        return (ssize_t)done;
+}
+
+int pwrite_full(int fd, const void *buf, size_t n, off_t off)
+{
+        size_t done = 0;
+        while (done < n) {
+                ssize_t k = pwrite(fd, (const char *)buf + done, n - done, off + (off_t)done);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (k == 0)
+                        return -EIO;
+                done += (size_t)k;
+        }
+        return 0;
+}
+
+void *xmalloc(size_t n)
+{
+        void *p = malloc(n ? n : 1);
+        if (!p)
+                abort();        /* out of memory: nothing sensible left to do */
+        return p;
+}
+
+char *xstrdup(const char *s)
+{
+        char *p = strdup(s ? s : "");
+        if (!p)
+                abort();
+        return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+        va_list ap;
+        char *p;
+        va_start(ap, fmt);
+        int r = vasprintf(&p, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                abort();
+        return p;
+}
+
+#ifdef DOCKD_TEST_HOOKS
+void crashpoint(const char *name)
+{
+        static int hits;
+        const char *want = getenv("DOCKD_CRASHPOINT");
+        if (!want)
+                return;
+        size_t len = strlen(name);
+        if (strncmp(want, name, len) != 0 || (want[len] != '\0' && want[len] != ':'))
+                return;
+        int n = want[len] == ':' ? atoi(want + len + 1) : 1;
+        if (++hits >= n)
+                kill(getpid(), SIGKILL);
+}
+#endif

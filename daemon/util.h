@@ -1,0 +1,51 @@
+/* util.h — small helpers shared by every module: scoped cleanup, time stamps,
+ * hex, durable directory operations, and the crash points used by fault tests. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
+#define _cleanup_free_  __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+#define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
+
+#define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
+#define SHA256_HEX_LEN 64
+
+/* "2026-11-26T20:12:02.123Z" for now, UTC. buf needs 32 bytes. */
+void time_now_iso(char *buf, size_t size);
+/* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SS" with no zone: a device clock. */
+void time_device_iso(int64_t t, char *buf, size_t size);
+double time_mono(void);
+
+void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
+
+/* mkdir -p, each new directory fsynced into its parent. */
+int mkdir_p(const char *path, unsigned mode);
+int fsync_dir(const char *path);
+int fsync_parent(const char *path);
+
+/* Full-count pread/pwrite that retry on EINTR and short counts. pread_full
+ * returns the bytes read (less than n only at end of file) or -errno. */
+ssize_t pread_full(int fd, void *buf, size_t n, off_t off);
+int pwrite_full(int fd, const void *buf, size_t n, off_t off);
+
+char *xstrdup(const char *s);
+void *xmalloc(size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Fault injection: with DOCKD_TEST_HOOKS compiled in and DOCKD_CRASHPOINT=name[:n]
+ * in the environment, the n-th (default first) time `name` is reached the process
+ * sends itself SIGKILL — a real kill -9 at an exact point. */
+#ifdef DOCKD_TEST_HOOKS
+void crashpoint(const char *name);
+#else
+static inline void crashpoint(const char *name) { (void)name; }
+#endif

@@ -1,0 +1,88 @@
+# shellcheck shell=bash
+# Shared setup for the integration tests: a scratch directory cleaned on exit,
+# the real dockctl from the build, and assertions whose messages say what a
+# user would have lost.
+set -euo pipefail
+
+BUILD=${1:-${DOCKD_BUILD:?usage: test.sh BUILD_DIR}}
+BUILD=$(cd "$BUILD" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../lib/images.sh
+source "$HERE/../lib/images.sh"
+export LC_ALL=C.UTF-8
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$HERE/../lsan.supp:print_suppressions=0}
+
+WORK=$(mktemp -d /tmp/dockd-it.XXXXXX)
+STATE=$WORK/state
+CLEANUPS=()
+cleanup() {
+	local i
+	for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${CLEANUPS[i]}" || true; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+[ -n "${KEEP:-}" ] && trap - EXIT
+at_exit() { CLEANUPS+=("$1"); }
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+pass() { echo "ok: $*"; }
+
+dockctl() { "$BUILD/dockctl" --state "$STATE" "$@"; }
+
+# ingest_rc IMAGE SERIAL [args...]: runs an ingest, saves its JSON summary in
+# $WORK/last.json and returns dockctl's exit status without tripping set -e.
+ingest_rc() {
+	local img=$1 serial=$2
+	shift 2
+	local rc=0
+	dockctl "$@" ingest --image "$img" --serial "$serial" --json >"$WORK/last.json" 2>"$WORK/last.err" || rc=$?
+	return $rc
+}
+last() { jq -r "$1" "$WORK/last.json"; }
+
+# Every copy the catalog calls verified must hash to the recording's SHA-256,
+# and that must be the SHA-256 of the file on the device (via libtsk's icat,
+# an independent reader). Returns the number of recordings checked.
+check_catalog_against_disk() {
+	local img=$1 serial=$2
+	dockctl recordings --device "$serial" --json >"$WORK/recs.json"
+	local n
+	n=$(jq length "$WORK/recs.json")
+	local i path sha ncopies copy actual
+	for ((i = 0; i < n; i++)); do
+		sha=$(jq -r ".[$i].sha256" "$WORK/recs.json")
+		path=$(jq -r ".[$i].device_path" "$WORK/recs.json")
+		ncopies=$(jq ".[$i].copies | length" "$WORK/recs.json")
+		if [ "$ncopies" -gt 0 ] && [ "$sha" = null ]; then
+			fail "$path: has verified copies but no source hash"
+		fi
+		while IFS= read -r copy; do
+			[ -n "$copy" ] || continue
+			[ -f "$copy" ] || fail "$path: catalog lists copy $copy but it is not on disk"
+			actual=$(sha256sum <"$copy" | cut -d' ' -f1)
+			[ "$actual" = "$sha" ] || fail "$path: copy $copy hashes to $actual, catalog says $sha"
+		done < <(jq -r ".[$i].copies[].path" "$WORK/recs.json")
+		if [ "$sha" != null ]; then
+			actual=$(device_sha "$img" "$path")
+			[ "$actual" = "$sha" ] || fail "$path: device file hashes to $actual, catalog says $sha"
+		fi
+	done
+	echo "$n"
+}
+
+# SHA-256 of a file on a volume image, read by sleuthkit (not by dockd).
+device_sha() {
+	local img=$1 path=$2 inum
+	inum=$(fls -r -p "$img" | awk -F'\t' -v p="${path#/}" '$2 == p && $1 !~ /\*/ { split($1, a, " "); sub(":", "", a[2]); print a[2]; exit }')
+	[ -n "$inum" ] || fail "device_sha: $path not found on $img by fls"
+	icat "$img" "$inum" | sha256sum | cut -d' ' -f1
+}
+
+no_partials_left() {
+	local left
+	left=$(find "$STATE"/targets/*/.partial "$@" -type f 2>/dev/null | wc -l)
+	[ "$left" -eq 0 ] || fail "$left partial file(s) left behind: $(find "$STATE"/targets/*/.partial "$@" -type f)"
+}

@@ -1,0 +1,116 @@
+/* Config: embedded defaults, overrides, and errors that name file, line and problem. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "testutil.h"
+
+static int load_text(struct config *cfg, const char *text, char *err, size_t err_size)
+{
+        char *dir = scratch_dir();
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/dockd.conf", dir);
+        write_file(path, text);
+        int r = config_load(cfg, path, NULL, err, err_size);
+        rm_rf(dir);
+        free(dir);
+        return r;
+}
+
+static void test_embedded_defaults_put_two_targets_under_state(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_int_equal(config_load(&cfg, "/nonexistent-is-not-used", "/srv/st", err, sizeof(err)) < 0, 1);
+        config_free(&cfg);
+        /* No -c and no /etc file: embedded defaults. */
+        if (access(DOCKD_DEFAULT_CONFIG, F_OK) == 0)
+                skip();
+        assert_int_equal(config_load(&cfg, NULL, "/srv/st", err, sizeof(err)), 0);
+        assert_string_equal(cfg.state_dir, "/srv/st");
+        assert_int_equal(cfg.n_targets, 2);
+        assert_string_equal(cfg.targets[0].path, "/srv/st/targets/a");
+        assert_string_equal(cfg.targets[1].path, "/srv/st/targets/b");
+        assert_int_equal(cfg.copies, 2);
+        assert_string_equal(cfg.archive_url, "file:///srv/st/archive");
+        config_free(&cfg);
+}
+
+static void test_configured_targets_and_state(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_int_equal(load_text(&cfg,
+                "[station]\nid = bay-north\nstate_dir = /var/lib/x\ncopies = 2\n"
+                "[target.ssd]\npath = /mnt/ssd\n[target.hdd]\npath = /mnt/hdd\n"
+                "[ingest]\nchunk_kib = 1024\nchunks = 4\n", err, sizeof(err)), 0);
+        assert_string_equal(cfg.station_id, "bay-north");
+        assert_int_equal(cfg.n_targets, 2);
+        assert_string_equal(cfg.targets[0].name, "ssd");
+        assert_false(cfg.targets[0].create);
+        assert_int_equal(cfg.chunk_size, 1024 * 1024);
+        assert_int_equal(cfg.chunks, 4);
+        config_free(&cfg);
+}
+
+static void test_unknown_key_names_file_line_and_key(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_true(load_text(&cfg, "[station]\nid = a\n\ncopise = 2\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "dockd.conf:4:"));
+        assert_non_null(strstr(err, "'copise'"));
+        config_free(&cfg);
+}
+
+static void test_more_copies_than_targets_is_refused(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_true(load_text(&cfg, "[station]\ncopies = 2\n[target.only]\npath = /mnt/one\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "copies = 2 but only 1 target"));
+        config_free(&cfg);
+}
+
+static void test_two_targets_on_one_path_are_refused(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_true(load_text(&cfg, "[target.a]\npath = /mnt/x\n[target.b]\npath = /mnt/x\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "share the path"));
+        config_free(&cfg);
+}
+
+static void test_bad_values_are_named(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_true(load_text(&cfg, "[target.a]\npath = relative/dir\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "must be an absolute path"));
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[ingest]\nchunks = lots\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "chunks 'lots'"));
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[stations]\nid = x\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "unknown section [stations]"));
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[station\nid = x\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, ":1:"));
+        config_free(&cfg);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_embedded_defaults_put_two_targets_under_state),
+                cmocka_unit_test(test_configured_targets_and_state),
+                cmocka_unit_test(test_unknown_key_names_file_line_and_key),
+                cmocka_unit_test(test_more_copies_than_targets_is_refused),
+                cmocka_unit_test(test_two_targets_on_one_path_are_refused),
+                cmocka_unit_test(test_bad_values_are_named),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}

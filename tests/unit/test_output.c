@@ -1,0 +1,60 @@
+/* Listings: CSV cells safe for spreadsheets, JSON strings escaped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+
+#include "output.h"
+
+static char *render(void (*fn)(FILE *, const char *), const char *in)
+{
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        fn(f, in);
+        fclose(f);
+        return buf;
+}
+
+static void check(void (*fn)(FILE *, const char *), const char *in, const char *want)
+{
+        char *got = render(fn, in);
+        assert_string_equal(got, want);
+        free(got);
+}
+
+static void test_csv_defuses_formulas(void **state)
+{
+        check(csv_cell, "=HYPERLINK(\"http://x\")", "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        check(csv_cell, "+1", "\"'+1\"");
+        check(csv_cell, "@SUM(A1)", "\"'@SUM(A1)\"");
+        check(csv_cell, "-2", "\"'-2\"");
+}
+
+static void test_csv_quotes_rfc4180(void **state)
+{
+        check(csv_cell, "plain.mp4", "plain.mp4");
+        check(csv_cell, "a,b", "\"a,b\"");
+        check(csv_cell, "say \"hi\"", "\"say \"\"hi\"\"\"");
+        check(csv_cell, "two\nlines", "\"two\nlines\"");
+        check(csv_cell, NULL, "");
+}
+
+static void test_json_escapes(void **state)
+{
+        check(json_string, "a\"b\\c\n\x01", "\"a\\\"b\\\\c\\n\\u0001\"");
+        check(json_string, "Straße ü", "\"Straße ü\"");
+        check(json_string, NULL, "null");
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_csv_defuses_formulas),
+                cmocka_unit_test(test_csv_quotes_rfc4180),
+                cmocka_unit_test(test_json_escapes),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
