@@ -71,7 +71,7 @@ int target_open(struct target *t, const struct target_conf *tc, struct catalog *
                 return r;
         }
         _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
-        char name[128];
+        char name[256];
         r = read_marker_name(marker, name, sizeof(name));
         if (r == -ENOENT) {
                 int64_t n = 0;

@@ -86,3 +86,40 @@ no_partials_left() {
 	left=$(find "$STATE"/targets/*/.partial "$@" -type f 2>/dev/null | wc -l)
 	[ "$left" -eq 0 ] || fail "$left partial file(s) left behind: $(find "$STATE"/targets/*/.partial "$@" -type f)"
 }
+
+# faulty_mount IMAGE MNT [BPS]: serve IMAGE as MNT/disk.img through faultyfs;
+# `touch $WORK/fail` makes every read fail with EIO until it is removed.
+faulty_mount() {
+	local img=$1 mnt=$2 bps=${3:-0}
+	mkdir -p "$mnt"
+	FAULTYFS_FAIL=$WORK/fail FAULTYFS_BPS=$bps "$BUILD/tests/faultyfs" "$img" "$mnt" &
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[ -e "$mnt/disk.img" ] && break
+		sleep 0.1
+	done
+	[ -e "$mnt/disk.img" ] || fail "faultyfs did not come up on $mnt"
+	at_exit "fusermount -u -z '$mnt' 2>/dev/null"
+}
+
+# wait_for_partial MIN_BYTES: until some partial copy holds at least MIN_BYTES.
+wait_for_partial() {
+	local min=$1 i size
+	for ((i = 0; i < 600; i++)); do
+		size=$(find "$STATE"/targets/*/.partial -type f -printf '%s\n' 2>/dev/null | sort -n | tail -1) || true
+		[ -n "$size" ] && [ "$size" -ge "$min" ] && return 0
+		sleep 0.1
+	done
+	fail "no partial copy reached $min bytes in 60 s"
+}
+
+# A config with frequent resume points, so kills land between and after them.
+small_checkpoints_conf() {
+	cat >"$WORK/dockd.conf" <<-CONF
+	[ingest]
+	checkpoint_mib = 16
+	chunk_kib = 1024
+	chunks = 8
+	CONF
+	echo "$WORK/dockd.conf"
+}
