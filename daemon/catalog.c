@@ -392,6 +392,19 @@ int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *
         return sqlite3_changes(c->db) == 1 ? 0 : -EEXIST;
 }
 
+int catalog_recording_copy_count(struct catalog *c, int64_t rec_id, int *n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT count(*) FROM copies WHERE recording_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return -EPROTO;
+        *n = sqlite3_column_int(st, 0);
+        return 0;
+}
+
 int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target_id, bool *has)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

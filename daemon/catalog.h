@@ -60,6 +60,8 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const cha
 int catalog_recording_checkpoint(struct catalog *c, int64_t rec_id, int64_t offset, const char *sha256);
 int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *sha256);
 /* Sets has[i] for each target id that holds a verified copy of rec_id. */
+/* Verified copies recorded for rec_id, on any target (reachable now or not). */
+int catalog_recording_copy_count(struct catalog *c, int64_t rec_id, int *n);
 int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target_id, bool *has);
 
 int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath,

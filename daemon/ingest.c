@@ -477,15 +477,13 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         res->n.files_already++;
                 }
         }
-        /* Under-copied: fewer verified copies than the policy requires, on any
-         * target (one that is down still holds what it held). */
+        /* Under-copied: fewer verified copies than the policy requires. The
+         * catalog is the truth: copies on a target that is down right now still
+         * count (that target raises its own alarm). */
         for (size_t i = 0; i < l.n_files; i++) {
                 int total = 0;
-                for (size_t t = 0; t < cfg->n_targets; t++) {
-                        bool has = false;
-                        if (run.targets[t].id && catalog_recording_has_copy(cat, recs[i].id, run.targets[t].id, &has) == 0)
-                                total += has;
-                }
+                if ((r = catalog_recording_copy_count(cat, recs[i].id, &total)) < 0)
+                        break;
                 if (total < cfg->copies)
                         res->n.files_under_copied++;
         }

@@ -88,11 +88,13 @@ no_partials_left() {
 }
 
 # faulty_mount IMAGE MNT [BPS]: serve IMAGE as MNT/disk.img through faultyfs;
-# `touch $WORK/fail` makes every read fail with EIO until it is removed.
+# `touch $WORK/fail` makes every read fail with EIO until it is removed;
+# `faulty_pull MNT` yanks the device: reads fail and the node is gone.
 faulty_mount() {
 	local img=$1 mnt=$2 bps=${3:-0}
 	mkdir -p "$mnt"
 	FAULTYFS_FAIL=$WORK/fail FAULTYFS_BPS=$bps "$BUILD/tests/faultyfs" "$img" "$mnt" &
+	FAULTY_PID=$!
 	local i
 	for ((i = 0; i < 100; i++)); do
 		[ -e "$mnt/disk.img" ] && break
@@ -100,6 +102,12 @@ faulty_mount() {
 	done
 	[ -e "$mnt/disk.img" ] || fail "faultyfs did not come up on $mnt"
 	at_exit "fusermount -u -z '$mnt' 2>/dev/null"
+}
+
+faulty_pull() {
+	kill -9 "$FAULTY_PID"
+	wait "$FAULTY_PID" 2>/dev/null || true
+	fusermount -u -z "$1" 2>/dev/null || umount -l "$1"
 }
 
 # wait_for_partial MIN_BYTES: until some partial copy holds at least MIN_BYTES.

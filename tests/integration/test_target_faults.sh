@@ -1,0 +1,88 @@
+#!/bin/bash
+# A storage target that fills up, turns read-only or is not mounted stops only
+# its own copies, with a clear error; the other target's verified copies stand;
+# the recording is listed as under-copied (1 of 2); a later run completes it.
+source "$(dirname "$0")/common.sh"
+
+src=$WORK/src
+mkdir -p "$src/DCIM"
+for i in 1 2 3 4; do head -c $((12 << 20)) /dev/urandom >"$src/DCIM/REC000$i.MP4"; done
+img=$WORK/rec.img
+make_fat32 "$img" 100 "$src"
+
+mkdir -p "$WORK/a"
+small_ext4_mount 64 "$WORK/small"
+at_exit "small_ext4_umount '$WORK/small' 2>/dev/null"
+mkdir -p "$WORK/small/b"
+cat >"$WORK/dockd.conf" <<CONF
+[station]
+id = test
+[target.a]
+path = $WORK/a
+[target.b]
+path = $WORK/small/b
+CONF
+run() { ingest_rc "$img" CAM-T -c "$WORK/dockd.conf"; }
+copies_on() { dockctl -c "$WORK/dockd.conf" recordings --json | jq "[.[] | select(any(.copies[]; .target == \"$1\"))] | length"; }
+
+# 1. Target b fills up: leave room for about two of the four recordings.
+avail=$(df --output=avail -B1 "$WORK/small" | tail -1)
+fallocate -l $((avail - (30 << 20))) "$WORK/small/filler"
+rc=0
+run || rc=$?
+[ $rc = 3 ] || fail "full target: expected exit 3 (incomplete), got $rc"
+[ "$(last .state)" = incomplete ] || fail "full target: state $(last .state)"
+grep -q "target b failed: no space left" "$WORK/last.err" || fail "full target: no clear error: $(cat "$WORK/last.err")"
+[ "$(copies_on a)" = 4 ] || fail "full target: target a has $(copies_on a) of 4 copies"
+nb=$(copies_on b)
+[ "$nb" -ge 1 ] && [ "$nb" -lt 4 ] || fail "full target: target b has $nb copies; the test wants it to fill part way"
+[ "$(last .files_under_copied)" = $((4 - nb)) ] || fail "full target: under-copied count $(last .files_under_copied)"
+dockctl -c "$WORK/dockd.conf" recordings --json >"$WORK/recs.json"
+jq -e '[.[] | select(.under_copied)] | all(.[]; .copies_verified == 1 and (.last_error | test("no space")))' "$WORK/recs.json" >/dev/null ||
+	fail "full target: under-copied recordings do not say why: $(jq -c '.[] | {device_path, copies_verified, last_error}' "$WORK/recs.json")"
+dockctl -c "$WORK/dockd.conf" recordings | grep -q "1/2" || fail "full target: text listing does not show 1/2"
+STATE_PARTIALS=$(find "$WORK/small/b/.partial" -type f | wc -l)
+[ "$STATE_PARTIALS" = 0 ] || fail "full target: a failed partial was left taking space"
+check_catalog_against_disk "$img" CAM-T >/dev/null
+pass "target full: a holds all 4, b $nb, $((4 - nb)) under-copied with the reason"
+
+rm "$WORK/small/filler"
+run || fail "after freeing space: exit $?: $(cat "$WORK/last.err")"
+[ "$(last .state)" = complete ] && [ "$(last .files_copied)" = $((4 - nb)) ] ||
+	fail "after freeing space: $(cat "$WORK/last.json")"
+[ "$(copies_on b)" = 4 ] || fail "after freeing space: b has $(copies_on b) copies"
+check_catalog_against_disk "$img" CAM-T >/dev/null
+pass "space returns: the missing copies are made and verified"
+
+# 2. Target b turns read-only: a new recorder's files land on a only.
+mkdir -p "$src/NEW" && head -c $((3 << 20)) /dev/urandom >"$src/NEW/REC0005.MP4"
+make_fat32 "$WORK/rec2.img" 64 "$src/NEW"
+mount -o remount,ro "$WORK/small"
+rc=0
+ingest_rc "$WORK/rec2.img" CAM-U -c "$WORK/dockd.conf" || rc=$?
+[ $rc = 3 ] || fail "read-only target: expected exit 3, got $rc"
+grep -q "Read-only file system" "$WORK/last.err" || fail "read-only target: error does not say so: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/dockd.conf" recordings --device CAM-U --json | jq -e '.[0].copies_verified == 1 and .[0].copies[0].target == "a"' >/dev/null ||
+	fail "read-only target: the copy on a is not verified"
+mount -o remount,rw "$WORK/small"
+ingest_rc "$WORK/rec2.img" CAM-U -c "$WORK/dockd.conf" || fail "read-write again: exit $?"
+dockctl -c "$WORK/dockd.conf" recordings --device CAM-U --json | jq -e '.[0].copies_verified == 2' >/dev/null ||
+	fail "read-write again: copy on b not made"
+pass "read-only target: under-copied, completed when writable"
+
+# 3. Target b not mounted: its directory is missing (or empty): refused, never
+# written onto the mount point's underlying disk.
+small_ext4_umount "$WORK/small"
+mkdir -p "$WORK/small"
+rc=0
+ingest_rc "$img" CAM-T -c "$WORK/dockd.conf" || rc=$?
+grep -q "target b: $WORK/small/b: No such file or directory" "$WORK/last.err" ||
+	fail "unmounted target: no clear error: $(cat "$WORK/last.err")"
+[ ! -e "$WORK/small/b" ] || fail "unmounted target: dockd created $WORK/small/b on the wrong disk"
+# Everything on CAM-T already has both copies: the catalog says so, even with b down.
+[ $rc = 3 ] && [ "$(last .files_under_copied)" = 0 ] || fail "unmounted target: exit $rc, $(cat "$WORK/last.json")"
+mkdir -p "$WORK/small/b"     # someone recreates the directory by hand: the marker is missing
+rc=0
+ingest_rc "$img" CAM-T -c "$WORK/dockd.conf" || rc=$?
+grep -q "is its filesystem mounted?" "$WORK/last.err" || fail "empty target dir accepted: $(cat "$WORK/last.err")"
+pass "unmounted target refused with a clear error"
