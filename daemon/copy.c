@@ -74,6 +74,38 @@ void copy_sink_close(struct copy_sink *s)
         s->fd = s->dfd = -1;
 }
 
+int copy_pool_init(struct copy_pool *pool, size_t chunk_size, unsigned chunks, size_t n_sinks)
+{
+        memset(pool, 0, sizeof(*pool));
+        pool->chunk_size = chunk_size;
+        pool->bufs = calloc(chunks, sizeof(void *));
+        pool->rbufs = calloc(n_sinks ? n_sinks : 1, sizeof(void *));
+        if (!pool->bufs || !pool->rbufs)
+                goto fail;
+        for (; pool->chunks < chunks; pool->chunks++)
+                if (posix_memalign(&pool->bufs[pool->chunks], ALIGN, chunk_size) != 0)
+                        goto fail;
+        /* Read-back may round the last block up to the O_DIRECT grid. */
+        for (; pool->n_rbufs < n_sinks; pool->n_rbufs++)
+                if (posix_memalign(&pool->rbufs[pool->n_rbufs], ALIGN, chunk_size + ALIGN) != 0)
+                        goto fail;
+        return 0;
+fail:
+        copy_pool_free(pool);
+        return -ENOMEM;
+}
+
+void copy_pool_free(struct copy_pool *pool)
+{
+        for (unsigned i = 0; i < pool->chunks; i++)
+                free(pool->bufs[i]);
+        for (size_t i = 0; i < pool->n_rbufs; i++)
+                free(pool->rbufs[i]);
+        free(pool->bufs);
+        free(pool->rbufs);
+        memset(pool, 0, sizeof(*pool));
+}
+
 static struct chunk *chunk_of(struct copy_pipe *cp, uint64_t seq) { return &cp->ring[seq % cp->n]; }
 
 /* Under cp->mu. */
@@ -200,7 +232,7 @@ int copy_run(struct copy_params *p)
 {
         struct copy_pipe cp = {
                 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
-                .n = p->chunks, .window = p->chunks / 2 ? p->chunks / 2 : 1,
+                .n = p->pool->chunks, .window = p->pool->chunks / 2 ? p->pool->chunks / 2 : 1,
                 .checkpoint_bytes = p->checkpoint_bytes, .p = p,
         };
         int r = 0;
@@ -209,10 +241,9 @@ int copy_run(struct copy_params *p)
         if (!cp.ring)
                 return -ENOMEM;
         for (unsigned i = 0; i < cp.n; i++)
-                if (posix_memalign(&cp.ring[i].buf, ALIGN, p->chunk_size) != 0) {
-                        r = -ENOMEM;
-                        goto out;
-                }
+                cp.ring[i].buf = p->pool->bufs[i];
+        if (p->n_sinks > p->pool->n_rbufs)
+                return -EINVAL;
         for (size_t i = 0; i < p->n_sinks; i++) {
                 struct copy_sink *s = &p->sinks[i];
                 s->pipe = &cp;
@@ -234,10 +265,7 @@ int copy_run(struct copy_params *p)
                                  (long long)(p->size - p->offset));
                         continue;
                 }
-                if (posix_memalign(&s->rbuf, ALIGN, p->chunk_size + ALIGN) != 0) {
-                        r = -ENOMEM;
-                        goto out;
-                }
+                s->rbuf = p->pool->rbufs[i];
                 s->active = true;
                 cp.active++;
         }
@@ -287,7 +315,7 @@ int copy_run(struct copy_params *p)
                         r = -ECANCELED;
                         break;
                 }
-                size_t want = p->chunk_size;
+                size_t want = p->pool->chunk_size;
                 if ((int64_t)want > p->size - off)
                         want = (size_t)(p->size - off);
                 /* Stop each chunk at a checkpoint boundary, so resume points fall on
@@ -358,12 +386,9 @@ int copy_run(struct copy_params *p)
         }
 out:
         for (size_t i = 0; i < p->n_sinks; i++) {
-                free(p->sinks[i].rbuf);
                 p->sinks[i].rbuf = NULL;
                 p->sinks[i].pipe = NULL;
         }
-        for (unsigned i = 0; i < cp.n; i++)
-                free(cp.ring[i].buf);
         free(cp.ring);
         return r;
 }

@@ -31,6 +31,19 @@ struct copy_sink {
         struct copy_pipe *pipe;
 };
 
+/* The pipeline's memory, allocated once per ingest and reused for every file,
+ * so a volume of thousands of clips never fragments the heap:
+ * (chunks + targets) * chunk_size bytes, aligned for O_DIRECT. */
+struct copy_pool {
+        size_t chunk_size;
+        unsigned chunks;
+        void **bufs;            /* chunks of them */
+        void **rbufs;           /* one read-back buffer per sink */
+        size_t n_rbufs;
+};
+int copy_pool_init(struct copy_pool *pool, size_t chunk_size, unsigned chunks, size_t n_sinks);
+void copy_pool_free(struct copy_pool *pool);
+
 struct copy_params {
         struct volume_file *src;
         const char *src_name;   /* for messages: "SERIAL:/DCIM/x.mp4" */
@@ -38,9 +51,8 @@ struct copy_params {
         int64_t offset;         /* resume point; md already holds SHA-256 of [0, offset) */
         EVP_MD_CTX *md;
         struct copy_sink *sinks;
-        size_t n_sinks;
-        size_t chunk_size;
-        unsigned chunks;
+        size_t n_sinks;         /* at most pool->n_rbufs */
+        struct copy_pool *pool;
         int64_t checkpoint_bytes;
         /* Called from the calling thread when [0, offset) is durable and verified in every live sink. */
         int (*on_checkpoint)(void *ud, int64_t offset, const char *prefix_sha256);

@@ -29,6 +29,7 @@ struct run {
         int64_t device_id;
         struct ingest_progress prog;
         int64_t rec_id;         /* for checkpoints */
+        struct copy_pool pool;
         double last_progress;
 };
 
@@ -232,7 +233,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         run->prog.bytes_done += off;
         struct copy_params p = {
                 .src = vf, .src_name = src_name, .size = e->size, .offset = off, .md = md,
-                .sinks = sinks, .n_sinks = n, .chunk_size = run->cfg->chunk_size, .chunks = run->cfg->chunks,
+                .sinks = sinks, .n_sinks = n, .pool = &run->pool,
                 /* Only a first pull checkpoints: completing a missing copy re-reads from 0. */
                 .checkpoint_bytes = rec->has_sha256 ? 0 : (int64_t)run->cfg->checkpoint_mb << 20,
                 .on_checkpoint = on_checkpoint, .on_progress = on_bytes, .ud = run, .cancel = run->o->cancel,
@@ -403,6 +404,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 r = -ENODEV;
                 goto finish;
         }
+        if ((r = copy_pool_init(&run.pool, cfg->chunk_size, cfg->chunks, cfg->n_targets)) < 0)
+                goto finish;
         if ((r = volume_open(o->source, &run.vol, err, sizeof(err))) < 0 ||
             (r = volume_list(run.vol, &l, err, sizeof(err))) < 0) {
                 note_error(&run, "%s (device %s)", err, o->serial);
@@ -500,6 +503,7 @@ finish:
         catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL);
         volume_listing_free(&l);
         volume_close(run.vol);
+        copy_pool_free(&run.pool);
         for (size_t i = 0; i < cfg->n_targets; i++)
                 if (run.target_ok[i])
                         target_close(&run.targets[i]);
