@@ -210,6 +210,11 @@ static void *sink_main(void *arg)
                         sink_fail(s, r, "write at offset %lld: %s", (long long)c->off, strerror(-r));
                         return NULL;
                 }
+                /* Start write-back now, asynchronously: the disk works on this
+                 * range while later chunks arrive, instead of the read-back
+                 * having to flush the whole window first (2 GiB: 11.5-13.4 s
+                 * without, 8.9-10.2 s with, same run). */
+                sync_file_range(s->fd, c->off, (off_t)c->len, SYNC_FILE_RANGE_WRITE);
                 s->next_seq++;
                 if (s->next_seq - s->verify_seq >= cp->window && sink_verify(s, false) < 0)
                         return NULL;
