@@ -16,8 +16,8 @@ struct copy_pipe;
 
 struct copy_sink {
         const struct target *target;
-        int fd;                 /* the partial copy, O_RDWR */
-        int dfd;                /* the same file O_DIRECT for read-back; -1: fadvise fallback */
+        int fd;                 /* the partial copy, O_RDWR, O_DIRECT where the filesystem has it */
+        bool direct;
         const char *method;     /* "o_direct" or "fadvise" */
         int error;              /* -errno once this copy failed; the others go on */
         char errmsg[320];

@@ -114,8 +114,12 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
                         got += k;
         }
         volume_file_close(vf);
-        if (same && pread_full(sinks[0].fd, b, (size_t)w, off - w) != w)
-                same = false;
+        if (same) {
+                /* A buffered descriptor of our own: the sink's is O_DIRECT. */
+                _cleanup_close_ int fd = open(partials[0], O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || pread_full(fd, b, (size_t)w, off - w) != w)
+                        same = false;
+        }
         if (!same || memcmp(a, b, (size_t)w) != 0) {
                 log_warn("%s: %s: source no longer matches the kept partial copy; starting over", run->o->serial, e->path);
                 return 0;

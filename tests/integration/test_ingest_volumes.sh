@@ -13,6 +13,7 @@ make_clip "$src/DCIM/100MEDIA/REC0002.MP4" 3 2026-11-25T09:00:00Z
 make_clip "$src/DCIM/100MEDIA/$odd" 2 2026-11-25T10:00:00Z
 make_clip "$src/EVENTS/$long" 1 2026-11-25T11:00:00Z
 head -c 3000000 /dev/urandom >"$src/EVENTS/=cmd() x,y.bin"   # formula-looking name, comma
+: >"$src/EVENTS/EMPTY.LOG"                                    # a zero-byte file is a file too
 # DOOMED.MP4 is deleted on the device after the volume is made, like a clip an
 # officer erased before docking; delete last, so no later file reuses its slot.
 make_clip "$src/DCIM/DOOMED.MP4" 1 2026-11-25T12:00:00Z
@@ -26,9 +27,9 @@ for fs in fat32 exfat; do
 
 	ingest_rc "$img" "$serial" || fail "$fs: first ingest exited $? ($(cat "$WORK/last.err"))"
 	[ "$(last .state)" = complete ] || fail "$fs: session not complete: $(cat "$WORK/last.json")"
-	[ "$(last .files_copied)" = 5 ] || fail "$fs: expected 5 recordings copied, got $(last .files_copied)"
+	[ "$(last .files_copied)" = 6 ] || fail "$fs: expected 6 recordings copied, got $(last .files_copied)"
 	n=$(check_catalog_against_disk "$img" "$serial")
-	[ "$n" = 5 ] || fail "$fs: catalog holds $n recordings, the device 5"
+	[ "$n" = 6 ] || fail "$fs: catalog holds $n recordings, the device 6"
 	jq -e 'all(.[]; (.copies | length) == 2 and .under_copied == false)' "$WORK/recs.json" >/dev/null ||
 		fail "$fs: a recording lacks its two verified copies"
 	jq -e --arg odd "/DCIM/100MEDIA/$odd" 'any(.[]; .device_path == $odd)' "$WORK/recs.json" >/dev/null ||
@@ -43,19 +44,25 @@ for fs in fat32 exfat; do
 	esac
 	no_partials_left
 	[ "$(sha256sum <"$img")" = "$before" ] || fail "$fs: the device image changed during ingest"
-	pass "$fs: 5 recordings, 2 verified copies each, hashes match the device"
+	pass "$fs: 6 recordings, 2 verified copies each, hashes match the device"
 
 	ingest_rc "$img" "$serial" || fail "$fs: second ingest exited $?"
-	[ "$(last .files_copied)" = 0 ] && [ "$(last .files_already)" = 5 ] ||
+	[ "$(last .files_copied)" = 0 ] && [ "$(last .files_already)" = 6 ] ||
 		fail "$fs: re-dock copied again: $(cat "$WORK/last.json")"
-	dockctl ingest --image "$img" --serial "$serial" | grep -q "nothing new: all 5 recording(s)" ||
+	dockctl ingest --image "$img" --serial "$serial" | grep -q "nothing new: all 6 recording(s)" ||
 		fail "$fs: re-dock does not say that nothing was new"
 	files=$(find "$STATE/targets" -type f -not -name .dockd-target -path "*/$serial/*" | wc -l)
-	[ "$files" = 10 ] || fail "$fs: $files files on the targets after re-dock, want 10"
+	[ "$files" = 12 ] || fail "$fs: $files files on the targets after re-dock, want 12"
 	pass "$fs: re-dock copies nothing and says so"
 done
 
 # FAT32 deleted entry: recorded with its name and size, not ingested.
+# On a terminal the ingest shows files, bytes, rate and ETA.
+STATE=$WORK/state-tty script -qec "'$BUILD/dockctl' --state '$WORK/state-tty' ingest --image '$WORK/fat32.img' --serial TTY" \
+	"$WORK/tty.log" >/dev/null
+grep -q '\[6/6 files\] .* MB/s  ETA' "$WORK/tty.log" || fail "no progress line on a terminal: $(tr '\r' '\n' <"$WORK/tty.log" | tail -3)"
+pass "progress on a terminal"
+
 # Deleted entry: recorded with its name and size, not ingested. (FAT keeps
 # the name but its first byte, which libtsk shows as '_'.)
 for fs in fat32 exfat; do
