@@ -160,6 +160,17 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
         return 0;
 }
 
+int catalog_open_in(const char *state_dir, struct catalog **out, char *err, size_t err_size)
+{
+        int r = mkdir_p(state_dir, 0750);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot create state directory %s: %s", state_dir, strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *path = xasprintf("%s/catalog.sqlite", state_dir);
+        return catalog_open(path, out, err, err_size);
+}
+
 void catalog_close(struct catalog *c)
 {
         if (!c)

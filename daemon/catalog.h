@@ -20,6 +20,8 @@ struct catalog;
 /* Opens (creating if needed) the catalog at path and applies pending
  * migrations in one transaction each. err gets a message on failure. */
 int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size);
+/* The same for STATE_DIR/catalog.sqlite, creating the state directory. */
+int catalog_open_in(const char *state_dir, struct catalog **out, char *err, size_t err_size);
 void catalog_close(struct catalog *c);
 const char *catalog_errmsg(struct catalog *c);
 int catalog_schema_version(struct catalog *c);

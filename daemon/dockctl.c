@@ -55,13 +55,7 @@ struct ctx {
 static int open_catalog(struct ctx *c)
 {
         char err[512];
-        int r = mkdir_p(c->cfg.state_dir, 0750);
-        if (r < 0) {
-                log_error("cannot create state directory %s: %s", c->cfg.state_dir, strerror(-r));
-                return r;
-        }
-        _cleanup_free_ char *path = xasprintf("%s/catalog.sqlite", c->cfg.state_dir);
-        r = catalog_open(path, &c->cat, err, sizeof(err));
+        int r = catalog_open_in(c->cfg.state_dir, &c->cat, err, sizeof(err));
         if (r < 0)
                 log_error("%s", err);
         return r;

@@ -46,15 +46,10 @@ int main(int argc, char **argv)
                 log_error("%s", err);
                 return 1;
         }
-        int r = mkdir_p(cfg.state_dir, 0750);
-        if (r < 0) {
-                log_error("cannot create state directory %s: %s", cfg.state_dir, strerror(-r));
-                return 1;
-        }
-        _cleanup_free_ char *path = xasprintf("%s/catalog.sqlite", cfg.state_dir);
         struct catalog *cat = NULL;
-        if (catalog_open(path, &cat, err, sizeof(err)) < 0) {
+        if (catalog_open_in(cfg.state_dir, &cat, err, sizeof(err)) < 0) {
                 log_error("%s", err);
+                config_free(&cfg);
                 return 1;
         }
         size_t up = 0;
@@ -68,8 +63,8 @@ int main(int argc, char **argv)
                 target_close(&t);
                 up++;
         }
-        log_info("station %s: catalog %s (schema %d), %zu of %zu targets up, %d copies required",
-                 cfg.station_id, path, catalog_schema_version(cat), up, cfg.n_targets, cfg.copies);
+        log_info("station %s: catalog in %s (schema %d), %zu of %zu targets up, %d copies required",
+                 cfg.station_id, cfg.state_dir, catalog_schema_version(cat), up, cfg.n_targets, cfg.copies);
         int rc = up ? 0 : 1;
         if (!check_only) {
                 sigset_t set;

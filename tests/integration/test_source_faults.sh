@@ -28,11 +28,18 @@ complete_after() {
 	no_partials_left
 }
 
+# Starts an ingest of the device in the background ($pid) and returns once it
+# is 40 MiB into the large file.
+start_mid_file() {
+	"$BUILD/dockctl" --state "$STATE" -c "$conf" ingest --image "$dev" --serial CAM-S --json \
+		>"$WORK/last.json" 2>"$WORK/last.err" &
+	pid=$!
+	wait_for_partial $((40 << 20))
+}
+
 # 1. Read errors mid-file.
 STATE=$WORK/state-eio
-"$BUILD/dockctl" --state "$STATE" -c "$conf" ingest --image "$dev" --serial CAM-S --json >"$WORK/last.json" 2>"$WORK/last.err" &
-pid=$!
-wait_for_partial $((40 << 20))
+start_mid_file
 touch "$WORK/fail"
 rc=0
 wait $pid || rc=$?
@@ -49,9 +56,7 @@ pass "read error mid-file: recorded nothing unverified, resumed on re-dock"
 
 # 2. The recorder is pulled: the device node vanishes mid-file.
 STATE=$WORK/state-pulled
-"$BUILD/dockctl" --state "$STATE" -c "$conf" ingest --image "$dev" --serial CAM-S --json >"$WORK/last.json" 2>"$WORK/last.err" &
-pid=$!
-wait_for_partial $((40 << 20))
+start_mid_file
 faulty_pull "$mnt"
 rc=0
 wait $pid || rc=$?
@@ -64,9 +69,7 @@ pass "recorder pulled mid-file: session interrupted, resumed on re-dock"
 
 # 3. SIGTERM (station shutdown) mid-file.
 STATE=$WORK/state-term
-"$BUILD/dockctl" --state "$STATE" -c "$conf" ingest --image "$dev" --serial CAM-S --json >"$WORK/last.json" 2>"$WORK/last.err" &
-pid=$!
-wait_for_partial $((40 << 20))
+start_mid_file
 kill -TERM $pid
 rc=0
 wait $pid || rc=$?
