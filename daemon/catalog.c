@@ -43,6 +43,11 @@ static int prepare(struct catalog *c, const char *sql, sqlite3_stmt **st)
 static void stmt_finalize(sqlite3_stmt **st) { sqlite3_finalize(*st); }
 #define _cleanup_stmt_ __attribute__((cleanup(stmt_finalize)))
 
+static const char *col(sqlite3_stmt *st, int i)
+{
+        return (const char *)sqlite3_column_text(st, i);
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
         if (s)
@@ -212,6 +217,83 @@ int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id)
         return 0;
 }
 
+int catalog_device_register(struct catalog *c, const char *serial, const char *vendor, const char *model,
+                            const char *vendor_id, const char *product_id, const char *flag,
+                            int64_t *id, bool *collision)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        *collision = false;
+        int r = prepare(c, "SELECT id, vendor_id, product_id FROM devices WHERE serial = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, serial);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                *id = sqlite3_column_int64(st, 0);
+                const char *v = col(st, 1), *p = col(st, 2);
+                if (v && p && vendor_id && product_id && (strcmp(v, vendor_id) != 0 || strcmp(p, product_id) != 0)) {
+                        *collision = true;
+                        return 0;
+                }
+                if (v)
+                        return 0;
+                /* First seen through `dockctl ingest`, which knows no USB ids:
+                 * fill them in once; a recorded identity never changes. */
+                _cleanup_stmt_ sqlite3_stmt *up = NULL;
+                if ((r = prepare(c, "UPDATE devices SET vendor = ?, model = ?, vendor_id = ?, product_id = ?"
+                                    " WHERE id = ? AND vendor_id IS NULL", &up)) < 0)
+                        return r;
+                bind_text(up, 1, vendor);
+                bind_text(up, 2, model);
+                bind_text(up, 3, vendor_id);
+                bind_text(up, 4, product_id);
+                sqlite3_bind_int64(up, 5, *id);
+                return step_done(c, up);
+        }
+        if (rc != SQLITE_DONE)
+                return sql_err(c, rc);
+        _cleanup_stmt_ sqlite3_stmt *ins = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        if ((r = prepare(c, "INSERT INTO devices(serial, vendor, model, vendor_id, product_id, identity_flag, first_seen)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?)", &ins)) < 0)
+                return r;
+        bind_text(ins, 1, serial);
+        bind_text(ins, 2, vendor);
+        bind_text(ins, 3, model);
+        bind_text(ins, 4, vendor_id);
+        bind_text(ins, 5, product_id);
+        bind_text(ins, 6, flag && *flag ? flag : NULL);
+        bind_text(ins, 7, now);
+        if ((r = step_done(c, ins)) < 0)
+                return r;
+        *id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+}
+
+static int session_set_text(struct catalog *c, const char *sql, int64_t session_id, const char *value)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, sql, &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, value);
+        sqlite3_bind_int64(st, 2, session_id);
+        return step_done(c, st);
+}
+
+int catalog_session_set_bay(struct catalog *c, int64_t session_id, const char *bay)
+{
+        return session_set_text(c, "UPDATE dock_sessions SET bay = ? WHERE id = ?", session_id, bay);
+}
+
+int catalog_session_set_undocked(struct catalog *c, int64_t session_id)
+{
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        return session_set_text(c, "UPDATE dock_sessions SET undocked_at = ? WHERE id = ?", session_id, now);
+}
+
 int catalog_target_ensure(struct catalog *c, const char *name, const char *path, int64_t *id)
 {
         int r = get_id(c, "SELECT id FROM targets WHERE name = ?", name, id);
@@ -272,13 +354,7 @@ int catalog_session_start(struct catalog *c, int64_t device_id, const char *sour
 
 int catalog_session_set_fs(struct catalog *c, int64_t session_id, const char *fs_type)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "UPDATE dock_sessions SET fs_type = ? WHERE id = ?", &st);
-        if (r < 0)
-                return r;
-        bind_text(st, 1, fs_type);
-        sqlite3_bind_int64(st, 2, session_id);
-        return step_done(c, st);
+        return session_set_text(c, "UPDATE dock_sessions SET fs_type = ? WHERE id = ?", session_id, fs_type);
 }
 
 int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state,
@@ -503,11 +579,6 @@ int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id
                 return r;
         *added = sqlite3_changes(c->db) > 0;
         return 0;
-}
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-        return (const char *)sqlite3_column_text(st, i);
 }
 
 int catalog_recordings_foreach(struct catalog *c, const char *serial, recording_cb cb, void *userdata)

@@ -31,6 +31,14 @@ int catalog_commit(struct catalog *c);
 void catalog_rollback(struct catalog *c);
 
 int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id);
+/* Registers a docked device. A serial already known with a different USB
+ * vendor:product is another device claiming it: *collision is set and nothing
+ * is changed (the caller registers it apart, flagged). */
+int catalog_device_register(struct catalog *c, const char *serial, const char *vendor, const char *model,
+                            const char *vendor_id, const char *product_id, const char *flag,
+                            int64_t *id, bool *collision);
+int catalog_session_set_bay(struct catalog *c, int64_t session_id, const char *bay);
+int catalog_session_set_undocked(struct catalog *c, int64_t session_id);
 int catalog_target_ensure(struct catalog *c, const char *name, const char *path, int64_t *id);
 /* Number of verified copies recorded on a target (to notice a target that vanished). */
 int catalog_target_copy_count(struct catalog *c, int64_t target_id, int64_t *n);

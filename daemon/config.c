@@ -18,6 +18,7 @@ struct parse_state {
         FILE *f;
         int line;
         int fail_line;  /* line of the first semantic error, 0: none */
+        bool allow_set;
 };
 
 static bool valid_name(const char *s)
@@ -87,12 +88,21 @@ static int on_entry(void *user, const char *section, const char *key, const char
                                 FAIL("%s:%d: [station] state_dir '%s' must be an absolute path", f, lineno, value);
                         free(cfg->state_dir);
                         cfg->state_dir = xstrdup(value);
+                } else if (strcmp(key, "max_parallel") == 0) {
+                        if (parse_uint(value, 1, 64, &n) < 0)
+                                FAIL("%s:%d: [station] max_parallel '%s' must be a number from 1 to 64", f, lineno, value);
+                        cfg->max_parallel = (unsigned)n;
+                } else if (strcmp(key, "socket") == 0) {
+                        if (value[0] != '/')
+                                FAIL("%s:%d: [station] socket '%s' must be an absolute path", f, lineno, value);
+                        free(cfg->socket_path);
+                        cfg->socket_path = xstrdup(value);
                 } else if (strcmp(key, "copies") == 0) {
                         if (parse_uint(value, 1, DOCKD_MAX_TARGETS, &n) < 0)
                                 FAIL("%s:%d: [station] copies '%s' must be a number from 1 to %d", f, lineno, value, DOCKD_MAX_TARGETS);
                         cfg->copies = (int)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies, max_parallel, socket)", f, lineno, key);
         } else if (strncmp(section, "target.", 7) == 0) {
                 const char *name = section + 7;
                 if (!valid_name(name))
@@ -128,7 +138,27 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         cfg->archive_url = xstrdup(value);
                 } else
                         FAIL("%s:%d: unknown key '%s' in [archive] (known: url)", f, lineno, key);
-        } else if (strcmp(section, "recorders") == 0 || strcmp(section, "retention") == 0 ||
+        } else if (strcmp(section, "recorders") == 0) {
+                if (strcmp(key, "allow") != 0)
+                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow)", f, lineno, key);
+                /* "allow = 1234:5678, abcd:ef01" (hex USB vendor:product pairs);
+                 * a configured list replaces the embedded one. */
+                if (!ps->allow_set) {
+                        cfg->n_allow = 0;
+                        ps->allow_set = true;
+                }
+                _cleanup_free_ char *list = xstrdup(value);
+                char *save = NULL;
+                for (char *tok = strtok_r(list, ", \t", &save); tok; tok = strtok_r(NULL, ", \t", &save)) {
+                        unsigned v, p;
+                        int used = 0;
+                        if (sscanf(tok, "%4x:%4x%n", &v, &p, &used) != 2 || tok[used] != '\0')
+                                FAIL("%s:%d: [recorders] allow: '%s' is not a USB vendor:product pair like 1d6b:0104", f, lineno, tok);
+                        if (cfg->n_allow == DOCKD_MAX_ALLOW)
+                                FAIL("%s:%d: [recorders] allow: more than %d pairs", f, lineno, DOCKD_MAX_ALLOW);
+                        cfg->allow[cfg->n_allow++] = (struct usb_id){ v, p };
+                }
+        } else if (strcmp(section, "retention") == 0 ||
                    strcmp(section, "policy") == 0) {
                 /* Sections of later stages (docking, retention, policy): accepted
                  * so one file serves every version; their keys are checked there. */
@@ -146,6 +176,18 @@ static void set_defaults(struct config *cfg)
         cfg->chunk_size = 4u << 20;
         cfg->chunks = 8;
         cfg->checkpoint_mb = 256;
+        cfg->max_parallel = 8;
+        /* Embedded default: only the simulated recorder of the demo and the
+         * tests; a real station lists its recorder models in [recorders]. */
+        cfg->allow[cfg->n_allow++] = (struct usb_id){ 0xf055, 0xd0c0 };
+}
+
+bool config_allows(const struct config *cfg, unsigned vendor, unsigned product)
+{
+        for (size_t i = 0; i < cfg->n_allow; i++)
+                if (cfg->allow[i].vendor == vendor && cfg->allow[i].product == product)
+                        return true;
+        return false;
 }
 
 static int load(struct config *cfg, const char *path, const char *state_dir, char *err, size_t err_size)
@@ -218,6 +260,8 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
         }
         if (!cfg->archive_url)
                 cfg->archive_url = xasprintf("file://%s/archive", cfg->state_dir);
+        if (!cfg->socket_path)
+                cfg->socket_path = xasprintf("%s/dockd.sock", cfg->state_dir);
         return 0;
 }
 
@@ -235,6 +279,7 @@ void config_free(struct config *cfg)
         free(cfg->station_id);
         free(cfg->state_dir);
         free(cfg->archive_url);
+        free(cfg->socket_path);
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 free(cfg->targets[i].name);
                 free(cfg->targets[i].path);

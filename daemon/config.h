@@ -7,6 +7,7 @@
 #define DOCKD_DEFAULT_CONFIG "/etc/dockd/dockd.conf"
 #define DOCKD_DEFAULT_STATE  "/var/lib/dockd"
 #define DOCKD_MAX_TARGETS 8
+#define DOCKD_MAX_ALLOW 64
 
 struct target_conf {
         char *name;
@@ -25,7 +26,15 @@ struct config {
         unsigned chunks;        /* buffers in flight per ingest: memory = chunk_size * chunks */
         unsigned checkpoint_mb; /* durable resume point every this many MiB */
         char *archive_url;
+        char *socket_path;      /* control socket; default STATE/dockd.sock */
+        unsigned max_parallel;  /* bays ingesting at once; the rest wait in dock order */
+        struct usb_id {
+                unsigned vendor, product;
+        } allow[DOCKD_MAX_ALLOW];
+        size_t n_allow;         /* [recorders] allow: only these USB devices are recorders */
 };
+
+bool config_allows(const struct config *cfg, unsigned vendor, unsigned product);
 
 /* Loads `path` (NULL: the default path if it exists, else embedded defaults),
  * then applies `state_dir` if non-NULL. On failure returns -EINVAL (or -errno)

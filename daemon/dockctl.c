@@ -11,6 +11,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "control.h"
 #include "ingest.h"
 #include "log.h"
 #include "output.h"
@@ -40,6 +41,8 @@ static void usage(FILE *f)
               "                      dock / ingest sessions\n"
               "  deleted [--device SERIAL] [--json|--csv]\n"
               "                      entries deleted on devices before they docked\n"
+              "  status [--watch] [--json]\n"
+              "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
               "\n"
               "  -c FILE       config file (default " DOCKD_DEFAULT_CONFIG " if present, else embedded defaults)\n"
               "  --state DIR   state directory (catalog; default targets under it)\n"
@@ -382,6 +385,44 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
         return 0;
 }
 
+static int cmd_status(struct ctx *c, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "watch", no_argument, NULL, 'w' },
+                { "json", no_argument, NULL, 'j' },
+                { "help", no_argument, NULL, 'h' },
+                {}
+        };
+        bool watch = false, json = false;
+        int ch;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+                switch (ch) {
+                case 'w': watch = true; break;
+                case 'j': json = true; break;
+                case 'h': usage(stdout); return 0;
+                default: return EXIT_USAGE;
+                }
+        struct sigaction sa = { .sa_handler = on_signal };
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        do {
+                char *reply = NULL;
+                int r = control_call(c->cfg.socket_path, json ? "status" : "status text", &reply);
+                if (r < 0) {
+                        log_error("cannot reach dockd at %s: %s (is it running?)", c->cfg.socket_path, strerror(-r));
+                        return 1;
+                }
+                if (watch && !json)
+                        fputs("\033[H\033[2J", stdout);       /* redraw in place */
+                fputs(reply, stdout);
+                fflush(stdout);
+                free(reply);
+                if (watch)
+                        sleep(1);
+        } while (watch && !cancel_requested);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -423,6 +464,8 @@ int main(int argc, char **argv)
                 rc = cmd_ingest(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "recordings") == 0 || strcmp(cmd, "sessions") == 0 || strcmp(cmd, "deleted") == 0)
                 rc = cmd_list(&c, cmd, sub_argc, sub_argv);
+        else if (strcmp(cmd, "status") == 0)
+                rc = cmd_status(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "help") == 0) {
                 usage(stdout);
                 rc = 0;

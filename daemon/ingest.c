@@ -22,6 +22,7 @@ struct run {
         const struct config *cfg;
         struct catalog *cat;
         const struct ingest_opts *o;
+        const char *serial;     /* the device as recorded (res->serial) */
         struct ingest_result *res;
         struct target targets[DOCKD_MAX_TARGETS];
         bool target_ok[DOCKD_MAX_TARGETS];
@@ -95,7 +96,7 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
                 hex_encode(d, 32, hex);
                 if (r < 0 || strcmp(hex, rec->resume_sha256) != 0) {
                         log_warn("%s: %s: kept partial copy on target %s does not match its resume point; starting over",
-                                 run->o->serial, e->path, sinks[i].target->name);
+                                 run->serial, e->path, sinks[i].target->name);
                         return 0;
                 }
         }
@@ -121,7 +122,7 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
                         same = false;
         }
         if (!same || memcmp(a, b, (size_t)w) != 0) {
-                log_warn("%s: %s: source no longer matches the kept partial copy; starting over", run->o->serial, e->path);
+                log_warn("%s: %s: source no longer matches the kept partial copy; starting over", run->serial, e->path);
                 return 0;
         }
         return off;
@@ -132,7 +133,7 @@ static int place(struct run *run, const struct target *t, const char *partial, c
                  const char *sha, char **relpath_out)
 {
         for (unsigned attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-                _cleanup_free_ char *rel = target_layout_relpath(run->o->serial, e->mtime, e->path, attempt);
+                _cleanup_free_ char *rel = target_layout_relpath(run->serial, e->mtime, e->path, attempt);
                 bool taken = false;
                 int r = catalog_copy_path_taken(run->cat, t->id, rel, &taken);
                 if (r < 0)
@@ -149,7 +150,7 @@ static int place(struct run *run, const struct target *t, const char *partial, c
                         const char *method;
                         if (target_hash_file(full, -1, hex, &method) == 0 && strcmp(hex, sha) == 0) {
                                 log_info("%s: %s: adopting %s on target %s, left by an interrupted run",
-                                         run->o->serial, e->path, rel, t->name);
+                                         run->serial, e->path, rel, t->name);
                                 if (unlink(partial) < 0 || (r = fsync_dir(t->partial_dir)) < 0)
                                         return r < 0 ? r : -errno;
                                 *relpath_out = rel;
@@ -202,7 +203,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                 partials[n] = target_partial_path(&run->targets[i], rec->id);
                 r = copy_sink_open(&sinks[n], &run->targets[i], partials[n]);
                 if (r < 0) {
-                        note_error(run, "%s: %s: target %s: cannot create %s: %s", run->o->serial, e->path,
+                        note_error(run, "%s: %s: target %s: cannot create %s: %s", run->serial, e->path,
                                    run->targets[i].name, partials[n], strerror(-r));
                         catalog_copy_failure_add(run->cat, rec->id, run->targets[i].id, run->res->session_id, strerror(-r));
                         free(partials[n]);
@@ -222,11 +223,11 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         else
                 run->res->files_resumed++;
         if (off > 0)
-                log_info("%s: %s: resuming at byte %lld of %lld", run->o->serial, e->path, (long long)off, (long long)e->size);
+                log_info("%s: %s: resuming at byte %lld of %lld", run->serial, e->path, (long long)off, (long long)e->size);
 
         struct volume_file *vf = NULL;
         char err[512];
-        _cleanup_free_ char *src_name = xasprintf("%s:%s", run->o->serial, e->path);
+        _cleanup_free_ char *src_name = xasprintf("%s:%s", run->serial, e->path);
         r = volume_file_open(run->vol, e, &vf, err, sizeof(err));
         if (r < 0) {
                 note_error(run, "%s", err);
@@ -246,12 +247,12 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         volume_file_close(vf);
         for (size_t k = 0; k < n; k++)
                 if (sinks[k].error)
-                        note_error(run, "%s: %s: copy to target %s failed: %s", run->o->serial, e->path,
+                        note_error(run, "%s: %s: copy to target %s failed: %s", run->serial, e->path,
                                    sinks[k].target->name, sinks[k].errmsg);
         if (r < 0) {
                 /* Keep the partials and the checkpoint: a later run resumes. */
                 if (r != -ECANCELED && p.err[0]) {
-                        note_error(run, "%s: %s: %s", run->o->serial, e->path, p.err);
+                        note_error(run, "%s: %s: %s", run->serial, e->path, p.err);
                         catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, p.err);
                 }
                 for (size_t k = 0; k < n; k++)
@@ -267,7 +268,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         hex_encode(d, 32, sha);
         if (rec->has_sha256 && strcmp(sha, rec->sha256) != 0) {
                 note_error(run, "%s: %s: INTEGRITY: source now hashes to %s but was recorded as %s; no copy made",
-                           run->o->serial, e->path, sha, rec->sha256);
+                           run->serial, e->path, sha, rec->sha256);
                 catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, "source no longer matches recorded SHA-256");
                 for (size_t k = 0; k < n; k++)
                         unlink(partials[k]);
@@ -286,7 +287,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                 if (pr < 0) {
                         snprintf(sinks[k].errmsg, sizeof(sinks[k].errmsg), "cannot place the copy: %s", strerror(-pr));
                         sinks[k].error = pr;
-                        note_error(run, "%s: %s: target %s: %s", run->o->serial, e->path, sinks[k].target->name,
+                        note_error(run, "%s: %s: target %s: %s", run->serial, e->path, sinks[k].target->name,
                                    sinks[k].errmsg);
                 }
         }
@@ -308,7 +309,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         r = catalog_commit(run->cat);
 out_tx:
         if (r < 0) {
-                note_error(run, "%s: %s: cannot record the copies in the catalog: %s", run->o->serial, e->path,
+                note_error(run, "%s: %s: cannot record the copies in the catalog: %s", run->serial, e->path,
                            catalog_errmsg(run->cat));
                 catalog_rollback(run->cat);
         } else {
@@ -375,21 +376,42 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 snprintf(res->error, sizeof(res->error), "no device serial given");
                 return -EINVAL;
         }
+        snprintf(res->serial, sizeof(res->serial), "%s", o->serial);
         if ((r = lock_device(cfg, o->serial, &lockfd, res->error, sizeof(res->error))) < 0)
                 return r;
-        if ((r = catalog_device_ensure(cat, o->serial, &run.device_id)) < 0) {
+        if (o->identity) {
+                const struct recorder_identity *id = o->identity;
+                bool collision = false;
+                r = catalog_device_register(cat, res->serial, id->vendor, id->model, id->vendor_id, id->product_id,
+                                            id->flag, &run.device_id, &collision);
+                if (r >= 0 && collision) {
+                        /* Another kind of device already holds this serial: keep them
+                         * apart under a flagged identity, never merge. */
+                        log_warn("%s: serial already belongs to a device other than %s:%s; recorded apart, flagged",
+                                 o->serial, id->vendor_id, id->product_id);
+                        snprintf(res->serial, sizeof(res->serial), "%s~%s%s", o->serial, id->vendor_id, id->product_id);
+                        r = catalog_device_register(cat, res->serial, id->vendor, id->model, id->vendor_id,
+                                                    id->product_id, "serial-collision", &run.device_id, &collision);
+                }
+        } else {
+                r = catalog_device_ensure(cat, o->serial, &run.device_id);
+        }
+        if (r < 0) {
                 snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
                 return r;
         }
+        run.serial = res->serial;
         int stale = 0;
         if ((r = catalog_sessions_mark_interrupted(cat, run.device_id, &stale)) < 0)
                 return r;
         if (stale)
-                log_info("%s: %d earlier session(s) had been interrupted", o->serial, stale);
+                log_info("%s: %d earlier session(s) had been interrupted", run.serial, stale);
         if ((r = catalog_session_start(cat, run.device_id, o->source, &res->session_id)) < 0) {
                 snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
                 return r;
         }
+        if (o->identity)
+                catalog_session_set_bay(cat, res->session_id, o->identity->bay);
         crashpoint("session-start");
 
         size_t n_ok = 0;
@@ -412,7 +434,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 goto finish;
         if ((r = volume_open(o->source, &run.vol, err, sizeof(err))) < 0 ||
             (r = volume_list(run.vol, &l, err, sizeof(err))) < 0) {
-                note_error(&run, "%s (device %s)", err, o->serial);
+                note_error(&run, "%s (device %s)", err, run.serial);
                 goto finish;
         }
         catalog_session_set_fs(cat, res->session_id, volume_fs_type(run.vol));
@@ -425,7 +447,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 res->deleted_new += added;
                 if (added)
                         log_warn("%s: %s (%lld bytes) was deleted on the device before docking; recorded",
-                                 o->serial, l.deleted[i].path, (long long)l.deleted[i].size);
+                                 run.serial, l.deleted[i].path, (long long)l.deleted[i].size);
         }
         res->deleted_seen = (int64_t)l.n_deleted;
 
@@ -474,7 +496,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                                 if ((o->cancel && *o->cancel) || source_gone(o->source)) {
                                         stopped = true;
                                         if (!(o->cancel && *o->cancel))
-                                                note_error(&run, "%s: source %s vanished", o->serial, o->source);
+                                                note_error(&run, "%s: source %s vanished", run.serial, o->source);
                                 }
                                 r = 0;
                         }
@@ -503,7 +525,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 res->state = stopped ? "interrupted" : (res->n.files_under_copied || res->n_errors) ? "incomplete" : "complete";
 finish:
         if (r < 0 && !res->n_errors)
-                note_error(&run, "%s: ingest failed: %s", o->serial, strerror(-r));
+                note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));
         catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL);
         volume_listing_free(&l);
         volume_close(run.vol);

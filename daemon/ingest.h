@@ -8,6 +8,7 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "driver.h"
 
 struct ingest_progress {
         size_t file_index, n_files;
@@ -19,6 +20,7 @@ struct ingest_progress {
 struct ingest_opts {
         const char *source;     /* image file or block device */
         const char *serial;
+        const struct recorder_identity *identity;       /* docked: USB identity and bay; NULL for an image */
         volatile sig_atomic_t *cancel;
         void (*on_progress)(const struct ingest_progress *p, void *ud);
         void *ud;
@@ -26,6 +28,7 @@ struct ingest_opts {
 
 struct ingest_result {
         int64_t session_id;
+        char serial[192];       /* as recorded: a flagged identity gets a suffix */
         const char *state;      /* complete / incomplete / interrupted / failed */
         struct session_counts n;
         int64_t files_resumed, deleted_new, deleted_seen, bytes_total;

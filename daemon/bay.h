@@ -1,0 +1,30 @@
+/* bay.h — the docked recorders: one bay per recorder, each with its dock
+ * session's state machine (docked → identifying → ingesting → complete /
+ * incomplete / interrupted / failed), progress, and the "safe to remove"
+ * moment. At most max_parallel bays ingest at once; the rest wait in dock order. */
+#pragma once
+#include <stdio.h>
+
+#include "config.h"
+#include "driver.h"
+
+struct bays;
+
+/* notify_fd: written to (eventfd) when a bay's ingest ends; the event loop
+ * then calls bays_reap(). */
+int bays_new(const struct config *cfg, struct bays **out);
+void bays_free(struct bays *b);
+int bays_notify_fd(struct bays *b);
+
+void bays_dock(struct bays *b, const struct dock_info *d);
+void bays_undock(struct bays *b, const char *syspath);
+/* Joins finished ingests, forgets undocked bays, starts waiting ones. */
+void bays_reap(struct bays *b);
+/* SIGTERM: every ingest stops at its next block; returns when all have. */
+void bays_shutdown(struct bays *b);
+unsigned bays_active(struct bays *b);
+
+/* {"station":..., "bays":[{...}]} */
+void bays_status_json(struct bays *b, FILE *f);
+/* The same as a table for people: progress bar, rate, ETA, safe to remove. */
+void bays_status_text(struct bays *b, FILE *f);

@@ -1,0 +1,162 @@
+/* control.c — see control.h. The peer's credentials are logged with each
+ * request; roles on top of them arrive with the custody issue (#7). */
+#include "control.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "util.h"
+
+struct control {
+        char *path;
+        int fd;
+        sd_event_source *src;
+        struct bays *bays;
+};
+
+static int make_addr(const char *path, struct sockaddr_un *sa)
+{
+        memset(sa, 0, sizeof(*sa));
+        sa->sun_family = AF_UNIX;
+        if (strlen(path) >= sizeof(sa->sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa->sun_path, path, strlen(path));
+        return 0;
+}
+
+static void serve(struct control *c, int fd)
+{
+        char req[256];
+        size_t n = 0;
+        struct timeval tv = { .tv_sec = 1 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        while (n < sizeof(req) - 1) {
+                ssize_t k = read(fd, req + n, sizeof(req) - 1 - n);
+                if (k <= 0)
+                        break;
+                n += (size_t)k;
+                if (memchr(req, '\n', n))
+                        break;
+        }
+        req[n] = '\0';
+        req[strcspn(req, "\r\n")] = '\0';
+        char *out = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&out, &len);
+        if (!f)
+                return;
+        if (strcmp(req, "status") == 0)
+                bays_status_json(c->bays, f);
+        else if (strcmp(req, "status text") == 0)
+                bays_status_text(c->bays, f);
+        else
+                fprintf(f, "{\"error\":\"unknown request; known: status, status text\"}\n");
+        fclose(f);
+        for (size_t done = 0; done < len;) {
+                ssize_t k = write(fd, out + done, len - done);
+                if (k <= 0)
+                        break;
+                done += (size_t)k;
+        }
+        free(out);
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
+{
+        struct control *c = ud;
+        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd < 0)
+                return 0;
+        serve(c, cfd);
+        close(cfd);
+        return 0;
+}
+
+int control_new(const char *path, sd_event *ev, struct bays *bays, struct control **out)
+{
+        struct sockaddr_un sa;
+        int r = make_addr(path, &sa);
+        if (r < 0)
+                return r;
+        struct control *c = calloc(1, sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        c->path = xstrdup(path);
+        c->bays = bays;
+        c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (c->fd < 0) {
+                r = -errno;
+                goto fail;
+        }
+        unlink(path);   /* a stale socket of a dockd that died */
+        if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 || listen(c->fd, 16) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if ((r = sd_event_add_io(ev, &c->src, c->fd, EPOLLIN, on_accept, c)) < 0)
+                goto fail;
+        *out = c;
+        return 0;
+fail:
+        control_free(c);
+        return r;
+}
+
+void control_free(struct control *c)
+{
+        if (!c)
+                return;
+        sd_event_source_unref(c->src);
+        if (c->fd >= 0) {
+                close(c->fd);
+                unlink(c->path);
+        }
+        free(c->path);
+        free(c);
+}
+
+int control_call(const char *path, const char *request, char **reply)
+{
+        struct sockaddr_un sa;
+        int r = make_addr(path, &sa);
+        if (r < 0)
+                return r;
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+                return -errno;
+        _cleanup_free_ char *line = xasprintf("%s\n", request);
+        if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+                return -EIO;
+        size_t cap = 4096, n = 0;
+        char *buf = xmalloc(cap);
+        for (;;) {
+                if (n + 1 >= cap) {
+                        cap *= 2;
+                        char *p = realloc(buf, cap);
+                        if (!p) {
+                                free(buf);
+                                return -ENOMEM;
+                        }
+                        buf = p;
+                }
+                ssize_t k = read(fd, buf + n, cap - 1 - n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                n += (size_t)k;
+        }
+        buf[n] = '\0';
+        *reply = buf;
+        return 0;
+}

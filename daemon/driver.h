@@ -1,0 +1,41 @@
+/* driver.h — the recorder driver interface. A driver identifies a docked
+ * recorder and offers what its protocol can: clock, battery, wipe. An
+ * operation a device cannot do returns -EOPNOTSUPP ("not supported"). */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* What udev told us at dock time, copied out so a bay thread can use it. */
+struct dock_info {
+        char syspath[512];      /* the block device (partition) */
+        char devnode[256];      /* /dev/sdX1: what ingest reads */
+        char fs_type[32];
+        char usb_syspath[512];
+        char bay[256];          /* USB port path (ID_PATH): which bay */
+        char vendor_id[8], product_id[8];
+        char udev_serial[128], vendor[128], model[128];
+        int busnum, devnum;
+};
+
+struct recorder_identity {
+        char serial[160];       /* what the catalog will know it by */
+        char vendor[128], model[128];
+        char vendor_id[8], product_id[8];
+        char bay[256];
+        /* 'serial-missing', 'serial-mismatch' (udev and the device disagree)
+         * or "" — flagged identities are kept apart, never merged. */
+        char flag[32];
+};
+
+struct driver_ops {
+        const char *name;
+        int (*identify)(const struct dock_info *d, struct recorder_identity *id, char *err, size_t err_size);
+        int (*read_clock)(const struct dock_info *d, struct timespec *device_time);
+        int (*set_clock)(const struct dock_info *d, const struct timespec *t);
+        int (*battery)(const struct dock_info *d, int *percent);
+        int (*wipe)(const struct dock_info *d);
+};
+
+extern const struct driver_ops driver_msc;      /* generic USB mass storage */
