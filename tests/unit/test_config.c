@@ -102,6 +102,22 @@ static void test_bad_values_are_named(void **state)
         config_free(&cfg);
 }
 
+static void test_recorder_allow_list(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_int_equal(load_text(&cfg, "[recorders]\nallow = 1d6b:0104, ABCD:ef01\n[station]\nmax_parallel = 3\n", err, sizeof(err)), 0);
+        assert_true(config_allows(&cfg, 0x1d6b, 0x0104));
+        assert_true(config_allows(&cfg, 0xabcd, 0xef01));
+        assert_false(config_allows(&cfg, 0xf055, 0xd0c0));     /* a configured list replaces the default */
+        assert_false(config_allows(&cfg, 0x1d6b, 0x0105));
+        assert_int_equal(cfg.max_parallel, 3);
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[recorders]\nallow = 1d6b-0104\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "'1d6b-0104' is not a USB vendor:product pair"));
+        config_free(&cfg);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -111,6 +127,7 @@ int main(void)
                 cmocka_unit_test(test_more_copies_than_targets_is_refused),
                 cmocka_unit_test(test_two_targets_on_one_path_are_refused),
                 cmocka_unit_test(test_bad_values_are_named),
+                cmocka_unit_test(test_recorder_allow_list),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
