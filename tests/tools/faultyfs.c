@@ -3,9 +3,12 @@
  * recorder that is pulled or develops a read error mid-file. The kernel and
  * libtsk see real EIO/ENODEV, not a mock.
  *
- *   faultyfs IMAGE MOUNTPOINT       (foreground; stop with fusermount -u)
+ *   faultyfs IMAGE MOUNTPOINT             serves IMAGE as MOUNTPOINT/disk.img
+ *   faultyfs -m MOUNTPOINT IMAGE...       serves them as disk1.img, disk2.img, ...
+ *                                          (foreground; stop with fusermount -u)
  *   FAULTYFS_FAIL=PATH   while PATH exists, every read fails with EIO
- *   FAULTYFS_BPS=N       serve at most N bytes/s (a USB 2.0 link, say)
+ *   FAULTYFS_BPS=N       serve each image at most N bytes/s (a USB 2.0 link each)
+ *   FAULTYFS_LOG=PATH    append "NAME EPOCH_NS" the first time each image is read
  */
 #define FUSE_USE_VERSION 26
 #include <errno.h>
@@ -19,12 +22,29 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *image;
+#define MAX_IMAGES 64
+
+struct image {
+        char name[32];
+        int fd;
+        pthread_mutex_t mu;
+        double next_free;       /* when this image's simulated link is idle again */
+        int first_read_logged;
+};
+
+static struct image images[MAX_IMAGES];
+static int n_images;
 static const char *fail_path;
+static const char *log_path;
 static double bps;
-static int image_fd = -1;
-static pthread_mutex_t rate_mu = PTHREAD_MUTEX_INITIALIZER;
-static double next_free;        /* when the simulated link is idle again */
+
+static struct image *find(const char *path)
+{
+        for (int i = 0; i < n_images; i++)
+                if (path[0] == '/' && strcmp(path + 1, images[i].name) == 0)
+                        return &images[i];
+        return NULL;
+}
 
 static double now(void)
 {
@@ -41,10 +61,11 @@ static int fs_getattr(const char *path, struct stat *st)
                 st->st_nlink = 2;
                 return 0;
         }
-        if (strcmp(path, "/disk.img") != 0)
+        struct image *im = find(path);
+        if (!im)
                 return -ENOENT;
         struct stat b;
-        if (fstat(image_fd, &b) < 0)
+        if (fstat(im->fd, &b) < 0)
                 return -errno;
         st->st_mode = S_IFREG | 0444;
         st->st_nlink = 1;
@@ -60,13 +81,14 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
                 return -ENOENT;
         fill(buf, ".", NULL, 0);
         fill(buf, "..", NULL, 0);
-        fill(buf, "disk.img", NULL, 0);
+        for (int i = 0; i < n_images; i++)
+                fill(buf, images[i].name, NULL, 0);
         return 0;
 }
 
 static int fs_open(const char *path, struct fuse_file_info *fi)
 {
-        if (strcmp(path, "/disk.img") != 0)
+        if (!find(path))
                 return -ENOENT;
         if ((fi->flags & O_ACCMODE) != O_RDONLY)
                 return -EROFS;          /* a recorder is evidence: never writable here */
@@ -76,23 +98,36 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
 
 static int fs_read(const char *path, char *buf, size_t size, off_t off, struct fuse_file_info *fi)
 {
-        (void)path;
         (void)fi;
+        struct image *im = find(path);
+        if (!im)
+                return -ENOENT;
         if (fail_path && access(fail_path, F_OK) == 0)
                 return -EIO;
-        if (bps > 0) {
-                pthread_mutex_lock(&rate_mu);
-                double t = now();
-                double start = next_free > t ? next_free : t;
-                next_free = start + size / bps;
-                pthread_mutex_unlock(&rate_mu);
-                double wait = next_free - t;
-                if (wait > 0) {
-                        struct timespec ts = { (time_t)wait, (long)((wait - (time_t)wait) * 1e9) };
-                        nanosleep(&ts, NULL);
+        pthread_mutex_lock(&im->mu);
+        double t = now();
+        if (!im->first_read_logged && log_path) {
+                struct timespec rt;
+                clock_gettime(CLOCK_REALTIME, &rt);
+                FILE *f = fopen(log_path, "a");
+                if (f) {
+                        fprintf(f, "%s %lld\n", im->name, (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec);
+                        fclose(f);
                 }
+                im->first_read_logged = 1;
         }
-        ssize_t n = pread(image_fd, buf, size, off);
+        double wait = 0;
+        if (bps > 0) {
+                double start = im->next_free > t ? im->next_free : t;
+                im->next_free = start + size / bps;
+                wait = im->next_free - t;
+        }
+        pthread_mutex_unlock(&im->mu);
+        if (wait > 0) {
+                struct timespec ts = { (time_t)wait, (long)((wait - (time_t)wait) * 1e9) };
+                nanosleep(&ts, NULL);
+        }
+        ssize_t n = pread(im->fd, buf, size, off);
         return n < 0 ? -errno : (int)n;
 }
 
@@ -103,20 +138,44 @@ static struct fuse_operations ops = {
         .read = fs_read,
 };
 
+static int add_image(const char *path, const char *name)
+{
+        if (n_images == MAX_IMAGES)
+                return -1;
+        struct image *im = &images[n_images];
+        im->fd = open(path, O_RDONLY);
+        if (im->fd < 0) {
+                perror(path);
+                return -1;
+        }
+        snprintf(im->name, sizeof(im->name), "%s", name);
+        pthread_mutex_init(&im->mu, NULL);
+        n_images++;
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
-        if (argc != 3) {
-                fprintf(stderr, "usage: faultyfs IMAGE MOUNTPOINT\n");
+        const char *mnt;
+        if (argc >= 4 && strcmp(argv[1], "-m") == 0) {
+                mnt = argv[2];
+                for (int i = 3; i < argc; i++) {
+                        char name[32];
+                        snprintf(name, sizeof(name), "disk%d.img", i - 2);
+                        if (add_image(argv[i], name) < 0)
+                                return 1;
+                }
+        } else if (argc == 3) {
+                mnt = argv[2];
+                if (add_image(argv[1], "disk.img") < 0)
+                        return 1;
+        } else {
+                fprintf(stderr, "usage: faultyfs IMAGE MOUNTPOINT | faultyfs -m MOUNTPOINT IMAGE...\n");
                 return 2;
         }
-        image = argv[1];
         fail_path = getenv("FAULTYFS_FAIL");
+        log_path = getenv("FAULTYFS_LOG");
         bps = getenv("FAULTYFS_BPS") ? atof(getenv("FAULTYFS_BPS")) : 0;
-        image_fd = open(image, O_RDONLY);
-        if (image_fd < 0) {
-                perror(image);
-                return 1;
-        }
-        char *fargv[] = { argv[0], argv[2], "-f", "-o", "ro,default_permissions,allow_other,max_read=1048576", NULL };
+        char *fargv[] = { argv[0], (char *)mnt, "-f", "-o", "ro,default_permissions,allow_other,max_read=1048576", NULL };
         return fuse_main(5, fargv, &ops, NULL);
 }
