@@ -156,8 +156,8 @@ done:
                               (strcmp(result, "complete") == 0 || strcmp(result, "incomplete") == 0);
         bay->finished = true;
         pthread_mutex_unlock(&b->mu);
-        log_info("bay %s: %s: %s%s%s", bay->dock.bay, bay->id.serial, result,
-                 bay->safe_to_remove ? ", safe to remove" : ", NOT safe to remove", err[0] ? "; " : "");
+        log_info("bay %s: %s: %s%s%s%s", bay->dock.bay, bay->id.serial, result,
+                 bay->safe_to_remove ? ", safe to remove" : ", NOT safe to remove", err[0] ? "; " : "", err);
         uint64_t one = 1;
         if (write(b->notify_fd, &one, sizeof(one)) < 0)
                 log_warn("cannot wake the event loop: %m");

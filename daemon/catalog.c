@@ -635,7 +635,7 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb c
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(c, "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"
                            " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"
-                           " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id)"
+                           " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at"
                            " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
                            " WHERE ?1 IS NULL OR d.serial = ?1 ORDER BY s.id", &st);
         if (r < 0)
@@ -649,7 +649,8 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb c
                         .files_seen = sqlite3_column_int64(st, 7), .files_copied = sqlite3_column_int64(st, 8),
                         .files_already = sqlite3_column_int64(st, 9), .bytes_copied = sqlite3_column_int64(st, 10),
                         .files_under_copied = sqlite3_column_int64(st, 11), .error = col(st, 12),
-                        .deleted_entries = sqlite3_column_int64(st, 13),
+                        .deleted_entries = sqlite3_column_int64(st, 13), .bay = col(st, 14),
+                        .undocked_at = col(st, 15),
                 };
                 if ((r = cb(&si, userdata)) < 0)
                         return r;

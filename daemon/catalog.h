@@ -102,7 +102,7 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial /* NULL: al
 struct session_info {
         int64_t id, files_seen, files_copied, files_already, bytes_copied, deleted_entries;
         int64_t files_under_copied;
-        const char *device, *source, *fs_type, *started_at, *ended_at, *state, *error;
+        const char *device, *source, *fs_type, *started_at, *ended_at, *state, *error, *bay, *undocked_at;
 };
 typedef int (*session_cb)(const struct session_info *s, void *userdata);
 int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb cb, void *userdata);

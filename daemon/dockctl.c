@@ -274,6 +274,10 @@ static int print_session(const struct session_info *s, void *ud)
                 json_string(stdout, s->started_at);
                 printf(",\"ended_at\":");
                 json_string(stdout, s->ended_at);
+                printf(",\"bay\":");
+                json_string(stdout, s->bay);
+                printf(",\"undocked_at\":");
+                json_string(stdout, s->undocked_at);
                 printf(",\"state\":");
                 json_string(stdout, s->state);
                 printf(",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64 ",\"files_already\":%" PRId64
@@ -286,7 +290,7 @@ static int print_session(const struct session_info *s, void *ud)
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
                         printf("id,device,state,started_at,ended_at,files_seen,files_copied,files_already,"
-                               "files_under_copied,bytes_copied,deleted_entries,fs_type,source,error\r\n");
+                               "files_under_copied,bytes_copied,deleted_entries,fs_type,source,error,bay,undocked_at\r\n");
                 printf("%" PRId64 ",", s->id);
                 csv_cell(stdout, s->device);
                 printf(",%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",", s->state,
@@ -297,6 +301,10 @@ static int print_session(const struct session_info *s, void *ud)
                 csv_cell(stdout, s->source);
                 putchar(',');
                 csv_cell(stdout, s->error);
+                putchar(',');
+                csv_cell(stdout, s->bay);
+                putchar(',');
+                csv_cell(stdout, s->undocked_at);
                 printf("\r\n");
         } else {
                 if (!l->n)

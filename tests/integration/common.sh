@@ -131,3 +131,34 @@ small_checkpoints_conf() {
 	CONF
 	echo "$WORK/dockd.conf"
 }
+
+# ---- docking: the real dockd under umockdev (tests/tools/bayharness) ----
+
+# dockd_start [ARGS...]: spawn dockd in the harness testbed; its log goes to
+# $WORK/dockd.log. The harness must be started (harness_start).
+dockd_start() {
+	local reply
+	reply=$(harness_cmd spawn sh -c "'exec \"$BUILD/dockd\" --state \"$STATE\" $* >>\"$WORK/dockd.log\" 2>&1'")
+	DOCKD_PID=${reply#spawned }
+	local i
+	for ((i = 0; i < 100; i++)); do
+		"$BUILD/dockctl" --state "$STATE" "$@" status --json >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "dockd did not come up: $(tail -5 "$WORK/dockd.log")"
+}
+
+status_json() { "$BUILD/dockctl" --state "$STATE" status --json; }
+
+# wait_status JQ_EXPR [SECONDS]: until dockctl status --json satisfies the expression.
+wait_status() {
+	local expr=$1 secs=${2:-60} i
+	for ((i = 0; i < secs * 10; i++)); do
+		status_json 2>/dev/null | jq -e "$expr" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	fail "status never satisfied: $expr; last: $(status_json 2>&1); log: $(tail -5 "$WORK/dockd.log")"
+}
+
+# bay_of SERIAL: the status entry of the docked recorder with that serial.
+bay_of() { status_json | jq -c --arg s "$1" '.bays[] | select(.serial == $s)'; }

@@ -8,7 +8,10 @@
  *                                          (foreground; stop with fusermount -u)
  *   FAULTYFS_FAIL=PATH   while PATH exists, every read fails with EIO
  *   FAULTYFS_BPS=N       serve each image at most N bytes/s (a USB 2.0 link each)
- *   FAULTYFS_LOG=PATH    append "NAME EPOCH_NS" the first time each image is read
+ *   FAULTYFS_LOG=PATH    append "NAME PID EPOCH_NS" the first time each process
+ *                        reads each image (who read a device, and when first)
+ *
+ * Images carry the sticky bit: umockdev's mark of a block device node.
  */
 #define FUSE_USE_VERSION 26
 #include <errno.h>
@@ -29,7 +32,8 @@ struct image {
         int fd;
         pthread_mutex_t mu;
         double next_free;       /* when this image's simulated link is idle again */
-        int first_read_logged;
+        pid_t readers[256];     /* processes whose first read is logged */
+        int n_readers;
 };
 
 static struct image images[MAX_IMAGES];
@@ -67,7 +71,7 @@ static int fs_getattr(const char *path, struct stat *st)
         struct stat b;
         if (fstat(im->fd, &b) < 0)
                 return -errno;
-        st->st_mode = S_IFREG | 0444;
+        st->st_mode = S_IFREG | S_ISVTX | 0444;
         st->st_nlink = 1;
         st->st_size = b.st_size;
         return 0;
@@ -106,15 +110,19 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
                 return -EIO;
         pthread_mutex_lock(&im->mu);
         double t = now();
-        if (!im->first_read_logged && log_path) {
+        pid_t pid = fuse_get_context()->pid;
+        int seen = 0;
+        for (int i = 0; i < im->n_readers; i++)
+                seen |= im->readers[i] == pid;
+        if (!seen && log_path && im->n_readers < 256) {
+                im->readers[im->n_readers++] = pid;
                 struct timespec rt;
                 clock_gettime(CLOCK_REALTIME, &rt);
                 FILE *f = fopen(log_path, "a");
                 if (f) {
-                        fprintf(f, "%s %lld\n", im->name, (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec);
+                        fprintf(f, "%s %d %lld\n", im->name, (int)pid, (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec);
                         fclose(f);
                 }
-                im->first_read_logged = 1;
         }
         double wait = 0;
         if (bps > 0) {
@@ -131,7 +139,14 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
         return n < 0 ? -errno : (int)n;
 }
 
+static int fs_chmod(const char *path, mode_t mode)
+{
+        (void)mode;
+        return find(path) || strcmp(path, "/") == 0 ? 0 : -ENOENT;    /* the mode is fixed; accept and ignore */
+}
+
 static struct fuse_operations ops = {
+        .chmod = fs_chmod,
         .getattr = fs_getattr,
         .readdir = fs_readdir,
         .open = fs_open,

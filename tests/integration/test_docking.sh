@@ -1,0 +1,130 @@
+#!/bin/bash
+# The station: the real dockd sees a recorder the moment it docks and every
+# recorder already docked when it starts, identifies it (udev + the device's
+# own serial via libusb), ingests it, shows progress and "safe to remove";
+# a recorder not on the allow-list is never read; pulling one mid-file
+# interrupts the session and re-docking resumes it; SIGTERM mid-ingest leaves
+# nothing half-recorded and a restart resumes.
+source "$(dirname "$0")/common.sh"
+source "$HERE/../lib/harness.sh"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+HARNESS_CHILD_OUT=$WORK/harness.out
+
+mkvol() {       # mkvol NAME CLIP_TIME [RANDOM_MIB]
+	local d=$WORK/src-$1
+	mkdir -p "$d/DCIM"
+	make_clip "$d/DCIM/$1_0001.MP4" 2 "$2"
+	[ -z "${3:-}" ] || head -c $(($3 << 20)) /dev/urandom >"$d/DCIM/$1_0002.MP4"
+	make_fat32 "$WORK/$1.img" $((${3:-0} + 48)) "$d"
+}
+mkvol A 2026-11-25T08:00:00Z
+mkvol B 2026-11-25T09:00:00Z
+mkvol C 2026-11-25T10:00:00Z 80
+mkvol X 2026-11-25T11:00:00Z
+mkvol N 2026-11-25T12:00:00Z
+conf=$(small_checkpoints_conf)
+cat >>"$conf" <<CONF
+[recorders]
+allow = f055:d0c0
+CONF
+
+# C and X are served through faultyfs: C at 30 MB/s (so it can be pulled
+# mid-file), and a log of first reads proves X (not allow-listed) is never read.
+mkdir -p "$WORK/mnt"
+FAULTYFS_BPS=30000000 FAULTYFS_LOG=$WORK/reads.log "$BUILD/tests/faultyfs" -m "$WORK/mnt" "$WORK/C.img" "$WORK/X.img" &
+at_exit "fusermount -u -z '$WORK/mnt' 2>/dev/null"
+for ((i = 0; i < 100; i++)); do [ -e "$WORK/mnt/disk2.img" ] && break; sleep 0.1; done
+C_DEV=$WORK/mnt/disk1.img X_DEV=$WORK/mnt/disk2.img
+
+harness_start "$BUILD/tests/bayharness"
+at_exit "harness_stop >/dev/null 2>&1"
+
+# 1. Coldplug: A is docked before dockd starts.
+harness_cmd add 1 f055 d0c0 CAM-A "$WORK/A.img" >/dev/null
+dockd_start -c "$conf"
+wait_status '.bays[] | select(.serial == "CAM-A") | .state == "complete" and .safe_to_remove' 60
+[ "$(check_catalog_against_disk "$WORK/A.img" CAM-A)" = 1 ] || fail "coldplug: CAM-A's recording not in the catalog"
+jq -e '.[0].copies | length == 2' "$WORK/recs.json" >/dev/null || fail "coldplug: CAM-A lacks its two copies"
+bay_of CAM-A | jq -e '.bay == "pci-0000:00:14.0-usb-0:1:1.0" and .vendor == "Acme" and .files_total == 1' >/dev/null ||
+	fail "coldplug: bay entry wrong: $(bay_of CAM-A)"
+pass "coldplug: a recorder docked before start is ingested, safe to remove"
+
+# 2. Hotplug: B docks while dockd runs.
+harness_cmd add 2 f055 d0c0 CAM-B "$WORK/B.img" >/dev/null
+wait_status '.bays[] | select(.serial == "CAM-B") | .state == "complete" and .safe_to_remove' 30
+[ "$(check_catalog_against_disk "$WORK/B.img" CAM-B)" = 1 ] || fail "hotplug: CAM-B not ingested"
+"$BUILD/dockctl" --state "$STATE" status | grep -E "CAM-B .* complete .*\[############\] 100% .* YES" >/dev/null ||
+	fail "hotplug: the status table does not show CAM-B complete and safe: $("$BUILD/dockctl" --state "$STATE" status)"
+dockctl sessions --device CAM-B --json | jq -e '.[0].state == "complete"' >/dev/null || fail "hotplug: session not complete"
+pass "hotplug: ingest starts on dock, status shows progress bar and YES"
+
+# 3. Not on the allow-list: ignored, logged once, never read.
+harness_cmd add 3 1234 5678 FOREIGN "$X_DEV" >/dev/null
+harness_cmd echo synced >/dev/null
+sleep 2
+status_json | jq -e '[.bays[] | select(.serial == "FOREIGN")] | length == 0' >/dev/null || fail "foreign device shown as a bay"
+grep -q "ignoring /dev/sd.1 (USB 1234:5678 .*not on the \[recorders\] allow-list; never read" "$WORK/dockd.log" ||
+	fail "foreign device not logged: $(tail -3 "$WORK/dockd.log")"
+# (bayharness itself reads the boot sector, as udev's blkid would; dockd must not)
+! grep -q "^disk2.img $DOCKD_PID " "$WORK/reads.log" 2>/dev/null || fail "dockd READ the foreign device"
+[ "$(dockctl recordings --device FOREIGN --json | jq length)" = 0 ] || fail "foreign device ingested"
+pass "a device not on the allow-list is ignored and never read"
+
+# 4. A recorder with no serial: ingested under a flagged identity of its own.
+harness_cmd add 4 f055 d0c0 - "$WORK/N.img" >/dev/null
+wait_status '.bays[] | select(.identity_flag == "serial-missing") | .state == "complete"' 30
+sqlite3 "$STATE/catalog.sqlite" "SELECT count(*) FROM devices WHERE identity_flag = 'serial-missing' AND serial LIKE 'NOSERIAL-f055d0c0-%'" |
+	grep -qx 1 || fail "no flagged identity for the serial-less recorder"
+pass "a recorder without a serial is flagged, not merged"
+
+# 5. Pulled mid-file, then re-docked: interrupted, then resumed from the offset.
+harness_cmd add 5 f055 d0c0 CAM-C "$C_DEV" >/dev/null
+wait_status '.bays[] | select(.serial == "CAM-C") | .state == "ingesting" and .bytes_done > 40000000' 60
+harness_cmd remove 5 >/dev/null
+wait_status '[.bays[] | select(.serial == "CAM-C")] | length == 0' 30
+dockctl sessions --device CAM-C --json | jq -e '.[-1].state == "interrupted" and .[-1].ended_at != null' >/dev/null ||
+	fail "pulled: session not interrupted: $(dockctl sessions --device CAM-C)"
+for ((i = 0; i < 50; i++)); do
+	dockctl sessions --device CAM-C --json | jq -e '.[-1].undocked_at != null' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+dockctl sessions --device CAM-C --json | jq -e '.[-1].undocked_at != null and .[-1].bay == "pci-0000:00:14.0-usb-0:5:1.0"' >/dev/null ||
+	fail "pulled: the session does not record its bay and undock time"
+check_catalog_against_disk "$WORK/C.img" CAM-C >/dev/null
+harness_cmd add 5 f055 d0c0 CAM-C "$C_DEV" >/dev/null
+wait_status '.bays[] | select(.serial == "CAM-C") | .state == "complete" and .safe_to_remove' 60
+grep -q "CAM-C: /DCIM/C_0002.MP4: resuming at byte" "$WORK/dockd.log" || fail "re-dock did not resume from the offset"
+[ "$(check_catalog_against_disk "$WORK/C.img" CAM-C)" = 2 ] || fail "re-dock: CAM-C incomplete"
+pass "pulled mid-file: interrupted; re-docked: resumed from the offset and completed"
+
+# 6. Removing a finished recorder ends its session cleanly.
+harness_cmd remove 1 >/dev/null
+for ((i = 0; i < 50; i++)); do
+	dockctl sessions --device CAM-A --json | jq -e '.[-1].undocked_at != null' >/dev/null 2>&1 && break
+	sleep 0.1
+done
+dockctl sessions --device CAM-A --json | jq -e '.[-1].undocked_at != null and .[-1].state == "complete"' >/dev/null ||
+	fail "undock: the session has no undock time"
+pass "undock recorded"
+
+# 7. SIGTERM mid-ingest: dockd stops at the next block, the session is
+# interrupted, nothing half-recorded; a restart (coldplug) resumes.
+harness_cmd remove 5 >/dev/null
+STATE2=$WORK/state2 && STATE_SAVE=$STATE && STATE=$STATE2
+harness_cmd signal TERM >/dev/null
+harness_cmd wait | grep -qx "exited 0" || fail "dockd did not exit cleanly on SIGTERM"
+harness_cmd add 5 f055 d0c0 CAM-C "$C_DEV" >/dev/null
+dockd_start -c "$conf"
+wait_status '.bays[] | select(.serial == "CAM-C") | .state == "ingesting" and .bytes_done > 30000000' 60
+harness_cmd signal TERM >/dev/null
+harness_cmd wait | grep -qx "exited 0" || fail "SIGTERM mid-ingest: dockd did not exit 0"
+grep -q "stopping on signal 15: letting 1 ingest" "$WORK/dockd.log" || fail "SIGTERM: no orderly stop logged"
+dockctl sessions --device CAM-C --json | jq -e '.[-1].state == "interrupted"' >/dev/null ||
+	fail "SIGTERM: session not interrupted: $(dockctl sessions --device CAM-C)"
+check_catalog_against_disk "$WORK/C.img" CAM-C >/dev/null
+dockd_start -c "$conf"
+wait_status '.bays[] | select(.serial == "CAM-C") | .state == "complete" and .safe_to_remove' 60
+[ "$(check_catalog_against_disk "$WORK/C.img" CAM-C)" = 2 ] || fail "restart: CAM-C incomplete"
+no_partials_left
+pass "SIGTERM mid-ingest: interrupted, nothing half-recorded; restart resumed and completed"
+STATE=$STATE_SAVE
