@@ -45,6 +45,7 @@ struct bays {
         struct bay *list;
         uint64_t next_order;
         unsigned running;
+        size_t chunk_size;              /* per-bay pipeline block: the budget split over max_parallel bays */
         bool stopping;          /* shutting down: start nothing new */
         int notify_fd;
 };
@@ -65,6 +66,10 @@ int bays_new(const struct config *cfg, struct bays **out)
         if (!b)
                 return -ENOMEM;
         b->cfg = cfg;
+        size_t per_bay = ((size_t)cfg->bay_memory_mib << 20) / cfg->max_parallel;
+        size_t chunk = per_bay / (cfg->chunks + cfg->n_targets) / (64 << 10) * (64 << 10);
+        b->chunk_size = chunk < (64 << 10) ? (64 << 10) : chunk > cfg->chunk_size ? cfg->chunk_size : chunk;
+        log_info("bays: up to %u ingesting at once, %zu KiB pipeline blocks each", cfg->max_parallel, b->chunk_size >> 10);
         pthread_mutex_init(&b->mu, NULL);
         b->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (b->notify_fd < 0) {
@@ -134,11 +139,15 @@ static void *bay_main(void *arg)
                 log_error("bay %s: %s", bay->dock.bay, err);
                 goto done;
         }
+        /* A recorder's link (USB 2.0) is slow: bays share one memory budget
+         * rather than each taking what a single `dockctl ingest` may use. */
+        struct config bay_cfg = *b->cfg;
+        bay_cfg.chunk_size = b->chunk_size;
         struct ingest_opts o = {
                 .source = bay->dock.devnode, .serial = bay->id.serial, .identity = &bay->id,
                 .cancel = &bay->cancel, .on_progress = on_progress, .ud = bay,
         };
-        r = ingest_run(b->cfg, cat, &o, &res);
+        r = ingest_run(&bay_cfg, cat, &o, &res);
         result = res.state;
         if (r < 0 || res.n_errors)
                 memcpy(err, res.error, sizeof(err));
@@ -174,6 +183,8 @@ static void start_waiting(struct bays *b)
                 if (!next)
                         return;
                 next->started = true;
+                log_info("bay %s: ingest starting (%s, dock #%llu, %u running)", next->dock.bay, next->dock.udev_serial,
+                         (unsigned long long)next->order + 1, b->running + 1);
                 if (pthread_create(&next->thread, NULL, bay_main, next) != 0) {
                         log_error("bay %s: cannot start an ingest thread", next->dock.bay);
                         next->phase = BAY_DONE;

@@ -155,6 +155,8 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
         if ((r = exec(c, "PRAGMA journal_mode=WAL")) < 0 ||
             (r = exec(c, "PRAGMA synchronous=FULL")) < 0 ||
             (r = exec(c, "PRAGMA foreign_keys=ON")) < 0 ||
+            /* small: one connection per bay, and the ledger's hot set is tiny */
+            (r = exec(c, "PRAGMA cache_size=-512")) < 0 ||
             (r = migrate(c, err, err_size)) < 0) {
                 if (!err[0])
                         snprintf(err, err_size, "%s: cannot prepare catalog: %s", path, sqlite3_errmsg(c->db));

@@ -130,8 +130,12 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         if (parse_uint(value, 1, 1 << 20, &n) < 0)
                                 FAIL("%s:%d: [ingest] checkpoint_mib '%s' must be a positive number", f, lineno, value);
                         cfg->checkpoint_mb = (unsigned)n;
+                } else if (strcmp(key, "bay_memory_mib") == 0) {
+                        if (parse_uint(value, 1, 65536, &n) < 0)
+                                FAIL("%s:%d: [ingest] bay_memory_mib '%s' must be a positive number", f, lineno, value);
+                        cfg->bay_memory_mib = (unsigned)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, checkpoint_mib)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, checkpoint_mib, bay_memory_mib)", f, lineno, key);
         } else if (strcmp(section, "archive") == 0) {
                 if (strcmp(key, "url") == 0) {
                         free(cfg->archive_url);
@@ -177,6 +181,7 @@ static void set_defaults(struct config *cfg)
         cfg->chunks = 8;
         cfg->checkpoint_mb = 256;
         cfg->max_parallel = 8;
+        cfg->bay_memory_mib = 32;
         /* Embedded default: only the simulated recorder of the demo and the
          * tests; a real station lists its recorder models in [recorders]. */
         cfg->allow[cfg->n_allow++] = (struct usb_id){ 0xf055, 0xd0c0 };

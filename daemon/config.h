@@ -25,6 +25,7 @@ struct config {
         size_t chunk_size;      /* bytes per pipeline buffer */
         unsigned chunks;        /* buffers in flight per ingest: memory = chunk_size * chunks */
         unsigned checkpoint_mb; /* durable resume point every this many MiB */
+        unsigned bay_memory_mib;        /* dockd: pipeline memory shared by all bays ingesting at once */
         char *archive_url;
         char *socket_path;      /* control socket; default STATE/dockd.sock */
         unsigned max_parallel;  /* bays ingesting at once; the rest wait in dock order */
