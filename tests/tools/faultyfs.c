@@ -42,6 +42,22 @@ static const char *fail_path;
 static const char *log_path;
 static double bps;
 
+/* FUSE names the reading thread; the log names its process. */
+static pid_t process_of(pid_t tid)
+{
+        char path[64], line[128];
+        snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+        FILE *f = fopen(path, "r");
+        pid_t tgid = tid;
+        if (!f)
+                return tid;
+        while (fgets(line, sizeof(line), f))
+                if (sscanf(line, "Tgid: %d", &tgid) == 1)
+                        break;
+        fclose(f);
+        return tgid;
+}
+
 static struct image *find(const char *path)
 {
         for (int i = 0; i < n_images; i++)
@@ -110,7 +126,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
                 return -EIO;
         pthread_mutex_lock(&im->mu);
         double t = now();
-        pid_t pid = fuse_get_context()->pid;
+        pid_t pid = log_path ? process_of(fuse_get_context()->pid) : 0;
         int seen = 0;
         for (int i = 0; i < im->n_readers; i++)
                 seen |= im->readers[i] == pid;
@@ -126,7 +142,9 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
         }
         double wait = 0;
         if (bps > 0) {
-                double start = im->next_free > t ? im->next_free : t;
+                /* A token bucket with 50 ms of slack: the time FUSE itself spends
+                 * between requests is not lost from the link's budget. */
+                double start = im->next_free > t - 0.05 ? im->next_free : t - 0.05;
                 im->next_free = start + size / bps;
                 wait = im->next_free - t;
         }
