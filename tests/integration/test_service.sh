@@ -23,11 +23,13 @@ with open(sys.argv[2], "a", buffering=1) as log:
             break
 PY
 listener=$!
+at_exit "kill $listener 2>/dev/null"
 for ((i = 0; i < 50; i++)); do [ -S "$WORK/notify.sock" ] && break; sleep 0.1; done
 
 NOTIFY_SOCKET=$WORK/notify.sock WATCHDOG_USEC=400000 \
 	sh -c 'WATCHDOG_PID=$$ exec "$0" --state "$1"' "$BUILD/dockd" "$STATE" 2>"$WORK/dockd.log" &
 pid=$!
+at_exit "kill -9 $pid 2>/dev/null"
 for ((i = 0; i < 100; i++)); do grep -q READY=1 "$WORK/notify.log" 2>/dev/null && break; sleep 0.1; done
 grep -q READY=1 "$WORK/notify.log" || fail "no READY=1: $(cat "$WORK/dockd.log")"
 "$BUILD/dockctl" --state "$STATE" status | grep -q "no recorder docked" || fail "status does not answer once READY"
@@ -35,7 +37,7 @@ sleep 1.5
 pings=$(grep -c WATCHDOG=1 "$WORK/notify.log" || true)
 [ "$pings" -ge 3 ] || fail "only $pings watchdog pings in 1.5 s with WatchdogSec=0.4s"
 timeout 2.5 "$BUILD/dockctl" --state "$STATE" status --watch >"$WORK/watch.out" || true
-[ "$(grep -c '^BAY ' "$WORK/watch.out")" -ge 2 ] || fail "status --watch did not redraw"
+[ "$(grep -c 'SAFE TO REMOVE' "$WORK/watch.out")" -ge 2 ] || fail "status --watch did not redraw: $(cat -v "$WORK/watch.out")"
 kill -TERM $pid
 rc=0
 wait $pid || rc=$?
