@@ -17,6 +17,14 @@ mkvol() {       # mkvol NAME CLIP_TIME [RANDOM_MIB]
 	[ -z "${3:-}" ] || head -c $(($3 << 20)) /dev/urandom >"$d/DCIM/$1_0002.MP4"
 	make_fat32 "$WORK/$1.img" $((${3:-0} + 48)) "$d"
 }
+# wait_undocked SERIAL: until the device's last session records its undock.
+wait_undocked() {
+	for ((i = 0; i < 50; i++)); do
+		dockctl sessions --device "$1" --json | jq -e '.[-1].undocked_at != null' >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+}
+
 mkvol A 2026-11-25T08:00:00Z
 mkvol B 2026-11-25T09:00:00Z
 mkvol C 2026-11-25T10:00:00Z 80
@@ -84,10 +92,7 @@ harness_cmd remove 5 >/dev/null
 wait_status '[.bays[] | select(.serial == "CAM-C")] | length == 0' 30
 dockctl sessions --device CAM-C --json | jq -e '.[-1].state == "interrupted" and .[-1].ended_at != null' >/dev/null ||
 	fail "pulled: session not interrupted: $(dockctl sessions --device CAM-C)"
-for ((i = 0; i < 50; i++)); do
-	dockctl sessions --device CAM-C --json | jq -e '.[-1].undocked_at != null' >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_undocked CAM-C
 dockctl sessions --device CAM-C --json | jq -e '.[-1].undocked_at != null and .[-1].bay == "pci-0000:00:14.0-usb-0:5:1.0"' >/dev/null ||
 	fail "pulled: the session does not record its bay and undock time"
 check_catalog_against_disk "$WORK/C.img" CAM-C >/dev/null
@@ -99,10 +104,7 @@ pass "pulled mid-file: interrupted; re-docked: resumed from the offset and compl
 
 # 6. Removing a finished recorder ends its session cleanly.
 harness_cmd remove 1 >/dev/null
-for ((i = 0; i < 50; i++)); do
-	dockctl sessions --device CAM-A --json | jq -e '.[-1].undocked_at != null' >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wait_undocked CAM-A
 dockctl sessions --device CAM-A --json | jq -e '.[-1].undocked_at != null and .[-1].state == "complete"' >/dev/null ||
 	fail "undock: the session has no undock time"
 pass "undock recorded"
