@@ -46,6 +46,7 @@ struct bays {
         uint64_t next_order;
         unsigned running;
         size_t chunk_size;              /* per-bay pipeline block: the budget split over max_parallel bays */
+        unsigned chunks;                /* per-bay blocks in flight */
         bool stopping;          /* shutting down: start nothing new */
         int notify_fd;
 };
@@ -66,10 +67,14 @@ int bays_new(const struct config *cfg, struct bays **out)
         if (!b)
                 return -ENOMEM;
         b->cfg = cfg;
+        /* A USB link fills 4 blocks as well as 8; fewer, larger blocks keep
+         * the targets' writes efficient when many bays share a disk. */
+        b->chunks = cfg->chunks < 4 ? cfg->chunks : 4;
         size_t per_bay = ((size_t)cfg->bay_memory_mib << 20) / cfg->max_parallel;
-        size_t chunk = per_bay / (cfg->chunks + cfg->n_targets) / (64 << 10) * (64 << 10);
+        size_t chunk = per_bay / (b->chunks + cfg->n_targets) / (64 << 10) * (64 << 10);
         b->chunk_size = chunk < (64 << 10) ? (64 << 10) : chunk > cfg->chunk_size ? cfg->chunk_size : chunk;
-        log_info("bays: up to %u ingesting at once, %zu KiB pipeline blocks each", cfg->max_parallel, b->chunk_size >> 10);
+        log_info("bays: up to %u ingesting at once, %u x %zu KiB pipeline blocks each", cfg->max_parallel, b->chunks,
+                 b->chunk_size >> 10);
         pthread_mutex_init(&b->mu, NULL);
         b->notify_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (b->notify_fd < 0) {
@@ -143,6 +148,7 @@ static void *bay_main(void *arg)
          * rather than each taking what a single `dockctl ingest` may use. */
         struct config bay_cfg = *b->cfg;
         bay_cfg.chunk_size = b->chunk_size;
+        bay_cfg.chunks = b->chunks;
         struct ingest_opts o = {
                 .source = bay->dock.devnode, .serial = bay->id.serial, .identity = &bay->id,
                 .cancel = &bay->cancel, .on_progress = on_progress, .ud = bay,

@@ -181,7 +181,7 @@ static void set_defaults(struct config *cfg)
         cfg->chunks = 8;
         cfg->checkpoint_mb = 256;
         cfg->max_parallel = 8;
-        cfg->bay_memory_mib = 32;
+        cfg->bay_memory_mib = 16;
         /* Embedded default: only the simulated recorder of the demo and the
          * tests; a real station lists its recorder models in [recorders]. */
         cfg->allow[cfg->n_allow++] = (struct usb_id){ 0xf055, 0xd0c0 };
