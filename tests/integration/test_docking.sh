@@ -33,7 +33,7 @@ mkvol N 2026-11-25T12:00:00Z
 conf=$(small_checkpoints_conf)
 cat >>"$conf" <<CONF
 [recorders]
-allow = f055:d0c0
+allow = f055:d0c0, f055:d0c1
 CONF
 
 # C and X are served through faultyfs: C at 30 MB/s (so it can be pulled
@@ -84,6 +84,20 @@ wait_status '.bays[] | select(.identity_flag == "serial-missing") | .state == "c
 sqlite3 "$STATE/catalog.sqlite" "SELECT count(*) FROM devices WHERE identity_flag = 'serial-missing' AND serial LIKE 'NOSERIAL-f055d0c0-%'" |
 	grep -qx 1 || fail "no flagged identity for the serial-less recorder"
 pass "a recorder without a serial is flagged, not merged"
+
+# 4b. udev and the device itself disagree on the serial: the device's own
+# answer is kept, flagged. Another model claiming a known serial: kept apart.
+harness_cmd add 6 f055 d0c0 CAM-LABEL/CAM-REAL "$WORK/N.img" >/dev/null
+wait_status '.bays[] | select(.serial == "CAM-REAL") | .state == "complete" and .identity_flag == "serial-mismatch"' 30
+harness_cmd add 7 f055 d0c1 CAM-B "$WORK/B.img" >/dev/null
+wait_status '.bays[] | select(.bay == "pci-0000:00:14.0-usb-0:7:1.0") | .state == "complete"' 30
+sqlite3 "$STATE/catalog.sqlite" "SELECT serial || ' ' || identity_flag FROM devices WHERE serial LIKE 'CAM-B~%'" |
+	grep -qx "CAM-B~f055d0c1 serial-collision" || fail "a second device claiming CAM-B was not kept apart"
+sqlite3 "$STATE/catalog.sqlite" "SELECT vendor_id || product_id FROM devices WHERE serial = 'CAM-B'" | grep -qx f055d0c0 ||
+	fail "the first CAM-B's identity changed"
+harness_cmd remove 6 >/dev/null
+harness_cmd remove 7 >/dev/null
+pass "serial mismatch flagged; a colliding serial recorded apart, the first identity unchanged"
 
 # 5. Pulled mid-file, then re-docked: interrupted, then resumed from the offset.
 harness_cmd add 5 f055 d0c0 CAM-C "$C_DEV" >/dev/null

@@ -655,9 +655,17 @@ static void cmd_add(char **argv, int argc)
 		reply("error VID/PID must be 1-4 hex digits: %s %s", argv[2], argv[3]);
 		return;
 	}
-	const char *serial = strcmp(argv[4], "-") == 0 ? NULL : argv[4];
-	if (serial && (!valid_token(serial) || strlen(serial) > 126)) {
-		reply("error serial must be printable ASCII without = \" \\ (max 126): %s", serial);
+	/* SERIAL, or UDEV/DEVICE: udev reports one serial, the device's own
+	 * string descriptor another (a relabelled or cloned recorder). */
+	g_autofree char *serial_buf = g_strdup(argv[4]);
+	char *slash = strchr(serial_buf, '/');
+	if (slash)
+		*slash = '\0';
+	const char *serial = strcmp(serial_buf, "-") == 0 ? NULL : serial_buf;
+	const char *usb_serial = slash ? (strcmp(slash + 1, "-") == 0 ? NULL : slash + 1) : serial;
+	if ((serial && (!valid_token(serial) || strlen(serial) > 126)) ||
+	    (usb_serial && (!valid_token(usb_serial) || strlen(usb_serial) > 126))) {
+		reply("error serial must be printable ASCII without = \" \\ (max 126): %s", argv[4]);
 		return;
 	}
 	const char *fstype = argc == 7 ? argv[6] : "vfat";
@@ -723,7 +731,7 @@ static void cmd_add(char **argv, int argc)
 	char *errmsg = NULL;
 	bool ok = true;
 	char *usbdir = g_strdup_printf("%s%s/1-%d", root_dir, roothub_path, id);
-	UsbInfo *u = usb_info_new(vid, pid, serial);
+	UsbInfo *u = usb_info_new(vid, pid, usb_serial);
 	{
 		guint8 desc[18 + 32];
 		memcpy(desc, u->dev_desc, 18);
