@@ -253,11 +253,11 @@ void bays_undock(struct bays *b, const char *syspath)
         for (struct bay *bay = b->list; bay; bay = bay->next) {
                 if (bay->undocked || (strcmp(bay->dock.syspath, syspath) != 0 && strcmp(bay->dock.usb_syspath, syspath) != 0))
                         continue;
+                pthread_mutex_lock(&b->mu);     /* check_collision() reads it on a bay thread */
                 bay->undocked = true;
-                bay->cancel = 1;
-                pthread_mutex_lock(&b->mu);
                 bool safe = bay->safe_to_remove;
                 pthread_mutex_unlock(&b->mu);
+                bay->cancel = 1;
                 if (bay->started && !bay->joined) {
                         /* the ingest thread ends at its next block; bays_reap() finishes up */
                         log_warn("bay %s: recorder pulled while ingesting; the session is interrupted and resumes on re-dock",
