@@ -324,17 +324,23 @@ int catalog_target_ensure(struct catalog *c, const char *name, const char *path,
         return 0;
 }
 
-int catalog_target_copy_count(struct catalog *c, int64_t target_id, int64_t *n)
+/* Runs a "SELECT count(*) ... WHERE x = ?1" query for one id. */
+static int count_for(struct catalog *c, const char *sql, int64_t id, int64_t *n)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT count(*) FROM copies WHERE target_id = ?", &st);
+        int r = prepare(c, sql, &st);
         if (r < 0)
                 return r;
-        sqlite3_bind_int64(st, 1, target_id);
+        sqlite3_bind_int64(st, 1, id);
         if (sqlite3_step(st) != SQLITE_ROW)
                 return -EPROTO;
         *n = sqlite3_column_int64(st, 0);
         return 0;
+}
+
+int catalog_target_copy_count(struct catalog *c, int64_t target_id, int64_t *n)
+{
+        return count_for(c, "SELECT count(*) FROM copies WHERE target_id = ?", target_id, n);
 }
 
 int catalog_session_start(struct catalog *c, int64_t device_id, const char *source, int64_t *id)
@@ -483,15 +489,10 @@ int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *
 
 int catalog_recording_copy_count(struct catalog *c, int64_t rec_id, int *n)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT count(*) FROM copies WHERE recording_id = ?", &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, rec_id);
-        if (sqlite3_step(st) != SQLITE_ROW)
-                return -EPROTO;
-        *n = sqlite3_column_int(st, 0);
-        return 0;
+        int64_t k = 0;
+        int r = count_for(c, "SELECT count(*) FROM copies WHERE recording_id = ?", rec_id, &k);
+        *n = (int)k;
+        return r;
 }
 
 int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target_id, bool *has)
