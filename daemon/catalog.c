@@ -387,6 +387,20 @@ int catalog_session_finish(struct catalog *c, int64_t session_id, const char *st
         return step_done(c, st);
 }
 
+int catalog_sessions_stale(struct catalog *c, int64_t device_id, int64_t *ids, size_t max, size_t *n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT id FROM dock_sessions WHERE device_id = ? AND state = 'ingesting' ORDER BY id", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, device_id);
+        *n = 0;
+        int rc;
+        while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                ids[(*n)++] = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
 int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int *n)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -584,12 +598,14 @@ int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id
         return 0;
 }
 
-int catalog_recordings_foreach(struct catalog *c, const char *serial, recording_cb cb, void *userdata)
+int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t session, recording_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL, *cst = NULL, *fst = NULL;
         int r = prepare(c, "SELECT r.id, d.serial, r.device_path, r.size, r.device_mtime, r.sha256, r.hashed_at,"
                            " r.first_session_id FROM recordings r JOIN devices d ON d.id = r.device_id"
-                           " WHERE ?1 IS NULL OR d.serial = ?1 ORDER BY r.id", &st);
+                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 = 0 OR r.first_session_id = ?2 OR"
+                           " EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?2))"
+                           " ORDER BY r.id", &st);
         if (r < 0 ||
             (r = prepare(c, "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
                             " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name", &cst)) < 0 ||
@@ -598,6 +614,7 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial, recording_
                          &fst)) < 0)
                 return r;
         bind_text(st, 1, serial);
+        sqlite3_bind_int64(st, 2, session);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct recording_info ri = {
@@ -633,17 +650,19 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial, recording_
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
 
-int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb cb, void *userdata)
+int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(c, "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"
                            " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"
-                           " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at"
+                           " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"
+                           " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag"
                            " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
-                           " WHERE ?1 IS NULL OR d.serial = ?1 ORDER BY s.id", &st);
+                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 = 0 OR s.id = ?2) ORDER BY s.id", &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
+        sqlite3_bind_int64(st, 2, session);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct session_info si = {
@@ -653,7 +672,8 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb c
                         .files_already = sqlite3_column_int64(st, 9), .bytes_copied = sqlite3_column_int64(st, 10),
                         .files_under_copied = sqlite3_column_int64(st, 11), .error = col(st, 12),
                         .deleted_entries = sqlite3_column_int64(st, 13), .bay = col(st, 14),
-                        .undocked_at = col(st, 15),
+                        .undocked_at = col(st, 15), .vendor = col(st, 16), .model = col(st, 17),
+                        .vendor_id = col(st, 18), .product_id = col(st, 19), .identity_flag = col(st, 20),
                 };
                 if ((r = cb(&si, userdata)) < 0)
                         return r;
@@ -661,15 +681,16 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb c
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
 
-int catalog_deleted_foreach(struct catalog *c, const char *serial, deleted_cb cb, void *userdata)
+int catalog_deleted_foreach(struct catalog *c, const char *serial, int64_t session, deleted_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(c, "SELECT e.id, e.session_id, e.size, d.serial, e.device_path, e.device_mtime"
                            " FROM deleted_entries e JOIN devices d ON d.id = e.device_id"
-                           " WHERE ?1 IS NULL OR d.serial = ?1 ORDER BY e.id", &st);
+                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 = 0 OR e.session_id = ?2) ORDER BY e.id", &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
+        sqlite3_bind_int64(st, 2, session);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct deleted_info di = {
@@ -678,6 +699,94 @@ int catalog_deleted_foreach(struct catalog *c, const char *serial, deleted_cb cb
                         .device_mtime = col(st, 5),
                 };
                 if ((r = cb(&di, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_manifest_last(struct catalog *c, const char *station, int64_t *seq, char prev_sha256[65])
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT seq, sha256 FROM manifests WHERE station = ? ORDER BY seq DESC LIMIT 1", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, station);
+        *seq = 0;
+        prev_sha256[0] = '\0';
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                *seq = sqlite3_column_int64(st, 0);
+                copy_col(st, 1, prev_sha256, 65, NULL);
+                return 0;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *station, int64_t seq, const char *prev_sha256,
+                         const char *sha256, const void *body, size_t len, const void *sig, size_t sig_len,
+                         const char *deadline)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO manifests(session_id, station, seq, prev_sha256, sha256, body, signature,"
+                           " created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, session_id);
+        bind_text(st, 2, station);
+        sqlite3_bind_int64(st, 3, seq);
+        bind_text(st, 4, prev_sha256 && *prev_sha256 ? prev_sha256 : NULL);
+        bind_text(st, 5, sha256);
+        sqlite3_bind_blob(st, 6, body, (int)len, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 7, sig, (int)sig_len, SQLITE_TRANSIENT);
+        bind_text(st, 8, now);
+        bind_text(st, 9, deadline);
+        return step_done(c, st);
+}
+
+static void *blob_dup(sqlite3_stmt *st, int i, size_t *len)
+{
+        *len = (size_t)sqlite3_column_bytes(st, i);
+        void *p = xmalloc(*len);
+        if (*len)
+                memcpy(p, sqlite3_column_blob(st, i), *len);
+        return p;
+}
+
+int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, size_t *len, void **sig, size_t *sig_len)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT body, signature FROM manifests WHERE session_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, session_id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sql_err(c, rc);
+        *body = blob_dup(st, 0, len);
+        *sig = blob_dup(st, 1, sig_len);
+        return 0;
+}
+
+int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT seq, session_id, attempts, station, sha256, prev_sha256, created_at, deadline,"
+                           " delivered_at, last_error FROM manifests ORDER BY station, seq", &st);
+        if (r < 0)
+                return r;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct manifest_info m = {
+                        .seq = sqlite3_column_int64(st, 0), .session_id = sqlite3_column_int64(st, 1),
+                        .attempts = sqlite3_column_int64(st, 2), .station = col(st, 3), .sha256 = col(st, 4),
+                        .prev_sha256 = col(st, 5), .created_at = col(st, 6), .deadline = col(st, 7),
+                        .delivered_at = col(st, 8), .last_error = col(st, 9),
+                };
+                if ((r = cb(&m, userdata)) < 0)
                         return r;
         }
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);

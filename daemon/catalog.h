@@ -52,6 +52,8 @@ int catalog_session_finish(struct catalog *c, int64_t session_id, const char *st
                            const struct session_counts *n, const char *error);
 /* Sessions of this device left 'ingesting' by a process that died become 'interrupted'. */
 int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int *n);
+/* Up to max sessions of the device still 'ingesting' (left by a process that died). */
+int catalog_sessions_stale(struct catalog *c, int64_t device_id, int64_t *ids, size_t max, size_t *n);
 
 struct recording {
         int64_t id;
@@ -96,20 +98,38 @@ struct recording_info {
         const char *last_failure;
 };
 typedef int (*recording_cb)(const struct recording_info *r, void *userdata);
-int catalog_recordings_foreach(struct catalog *c, const char *serial /* NULL: all */,
+/* Filters: serial NULL = every device; session > 0 = the recordings that
+ * session saw first or copied. */
+int catalog_recordings_foreach(struct catalog *c, const char *serial /* NULL: all */, int64_t session,
                                recording_cb cb, void *userdata);
 
 struct session_info {
         int64_t id, files_seen, files_copied, files_already, bytes_copied, deleted_entries;
         int64_t files_under_copied;
         const char *device, *source, *fs_type, *started_at, *ended_at, *state, *error, *bay, *undocked_at;
+        const char *vendor, *model, *vendor_id, *product_id, *identity_flag;
 };
 typedef int (*session_cb)(const struct session_info *s, void *userdata);
-int catalog_sessions_foreach(struct catalog *c, const char *serial, session_cb cb, void *userdata);
+int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata);
 
 struct deleted_info {
         int64_t id, session_id, size;
         const char *device, *device_path, *device_mtime;
 };
 typedef int (*deleted_cb)(const struct deleted_info *d, void *userdata);
-int catalog_deleted_foreach(struct catalog *c, const char *serial, deleted_cb cb, void *userdata);
+int catalog_deleted_foreach(struct catalog *c, const char *serial, int64_t session, deleted_cb cb, void *userdata);
+
+/* ---- manifests ---- */
+/* The station's newest manifest: *seq 0 and prev[0] = 0 when there is none. */
+int catalog_manifest_last(struct catalog *c, const char *station, int64_t *seq, char prev_sha256[65]);
+int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *station, int64_t seq, const char *prev_sha256,
+                         const char *sha256, const void *body, size_t len, const void *sig, size_t sig_len,
+                         const char *deadline);
+/* Body and signature of the manifest of a session (malloc'd). -ENOENT if none. */
+int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, size_t *len, void **sig, size_t *sig_len);
+struct manifest_info {
+        int64_t seq, session_id, attempts;
+        const char *station, *sha256, *prev_sha256, *created_at, *deadline, *delivered_at, *last_error;
+};
+typedef int (*manifest_cb)(const struct manifest_info *m, void *userdata);
+int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata);

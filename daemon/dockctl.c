@@ -14,6 +14,7 @@
 #include "control.h"
 #include "ingest.h"
 #include "log.h"
+#include "manifest.h"
 #include "output.h"
 #include "util.h"
 
@@ -41,6 +42,10 @@ static void usage(FILE *f)
               "                      dock / ingest sessions\n"
               "  deleted [--device SERIAL] [--json|--csv]\n"
               "                      entries deleted on devices before they docked\n"
+              "  manifests [--json]  signed session manifests, their chain and delivery\n"
+              "  manifest show SESSION [--signature]\n"
+              "                      the manifest's canonical bytes (or its raw Ed25519 signature)\n"
+              "  key show            the station's public key (PEM), to verify manifests with openssl\n"
               "  status [--watch] [--json]\n"
               "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
               "\n"
@@ -377,11 +382,11 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
                 printf("[");
         int r;
         if (strcmp(what, "recordings") == 0)
-                r = catalog_recordings_foreach(c->cat, serial, print_recording, &l);
+                r = catalog_recordings_foreach(c->cat, serial, 0, print_recording, &l);
         else if (strcmp(what, "sessions") == 0)
-                r = catalog_sessions_foreach(c->cat, serial, print_session, &l);
+                r = catalog_sessions_foreach(c->cat, serial, 0, print_session, &l);
         else
-                r = catalog_deleted_foreach(c->cat, serial, print_deleted, &l);
+                r = catalog_deleted_foreach(c->cat, serial, 0, print_deleted, &l);
         if (l.fmt == OUT_JSON)
                 printf("%s]\n", l.n ? "\n" : "");
         else if (l.fmt == OUT_TEXT && l.n == 0)
@@ -390,6 +395,109 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
                 log_error("catalog: %s", catalog_errmsg(c->cat));
                 return 1;
         }
+        return 0;
+}
+
+static int print_manifest(const struct manifest_info *m, void *ud)
+{
+        struct list_ctx *l = ud;
+        if (l->fmt == OUT_JSON) {
+                printf("%s\n  {\"station\":", l->n ? "," : "");
+                json_string(stdout, m->station);
+                printf(",\"seq\":%lld,\"session\":%lld,\"sha256\":", (long long)m->seq, (long long)m->session_id);
+                json_string(stdout, m->sha256);
+                printf(",\"prev_sha256\":");
+                json_string(stdout, m->prev_sha256);
+                printf(",\"created_at\":");
+                json_string(stdout, m->created_at);
+                printf(",\"deadline\":");
+                json_string(stdout, m->deadline);
+                printf(",\"delivered_at\":");
+                json_string(stdout, m->delivered_at);
+                printf(",\"attempts\":%lld}", (long long)m->attempts);
+        } else {
+                if (!l->n)
+                        printf("%-12s %5s %7s  %-16s %-24s %-24s %s\n", "STATION", "SEQ", "SESSION", "SHA256", "CREATED",
+                               "DEADLINE", "DELIVERED");
+                printf("%-12s %5lld %7lld  %-16.16s %-24s %-24s %s\n", m->station, (long long)m->seq,
+                       (long long)m->session_id, m->sha256, m->created_at, m->deadline,
+                       m->delivered_at ? m->delivered_at : "not yet (issue #5)");
+        }
+        l->n++;
+        return 0;
+}
+
+static int cmd_manifests(struct ctx *c, int argc, char **argv)
+{
+        struct list_ctx l = { .fmt = argc > 1 && strcmp(argv[1], "--json") == 0 ? OUT_JSON : OUT_TEXT };
+        if (argc > 2 || (argc == 2 && l.fmt != OUT_JSON)) {
+                fprintf(stderr, "usage: dockctl manifests [--json]\n");
+                return EXIT_USAGE;
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        if (l.fmt == OUT_JSON)
+                printf("[");
+        int r = catalog_manifests_foreach(c->cat, print_manifest, &l);
+        if (l.fmt == OUT_JSON)
+                printf("%s]\n", l.n ? "\n" : "");
+        else if (!l.n)
+                printf("no manifests\n");
+        return r < 0 ? 1 : 0;
+}
+
+static int cmd_manifest(struct ctx *c, int argc, char **argv)
+{
+        if (argc < 3 || strcmp(argv[1], "show") != 0 || argc > 4 || (argc == 4 && strcmp(argv[3], "--signature") != 0)) {
+                fprintf(stderr, "usage: dockctl manifest show SESSION [--signature]\n");
+                return EXIT_USAGE;
+        }
+        char *end;
+        long long sid = strtoll(argv[2], &end, 10);
+        if (*end || sid <= 0) {
+                fprintf(stderr, "dockctl manifest show: '%s' is not a session number\n", argv[2]);
+                return EXIT_USAGE;
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        void *body = NULL, *sig = NULL;
+        size_t len = 0, sig_len = 0;
+        int r = catalog_manifest_get(c->cat, sid, &body, &len, &sig, &sig_len);
+        if (r < 0) {
+                log_error("session %lld has no manifest%s", sid, r == -ENOENT ? "" : ": catalog error");
+                return 1;
+        }
+        if (argc == 4)
+                fwrite(sig, 1, sig_len, stdout);
+        else
+                fwrite(body, 1, len, stdout);
+        free(body);
+        free(sig);
+        return 0;
+}
+
+static int cmd_key(struct ctx *c, int argc, char **argv)
+{
+        if (argc != 2 || strcmp(argv[1], "show") != 0) {
+                fprintf(stderr, "usage: dockctl key show\n");
+                return EXIT_USAGE;
+        }
+        char err[256];
+        if (mkdir_p(c->cfg.state_dir, 0750) < 0 || manifest_key_ensure(&c->cfg, err, sizeof(err)) < 0) {
+                log_error("%s", err);
+                return 1;
+        }
+        _cleanup_free_ char *key = NULL, *pub = NULL;
+        manifest_key_path(&c->cfg, &key, &pub);
+        _cleanup_fclose_ FILE *f = fopen(pub, "re");
+        if (!f) {
+                log_error("%s: %m", pub);
+                return 1;
+        }
+        char buf[512];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                fwrite(buf, 1, n, stdout);
         return 0;
 }
 
@@ -472,6 +580,12 @@ int main(int argc, char **argv)
                 rc = cmd_ingest(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "recordings") == 0 || strcmp(cmd, "sessions") == 0 || strcmp(cmd, "deleted") == 0)
                 rc = cmd_list(&c, cmd, sub_argc, sub_argv);
+        else if (strcmp(cmd, "manifests") == 0)
+                rc = cmd_manifests(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "manifest") == 0)
+                rc = cmd_manifest(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "key") == 0)
+                rc = cmd_key(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "status") == 0)
                 rc = cmd_status(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "help") == 0) {

@@ -11,6 +11,7 @@
 
 #include "copy.h"
 #include "log.h"
+#include "manifest.h"
 #include "target.h"
 #include "util.h"
 #include "volume.h"
@@ -401,11 +402,29 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 return r;
         }
         run.serial = res->serial;
-        int stale = 0;
-        if ((r = catalog_sessions_mark_interrupted(cat, run.device_id, &stale)) < 0)
+        /* Sessions a dead process left open end now, each with its manifest
+         * (what they took is in the catalog), in one transaction. */
+        int64_t stale_ids[64];
+        size_t n_stale = 0;
+        if ((r = catalog_sessions_stale(cat, run.device_id, stale_ids, ELEMENTSOF(stale_ids), &n_stale)) < 0)
                 return r;
-        if (stale)
+        if (n_stale) {
+                char merr[256] = "";
+                int stale = 0;
+                if ((r = manifest_key_ensure(cfg, merr, sizeof(merr))) < 0 || (r = catalog_begin(cat)) < 0) {
+                        log_error("%s: %s", run.serial, merr[0] ? merr : catalog_errmsg(cat));
+                        return r;
+                }
+                r = catalog_sessions_mark_interrupted(cat, run.device_id, &stale);
+                for (size_t i = 0; r >= 0 && i < n_stale; i++)
+                        r = manifest_write(cfg, cat, stale_ids[i], merr, sizeof(merr));
+                if (r < 0 || (r = catalog_commit(cat)) < 0) {
+                        catalog_rollback(cat);
+                        log_error("%s: cannot close the interrupted sessions: %s", run.serial, merr[0] ? merr : catalog_errmsg(cat));
+                        return r;
+                }
                 log_info("%s: %d earlier session(s) had been interrupted", run.serial, stale);
+        }
         if ((r = catalog_session_start(cat, run.device_id, o->source, &res->session_id)) < 0) {
                 snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
                 return r;
@@ -526,7 +545,22 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
 finish:
         if (r < 0 && !res->n_errors)
                 note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));
-        catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL);
+        /* The session ends and its signed manifest enters the outbox in one
+         * transaction: no finished session without its manifest. */
+        char merr[256] = "";
+        bool recorded = false;
+        if (manifest_key_ensure(cfg, merr, sizeof(merr)) == 0 && catalog_begin(cat) == 0) {
+                if (catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL) == 0 &&
+                    manifest_write(cfg, cat, res->session_id, merr, sizeof(merr)) == 0 && catalog_commit(cat) == 0)
+                        recorded = true;
+                else
+                        catalog_rollback(cat);
+        }
+        if (!recorded) {
+                log_error("%s: session %lld ends without a manifest: %s", run.serial ? run.serial : o->serial,
+                          (long long)res->session_id, merr[0] ? merr : catalog_errmsg(cat));
+                catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL);
+        }
         volume_listing_free(&l);
         volume_close(run.vol);
         copy_pool_free(&run.pool);
