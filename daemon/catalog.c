@@ -775,7 +775,7 @@ int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(c, "SELECT seq, session_id, attempts, station, sha256, prev_sha256, created_at, deadline,"
-                           " delivered_at, last_error FROM manifests ORDER BY station, seq", &st);
+                           " delivered_at, last_error, rejected FROM manifests ORDER BY station, seq", &st);
         if (r < 0)
                 return r;
         int rc;
@@ -784,10 +784,93 @@ int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
                         .seq = sqlite3_column_int64(st, 0), .session_id = sqlite3_column_int64(st, 1),
                         .attempts = sqlite3_column_int64(st, 2), .station = col(st, 3), .sha256 = col(st, 4),
                         .prev_sha256 = col(st, 5), .created_at = col(st, 6), .deadline = col(st, 7),
-                        .delivered_at = col(st, 8), .last_error = col(st, 9),
+                        .delivered_at = col(st, 8), .last_error = col(st, 9), .rejected = col(st, 10),
                 };
                 if ((r = cb(&m, userdata)) < 0)
                         return r;
         }
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_outbox_next(struct catalog *c, int64_t now, struct outbox_item *it)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT id, seq, attempts, station, body, signature FROM manifests"
+                           " WHERE delivered_at IS NULL AND rejected IS NULL AND next_attempt_at <= ?"
+                           " ORDER BY deadline, seq LIMIT 1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, now);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sql_err(c, rc);
+        memset(it, 0, sizeof(*it));
+        it->id = sqlite3_column_int64(st, 0);
+        it->seq = sqlite3_column_int64(st, 1);
+        it->attempts = sqlite3_column_int64(st, 2);
+        copy_col(st, 3, it->station, sizeof(it->station), NULL);
+        it->body = blob_dup(st, 4, &it->len);
+        it->sig = blob_dup(st, 5, &it->sig_len);
+        return 0;
+}
+
+int catalog_outbox_delivered(struct catalog *c, int64_t id, const char *receipt)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "UPDATE manifests SET delivered_at = ?, receipt = ?, attempts = attempts + 1,"
+                           " last_error = NULL WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, now);
+        bind_text(st, 2, receipt);
+        sqlite3_bind_int64(st, 3, id);
+        return step_done(c, st);
+}
+
+int catalog_outbox_failed(struct catalog *c, int64_t id, const char *error, int64_t next_attempt, const char *rejected)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE manifests SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                           " rejected = ? WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, error);
+        sqlite3_bind_int64(st, 2, next_attempt);
+        bind_text(st, 3, rejected);
+        sqlite3_bind_int64(st, 4, id);
+        return step_done(c, st);
+}
+
+int catalog_outbox_retry_now(struct catalog *c)
+{
+        return exec(c, "UPDATE manifests SET next_attempt_at = 0 WHERE delivered_at IS NULL AND rejected IS NULL");
+}
+
+int catalog_outbox_status(struct catalog *c, struct outbox_status *o)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        memset(o, 0, sizeof(*o));
+        int r = prepare(c, "SELECT"
+                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
+                           " (SELECT count(*) FROM manifests WHERE rejected IS NOT NULL),"
+                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NOT NULL),"
+                           " (SELECT min(created_at) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
+                           " (SELECT min(deadline) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
+                           " (SELECT last_error FROM manifests WHERE last_error IS NOT NULL AND delivered_at IS NULL"
+                           "  ORDER BY id DESC LIMIT 1)", &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return -EPROTO;
+        o->queued = sqlite3_column_int64(st, 0);
+        o->rejected = sqlite3_column_int64(st, 1);
+        o->delivered = sqlite3_column_int64(st, 2);
+        copy_col(st, 3, o->oldest_created, sizeof(o->oldest_created), NULL);
+        copy_col(st, 4, o->next_deadline, sizeof(o->next_deadline), NULL);
+        copy_col(st, 5, o->last_error, sizeof(o->last_error), NULL);
+        return 0;
 }

@@ -129,7 +129,24 @@ int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *stat
 int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, size_t *len, void **sig, size_t *sig_len);
 struct manifest_info {
         int64_t seq, session_id, attempts;
-        const char *station, *sha256, *prev_sha256, *created_at, *deadline, *delivered_at, *last_error;
+        const char *station, *sha256, *prev_sha256, *created_at, *deadline, *delivered_at, *last_error, *rejected;
 };
 typedef int (*manifest_cb)(const struct manifest_info *m, void *userdata);
 int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata);
+
+/* The outbox: the next undelivered manifest due by now, earliest deadline first. */
+struct outbox_item {
+        int64_t id, seq, attempts;
+        char station[40];
+        void *body, *sig;
+        size_t len, sig_len;
+};
+int catalog_outbox_next(struct catalog *c, int64_t now, struct outbox_item *it);   /* 0 found, -ENOENT none */
+int catalog_outbox_delivered(struct catalog *c, int64_t id, const char *receipt);
+int catalog_outbox_failed(struct catalog *c, int64_t id, const char *error, int64_t next_attempt, const char *rejected);
+int catalog_outbox_retry_now(struct catalog *c);
+struct outbox_status {
+        int64_t queued, rejected, delivered;
+        char oldest_created[32], next_deadline[32], last_error[256];
+};
+int catalog_outbox_status(struct catalog *c, struct outbox_status *st);

@@ -96,6 +96,10 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         if (value[0] != '/')
                                 FAIL("%s:%d: [station] socket '%s' must be an absolute path", f, lineno, value);
                         free(cfg->socket_path);
+        free(cfg->archive_ca);
+        free(cfg->archive_cert);
+        free(cfg->archive_key);
+        free(cfg->archive_token);
                         cfg->socket_path = xstrdup(value);
                 } else if (strcmp(key, "copies") == 0) {
                         if (parse_uint(value, 1, DOCKD_MAX_TARGETS, &n) < 0)
@@ -137,11 +141,22 @@ static int on_entry(void *user, const char *section, const char *key, const char
                 } else
                         FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, checkpoint_mib, bay_memory_mib)", f, lineno, key);
         } else if (strcmp(section, "archive") == 0) {
-                if (strcmp(key, "url") == 0) {
-                        free(cfg->archive_url);
-                        cfg->archive_url = xstrdup(value);
+                char **slot = strcmp(key, "url") == 0 ? &cfg->archive_url : strcmp(key, "ca") == 0 ? &cfg->archive_ca
+                              : strcmp(key, "cert") == 0 ? &cfg->archive_cert : strcmp(key, "key") == 0 ? &cfg->archive_key
+                              : strcmp(key, "token") == 0 ? &cfg->archive_token : NULL;
+                if (slot) {
+                        if (slot == &cfg->archive_url && strncmp(value, "https://", 8) != 0 &&
+                            strncmp(value, "file://", 7) != 0 && strncmp(value, "http://127.", 11) != 0)
+                                FAIL("%s:%d: [archive] url '%s' must be https:// (or file://)", f, lineno, value);
+                        free(*slot);
+                        *slot = xstrdup(value);
+                } else if (strcmp(key, "timeout_s") == 0 || strcmp(key, "retry_cap_s") == 0) {
+                        if (parse_uint(value, 1, 86400, &n) < 0)
+                                FAIL("%s:%d: [archive] %s '%s' must be 1 to 86400 seconds", f, lineno, key, value);
+                        *(key[0] == 't' ? &cfg->archive_timeout_s : &cfg->archive_retry_cap_s) = (unsigned)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [archive] (known: url)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [archive] (known: url, ca, cert, key, token, timeout_s, retry_cap_s)",
+                             f, lineno, key);
         } else if (strcmp(section, "recorders") == 0) {
                 if (strcmp(key, "allow") != 0)
                         FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow)", f, lineno, key);
@@ -182,6 +197,8 @@ static void set_defaults(struct config *cfg)
         cfg->checkpoint_mb = 256;
         cfg->max_parallel = 8;
         cfg->bay_memory_mib = 16;
+        cfg->archive_timeout_s = 30;
+        cfg->archive_retry_cap_s = 3600;
         /* Embedded default: only the simulated recorder of the demo and the
          * tests; a real station lists its recorder models in [recorders]. */
         cfg->allow[cfg->n_allow++] = (struct usb_id){ 0xf055, 0xd0c0 };
@@ -285,6 +302,10 @@ void config_free(struct config *cfg)
         free(cfg->state_dir);
         free(cfg->archive_url);
         free(cfg->socket_path);
+        free(cfg->archive_ca);
+        free(cfg->archive_cert);
+        free(cfg->archive_key);
+        free(cfg->archive_token);
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 free(cfg->targets[i].name);
                 free(cfg->targets[i].path);

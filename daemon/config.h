@@ -27,6 +27,8 @@ struct config {
         unsigned checkpoint_mb; /* durable resume point every this many MiB */
         unsigned bay_memory_mib;        /* dockd: pipeline memory shared by all bays ingesting at once */
         char *archive_url;
+        char *archive_ca, *archive_cert, *archive_key, *archive_token;
+        unsigned archive_timeout_s, archive_retry_cap_s;
         char *socket_path;      /* control socket; default STATE/dockd.sock */
         unsigned max_parallel;  /* bays ingesting at once; the rest wait in dock order */
         struct usb_id {

@@ -12,6 +12,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "control.h"
+#include "forward.h"
 #include "ingest.h"
 #include "log.h"
 #include "manifest.h"
@@ -46,6 +47,8 @@ static void usage(FILE *f)
               "  manifest show SESSION [--signature]\n"
               "                      the manifest's canonical bytes (or its raw Ed25519 signature)\n"
               "  key show            the station's public key (PEM), to verify manifests with openssl\n"
+              "  archive status [--json] | archive retry\n"
+              "                      the manifest outbox: queued, delivered, next deadline, last error\n"
               "  status [--watch] [--json]\n"
               "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
               "\n"
@@ -154,6 +157,13 @@ static int cmd_ingest(struct ctx *c, int argc, char **argv)
                 log_error("%s", res.error);
                 return 1;
         }
+        /* Standalone (a field kit): hand the session's manifest to the archive
+         * now; if it is unreachable the manifest waits in the outbox. */
+        char ferr[512];
+        int fr = forward_due(&c->cfg, c->cat, ferr, sizeof(ferr));
+        if (fr < 0 || ferr[0])
+                log_warn("manifest not yet delivered to %s: %s (queued; `dockctl archive retry`)", c->cfg.archive_url,
+                         ferr[0] ? ferr : catalog_errmsg(c->cat));
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         if (json) {
@@ -501,6 +511,50 @@ static int cmd_key(struct ctx *c, int argc, char **argv)
         return 0;
 }
 
+static int cmd_archive(struct ctx *c, int argc, char **argv)
+{
+        bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
+        if (argc < 2 || (strcmp(argv[1], "status") != 0 && strcmp(argv[1], "retry") != 0) || (argc == 3 && !json) || argc > 3) {
+                fprintf(stderr, "usage: dockctl archive status [--json] | dockctl archive retry\n");
+                return EXIT_USAGE;
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        if (strcmp(argv[1], "retry") == 0) {
+                char err[512];
+                if (catalog_outbox_retry_now(c->cat) < 0)
+                        return 1;
+                int n = forward_due(&c->cfg, c->cat, err, sizeof(err));
+                if (n < 0) {
+                        log_error("%s", err);
+                        return 1;
+                }
+                printf("delivered %d manifest(s)%s%s\n", n, err[0] ? "; still failing: " : "", err);
+                return err[0] ? EXIT_INCOMPLETE : 0;
+        }
+        struct outbox_status st;
+        if (catalog_outbox_status(c->cat, &st) < 0)
+                return 1;
+        if (json) {
+                printf("{\"archive\":");
+                json_string(stdout, c->cfg.archive_url);
+                printf(",\"queued\":%lld,\"delivered\":%lld,\"rejected\":%lld,\"oldest_undelivered_created_at\":",
+                       (long long)st.queued, (long long)st.delivered, (long long)st.rejected);
+                json_string(stdout, st.oldest_created[0] ? st.oldest_created : NULL);
+                printf(",\"next_deadline\":");
+                json_string(stdout, st.next_deadline[0] ? st.next_deadline : NULL);
+                printf(",\"last_error\":");
+                json_string(stdout, st.last_error[0] ? st.last_error : NULL);
+                printf("}\n");
+        } else {
+                printf("archive:   %s\nqueued:    %lld%s%s\ndelivered: %lld\nrejected:  %lld\nnext deadline: %s\nlast error: %s\n",
+                       c->cfg.archive_url, (long long)st.queued, st.queued ? ", oldest created " : "", st.oldest_created,
+                       (long long)st.delivered, (long long)st.rejected, st.next_deadline[0] ? st.next_deadline : "-",
+                       st.last_error[0] ? st.last_error : "-");
+        }
+        return 0;
+}
+
 static int cmd_status(struct ctx *c, int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -584,6 +638,8 @@ int main(int argc, char **argv)
                 rc = cmd_manifests(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "manifest") == 0)
                 rc = cmd_manifest(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "archive") == 0)
+                rc = cmd_archive(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "key") == 0)
                 rc = cmd_key(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "status") == 0)

@@ -1,17 +1,20 @@
 /* main.c — the dockd daemon: configuration, catalog, targets, the event loop
  * (udev, control socket, finished ingests, signals, watchdog), sd_notify. */
 #include <errno.h>
+#include <pthread.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
+#include <curl/curl.h>
 
 #include "bay.h"
 #include "catalog.h"
 #include "config.h"
 #include "control.h"
+#include "forward.h"
 #include "hotplug.h"
 #include "log.h"
 #include "target.h"
@@ -19,11 +22,51 @@
 
 struct daemon {
         struct config cfg;
+        pthread_t forwarder;
+        pthread_mutex_t fmu;
+        pthread_cond_t fcv;
+        bool stopping;
         sd_event *ev;
         struct hotplug *hp;
         struct bays *bays;
         struct control *ctl;
 };
+
+/* The forwarder runs on a thread of its own: a slow or unreachable archive
+ * must never hold up the event loop (docking, status, watchdog). */
+static void *forwarder_main(void *arg)
+{
+        struct daemon *d = arg;
+        struct catalog *cat = NULL;
+        char err[512];
+        if (catalog_open_in(d->cfg.state_dir, &cat, err, sizeof(err)) < 0) {
+                log_error("forwarder: %s", err);
+                return NULL;
+        }
+        pthread_mutex_lock(&d->fmu);
+        while (!d->stopping) {
+                pthread_mutex_unlock(&d->fmu);
+                if (forward_due(&d->cfg, cat, err, sizeof(err)) < 0)
+                        log_error("forwarder: %s", err[0] ? err : catalog_errmsg(cat));
+                pthread_mutex_lock(&d->fmu);
+                if (d->stopping)
+                        break;
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 5;         /* the outbox is polled; a finished session or a retry wakes it sooner */
+                pthread_cond_timedwait(&d->fcv, &d->fmu, &ts);
+        }
+        pthread_mutex_unlock(&d->fmu);
+        catalog_close(cat);
+        return NULL;
+}
+
+static void kick_forwarder(struct daemon *d)
+{
+        pthread_mutex_lock(&d->fmu);
+        pthread_cond_signal(&d->fcv);
+        pthread_mutex_unlock(&d->fmu);
+}
 
 static void on_dock(void *ud, const struct dock_info *d) { bays_dock(((struct daemon *)ud)->bays, d); }
 static void on_undock(void *ud, const char *syspath) { bays_undock(((struct daemon *)ud)->bays, syspath); }
@@ -37,6 +80,7 @@ static int on_udev(sd_event_source *s, int fd, uint32_t revents, void *ud)
 static int on_bay_done(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
         bays_reap(((struct daemon *)ud)->bays);
+        kick_forwarder(ud);     /* a finished session left a manifest in the outbox */
         return 0;
 }
 
@@ -129,6 +173,7 @@ int main(int argc, char **argv)
                 default: return 2;
                 }
         struct daemon d = { 0 };
+        curl_global_init(CURL_GLOBAL_DEFAULT);
         char err[512];
         if (config_load(&d.cfg, config_path, state, err, sizeof(err)) < 0) {
                 log_error("%s", err);
@@ -174,9 +219,21 @@ int main(int argc, char **argv)
          * twice rather than never (bays_dock ignores the second). */
         if ((r = hotplug_coldplug(d.hp)) < 0)
                 log_error_errno(r, "coldplug enumeration failed: %m");
+        pthread_mutex_init(&d.fmu, NULL);
+        pthread_cond_init(&d.fcv, NULL);
+        bool forwarding = pthread_create(&d.forwarder, NULL, forwarder_main, &d) == 0;
+        if (!forwarding)
+                log_error("cannot start the archive forwarder thread");
         sd_notify(0, "READY=1\nSTATUS=Waiting for recorders");
         log_info("ready: control socket %s", d.cfg.socket_path);
         r = sd_event_loop(d.ev);
+        if (forwarding) {
+                pthread_mutex_lock(&d.fmu);
+                d.stopping = true;
+                pthread_cond_signal(&d.fcv);
+                pthread_mutex_unlock(&d.fmu);
+                pthread_join(d.forwarder, NULL);
+        }
 out:
         control_free(d.ctl);
         hotplug_free(d.hp);

@@ -55,7 +55,9 @@ wait_status '.bays[] | select(.serial == "CAM-A") | .state == "complete" and .sa
 jq -e '.[0].copies | length == 2' "$WORK/recs.json" >/dev/null || fail "coldplug: CAM-A lacks its two copies"
 bay_of CAM-A | jq -e '.bay == "pci-0000:00:14.0-usb-0:1:1.0" and .vendor == "Acme" and .files_total == 1' >/dev/null ||
 	fail "coldplug: bay entry wrong: $(bay_of CAM-A)"
-pass "coldplug: a recorder docked before start is ingested, safe to remove"
+for ((i = 0; i < 100; i++)); do [ -f "$STATE/archive/manifests/station/1.json" ] && break; sleep 0.1; done
+[ -f "$STATE/archive/manifests/station/1.json.sig" ] || fail "dockd did not forward the session's manifest"
+pass "coldplug: a recorder docked before start is ingested, safe to remove, its manifest forwarded"
 
 # 2. Hotplug: B docks while dockd runs.
 harness_cmd add 2 f055 d0c0 CAM-B "$WORK/B.img" >/dev/null

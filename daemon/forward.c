@@ -1,0 +1,155 @@
+/* forward.c — see forward.h. Same name and same body may be PUT again: the
+ * name makes delivery idempotent, so at-least-once is safe. */
+#include "forward.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+
+struct reader {
+        const char *data;
+        size_t len, off;
+};
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *ud)
+{
+        struct reader *r = ud;
+        size_t want = size * n, left = r->len - r->off;
+        if (want > left)
+                want = left;
+        memcpy(buf, r->data + r->off, want);
+        r->off += want;
+        return want;
+}
+
+static size_t write_cb(char *buf, size_t size, size_t n, void *ud)
+{
+        char *receipt = ud;     /* keep the first bytes of the archive's answer */
+        size_t have = strlen(receipt), k = size * n;
+        if (have < 200)
+                snprintf(receipt + have, 201 - have, "%.*s", (int)(k < 200 - have ? k : 200 - have), buf);
+        return size * n;
+}
+
+/* One PUT. Returns 0 (2xx, or a file:// write), or the HTTP code, or -errno. */
+static int put(CURL *h, const struct config *cfg, const char *url, const void *data, size_t len, char *receipt,
+               char *err, size_t err_size)
+{
+        if (strncmp(url, "file://", 7) == 0) {
+                _cleanup_free_ char *dir = xstrdup(url + 7);
+                *strrchr(dir, '/') = '\0';
+                int r = mkdir_p(dir, 0750);
+                if (r < 0) {
+                        snprintf(err, err_size, "cannot create %s: %s", dir, strerror(-r));
+                        return r;
+                }
+        }
+        struct reader rd = { data, len, 0 };
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
+        curl_easy_setopt(h, CURLOPT_READDATA, &rd);
+        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, receipt);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->archive_timeout_s);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,file,http");
+        if (cfg->archive_ca)
+                curl_easy_setopt(h, CURLOPT_CAINFO, cfg->archive_ca);
+        if (cfg->archive_cert)
+                curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->archive_cert);
+        if (cfg->archive_key)
+                curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->archive_key);
+        struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        _cleanup_free_ char *auth = cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
+        if (auth)
+                hdr = curl_slist_append(hdr, auth);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        CURLcode rc = curl_easy_perform(h);
+        curl_slist_free_all(hdr);
+        if (rc != CURLE_OK) {
+                snprintf(err, err_size, "%s: %s", url, curl_easy_strerror(rc));
+                return -EIO;
+        }
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        if (code == 0 || (code >= 200 && code < 300))
+                return 0;
+        snprintf(err, err_size, "%s: HTTP %ld", url, code);
+        return (int)code;
+}
+
+static int64_t backoff(const struct config *cfg, int64_t attempts)
+{
+        double s = 5.0;
+        for (int64_t i = 0; i < attempts && s < cfg->archive_retry_cap_s; i++)
+                s *= 2;
+        if (s > cfg->archive_retry_cap_s)
+                s = cfg->archive_retry_cap_s;
+        return (int64_t)(s * (0.5 + (double)rand() / RAND_MAX / 2));  /* jitter: stations must not retry in step */
+}
+
+int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t err_size)
+{
+        CURL *h = curl_easy_init();
+        if (!h) {
+                snprintf(err, err_size, "cannot start libcurl");
+                return -ENOMEM;
+        }
+        int delivered = 0, r = 0;
+        err[0] = '\0';
+        for (;;) {
+                struct outbox_item it;
+                r = catalog_outbox_next(cat, (int64_t)time(NULL), &it);
+                if (r == -ENOENT) {
+                        r = 0;
+                        break;
+                }
+                if (r < 0)
+                        break;
+                _cleanup_free_ char *url = xasprintf("%s/manifests/%s/%lld.json", cfg->archive_url, it.station,
+                                                     (long long)it.seq);
+                _cleanup_free_ char *sig_url = xasprintf("%s.sig", url);
+                char receipt[256] = "", why[512] = "";
+                int code = put(h, cfg, sig_url, it.sig, it.sig_len, receipt, why, sizeof(why));
+                if (code == 0) {
+                        receipt[0] = '\0';
+                        code = put(h, cfg, url, it.body, it.len, receipt, why, sizeof(why));
+                }
+                free(it.body);
+                free(it.sig);
+                if (code == 0) {
+                        r = catalog_outbox_delivered(cat, it.id, receipt[0] ? receipt : "ok");
+                        log_info("manifest %s/%lld delivered to %s", it.station, (long long)it.seq, url);
+                        delivered++;
+                } else if (code >= 400 && code < 500 && code != 408 && code != 429) {
+                        const char *what = code == 409 ? "INTEGRITY: the archive holds a different manifest under this name"
+                                                       : "refused by the archive";
+                        log_error("manifest %s/%lld %s (%s); not retried until `dockctl archive retry`", it.station,
+                                  (long long)it.seq, what, why);
+                        r = catalog_outbox_failed(cat, it.id, why, 0, what);
+                } else {
+                        int64_t next = (int64_t)time(NULL) + backoff(cfg, it.attempts);
+                        log_warn("manifest %s/%lld not delivered (%s); retrying in %llds", it.station, (long long)it.seq,
+                                 why, (long long)(next - time(NULL)));
+                        r = catalog_outbox_failed(cat, it.id, why, next, NULL);
+                        if (!err[0])
+                                snprintf(err, err_size, "%s", why);
+                }
+                if (r < 0)
+                        break;
+        }
+        curl_easy_cleanup(h);
+        return r < 0 ? r : delivered;
+}
