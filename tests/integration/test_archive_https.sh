@@ -23,7 +23,10 @@ done
 cert server 127.0.0.1 ca IP:127.0.0.1
 cert client station-test ca
 cd - >/dev/null
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+tport=$(free_port)
+mkdir -p "$d/www-token"
 cat >"$d/nginx.conf" <<CONF
 user root;
 worker_processes 1;
@@ -41,6 +44,18 @@ http {
         ssl_verify_client on;
         root $d/www;
         location / {
+            dav_methods PUT;
+            create_full_put_path on;
+        }
+    }
+    # the same archive for stations that authenticate with a bearer token
+    server {
+        listen 127.0.0.1:$tport ssl;
+        ssl_certificate $d/pki/server.crt;
+        ssl_certificate_key $d/pki/server.key;
+        root $d/www-token;
+        location / {
+            if (\$http_authorization != "Bearer s3cret-token") { return 401; }
             dav_methods PUT;
             create_full_put_path on;
         }
@@ -103,3 +118,15 @@ dockctl -c "$WORK/good.conf" archive status --json | jq -e '.queued == 0 and .de
 puts=$(grep -c 'PUT /arch/manifests/station/[0-9]*.json HTTP' "$d/logs/access.log" || true)
 [ "$puts" -ge 3 ] || fail "only $puts manifest PUTs reached nginx"
 pass "archive down then up: every queued manifest delivered"
+
+# Bearer token instead of a client certificate.
+printf '[archive]\nurl = https://127.0.0.1:%s/arch\nca = %s\ntoken = s3cret-token\ntimeout_s = 5\n' "$tport" "$d/pki/ca.crt" >"$WORK/token.conf"
+printf '[archive]\nurl = https://127.0.0.1:%s/arch\nca = %s\ntoken = wrong\ntimeout_s = 5\n' "$tport" "$d/pki/ca.crt" >"$WORK/badtoken.conf"
+STATE=$WORK/state-token
+ingest_rc "$WORK/rec.img" CAM-T -c "$WORK/badtoken.conf" || true
+[ ! -f "$d/www-token/arch/manifests/station/1.json" ] || fail "the archive accepted a wrong token"
+dockctl -c "$WORK/badtoken.conf" archive status --json | jq -e '.rejected == 1 and (.last_error | test("HTTP 401"))' >/dev/null ||
+	fail "wrong token: $(dockctl -c "$WORK/badtoken.conf" archive status)"
+ingest_rc "$WORK/rec.img" CAM-T -c "$WORK/token.conf" || fail "token ingest exited $?"
+[ -f "$d/www-token/arch/manifests/station/2.json" ] || fail "not delivered with the bearer token: $(cat "$WORK/last.err")"
+pass "bearer token: accepted when right, refused (401, held) when wrong"
