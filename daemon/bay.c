@@ -336,9 +336,10 @@ void bays_status_json(struct bays *b, FILE *f)
                 if (bay->undocked)
                         continue;
                 const struct ingest_progress *p = &bay->prog;
-                double el = p->started > 0 ? now - p->started : 0;
-                double rate = el > 0 ? p->bytes_done / el : 0;
-                double eta = rate > 0 && p->bytes_total > p->bytes_done ? (p->bytes_total - p->bytes_done) / rate : 0;
+                double eta;
+                double rate = ingest_progress_rate(p, now, &eta);
+                if (eta < 0)
+                        eta = 0;
                 fprintf(f, "%s{\"bay\":", first ? "" : ",");
                 first = false;
                 json_string(f, bay->dock.bay);
@@ -370,17 +371,6 @@ void bays_status_json(struct bays *b, FILE *f)
         pthread_mutex_unlock(&b->mu);
 }
 
-static void fmt_bytes(double n, char *buf, size_t size)
-{
-        const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-        size_t u = 0;
-        while (n >= 1024 && u + 1 < ELEMENTSOF(unit)) {
-                n /= 1024;
-                u++;
-        }
-        snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", n, unit[u]);
-}
-
 void bays_status_text(struct bays *b, FILE *f)
 {
         pthread_mutex_lock(&b->mu);
@@ -393,8 +383,8 @@ void bays_status_text(struct bays *b, FILE *f)
                         continue;
                 n++;
                 const struct ingest_progress *p = &bay->prog;
-                double el = p->started > 0 ? now - p->started : 0;
-                double rate = el > 0 ? p->bytes_done / el : 0;
+                double eta_s;
+                double rate = ingest_progress_rate(p, now, &eta_s);
                 double frac = p->bytes_total > 0 ? (double)p->bytes_done / p->bytes_total : (bay->phase == BAY_DONE);
                 if (frac > 1)
                         frac = 1;
@@ -403,11 +393,10 @@ void bays_status_text(struct bays *b, FILE *f)
                 snprintf(bar, sizeof(bar), "[%.*s%.*s] %3d%%", fill, "############", 12 - fill, "............",
                          (int)(frac * 100 + 0.5));
                 if (bay->phase == BAY_INGESTING && rate > 0) {
-                        fmt_bytes(rate, r, sizeof(r));
+                        format_bytes(rate, r, sizeof(r));
                         strcat(r, "/s");
-                        long s = (long)((p->bytes_total - p->bytes_done) / rate);
-                        if (s >= 0)
-                                snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
+                        if (eta_s >= 0)
+                                snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
                 }
                 const char *safe = bay->phase != BAY_DONE ? "no, wait"
                                    : bay->safe_to_remove ? "YES" : "NO: see error";

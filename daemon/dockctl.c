@@ -83,30 +83,16 @@ static int parse_format(const char *opt, enum out_format *fmt)
         return 0;
 }
 
-static void human_bytes(int64_t n, char *buf, size_t size)
-{
-        const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-        double v = (double)n;
-        size_t u = 0;
-        while (v >= 1024 && u + 1 < ELEMENTSOF(unit)) {
-                v /= 1024;
-                u++;
-        }
-        snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
-}
-
 static void show_progress(const struct ingest_progress *p, void *ud)
 {
         (void)ud;
-        double el = time_mono() - p->started;
-        double rate = el > 0 ? p->bytes_done / el : 0;
+        double eta_s;
+        double rate = ingest_progress_rate(p, time_mono(), &eta_s);
         char done[32], total[32], eta[32] = "--:--";
-        human_bytes(p->bytes_done, done, sizeof(done));
-        human_bytes(p->bytes_total, total, sizeof(total));
-        if (rate > 0 && p->bytes_total >= p->bytes_done) {
-                long s = (long)((p->bytes_total - p->bytes_done) / rate);
-                snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
-        }
+        format_bytes((double)p->bytes_done, done, sizeof(done));
+        format_bytes((double)p->bytes_total, total, sizeof(total));
+        if (eta_s >= 0)
+                snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
         size_t shown = p->file_index < p->n_files ? p->file_index + 1 : p->n_files;
         fprintf(stderr, "\r\033[K[%zu/%zu files] %s / %s  %.1f MB/s  ETA %s  %.40s", shown, p->n_files, done, total,
                 rate / 1e6, eta, p->file_index < p->n_files && p->device_path ? p->device_path : "");
@@ -179,7 +165,7 @@ static int cmd_ingest(struct ctx *c, int argc, char **argv)
                 printf(",\"peak_rss_kib\":%ld}\n", ru.ru_maxrss);
         } else {
                 char b[32];
-                human_bytes(res.n.bytes_copied, b, sizeof(b));
+                format_bytes((double)res.n.bytes_copied, b, sizeof(b));
                 printf("session %" PRId64 ": %s\n", res.session_id, res.state);
                 if (res.n.files_copied == 0 && res.n.files_already == res.n.files_seen && res.n.files_under_copied == 0)
                         printf("  nothing new: all %" PRId64 " recording(s) on %s already have %d verified copies\n",
@@ -260,7 +246,7 @@ static int print_recording(const struct recording_info *r, void *ud)
                 printf("\r\n");
         } else {
                 char b[32];
-                human_bytes(r->size, b, sizeof(b));
+                format_bytes((double)r->size, b, sizeof(b));
                 if (!l->n)
                         printf("%-6s %-14s %10s  %-12s %-6s %s\n", "ID", "DEVICE", "SIZE", "SHA256", "COPIES", "PATH ON DEVICE");
                 printf("%-6" PRId64 " %-14s %10s  %-12.12s %zu/%-4d %s%s%s\n", r->id, r->device, b,

@@ -48,6 +48,14 @@ static void note_error(struct run *run, const char *fmt, ...)
                 snprintf(run->res->error, sizeof(run->res->error), "%s", msg);
 }
 
+double ingest_progress_rate(const struct ingest_progress *p, double now, double *eta_s)
+{
+        double el = p->started > 0 ? now - p->started : 0;
+        double rate = el > 0 ? p->bytes_done / el : 0;
+        *eta_s = rate > 0 && p->bytes_total >= p->bytes_done ? (p->bytes_total - p->bytes_done) / rate : -1;
+        return rate;
+}
+
 static int on_checkpoint(void *ud, int64_t offset, const char *sha)
 {
         struct run *run = ud;

@@ -36,6 +36,9 @@ struct ingest_result {
         size_t n_errors;
 };
 
+/* Bytes per second so far, and *eta_s the seconds left (-1: unknown). */
+double ingest_progress_rate(const struct ingest_progress *p, double now, double *eta_s);
+
 /* Returns 0 when the session ran to its end (see res->state), or -errno when it
  * could not start or the volume could not be read (res->error names why). */
 int ingest_run(const struct config *cfg, struct catalog *cat, const struct ingest_opts *o,

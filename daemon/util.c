@@ -36,6 +36,17 @@ double time_mono(void)
         return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void format_bytes(double n, char *buf, size_t size)
+{
+        static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        size_t u = 0;
+        while (n >= 1024 && u + 1 < ELEMENTSOF(unit)) {
+                n /= 1024;
+                u++;
+        }
+        snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", n, unit[u]);
+}
+
 void hex_encode(const unsigned char *in, size_t n, char *out)
 {
         static const char digits[] = "0123456789abcdef";

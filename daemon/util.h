@@ -25,6 +25,9 @@ void time_now_iso(char *buf, size_t size);
 void time_device_iso(int64_t t, char *buf, size_t size);
 double time_mono(void);
 
+/* "512 B", "1.5 MiB": sizes and rates for people. */
+void format_bytes(double n, char *buf, size_t size);
+
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 
 /* mkdir -p, each new directory fsynced into its parent. */
