@@ -327,8 +327,7 @@ void bays_free(struct bays *b)
 void bays_status_json(struct bays *b, FILE *f)
 {
         pthread_mutex_lock(&b->mu);
-        fprintf(f, "{\"station\":");
-        json_string(f, b->cfg->station_id);
+        json_kv(f, "{\"station\":", b->cfg->station_id);
         fprintf(f, ",\"max_parallel\":%u,\"bays\":[", b->cfg->max_parallel);
         double now = time_mono();
         bool first = true;
@@ -343,20 +342,13 @@ void bays_status_json(struct bays *b, FILE *f)
                 fprintf(f, "%s{\"bay\":", first ? "" : ",");
                 first = false;
                 json_string(f, bay->dock.bay);
-                fprintf(f, ",\"devnode\":");
-                json_string(f, bay->dock.devnode);
-                fprintf(f, ",\"serial\":");
-                json_string(f, bay->id.serial);
-                fprintf(f, ",\"identity_flag\":");
-                json_string(f, bay->id.flag[0] ? bay->id.flag : NULL);
-                fprintf(f, ",\"vendor\":");
-                json_string(f, bay->dock.vendor);
-                fprintf(f, ",\"model\":");
-                json_string(f, bay->dock.model);
-                fprintf(f, ",\"officer\":null,\"docked_at\":");
-                json_string(f, bay->docked_at);
-                fprintf(f, ",\"state\":");
-                json_string(f, phase_name(bay));
+                json_kv(f, ",\"devnode\":", bay->dock.devnode);
+                json_kv(f, ",\"serial\":", bay->id.serial);
+                json_kv(f, ",\"identity_flag\":", bay->id.flag[0] ? bay->id.flag : NULL);
+                json_kv(f, ",\"vendor\":", bay->dock.vendor);
+                json_kv(f, ",\"model\":", bay->dock.model);
+                json_kv(f, ",\"officer\":null,\"docked_at\":", bay->docked_at);
+                json_kv(f, ",\"state\":", phase_name(bay));
                 fprintf(f, ",\"queued\":%s,\"session\":%lld,\"files_done\":%zu,\"files_total\":%zu,"
                            "\"bytes_done\":%lld,\"bytes_total\":%lld,\"rate_bps\":%.0f,\"eta_s\":%.0f,"
                            "\"files_under_copied\":%lld,\"safe_to_remove\":%s,\"error\":",

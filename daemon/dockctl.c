@@ -198,30 +198,23 @@ static int print_recording(const struct recording_info *r, void *ud)
         if (l->fmt == OUT_JSON) {
                 printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", r->id);
                 json_string(stdout, r->device);
-                printf(",\"device_path\":");
-                json_string(stdout, r->device_path);
+                json_kv(stdout, ",\"device_path\":", r->device_path);
                 printf(",\"size\":%" PRId64 ",\"device_mtime\":", r->size);
                 json_string(stdout, r->device_mtime);
-                printf(",\"sha256\":");
-                json_string(stdout, r->sha256);
-                printf(",\"hashed_at\":");
-                json_string(stdout, r->hashed_at);
+                json_kv(stdout, ",\"sha256\":", r->sha256);
+                json_kv(stdout, ",\"hashed_at\":", r->hashed_at);
                 printf(",\"first_session\":%" PRId64 ",\"copies_verified\":%zu,\"under_copied\":%s,\"copies\":[",
                        r->first_session_id, r->n_copies, (int)r->n_copies < l->copies ? "true" : "false");
                 for (size_t i = 0; i < r->n_copies; i++) {
                         _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
                         printf("%s{\"target\":", i ? "," : "");
                         json_string(stdout, r->copies[i].target);
-                        printf(",\"path\":");
-                        json_string(stdout, abs);
-                        printf(",\"verified_at\":");
-                        json_string(stdout, r->copies[i].verified_at);
-                        printf(",\"method\":");
-                        json_string(stdout, r->copies[i].method);
+                        json_kv(stdout, ",\"path\":", abs);
+                        json_kv(stdout, ",\"verified_at\":", r->copies[i].verified_at);
+                        json_kv(stdout, ",\"method\":", r->copies[i].method);
                         printf("}");
                 }
-                printf("],\"last_error\":");
-                json_string(stdout, r->last_failure);
+                json_kv(stdout, "],\"last_error\":", r->last_failure);
                 printf("}");
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
@@ -267,20 +260,13 @@ static int print_session(const struct session_info *s, void *ud)
         if (l->fmt == OUT_JSON) {
                 printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", s->id);
                 json_string(stdout, s->device);
-                printf(",\"source\":");
-                json_string(stdout, s->source);
-                printf(",\"fs_type\":");
-                json_string(stdout, s->fs_type);
-                printf(",\"started_at\":");
-                json_string(stdout, s->started_at);
-                printf(",\"ended_at\":");
-                json_string(stdout, s->ended_at);
-                printf(",\"bay\":");
-                json_string(stdout, s->bay);
-                printf(",\"undocked_at\":");
-                json_string(stdout, s->undocked_at);
-                printf(",\"state\":");
-                json_string(stdout, s->state);
+                json_kv(stdout, ",\"source\":", s->source);
+                json_kv(stdout, ",\"fs_type\":", s->fs_type);
+                json_kv(stdout, ",\"started_at\":", s->started_at);
+                json_kv(stdout, ",\"ended_at\":", s->ended_at);
+                json_kv(stdout, ",\"bay\":", s->bay);
+                json_kv(stdout, ",\"undocked_at\":", s->undocked_at);
+                json_kv(stdout, ",\"state\":", s->state);
                 printf(",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64 ",\"files_already\":%" PRId64
                        ",\"files_under_copied\":%" PRId64 ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64
                        ",\"error\":",
@@ -402,14 +388,10 @@ static int print_manifest(const struct manifest_info *m, void *ud)
                 json_string(stdout, m->station);
                 printf(",\"seq\":%lld,\"session\":%lld,\"sha256\":", (long long)m->seq, (long long)m->session_id);
                 json_string(stdout, m->sha256);
-                printf(",\"prev_sha256\":");
-                json_string(stdout, m->prev_sha256);
-                printf(",\"created_at\":");
-                json_string(stdout, m->created_at);
-                printf(",\"deadline\":");
-                json_string(stdout, m->deadline);
-                printf(",\"delivered_at\":");
-                json_string(stdout, m->delivered_at);
+                json_kv(stdout, ",\"prev_sha256\":", m->prev_sha256);
+                json_kv(stdout, ",\"created_at\":", m->created_at);
+                json_kv(stdout, ",\"deadline\":", m->deadline);
+                json_kv(stdout, ",\"delivered_at\":", m->delivered_at);
                 printf(",\"attempts\":%lld}", (long long)m->attempts);
         } else {
                 if (!l->n)
@@ -522,15 +504,12 @@ static int cmd_archive(struct ctx *c, int argc, char **argv)
         if (catalog_outbox_status(c->cat, &st) < 0)
                 return 1;
         if (json) {
-                printf("{\"archive\":");
-                json_string(stdout, c->cfg.archive_url);
+                json_kv(stdout, "{\"archive\":", c->cfg.archive_url);
                 printf(",\"queued\":%lld,\"delivered\":%lld,\"rejected\":%lld,\"oldest_undelivered_created_at\":",
                        (long long)st.queued, (long long)st.delivered, (long long)st.rejected);
                 json_string(stdout, st.oldest_created[0] ? st.oldest_created : NULL);
-                printf(",\"next_deadline\":");
-                json_string(stdout, st.next_deadline[0] ? st.next_deadline : NULL);
-                printf(",\"last_error\":");
-                json_string(stdout, st.last_error[0] ? st.last_error : NULL);
+                json_kv(stdout, ",\"next_deadline\":", st.next_deadline[0] ? st.next_deadline : NULL);
+                json_kv(stdout, ",\"last_error\":", st.last_error[0] ? st.last_error : NULL);
                 printf("}\n");
         } else {
                 printf("archive:   %s\nqueued:    %lld%s%s\ndelivered: %lld\nrejected:  %lld\nnext deadline: %s\nlast error: %s\n",

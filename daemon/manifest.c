@@ -93,18 +93,13 @@ static int emit_recording(const struct recording_info *r, void *ud)
         for (size_t i = 0; i < r->n_copies; i++) {
                 fputs(i ? ",{\"path\":" : "{\"path\":", f);
                 json_string(f, r->copies[i].path);
-                fputs(",\"target\":", f);
-                json_string(f, r->copies[i].target);
-                fputs(",\"verified_at\":", f);
-                json_string(f, r->copies[i].verified_at);
+                json_kv(f, ",\"target\":", r->copies[i].target);
+                json_kv(f, ",\"verified_at\":", r->copies[i].verified_at);
                 fputc('}', f);
         }
-        fputs("],\"device_mtime\":", f);
-        json_string(f, r->device_mtime);
-        fputs(",\"device_path\":", f);
-        json_string(f, r->device_path);
-        fputs(",\"sha256\":", f);
-        json_string(f, r->sha256);
+        json_kv(f, "],\"device_mtime\":", r->device_mtime);
+        json_kv(f, ",\"device_path\":", r->device_path);
+        json_kv(f, ",\"sha256\":", r->sha256);
         fprintf(f, ",\"size\":%lld}", (long long)r->size);
         return 0;
 }
@@ -114,8 +109,7 @@ static int emit_deleted(const struct deleted_info *d, void *ud)
         struct builder *b = ud;
         fputs(b->n++ ? ",{\"device_mtime\":" : "{\"device_mtime\":", b->f);
         json_string(b->f, d->device_mtime);
-        fputs(",\"device_path\":", b->f);
-        json_string(b->f, d->device_path);
+        json_kv(b->f, ",\"device_path\":", d->device_path);
         fprintf(b->f, ",\"size\":%lld}", (long long)d->size);
         return 0;
 }
@@ -196,36 +190,25 @@ int manifest_write(const struct config *cfg, struct catalog *cat, int64_t sessio
         FILE *f = b.f;
         fputs("{\"deleted_on_device\":[", f);
         r = catalog_deleted_foreach(cat, NULL, session_id, emit_deleted, &b);
-        fputs("],\"format\":\"dockd-manifest/1\",\"prev_sha256\":", f);
-        json_string(f, prev[0] ? prev : NULL);
+        json_kv(f, "],\"format\":\"dockd-manifest/1\",\"prev_sha256\":", prev[0] ? prev : NULL);
         fputs(",\"recordings\":[", f);
         b.n = 0;
         if (r >= 0)
                 r = catalog_recordings_foreach(cat, NULL, session_id, emit_recording, &b);
         fprintf(f, "],\"seq\":%lld,\"session\":{\"bay\":", (long long)seq);
         json_string(f, s.bay);
-        fputs(",\"clock_offset_s\":null,\"device\":{\"identity_flag\":", f);
-        json_string(f, s.flag);
-        fputs(",\"model\":", f);
-        json_string(f, s.model);
-        fputs(",\"product_id\":", f);
-        json_string(f, s.product_id);
-        fputs(",\"serial\":", f);
-        json_string(f, s.device);
-        fputs(",\"vendor\":", f);
-        json_string(f, s.vendor);
-        fputs(",\"vendor_id\":", f);
-        json_string(f, s.vendor_id);
-        fputs("},\"docked_at\":", f);
-        json_string(f, s.started_at);
-        fputs(",\"ended_at\":", f);
-        json_string(f, s.ended_at);
+        json_kv(f, ",\"clock_offset_s\":null,\"device\":{\"identity_flag\":", s.flag);
+        json_kv(f, ",\"model\":", s.model);
+        json_kv(f, ",\"product_id\":", s.product_id);
+        json_kv(f, ",\"serial\":", s.device);
+        json_kv(f, ",\"vendor\":", s.vendor);
+        json_kv(f, ",\"vendor_id\":", s.vendor_id);
+        json_kv(f, "},\"docked_at\":", s.started_at);
+        json_kv(f, ",\"ended_at\":", s.ended_at);
         fprintf(f, ",\"id\":%lld,\"officer\":null,\"officer_source\":null,\"source\":", (long long)s.id);
         json_string(f, s.source);
-        fputs(",\"state\":", f);
-        json_string(f, s.state);
-        fputs("},\"station\":", f);
-        json_string(f, cfg->station_id);
+        json_kv(f, ",\"state\":", s.state);
+        json_kv(f, "},\"station\":", cfg->station_id);
         fputs("}", f);
         fclose(f);
         char deadline[40];

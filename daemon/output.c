@@ -27,6 +27,12 @@ void json_string(FILE *f, const char *s)
         fputc('"', f);
 }
 
+void json_kv(FILE *f, const char *prefix, const char *s)
+{
+        fputs(prefix, f);
+        json_string(f, s);
+}
+
 void csv_cell(FILE *f, const char *s)
 {
         if (!s)

@@ -8,4 +8,6 @@
 enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
 
 void json_string(FILE *f, const char *s);       /* "..." with escapes; null for NULL */
+/* prefix (e.g. ",\"model\":") then the value as json_string() writes it. */
+void json_kv(FILE *f, const char *prefix, const char *s);
 void csv_cell(FILE *f, const char *s);          /* quoted when needed, formula-safe */
