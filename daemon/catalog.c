@@ -203,20 +203,8 @@ static int get_id(struct catalog *c, const char *sql, const char *key, int64_t *
 
 int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id)
 {
-        int r = get_id(c, "SELECT id FROM devices WHERE serial = ?", serial, id);
-        if (r != 0)
-                return r < 0 ? r : 0;
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        char now[32];
-        time_now_iso(now, sizeof(now));
-        if ((r = prepare(c, "INSERT INTO devices(serial, first_seen) VALUES (?, ?)", &st)) < 0)
-                return r;
-        bind_text(st, 1, serial);
-        bind_text(st, 2, now);
-        if ((r = step_done(c, st)) < 0)
-                return r;
-        *id = sqlite3_last_insert_rowid(c->db);
-        return 0;
+        bool collision;         /* never: no USB ids to disagree with */
+        return catalog_device_register(c, serial, NULL, NULL, NULL, NULL, NULL, id, &collision);
 }
 
 int catalog_device_register(struct catalog *c, const char *serial, const char *vendor, const char *model,
@@ -237,7 +225,7 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
                         *collision = true;
                         return 0;
                 }
-                if (v)
+                if (v || !vendor_id)
                         return 0;
                 /* First seen through `dockctl ingest`, which knows no USB ids:
                  * fill them in once; a recorded identity never changes. */
