@@ -359,7 +359,7 @@ void bays_status_json(struct bays *b, FILE *f)
                 json_string(f, bay->error[0] ? bay->error : NULL);
                 fputc('}', f);
         }
-        fprintf(f, "]}\n");
+        fputc(']', f);
         pthread_mutex_unlock(&b->mu);
 }
 

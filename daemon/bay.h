@@ -25,6 +25,8 @@ void bays_shutdown(struct bays *b);
 unsigned bays_active(struct bays *b);
 
 /* {"station":..., "bays":[{...}]} */
+/* The members {"station":…,"bays":[…] of a JSON object, not closed: the
+ * control socket appends the alarms. */
 void bays_status_json(struct bays *b, FILE *f);
 /* The same as a table for people: progress bar, rate, ETA, safe to remove. */
 void bays_status_text(struct bays *b, FILE *f);

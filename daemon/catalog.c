@@ -835,23 +835,30 @@ int catalog_outbox_failed(struct catalog *c, int64_t id, const char *error, int6
 
 int catalog_outbox_retry_now(struct catalog *c)
 {
-        return exec(c, "UPDATE manifests SET next_attempt_at = 0 WHERE delivered_at IS NULL AND rejected IS NULL");
+        /* Refused ones too: the operator has fixed the cause (certificate, token). */
+        return exec(c, "UPDATE manifests SET next_attempt_at = 0, rejected = NULL WHERE delivered_at IS NULL");
 }
 
-int catalog_outbox_status(struct catalog *c, struct outbox_status *o)
+int catalog_outbox_status(struct catalog *c, const char *now, const char *warn_until, struct outbox_status *o)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         memset(o, 0, sizeof(*o));
         int r = prepare(c, "SELECT"
                            " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
-                           " (SELECT count(*) FROM manifests WHERE rejected IS NOT NULL),"
+                           " (SELECT count(*) FROM manifests WHERE rejected IS NOT NULL AND delivered_at IS NULL),"
                            " (SELECT count(*) FROM manifests WHERE delivered_at IS NOT NULL),"
                            " (SELECT min(created_at) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
                            " (SELECT min(deadline) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
                            " (SELECT last_error FROM manifests WHERE last_error IS NOT NULL AND delivered_at IS NULL"
-                           "  ORDER BY id DESC LIMIT 1)", &st);
+                           "  ORDER BY id DESC LIMIT 1),"
+                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND deadline <= ?1),"
+                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND deadline > ?1 AND deadline <= ?2),"
+                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected LIKE 'INTEGRITY%')",
+                    &st);
         if (r < 0)
                 return r;
+        bind_text(st, 1, now);
+        bind_text(st, 2, warn_until);
         if (sqlite3_step(st) != SQLITE_ROW)
                 return -EPROTO;
         o->queued = sqlite3_column_int64(st, 0);
@@ -860,5 +867,8 @@ int catalog_outbox_status(struct catalog *c, struct outbox_status *o)
         copy_col(st, 3, o->oldest_created, sizeof(o->oldest_created), NULL);
         copy_col(st, 4, o->next_deadline, sizeof(o->next_deadline), NULL);
         copy_col(st, 5, o->last_error, sizeof(o->last_error), NULL);
+        o->overdue = sqlite3_column_int64(st, 6);
+        o->near = sqlite3_column_int64(st, 7);
+        o->integrity = sqlite3_column_int64(st, 8);
         return 0;
 }

@@ -147,6 +147,10 @@ int catalog_outbox_failed(struct catalog *c, int64_t id, const char *error, int6
 int catalog_outbox_retry_now(struct catalog *c);
 struct outbox_status {
         int64_t queued, rejected, delivered;
+        int64_t overdue;        /* undelivered, deadline passed */
+        int64_t near;           /* undelivered, deadline within the warning margin */
+        int64_t integrity;      /* refused with 409: the archive holds a different body */
         char oldest_created[32], next_deadline[32], last_error[256];
 };
-int catalog_outbox_status(struct catalog *c, struct outbox_status *st);
+/* now and warn_until are times in the catalog's form (time_iso). */
+int catalog_outbox_status(struct catalog *c, const char *now, const char *warn_until, struct outbox_status *st);

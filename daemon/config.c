@@ -154,9 +154,13 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         if (parse_uint(value, 1, 86400, &n) < 0)
                                 FAIL("%s:%d: [archive] %s '%s' must be 1 to 86400 seconds", f, lineno, key, value);
                         *(key[0] == 't' ? &cfg->archive_timeout_s : &cfg->archive_retry_cap_s) = (unsigned)n;
+                } else if (strcmp(key, "deadline_h") == 0 || strcmp(key, "warn_margin_h") == 0) {
+                        if (parse_uint(value, key[0] == 'd' ? 1 : 0, 24 * 30, &n) < 0)
+                                FAIL("%s:%d: [archive] %s '%s' must be a number of hours up to 720", f, lineno, key, value);
+                        *(key[0] == 'd' ? &cfg->archive_deadline_h : &cfg->archive_warn_margin_h) = (unsigned)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [archive] (known: url, ca, cert, key, token, timeout_s, retry_cap_s)",
-                             f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [archive] (known: url, ca, cert, key, token, timeout_s, retry_cap_s,"
+                             " deadline_h, warn_margin_h)", f, lineno, key);
         } else if (strcmp(section, "recorders") == 0) {
                 if (strcmp(key, "allow") != 0)
                         FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow)", f, lineno, key);
@@ -199,6 +203,8 @@ static void set_defaults(struct config *cfg)
         cfg->bay_memory_mib = 16;
         cfg->archive_timeout_s = 30;
         cfg->archive_retry_cap_s = 3600;
+        cfg->archive_deadline_h = 24;
+        cfg->archive_warn_margin_h = 4;
         /* Embedded default: only the simulated recorder of the demo and the
          * tests; a real station lists its recorder models in [recorders]. */
         cfg->allow[cfg->n_allow++] = (struct usb_id){ 0xf055, 0xd0c0 };
@@ -278,6 +284,12 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
         if ((size_t)cfg->copies > cfg->n_targets) {
                 snprintf(err, err_size, "%s: [station] copies = %d but only %zu target(s) configured",
                          cfg->source_file ? cfg->source_file : "defaults", cfg->copies, cfg->n_targets);
+                return -EINVAL;
+        }
+        if (cfg->archive_warn_margin_h >= cfg->archive_deadline_h) {
+                snprintf(err, err_size, "%s: [archive] warn_margin_h = %u must be less than deadline_h = %u",
+                         cfg->source_file ? cfg->source_file : "defaults", cfg->archive_warn_margin_h,
+                         cfg->archive_deadline_h);
                 return -EINVAL;
         }
         if (!cfg->archive_url)

@@ -29,6 +29,8 @@ struct config {
         char *archive_url;
         char *archive_ca, *archive_cert, *archive_key, *archive_token;
         unsigned archive_timeout_s, archive_retry_cap_s;
+        unsigned archive_deadline_h;    /* a manifest is due at the archive this long after docking */
+        unsigned archive_warn_margin_h; /* alarm when an undelivered manifest has less than this left */
         char *socket_path;      /* control socket; default STATE/dockd.sock */
         unsigned max_parallel;  /* bays ingesting at once; the rest wait in dock order */
         struct usb_id {

@@ -11,10 +11,14 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "alarms.h"
+#include "catalog.h"
 #include "log.h"
 #include "util.h"
 
 struct control {
+        const struct config *cfg;
+        struct catalog *cat;    /* opened on first use: alarms come from the catalog */
         char *path;
         int fd;
         sd_event_source *src;
@@ -53,11 +57,21 @@ static void serve(struct control *c, int fd)
         FILE *f = open_memstream(&out, &len);
         if (!f)
                 return;
-        if (strcmp(req, "status") == 0)
+        struct alarm_list al = { .n = 0 };
+        char err[512];
+        if (!c->cat && catalog_open_in(c->cfg->state_dir, &c->cat, err, sizeof(err)) < 0)
+                log_error("control: %s", err);
+        if (c->cat && alarms_collect(c->cfg, c->cat, &al) < 0)
+                log_error("control: cannot read alarms: %s", catalog_errmsg(c->cat));
+        if (strcmp(req, "status") == 0) {
                 bays_status_json(c->bays, f);
-        else if (strcmp(req, "status text") == 0)
+                fputs(",\"alarms\":", f);
+                alarms_json(&al, f);
+                fputs("}\n", f);
+        } else if (strcmp(req, "status text") == 0) {
                 bays_status_text(c->bays, f);
-        else
+                alarms_text(&al, f);
+        } else
                 fprintf(f, "{\"error\":\"unknown request; known: status, status text\"}\n");
         fclose(f);
         for (size_t done = 0; done < len;) {
@@ -80,8 +94,9 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
         return 0;
 }
 
-int control_new(const char *path, sd_event *ev, struct bays *bays, struct control **out)
+int control_new(const struct config *cfg, sd_event *ev, struct bays *bays, struct control **out)
 {
+        const char *path = cfg->socket_path;
         struct sockaddr_un sa;
         int r = make_addr(path, &sa);
         if (r < 0)
@@ -89,6 +104,7 @@ int control_new(const char *path, sd_event *ev, struct bays *bays, struct contro
         struct control *c = calloc(1, sizeof(*c));
         if (!c)
                 return -ENOMEM;
+        c->cfg = cfg;
         c->path = xstrdup(path);
         c->bays = bays;
         c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -119,6 +135,7 @@ void control_free(struct control *c)
                 close(c->fd);
                 unlink(c->path);
         }
+        catalog_close(c->cat);
         free(c->path);
         free(c);
 }

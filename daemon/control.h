@@ -4,10 +4,11 @@
 #include <systemd/sd-event.h>
 
 #include "bay.h"
+#include "config.h"
 
 struct control;
 
-int control_new(const char *path, sd_event *ev, struct bays *bays, struct control **out);
+int control_new(const struct config *cfg, sd_event *ev, struct bays *bays, struct control **out);
 void control_free(struct control *c);
 
 /* Client side, for dockctl: sends `request`, returns the reply (malloc'd). */

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "alarms.h"
 #include "catalog.h"
 #include "config.h"
 #include "control.h"
@@ -500,23 +501,42 @@ static int cmd_archive(struct ctx *c, int argc, char **argv)
                 printf("delivered %d manifest(s)%s%s\n", n, err[0] ? "; still failing: " : "", err);
                 return err[0] ? EXIT_INCOMPLETE : 0;
         }
-        struct outbox_status st;
-        if (catalog_outbox_status(c->cat, &st) < 0)
+        struct archive_view v;
+        struct alarm_list al = { .n = 0 };
+        if (archive_view_get(&c->cfg, c->cat, &v) < 0 || alarms_collect(&c->cfg, c->cat, &al) < 0)
                 return 1;
+        const struct outbox_status *st = &v.o;
+        bool queued = st->queued > 0;
         if (json) {
                 json_kv(stdout, "{\"archive\":", c->cfg.archive_url);
-                printf(",\"queued\":%lld,\"delivered\":%lld,\"rejected\":%lld,\"oldest_undelivered_created_at\":",
-                       (long long)st.queued, (long long)st.delivered, (long long)st.rejected);
-                json_string(stdout, st.oldest_created[0] ? st.oldest_created : NULL);
-                json_kv(stdout, ",\"next_deadline\":", st.next_deadline[0] ? st.next_deadline : NULL);
-                json_kv(stdout, ",\"last_error\":", st.last_error[0] ? st.last_error : NULL);
+                printf(",\"queued\":%lld,\"delivered\":%lld,\"rejected\":%lld,\"overdue\":%lld,\"deadline_near\":%lld,"
+                       "\"deadline_h\":%u,\"warn_margin_h\":%u,\"oldest_undelivered_created_at\":",
+                       (long long)st->queued, (long long)st->delivered, (long long)st->rejected, (long long)st->overdue,
+                       (long long)st->near, c->cfg.archive_deadline_h, c->cfg.archive_warn_margin_h);
+                json_string(stdout, queued ? st->oldest_created : NULL);
+                if (queued)
+                        printf(",\"oldest_undelivered_age_s\":%lld,\"next_deadline_in_s\":%lld",
+                               (long long)v.oldest_age_s, (long long)v.next_deadline_in_s);
+                else
+                        printf(",\"oldest_undelivered_age_s\":null,\"next_deadline_in_s\":null");
+                json_kv(stdout, ",\"next_deadline\":", queued ? st->next_deadline : NULL);
+                json_kv(stdout, ",\"last_error\":", st->last_error[0] ? st->last_error : NULL);
+                fputs(",\"alarms\":", stdout);
+                alarms_json(&al, stdout);
                 printf("}\n");
-        } else {
-                printf("archive:   %s\nqueued:    %lld%s%s\ndelivered: %lld\nrejected:  %lld\nnext deadline: %s\nlast error: %s\n",
-                       c->cfg.archive_url, (long long)st.queued, st.queued ? ", oldest created " : "", st.oldest_created,
-                       (long long)st.delivered, (long long)st.rejected, st.next_deadline[0] ? st.next_deadline : "-",
-                       st.last_error[0] ? st.last_error : "-");
+                return 0;
         }
+        printf("archive:       %s\nqueued:        %lld\n", c->cfg.archive_url, (long long)st->queued);
+        if (queued) {
+                printf("oldest:        created %s, %lldh%02lldm ago\n", st->oldest_created,
+                       (long long)(v.oldest_age_s / 3600), (long long)(v.oldest_age_s % 3600 / 60));
+                int64_t in = v.next_deadline_in_s, a = in < 0 ? -in : in;
+                printf("next deadline: %s (%s%lldh%02lldm%s)\n", st->next_deadline, in < 0 ? "overdue by " : "in ",
+                       (long long)(a / 3600), (long long)(a % 3600 / 60), "");
+        }
+        printf("delivered:     %lld\nrejected:      %lld\nlast error:    %s\n", (long long)st->delivered,
+               (long long)st->rejected, st->last_error[0] ? st->last_error : "-");
+        alarms_text(&al, stdout);
         return 0;
 }
 

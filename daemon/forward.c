@@ -111,7 +111,7 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
         err[0] = '\0';
         for (;;) {
                 struct outbox_item it;
-                r = catalog_outbox_next(cat, (int64_t)time(NULL), &it);
+                r = catalog_outbox_next(cat, (int64_t)clock_now(), &it);
                 if (r == -ENOENT) {
                         r = 0;
                         break;
@@ -130,6 +130,7 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
                 free(it.body);
                 free(it.sig);
                 if (code == 0) {
+                        crashpoint("forward-after-put");        /* at the archive, not yet recorded: sent again */
                         r = catalog_outbox_delivered(cat, it.id, receipt[0] ? receipt : "ok");
                         log_info("manifest %s/%lld delivered to %s", it.station, (long long)it.seq, url);
                         delivered++;
@@ -140,9 +141,9 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
                                   (long long)it.seq, what, why);
                         r = catalog_outbox_failed(cat, it.id, why, 0, what);
                 } else {
-                        int64_t next = (int64_t)time(NULL) + backoff(cfg, it.attempts);
+                        int64_t next = (int64_t)clock_now() + backoff(cfg, it.attempts);
                         log_warn("manifest %s/%lld not delivered (%s); retrying in %llds", it.station, (long long)it.seq,
-                                 why, (long long)(next - time(NULL)));
+                                 why, (long long)(next - clock_now()));
                         r = catalog_outbox_failed(cat, it.id, why, next, NULL);
                         if (!err[0])
                                 snprintf(err, err_size, "%s", why);

@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 #include <curl/curl.h>
 
+#include "alarms.h"
 #include "bay.h"
 #include "catalog.h"
 #include "config.h"
@@ -43,11 +44,14 @@ static void *forwarder_main(void *arg)
                 log_error("forwarder: %s", err);
                 return NULL;
         }
+        struct alarm_list seen = { .n = 0 }, now;
         pthread_mutex_lock(&d->fmu);
         while (!d->stopping) {
                 pthread_mutex_unlock(&d->fmu);
                 if (forward_due(&d->cfg, cat, err, sizeof(err)) < 0)
                         log_error("forwarder: %s", err[0] ? err : catalog_errmsg(cat));
+                if (alarms_collect(&d->cfg, cat, &now) == 0)
+                        alarms_log_changes(&seen, &now);        /* the journal hears of each alarm once */
                 pthread_mutex_lock(&d->fmu);
                 if (d->stopping)
                         break;
@@ -203,7 +207,7 @@ int main(int argc, char **argv)
                 log_error_errno(r, "cannot start: %m");
                 goto out;
         }
-        if ((r = control_new(d.cfg.socket_path, d.ev, d.bays, &d.ctl)) < 0) {
+        if ((r = control_new(&d.cfg, d.ev, d.bays, &d.ctl)) < 0) {
                 log_error_errno(r, "control socket %s: %m", d.cfg.socket_path);
                 goto out;
         }

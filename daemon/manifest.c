@@ -17,7 +17,6 @@
 #include "output.h"
 #include "util.h"
 
-#define DEADLINE_HOURS 24
 
 int manifest_key_path(const struct config *cfg, char **key, char **pub)
 {
@@ -149,22 +148,11 @@ static void session_copy_free(struct session_copy *c)
                 free(*all[i]);
 }
 
-/* started_at ("2026-11-26T20:12:02.123Z") + 24 h, same format. */
-static void deadline_of(const char *started, char *out, size_t size)
+/* docked + the configured deadline, in the catalog's time form. */
+static void deadline_of(const struct config *cfg, const char *docked, char *out, size_t size)
 {
-        struct tm tm = { 0 };
-        int ms = 0;
-        if (!started || sscanf(started, "%d-%d-%dT%d:%d:%d.%dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                               &tm.tm_min, &tm.tm_sec, &ms) < 6) {
-                time_now_iso(out, size);
-                return;
-        }
-        tm.tm_year -= 1900;
-        tm.tm_mon -= 1;
-        time_t t = timegm(&tm) + DEADLINE_HOURS * 3600;
-        gmtime_r(&t, &tm);
-        size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(out + n, size - n, ".%03dZ", ms);
+        int64_t t = time_parse_iso(docked);
+        time_iso((t < 0 ? clock_now() : t) + (int64_t)cfg->archive_deadline_h * 3600, out, size);
 }
 
 int manifest_write(const struct config *cfg, struct catalog *cat, int64_t session_id, char *err, size_t err_size)
@@ -212,7 +200,7 @@ int manifest_write(const struct config *cfg, struct catalog *cat, int64_t sessio
         fputs("}", f);
         fclose(f);
         char deadline[40];
-        deadline_of(s.started_at, deadline, sizeof(deadline));
+        deadline_of(cfg, s.started_at, deadline, sizeof(deadline));
         session_copy_free(&s);
         if (r < 0) {
                 free(body);

@@ -8,14 +8,55 @@
 #include <string.h>
 #include <sys/stat.h>
 
+void clock_now_ts(struct timespec *ts)
+{
+        clock_gettime(CLOCK_REALTIME, ts);
+#ifdef DOCKD_TEST_HOOKS
+        const char *path = getenv("DOCKD_TEST_CLOCK_FILE");
+        FILE *f = path ? fopen(path, "re") : NULL;
+        long long offset = 0;
+        if (f) {
+                if (fscanf(f, "%lld", &offset) == 1)
+                        ts->tv_sec += offset;
+                fclose(f);
+        }
+#endif
+}
+
+int64_t clock_now(void)
+{
+        struct timespec ts;
+        clock_now_ts(&ts);
+        return ts.tv_sec;
+}
+
+static void iso_ms(time_t t, long ms, char *buf, size_t size)
+{
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(buf + n, size - n, ".%03ldZ", ms);
+}
+
 void time_now_iso(char *buf, size_t size)
 {
         struct timespec ts;
-        struct tm tm;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
-        snprintf(buf + n, size - n, ".%03ldZ", ts.tv_nsec / 1000000);
+        clock_now_ts(&ts);
+        iso_ms(ts.tv_sec, ts.tv_nsec / 1000000, buf, size);
+}
+
+void time_iso(int64_t t, char *buf, size_t size) { iso_ms((time_t)t, 0, buf, size); }
+
+int64_t time_parse_iso(const char *s)
+{
+        struct tm tm = { 0 };
+        int used = 0;
+        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                         &tm.tm_sec, &used) != 6 || used != 19)
+                return -1;
+        tm.tm_year -= 1900;
+        tm.tm_mon -= 1;
+        return (int64_t)timegm(&tm);
 }
 
 void time_device_iso(int64_t t, char *buf, size_t size)

@@ -19,8 +19,18 @@ static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define SHA256_HEX_LEN 64
 
+/* The station's wall clock, seconds since the epoch. In the test build
+ * (DOCKD_TEST_HOOKS) DOCKD_TEST_CLOCK_FILE names a file holding an offset in
+ * seconds, re-read on every call, so a test can move a running daemon's clock
+ * forward by days (deadlines, alarms) without waiting for them. */
+int64_t clock_now(void);
+void clock_now_ts(struct timespec *ts);
 /* "2026-11-26T20:12:02.123Z" for now, UTC. buf needs 32 bytes. */
 void time_now_iso(char *buf, size_t size);
+/* t as "2026-11-26T20:12:02.000Z": the form the catalog compares as text. */
+void time_iso(int64_t t, char *buf, size_t size);
+/* Parses time_now_iso's form back to seconds; -1 if it is not that form. */
+int64_t time_parse_iso(const char *s);
 /* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SS" with no zone: a device clock. */
 void time_device_iso(int64_t t, char *buf, size_t size);
 double time_mono(void);

@@ -1,0 +1,114 @@
+/* alarms.c — see alarms.h. */
+#include "alarms.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "log.h"
+#include "output.h"
+#include "util.h"
+
+int archive_view_get(const struct config *cfg, struct catalog *cat, struct archive_view *v)
+{
+        char now[32], warn[32];
+        v->now = clock_now();
+        time_iso(v->now, now, sizeof(now));
+        time_iso(v->now + (int64_t)cfg->archive_warn_margin_h * 3600, warn, sizeof(warn));
+        int r = catalog_outbox_status(cat, now, warn, &v->o);
+        if (r < 0)
+                return r;
+        int64_t oldest = time_parse_iso(v->o.oldest_created), next = time_parse_iso(v->o.next_deadline);
+        v->oldest_age_s = oldest < 0 ? -1 : v->now - oldest;
+        v->next_deadline_in_s = next < 0 ? INT64_MIN : next - v->now;
+        return 0;
+}
+
+static struct alarm *add(struct alarm_list *l, const char *name, bool warning, int64_t count)
+{
+        if (l->n == ALARMS_MAX)
+                return NULL;
+        struct alarm *a = &l->a[l->n++];
+        snprintf(a->name, sizeof(a->name), "%s", name);
+        a->warning = warning;
+        a->count = count;
+        a->text[0] = '\0';
+        return a;
+}
+
+static void archive_alarms(const struct config *cfg, const struct archive_view *v, struct alarm_list *l)
+{
+        const struct outbox_status *o = &v->o;
+        const char *why = o->last_error[0] ? o->last_error : "no attempt yet";
+        struct alarm *a;
+        if (o->overdue && (a = add(l, "archive-overdue", false, o->overdue)))
+                snprintf(a->text, sizeof(a->text),
+                         "%lld manifest(s) past their %u h delivery deadline (earliest %s); last error: %s",
+                         (long long)o->overdue, cfg->archive_deadline_h, o->next_deadline, why);
+        if (o->near && (a = add(l, "archive-deadline-near", true, o->near)))
+                snprintf(a->text, sizeof(a->text),
+                         "%lld manifest(s) undelivered with less than %u h to their deadline (next %s); last error: %s",
+                         (long long)o->near, cfg->archive_warn_margin_h, o->next_deadline, why);
+        if (o->integrity && (a = add(l, "archive-integrity", false, o->integrity)))
+                snprintf(a->text, sizeof(a->text),
+                         "%lld manifest(s) conflict with a different manifest of the same name at the archive: "
+                         "compare both before anything else", (long long)o->integrity);
+        if (o->rejected > o->integrity && (a = add(l, "archive-rejected", false, o->rejected - o->integrity)))
+                snprintf(a->text, sizeof(a->text),
+                         "%lld manifest(s) refused by the archive (%s); fix the cause, then `dockctl archive retry`",
+                         (long long)(o->rejected - o->integrity), why);
+}
+
+int alarms_collect(const struct config *cfg, struct catalog *cat, struct alarm_list *out)
+{
+        out->n = 0;
+        struct archive_view v;
+        int r = archive_view_get(cfg, cat, &v);
+        if (r < 0)
+                return r;
+        archive_alarms(cfg, &v, out);
+        return 0;
+}
+
+void alarms_json(const struct alarm_list *l, FILE *f)
+{
+        fputc('[', f);
+        for (size_t i = 0; i < l->n; i++) {
+                json_kv(f, i ? ",{\"name\":" : "{\"name\":", l->a[i].name);
+                fprintf(f, ",\"severity\":\"%s\",\"count\":%lld", l->a[i].warning ? "warning" : "alarm",
+                        (long long)l->a[i].count);
+                json_kv(f, ",\"text\":", l->a[i].text);
+                fputc('}', f);
+        }
+        fputc(']', f);
+}
+
+void alarms_text(const struct alarm_list *l, FILE *f)
+{
+        for (size_t i = 0; i < l->n; i++)
+                fprintf(f, "%s %s: %s\n", l->a[i].warning ? "WARNING" : "ALARM", l->a[i].name, l->a[i].text);
+}
+
+static const struct alarm *find(const struct alarm_list *l, const char *name)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->a[i].name, name) == 0)
+                        return &l->a[i];
+        return NULL;
+}
+
+void alarms_log_changes(struct alarm_list *prev, const struct alarm_list *now)
+{
+        for (size_t i = 0; i < now->n; i++) {
+                const struct alarm *a = &now->a[i], *p = find(prev, a->name);
+                if (p && p->count >= a->count)
+                        continue;
+                if (a->warning)
+                        log_warn("WARNING %s: %s", a->name, a->text);
+                else
+                        log_error("ALARM %s: %s", a->name, a->text);
+        }
+        for (size_t i = 0; i < prev->n; i++)
+                if (!find(now, prev->a[i].name))
+                        log_info("cleared %s (was: %s)", prev->a[i].name, prev->a[i].text);
+        *prev = *now;
+}
