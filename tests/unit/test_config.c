@@ -102,6 +102,26 @@ static void test_bad_values_are_named(void **state)
         config_free(&cfg);
 }
 
+static void test_archive_deadline_and_margin(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_int_equal(load_text(&cfg, "[station]\nid = s\n", err, sizeof(err)), 0);
+        assert_int_equal(cfg.archive_deadline_h, 24);
+        assert_int_equal(cfg.archive_warn_margin_h, 4);
+        config_free(&cfg);
+        assert_int_equal(load_text(&cfg, "[archive]\ndeadline_h = 48\nwarn_margin_h = 12\n", err, sizeof(err)), 0);
+        assert_int_equal(cfg.archive_deadline_h, 48);
+        assert_int_equal(cfg.archive_warn_margin_h, 12);
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[archive]\ndeadline_h = 4\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "warn_margin_h = 4 must be less than deadline_h = 4"));
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[archive]\ndeadline_h = 0\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "deadline_h '0'"));
+        config_free(&cfg);
+}
+
 static void test_recorder_allow_list(void **state)
 {
         struct config cfg;
@@ -128,6 +148,7 @@ int main(void)
                 cmocka_unit_test(test_two_targets_on_one_path_are_refused),
                 cmocka_unit_test(test_bad_values_are_named),
                 cmocka_unit_test(test_recorder_allow_list),
+                cmocka_unit_test(test_archive_deadline_and_margin),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
