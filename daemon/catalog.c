@@ -780,28 +780,42 @@ int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
 
-int catalog_outbox_next(struct catalog *c, int64_t now, struct outbox_item *it)
+int catalog_outbox_due(struct catalog *c, int64_t now, struct outbox_item *items, size_t max, size_t *n)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT id, seq, attempts, station, body, signature FROM manifests"
+        *n = 0;
+        int r = prepare(c, "SELECT id, seq, attempts, station, body, signature FROM manifests INDEXED BY manifests_outbox"
                            " WHERE delivered_at IS NULL AND rejected IS NULL AND next_attempt_at <= ?"
-                           " ORDER BY deadline, seq LIMIT 1", &st);
+                           " ORDER BY deadline, seq LIMIT ?", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, now);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
+        sqlite3_bind_int64(st, 2, (int64_t)max);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct outbox_item *it = &items[(*n)++];
+                memset(it, 0, sizeof(*it));
+                it->id = sqlite3_column_int64(st, 0);
+                it->seq = sqlite3_column_int64(st, 1);
+                it->attempts = sqlite3_column_int64(st, 2);
+                copy_col(st, 3, it->station, sizeof(it->station), NULL);
+                it->body = blob_dup(st, 4, &it->len);
+                it->sig = blob_dup(st, 5, &it->sig_len);
+        }
+        if (rc != SQLITE_DONE) {
+                for (size_t i = 0; i < *n; i++)
+                        catalog_outbox_item_free(&items[i]);
+                *n = 0;
                 return sql_err(c, rc);
-        memset(it, 0, sizeof(*it));
-        it->id = sqlite3_column_int64(st, 0);
-        it->seq = sqlite3_column_int64(st, 1);
-        it->attempts = sqlite3_column_int64(st, 2);
-        copy_col(st, 3, it->station, sizeof(it->station), NULL);
-        it->body = blob_dup(st, 4, &it->len);
-        it->sig = blob_dup(st, 5, &it->sig_len);
+        }
         return 0;
+}
+
+void catalog_outbox_item_free(struct outbox_item *it)
+{
+        free(it->body);
+        free(it->sig);
+        it->body = it->sig = NULL;
 }
 
 int catalog_outbox_delivered(struct catalog *c, int64_t id, const char *receipt)

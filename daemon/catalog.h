@@ -134,14 +134,16 @@ struct manifest_info {
 typedef int (*manifest_cb)(const struct manifest_info *m, void *userdata);
 int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata);
 
-/* The outbox: the next undelivered manifest due by now, earliest deadline first. */
+/* The outbox: up to max undelivered manifests due by now, earliest deadline
+ * first (bodies malloc'd; catalog_outbox_item_free). */
 struct outbox_item {
         int64_t id, seq, attempts;
         char station[40];
         void *body, *sig;
         size_t len, sig_len;
 };
-int catalog_outbox_next(struct catalog *c, int64_t now, struct outbox_item *it);   /* 0 found, -ENOENT none */
+int catalog_outbox_due(struct catalog *c, int64_t now, struct outbox_item *items, size_t max, size_t *n);
+void catalog_outbox_item_free(struct outbox_item *it);
 int catalog_outbox_delivered(struct catalog *c, int64_t id, const char *receipt);
 int catalog_outbox_failed(struct catalog *c, int64_t id, const char *error, int64_t next_attempt, const char *rejected);
 int catalog_outbox_retry_now(struct catalog *c);

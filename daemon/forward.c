@@ -100,6 +100,37 @@ static int64_t backoff(const struct config *cfg, int64_t attempts)
         return (int64_t)(s * (0.5 + (double)rand() / RAND_MAX / 2));  /* jitter: stations must not retry in step */
 }
 
+/* What became of one manifest in a batch, applied to the catalog afterwards. */
+struct outcome {
+        int code;               /* 0 delivered, HTTP code, or -errno */
+        char receipt[256], why[512];
+};
+
+static int record(const struct config *cfg, struct catalog *cat, const struct outbox_item *it, const struct outcome *o,
+                  char *err, size_t err_size)
+{
+        if (o->code == 0)
+                return catalog_outbox_delivered(cat, it->id, o->receipt[0] ? o->receipt : "ok");
+        if (o->code >= 400 && o->code < 500 && o->code != 408 && o->code != 429) {
+                const char *what = o->code == 409 ? "INTEGRITY: the archive holds a different manifest under this name"
+                                                  : "refused by the archive";
+                log_error("manifest %s/%lld %s (%s); held until `dockctl archive retry`", it->station, (long long)it->seq,
+                          what, o->why);
+                return catalog_outbox_failed(cat, it->id, o->why, 0, what);
+        }
+        int64_t wait = backoff(cfg, it->attempts);
+        log_warn("manifest %s/%lld not delivered (%s); retrying in %llds", it->station, (long long)it->seq, o->why,
+                 (long long)wait);
+        if (!err[0])
+                snprintf(err, err_size, "%s", o->why);
+        return catalog_outbox_failed(cat, it->id, o->why, clock_now() + wait, NULL);
+}
+
+/* Manifests are sent a batch at a time and the batch's outcomes recorded in
+ * one transaction: one fsync per batch, not per manifest. A crash before that
+ * commit sends the batch again, which the name makes harmless. */
+#define BATCH 64
+
 int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t err_size)
 {
         CURL *h = curl_easy_init();
@@ -109,48 +140,50 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
         }
         int delivered = 0, r = 0;
         err[0] = '\0';
+        struct outbox_item items[BATCH];
+        struct outcome *out = xmalloc(sizeof(*out) * BATCH);
         for (;;) {
-                struct outbox_item it;
-                r = catalog_outbox_next(cat, (int64_t)clock_now(), &it);
-                if (r == -ENOENT) {
-                        r = 0;
+                size_t n = 0;
+                if ((r = catalog_outbox_due(cat, clock_now(), items, BATCH, &n)) < 0 || n == 0)
                         break;
+                bool transient = false;
+                size_t sent = 0;
+                for (size_t i = 0; i < n && !transient; i++, sent++) {
+                        struct outbox_item *it = &items[i];
+                        struct outcome *o = &out[i];
+                        _cleanup_free_ char *url = xasprintf("%s/manifests/%s/%lld.json", cfg->archive_url, it->station,
+                                                             (long long)it->seq);
+                        _cleanup_free_ char *sig_url = xasprintf("%s.sig", url);
+                        o->receipt[0] = o->why[0] = '\0';
+                        o->code = put(h, cfg, sig_url, it->sig, it->sig_len, o->receipt, o->why, sizeof(o->why));
+                        if (o->code == 0) {
+                                o->receipt[0] = '\0';
+                                o->code = put(h, cfg, url, it->body, it->len, o->receipt, o->why, sizeof(o->why));
+                        }
+                        if (o->code == 0) {
+                                crashpoint("forward-after-put");        /* at the archive, not yet recorded: sent again */
+                                log_info("manifest %s/%lld delivered to %s", it->station, (long long)it->seq, url);
+                                delivered++;
+                        }
+                        /* Unreachable, timing out or failing: the rest would fare the
+                         * same; they wait for the next round rather than each
+                         * spending a timeout now. */
+                        transient = o->code < 0 || o->code >= 500 || o->code == 408 || o->code == 429;
                 }
-                if (r < 0)
-                        break;
-                _cleanup_free_ char *url = xasprintf("%s/manifests/%s/%lld.json", cfg->archive_url, it.station,
-                                                     (long long)it.seq);
-                _cleanup_free_ char *sig_url = xasprintf("%s.sig", url);
-                char receipt[256] = "", why[512] = "";
-                int code = put(h, cfg, sig_url, it.sig, it.sig_len, receipt, why, sizeof(why));
-                if (code == 0) {
-                        receipt[0] = '\0';
-                        code = put(h, cfg, url, it.body, it.len, receipt, why, sizeof(why));
+                if ((r = catalog_begin(cat)) == 0) {
+                        for (size_t i = 0; r >= 0 && i < sent; i++)
+                                r = record(cfg, cat, &items[i], &out[i], err, err_size);
+                        if (r >= 0)
+                                r = catalog_commit(cat);
+                        else
+                                catalog_rollback(cat);
                 }
-                free(it.body);
-                free(it.sig);
-                if (code == 0) {
-                        crashpoint("forward-after-put");        /* at the archive, not yet recorded: sent again */
-                        r = catalog_outbox_delivered(cat, it.id, receipt[0] ? receipt : "ok");
-                        log_info("manifest %s/%lld delivered to %s", it.station, (long long)it.seq, url);
-                        delivered++;
-                } else if (code >= 400 && code < 500 && code != 408 && code != 429) {
-                        const char *what = code == 409 ? "INTEGRITY: the archive holds a different manifest under this name"
-                                                       : "refused by the archive";
-                        log_error("manifest %s/%lld %s (%s); not retried until `dockctl archive retry`", it.station,
-                                  (long long)it.seq, what, why);
-                        r = catalog_outbox_failed(cat, it.id, why, 0, what);
-                } else {
-                        int64_t next = (int64_t)clock_now() + backoff(cfg, it.attempts);
-                        log_warn("manifest %s/%lld not delivered (%s); retrying in %llds", it.station, (long long)it.seq,
-                                 why, (long long)(next - clock_now()));
-                        r = catalog_outbox_failed(cat, it.id, why, next, NULL);
-                        if (!err[0])
-                                snprintf(err, err_size, "%s", why);
-                }
-                if (r < 0)
+                for (size_t i = 0; i < n; i++)
+                        catalog_outbox_item_free(&items[i]);
+                if (r < 0 || transient)
                         break;
         }
+        free(out);
         curl_easy_cleanup(h);
         return r < 0 ? r : delivered;
 }
