@@ -1,4 +1,5 @@
-/* catalog.c — the SQLite ledger. Every SQL statement of dockd is in this file. */
+/* catalog.c — the SQLite catalog. Every SQL statement of dockd is in this file
+ * or in catalog_ledger.c (officers, assignments, attribution, compliance). */
 #include "catalog.h"
 
 #include <errno.h>
@@ -6,75 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "catalog_internal.h"
 #include "log.h"
 
-struct catalog {
-        sqlite3 *db;
-};
-
-static int sql_err(struct catalog *c, int rc)
-{
-        (void)c;
-        switch (rc) {
-        case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
-        case SQLITE_FULL: return -ENOSPC;
-        case SQLITE_IOERR: return -EIO;
-        case SQLITE_CONSTRAINT: return -EEXIST;
-        case SQLITE_CANTOPEN: return -ENOENT;
-        case SQLITE_READONLY: return -EROFS;
-        default: return -EPROTO;
-        }
-}
-
 const char *catalog_errmsg(struct catalog *c) { return sqlite3_errmsg(c->db); }
-
-/* Prepared statements are short-lived: the catalog is not the hot path (one
- * statement per file or per checkpoint), so clarity beats a statement cache. */
-static int prepare(struct catalog *c, const char *sql, sqlite3_stmt **st)
-{
-        int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
-        if (rc != SQLITE_OK) {
-                log_error("catalog: cannot prepare statement: %s", sqlite3_errmsg(c->db));
-                return sql_err(c, rc);
-        }
-        return 0;
-}
-
-static void stmt_finalize(sqlite3_stmt **st) { sqlite3_finalize(*st); }
-#define _cleanup_stmt_ __attribute__((cleanup(stmt_finalize)))
-
-static const char *col(sqlite3_stmt *st, int i)
-{
-        return (const char *)sqlite3_column_text(st, i);
-}
-
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-        if (s)
-                sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-        else
-                sqlite3_bind_null(st, i);
-}
-
-static int step_done(struct catalog *c, sqlite3_stmt *st)
-{
-        int rc = sqlite3_step(st);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-                return sql_err(c, rc);
-        return 0;
-}
-
-static int exec(struct catalog *c, const char *sql)
-{
-        char *msg = NULL;
-        int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-        if (rc != SQLITE_OK) {
-                log_error("catalog: %s", msg ? msg : sqlite3_errstr(rc));
-                sqlite3_free(msg);
-                return sql_err(c, rc);
-        }
-        return 0;
-}
 
 int catalog_begin(struct catalog *c) { return exec(c, "BEGIN IMMEDIATE"); }
 int catalog_commit(struct catalog *c) { return exec(c, "COMMIT"); }
@@ -404,13 +340,6 @@ int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int 
         return 0;
 }
 
-static void copy_col(sqlite3_stmt *st, int i, char *buf, size_t size, bool *present)
-{
-        const unsigned char *s = sqlite3_column_text(st, i);
-        if (present)
-                *present = s != NULL;
-        snprintf(buf, size, "%s", s ? (const char *)s : "");
-}
 
 int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const char *device_path,
                                  int64_t size, const struct file_times *t, int64_t session_id,
@@ -586,65 +515,13 @@ int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id
         return 0;
 }
 
-int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t session, recording_cb cb, void *userdata)
-{
-        _cleanup_stmt_ sqlite3_stmt *st = NULL, *cst = NULL, *fst = NULL;
-        int r = prepare(c, "SELECT r.id, d.serial, r.device_path, r.size, r.device_mtime, r.sha256, r.hashed_at,"
-                           " r.first_session_id FROM recordings r JOIN devices d ON d.id = r.device_id"
-                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 = 0 OR r.first_session_id = ?2 OR"
-                           " EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?2))"
-                           " ORDER BY r.id", &st);
-        if (r < 0 ||
-            (r = prepare(c, "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
-                            " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name", &cst)) < 0 ||
-            (r = prepare(c, "SELECT coalesce(t.name, 'source') || ': ' || f.error FROM copy_failures f"
-                            " LEFT JOIN targets t ON t.id = f.target_id WHERE f.recording_id = ? ORDER BY f.id DESC LIMIT 1",
-                         &fst)) < 0)
-                return r;
-        bind_text(st, 1, serial);
-        sqlite3_bind_int64(st, 2, session);
-        int rc;
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct recording_info ri = {
-                        .id = sqlite3_column_int64(st, 0), .device = col(st, 1), .device_path = col(st, 2),
-                        .size = sqlite3_column_int64(st, 3), .device_mtime = col(st, 4), .sha256 = col(st, 5),
-                        .hashed_at = col(st, 6), .first_session_id = sqlite3_column_int64(st, 7),
-                };
-                sqlite3_reset(cst);
-                sqlite3_bind_int64(cst, 1, ri.id);
-                /* Text of an earlier row dies at the next step: keep our own. */
-                while (ri.n_copies < ELEMENTSOF(ri.copies) && sqlite3_step(cst) == SQLITE_ROW)
-                        ri.copies[ri.n_copies++] = (struct copy_info){
-                                .target = xstrdup(col(cst, 0)), .target_root = xstrdup(col(cst, 1)),
-                                .path = xstrdup(col(cst, 2)), .verified_at = xstrdup(col(cst, 3)),
-                                .method = xstrdup(col(cst, 4)),
-                        };
-                sqlite3_reset(fst);
-                sqlite3_bind_int64(fst, 1, ri.id);
-                if (sqlite3_step(fst) == SQLITE_ROW)
-                        ri.last_failure = col(fst, 0);
-                r = cb(&ri, userdata);
-                for (size_t i = 0; i < ri.n_copies; i++) {
-                        struct copy_info *ci = &ri.copies[i];
-                        free((char *)ci->target);
-                        free((char *)ci->target_root);
-                        free((char *)ci->path);
-                        free((char *)ci->verified_at);
-                        free((char *)ci->method);
-                }
-                if (r < 0)
-                        return r;
-        }
-        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
-}
-
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(c, "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"
                            " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"
                            " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"
-                           " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag"
+                           " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s"
                            " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
                            " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 = 0 OR s.id = ?2) ORDER BY s.id", &st);
         if (r < 0)
@@ -662,6 +539,8 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
                         .deleted_entries = sqlite3_column_int64(st, 13), .bay = col(st, 14),
                         .undocked_at = col(st, 15), .vendor = col(st, 16), .model = col(st, 17),
                         .vendor_id = col(st, 18), .product_id = col(st, 19), .identity_flag = col(st, 20),
+                        .has_clock_offset = sqlite3_column_type(st, 21) != SQLITE_NULL,
+                        .clock_offset_s = sqlite3_column_int64(st, 21),
                 };
                 if ((r = cb(&si, userdata)) < 0)
                         return r;
@@ -733,14 +612,6 @@ int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *stat
         return step_done(c, st);
 }
 
-static void *blob_dup(sqlite3_stmt *st, int i, size_t *len)
-{
-        *len = (size_t)sqlite3_column_bytes(st, i);
-        void *p = xmalloc(*len);
-        if (*len)
-                memcpy(p, sqlite3_column_blob(st, i), *len);
-        return p;
-}
 
 int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, size_t *len, void **sig, size_t *sig_len)
 {

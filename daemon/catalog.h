@@ -96,6 +96,18 @@ struct recording_info {
         size_t n_copies;
         struct copy_info copies[8];
         const char *last_failure;
+        /* tags (issue #4); NULL where unknown */
+        const char *rec_start_device, *rec_end_device, *rec_start_utc, *rec_end_utc, *time_source;
+        double duration_s;              /* < 0: unknown */
+        const char *codec, *media_flag, *media_error;
+        int width, height;
+        bool has_seq;
+        int64_t seq;
+        const char *officer, *officer_name, *officer_source, *device_officer, *assigned_officer, *attribution_flag;
+        const char *ingested_at;
+        bool has_lag;
+        int64_t lag_s;                  /* ingested − recorded end (corrected UTC) */
+        const char *justification, *justified_by, *justified_at;
 };
 typedef int (*recording_cb)(const struct recording_info *r, void *userdata);
 /* Filters: serial NULL = every device; session > 0 = the recordings that
@@ -103,11 +115,29 @@ typedef int (*recording_cb)(const struct recording_info *r, void *userdata);
 int catalog_recordings_foreach(struct catalog *c, const char *serial /* NULL: all */, int64_t session,
                                recording_cb cb, void *userdata);
 
+enum {
+        REC_LATE = 1 << 0,              /* lag over late_s */
+        REC_UNATTRIBUTED = 1 << 1,
+        REC_CONFLICT = 1 << 2,          /* device and assignment disagree */
+        REC_TRUNCATED = 1 << 3,         /* truncated or unplayable footage */
+        REC_UNJUSTIFIED = 1 << 4,       /* with REC_LATE: no justification yet */
+};
+struct recording_filter {
+        const char *serial, *officer;   /* device serial, officer badge */
+        const char *from, *to;          /* recorded end (UTC) in [from, to) */
+        int64_t session;
+        unsigned flags;                 /* every flag set must hold */
+        int64_t late_s;
+};
+int catalog_recordings_query(struct catalog *c, const struct recording_filter *f, recording_cb cb, void *userdata);
+
 struct session_info {
         int64_t id, files_seen, files_copied, files_already, bytes_copied, deleted_entries;
         int64_t files_under_copied;
         const char *device, *source, *fs_type, *started_at, *ended_at, *state, *error, *bay, *undocked_at;
         const char *vendor, *model, *vendor_id, *product_id, *identity_flag;
+        bool has_clock_offset;
+        int64_t clock_offset_s;         /* device − station at dock time */
 };
 typedef int (*session_cb)(const struct session_info *s, void *userdata);
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata);
@@ -156,3 +186,67 @@ struct outbox_status {
 };
 /* now and warn_until are times in the catalog's form (time_iso). */
 int catalog_outbox_status(struct catalog *c, const char *now, const char *warn_until, struct outbox_status *st);
+
+/* ---- the custodian's ledger (catalog_ledger.c) ---- */
+int catalog_officer_add(struct catalog *c, const char *badge, const char *name, const char *unit, const char *by,
+                        char *err, size_t err_size);
+struct officer_info {
+        int64_t id;
+        const char *badge, *name, *unit, *created_at, *devices_now;
+};
+typedef int (*officer_cb)(const struct officer_info *o, void *userdata);
+int catalog_officers_foreach(struct catalog *c, officer_cb cb, void *userdata);
+
+/* Registers a device before it first docks (checked out new from stores). */
+int catalog_device_add(struct catalog *c, const char *serial, const char *model, const char *notes, char *err,
+                       size_t err_size);
+/* status: in service / repair / lost / retired; NULL leaves a field as is. */
+int catalog_device_update(struct catalog *c, const char *serial, const char *status, const char *notes, char *err,
+                          size_t err_size);
+struct device_info {
+        const char *serial, *vendor, *model, *status, *notes, *first_seen, *identity_flag;
+        const char *officer_now, *last_docked;
+        bool has_clock_offset;
+        int64_t clock_offset_s, recordings, sessions;
+};
+typedef int (*device_cb)(const struct device_info *d, void *userdata);
+int catalog_devices_foreach(struct catalog *c, const char *serial /* NULL: all */, device_cb cb, void *userdata);
+
+/* Check-out at `at` (catalog time form) / check-in. An overlap with another
+ * assignment of the device is refused with a message naming it (-EEXIST). */
+int catalog_assign(struct catalog *c, const char *serial, const char *badge, const char *at, const char *by, char *err,
+                   size_t err_size);
+int catalog_unassign(struct catalog *c, const char *serial, const char *at, const char *by, char *err, size_t err_size);
+struct assignment_info {
+        int64_t id;
+        const char *serial, *badge, *name, *start_at, *end_at, *created_by;
+};
+typedef int (*assignment_cb)(const struct assignment_info *a, void *userdata);
+int catalog_assignments_foreach(struct catalog *c, const char *serial, const char *badge, assignment_cb cb,
+                                void *userdata);
+
+/* What ingest learned about a recording; the catalog adds the attribution. */
+struct recording_tags {
+        char start_device[32], end_device[32], start_utc[32], end_utc[32];     /* "" unknown */
+        const char *time_source;        /* media / filename / mtime */
+        double duration_s;              /* < 0: unknown */
+        char codec[32];
+        int width, height;
+        const char *media_flag, *media_error;   /* NULL: whole */
+        bool has_seq;
+        int64_t seq;
+        const char *device_officer;     /* badge the device reported, NULL: none */
+};
+/* Stores the tags and attributes the recording: the device's officer, else
+ * the assignment covering its start; disagreement is flagged 'conflict', a
+ * badge not in the registry 'unknown-officer'. Only a recording not yet tagged. */
+int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct recording_tags *t);
+/* The recording has its required copies now: ingested_at, if not yet set. */
+int catalog_recording_ingested(struct catalog *c, int64_t rec_id);
+int catalog_session_set_clock_offset(struct catalog *c, int64_t session_id, int64_t offset_s);
+int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, const char *reason, const char *by,
+                        char *err, size_t err_size);
+int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const char *by, char *err, size_t err_size);
+/* Sequence numbers missing before or among a session's recordings (file
+ * names), up to max; *n is the count, which may exceed max. */
+int catalog_session_seq_gaps(struct catalog *c, int64_t session_id, int64_t *gaps, size_t max, size_t *n);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tags.h"
 #include "util.h"
 
 struct parse_state {
@@ -96,10 +97,6 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         if (value[0] != '/')
                                 FAIL("%s:%d: [station] socket '%s' must be an absolute path", f, lineno, value);
                         free(cfg->socket_path);
-        free(cfg->archive_ca);
-        free(cfg->archive_cert);
-        free(cfg->archive_key);
-        free(cfg->archive_token);
                         cfg->socket_path = xstrdup(value);
                 } else if (strcmp(key, "copies") == 0) {
                         if (parse_uint(value, 1, DOCKD_MAX_TARGETS, &n) < 0)
@@ -162,8 +159,16 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         FAIL("%s:%d: unknown key '%s' in [archive] (known: url, ca, cert, key, token, timeout_s, retry_cap_s,"
                              " deadline_h, warn_margin_h)", f, lineno, key);
         } else if (strcmp(section, "recorders") == 0) {
+                if (strcmp(key, "name_pattern") == 0) {
+                        char why[200];
+                        if (name_pattern_check(value, why, sizeof(why)) < 0)
+                                FAIL("%s:%d: [recorders] name_pattern: %s", f, lineno, why);
+                        free(cfg->name_pattern);
+                        cfg->name_pattern = xstrdup(value);
+                        return 1;
+                }
                 if (strcmp(key, "allow") != 0)
-                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow, name_pattern)", f, lineno, key);
                 /* "allow = 1234:5678, abcd:ef01" (hex USB vendor:product pairs);
                  * a configured list replaces the embedded one. */
                 if (!ps->allow_set) {
@@ -181,6 +186,10 @@ static int on_entry(void *user, const char *section, const char *key, const char
                                 FAIL("%s:%d: [recorders] allow: more than %d pairs", f, lineno, DOCKD_MAX_ALLOW);
                         cfg->allow[cfg->n_allow++] = (struct usb_id){ v, p };
                 }
+        } else if (strcmp(section, "policy") == 0 && strcmp(key, "late_h") == 0) {
+                if (parse_uint(value, 1, 24 * 365, &n) < 0)
+                        FAIL("%s:%d: [policy] late_h '%s' must be a number of hours from 1 to 8760", f, lineno, value);
+                cfg->late_h = (unsigned)n;
         } else if (strcmp(section, "retention") == 0 ||
                    strcmp(section, "policy") == 0) {
                 /* Sections of later stages (docking, retention, policy): accepted
@@ -204,6 +213,7 @@ static void set_defaults(struct config *cfg)
         cfg->archive_timeout_s = 30;
         cfg->archive_retry_cap_s = 3600;
         cfg->archive_deadline_h = 24;
+        cfg->late_h = 24;
         cfg->archive_warn_margin_h = 4;
         /* Embedded default: only the simulated recorder of the demo and the
          * tests; a real station lists its recorder models in [recorders]. */
@@ -318,6 +328,7 @@ void config_free(struct config *cfg)
         free(cfg->archive_cert);
         free(cfg->archive_key);
         free(cfg->archive_token);
+        free(cfg->name_pattern);
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 free(cfg->targets[i].name);
                 free(cfg->targets[i].path);

@@ -37,6 +37,8 @@ struct config {
                 unsigned vendor, product;
         } allow[DOCKD_MAX_ALLOW];
         size_t n_allow;         /* [recorders] allow: only these USB devices are recorders */
+        char *name_pattern;     /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
+        unsigned late_h;        /* [policy] late_h: the 24-hour rule's threshold */
 };
 
 bool config_allows(const struct config *cfg, unsigned vendor, unsigned product);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,15 +14,13 @@
 #include "catalog.h"
 #include "config.h"
 #include "control.h"
+#include "dockctl.h"
 #include "forward.h"
 #include "ingest.h"
 #include "log.h"
 #include "manifest.h"
 #include "output.h"
 #include "util.h"
-
-#define EXIT_USAGE 2
-#define EXIT_INCOMPLETE 3
 
 static volatile sig_atomic_t cancel_requested;
 
@@ -35,11 +34,12 @@ static void usage(FILE *f)
 {
         fputs("usage: dockctl [-c FILE] [--state DIR] [-v] COMMAND [ARGS]\n"
               "\n"
-              "  ingest --image PATH --serial SERIAL [--json]\n"
+              "  ingest --image PATH --serial SERIAL [--device-clock TIME] [--json]\n"
               "                      pull every new recording from a volume image or block device\n"
               "                      (read-only), verify two copies, record them in the catalog\n"
-              "  recordings [--device SERIAL] [--json|--csv]\n"
-              "                      recordings with their SHA-256 and verified copies\n"
+              "  recordings [--device SERIAL] [--officer ID] [--from T] [--to T] [--session N]\n"
+              "             [--flag late|unattributed|conflict|truncated|deleted-on-device] [--json|--csv]\n"
+              "                      recordings: SHA-256, verified copies, time, officer, flags\n"
               "  sessions [--device SERIAL] [--json|--csv]\n"
               "                      dock / ingest sessions\n"
               "  deleted [--device SERIAL] [--json|--csv]\n"
@@ -53,18 +53,25 @@ static void usage(FILE *f)
               "  status [--watch] [--json]\n"
               "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
               "\n"
+              "the ledger (times are UTC: 2026-11-25 or 2026-11-25T08:00):\n"
+              "  officers [--json|--csv] | officers add ID --name NAME [--unit U] | officers import FILE.csv\n"
+              "  devices [--json|--csv] | devices add SERIAL [--model M] [--notes TEXT]\n"
+              "  device SERIAL [--json]   assignment history, dock history, clock offsets, sequence gaps\n"
+              "  device SERIAL [--status in-service|repair|lost|retired] [--notes TEXT]\n"
+              "  assign SERIAL OFFICER [--at TIME] | unassign SERIAL [--at TIME]\n"
+              "  assignments [--device SERIAL] [--officer ID] [--json|--csv]\n"
+              "  compliance [--from T] [--to T] [--officer ID] [--device SERIAL] [--threshold-h H]\n"
+              "             [--unjustified] [--json|--csv]   recordings ingested later than the 24-hour rule\n"
+              "  justify RECORDING --reason TEXT\n"
+              "  reattribute RECORDING OFFICER --reason TEXT\n"
+              "\n"
               "  -c FILE       config file (default " DOCKD_DEFAULT_CONFIG " if present, else embedded defaults)\n"
               "  --state DIR   state directory (catalog; default targets under it)\n"
               "\n"
               "exit status: 0 done; 1 error; 2 usage; 3 ingest incomplete (a recording lacks its verified copies)\n", f);
 }
 
-struct ctx {
-        struct config cfg;
-        struct catalog *cat;
-};
-
-static int open_catalog(struct ctx *c)
+int open_catalog(struct ctx *c)
 {
         char err[512];
         int r = catalog_open_in(c->cfg.state_dir, &c->cat, err, sizeof(err));
@@ -73,7 +80,7 @@ static int open_catalog(struct ctx *c)
         return r;
 }
 
-static int parse_format(const char *opt, enum out_format *fmt)
+int parse_format(const char *opt, enum out_format *fmt)
 {
         if (strcmp(opt, "json") == 0)
                 *fmt = OUT_JSON;
@@ -81,6 +88,36 @@ static int parse_format(const char *opt, enum out_format *fmt)
                 *fmt = OUT_CSV;
         else
                 return -EINVAL;
+        return 0;
+}
+
+const char *who(void)
+{
+        static char name[64];
+        struct passwd *pw = getpwuid(getuid());
+        if (pw)
+                snprintf(name, sizeof(name), "%s", pw->pw_name);
+        else
+                snprintf(name, sizeof(name), "uid %u", (unsigned)getuid());
+        return name;
+}
+
+int parse_when(const char *opt, const char *s, char out[32])
+{
+        char buf[32];
+        size_t n = strlen(s);
+        if (n == 10)
+                snprintf(buf, sizeof(buf), "%sT00:00:00", s);
+        else if (n == 16 || (n == 17 && s[16] == 'Z'))
+                snprintf(buf, sizeof(buf), "%.16s:00", s);
+        else
+                snprintf(buf, sizeof(buf), "%.19s", s);
+        int64_t t = (n == 10 || n == 16 || n == 17 || n == 19 || (n == 20 && s[19] == 'Z')) ? time_parse_iso(buf) : -1;
+        if (t < 0) {
+                fprintf(stderr, "dockctl: %s '%s' is not a time like 2026-11-25 or 2026-11-25T08:00 (UTC)\n", opt, s);
+                return -EINVAL;
+        }
+        time_iso(t, out, 32);
         return 0;
 }
 
@@ -106,17 +143,19 @@ static int cmd_ingest(struct ctx *c, int argc, char **argv)
         static const struct option opts[] = {
                 { "image", required_argument, NULL, 'i' },
                 { "serial", required_argument, NULL, 's' },
+                { "device-clock", required_argument, NULL, 'k' },
                 { "json", no_argument, NULL, 'j' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
-        const char *image = NULL, *serial = NULL;
+        const char *image = NULL, *serial = NULL, *device_clock = NULL;
         bool json = false;
         int ch;
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
                 switch (ch) {
                 case 'i': image = optarg; break;
                 case 's': serial = optarg; break;
+                case 'k': device_clock = optarg; break;
                 case 'j': json = true; break;
                 case 'h': usage(stdout); return 0;
                 default: return EXIT_USAGE;
@@ -138,6 +177,13 @@ static int cmd_ingest(struct ctx *c, int argc, char **argv)
                 .source = image, .serial = serial, .cancel = &cancel_requested,
                 .on_progress = isatty(STDERR_FILENO) ? show_progress : NULL,
         };
+        if (device_clock) {     /* read off the recorder's display at dock time */
+                char t[32];
+                if (parse_when("--device-clock", device_clock, t) < 0)
+                        return EXIT_USAGE;
+                o.has_clock_offset = true;
+                o.clock_offset_s = time_parse_iso(t) - clock_now();
+        }
         struct ingest_result res;
         int r = ingest_run(&c->cfg, c->cat, &o, &res);
         if (r < 0 && !res.session_id) {
@@ -216,10 +262,43 @@ static int print_recording(const struct recording_info *r, void *ud)
                         printf("}");
                 }
                 json_kv(stdout, "],\"last_error\":", r->last_failure);
+                json_kv(stdout, ",\"recorded_start_device\":", r->rec_start_device);
+                json_kv(stdout, ",\"recorded_end_device\":", r->rec_end_device);
+                json_kv(stdout, ",\"recorded_start_utc\":", r->rec_start_utc);
+                json_kv(stdout, ",\"recorded_end_utc\":", r->rec_end_utc);
+                json_kv(stdout, ",\"time_source\":", r->time_source);
+                if (r->duration_s >= 0)
+                        printf(",\"duration_s\":%.3f", r->duration_s);
+                else
+                        printf(",\"duration_s\":null");
+                json_kv(stdout, ",\"codec\":", r->codec);
+                if (r->width > 0)
+                        printf(",\"width\":%d,\"height\":%d", r->width, r->height);
+                else
+                        printf(",\"width\":null,\"height\":null");
+                json_kv(stdout, ",\"media_flag\":", r->media_flag);
+                json_kv(stdout, ",\"media_error\":", r->media_error);
+                if (r->has_seq)
+                        printf(",\"name_seq\":%" PRId64, r->seq);
+                else
+                        printf(",\"name_seq\":null");
+                json_kv(stdout, ",\"officer\":", r->officer);
+                json_kv(stdout, ",\"officer_name\":", r->officer_name);
+                json_kv(stdout, ",\"officer_source\":", r->officer_source);
+                json_kv(stdout, ",\"device_officer\":", r->device_officer);
+                json_kv(stdout, ",\"assigned_officer\":", r->assigned_officer);
+                json_kv(stdout, ",\"attribution_flag\":", r->attribution_flag);
+                json_kv(stdout, ",\"ingested_at\":", r->ingested_at);
+                if (r->has_lag)
+                        printf(",\"lag_s\":%" PRId64, r->lag_s);
+                else
+                        printf(",\"lag_s\":null");
+                json_kv(stdout, ",\"justification\":", r->justification);
                 printf("}");
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
-                        printf("id,device,device_path,size,device_mtime,sha256,copies_verified,copies\r\n");
+                        printf("id,device,device_path,size,device_mtime,sha256,copies_verified,copies,officer,officer_source,"
+                               "attribution_flag,recorded_start_utc,recorded_end_utc,time_source,media_flag,lag_s\r\n");
                 printf("%" PRId64 ",", r->id);
                 csv_cell(stdout, r->device);
                 putchar(',');
@@ -237,6 +316,16 @@ static int print_recording(const struct recording_info *r, void *ud)
                         n += (size_t)snprintf(all + n, cap - n, "%s%s=%s/%s", i ? ";" : "", r->copies[i].target,
                                               r->copies[i].target_root, r->copies[i].path);
                 csv_cell(stdout, all);
+                const char *more[] = { r->officer, r->officer_source, r->attribution_flag, r->rec_start_utc,
+                                       r->rec_end_utc, r->time_source, r->media_flag };
+                for (size_t i = 0; i < ELEMENTSOF(more); i++) {
+                        putchar(',');
+                        csv_cell(stdout, more[i]);
+                }
+                if (r->has_lag)
+                        printf(",%" PRId64, r->lag_s);
+                else
+                        putchar(',');
                 printf("\r\n");
         } else {
                 char b[32];
@@ -250,6 +339,13 @@ static int print_recording(const struct recording_info *r, void *ud)
                 for (size_t i = 0; i < r->n_copies; i++)
                         printf("         %s: %s/%s (verified %s)\n", r->copies[i].target, r->copies[i].target_root,
                                r->copies[i].path, r->copies[i].verified_at);
+                if (r->time_source)
+                        printf("         recorded %s .. %s UTC (%s); officer %s%s%s%s%s%s\n",
+                               r->rec_start_utc ? r->rec_start_utc : "?", r->rec_end_utc ? r->rec_end_utc : "?",
+                               r->time_source, r->officer ? r->officer : "UNATTRIBUTED",
+                               r->officer_source ? " via " : "", r->officer_source ? r->officer_source : "",
+                               r->attribution_flag ? "; FLAG " : "", r->attribution_flag ? r->attribution_flag : "",
+                               r->media_flag ? (strcmp(r->media_flag, "truncated") ? "; footage UNPLAYABLE" : "; footage TRUNCATED") : "");
         }
         l->n++;
         return 0;
@@ -339,6 +435,11 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "device", required_argument, NULL, 'd' },
+                { "officer", required_argument, NULL, 'o' },
+                { "from", required_argument, NULL, 'f' },
+                { "to", required_argument, NULL, 't' },
+                { "flag", required_argument, NULL, 'F' },
+                { "session", required_argument, NULL, 's' },
                 { "json", no_argument, NULL, 'j' },
                 { "csv", no_argument, NULL, 'C' },
                 { "help", no_argument, NULL, 'h' },
@@ -346,10 +447,45 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
         };
         struct list_ctx l = { .fmt = OUT_TEXT, .copies = c->cfg.copies };
         const char *serial = NULL;
+        struct recording_filter flt = { .late_s = (int64_t)c->cfg.late_h * 3600 };
+        char from[32], to[32];
+        bool filtered = false, deleted_flag = false;
         int ch;
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
                 switch (ch) {
                 case 'd': serial = optarg; break;
+                case 'o': flt.officer = optarg; filtered = true; break;
+                case 'f':
+                        if (parse_when("--from", optarg, from) < 0)
+                                return EXIT_USAGE;
+                        flt.from = from;
+                        filtered = true;
+                        break;
+                case 't':
+                        if (parse_when("--to", optarg, to) < 0)
+                                return EXIT_USAGE;
+                        flt.to = to;
+                        filtered = true;
+                        break;
+                case 's': flt.session = strtoll(optarg, NULL, 10); filtered = true; break;
+                case 'F': {
+                        static const struct { const char *name; unsigned bit; } flags[] = {
+                                { "late", REC_LATE }, { "unattributed", REC_UNATTRIBUTED }, { "conflict", REC_CONFLICT },
+                                { "truncated", REC_TRUNCATED }, { "deleted-on-device", 0 },
+                        };
+                        size_t i = 0;
+                        while (i < ELEMENTSOF(flags) && strcmp(optarg, flags[i].name) != 0)
+                                i++;
+                        if (i == ELEMENTSOF(flags)) {
+                                fprintf(stderr, "dockctl: --flag '%s' is not one of: late, unattributed, conflict, "
+                                                "truncated, deleted-on-device\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        flt.flags |= flags[i].bit;
+                        deleted_flag |= flags[i].bit == 0;
+                        filtered = true;
+                        break;
+                }
                 case 'j': parse_format("json", &l.fmt); break;
                 case 'C': parse_format("csv", &l.fmt); break;
                 case 'h': usage(stdout); return 0;
@@ -359,13 +495,24 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
                 fprintf(stderr, "dockctl %s: unexpected argument '%s'\n", what, argv[optind]);
                 return EXIT_USAGE;
         }
+        if (filtered && strcmp(what, "recordings") != 0) {
+                fprintf(stderr, "dockctl %s: only --device (and --json/--csv) apply here\n", what);
+                return EXIT_USAGE;
+        }
+        if (deleted_flag && flt.flags) {
+                fprintf(stderr, "dockctl: --flag deleted-on-device lists deleted entries; it combines with no other flag\n");
+                return EXIT_USAGE;
+        }
         if (open_catalog(c) < 0)
                 return 1;
         if (l.fmt == OUT_JSON)
                 printf("[");
         int r;
-        if (strcmp(what, "recordings") == 0)
-                r = catalog_recordings_foreach(c->cat, serial, 0, print_recording, &l);
+        flt.serial = serial;
+        if (deleted_flag)       /* deleted on the device before docking: never ingested */
+                r = catalog_deleted_foreach(c->cat, serial, flt.session, print_deleted, &l);
+        else if (strcmp(what, "recordings") == 0)
+                r = catalog_recordings_query(c->cat, &flt, print_recording, &l);
         else if (strcmp(what, "sessions") == 0)
                 r = catalog_sessions_foreach(c->cat, serial, 0, print_session, &l);
         else
@@ -613,7 +760,7 @@ int main(int argc, char **argv)
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
-        optind = 1;
+        optind = 0;     /* re-initialise getopt: the subcommand permutes its own options */
         int rc;
         if (strcmp(cmd, "ingest") == 0)
                 rc = cmd_ingest(&c, sub_argc, sub_argv);
@@ -629,6 +776,24 @@ int main(int argc, char **argv)
                 rc = cmd_key(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "status") == 0)
                 rc = cmd_status(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "officers") == 0)
+                rc = cmd_officers(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "devices") == 0)
+                rc = cmd_devices(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "device") == 0)
+                rc = cmd_device(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "assign") == 0)
+                rc = cmd_assign(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "unassign") == 0)
+                rc = cmd_unassign(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "assignments") == 0)
+                rc = cmd_assignments(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "compliance") == 0)
+                rc = cmd_compliance(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "justify") == 0)
+                rc = cmd_justify(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "reattribute") == 0)
+                rc = cmd_reattribute(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "help") == 0) {
                 usage(stdout);
                 rc = 0;

@@ -12,6 +12,8 @@
 #include "copy.h"
 #include "log.h"
 #include "manifest.h"
+#include "media.h"
+#include "tags.h"
 #include "target.h"
 #include "util.h"
 #include "volume.h"
@@ -194,6 +196,62 @@ static int verified_copies(struct run *run, int64_t rec_id, int *n)
 
 /* Copies one file to every open target that lacks a verified copy. Returns
  * -errno when the source failed (the session cannot go on with this file). */
+/* Tags a recording once its copies are recorded: its time from the footage
+ * (else its file name, else the file's mtime as the end), corrected by the
+ * session's clock offset, media facts, and the officer the name reports;
+ * the catalog adds the assignment and flags disagreement. Reads the verified
+ * copy, never the recorder. A tag that cannot be read is flagged, never a
+ * reason to fail the ingest. */
+static bool o_has_offset(const struct run *run) { return run->o->has_clock_offset; }
+
+static void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const char *copy)
+{
+        struct media_info m;
+        struct name_tags nt;
+        struct recording_tags t = { .duration_s = -1 };
+        media_probe(copy, &m);
+        bool named = name_pattern_match(run->cfg->name_pattern, e->path, &nt);
+        int64_t dur = m.duration_s >= 0 ? (int64_t)(m.duration_s + 0.5) : -1, start = -1, end = -1;
+        if (m.has_creation && m.creation >= 946684800) {        /* unset clocks write 1904 or 1970 */
+                start = m.creation;
+                t.time_source = "media";
+        } else if (named && nt.has_time) {
+                start = nt.time;
+                t.time_source = "filename";
+        }
+        if (start >= 0) {
+                end = dur >= 0 ? start + dur : -1;
+        } else {
+                end = e->mtime;                 /* a recorder closes the file when it stops */
+                start = dur >= 0 ? end - dur : -1;
+                t.time_source = "mtime";
+        }
+        /* Unknown offset: the device clock is taken as UTC (the session shows
+         * the offset as not measured). */
+        int64_t off = o_has_offset(run) ? run->o->clock_offset_s : 0;
+        if (start >= 0) {
+                time_device_iso(start, t.start_device, sizeof(t.start_device));
+                time_iso(start - off, t.start_utc, sizeof(t.start_utc));
+        }
+        if (end >= 0) {
+                time_device_iso(end, t.end_device, sizeof(t.end_device));
+                time_iso(end - off, t.end_utc, sizeof(t.end_utc));
+        }
+        t.duration_s = m.duration_s;
+        snprintf(t.codec, sizeof(t.codec), "%s", m.codec);
+        t.width = m.width;
+        t.height = m.height;
+        t.media_flag = m.flag[0] ? m.flag : NULL;
+        t.media_error = m.error[0] ? m.error : NULL;
+        t.has_seq = named && nt.has_seq;
+        t.seq = nt.seq;
+        t.device_officer = named && nt.officer[0] ? nt.officer : NULL;
+        if (t.media_flag)
+                log_warn("%s: %s: footage %s (%s); ingested and flagged", run->serial, e->path, t.media_flag, m.error);
+        if (catalog_recording_tag(run->cat, rec_id, &t) < 0)
+                log_warn("%s: %s: cannot record its tags: %s", run->serial, e->path, catalog_errmsg(run->cat));
+}
+
 static int ingest_file(struct run *run, const struct volume_entry *e, struct recording *rec, bool *copied)
 {
         struct copy_sink sinks[DOCKD_MAX_TARGETS];
@@ -326,6 +384,17 @@ out_tx:
                 snprintf(rec->sha256, sizeof(rec->sha256), "%s", sha);
                 *copied = true;
                 crashpoint("after-commit");
+                for (size_t k = 0; k < n; k++)
+                        if (rel[k]) {
+                                _cleanup_free_ char *abs = xasprintf("%s/%s", sinks[k].target->root, rel[k]);
+                                tag_recording(run, e, rec->id, abs);
+                                break;
+                        }
+                int total = 0;
+                if (catalog_recording_copy_count(run->cat, rec->id, &total) == 0 && total >= run->cfg->copies &&
+                    catalog_recording_ingested(run->cat, rec->id) < 0)
+                        log_warn("%s: %s: cannot record the ingest time: %s", run->serial, e->path,
+                                 catalog_errmsg(run->cat));
         }
 out_rel:
         for (size_t k = 0; k < n; k++)
@@ -439,6 +508,12 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         if (o->identity)
                 catalog_session_set_bay(cat, res->session_id, o->identity->bay);
+        if (o->has_clock_offset) {
+                catalog_session_set_clock_offset(cat, res->session_id, o->clock_offset_s);
+                if (o->clock_offset_s > 60 || o->clock_offset_s < -60)
+                        log_warn("%s: device clock is %+llds off the station's; recording times are corrected",
+                                 run.serial, (long long)o->clock_offset_s);
+        }
         crashpoint("session-start");
 
         size_t n_ok = 0;

@@ -55,3 +55,90 @@ void csv_cell(FILE *f, const char *s)
         }
         fputc('"', f);
 }
+
+void table_begin(struct table *t)
+{
+        t->rows = 0;
+        if (t->fmt == OUT_JSON) {
+                fputc('[', t->f);
+                return;
+        }
+        for (size_t i = 0; i < t->n_cols; i++) {
+                const char *name = t->cols[i].name;
+                if (t->fmt == OUT_CSV) {
+                        fprintf(t->f, "%s%s", i ? "," : "", name);
+                        continue;
+                }
+                int w = 0;
+                for (const char *p = name; *p; p++, w++)
+                        fputc(*p == '_' ? ' ' : (*p >= 'a' && *p <= 'z') ? *p - 32 : *p, t->f);
+                if (i + 1 < t->n_cols)
+                        fprintf(t->f, "%*s", (t->cols[i].width > w ? t->cols[i].width - w : 0) + 2, "");
+        }
+        fputs(t->fmt == OUT_CSV ? "\r\n" : "\n", t->f);
+}
+
+static void cell_text(FILE *f, const struct cell *c, char *buf, size_t size)
+{
+        (void)f;
+        switch (c->kind) {
+        case CELL_NULL: snprintf(buf, size, "-"); break;
+        case CELL_TEXT: snprintf(buf, size, "%s", c->s); break;
+        case CELL_INT: snprintf(buf, size, "%lld", (long long)c->i); break;
+        case CELL_REAL: snprintf(buf, size, "%.3f", c->d); break;
+        case CELL_BOOL: snprintf(buf, size, "%s", c->i ? "yes" : "no"); break;
+        }
+}
+
+void table_row(struct table *t, const struct cell *cells)
+{
+        FILE *f = t->f;
+        for (size_t i = 0; i < t->n_cols; i++) {
+                const struct cell *c = &cells[i];
+                if (t->fmt == OUT_JSON) {
+                        fputs(i ? "," : t->rows ? ",\n  {" : "\n  {", f);
+                        json_string(f, t->cols[i].name);
+                        fputc(':', f);
+                        switch (c->kind) {
+                        case CELL_NULL: fputs("null", f); break;
+                        case CELL_TEXT: json_string(f, c->s); break;
+                        case CELL_INT: fprintf(f, "%lld", (long long)c->i); break;
+                        case CELL_REAL: fprintf(f, "%.3f", c->d); break;
+                        case CELL_BOOL: fputs(c->i ? "true" : "false", f); break;
+                        }
+                        continue;
+                }
+                char buf[64];
+                if (t->fmt == OUT_CSV) {
+                        if (i)
+                                fputc(',', f);
+                        if (c->kind == CELL_TEXT)
+                                csv_cell(f, c->s);
+                        else if (c->kind != CELL_NULL) {
+                                cell_text(f, c, buf, sizeof(buf));
+                                fputs(c->kind == CELL_BOOL ? (c->i ? "true" : "false") : buf, f);
+                        }
+                        continue;
+                }
+                const char *s = buf;
+                if (c->kind == CELL_TEXT)
+                        s = c->s;
+                else
+                        cell_text(f, c, buf, sizeof(buf));
+                if (i + 1 < t->n_cols)
+                        fprintf(f, "%-*s  ", t->cols[i].width, s);
+                else
+                        fputs(s, f);
+        }
+        if (t->fmt == OUT_JSON)
+                fputc('}', f);
+        else
+                fputs(t->fmt == OUT_CSV ? "\r\n" : "\n", f);
+        t->rows++;
+}
+
+void table_end(struct table *t)
+{
+        if (t->fmt == OUT_JSON)
+                fputs(t->rows ? "\n]\n" : "]\n", t->f);
+}

@@ -11,3 +11,39 @@ void json_string(FILE *f, const char *s);       /* "..." with escapes; null for 
 /* prefix (e.g. ",\"model\":") then the value as json_string() writes it. */
 void json_kv(FILE *f, const char *prefix, const char *s);
 void csv_cell(FILE *f, const char *s);          /* quoted when needed, formula-safe */
+
+/* A listing with named columns, written as an aligned text table, a JSON
+ * array of objects, or CSV with a header row:
+ *
+ *     static const struct column cols[] = { { "serial", 14 }, { "status", 10 } };
+ *     struct table t = { .fmt = fmt, .cols = cols, .n_cols = 2, .f = stdout };
+ *     table_begin(&t);
+ *     table_row(&t, (struct cell[]){ CELL_S(serial), CELL_S(status) });
+ *     table_end(&t);
+ */
+struct column {
+        const char *name;       /* JSON key and CSV header; upper-cased in text */
+        int width;              /* text: at least this wide; 0 = last, unpadded */
+};
+enum cell_kind { CELL_NULL, CELL_TEXT, CELL_INT, CELL_REAL, CELL_BOOL };
+struct cell {
+        enum cell_kind kind;
+        const char *s;
+        int64_t i;
+        double d;
+};
+#define CELL_S(x) ((struct cell){ .kind = (x) ? CELL_TEXT : CELL_NULL, .s = (x) })
+#define CELL_I(x) ((struct cell){ .kind = CELL_INT, .i = (x) })
+#define CELL_R(x) ((struct cell){ .kind = CELL_REAL, .d = (x) })
+#define CELL_B(x) ((struct cell){ .kind = CELL_BOOL, .i = (x) })
+#define CELL_NONE ((struct cell){ .kind = CELL_NULL })
+struct table {
+        enum out_format fmt;
+        const struct column *cols;
+        size_t n_cols;
+        FILE *f;
+        size_t rows;
+};
+void table_begin(struct table *t);
+void table_row(struct table *t, const struct cell *cells);
+void table_end(struct table *t);

@@ -122,6 +122,30 @@ static void test_archive_deadline_and_margin(void **state)
         config_free(&cfg);
 }
 
+static void test_socket_keeps_archive_credentials(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_int_equal(load_text(&cfg, "[archive]\nca = /etc/ca.pem\ntoken = t\n[station]\nsocket = /run/d.sock\n",
+                                   err, sizeof(err)), 0);
+        assert_string_equal(cfg.archive_ca, "/etc/ca.pem");
+        assert_string_equal(cfg.archive_token, "t");
+        assert_string_equal(cfg.socket_path, "/run/d.sock");
+        config_free(&cfg);
+}
+
+static void test_name_pattern_is_checked(void **state)
+{
+        struct config cfg;
+        char err[512];
+        assert_int_equal(load_text(&cfg, "[recorders]\nname_pattern = {serial}_{officer}_{YYYY}{MM}{DD}{hh}{mm}{ss}_{seq}\n",
+                                   err, sizeof(err)), 0);
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[recorders]\nname_pattern = {serial}_{badge}\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, ":2: [recorders] name_pattern: unknown token at '{badge}'"));
+        config_free(&cfg);
+}
+
 static void test_recorder_allow_list(void **state)
 {
         struct config cfg;
@@ -149,6 +173,8 @@ int main(void)
                 cmocka_unit_test(test_bad_values_are_named),
                 cmocka_unit_test(test_recorder_allow_list),
                 cmocka_unit_test(test_archive_deadline_and_margin),
+                cmocka_unit_test(test_socket_keeps_archive_credentials),
+                cmocka_unit_test(test_name_pattern_is_checked),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,95 @@
+/* catalog_internal.h — what catalog.c and catalog_ledger.c share: the
+ * connection and small statement helpers. Not for other modules. */
+#pragma once
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "log.h"
+
+struct catalog {
+        sqlite3 *db;
+};
+
+static inline int sql_err(struct catalog *c, int rc)
+{
+        (void)c;
+        switch (rc) {
+        case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+        case SQLITE_FULL: return -ENOSPC;
+        case SQLITE_IOERR: return -EIO;
+        case SQLITE_CONSTRAINT: return -EEXIST;
+        case SQLITE_CANTOPEN: return -ENOENT;
+        case SQLITE_READONLY: return -EROFS;
+        default: return -EPROTO;
+        }
+}
+
+/* Prepared statements are short-lived: the catalog is not the hot path (one
+ * statement per file or per checkpoint), so clarity beats a statement cache. */
+static inline int prepare(struct catalog *c, const char *sql, sqlite3_stmt **st)
+{
+        int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
+        if (rc != SQLITE_OK) {
+                log_error("catalog: cannot prepare statement: %s", sqlite3_errmsg(c->db));
+                return sql_err(c, rc);
+        }
+        return 0;
+}
+
+static inline void stmt_finalize(sqlite3_stmt **st) { sqlite3_finalize(*st); }
+#define _cleanup_stmt_ __attribute__((cleanup(stmt_finalize)))
+
+static inline const char *col(sqlite3_stmt *st, int i)
+{
+        return (const char *)sqlite3_column_text(st, i);
+}
+
+static inline void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+        if (s)
+                sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, i);
+}
+
+static inline int step_done(struct catalog *c, sqlite3_stmt *st)
+{
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+                return sql_err(c, rc);
+        return 0;
+}
+
+static inline int exec(struct catalog *c, const char *sql)
+{
+        char *msg = NULL;
+        int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) {
+                log_error("catalog: %s", msg ? msg : sqlite3_errstr(rc));
+                sqlite3_free(msg);
+                return sql_err(c, rc);
+        }
+        return 0;
+}
+
+static inline void copy_col(sqlite3_stmt *st, int i, char *buf, size_t size, bool *present)
+{
+        const unsigned char *s = sqlite3_column_text(st, i);
+        if (present)
+                *present = s != NULL;
+        snprintf(buf, size, "%s", s ? (const char *)s : "");
+}
+
+static inline void *blob_dup(sqlite3_stmt *st, int i, size_t *len)
+{
+        *len = (size_t)sqlite3_column_bytes(st, i);
+        void *p = xmalloc(*len);
+        if (*len)
+                memcpy(p, sqlite3_column_blob(st, i), *len);
+        return p;
+}

@@ -1,0 +1,584 @@
+/* catalog_ledger.c — the custodian's ledger in the catalog: officers, device
+ * status, assignments, attribution, the recordings query with its filters,
+ * re-attributions and justifications. Part of the catalog module: all SQL of
+ * dockd is here or in catalog.c. */
+#include "catalog_internal.h"
+#include "util.h"
+
+static int one_id(struct catalog *c, const char *sql, const char *key, int64_t *id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, sql, &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, key);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sql_err(c, rc);
+        *id = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+static int device_id(struct catalog *c, const char *serial, int64_t *id, char *err, size_t err_size)
+{
+        int r = one_id(c, "SELECT id FROM devices WHERE serial = ?", serial, id);
+        if (r == -ENOENT)
+                snprintf(err, err_size, "no device with serial '%s' (devices are registered when first docked; "
+                         "see `dockctl devices`)", serial);
+        return r;
+}
+
+static int officer_id(struct catalog *c, const char *badge, int64_t *id, char *err, size_t err_size)
+{
+        int r = one_id(c, "SELECT id FROM officers WHERE badge = ?", badge, id);
+        if (r == -ENOENT && err)
+                snprintf(err, err_size, "no officer with ID '%s' (add with `dockctl officers add`)", badge);
+        return r;
+}
+
+int catalog_officer_add(struct catalog *c, const char *badge, const char *name, const char *unit, const char *by,
+                        char *err, size_t err_size)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO officers (badge, name, unit, created_at, created_by) VALUES (?, ?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, badge);
+        bind_text(st, 2, name);
+        bind_text(st, 3, unit && *unit ? unit : NULL);
+        bind_text(st, 4, now);
+        bind_text(st, 5, by);
+        r = step_done(c, st);
+        if (r == -EEXIST)
+                snprintf(err, err_size, "officer ID '%s' is already registered", badge);
+        else if (r < 0)
+                snprintf(err, err_size, "%s", sqlite3_errmsg(c->db));
+        return r;
+}
+
+int catalog_officers_foreach(struct catalog *c, officer_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT o.id, o.badge, o.name, o.unit, o.created_at,"
+                           " (SELECT group_concat(d.serial, ' ') FROM assignments a JOIN devices d ON d.id = a.device_id"
+                           "  WHERE a.officer_id = o.id AND a.end_at IS NULL)"
+                           " FROM officers o ORDER BY o.badge", &st);
+        if (r < 0)
+                return r;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct officer_info o = { .id = sqlite3_column_int64(st, 0), .badge = col(st, 1), .name = col(st, 2),
+                                          .unit = col(st, 3), .created_at = col(st, 4), .devices_now = col(st, 5) };
+                if ((r = cb(&o, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_device_add(struct catalog *c, const char *serial, const char *model, const char *notes, char *err,
+                       size_t err_size)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO devices (serial, model, notes, first_seen) VALUES (?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, serial);
+        bind_text(st, 2, model);
+        bind_text(st, 3, notes);
+        bind_text(st, 4, now);
+        r = step_done(c, st);
+        if (r == -EEXIST)
+                snprintf(err, err_size, "device '%s' is already registered", serial);
+        return r;
+}
+
+int catalog_device_update(struct catalog *c, const char *serial, const char *status, const char *notes, char *err,
+                          size_t err_size)
+{
+        static const char *const states[] = { "in service", "repair", "lost", "retired" };
+        bool known = !status;
+        for (size_t i = 0; i < ELEMENTSOF(states) && !known; i++)
+                known = strcmp(status, states[i]) == 0;
+        if (!known) {
+                snprintf(err, err_size, "status '%s' is not one of: in service, repair, lost, retired", status);
+                return -EINVAL;
+        }
+        int64_t id;
+        int r = device_id(c, serial, &id, err, err_size);
+        if (r < 0)
+                return r;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if ((r = prepare(c, "UPDATE devices SET status = coalesce(?, status), notes = coalesce(?, notes) WHERE id = ?",
+                         &st)) < 0)
+                return r;
+        bind_text(st, 1, status);
+        bind_text(st, 2, notes);
+        sqlite3_bind_int64(st, 3, id);
+        return step_done(c, st);
+}
+
+int catalog_devices_foreach(struct catalog *c, const char *serial, device_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT d.serial, d.vendor, d.model, d.status, d.notes, d.first_seen, d.identity_flag,"
+                           " (SELECT o.badge FROM assignments a JOIN officers o ON o.id = a.officer_id"
+                           "  WHERE a.device_id = d.id AND a.end_at IS NULL),"
+                           " (SELECT max(s.started_at) FROM dock_sessions s WHERE s.device_id = d.id),"
+                           " (SELECT s.clock_offset_s FROM dock_sessions s WHERE s.device_id = d.id"
+                           "  AND s.clock_offset_s IS NOT NULL ORDER BY s.id DESC LIMIT 1),"
+                           " (SELECT count(*) FROM recordings x WHERE x.device_id = d.id),"
+                           " (SELECT count(*) FROM dock_sessions s WHERE s.device_id = d.id)"
+                           " FROM devices d WHERE (?1 IS NULL OR d.serial = ?1) ORDER BY d.serial", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, serial);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct device_info d = {
+                        .serial = col(st, 0), .vendor = col(st, 1), .model = col(st, 2), .status = col(st, 3),
+                        .notes = col(st, 4), .first_seen = col(st, 5), .identity_flag = col(st, 6),
+                        .officer_now = col(st, 7), .last_docked = col(st, 8),
+                        .has_clock_offset = sqlite3_column_type(st, 9) != SQLITE_NULL,
+                        .clock_offset_s = sqlite3_column_int64(st, 9), .recordings = sqlite3_column_int64(st, 10),
+                        .sessions = sqlite3_column_int64(st, 11),
+                };
+                if ((r = cb(&d, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+/* The assignment of the device that overlaps [start, end) (end NULL: open). */
+static int overlapping(struct catalog *c, int64_t dev, const char *start, const char *end, char *err, size_t err_size)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT o.badge, o.name, a.start_at, a.end_at FROM assignments a"
+                           " JOIN officers o ON o.id = a.officer_id WHERE a.device_id = ?1"
+                           " AND (a.end_at IS NULL OR a.end_at > ?2) AND (?3 IS NULL OR a.start_at < ?3)"
+                           " ORDER BY a.start_at LIMIT 1", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, dev);
+        bind_text(st, 2, start);
+        bind_text(st, 3, end);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return 0;
+        if (rc != SQLITE_ROW)
+                return sql_err(c, rc);
+        snprintf(err, err_size, "overlaps the assignment to %s (%s) from %s %s%s", col(st, 0), col(st, 1), col(st, 2),
+                 col(st, 3) ? "to " : "with no check-in yet", col(st, 3) ? col(st, 3) : "");
+        return -EEXIST;
+}
+
+int catalog_assign(struct catalog *c, const char *serial, const char *badge, const char *at, const char *by, char *err,
+                   size_t err_size)
+{
+        int64_t dev, off;
+        int r;
+        if ((r = device_id(c, serial, &dev, err, err_size)) < 0 || (r = officer_id(c, badge, &off, err, err_size)) < 0)
+                return r;
+        /* A check-out in the past must end before the next one began. */
+        _cleanup_stmt_ sqlite3_stmt *nx = NULL;
+        if ((r = prepare(c, "SELECT min(start_at) FROM assignments WHERE device_id = ? AND start_at > ?", &nx)) < 0)
+                return r;
+        sqlite3_bind_int64(nx, 1, dev);
+        bind_text(nx, 2, at);
+        if (sqlite3_step(nx) == SQLITE_ROW && col(nx, 0)) {
+                snprintf(err, err_size, "%s: a later assignment starts at %s; an open check-out at %s would overlap it",
+                         serial, col(nx, 0), at);
+                return -EEXIST;
+        }
+        char why[400];
+        if ((r = overlapping(c, dev, at, NULL, why, sizeof(why))) < 0) {
+                if (r == -EEXIST)
+                        snprintf(err, err_size, "%s to %s at %s refused: %s", serial, badge, at, why);
+                return r;
+        }
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        if ((r = prepare(c, "INSERT INTO assignments (device_id, officer_id, start_at, created_by, created_at)"
+                            " VALUES (?, ?, ?, ?, ?)", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, dev);
+        sqlite3_bind_int64(st, 2, off);
+        bind_text(st, 3, at);
+        bind_text(st, 4, by);
+        bind_text(st, 5, now);
+        return step_done(c, st);
+}
+
+int catalog_unassign(struct catalog *c, const char *serial, const char *at, const char *by, char *err, size_t err_size)
+{
+        int64_t dev;
+        int r = device_id(c, serial, &dev, err, err_size);
+        if (r < 0)
+                return r;
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        if ((r = prepare(c, "SELECT id, start_at FROM assignments WHERE device_id = ? AND end_at IS NULL", &q)) < 0)
+                return r;
+        sqlite3_bind_int64(q, 1, dev);
+        if (sqlite3_step(q) != SQLITE_ROW) {
+                snprintf(err, err_size, "%s is not checked out to anyone", serial);
+                return -ENOENT;
+        }
+        int64_t id = sqlite3_column_int64(q, 0);
+        if (strcmp(at, col(q, 1)) <= 0) {
+                snprintf(err, err_size, "%s: check-in at %s is not after its check-out at %s", serial, at, col(q, 1));
+                return -EINVAL;
+        }
+        (void)by;       /* who checks in is in the audit chain (custody issue) */
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if ((r = prepare(c, "UPDATE assignments SET end_at = ? WHERE id = ?", &st)) < 0)
+                return r;
+        bind_text(st, 1, at);
+        sqlite3_bind_int64(st, 2, id);
+        return step_done(c, st);
+}
+
+int catalog_assignments_foreach(struct catalog *c, const char *serial, const char *badge, assignment_cb cb,
+                                void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT a.id, d.serial, o.badge, o.name, a.start_at, a.end_at, a.created_by FROM assignments a"
+                           " JOIN devices d ON d.id = a.device_id JOIN officers o ON o.id = a.officer_id"
+                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 IS NULL OR o.badge = ?2)"
+                           " ORDER BY a.start_at, a.id", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, serial);
+        bind_text(st, 2, badge);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct assignment_info a = { .id = sqlite3_column_int64(st, 0), .serial = col(st, 1), .badge = col(st, 2),
+                                             .name = col(st, 3), .start_at = col(st, 4), .end_at = col(st, 5),
+                                             .created_by = col(st, 6) };
+                if ((r = cb(&a, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+static int set_lag(struct catalog *c, int64_t rec_id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE recordings SET lag_s = CAST(round((julianday(ingested_at) - julianday(rec_end_utc))"
+                           " * 86400) AS INTEGER) WHERE id = ? AND ingested_at IS NOT NULL AND rec_end_utc IS NOT NULL",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        return step_done(c, st);
+}
+
+int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct recording_tags *t)
+{
+        _cleanup_stmt_ sqlite3_stmt *q = NULL;
+        int r = prepare(c, "SELECT device_id, time_source FROM recordings WHERE id = ?", &q);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(q, 1, rec_id);
+        if (sqlite3_step(q) != SQLITE_ROW)
+                return -ENOENT;
+        if (sqlite3_column_type(q, 1) != SQLITE_NULL)
+                return 0;       /* tagged when first copied; later attribution is a custodian's, recorded */
+        int64_t dev = sqlite3_column_int64(q, 0);
+
+        /* The assignment covering the recording's start (or end) in station time. */
+        const char *when = t->start_utc[0] ? t->start_utc : t->end_utc[0] ? t->end_utc : NULL;
+        int64_t assigned = 0;
+        if (when) {
+                _cleanup_stmt_ sqlite3_stmt *a = NULL;
+                if ((r = prepare(c, "SELECT officer_id FROM assignments WHERE device_id = ?1 AND start_at <= ?2"
+                                    " AND (end_at IS NULL OR end_at > ?2) LIMIT 1", &a)) < 0)
+                        return r;
+                sqlite3_bind_int64(a, 1, dev);
+                bind_text(a, 2, when);
+                if (sqlite3_step(a) == SQLITE_ROW)
+                        assigned = sqlite3_column_int64(a, 0);
+        }
+        int64_t reported = 0, officer = 0;
+        const char *source = NULL, *flag = NULL;
+        if (t->device_officer && officer_id(c, t->device_officer, &reported, NULL, 0) < 0)
+                reported = 0;
+        if (t->device_officer && reported) {
+                officer = reported;
+                source = "device";
+                if (assigned && assigned != reported)
+                        flag = "conflict";
+        } else if (assigned) {
+                officer = assigned;
+                source = "assignment";
+        }
+        if (t->device_officer && !reported)
+                flag = "unknown-officer";
+
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        if ((r = prepare(c, "UPDATE recordings SET rec_start_device = ?, rec_end_device = ?, rec_start_utc = ?,"
+                            " rec_end_utc = ?, time_source = ?, duration_s = ?, codec = ?, width = ?, height = ?,"
+                            " media_flag = ?, media_error = ?, name_seq = ?, officer_id = ?, officer_source = ?,"
+                            " device_officer = ?, assigned_officer_id = ?, attribution_flag = ? WHERE id = ?", &st)) < 0)
+                return r;
+        bind_text(st, 1, t->start_device[0] ? t->start_device : NULL);
+        bind_text(st, 2, t->end_device[0] ? t->end_device : NULL);
+        bind_text(st, 3, t->start_utc[0] ? t->start_utc : NULL);
+        bind_text(st, 4, t->end_utc[0] ? t->end_utc : NULL);
+        bind_text(st, 5, t->time_source);
+        if (t->duration_s >= 0)
+                sqlite3_bind_double(st, 6, t->duration_s);
+        bind_text(st, 7, t->codec[0] ? t->codec : NULL);
+        if (t->width > 0) {
+                sqlite3_bind_int(st, 8, t->width);
+                sqlite3_bind_int(st, 9, t->height);
+        }
+        bind_text(st, 10, t->media_flag);
+        bind_text(st, 11, t->media_error);
+        if (t->has_seq)
+                sqlite3_bind_int64(st, 12, t->seq);
+        if (officer)
+                sqlite3_bind_int64(st, 13, officer);
+        bind_text(st, 14, source);
+        bind_text(st, 15, t->device_officer);
+        if (assigned)
+                sqlite3_bind_int64(st, 16, assigned);
+        bind_text(st, 17, flag);
+        sqlite3_bind_int64(st, 18, rec_id);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        return set_lag(c, rec_id);
+}
+
+int catalog_recording_ingested(struct catalog *c, int64_t rec_id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "UPDATE recordings SET ingested_at = ? WHERE id = ? AND ingested_at IS NULL", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, now);
+        sqlite3_bind_int64(st, 2, rec_id);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        return set_lag(c, rec_id);
+}
+
+int catalog_session_set_clock_offset(struct catalog *c, int64_t session_id, int64_t offset_s)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE dock_sessions SET clock_offset_s = ? WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, offset_s);
+        sqlite3_bind_int64(st, 2, session_id);
+        return step_done(c, st);
+}
+
+static int recording_exists(struct catalog *c, int64_t rec_id, char *err, size_t err_size)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT 1 FROM recordings WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+                return 0;
+        snprintf(err, err_size, "no recording %lld (see `dockctl recordings`)", (long long)rec_id);
+        return -ENOENT;
+}
+
+int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, const char *reason, const char *by,
+                        char *err, size_t err_size)
+{
+        int64_t off;
+        int r;
+        if ((r = recording_exists(c, rec_id, err, err_size)) < 0 || (r = officer_id(c, badge, &off, err, err_size)) < 0)
+                return r;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        if ((r = catalog_begin(c)) < 0)
+                return r;
+        _cleanup_stmt_ sqlite3_stmt *ins = NULL, *up = NULL;
+        if ((r = prepare(c, "INSERT INTO reattributions (recording_id, old_officer_id, new_officer_id, reason, by_user, at)"
+                            " SELECT id, officer_id, ?, ?, ?, ? FROM recordings WHERE id = ?", &ins)) < 0)
+                goto fail;
+        sqlite3_bind_int64(ins, 1, off);
+        bind_text(ins, 2, reason);
+        bind_text(ins, 3, by);
+        bind_text(ins, 4, now);
+        sqlite3_bind_int64(ins, 5, rec_id);
+        if ((r = step_done(c, ins)) < 0)
+                goto fail;
+        if ((r = prepare(c, "UPDATE recordings SET officer_id = ?, officer_source = 'custodian', attribution_flag = NULL"
+                            " WHERE id = ?", &up)) < 0)
+                goto fail;
+        sqlite3_bind_int64(up, 1, off);
+        sqlite3_bind_int64(up, 2, rec_id);
+        if ((r = step_done(c, up)) < 0 || (r = catalog_commit(c)) < 0)
+                goto fail;
+        return 0;
+fail:
+        snprintf(err, err_size, "%s", sqlite3_errmsg(c->db));
+        catalog_rollback(c);
+        return r;
+}
+
+int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const char *by, char *err, size_t err_size)
+{
+        int r = recording_exists(c, rec_id, err, err_size);
+        if (r < 0)
+                return r;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        if ((r = prepare(c, "INSERT INTO justifications (recording_id, reason, by_user, at) VALUES (?, ?, ?, ?)", &st)) < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        bind_text(st, 2, reason);
+        bind_text(st, 3, by);
+        bind_text(st, 4, now);
+        if ((r = step_done(c, st)) < 0)
+                snprintf(err, err_size, "%s", sqlite3_errmsg(c->db));
+        return r;
+}
+
+int catalog_session_seq_gaps(struct catalog *c, int64_t session_id, int64_t *gaps, size_t max, size_t *n)
+{
+        *n = 0;
+        /* The device's highest number before this session, then this session's
+         * numbers in order: every number skipped is a gap. */
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT (SELECT max(p.name_seq) FROM recordings p WHERE p.device_id = s.device_id"
+                           "  AND p.first_session_id < s.id), r.name_seq"
+                           " FROM dock_sessions s JOIN recordings r ON r.first_session_id = s.id"
+                           " WHERE s.id = ? AND r.name_seq IS NOT NULL ORDER BY r.name_seq", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, session_id);
+        bool first = true;
+        int64_t prev = 0;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int64_t seq = sqlite3_column_int64(st, 1);
+                if (first) {
+                        first = false;
+                        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+                                prev = seq;
+                                continue;
+                        }
+                        prev = sqlite3_column_int64(st, 0);
+                }
+                for (int64_t k = prev + 1; k < seq; k++, (*n)++)
+                        if (*n < max)
+                                gaps[*n] = k;
+                if (seq > prev)
+                        prev = seq;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t session, recording_cb cb, void *userdata)
+{
+        struct recording_filter f = { .serial = serial, .session = session };
+        return catalog_recordings_query(c, &f, cb, userdata);
+}
+
+#define REC_SELECT                                                                                         \
+        "SELECT r.id, d.serial, r.device_path, r.size, r.device_mtime, r.sha256, r.hashed_at,"                 \
+        " r.first_session_id, r.rec_start_device, r.rec_end_device, r.rec_start_utc, r.rec_end_utc,"            \
+        " r.time_source, r.duration_s, r.codec, r.width, r.height, r.media_flag, r.media_error,"                \
+        " r.name_seq, o.badge, o.name, r.officer_source, r.device_officer, ao.badge,"                          \
+        " r.attribution_flag, r.ingested_at, r.lag_s, j.reason, j.by_user, j.at FROM recordings r"
+#define REC_JOINS                                                                                          \
+        " JOIN devices d ON d.id = r.device_id LEFT JOIN officers o ON o.id = r.officer_id"                    \
+        " LEFT JOIN officers ao ON ao.id = r.assigned_officer_id"                                              \
+        " LEFT JOIN justifications j ON j.id = (SELECT max(id) FROM justifications WHERE recording_id = r.id)"
+#define REC_FILTERS                                                                                        \
+        " (?1 IS NULL OR d.serial = ?1) AND (?2 IS NULL OR o.badge = ?2)"                                      \
+        " AND (?3 IS NULL OR r.rec_end_utc >= ?3) AND (?4 IS NULL OR r.rec_end_utc < ?4)"                       \
+        " AND (?6 & 2 = 0 OR r.officer_id IS NULL) AND (?6 & 4 = 0 OR r.attribution_flag = 'conflict')"         \
+        " AND (?6 & 8 = 0 OR r.media_flag IS NOT NULL)"
+
+int catalog_recordings_query(struct catalog *c, const struct recording_filter *f, recording_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL, *cst = NULL, *fst = NULL;
+        /* Late: lag over the threshold; the literal bound lets SQLite use the
+         * partial index recordings_late. */
+        bool late = f->flags & REC_LATE;
+        int r = prepare(c, late ? REC_SELECT " INDEXED BY recordings_late" REC_JOINS
+                                  " WHERE r.lag_s >= 3600 AND r.lag_s > ?7 AND" REC_FILTERS
+                                  " AND (?5 = 0 OR r.first_session_id = ?5) AND (?6 & 16 = 0 OR j.id IS NULL)"
+                                  " ORDER BY r.rec_end_utc, r.id"
+                                : REC_SELECT REC_JOINS " WHERE" REC_FILTERS
+                                  " AND (?5 = 0 OR r.first_session_id = ?5 OR"
+                                  "  EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?5))"
+                                  " ORDER BY r.id", &st);
+        if (r < 0 ||
+            (r = prepare(c, "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
+                            " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name", &cst)) < 0 ||
+            (r = prepare(c, "SELECT coalesce(t.name, 'source') || ': ' || f.error FROM copy_failures f"
+                            " LEFT JOIN targets t ON t.id = f.target_id WHERE f.recording_id = ? ORDER BY f.id DESC LIMIT 1",
+                         &fst)) < 0)
+                return r;
+        bind_text(st, 1, f->serial);
+        bind_text(st, 2, f->officer);
+        bind_text(st, 3, f->from);
+        bind_text(st, 4, f->to);
+        sqlite3_bind_int64(st, 5, f->session);
+        sqlite3_bind_int64(st, 6, f->flags);
+        if (late)
+                sqlite3_bind_int64(st, 7, f->late_s);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct recording_info ri = {
+                        .id = sqlite3_column_int64(st, 0), .device = col(st, 1), .device_path = col(st, 2),
+                        .size = sqlite3_column_int64(st, 3), .device_mtime = col(st, 4), .sha256 = col(st, 5),
+                        .hashed_at = col(st, 6), .first_session_id = sqlite3_column_int64(st, 7),
+                        .rec_start_device = col(st, 8), .rec_end_device = col(st, 9), .rec_start_utc = col(st, 10),
+                        .rec_end_utc = col(st, 11), .time_source = col(st, 12),
+                        .duration_s = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 13),
+                        .codec = col(st, 14), .width = sqlite3_column_int(st, 15), .height = sqlite3_column_int(st, 16),
+                        .media_flag = col(st, 17), .media_error = col(st, 18),
+                        .has_seq = sqlite3_column_type(st, 19) != SQLITE_NULL, .seq = sqlite3_column_int64(st, 19),
+                        .officer = col(st, 20), .officer_name = col(st, 21), .officer_source = col(st, 22),
+                        .device_officer = col(st, 23), .assigned_officer = col(st, 24), .attribution_flag = col(st, 25),
+                        .ingested_at = col(st, 26), .has_lag = sqlite3_column_type(st, 27) != SQLITE_NULL,
+                        .lag_s = sqlite3_column_int64(st, 27), .justification = col(st, 28), .justified_by = col(st, 29),
+                        .justified_at = col(st, 30),
+                };
+                if (late && !(ri.has_lag && ri.lag_s > f->late_s))
+                        continue;
+                sqlite3_reset(cst);
+                sqlite3_bind_int64(cst, 1, ri.id);
+                /* Text of an earlier row dies at the next step: keep our own. */
+                while (ri.n_copies < ELEMENTSOF(ri.copies) && sqlite3_step(cst) == SQLITE_ROW)
+                        ri.copies[ri.n_copies++] = (struct copy_info){
+                                .target = xstrdup(col(cst, 0)), .target_root = xstrdup(col(cst, 1)),
+                                .path = xstrdup(col(cst, 2)), .verified_at = xstrdup(col(cst, 3)),
+                                .method = xstrdup(col(cst, 4)),
+                        };
+                sqlite3_reset(fst);
+                sqlite3_bind_int64(fst, 1, ri.id);
+                if (sqlite3_step(fst) == SQLITE_ROW)
+                        ri.last_failure = col(fst, 0);
+                r = cb(&ri, userdata);
+                for (size_t i = 0; i < ri.n_copies; i++) {
+                        struct copy_info *ci = &ri.copies[i];
+                        free((char *)ci->target);
+                        free((char *)ci->target_root);
+                        free((char *)ci->path);
+                        free((char *)ci->verified_at);
+                        free((char *)ci->method);
+                }
+                if (r < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}

@@ -1,0 +1,129 @@
+/* tags.c — see tags.h. A small backtracking matcher: patterns are short and
+ * names are at most 255 bytes. */
+#include "tags.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+enum tok { T_LIT, T_SERIAL, T_OFFICER, T_YEAR, T_MON, T_DAY, T_HOUR, T_MIN, T_SEC, T_SEQ, T_ANY };
+static const struct {
+        const char *name;
+        enum tok tok;
+        int min, max;           /* characters matched */
+        bool digits;
+} TOKENS[] = {
+        { "{serial}", T_SERIAL, 1, 63, false }, { "{officer}", T_OFFICER, 1, 63, false },
+        { "{YYYY}", T_YEAR, 4, 4, true },      { "{MM}", T_MON, 2, 2, true },
+        { "{DD}", T_DAY, 2, 2, true },         { "{hh}", T_HOUR, 2, 2, true },
+        { "{mm}", T_MIN, 2, 2, true },         { "{ss}", T_SEC, 2, 2, true },
+        { "{seq}", T_SEQ, 1, 9, true },        { "{*}", T_ANY, 0, 255, false },
+};
+
+static int token_at(const char *p)
+{
+        for (size_t i = 0; i < sizeof(TOKENS) / sizeof(TOKENS[0]); i++)
+                if (strncmp(p, TOKENS[i].name, strlen(TOKENS[i].name)) == 0)
+                        return (int)i;
+        return -1;
+}
+
+int name_pattern_check(const char *pattern, char *err, size_t err_size)
+{
+        for (const char *p = pattern; *p;) {
+                if (*p == '{') {
+                        int k = token_at(p);
+                        if (k < 0) {
+                                snprintf(err, err_size, "unknown token at '%.20s' (known: {serial} {officer} {YYYY} {MM} {DD} "
+                                         "{hh} {mm} {ss} {seq} {*})", p);
+                                return -EINVAL;
+                        }
+                        p += strlen(TOKENS[k].name);
+                } else
+                        p++;
+        }
+        return 0;
+}
+
+struct fields {
+        int v[T_ANY + 1];
+        const char *s[T_ANY + 1];
+        int len[T_ANY + 1];
+};
+
+static bool ok_char(int k, char c)
+{
+        if (TOKENS[k].digits)
+                return isdigit((unsigned char)c);
+        if (TOKENS[k].tok == T_ANY)
+                return true;
+        return isalnum((unsigned char)c) || c == '-';
+}
+
+static bool match(const char *p, const char *s, struct fields *f)
+{
+        if (!*p)
+                return !*s;
+        if (*p != '{')
+                return *p == *s && match(p + 1, s + 1, f);
+        int k = token_at(p);
+        if (k < 0)
+                return false;
+        const char *rest = p + strlen(TOKENS[k].name);
+        int n = 0;
+        while (n < TOKENS[k].max && s[n] && ok_char(k, s[n]))
+                n++;
+        for (; n >= TOKENS[k].min; n--) {       /* longest first, then give back */
+                if (match(rest, s + n, f)) {
+                        enum tok t = TOKENS[k].tok;
+                        f->s[t] = s;
+                        f->len[t] = n;
+                        if (TOKENS[k].digits) {
+                                int v = 0;
+                                for (int i = 0; i < n; i++)
+                                        v = v * 10 + (s[i] - '0');
+                                f->v[t] = v;
+                        }
+                        return true;
+                }
+        }
+        return false;
+}
+
+bool name_pattern_match(const char *pattern, const char *path, struct name_tags *t)
+{
+        memset(t, 0, sizeof(*t));
+        if (!pattern || !*pattern)
+                return false;
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        char name[256];
+        snprintf(name, sizeof(name), "%s", base);
+        char *dot = strrchr(name, '.');
+        if (dot && dot != name)
+                *dot = '\0';
+        struct fields f;
+        memset(&f, 0, sizeof(f));
+        if (!match(pattern, name, &f))
+                return false;
+        if (f.s[T_SERIAL])
+                snprintf(t->serial, sizeof(t->serial), "%.*s", f.len[T_SERIAL], f.s[T_SERIAL]);
+        if (f.s[T_OFFICER])
+                snprintf(t->officer, sizeof(t->officer), "%.*s", f.len[T_OFFICER], f.s[T_OFFICER]);
+        if (f.s[T_YEAR] && f.s[T_MON] && f.s[T_DAY]) {
+                struct tm tm = { .tm_year = f.v[T_YEAR] - 1900, .tm_mon = f.v[T_MON] - 1, .tm_mday = f.v[T_DAY],
+                                 .tm_hour = f.v[T_HOUR], .tm_min = f.v[T_MIN], .tm_sec = f.v[T_SEC] };
+                if (f.v[T_MON] >= 1 && f.v[T_MON] <= 12 && f.v[T_DAY] >= 1 && f.v[T_DAY] <= 31 && f.v[T_HOUR] < 24 &&
+                    f.v[T_MIN] < 60 && f.v[T_SEC] < 61) {
+                        t->time = (int64_t)timegm(&tm);
+                        t->has_time = true;
+                }
+        }
+        if (f.s[T_SEQ]) {
+                t->seq = f.v[T_SEQ];
+                t->has_seq = true;
+        }
+        return true;
+}
