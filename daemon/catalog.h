@@ -225,6 +225,9 @@ typedef int (*assignment_cb)(const struct assignment_info *a, void *userdata);
 int catalog_assignments_foreach(struct catalog *c, const char *serial, const char *badge, assignment_cb cb,
                                 void *userdata);
 
+/* The badge of the officer the device was checked out to at `at` ("" none). */
+int catalog_officer_assigned_at(struct catalog *c, const char *serial, const char *at, char *badge, size_t size);
+
 /* What ingest learned about a recording; the catalog adds the attribution. */
 struct recording_tags {
         char start_device[32], end_device[32], start_utc[32], end_utc[32];     /* "" unknown */

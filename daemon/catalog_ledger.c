@@ -266,6 +266,23 @@ int catalog_assignments_foreach(struct catalog *c, const char *serial, const cha
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
 
+int catalog_officer_assigned_at(struct catalog *c, const char *serial, const char *at, char *badge, size_t size)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        badge[0] = '\0';
+        int r = prepare(c, "SELECT o.badge FROM assignments a JOIN devices d ON d.id = a.device_id"
+                           " JOIN officers o ON o.id = a.officer_id WHERE d.serial = ?1 AND a.start_at <= ?2"
+                           " AND (a.end_at IS NULL OR a.end_at > ?2) LIMIT 1", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, serial);
+        bind_text(st, 2, at);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                copy_col(st, 0, badge, size, NULL);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
 static int set_lag(struct catalog *c, int64_t rec_id)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

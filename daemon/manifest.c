@@ -88,7 +88,8 @@ static int emit_recording(const struct recording_info *r, void *ud)
 {
         struct builder *b = ud;
         FILE *f = b->f;
-        fputs(b->n++ ? ",{\"copies\":[" : "{\"copies\":[", f);
+        json_kv(f, b->n++ ? ",{\"attribution_flag\":" : "{\"attribution_flag\":", r->attribution_flag);
+        fputs(",\"copies\":[", f);
         for (size_t i = 0; i < r->n_copies; i++) {
                 fputs(i ? ",{\"path\":" : "{\"path\":", f);
                 json_string(f, r->copies[i].path);
@@ -98,6 +99,13 @@ static int emit_recording(const struct recording_info *r, void *ud)
         }
         json_kv(f, "],\"device_mtime\":", r->device_mtime);
         json_kv(f, ",\"device_path\":", r->device_path);
+        json_kv(f, ",\"media_flag\":", r->media_flag);
+        json_kv(f, ",\"officer\":", r->officer);
+        json_kv(f, ",\"officer_source\":", r->officer_source);
+        json_kv(f, ",\"recorded_end_device\":", r->rec_end_device);
+        json_kv(f, ",\"recorded_end_utc\":", r->rec_end_utc);
+        json_kv(f, ",\"recorded_start_device\":", r->rec_start_device);
+        json_kv(f, ",\"recorded_start_utc\":", r->rec_start_utc);
         json_kv(f, ",\"sha256\":", r->sha256);
         fprintf(f, ",\"size\":%lld}", (long long)r->size);
         return 0;
@@ -114,8 +122,8 @@ static int emit_deleted(const struct deleted_info *d, void *ud)
 }
 
 struct session_copy {
-        bool found;
-        int64_t id;
+        bool found, has_offset;
+        int64_t id, offset;
         char *device, *source, *started_at, *ended_at, *state, *bay, *vendor, *model, *vendor_id, *product_id, *flag;
 };
 
@@ -137,6 +145,8 @@ static int grab_session(const struct session_info *s, void *ud)
         c->vendor_id = dup_or_null(s->vendor_id);
         c->product_id = dup_or_null(s->product_id);
         c->flag = dup_or_null(s->identity_flag);
+        c->has_offset = s->has_clock_offset;
+        c->offset = s->clock_offset_s;
         return 0;
 }
 
@@ -185,7 +195,11 @@ int manifest_write(const struct config *cfg, struct catalog *cat, int64_t sessio
                 r = catalog_recordings_foreach(cat, NULL, session_id, emit_recording, &b);
         fprintf(f, "],\"seq\":%lld,\"session\":{\"bay\":", (long long)seq);
         json_string(f, s.bay);
-        json_kv(f, ",\"clock_offset_s\":null,\"device\":{\"identity_flag\":", s.flag);
+        if (s.has_offset)
+                fprintf(f, ",\"clock_offset_s\":%lld", (long long)s.offset);
+        else
+                fputs(",\"clock_offset_s\":null", f);
+        json_kv(f, ",\"device\":{\"identity_flag\":", s.flag);
         json_kv(f, ",\"model\":", s.model);
         json_kv(f, ",\"product_id\":", s.product_id);
         json_kv(f, ",\"serial\":", s.device);
@@ -193,7 +207,14 @@ int manifest_write(const struct config *cfg, struct catalog *cat, int64_t sessio
         json_kv(f, ",\"vendor_id\":", s.vendor_id);
         json_kv(f, "},\"docked_at\":", s.started_at);
         json_kv(f, ",\"ended_at\":", s.ended_at);
-        fprintf(f, ",\"id\":%lld,\"officer\":null,\"officer_source\":null,\"source\":", (long long)s.id);
+        /* The officer the device was checked out to when it docked. */
+        char officer[64] = "";
+        if (r >= 0 && s.started_at)
+                r = catalog_officer_assigned_at(cat, s.device, s.started_at, officer, sizeof(officer));
+        fprintf(f, ",\"id\":%lld", (long long)s.id);
+        json_kv(f, ",\"officer\":", officer[0] ? officer : NULL);
+        json_kv(f, ",\"officer_source\":", officer[0] ? "assignment" : NULL);
+        fputs(",\"source\":", f);
         json_string(f, s.source);
         json_kv(f, ",\"state\":", s.state);
         json_kv(f, "},\"station\":", cfg->station_id);

@@ -155,3 +155,16 @@ dc recordings --officer A100 --from 2026-11-24 --to 2026-11-25 --json | jq -e 'l
 	fail "officer + date range: $(dc recordings --officer A100 --from 2026-11-24 --to 2026-11-25 --json | jq -c 'map(.device_path)')"
 dc recordings --flag late --csv | head -1 | grep -q ",officer,officer_source,attribution_flag," || fail "recordings CSV"
 pass "ledger queries by officer and date range (3 of the device, 1 re-attributed)"
+
+# --- the tags travel in the signed manifest, valid against schema/manifest.schema.json
+dc manifest show 1 >"$WORK/m1.json"
+python3 - "$HERE/../../schema/manifest.schema.json" "$WORK/m1.json" <<'PY' || fail "manifest 1 does not follow the schema"
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+PY
+jq -e '.session.clock_offset_s == '"$off"' and .session.officer == "B200" and .session.officer_source == "assignment"
+	and (.recordings[] | select(.device_path | endswith("_0002.MP4")) | .officer == "B200" and .attribution_flag == "conflict"
+	     and .recorded_start_utc == "2026-11-24T09:55:00.000Z" and .recorded_start_device == "2026-11-24T10:00:00")
+	and (.recordings[] | select(.device_path | endswith("_0005.MP4")) | .media_flag == "truncated")' "$WORK/m1.json" >/dev/null ||
+	fail "manifest 1 lacks the tags: $(jq -c .session "$WORK/m1.json")"
+pass "the signed manifest carries clock offset, officer and source, corrected times and flags; it follows the schema"
