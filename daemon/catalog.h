@@ -250,6 +250,10 @@ int catalog_session_set_clock_offset(struct catalog *c, int64_t session_id, int6
 int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, const char *reason, const char *by,
                         char *err, size_t err_size);
 int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const char *by, char *err, size_t err_size);
-/* Sequence numbers missing before or among a session's recordings (file
- * names), up to max; *n is the count, which may exceed max. */
-int catalog_session_seq_gaps(struct catalog *c, int64_t session_id, int64_t *gaps, size_t max, size_t *n);
+/* Sequence numbers (from file names) missing from a device's recordings,
+ * per session: the numbers skipped between the highest number seen before
+ * the session and the session's own. One pass over the device's recordings;
+ * cb gets up to CATALOG_GAPS_SHOWN numbers and the total count. */
+#define CATALOG_GAPS_SHOWN 16
+typedef int (*gaps_cb)(int64_t session_id, const int64_t *gaps, size_t n_total, void *userdata);
+int catalog_device_seq_gaps(struct catalog *c, const char *serial, gaps_cb cb, void *userdata);

@@ -466,39 +466,37 @@ int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const
         return r;
 }
 
-int catalog_session_seq_gaps(struct catalog *c, int64_t session_id, int64_t *gaps, size_t max, size_t *n)
+int catalog_device_seq_gaps(struct catalog *c, const char *serial, gaps_cb cb, void *userdata)
 {
-        *n = 0;
-        /* The device's highest number before this session, then this session's
-         * numbers in order: every number skipped is a gap. */
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT (SELECT max(p.name_seq) FROM recordings p WHERE p.device_id = s.device_id"
-                           "  AND p.first_session_id < s.id), r.name_seq"
-                           " FROM dock_sessions s JOIN recordings r ON r.first_session_id = s.id"
-                           " WHERE s.id = ? AND r.name_seq IS NOT NULL ORDER BY r.name_seq", &st);
+        int r = prepare(c, "SELECT r.first_session_id, r.name_seq FROM recordings r INDEXED BY recordings_device_seq"
+                           " WHERE r.device_id = (SELECT id FROM devices WHERE serial = ?) AND r.name_seq IS NOT NULL"
+                           " ORDER BY r.first_session_id, r.name_seq", &st);
         if (r < 0)
                 return r;
-        sqlite3_bind_int64(st, 1, session_id);
-        bool first = true;
-        int64_t prev = 0;
+        bind_text(st, 1, serial);
+        int64_t gaps[CATALOG_GAPS_SHOWN], high = -1, session = 0;
+        size_t n = 0;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                int64_t seq = sqlite3_column_int64(st, 1);
-                if (first) {
-                        first = false;
-                        if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-                                prev = seq;
-                                continue;
-                        }
-                        prev = sqlite3_column_int64(st, 0);
+                int64_t sid = sqlite3_column_int64(st, 0), seq = sqlite3_column_int64(st, 1);
+                if (sid != session) {
+                        if (n && (r = cb(session, gaps, n, userdata)) < 0)
+                                return r;
+                        session = sid;
+                        n = 0;
+                        if (high < 0)
+                                high = seq - 1;         /* the device's first numbers: nothing before */
                 }
-                for (int64_t k = prev + 1; k < seq; k++, (*n)++)
-                        if (*n < max)
-                                gaps[*n] = k;
-                if (seq > prev)
-                        prev = seq;
+                for (int64_t k = high + 1; k < seq; k++, n++)
+                        if (n < CATALOG_GAPS_SHOWN)
+                                gaps[n] = k;
+                if (seq > high)
+                        high = seq;
         }
-        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+        if (rc != SQLITE_DONE)
+                return sql_err(c, rc);
+        return n ? cb(session, gaps, n, userdata) : 0;
 }
 
 int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t session, recording_cb cb, void *userdata)

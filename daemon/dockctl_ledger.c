@@ -250,28 +250,45 @@ static const struct column DOCK_COLS[] = {
         { "files_seen", 10 }, { "files_copied", 12 }, { "deleted_entries", 15 }, { "seq_gaps", 0 },
 };
 
-struct dock_rows {
-        struct ctx *c;
-        struct table *t;
+struct gap_text {
+        int64_t session;
+        char text[200];
 };
+struct dock_rows {
+        struct table *t;
+        struct gap_text *gaps;
+        size_t n_gaps;
+};
+
+static int collect_gaps(int64_t session_id, const int64_t *gaps, size_t n_total, void *ud)
+{
+        struct dock_rows *d = ud;
+        struct gap_text *g = realloc(d->gaps, (d->n_gaps + 1) * sizeof(*g));
+        if (!g)
+                return -ENOMEM;
+        d->gaps = g;
+        g = &d->gaps[d->n_gaps++];
+        g->session = session_id;
+        size_t k = 0, shown = n_total < CATALOG_GAPS_SHOWN ? n_total : CATALOG_GAPS_SHOWN;
+        g->text[0] = '\0';
+        for (size_t i = 0; i < shown; i++)
+                k += (size_t)snprintf(g->text + k, sizeof(g->text) - k, "%s%lld", i ? " " : "", (long long)gaps[i]);
+        if (n_total > shown)
+                snprintf(g->text + k, sizeof(g->text) - k, " (+%zu more)", n_total - shown);
+        return 0;
+}
 
 static int dock_row(const struct session_info *s, void *ud)
 {
         struct dock_rows *d = ud;
-        int64_t gaps[16];
-        size_t n = 0;
-        char text[256] = "";
-        if (catalog_session_seq_gaps(d->c->cat, s->id, gaps, ELEMENTSOF(gaps), &n) == 0 && n) {
-                size_t k = 0;
-                for (size_t i = 0; i < n && i < ELEMENTSOF(gaps); i++)
-                        k += (size_t)snprintf(text + k, sizeof(text) - k, "%s%lld", i ? " " : "", (long long)gaps[i]);
-                if (n > ELEMENTSOF(gaps))
-                        snprintf(text + k, sizeof(text) - k, " (+%zu more)", n - ELEMENTSOF(gaps));
-        }
+        const char *gaps = NULL;
+        for (size_t i = 0; i < d->n_gaps && !gaps; i++)
+                if (d->gaps[i].session == s->id)
+                        gaps = d->gaps[i].text;
         table_row(d->t, (struct cell[]){ CELL_I(s->id), CELL_S(s->started_at), CELL_S(s->state), CELL_S(s->bay),
                                          s->has_clock_offset ? CELL_I(s->clock_offset_s) : CELL_NONE,
                                          CELL_I(s->files_seen), CELL_I(s->files_copied), CELL_I(s->deleted_entries),
-                                         n ? (struct cell){ .kind = CELL_TEXT, .s = text } : CELL_NONE });
+                                         gaps ? (struct cell){ .kind = CELL_TEXT, .s = gaps } : CELL_NONE });
         return 0;
 }
 
@@ -336,11 +353,14 @@ int cmd_device(struct ctx *c, int argc, char **argv)
         table_end(&a);
         fputs(fmt == OUT_JSON ? ",\"docks\":" : "\ndocks:\n", stdout);
         struct table d = { .fmt = fmt, .cols = DOCK_COLS, .n_cols = ELEMENTSOF(DOCK_COLS), .f = stdout };
-        struct dock_rows dr = { c, &d };
+        struct dock_rows dr = { .t = &d };
         table_begin(&d);
+        if (r >= 0)
+                r = catalog_device_seq_gaps(c->cat, serial, collect_gaps, &dr);
         if (r >= 0)
                 r = catalog_sessions_foreach(c->cat, serial, 0, dock_row, &dr);
         table_end(&d);
+        free(dr.gaps);
         if (fmt == OUT_JSON)
                 fputs("}\n", stdout);
         return r < 0 ? fail_catalog(c, NULL) : 0;
