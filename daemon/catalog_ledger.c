@@ -109,7 +109,7 @@ int catalog_device_update(struct catalog *c, const char *serial, const char *sta
                 snprintf(err, err_size, "status '%s' is not one of: in service, repair, lost, retired", status);
                 return -EINVAL;
         }
-        int64_t id;
+        int64_t id = 0;
         int r = device_id(c, serial, &id, err, err_size);
         if (r < 0)
                 return r;
@@ -180,7 +180,7 @@ static int overlapping(struct catalog *c, int64_t dev, const char *start, const 
 int catalog_assign(struct catalog *c, const char *serial, const char *badge, const char *at, const char *by, char *err,
                    size_t err_size)
 {
-        int64_t dev, off;
+        int64_t dev = 0, off = 0;
         int r;
         if ((r = device_id(c, serial, &dev, err, err_size)) < 0 || (r = officer_id(c, badge, &off, err, err_size)) < 0)
                 return r;
@@ -217,7 +217,7 @@ int catalog_assign(struct catalog *c, const char *serial, const char *badge, con
 
 int catalog_unassign(struct catalog *c, const char *serial, const char *at, const char *by, char *err, size_t err_size)
 {
-        int64_t dev;
+        int64_t dev = 0;
         int r = device_id(c, serial, &dev, err, err_size);
         if (r < 0)
                 return r;
@@ -414,7 +414,7 @@ static int recording_exists(struct catalog *c, int64_t rec_id, char *err, size_t
 int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, const char *reason, const char *by,
                         char *err, size_t err_size)
 {
-        int64_t off;
+        int64_t off = 0;
         int r;
         if ((r = recording_exists(c, rec_id, err, err_size)) < 0 || (r = officer_id(c, badge, &off, err, err_size)) < 0)
                 return r;
@@ -515,26 +515,50 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t se
         " JOIN devices d ON d.id = r.device_id LEFT JOIN officers o ON o.id = r.officer_id"                    \
         " LEFT JOIN officers ao ON ao.id = r.assigned_officer_id"                                              \
         " LEFT JOIN justifications j ON j.id = (SELECT max(id) FROM justifications WHERE recording_id = r.id)"
-#define REC_FILTERS                                                                                        \
-        " (?1 IS NULL OR d.serial = ?1) AND (?2 IS NULL OR o.badge = ?2)"                                      \
-        " AND (?3 IS NULL OR r.rec_end_utc >= ?3) AND (?4 IS NULL OR r.rec_end_utc < ?4)"                       \
-        " AND (?6 & 2 = 0 OR r.officer_id IS NULL) AND (?6 & 4 = 0 OR r.attribution_flag = 'conflict')"         \
-        " AND (?6 & 8 = 0 OR r.media_flag IS NOT NULL)"
-
 int catalog_recordings_query(struct catalog *c, const struct recording_filter *f, recording_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL, *cst = NULL, *fst = NULL;
-        /* Late: lag over the threshold; the literal bound lets SQLite use the
-         * partial index recordings_late. */
+        /* Only the filters in use go into the statement, as plain terms, so
+         * SQLite can drive the query from the index that fits: the officer's
+         * or the device's recordings by end time, the late ones (a partial
+         * index: the literal bound is what lets SQLite use it), or the period. */
         bool late = f->flags & REC_LATE;
-        int r = prepare(c, late ? REC_SELECT " INDEXED BY recordings_late" REC_JOINS
-                                  " WHERE r.lag_s >= 3600 AND r.lag_s > ?7 AND" REC_FILTERS
-                                  " AND (?5 = 0 OR r.first_session_id = ?5) AND (?6 & 16 = 0 OR j.id IS NULL)"
-                                  " ORDER BY r.rec_end_utc, r.id"
-                                : REC_SELECT REC_JOINS " WHERE" REC_FILTERS
-                                  " AND (?5 = 0 OR r.first_session_id = ?5 OR"
-                                  "  EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?5))"
-                                  " ORDER BY r.id", &st);
+        char *sql = NULL;
+        size_t len = 0;
+        FILE *q = open_memstream(&sql, &len);
+        if (!q)
+                return -ENOMEM;
+        fputs(REC_SELECT, q);
+        if (late && !f->officer && !f->serial)
+                fputs(" INDEXED BY recordings_late", q);
+        fputs(REC_JOINS " WHERE 1", q);
+        if (f->serial)
+                fputs(" AND r.device_id = (SELECT id FROM devices WHERE serial = ?1)", q);
+        if (f->officer)
+                fputs(" AND r.officer_id = (SELECT id FROM officers WHERE badge = ?2)", q);
+        if (f->from)
+                fputs(" AND r.rec_end_utc >= ?3", q);
+        if (f->to)
+                fputs(" AND r.rec_end_utc < ?4", q);
+        if (f->session && late)
+                fputs(" AND r.first_session_id = ?5", q);
+        else if (f->session)
+                fputs(" AND (r.first_session_id = ?5 OR"
+                      " EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?5))", q);
+        if (late)
+                fputs(" AND r.lag_s >= 3600 AND r.lag_s > ?6", q);
+        if (f->flags & REC_UNATTRIBUTED)
+                fputs(" AND r.officer_id IS NULL", q);
+        if (f->flags & REC_CONFLICT)
+                fputs(" AND r.attribution_flag = 'conflict'", q);
+        if (f->flags & REC_TRUNCATED)
+                fputs(" AND r.media_flag IS NOT NULL", q);
+        if (f->flags & REC_UNJUSTIFIED)
+                fputs(" AND j.id IS NULL", q);
+        fputs(f->officer || f->from || f->to || late ? " ORDER BY r.rec_end_utc, r.id" : " ORDER BY r.id", q);
+        fclose(q);
+        int r = prepare(c, sql, &st);
+        free(sql);
         if (r < 0 ||
             (r = prepare(c, "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
                             " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name", &cst)) < 0 ||
@@ -542,14 +566,20 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                             " LEFT JOIN targets t ON t.id = f.target_id WHERE f.recording_id = ? ORDER BY f.id DESC LIMIT 1",
                          &fst)) < 0)
                 return r;
-        bind_text(st, 1, f->serial);
-        bind_text(st, 2, f->officer);
-        bind_text(st, 3, f->from);
-        bind_text(st, 4, f->to);
-        sqlite3_bind_int64(st, 5, f->session);
-        sqlite3_bind_int64(st, 6, f->flags);
-        if (late)
-                sqlite3_bind_int64(st, 7, f->late_s);
+        /* Unused numbers are simply not in the statement. */
+        int np = sqlite3_bind_parameter_count(st);
+        if (np >= 1)
+                bind_text(st, 1, f->serial);
+        if (np >= 2)
+                bind_text(st, 2, f->officer);
+        if (np >= 3)
+                bind_text(st, 3, f->from);
+        if (np >= 4)
+                bind_text(st, 4, f->to);
+        if (np >= 5)
+                sqlite3_bind_int64(st, 5, f->session);
+        if (np >= 6)
+                sqlite3_bind_int64(st, 6, f->late_s);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct recording_info ri = {
