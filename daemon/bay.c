@@ -26,6 +26,7 @@ struct bay {
         struct recorder_identity id;
         uint64_t order;                 /* dock order */
         char docked_at[32];
+        char officer[64];               /* checked out to, when it docked ("" none) */
         enum bay_state phase;
         const char *result;             /* when BAY_DONE: complete / incomplete / interrupted / failed */
         int64_t session_id;
@@ -144,6 +145,12 @@ static void *bay_main(void *arg)
                 log_error("bay %s: %s", bay->dock.bay, err);
                 goto done;
         }
+        char officer[64] = "";
+        if (catalog_officer_assigned_at(cat, bay->id.serial, bay->docked_at, officer, sizeof(officer)) == 0) {
+                pthread_mutex_lock(&b->mu);
+                memcpy(bay->officer, officer, sizeof(officer));
+                pthread_mutex_unlock(&b->mu);
+        }
         /* A recorder's link (USB 2.0) is slow: bays share one memory budget
          * rather than each taking what a single `dockctl ingest` may use. */
         struct config bay_cfg = *b->cfg;
@@ -153,6 +160,21 @@ static void *bay_main(void *arg)
                 .source = bay->dock.devnode, .serial = bay->id.serial, .identity = &bay->id,
                 .cancel = &bay->cancel, .on_progress = on_progress, .ud = bay,
         };
+        /* The device's clock against the station's, at dock time: recording
+         * times are corrected by it. */
+        const struct driver_ops *drv = config_has_clock(b->cfg, (unsigned)strtoul(bay->dock.vendor_id, NULL, 16),
+                                                        (unsigned)strtoul(bay->dock.product_id, NULL, 16))
+                                               ? &driver_msc_clock : &driver_msc;
+        struct timespec device_time;
+        int cr = drv->read_clock(&bay->dock, &device_time);
+        if (cr == 0) {
+                o.has_clock_offset = true;
+                o.clock_offset_s = (int64_t)device_time.tv_sec - clock_now();
+                log_info("bay %s: %s clock is %+llds off the station's", bay->dock.bay, bay->id.serial,
+                         (long long)o.clock_offset_s);
+        } else if (cr != -EOPNOTSUPP)
+                log_warn("bay %s: cannot read the clock of %s: %s; times are taken as UTC", bay->dock.bay,
+                         bay->id.serial, strerror(-cr));
         r = ingest_run(&bay_cfg, cat, &o, &res);
         result = res.state;
         if (r < 0 || res.n_errors)
@@ -347,7 +369,8 @@ void bays_status_json(struct bays *b, FILE *f)
                 json_kv(f, ",\"identity_flag\":", bay->id.flag[0] ? bay->id.flag : NULL);
                 json_kv(f, ",\"vendor\":", bay->dock.vendor);
                 json_kv(f, ",\"model\":", bay->dock.model);
-                json_kv(f, ",\"officer\":null,\"docked_at\":", bay->docked_at);
+                json_kv(f, ",\"officer\":", bay->officer[0] ? bay->officer : NULL);
+                json_kv(f, ",\"docked_at\":", bay->docked_at);
                 json_kv(f, ",\"state\":", phase_name(bay));
                 fprintf(f, ",\"queued\":%s,\"session\":%lld,\"files_done\":%zu,\"files_total\":%zu,"
                            "\"bytes_done\":%lld,\"bytes_total\":%lld,\"rate_bps\":%.0f,\"eta_s\":%.0f,"
@@ -393,7 +416,7 @@ void bays_status_text(struct bays *b, FILE *f)
                 const char *safe = bay->phase != BAY_DONE ? "no, wait"
                                    : bay->safe_to_remove ? "YES" : "NO: see error";
                 fprintf(f, "%-28.28s %-18.18s %-10s %-12s %-24s %10s %7s  %s\n", bay->dock.bay,
-                        bay->id.serial[0] ? bay->id.serial : "?", "-",
+                        bay->id.serial[0] ? bay->id.serial : "?", bay->officer[0] ? bay->officer : "-",
                         !bay->started && bay->phase == BAY_DOCKED ? "waiting" : phase_name(bay), bar, r, eta, safe);
                 if (bay->error[0])
                         fprintf(f, "    ! %s\n", bay->error);

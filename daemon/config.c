@@ -19,7 +19,7 @@ struct parse_state {
         FILE *f;
         int line;
         int fail_line;  /* line of the first semantic error, 0: none */
-        bool allow_set;
+        bool allow_set, clock_set;
 };
 
 static bool valid_name(const char *s)
@@ -167,13 +167,18 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         cfg->name_pattern = xstrdup(value);
                         return 1;
                 }
-                if (strcmp(key, "allow") != 0)
-                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow, name_pattern)", f, lineno, key);
+                if (strcmp(key, "allow") != 0 && strcmp(key, "clock") != 0)
+                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow, clock, name_pattern)", f, lineno, key);
                 /* "allow = 1234:5678, abcd:ef01" (hex USB vendor:product pairs);
-                 * a configured list replaces the embedded one. */
-                if (!ps->allow_set) {
-                        cfg->n_allow = 0;
-                        ps->allow_set = true;
+                 * a configured list replaces the embedded one. "clock = ..." lists
+                 * the models that answer dockd's clock request (driver_msc.c). */
+                bool clock = key[0] == 'c';
+                struct usb_id *ids = clock ? cfg->clock : cfg->allow;
+                size_t *n_ids = clock ? &cfg->n_clock : &cfg->n_allow;
+                bool *set = clock ? &ps->clock_set : &ps->allow_set;
+                if (!*set) {
+                        *n_ids = 0;
+                        *set = true;
                 }
                 _cleanup_free_ char *list = xstrdup(value);
                 char *save = NULL;
@@ -181,10 +186,11 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         unsigned v, p;
                         int used = 0;
                         if (sscanf(tok, "%4x:%4x%n", &v, &p, &used) != 2 || tok[used] != '\0')
-                                FAIL("%s:%d: [recorders] allow: '%s' is not a USB vendor:product pair like 1d6b:0104", f, lineno, tok);
-                        if (cfg->n_allow == DOCKD_MAX_ALLOW)
-                                FAIL("%s:%d: [recorders] allow: more than %d pairs", f, lineno, DOCKD_MAX_ALLOW);
-                        cfg->allow[cfg->n_allow++] = (struct usb_id){ v, p };
+                                FAIL("%s:%d: [recorders] %s: '%s' is not a USB vendor:product pair like 1d6b:0104", f, lineno,
+                                     key, tok);
+                        if (*n_ids == DOCKD_MAX_ALLOW)
+                                FAIL("%s:%d: [recorders] %s: more than %d pairs", f, lineno, key, DOCKD_MAX_ALLOW);
+                        ids[(*n_ids)++] = (struct usb_id){ v, p };
                 }
         } else if (strcmp(section, "policy") == 0 && strcmp(key, "late_h") == 0) {
                 if (parse_uint(value, 1, 24 * 365, &n) < 0)
@@ -218,14 +224,25 @@ static void set_defaults(struct config *cfg)
         /* Embedded default: only the simulated recorder of the demo and the
          * tests; a real station lists its recorder models in [recorders]. */
         cfg->allow[cfg->n_allow++] = (struct usb_id){ 0xf055, 0xd0c0 };
+        cfg->clock[cfg->n_clock++] = (struct usb_id){ 0xf055, 0xd0c0 };
+}
+
+static bool listed(const struct usb_id *ids, size_t n, unsigned vendor, unsigned product)
+{
+        for (size_t i = 0; i < n; i++)
+                if (ids[i].vendor == vendor && ids[i].product == product)
+                        return true;
+        return false;
 }
 
 bool config_allows(const struct config *cfg, unsigned vendor, unsigned product)
 {
-        for (size_t i = 0; i < cfg->n_allow; i++)
-                if (cfg->allow[i].vendor == vendor && cfg->allow[i].product == product)
-                        return true;
-        return false;
+        return listed(cfg->allow, cfg->n_allow, vendor, product);
+}
+
+bool config_has_clock(const struct config *cfg, unsigned vendor, unsigned product)
+{
+        return listed(cfg->clock, cfg->n_clock, vendor, product);
 }
 
 static int load(struct config *cfg, const char *path, const char *state_dir, char *err, size_t err_size)

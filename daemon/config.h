@@ -37,11 +37,14 @@ struct config {
                 unsigned vendor, product;
         } allow[DOCKD_MAX_ALLOW];
         size_t n_allow;         /* [recorders] allow: only these USB devices are recorders */
+        struct usb_id clock[DOCKD_MAX_ALLOW];
+        size_t n_clock;         /* [recorders] clock: models that answer the clock request */
         char *name_pattern;     /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
         unsigned late_h;        /* [policy] late_h: the 24-hour rule's threshold */
 };
 
 bool config_allows(const struct config *cfg, unsigned vendor, unsigned product);
+bool config_has_clock(const struct config *cfg, unsigned vendor, unsigned product);
 
 /* Loads `path` (NULL: the default path if it exists, else embedded defaults),
  * then applies `state_dir` if non-NULL. On failure returns -EINVAL (or -errno)

@@ -39,3 +39,4 @@ struct driver_ops {
 };
 
 extern const struct driver_ops driver_msc;      /* generic USB mass storage */
+extern const struct driver_ops driver_msc_clock;        /* ... that answers the clock request ([recorders] clock) */

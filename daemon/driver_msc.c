@@ -1,7 +1,10 @@
 /* driver_msc.c — generic USB mass-storage recorders: identity from udev and
- * from the device's own descriptors (libusb); no clock, battery or wipe. */
+ * from the device's own descriptors (libusb); no battery or wipe. The clock is
+ * read with a vendor control request from the models configured for it
+ * (driver_msc_clock). */
 #include <errno.h>
 #include <libusb.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -9,51 +12,66 @@
 #include "driver.h"
 #include "log.h"
 
-/* Reads the serial-number string descriptor of the device at bus/address.
- * Returns 1 if read, 0 if the device has none, -errno if it cannot be asked. */
-static int usb_serial(int busnum, int devnum, char *out, size_t size)
+/* Opens the device at bus/address and runs fn on it. Returns fn's result, or
+ * -errno if the device cannot be found or opened. */
+typedef int (*usb_fn)(libusb_device_handle *h, const struct libusb_device_descriptor *desc, void *ud);
+static int with_usb_device(int busnum, int devnum, usb_fn fn, void *ud)
 {
         libusb_context *ctx = NULL;
         libusb_device **list = NULL;
-        int r = libusb_init(&ctx);
-        if (r < 0)
+        if (libusb_init(&ctx) < 0)
                 return -EIO;
         ssize_t n = libusb_get_device_list(ctx, &list);
-        r = -ENODEV;
+        int r = -ENODEV;
         for (ssize_t i = 0; i < n; i++) {
                 libusb_device *dev = list[i];
                 if (libusb_get_bus_number(dev) != busnum || libusb_get_device_address(dev) != devnum)
                         continue;
                 struct libusb_device_descriptor desc;
+                libusb_device_handle *h = NULL;
                 if (libusb_get_device_descriptor(dev, &desc) < 0) {
                         r = -EIO;
                         break;
                 }
-                if (desc.iSerialNumber == 0) {
-                        r = 0;
-                        break;
-                }
-                libusb_device_handle *h = NULL;
                 int o = libusb_open(dev, &h);
                 if (o < 0) {
                         r = o == LIBUSB_ERROR_ACCESS ? -EACCES : -EIO;
                         break;
                 }
-                unsigned char buf[128];
-                int k = libusb_get_string_descriptor_ascii(h, desc.iSerialNumber, buf, sizeof(buf));
+                r = fn(h, &desc, ud);
                 libusb_close(h);
-                if (k < 0) {
-                        r = -EIO;
-                        break;
-                }
-                snprintf(out, size, "%.*s", k, (const char *)buf);
-                r = 1;
                 break;
         }
         if (list)
                 libusb_free_device_list(list, 1);
         libusb_exit(ctx);
         return r;
+}
+
+struct serial_buf {
+        char *out;
+        size_t size;
+};
+
+static int read_serial(libusb_device_handle *h, const struct libusb_device_descriptor *desc, void *ud)
+{
+        struct serial_buf *b = ud;
+        if (desc->iSerialNumber == 0)
+                return 0;
+        unsigned char buf[128];
+        int k = libusb_get_string_descriptor_ascii(h, desc->iSerialNumber, buf, sizeof(buf));
+        if (k < 0)
+                return -EIO;
+        snprintf(b->out, b->size, "%.*s", k, (const char *)buf);
+        return 1;
+}
+
+/* Reads the serial-number string descriptor of the device at bus/address.
+ * Returns 1 if read, 0 if the device has none, -errno if it cannot be asked. */
+static int usb_serial(int busnum, int devnum, char *out, size_t size)
+{
+        struct serial_buf b = { out, size };
+        return with_usb_device(busnum, devnum, read_serial, &b);
 }
 
 static void safe_copy(char *dst, size_t size, const char *src)
@@ -110,9 +128,44 @@ static int msc_identify(const struct dock_info *d, struct recorder_identity *id,
 }
 
 static int not_supported_clock(const struct dock_info *d, struct timespec *t) { (void)d; (void)t; return -EOPNOTSUPP; }
+
+/* The clock request: a vendor IN control transfer (bmRequestType 0xC0,
+ * bRequest 0x44, wValue 0, wIndex 0, wLength 8) answered with the device's
+ * clock as little-endian seconds since the epoch. Only asked of models listed
+ * in [recorders] clock; a stall means the device does not support it. */
+static int read_clock_request(libusb_device_handle *h, const struct libusb_device_descriptor *desc, void *ud)
+{
+        (void)desc;
+        unsigned char buf[8];
+        int k = libusb_control_transfer(h, 0xc0, 0x44, 0, 0, buf, sizeof(buf), 1000);
+        if (k == LIBUSB_ERROR_PIPE)
+                return -EOPNOTSUPP;
+        if (k != (int)sizeof(buf))
+                return -EIO;
+        uint64_t v = 0;
+        for (int i = 7; i >= 0; i--)
+                v = v << 8 | buf[i];
+        ((struct timespec *)ud)->tv_sec = (time_t)(int64_t)v;
+        ((struct timespec *)ud)->tv_nsec = 0;
+        return 0;
+}
+
+static int clock_request(const struct dock_info *d, struct timespec *t)
+{
+        return with_usb_device(d->busnum, d->devnum, read_clock_request, t);
+}
 static int not_supported_set_clock(const struct dock_info *d, const struct timespec *t) { (void)d; (void)t; return -EOPNOTSUPP; }
 static int not_supported_battery(const struct dock_info *d, int *p) { (void)d; (void)p; return -EOPNOTSUPP; }
 static int not_supported_wipe(const struct dock_info *d) { (void)d; return -EOPNOTSUPP; }
+
+const struct driver_ops driver_msc_clock = {
+        .name = "msc+clock",
+        .identify = msc_identify,
+        .read_clock = clock_request,
+        .set_clock = not_supported_set_clock,
+        .battery = not_supported_battery,
+        .wipe = not_supported_wipe,
+};
 
 const struct driver_ops driver_msc = {
         .name = "msc",

@@ -59,9 +59,21 @@ for ((i = 0; i < 100; i++)); do [ -f "$STATE/archive/manifests/station/1.json" ]
 [ -f "$STATE/archive/manifests/station/1.json.sig" ] || fail "dockd did not forward the session's manifest"
 pass "coldplug: a recorder docked before start is ingested, safe to remove, its manifest forwarded"
 
-# 2. Hotplug: B docks while dockd runs.
-harness_cmd add 2 f055 d0c0 CAM-B "$WORK/B.img" >/dev/null
+# 2. Hotplug: B docks while dockd runs; it is checked out to an officer and
+#    its clock runs an hour slow (it answers the clock request).
+dockctl officers add A100 --name "Alice Smith" >/dev/null
+dockctl devices add CAM-B >/dev/null
+dockctl assign CAM-B A100 --at 2026-11-25T06:00 >/dev/null
+harness_cmd add 2 f055 d0c0 CAM-B "$WORK/B.img" clock=-3600 >/dev/null
 wait_status '.bays[] | select(.serial == "CAM-B") | .state == "complete" and .safe_to_remove' 30
+bay_of CAM-B | jq -e '.officer == "A100"' >/dev/null || fail "status does not show B's officer: $(bay_of CAM-B)"
+off=$(dockctl device CAM-B --json | jq '.docks[0].clock_offset_s')
+[ "$off" -ge -3602 ] && [ "$off" -le -3598 ] || fail "B's clock offset read at dock: $off, expected about -3600"
+utc=$(date -u -d "@$(($(date -u -d 2026-11-25T09:00:00Z +%s) - off))" +%Y-%m-%dT%H:%M:%S.000Z)
+dockctl recordings --device CAM-B --json | jq -e --arg utc "$utc" '.[0].recorded_start_device == "2026-11-25T09:00:00"
+	and .[0].recorded_start_utc == $utc and .[0].officer == "A100" and .[0].officer_source == "assignment"' >/dev/null ||
+	fail "B's recording time/officer: $(dockctl recordings --device CAM-B --json | jq -c '.[0] | [.recorded_start_device, .recorded_start_utc, .officer]')"
+pass "the device clock read at dock (${off}s) corrects the recording times; the officer comes from the assignment"
 [ "$(check_catalog_against_disk "$WORK/B.img" CAM-B)" = 1 ] || fail "hotplug: CAM-B not ingested"
 "$BUILD/dockctl" --state "$STATE" status | grep -E "CAM-B .* complete .*\[############\] 100% .* YES" >/dev/null ||
 	fail "hotplug: the status table does not show CAM-B complete and safe: $("$BUILD/dockctl" --state "$STATE" status)"

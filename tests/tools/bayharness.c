@@ -4,7 +4,8 @@
  * Creates a umockdev testbed, prints "ready <UMOCKDEV_DIR>", then reads line
  * commands on stdin and answers one line per command on stdout:
  *
- *   add ID VID PID SERIAL IMAGE [FSTYPE]   -> added ID /dev/sdX1
+ *   add ID VID PID SERIAL IMAGE [FSTYPE] [clock=SKEW] -> added ID /dev/sdX1
+ *        (clock=SKEW: answers dockd's clock request, SKEW seconds off)
  *   remove ID                              -> removed ID
  *   spawn CMD [ARGS...]                    -> spawned PID   (shell-style quoting)
  *   signal TERM|KILL|INT|HUP|QUIT|USR1|USR2 -> signalled
@@ -82,6 +83,8 @@ typedef struct {
 	guint8 cfg_desc[32];
 	char *strings[4]; /* 1: manufacturer, 2: product, 3: serial (NULL = none) */
 	gint gone;        /* undocked: every ioctl fails with ENODEV, as usbfs does */
+	gboolean has_clock; /* answers dockd's clock request (see usb_control) */
+	gint64 clock_skew;  /* device clock minus real time, seconds */
 } UsbInfo;
 
 static void usb_info_free(gpointer p)
@@ -160,6 +163,13 @@ static int usb_control(const UsbInfo *u, const guint8 setup[8], guint8 *out, int
 	} else if (rt == 0x80 && req == 8) { /* GET_CONFIGURATION */
 		buf[0] = 1;
 		n = 1;
+	} else if (rt == 0xc0 && req == 0x44 && u->has_clock) {
+		/* dockd's clock request (daemon/driver_msc.c): the device's clock
+		 * as 8 bytes, little-endian seconds since the epoch */
+		gint64 t = g_get_real_time() / G_USEC_PER_SEC + u->clock_skew;
+		for (int i = 0; i < 8; i++)
+			buf[i] = (guint8)((guint64)t >> (8 * i));
+		n = 8;
 	} else if (rt == 0xa1 && req == 0xfe) { /* mass storage GET_MAX_LUN */
 		buf[0] = 0;
 		n = 1;
@@ -639,8 +649,21 @@ static void cmd_add(char **argv, int argc)
 {
 	int id;
 	guint16 vid, pid;
+	/* clock=SKEW (anywhere after IMAGE): the recorder answers the clock
+	 * request with its clock SKEW seconds off the real one */
+	gboolean has_clock = FALSE;
+	gint64 clock_skew = 0;
+	for (int i = 6; i < argc; i++)
+		if (strncmp(argv[i], "clock=", 6) == 0) {
+			has_clock = TRUE;
+			clock_skew = g_ascii_strtoll(argv[i] + 6, NULL, 10);
+			for (int j = i; j < argc; j++)
+				argv[j] = argv[j + 1];
+			argc--;
+			break;
+		}
 	if (argc < 6 || argc > 7) {
-		reply("error usage: add ID VID PID SERIAL IMAGE [FSTYPE]");
+		reply("error usage: add ID VID PID SERIAL IMAGE [FSTYPE] [clock=SKEW]");
 		return;
 	}
 	if (!parse_bay(argv[1], &id)) {
@@ -732,6 +755,8 @@ static void cmd_add(char **argv, int argc)
 	bool ok = true;
 	char *usbdir = g_strdup_printf("%s%s/1-%d", root_dir, roothub_path, id);
 	UsbInfo *u = usb_info_new(vid, pid, usb_serial);
+	u->has_clock = has_clock;
+	u->clock_skew = clock_skew;
 	{
 		guint8 desc[18 + 32];
 		memcpy(desc, u->dev_desc, 18);
