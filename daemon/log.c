@@ -13,7 +13,7 @@ static const char *ident = "dockd";
 void log_set_level(int level) { max_level = level; }
 void log_set_ident(const char *id) { ident = id; }
 
-static void vlog(int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vlog(int level, const char *fmt, va_list ap)
 {
         if (level > max_level)
                 return;

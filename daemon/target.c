@@ -216,7 +216,7 @@ int target_place(const struct target *t, const char *partial, const char *relpat
 int target_hash_into(const char *path, int64_t len, EVP_MD_CTX *ctx, const char **method)
 {
         const size_t bufsize = 4u << 20;
-        int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
         *method = "o_direct";
         if (fd < 0 && errno == EINVAL) {
                 fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -228,11 +228,9 @@ int target_hash_into(const char *path, int64_t len, EVP_MD_CTX *ctx, const char 
         }
         if (fd < 0)
                 return -errno;
-        _cleanup_close_ int fdc = fd;
-        void *buf = NULL;
+        _cleanup_free_ void *buf = NULL;
         if (posix_memalign(&buf, 4096, bufsize) != 0)
                 return -ENOMEM;
-        _cleanup_free_ void *bufc = buf;
         int64_t off = 0;
         int r = 0;
         while (len < 0 || off < len) {

@@ -1,0 +1,35 @@
+/* libFuzzer: a recorder's volume on any bytes, through dockd's reader
+ * (libtsk, raw images only): it opens and lists, or refuses with a message. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "volume.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        int fd = memfd_create("volume.img", 0);
+        if (fd < 0)
+                return 0;
+        if (write(fd, data, size) != (ssize_t)size) {
+                close(fd);
+                return 0;
+        }
+        char path[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        struct volume *v = NULL;
+        char err[512] = "";
+        if (volume_open(path, &v, err, sizeof(err)) == 0) {
+                struct volume_listing l = { 0 };
+                if (volume_list(v, &l, err, sizeof(err)) == 0)
+                        volume_listing_free(&l);
+                else if (!err[0])
+                        abort();
+                volume_close(v);
+        } else if (!err[0])
+                abort();
+        close(fd);
+        return 0;
+}
