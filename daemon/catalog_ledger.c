@@ -521,7 +521,7 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         /* Only the filters in use go into the statement, as plain terms, so
          * SQLite can drive the query from the index that fits: the officer's
          * or the device's recordings by end time, the late ones (a partial
-         * index: the literal bound is what lets SQLite use it), or the period. */
+         * index of those over 24 h), or the period. */
         bool late = f->flags & REC_LATE;
         char *sql = NULL;
         size_t len = 0;
@@ -529,8 +529,9 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         if (!q)
                 return -ENOMEM;
         fputs(REC_SELECT, q);
-        if (late && !f->officer && !f->serial)
-                fputs(" INDEXED BY recordings_late", q);
+        bool late24 = late && f->late_s >= 86400;
+        if (late24 && !f->officer && !f->serial)
+                fputs(" INDEXED BY recordings_late24", q);
         fputs(REC_JOINS " WHERE 1", q);
         if (f->serial)
                 fputs(" AND r.device_id = (SELECT id FROM devices WHERE serial = ?1)", q);
@@ -545,8 +546,10 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         else if (f->session)
                 fputs(" AND (r.first_session_id = ?5 OR"
                       " EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?5))", q);
+        if (late24)     /* the literal bound is what lets SQLite use the partial index */
+                fputs(" AND r.lag_s > 86400", q);
         if (late)
-                fputs(" AND r.lag_s >= 3600 AND r.lag_s > ?6", q);
+                fputs(" AND r.lag_s > ?6", q);
         if (f->flags & REC_UNATTRIBUTED)
                 fputs(" AND r.officer_id IS NULL", q);
         if (f->flags & REC_CONFLICT)

@@ -76,12 +76,13 @@ check_catalog_against_disk "$WORK/cam1.img" CAM-1 >/dev/null
 dc recordings --device CAM-1 --json >"$WORK/recs.json"
 rec() { jq -c --arg p "$1" '.[] | select(.device_path | endswith($p))' "$WORK/recs.json"; }
 
-rec _0001.MP4 | jq -e '.time_source == "media" and .recorded_start_device == "2026-11-24T09:00:00"
-	and .recorded_start_utc == "2026-11-24T08:55:00.000Z" and .recorded_end_utc == "2026-11-24T08:55:02.000Z"
-	and .codec == "h264" and .width == 320 and .height == 240 and (.duration_s | . > 1.9 and . < 2.2)
-	and .name_seq == 1 and .media_flag == null' >/dev/null || fail "time and media of clip 1: $(rec _0001.MP4)"
 off=$(dc device CAM-1 --json | jq '.docks[0].clock_offset_s')
 [ "$off" -ge 298 ] && [ "$off" -le 302 ] || fail "clock offset measured at dock: $off, expected about +300"
+utc() { date -u -d "@$(($(date -u -d "$1" +%s) - off))" +%Y-%m-%dT%H:%M:%S.000Z; }   # device clock -> UTC
+rec _0001.MP4 | jq -e --arg s "$(utc 2026-11-24T09:00:00Z)" --arg e "$(utc 2026-11-24T09:00:02Z)" '.time_source == "media"
+	and .recorded_start_device == "2026-11-24T09:00:00" and .recorded_start_utc == $s and .recorded_end_utc == $e
+	and .codec == "h264" and .width == 320 and .height == 240 and (.duration_s | . > 1.9 and . < 2.2)
+	and .name_seq == 1 and .media_flag == null' >/dev/null || fail "time and media of clip 1: $(rec _0001.MP4)"
 pass "time from the footage, corrected by the +300 s device clock measured at dock (offset $off s kept with the session)"
 
 rec _0001.MP4 | jq -e '.officer == "A100" and .officer_source == "device" and .assigned_officer == "A100"
@@ -164,7 +165,7 @@ jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
 PY
 jq -e '.session.clock_offset_s == '"$off"' and .session.officer == "B200" and .session.officer_source == "assignment"
 	and (.recordings[] | select(.device_path | endswith("_0002.MP4")) | .officer == "B200" and .attribution_flag == "conflict"
-	     and .recorded_start_utc == "2026-11-24T09:55:00.000Z" and .recorded_start_device == "2026-11-24T10:00:00")
+	     and .recorded_start_utc == "'"$(utc 2026-11-24T10:00:00Z)"'" and .recorded_start_device == "2026-11-24T10:00:00")
 	and (.recordings[] | select(.device_path | endswith("_0005.MP4")) | .media_flag == "truncated")' "$WORK/m1.json" >/dev/null ||
 	fail "manifest 1 lacks the tags: $(jq -c .session "$WORK/m1.json")"
 pass "the signed manifest carries clock offset, officer and source, corrected times and flags; it follows the schema"
