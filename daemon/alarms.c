@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "target.h"
 #include "util.h"
 
 int archive_view_get(const struct config *cfg, struct catalog *cat, struct archive_view *v)
@@ -58,14 +59,71 @@ static void archive_alarms(const struct config *cfg, const struct archive_view *
                          (long long)(o->rejected - o->integrity), why);
 }
 
+static void target_alarms(const struct config *cfg, struct alarm_list *l)
+{
+        for (size_t i = 0; i < cfg->n_targets; i++) {
+                const struct target_conf *tc = &cfg->targets[i];
+                char why[300], name[64];
+                int64_t free_bytes;
+                struct alarm *a;
+                if (target_probe(tc, &free_bytes, why, sizeof(why)) < 0) {
+                        snprintf(name, sizeof(name), "target-unavailable:%.32s", tc->name);
+                        if ((a = add(l, name, false, 1)))
+                                snprintf(a->text, sizeof(a->text),
+                                         "target %s cannot take copies (%s); recordings stay under-copied until it is back",
+                                         tc->name, why);
+                } else if (free_bytes < (int64_t)cfg->alarm_min_free_gib << 30) {
+                        char b[32];
+                        format_bytes((double)free_bytes, b, sizeof(b));
+                        snprintf(name, sizeof(name), "target-low-space:%.32s", tc->name);
+                        if ((a = add(l, name, true, 1)))
+                                snprintf(a->text, sizeof(a->text), "target %s has %s free (alarm below %u GiB): add storage "
+                                         "or move old copies per the retention policy", tc->name, b, cfg->alarm_min_free_gib);
+                }
+        }
+}
+
+static void archive_unreachable(const struct archive_view *v, struct alarm_list *l)
+{
+        const struct outbox_status *o = &v->o;
+        struct alarm *a;
+        /* Queued with a failure on record: the archive did not take the last attempt. */
+        if (o->queued && o->last_error[0] && !o->overdue && (a = add(l, "archive-unreachable", true, o->queued)))
+                snprintf(a->text, sizeof(a->text), "%lld manifest(s) waiting; the archive did not take the last attempt (%s)",
+                         (long long)o->queued, o->last_error);
+}
+
+static void ledger_alarms(const struct config *cfg, const struct ledger_counts *k, struct alarm_list *l)
+{
+        struct alarm *a;
+        if (k->clock_devices && (a = add(l, "device-clock-offset", true, k->clock_devices)))
+                snprintf(a->text, sizeof(a->text), "%lld device(s) docked with a clock more than %u s off (e.g. %s); "
+                         "times are corrected, but set the device's clock", (long long)k->clock_devices,
+                         cfg->alarm_clock_offset_s, k->clock_example);
+        if (k->unattributed && (a = add(l, "unattributed-recordings", true, k->unattributed)))
+                snprintf(a->text, sizeof(a->text), "%lld recording(s) have no officer: `dockctl recordings --flag "
+                         "unattributed`, then `dockctl reattribute`", (long long)k->unattributed);
+        if (k->deleted_recent && (a = add(l, "deleted-on-device", true, k->deleted_recent)))
+                snprintf(a->text, sizeof(a->text), "%lld file(s) deleted on recorders before docking in the last 24 h: "
+                         "`dockctl recordings --flag deleted-on-device`", (long long)k->deleted_recent);
+}
+
 int alarms_collect(const struct config *cfg, struct catalog *cat, struct alarm_list *out)
 {
         out->n = 0;
         struct archive_view v;
+        struct ledger_counts k;
+        char since[32];
         int r = archive_view_get(cfg, cat, &v);
         if (r < 0)
                 return r;
+        time_iso(v.now - 86400, since, sizeof(since));
+        if ((r = catalog_ledger_counts(cat, cfg->alarm_clock_offset_s, since, &k)) < 0)
+                return r;
         archive_alarms(cfg, &v, out);
+        archive_unreachable(&v, out);
+        target_alarms(cfg, out);
+        ledger_alarms(cfg, &k, out);
         return 0;
 }
 

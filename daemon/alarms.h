@@ -13,7 +13,7 @@
 #define ALARMS_MAX 16
 
 struct alarm {
-        char name[32];          /* stable identifier, e.g. "archive-overdue" */
+        char name[64];          /* stable identifier, e.g. "archive-overdue", "target-unavailable:ssd" */
         bool warning;           /* a warning comes before an alarm (deadline near) */
         int64_t count;          /* how many objects are in this state */
         char text[400];         /* what is wrong and what to do, for a person */

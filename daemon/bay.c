@@ -50,6 +50,7 @@ struct bays {
         unsigned chunks;                /* per-bay blocks in flight */
         bool stopping;          /* shutting down: start nothing new */
         int notify_fd;
+        int64_t bytes_copied, files_copied;     /* since start, for the metrics */
 };
 
 static const char *phase_name(const struct bay *b)
@@ -187,6 +188,8 @@ done:
         bay->session_id = res.session_id;
         bay->files_seen = res.n.files_seen;
         bay->files_under_copied = res.n.files_under_copied;
+        b->bytes_copied += res.n.bytes_copied;
+        b->files_copied += res.n.files_copied;
         snprintf(bay->error, sizeof(bay->error), "%s", err);
         /* Safe to remove: every recording on it has its verified copies. */
         bay->safe_to_remove = r >= 0 && res.n.files_under_copied == 0 &&
@@ -383,6 +386,28 @@ void bays_status_json(struct bays *b, FILE *f)
                 fputc('}', f);
         }
         fputc(']', f);
+        pthread_mutex_unlock(&b->mu);
+}
+
+void bays_metrics(struct bays *b, struct bay_metrics *m)
+{
+        memset(m, 0, sizeof(*m));
+        pthread_mutex_lock(&b->mu);
+        double now = time_mono();
+        for (struct bay *bay = b->list; bay; bay = bay->next) {
+                if (bay->undocked)
+                        continue;
+                m->docked++;
+                if (bay->phase == BAY_INGESTING) {
+                        double eta;
+                        m->ingesting++;
+                        m->rate_bps += ingest_progress_rate(&bay->prog, now, &eta);
+                        m->bytes_in_flight += bay->prog.bytes_done;
+                } else if (bay->phase == BAY_DONE && bay->safe_to_remove)
+                        m->safe_to_remove++;
+        }
+        m->bytes_copied = b->bytes_copied;
+        m->files_copied = b->files_copied;
         pthread_mutex_unlock(&b->mu);
 }
 

@@ -518,12 +518,18 @@ int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"
-                           " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"
-                           " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"
-                           " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s"
-                           " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
-                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 = 0 OR s.id = ?2) ORDER BY s.id", &st);
+#define SESSION_SELECT                                                                                        \
+        "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"                          \
+        " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"        \
+        " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"            \
+        " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s"                      \
+        " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
+        /* One statement per filter shape: an OR with a NULL parameter would
+         * keep SQLite from the index (a device's history at 365,000 sessions). */
+        int r = prepare(c, session ? SESSION_SELECT " WHERE s.id = ?2 AND (?1 IS NULL OR d.serial = ?1)"
+                           : serial ? SESSION_SELECT " WHERE s.device_id = (SELECT id FROM devices WHERE serial = ?1)"
+                                                     " ORDER BY s.id"
+                                    : SESSION_SELECT " ORDER BY s.id", &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
@@ -551,9 +557,12 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
 int catalog_deleted_foreach(struct catalog *c, const char *serial, int64_t session, deleted_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT e.id, e.session_id, e.size, d.serial, e.device_path, e.device_mtime"
-                           " FROM deleted_entries e JOIN devices d ON d.id = e.device_id"
-                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 = 0 OR e.session_id = ?2) ORDER BY e.id", &st);
+#define DELETED_SELECT "SELECT e.id, e.session_id, e.size, d.serial, e.device_path, e.device_mtime" \
+                       " FROM deleted_entries e JOIN devices d ON d.id = e.device_id"
+        int r = prepare(c, session ? DELETED_SELECT " WHERE e.session_id = ?2 AND (?1 IS NULL OR d.serial = ?1) ORDER BY e.id"
+                           : serial ? DELETED_SELECT " WHERE e.device_id = (SELECT id FROM devices WHERE serial = ?1)"
+                                                     " ORDER BY e.id"
+                                    : DELETED_SELECT " ORDER BY e.id", &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);

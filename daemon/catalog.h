@@ -225,6 +225,25 @@ typedef int (*assignment_cb)(const struct assignment_info *a, void *userdata);
 int catalog_assignments_foreach(struct catalog *c, const char *serial, const char *badge, assignment_cb cb,
                                 void *userdata);
 
+/* What the ledger alarms count: devices whose latest dock measured a clock
+ * offset over clock_max_s; recordings tagged but unattributed; entries
+ * deleted on devices found at docks since `since`. */
+struct ledger_counts {
+        int64_t clock_devices, unattributed, deleted_recent;
+        char clock_example[64];         /* one such device, for the message */
+};
+int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *since, struct ledger_counts *out);
+
+/* Catalog-wide figures for the metrics endpoint. */
+struct catalog_metrics {
+        int64_t sessions[5];            /* ingesting, complete, incomplete, interrupted, failed */
+        int64_t recordings, under_copied;
+        size_t n_targets;
+        struct { char name[40]; int64_t copies; } targets[8];
+};
+extern const char *const catalog_session_states[5];
+int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_metrics *m);
+
 /* The badge of the officer the device was checked out to at `at` ("" none). */
 int catalog_officer_assigned_at(struct catalog *c, const char *serial, const char *at, char *badge, size_t size);
 

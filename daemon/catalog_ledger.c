@@ -134,7 +134,7 @@ int catalog_devices_foreach(struct catalog *c, const char *serial, device_cb cb,
                            "  AND s.clock_offset_s IS NOT NULL ORDER BY s.id DESC LIMIT 1),"
                            " (SELECT count(*) FROM recordings x WHERE x.device_id = d.id),"
                            " (SELECT count(*) FROM dock_sessions s WHERE s.device_id = d.id)"
-                           " FROM devices d WHERE (?1 IS NULL OR d.serial = ?1) ORDER BY d.serial", &st);
+                           " FROM devices d WHERE d.serial = ?1 OR ?1 IS NULL ORDER BY d.serial", &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
@@ -247,10 +247,13 @@ int catalog_assignments_foreach(struct catalog *c, const char *serial, const cha
                                 void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT a.id, d.serial, o.badge, o.name, a.start_at, a.end_at, a.created_by FROM assignments a"
-                           " JOIN devices d ON d.id = a.device_id JOIN officers o ON o.id = a.officer_id"
-                           " WHERE (?1 IS NULL OR d.serial = ?1) AND (?2 IS NULL OR o.badge = ?2)"
-                           " ORDER BY a.start_at, a.id", &st);
+#define ASSIGNMENT_SELECT "SELECT a.id, d.serial, o.badge, o.name, a.start_at, a.end_at, a.created_by FROM assignments a" \
+                          " JOIN devices d ON d.id = a.device_id JOIN officers o ON o.id = a.officer_id"
+        int r = prepare(c, serial ? ASSIGNMENT_SELECT " WHERE a.device_id = (SELECT id FROM devices WHERE serial = ?1)"
+                                                      " AND (?2 IS NULL OR o.badge = ?2) ORDER BY a.start_at, a.id"
+                           : badge ? ASSIGNMENT_SELECT " WHERE a.officer_id = (SELECT id FROM officers WHERE badge = ?2)"
+                                                       " ORDER BY a.start_at, a.id"
+                                   : ASSIGNMENT_SELECT " ORDER BY a.start_at, a.id", &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
@@ -264,6 +267,61 @@ int catalog_assignments_foreach(struct catalog *c, const char *serial, const cha
                         return r;
         }
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *since, struct ledger_counts *out)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        memset(out, 0, sizeof(*out));
+        int r = prepare(c, "WITH latest AS (SELECT s.device_id, s.clock_offset_s FROM dock_sessions s"
+                           "  WHERE s.id = (SELECT max(x.id) FROM dock_sessions x WHERE x.device_id = s.device_id"
+                           "  AND x.clock_offset_s IS NOT NULL))"
+                           " SELECT (SELECT count(*) FROM latest WHERE abs(clock_offset_s) > ?1),"
+                           " (SELECT d.serial FROM latest l JOIN devices d ON d.id = l.device_id"
+                           "  WHERE abs(l.clock_offset_s) > ?1 LIMIT 1),"
+                           " (SELECT count(*) FROM recordings WHERE officer_id IS NULL AND time_source IS NOT NULL),"
+                           " (SELECT count(*) FROM deleted_entries e JOIN dock_sessions s ON s.id = e.session_id"
+                           "  WHERE s.started_at >= ?2)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, clock_max_s);
+        bind_text(st, 2, since);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_err(c, sqlite3_errcode(c->db));
+        out->clock_devices = sqlite3_column_int64(st, 0);
+        copy_col(st, 1, out->clock_example, sizeof(out->clock_example), NULL);
+        out->unattributed = sqlite3_column_int64(st, 2);
+        out->deleted_recent = sqlite3_column_int64(st, 3);
+        return 0;
+}
+
+const char *const catalog_session_states[5] = { "ingesting", "complete", "incomplete", "interrupted", "failed" };
+
+int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_metrics *m)
+{
+        memset(m, 0, sizeof(*m));
+        _cleanup_stmt_ sqlite3_stmt *s = NULL, *t = NULL, *n = NULL;
+        int r;
+        if ((r = prepare(c, "SELECT state, count(*) FROM dock_sessions GROUP BY state", &s)) < 0 ||
+            (r = prepare(c, "SELECT t.name, (SELECT count(*) FROM copies k WHERE k.target_id = t.id) FROM targets t"
+                            " ORDER BY t.name", &t)) < 0 ||
+            (r = prepare(c, "SELECT count(*), coalesce(sum((SELECT count(*) FROM copies k WHERE k.recording_id = r.id) < ?),"
+                            " 0) FROM recordings r", &n)) < 0)
+                return r;
+        while (sqlite3_step(s) == SQLITE_ROW)
+                for (size_t i = 0; i < 5; i++)
+                        if (col(s, 0) && strcmp(col(s, 0), catalog_session_states[i]) == 0)
+                                m->sessions[i] = sqlite3_column_int64(s, 1);
+        while (m->n_targets < ELEMENTSOF(m->targets) && sqlite3_step(t) == SQLITE_ROW) {
+                copy_col(t, 0, m->targets[m->n_targets].name, sizeof(m->targets[0].name), NULL);
+                m->targets[m->n_targets++].copies = sqlite3_column_int64(t, 1);
+        }
+        sqlite3_bind_int(n, 1, copies_required);
+        if (sqlite3_step(n) != SQLITE_ROW)
+                return sql_err(c, sqlite3_errcode(c->db));
+        m->recordings = sqlite3_column_int64(n, 0);
+        m->under_copied = sqlite3_column_int64(n, 1);
+        return 0;
 }
 
 int catalog_officer_assigned_at(struct catalog *c, const char *serial, const char *at, char *badge, size_t size)

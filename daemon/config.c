@@ -196,12 +196,29 @@ static int on_entry(void *user, const char *section, const char *key, const char
                 if (parse_uint(value, 1, 24 * 365, &n) < 0)
                         FAIL("%s:%d: [policy] late_h '%s' must be a number of hours from 1 to 8760", f, lineno, value);
                 cfg->late_h = (unsigned)n;
+        } else if (strcmp(section, "metrics") == 0) {
+                if (strcmp(key, "listen") != 0)
+                        FAIL("%s:%d: unknown key '%s' in [metrics] (known: listen)", f, lineno, key);
+                free(cfg->metrics_listen);
+                cfg->metrics_listen = xstrdup(value);
+        } else if (strcmp(section, "alarms") == 0) {
+                if (strcmp(key, "target_min_free_gib") == 0) {
+                        if (parse_uint(value, 0, 1 << 20, &n) < 0)
+                                FAIL("%s:%d: [alarms] target_min_free_gib '%s' must be a number of GiB", f, lineno, value);
+                        cfg->alarm_min_free_gib = (unsigned)n;
+                } else if (strcmp(key, "clock_offset_max_s") == 0) {
+                        if (parse_uint(value, 1, 86400 * 365, &n) < 0)
+                                FAIL("%s:%d: [alarms] clock_offset_max_s '%s' must be a number of seconds", f, lineno, value);
+                        cfg->alarm_clock_offset_s = (unsigned)n;
+                } else
+                        FAIL("%s:%d: unknown key '%s' in [alarms] (known: target_min_free_gib, clock_offset_max_s)", f,
+                             lineno, key);
         } else if (strcmp(section, "retention") == 0 ||
                    strcmp(section, "policy") == 0) {
                 /* Sections of later stages (docking, retention, policy): accepted
                  * so one file serves every version; their keys are checked there. */
         } else
-                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, retention, policy)",
+                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, alarms, retention, policy)",
                      f, lineno, section);
         return 1;
 }
@@ -220,6 +237,9 @@ static void set_defaults(struct config *cfg)
         cfg->archive_retry_cap_s = 3600;
         cfg->archive_deadline_h = 24;
         cfg->late_h = 24;
+        cfg->metrics_listen = xstrdup("127.0.0.1:9477");
+        cfg->alarm_min_free_gib = 10;
+        cfg->alarm_clock_offset_s = 120;
         cfg->archive_warn_margin_h = 4;
         /* Embedded default: only the simulated recorder of the demo and the
          * tests; a real station lists its recorder models in [recorders]. */
@@ -346,6 +366,7 @@ void config_free(struct config *cfg)
         free(cfg->archive_key);
         free(cfg->archive_token);
         free(cfg->name_pattern);
+        free(cfg->metrics_listen);
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 free(cfg->targets[i].name);
                 free(cfg->targets[i].path);

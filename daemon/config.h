@@ -32,6 +32,7 @@ struct config {
         unsigned archive_deadline_h;    /* a manifest is due at the archive this long after docking */
         unsigned archive_warn_margin_h; /* alarm when an undelivered manifest has less than this left */
         char *socket_path;      /* control socket; default STATE/dockd.sock */
+        char *metrics_listen;   /* [metrics] listen: IPv4:PORT for /metrics and the status page, or "off" */
         unsigned max_parallel;  /* bays ingesting at once; the rest wait in dock order */
         struct usb_id {
                 unsigned vendor, product;
@@ -41,6 +42,8 @@ struct config {
         size_t n_clock;         /* [recorders] clock: models that answer the clock request */
         char *name_pattern;     /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
         unsigned late_h;        /* [policy] late_h: the 24-hour rule's threshold */
+        unsigned alarm_min_free_gib;    /* [alarms] target_min_free_gib */
+        unsigned alarm_clock_offset_s;  /* [alarms] clock_offset_max_s */
 };
 
 bool config_allows(const struct config *cfg, unsigned vendor, unsigned product);

@@ -52,6 +52,7 @@ static void usage(FILE *f)
               "                      the manifest outbox: queued, delivered, next deadline, last error\n"
               "  status [--watch] [--json]\n"
               "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
+              "  alarms [--json]     what needs a person: targets, archive deadlines, clocks, unattributed\n"
               "\n"
               "the ledger (times are UTC: 2026-11-25 or 2026-11-25T08:00):\n"
               "  officers [--json|--csv] | officers add ID --name NAME [--unit U] | officers import FILE.csv\n"
@@ -687,6 +688,26 @@ static int cmd_archive(struct ctx *c, int argc, char **argv)
         return 0;
 }
 
+static int cmd_alarms(struct ctx *c, int argc, char **argv)
+{
+        bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
+        if (argc > 2 || (argc == 2 && !json)) {
+                fprintf(stderr, "usage: dockctl alarms [--json]\n");
+                return EXIT_USAGE;
+        }
+        struct alarm_list al;
+        if (open_catalog(c) < 0 || alarms_collect(&c->cfg, c->cat, &al) < 0)
+                return 1;
+        if (json) {
+                alarms_json(&al, stdout);
+                putchar('\n');
+        } else if (al.n)
+                alarms_text(&al, stdout);
+        else
+                printf("no alarms\n");
+        return 0;
+}
+
 static int cmd_status(struct ctx *c, int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -776,6 +797,8 @@ int main(int argc, char **argv)
                 rc = cmd_key(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "status") == 0)
                 rc = cmd_status(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "alarms") == 0)
+                rc = cmd_alarms(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "officers") == 0)
                 rc = cmd_officers(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "devices") == 0)

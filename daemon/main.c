@@ -18,6 +18,7 @@
 #include "forward.h"
 #include "hotplug.h"
 #include "log.h"
+#include "metrics.h"
 #include "target.h"
 #include "util.h"
 
@@ -31,6 +32,7 @@ struct daemon {
         struct hotplug *hp;
         struct bays *bays;
         struct control *ctl;
+        struct metrics *metrics;
 };
 
 /* The forwarder runs on a thread of its own: a slow or unreachable archive
@@ -211,6 +213,12 @@ int main(int argc, char **argv)
                 log_error_errno(r, "control socket %s: %m", d.cfg.socket_path);
                 goto out;
         }
+        char merr[256];
+        if ((r = metrics_start(&d.cfg, d.bays, &d.metrics, merr, sizeof(merr))) < 0) {
+                log_error("%s", merr);  /* the station ingests without its metrics; say so, do not stop */
+                r = 0;
+        } else if (d.metrics)
+                log_info("metrics and status page: http://%s/", d.cfg.metrics_listen);
         if ((r = sd_event_add_io(d.ev, NULL, hotplug_fd(d.hp), EPOLLIN, on_udev, &d)) < 0 ||
             (r = sd_event_add_io(d.ev, NULL, bays_notify_fd(d.bays), EPOLLIN, on_bay_done, &d)) < 0 ||
             (r = sd_event_add_signal(d.ev, NULL, SIGTERM, on_signal, &d)) < 0 ||
@@ -239,6 +247,7 @@ int main(int argc, char **argv)
                 pthread_join(d.forwarder, NULL);
         }
 out:
+        metrics_stop(d.metrics);
         control_free(d.ctl);
         hotplug_free(d.hp);
         bays_free(d.bays);

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 
 #include "log.h"
@@ -45,6 +46,33 @@ static int read_marker_name(const char *path, char *name, size_t size)
                         return 0;
                 }
         return -EBADMSG;
+}
+
+int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size)
+{
+        struct statvfs vfs;
+        *free_bytes = -1;
+        if (statvfs(tc->path, &vfs) < 0) {
+                snprintf(err, err_size, "%s: %s", tc->path, strerror(errno));
+                return -errno;
+        }
+        *free_bytes = (int64_t)vfs.f_bavail * (int64_t)vfs.f_frsize;
+        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
+        char name[128];
+        int r = read_marker_name(marker, name, sizeof(name));
+        if (r < 0) {
+                snprintf(err, err_size, "%s: no %s marker (%s): not mounted?", tc->path, MARKER, strerror(-r));
+                return r;
+        }
+        if (strcmp(name, tc->name) != 0) {
+                snprintf(err, err_size, "%s: the marker names target '%s', not '%s'", tc->path, name, tc->name);
+                return -EXDEV;
+        }
+        if (access(tc->path, W_OK) < 0 || (vfs.f_flag & ST_RDONLY)) {
+                snprintf(err, err_size, "%s: read-only", tc->path);
+                return -EROFS;
+        }
+        return 0;
 }
 
 int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)

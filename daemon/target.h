@@ -23,6 +23,11 @@ struct target {
 int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
 void target_close(struct target *t);
 
+/* Read-only look at a configured target, for alarms and metrics: is it there
+ * (its marker present and naming it, the directory writable), and how many
+ * bytes are free. Returns 0 if usable; else -errno and why in err. */
+int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size);
+
 char *target_partial_path(const struct target *t, int64_t rec_id);
 /* "2026/11/25/SERIAL/DCIM/clip.mp4"; attempt > 0 adds " ~N" before the extension. */
 char *target_layout_relpath(const char *serial, int64_t device_mtime, const char *device_path, unsigned attempt);

@@ -34,7 +34,7 @@ pass "delivered over HTTPS with a client certificate"
 
 ingest_rc "$WORK/rec.img" CAM-H -c "$WORK/nocert.conf" || true
 [ ! -f "$got/2.json" ] || fail "the archive accepted a station without a client certificate"
-dockctl -c "$WORK/nocert.conf" archive status --json | jq -e '.rejected == 1 and .queued == 0 and .alarms[0].name == "archive-rejected"' >/dev/null ||
+dockctl -c "$WORK/nocert.conf" archive status --json | jq -e '.rejected == 1 and .queued == 0 and any(.alarms[]; .name == "archive-rejected")' >/dev/null ||
 	fail "no client certificate: not recorded as refused: $(dockctl -c "$WORK/nocert.conf" archive status)"
 pass "without a client certificate the archive refuses; the manifest is held as refused, not retried blindly"
 
@@ -53,7 +53,7 @@ dockctl -c "$WORK/good.conf" archive retry >/dev/null || fail "retry after the a
 for n in 2 3 4; do
 	[ -f "$got/$n.json" ] || fail "manifest $n not delivered after the outage and retry: $(ls "$got")"
 done
-dockctl -c "$WORK/good.conf" archive status --json | jq -e '.queued == 0 and .delivered == 4 and .rejected == 0 and .alarms == []' >/dev/null ||
+dockctl -c "$WORK/good.conf" archive status --json | jq -e '.queued == 0 and .delivered == 4 and .rejected == 0 and ([.alarms[].name | select(startswith("archive"))] == [])' >/dev/null ||
 	fail "after the outage: $(dockctl -c "$WORK/good.conf" archive status)"
 # Earliest deadline first: the refused manifest 2 (docked first) went before 3 and 4.
 order=$(archive_puts | tr '\n' ' ')

@@ -1,0 +1,217 @@
+/* metrics.c — see metrics.h. Requests are served one at a time on
+ * libmicrohttpd's thread, which owns its own catalog connection. */
+#include "metrics.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alarms.h"
+#include "catalog.h"
+#include "log.h"
+#include "output.h"
+#include "target.h"
+#include "util.h"
+
+struct metrics {
+        const struct config *cfg;
+        struct bays *bays;
+        struct catalog *cat;
+        struct MHD_Daemon *mhd;
+};
+
+extern const char dockd_status_page[];  /* status_page.c */
+
+static void metric(FILE *f, const char *name, const char *type, const char *help)
+{
+        fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void write_metrics(struct metrics *m, FILE *f)
+{
+        const struct config *cfg = m->cfg;
+        struct bay_metrics b;
+        bays_metrics(m->bays, &b);
+        metric(f, "dockd_ingested_bytes_total", "counter", "Bytes copied with verified copies by sessions finished since dockd started.");
+        fprintf(f, "dockd_ingested_bytes_total %lld\n", (long long)b.bytes_copied);
+        metric(f, "dockd_ingested_files_total", "counter", "Recordings copied with verified copies by sessions finished since dockd started.");
+        fprintf(f, "dockd_ingested_files_total %lld\n", (long long)b.files_copied);
+        metric(f, "dockd_ingest_rate_bytes_per_second", "gauge", "Read rate of all ingesting bays together.");
+        fprintf(f, "dockd_ingest_rate_bytes_per_second %.0f\n", b.rate_bps);
+        metric(f, "dockd_bays", "gauge", "Docked recorders by what they are doing.");
+        fprintf(f, "dockd_bays{state=\"docked\"} %u\ndockd_bays{state=\"ingesting\"} %u\ndockd_bays{state=\"safe_to_remove\"} %u\n",
+                b.docked, b.ingesting, b.safe_to_remove);
+
+        char err[512];
+        if (!m->cat && catalog_open_in(cfg->state_dir, &m->cat, err, sizeof(err)) < 0) {
+                log_error("metrics: %s", err);
+                return;
+        }
+        struct catalog_metrics cm;
+        if (catalog_metrics_get(m->cat, cfg->copies, &cm) == 0) {
+                metric(f, "dockd_sessions", "gauge", "Dock sessions in the catalog by state.");
+                for (size_t i = 0; i < 5; i++)
+                        fprintf(f, "dockd_sessions{state=\"%s\"} %lld\n", catalog_session_states[i], (long long)cm.sessions[i]);
+                metric(f, "dockd_recordings", "gauge", "Recordings in the catalog.");
+                fprintf(f, "dockd_recordings %lld\n", (long long)cm.recordings);
+                metric(f, "dockd_verified_copies", "gauge", "Verified copies recorded per target.");
+                for (size_t i = 0; i < cm.n_targets; i++)
+                        fprintf(f, "dockd_verified_copies{target=\"%s\"} %lld\n", cm.targets[i].name, (long long)cm.targets[i].copies);
+                metric(f, "dockd_under_copied_recordings", "gauge", "Recordings with fewer verified copies than required.");
+                fprintf(f, "dockd_under_copied_recordings %lld\n", (long long)cm.under_copied);
+        }
+        struct archive_view v;
+        if (archive_view_get(cfg, m->cat, &v) == 0) {
+                metric(f, "dockd_outbox_depth", "gauge", "Manifests waiting for the archive.");
+                fprintf(f, "dockd_outbox_depth %lld\n", (long long)v.o.queued);
+                metric(f, "dockd_outbox_rejected", "gauge", "Manifests the archive refused, held for `dockctl archive retry`.");
+                fprintf(f, "dockd_outbox_rejected %lld\n", (long long)v.o.rejected);
+                metric(f, "dockd_outbox_oldest_age_seconds", "gauge", "Age of the oldest undelivered manifest (0: none).");
+                fprintf(f, "dockd_outbox_oldest_age_seconds %lld\n", (long long)(v.oldest_age_s > 0 ? v.oldest_age_s : 0));
+                metric(f, "dockd_next_deadline_seconds", "gauge", "Seconds to the earliest undelivered manifest's deadline (negative: overdue; absent: none).");
+                if (v.o.queued)
+                        fprintf(f, "dockd_next_deadline_seconds %lld\n", (long long)v.next_deadline_in_s);
+        }
+        metric(f, "dockd_target_free_bytes", "gauge", "Free bytes on each storage target.");
+        for (size_t i = 0; i < cfg->n_targets; i++) {
+                int64_t free_bytes;
+                target_probe(&cfg->targets[i], &free_bytes, err, sizeof(err));
+                if (free_bytes >= 0)
+                        fprintf(f, "dockd_target_free_bytes{target=\"%s\"} %lld\n", cfg->targets[i].name, (long long)free_bytes);
+        }
+        struct alarm_list al;
+        if (alarms_collect(cfg, m->cat, &al) == 0) {
+                metric(f, "dockd_alarms_active", "gauge", "Active alarms and warnings.");
+                fprintf(f, "dockd_alarms_active %zu\n", al.n);
+                metric(f, "dockd_alarm", "gauge", "1 for each active alarm; value of count: objects in that state.");
+                for (size_t i = 0; i < al.n; i++)
+                        fprintf(f, "dockd_alarm{name=\"%s\",severity=\"%s\"} %lld\n", al.a[i].name,
+                                al.a[i].warning ? "warning" : "alarm", (long long)al.a[i].count);
+        }
+}
+
+/* The last few manifests the archive took, newest first, for the page. */
+#define LAST_DELIVERED 5
+struct delivered {
+        struct { int64_t seq, session; char at[32]; } d[LAST_DELIVERED];
+        size_t n;       /* total seen; the ring holds the last LAST_DELIVERED */
+};
+
+static int manifest_row(const struct manifest_info *mi, void *ud)
+{
+        struct delivered *dl = ud;
+        if (!mi->delivered_at)
+                return 0;
+        size_t i = dl->n++ % LAST_DELIVERED;
+        dl->d[i].seq = mi->seq;
+        dl->d[i].session = mi->session_id;
+        snprintf(dl->d[i].at, sizeof(dl->d[i].at), "%s", mi->delivered_at);
+        return 0;
+}
+
+static void write_status(struct metrics *m, FILE *f)
+{
+        char err[512];
+        bays_status_json(m->bays, f);
+        struct alarm_list al = { .n = 0 };
+        if (m->cat || catalog_open_in(m->cfg->state_dir, &m->cat, err, sizeof(err)) == 0)
+                alarms_collect(m->cfg, m->cat, &al);
+        fputs(",\"alarms\":", f);
+        alarms_json(&al, f);
+        fputs(",\"delivered\":[", f);
+        struct delivered dl = { .n = 0 };
+        if (m->cat)
+                catalog_manifests_foreach(m->cat, manifest_row, &dl);
+        size_t shown = dl.n < LAST_DELIVERED ? dl.n : LAST_DELIVERED;
+        for (size_t k = 0; k < shown; k++) {
+                size_t i = (dl.n - 1 - k) % LAST_DELIVERED;
+                fprintf(f, "%s{\"seq\":%lld,\"session\":%lld", k ? "," : "", (long long)dl.d[i].seq,
+                        (long long)dl.d[i].session);
+                json_kv(f, ",\"delivered_at\":", dl.d[i].at);
+                fputc('}', f);
+        }
+        fputs("]}\n", f);
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                              const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+        struct metrics *m = cls;
+        (void)version, (void)upload, (void)upload_size, (void)con_cls;
+        if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+                return MHD_NO;
+        char *body = NULL;
+        size_t len = 0;
+        const char *type = "text/plain; version=0.0.4; charset=utf-8";
+        unsigned status = MHD_HTTP_OK;
+        FILE *f = open_memstream(&body, &len);
+        if (!f)
+                return MHD_NO;
+        if (strcmp(url, "/metrics") == 0)
+                write_metrics(m, f);
+        else if (strcmp(url, "/status.json") == 0) {
+                write_status(m, f);
+                type = "application/json";
+        } else if (strcmp(url, "/") == 0) {
+                fputs(dockd_status_page, f);
+                type = "text/html; charset=utf-8";
+        } else {
+                fputs("not found: /, /status.json, /metrics\n", f);
+                status = MHD_HTTP_NOT_FOUND;
+        }
+        fclose(f);
+        struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+        if (!resp) {
+                free(body);
+                return MHD_NO;
+        }
+        MHD_add_response_header(resp, "Content-Type", type);
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        enum MHD_Result r = MHD_queue_response(conn, status, resp);
+        MHD_destroy_response(resp);
+        return r;
+}
+
+int metrics_start(const struct config *cfg, struct bays *bays, struct metrics **out, char *err, size_t err_size)
+{
+        *out = NULL;
+        if (!cfg->metrics_listen || strcmp(cfg->metrics_listen, "off") == 0)
+                return 0;
+        struct sockaddr_in sa = { .sin_family = AF_INET };
+        char host[64];
+        unsigned port;
+        if (sscanf(cfg->metrics_listen, "%63[^:]:%u", host, &port) != 2 || port == 0 || port > 65535 ||
+            inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+                snprintf(err, err_size, "[metrics] listen '%s' must be IPv4:PORT, e.g. 127.0.0.1:9477", cfg->metrics_listen);
+                return -EINVAL;
+        }
+        sa.sin_port = htons((uint16_t)port);
+        struct metrics *m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->cfg = cfg;
+        m->bays = bays;
+        m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, answer, m,
+                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
+                                  (unsigned)10, MHD_OPTION_END);
+        if (!m->mhd) {
+                snprintf(err, err_size, "cannot listen on %s for /metrics (in use?)", cfg->metrics_listen);
+                free(m);
+                return -EADDRINUSE;
+        }
+        *out = m;
+        return 0;
+}
+
+void metrics_stop(struct metrics *m)
+{
+        if (!m)
+                return;
+        MHD_stop_daemon(m->mhd);
+        catalog_close(m->cat);
+        free(m);
+}

@@ -1,0 +1,41 @@
+// Watches dockd's status page in headless Chromium while a recorder docks:
+// its tile must appear, show progress, and turn "SAFE TO REMOVE"; the page
+// must not reload. Prints one JSON line; saves a screenshot.
+//   node status_page.mjs URL SERIAL SCREENSHOT
+import { chromium } from 'playwright-core';
+
+const [url, serial, shot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const result = { appeared: false, states: [], progress: [], safe: false, reloads: 0 };
+try {
+  const page = await browser.newPage({ viewport: { width: 1000, height: 700 } });
+  let loads = 0;
+  page.on('load', () => { loads++; });
+  await page.goto(url);
+  const tile = page.locator(`.bay[data-serial="${serial}"]`);
+  const deadline = Date.now() + 90000;
+  while (Date.now() < deadline) {
+    if (await tile.count()) {
+      result.appeared = true;
+      const state = await tile.getAttribute('data-state');
+      const width = await tile.locator('.fill').evaluate(e => e.style.width);
+      if (result.states[result.states.length - 1] !== state) result.states.push(state);
+      if (result.progress[result.progress.length - 1] !== width) result.progress.push(width);
+      const text = await tile.locator('.safe-text').textContent();
+      if (text === 'SAFE TO REMOVE' && (await tile.getAttribute('class')).includes('safe')) {
+        result.safe = true;
+        break;
+      }
+    }
+    await page.waitForTimeout(200);
+  }
+  result.reloads = loads - 1;
+  await page.screenshot({ path: shot, fullPage: true });
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
