@@ -1,0 +1,35 @@
+#!/bin/bash
+# cpack -G DEB builds a package that installs, into a scratch root with
+# dpkg --root, the binaries, the unit, udev rules, sysusers/tmpfiles, the
+# default config (a conffile that loads as the embedded defaults) and the man
+# pages; its postinst creates the dockd user and state directory there.
+source "$(dirname "$0")/common.sh"
+
+(cd "$WORK" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$WORK/pkg" >"$WORK/cpack.log" 2>&1) ||
+	fail "cpack failed: $(tail -5 "$WORK/cpack.log")"
+deb=$(ls "$WORK"/pkg/dockd_*.deb)
+dpkg-deb -I "$deb" | grep -q "Depends:.*libtsk" || fail "no library dependencies: $(dpkg-deb -I "$deb")"
+root=$WORK/root
+mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/etc"
+touch "$root/var/lib/dpkg/status"
+: >"$root/etc/passwd"
+: >"$root/etc/group"
+dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -i "$deb" >"$WORK/dpkg.log" 2>&1 ||
+	fail "dpkg -i into a scratch root failed: $(cat "$WORK/dpkg.log")"
+for f in usr/bin/dockd usr/bin/dockctl usr/lib/systemd/system/dockd.service usr/lib/sysusers.d/dockd.conf \
+	usr/lib/tmpfiles.d/dockd.conf usr/lib/udev/rules.d/70-dockd.rules etc/dockd/dockd.conf \
+	usr/share/man/man8/dockd.8 usr/share/man/man8/dockctl.8 usr/share/man/man5/dockd.conf.5; do
+	[ -f "$root/$f" ] || fail "the package did not install /$f"
+done
+[ -x "$root/usr/bin/dockd" ] || fail "dockd is not executable"
+dpkg --root="$root" -s dockd | grep -q "Status: install ok installed" || fail "dpkg does not record dockd as installed"
+grep -q '^/etc/dockd/dockd.conf$' "$root/var/lib/dpkg/info/dockd.conffiles" || fail "the config is not a conffile"
+grep -q '^dockd:' "$root/etc/passwd" || fail "postinst did not create the dockd user in the root: $(cat "$root/etc/passwd")"
+[ -d "$root/var/lib/dockd" ] || fail "postinst did not create /var/lib/dockd in the root"
+"$BUILD/dockd" -c "$root/etc/dockd/dockd.conf" --state "$WORK/state" --check >"$WORK/check.log" 2>&1 ||
+	fail "the shipped config does not pass dockd --check: $(cat "$WORK/check.log")"
+for m in dockd.8 dockctl.8; do
+	MANWIDTH=80 man -l "$root/usr/share/man/man8/$m" 2>&1 | grep -q "^NAME" || fail "man page $m does not render"
+done
+MANWIDTH=80 man -l "$root/usr/share/man/man5/dockd.conf.5" 2>&1 | grep -q "^NAME" || fail "dockd.conf(5) does not render"
+pass "the .deb installs every file into a scratch root, the config is a conffile that passes --check, postinst made the user"
