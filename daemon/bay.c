@@ -138,6 +138,7 @@ static void *bay_main(void *arg)
         pthread_mutex_lock(&b->mu);
         bay->id = id;
         pthread_mutex_unlock(&b->mu);
+        log_context_device(bay->id.serial, 0);
         check_collision(bay);
         log_info("bay %s: %s %s serial %s%s%s docked (%s)", bay->dock.bay, id.vendor, id.model, bay->id.serial,
                  bay->id.flag[0] ? ", flagged " : "", bay->id.flag, bay->dock.devnode);

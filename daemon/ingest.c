@@ -254,6 +254,7 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
 
 static int ingest_file(struct run *run, const struct volume_entry *e, struct recording *rec, bool *copied)
 {
+        log_context_recording(rec->id);
         struct copy_sink sinks[DOCKD_MAX_TARGETS];
         char *partials[DOCKD_MAX_TARGETS] = { 0 };
         size_t n = 0;
@@ -270,8 +271,10 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                 partials[n] = target_partial_path(&run->targets[i], rec->id);
                 r = copy_sink_open(&sinks[n], &run->targets[i], partials[n]);
                 if (r < 0) {
+                        log_context_target(run->targets[i].name);
                         note_error(run, "%s: %s: target %s: cannot create %s: %s", run->serial, e->path,
                                    run->targets[i].name, partials[n], strerror(-r));
+                        log_context_target(NULL);
                         catalog_copy_failure_add(run->cat, rec->id, run->targets[i].id, run->res->session_id, strerror(-r));
                         free(partials[n]);
                         partials[n] = NULL;
@@ -313,9 +316,12 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         r = copy_run(&p);
         volume_file_close(vf);
         for (size_t k = 0; k < n; k++)
-                if (sinks[k].error)
+                if (sinks[k].error) {
+                        log_context_target(sinks[k].target->name);
                         note_error(run, "%s: %s: copy to target %s failed: %s", run->serial, e->path,
                                    sinks[k].target->name, sinks[k].errmsg);
+                        log_context_target(NULL);
+                }
         if (r < 0) {
                 /* Keep the partials and the checkpoint: a later run resumes. */
                 if (r != -ECANCELED && p.err[0]) {
@@ -354,8 +360,10 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                 if (pr < 0) {
                         snprintf(sinks[k].errmsg, sizeof(sinks[k].errmsg), "cannot place the copy: %s", strerror(-pr));
                         sinks[k].error = pr;
+                        log_context_target(sinks[k].target->name);
                         note_error(run, "%s: %s: target %s: %s", run->serial, e->path, sinks[k].target->name,
                                    sinks[k].errmsg);
+                        log_context_target(NULL);
                 }
         }
         crashpoint("after-place");
@@ -506,6 +514,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
                 return r;
         }
+        log_context_device(run.serial, res->session_id);        /* journal fields of what follows */
         if (o->identity)
                 catalog_session_set_bay(cat, res->session_id, o->identity->bay);
         if (o->has_clock_offset) {

@@ -162,3 +162,35 @@ wait_status() {
 
 # bay_of SERIAL: the status entry of the docked recorder with that serial.
 bay_of() { status_json | jq -c --arg s "$1" '.bays[] | select(.serial == $s)'; }
+
+# journal_listen SOCKET OUT: a stand-in for journald's native socket; each
+# datagram becomes one JSON object (its fields) per line in OUT. Point dockd
+# at it with DOCKD_JOURNAL_SOCKET=SOCKET.
+journal_listen() {
+	python3 - "$1" "$2" <<'PY' &
+import json, os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as out:
+    while True:
+        d = s.recv(1 << 20)
+        f, i = {}, 0
+        while i < len(d):
+            nl = d.index(b"\n", i)
+            line = d[i:nl]
+            if b"=" in line:
+                k, v = line.split(b"=", 1)
+                i = nl + 1
+            else:
+                k, n = line, struct.unpack("<Q", d[nl + 1:nl + 9])[0]
+                v = d[nl + 9:nl + 9 + n]
+                i = nl + 9 + n + 1
+            f[k.decode()] = v.decode("utf-8", "replace")
+        out.write(json.dumps(f) + "\n")
+PY
+	JOURNAL_PID=$!
+	at_exit "kill $JOURNAL_PID 2>/dev/null"
+	local i
+	for ((i = 0; i < 50; i++)); do [ -S "$1" ] && return 0; sleep 0.1; done
+	fail "the journal stand-in did not start"
+}

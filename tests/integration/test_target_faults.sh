@@ -26,13 +26,18 @@ run() { ingest_rc "$img" CAM-T -c "$WORK/dockd.conf"; }
 copies_on() { dockctl -c "$WORK/dockd.conf" recordings --json | jq "[.[] | select(any(.copies[]; .target == \"$1\"))] | length"; }
 
 # 1. Target b fills up: leave room for about two of the four recordings.
+#    Logged as under systemd: to the journal, with the target as a field.
 avail=$(df --output=avail -B1 "$WORK/small" | tail -1)
 fallocate -l $((avail - (30 << 20))) "$WORK/small/filler"
+journal_listen "$WORK/journal.sock" "$WORK/journal.jsonl"
 rc=0
-run || rc=$?
+DOCKD_JOURNAL_SOCKET=$WORK/journal.sock run || rc=$?
 [ $rc = 3 ] || fail "full target: expected exit 3 (incomplete), got $rc"
 [ "$(last .state)" = incomplete ] || fail "full target: state $(last .state)"
-grep -q "target b failed: no space left" "$WORK/last.err" || fail "full target: no clear error: $(cat "$WORK/last.err")"
+sleep 0.3
+jq -e -s 'any(.[]; .PRIORITY == "3" and .DOCKD_TARGET == "b" and .DOCKD_DEVICE == "CAM-T" and .DOCKD_SESSION == "1"
+	and (.DOCKD_RECORDING | tonumber > 0) and (.MESSAGE | test("target b failed: no space left")))' "$WORK/journal.jsonl" \
+	>/dev/null || fail "full target: no journal entry with its fields: $(tail -3 "$WORK/journal.jsonl")"
 [ "$(copies_on a)" = 4 ] || fail "full target: target a has $(copies_on a) of 4 copies"
 nb=$(copies_on b)
 [ "$nb" -ge 1 ] && [ "$nb" -lt 4 ] || fail "full target: target b has $nb copies; the test wants it to fill part way"
