@@ -276,3 +276,17 @@ int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const
 #define CATALOG_GAPS_SHOWN 16
 typedef int (*gaps_cb)(int64_t session_id, const int64_t *gaps, size_t n_total, void *userdata);
 int catalog_device_seq_gaps(struct catalog *c, const char *serial, gaps_cb cb, void *userdata);
+
+/* ---- the audit chain's rows (audit.c computes the hashes) ---- */
+struct audit_row {
+        int64_t id;
+        const char *at, *who, *role, *action, *object, *why, *prev_sha256, *sha256;
+};
+int catalog_audit_last(struct catalog *c, int64_t *id, char sha256[65]);      /* id 0: empty */
+int catalog_audit_insert(struct catalog *c, const struct audit_row *row);
+typedef int (*audit_cb)(const struct audit_row *row, void *userdata);
+struct audit_filter {
+        const char *who, *action, *from, *to;
+};
+int catalog_audit_foreach(struct catalog *c, const struct audit_filter *f /* NULL: all */, audit_cb cb, void *userdata);
+bool catalog_in_transaction(struct catalog *c);

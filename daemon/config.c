@@ -201,6 +201,16 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         FAIL("%s:%d: unknown key '%s' in [metrics] (known: listen)", f, lineno, key);
                 free(cfg->metrics_listen);
                 cfg->metrics_listen = xstrdup(value);
+        } else if (strcmp(section, "roles") == 0) {
+                char **slot = strcmp(key, "operator_group") == 0    ? &cfg->operator_group
+                              : strcmp(key, "custodian_group") == 0 ? &cfg->custodian_group
+                              : strcmp(key, "admin_group") == 0     ? &cfg->admin_group
+                                                                    : NULL;
+                if (!slot)
+                        FAIL("%s:%d: unknown key '%s' in [roles] (known: operator_group, custodian_group, admin_group)",
+                             f, lineno, key);
+                free(*slot);
+                *slot = xstrdup(value);
         } else if (strcmp(section, "alarms") == 0) {
                 if (strcmp(key, "target_min_free_gib") == 0) {
                         if (parse_uint(value, 0, 1 << 20, &n) < 0)
@@ -218,7 +228,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
                 /* Sections of later stages (docking, retention, policy): accepted
                  * so one file serves every version; their keys are checked there. */
         } else
-                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, alarms, retention, policy)",
+                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, roles, alarms, retention, policy)",
                      f, lineno, section);
         return 1;
 }
@@ -238,6 +248,9 @@ static void set_defaults(struct config *cfg)
         cfg->archive_deadline_h = 24;
         cfg->late_h = 24;
         cfg->metrics_listen = xstrdup("127.0.0.1:9477");
+        cfg->operator_group = xstrdup("dockd");
+        cfg->custodian_group = xstrdup("dockd-custodian");
+        cfg->admin_group = xstrdup("dockd-admin");
         cfg->alarm_min_free_gib = 10;
         cfg->alarm_clock_offset_s = 120;
         cfg->archive_warn_margin_h = 4;
@@ -367,6 +380,9 @@ void config_free(struct config *cfg)
         free(cfg->archive_token);
         free(cfg->name_pattern);
         free(cfg->metrics_listen);
+        free(cfg->operator_group);
+        free(cfg->custodian_group);
+        free(cfg->admin_group);
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 free(cfg->targets[i].name);
                 free(cfg->targets[i].path);

@@ -42,6 +42,7 @@ struct config {
         size_t n_clock;         /* [recorders] clock: models that answer the clock request */
         char *name_pattern;     /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
         unsigned late_h;        /* [policy] late_h: the 24-hour rule's threshold */
+        char *operator_group, *custodian_group, *admin_group;  /* [roles]: Unix groups granting each role */
         unsigned alarm_min_free_gib;    /* [alarms] target_min_free_gib */
         unsigned alarm_clock_offset_s;  /* [alarms] clock_offset_max_s */
 };

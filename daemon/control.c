@@ -1,5 +1,5 @@
-/* control.c — see control.h. The peer's credentials are logged with each
- * request; roles on top of them arrive with the custody issue (#7). */
+/* control.c — see control.h. Each request is answered only for a peer whose
+ * credentials (SO_PEERCRED) carry the role it needs: operator for status. */
 #include "control.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "alarms.h"
+#include "audit.h"
 #include "catalog.h"
 #include "log.h"
 #include "util.h"
@@ -52,6 +53,19 @@ static void serve(struct control *c, int fd)
         }
         req[n] = '\0';
         req[strcspn(req, "\r\n")] = '\0';
+        struct ucred cred = { .uid = (uid_t)-1 };
+        socklen_t cl = sizeof(cred);
+        enum role role = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) == 0 ? role_of(c->cfg, cred.uid, cred.gid)
+                                                                                : ROLE_NONE;
+        if (role < ROLE_OPERATOR) {
+                char line[256];
+                int k = snprintf(line, sizeof(line), "{\"error\":\"status needs the operator role (group %s)\"}\n",
+                                 role_group(c->cfg, ROLE_OPERATOR));
+                if (write(fd, line, (size_t)k) < 0)
+                        log_debug("control: peer gone");
+                log_warn("control: refused '%s' to uid %u: not an operator", req, (unsigned)cred.uid);
+                return;
+        }
         char *out = NULL;
         size_t len = 0;
         FILE *f = open_memstream(&out, &len);

@@ -53,6 +53,8 @@ static void usage(FILE *f)
               "  status [--watch] [--json]\n"
               "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
               "  alarms [--json]     what needs a person: targets, archive deadlines, clocks, unattributed\n"
+              "  audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n"
+              "                      the tamper-evident audit chain of every change and export (admin)\n"
               "\n"
               "the ledger (times are UTC: 2026-11-25 or 2026-11-25T08:00):\n"
               "  officers [--json|--csv] | officers add ID --name NAME [--unit U] | officers import FILE.csv\n"
@@ -69,7 +71,8 @@ static void usage(FILE *f)
               "  -c FILE       config file (default " DOCKD_DEFAULT_CONFIG " if present, else embedded defaults)\n"
               "  --state DIR   state directory (catalog; default targets under it)\n"
               "\n"
-              "exit status: 0 done; 1 error; 2 usage; 3 ingest incomplete (a recording lacks its verified copies)\n", f);
+              "exit status: 0 done; 1 error; 2 usage; 3 ingest incomplete (a recording lacks its verified copies);\n"
+              "             4 the role the command needs is not yours (groups in [roles])\n", f);
 }
 
 int open_catalog(struct ctx *c)
@@ -103,6 +106,39 @@ const char *who(void)
         return name;
 }
 
+int require_role(struct ctx *c, enum role need, const char *what)
+{
+        if (c->role >= need)
+                return 0;
+        fprintf(stderr, "dockctl %s: needs the %s role (group %s); %s has %s\n", what, role_name(need),
+                role_group(&c->cfg, need), who(), c->role == ROLE_NONE ? "none" : role_name(c->role));
+        return EXIT_DENIED;
+}
+
+int change_begin(struct ctx *c)
+{
+        if (open_catalog(c) < 0)
+                return -1;
+        return catalog_begin(c->cat);
+}
+
+int audited(struct ctx *c, int r, const char *action, const char *object, const char *why)
+{
+        if (r >= 0)
+                r = audit_append(c->cat, who(), role_name(c->role), action, object, why);
+        if (r >= 0)
+                r = catalog_commit(c->cat);
+        if (r < 0)
+                catalog_rollback(c->cat);
+        return r;
+}
+
+void audit_export(struct ctx *c, const char *what, const char *filter)
+{
+        if (audit_append(c->cat, who(), role_name(c->role), "export", what, filter) < 0)
+                log_error("cannot record the export in the audit chain: %s", catalog_errmsg(c->cat));
+}
+
 int parse_when(const char *opt, const char *s, char out[32])
 {
         char buf[32];
@@ -120,6 +156,17 @@ int parse_when(const char *opt, const char *s, char out[32])
         }
         time_iso(t, out, 32);
         return 0;
+}
+
+int period_opt(int ch, char bufs[2][32], const char **from, const char **to)
+{
+        if (ch != 'f' && ch != 't')
+                return 0;
+        int i = ch == 't';
+        if (parse_when(i ? "--to" : "--from", optarg, bufs[i]) < 0)
+                return -1;
+        *(i ? to : from) = bufs[i];
+        return 1;
 }
 
 static void show_progress(const struct ingest_progress *p, void *ud)
@@ -177,6 +224,7 @@ static int cmd_ingest(struct ctx *c, int argc, char **argv)
         struct ingest_opts o = {
                 .source = image, .serial = serial, .cancel = &cancel_requested,
                 .on_progress = isatty(STDERR_FILENO) ? show_progress : NULL,
+                .actor = who(), .actor_role = role_name(c->role),
         };
         if (device_clock) {     /* read off the recorder's display at dock time */
                 char t[32];
@@ -449,25 +497,19 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
         struct list_ctx l = { .fmt = OUT_TEXT, .copies = c->cfg.copies };
         const char *serial = NULL;
         struct recording_filter flt = { .late_s = (int64_t)c->cfg.late_h * 3600 };
-        char from[32], to[32];
+        char period[2][32];
         bool filtered = false, deleted_flag = false;
-        int ch;
-        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+        int ch, k;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if ((k = period_opt(ch, period, &flt.from, &flt.to)) != 0) {
+                        if (k < 0)
+                                return EXIT_USAGE;
+                        filtered = true;
+                        continue;
+                }
                 switch (ch) {
                 case 'd': serial = optarg; break;
                 case 'o': flt.officer = optarg; filtered = true; break;
-                case 'f':
-                        if (parse_when("--from", optarg, from) < 0)
-                                return EXIT_USAGE;
-                        flt.from = from;
-                        filtered = true;
-                        break;
-                case 't':
-                        if (parse_when("--to", optarg, to) < 0)
-                                return EXIT_USAGE;
-                        flt.to = to;
-                        filtered = true;
-                        break;
                 case 's': flt.session = strtoll(optarg, NULL, 10); filtered = true; break;
                 case 'F': {
                         static const struct { const char *name; unsigned bit; } flags[] = {
@@ -492,6 +534,7 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
                 case 'h': usage(stdout); return 0;
                 default: return EXIT_USAGE;
                 }
+        }
         if (optind != argc) {
                 fprintf(stderr, "dockctl %s: unexpected argument '%s'\n", what, argv[optind]);
                 return EXIT_USAGE;
@@ -510,6 +553,8 @@ static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
                 printf("[");
         int r;
         flt.serial = serial;
+        if (l.fmt != OUT_TEXT)
+                audit_export(c, what, serial ? serial : flt.officer);
         if (deleted_flag)       /* deleted on the device before docking: never ingested */
                 r = catalog_deleted_foreach(c->cat, serial, flt.session, print_deleted, &l);
         else if (strcmp(what, "recordings") == 0)
@@ -688,6 +733,77 @@ static int cmd_archive(struct ctx *c, int argc, char **argv)
         return 0;
 }
 
+static const struct column AUDIT_COLS[] = {
+        { "id", 5 }, { "at", 24 }, { "who", 10 }, { "role", 9 }, { "action", 14 }, { "object", 22 }, { "why", 0 },
+};
+
+static int audit_row(const struct audit_row *a, void *ud)
+{
+        table_row(ud, (struct cell[]){ CELL_I(a->id), CELL_S(a->at), CELL_S(a->who), CELL_S(a->role), CELL_S(a->action),
+                                       CELL_S(a->object), CELL_S(a->why) });
+        return 0;
+}
+
+static int cmd_audit(struct ctx *c, int argc, char **argv)
+{
+        if (argc == 2 && strcmp(argv[1], "verify") == 0) {
+                int64_t n = 0;
+                char err[512];
+                if (open_catalog(c) < 0)
+                        return 1;
+                int r = audit_verify(c->cat, &n, err, sizeof(err));
+                if (r == -EBADMSG) {
+                        printf("audit chain BROKEN after %lld good row(s): %s\n", (long long)n, err);
+                        return 1;
+                }
+                if (r < 0) {
+                        log_error("catalog: %s", catalog_errmsg(c->cat));
+                        return 1;
+                }
+                int64_t id;
+                char head[65];
+                audit_head(c->cat, &id, head);
+                printf("audit chain intact: %lld row(s), head %lld %s\n", (long long)n, (long long)id, head[0] ? head : "-");
+                return 0;
+        }
+        static const struct option opts[] = {
+                { "who", required_argument, NULL, 'w' }, { "action", required_argument, NULL, 'a' },
+                { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
+                { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {}
+        };
+        struct audit_filter f = { 0 };
+        char period[2][32];
+        enum out_format fmt = OUT_TEXT;
+        int ch, k;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if ((k = period_opt(ch, period, &f.from, &f.to)) != 0) {
+                        if (k < 0)
+                                return EXIT_USAGE;
+                        continue;
+                }
+                switch (ch) {
+                case 'w': f.who = optarg; break;
+                case 'a': f.action = optarg; break;
+                case 'j': fmt = OUT_JSON; break;
+                case 'C': fmt = OUT_CSV; break;
+                default: return EXIT_USAGE;
+                }
+        }
+        if (optind != argc) {
+                fprintf(stderr, "usage: dockctl audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n");
+                return EXIT_USAGE;
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        if (fmt != OUT_TEXT)
+                audit_export(c, "audit", f.who ? f.who : f.action);
+        struct table t = { .fmt = fmt, .cols = AUDIT_COLS, .n_cols = ELEMENTSOF(AUDIT_COLS), .f = stdout };
+        table_begin(&t);
+        int r = catalog_audit_foreach(c->cat, &f, audit_row, &t);
+        table_end(&t);
+        return r < 0 ? 1 : 0;
+}
+
 static int cmd_alarms(struct ctx *c, int argc, char **argv)
 {
         bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
@@ -778,12 +894,21 @@ int main(int argc, char **argv)
                 fprintf(stderr, "dockctl: %s\n", err);
                 return 1;
         }
+        c.role = role_of(&c.cfg, getuid(), getgid());
         const char *cmd = argv[optind];
         int sub_argc = argc - optind;
         char **sub_argv = argv + optind;
         optind = 0;     /* re-initialise getopt: the subcommand permutes its own options */
         int rc;
-        if (strcmp(cmd, "ingest") == 0)
+        /* Reading anything takes the operator role; a manual ingest the
+         * custodian's, the audit chain the admin's; changes check their own. */
+        enum role need = strcmp(cmd, "ingest") == 0 ? ROLE_CUSTODIAN
+                         : strcmp(cmd, "audit") == 0 || (strcmp(cmd, "archive") == 0 && sub_argc > 1 &&
+                                                          strcmp(sub_argv[1], "retry") == 0) ? ROLE_ADMIN
+                         : strcmp(cmd, "help") == 0 ? ROLE_NONE : ROLE_OPERATOR;
+        if (require_role(&c, need, cmd))
+                rc = EXIT_DENIED;
+        else if (strcmp(cmd, "ingest") == 0)
                 rc = cmd_ingest(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "recordings") == 0 || strcmp(cmd, "sessions") == 0 || strcmp(cmd, "deleted") == 0)
                 rc = cmd_list(&c, cmd, sub_argc, sub_argv);
@@ -797,6 +922,8 @@ int main(int argc, char **argv)
                 rc = cmd_key(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "status") == 0)
                 rc = cmd_status(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "audit") == 0)
+                rc = cmd_audit(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "alarms") == 0)
                 rc = cmd_alarms(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "officers") == 0)

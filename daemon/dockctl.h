@@ -1,5 +1,6 @@
 /* dockctl.h — what the dockctl command files share. */
 #pragma once
+#include "audit.h"
 #include "catalog.h"
 #include "config.h"
 #include "output.h"
@@ -10,7 +11,19 @@
 struct ctx {
         struct config cfg;
         struct catalog *cat;
+        enum role role;         /* of the person running dockctl (audit.h) */
 };
+
+/* 0 if the caller holds `need` (or more); else says which role and group
+ * `what` needs and returns EXIT_DENIED. */
+#define EXIT_DENIED 4
+int require_role(struct ctx *c, enum role need, const char *what);
+/* A change and its audit row in one transaction: begin, then the change,
+ * then audited() commits with the row (or rolls back). */
+int change_begin(struct ctx *c);
+int audited(struct ctx *c, int r, const char *action, const char *object, const char *why);
+/* An export of the ledger (--json/--csv) is audited too. */
+void audit_export(struct ctx *c, const char *what, const char *filter);
 
 int open_catalog(struct ctx *c);
 int parse_format(const char *opt, enum out_format *fmt);
@@ -19,6 +32,11 @@ const char *who(void);
 /* "2026-11-25", "2026-11-25T08:00[:00][Z]" (UTC) to the catalog's time form;
  * -EINVAL with a message naming the option otherwise. */
 int parse_when(const char *opt, const char *s, char out[32]);
+
+/* --from / --to (getopt codes 'f' and 't'): parses optarg into bufs and
+ * points *from or *to at it. Returns 1 when ch was one of them, 0 when not,
+ * -1 on a time that does not parse (the message is printed). */
+int period_opt(int ch, char bufs[2][32], const char **from, const char **to);
 
 /* dockctl_ledger.c */
 int cmd_officers(struct ctx *c, int argc, char **argv);

@@ -52,6 +52,16 @@ static bool valid_badge(const char *s)
         return true;
 }
 
+/* One officer and its audit row, in one transaction. */
+static int add_officer(struct ctx *c, const char *badge, const char *name, const char *unit, char *err, size_t err_size)
+{
+        int r = catalog_begin(c->cat);
+        if (r >= 0)
+                r = catalog_officer_add(c->cat, badge, name, unit, who(), err, err_size);
+        _cleanup_free_ char *object = xasprintf("officer %s", badge);
+        return audited(c, r, "officer.add", object, name);
+}
+
 static int officers_import(struct ctx *c, const char *path)
 {
         FILE *f = fopen(path, "re");
@@ -96,8 +106,8 @@ static int officers_import(struct ctx *c, const char *path)
                 } else if (!rec.field[1][0]) {
                         fprintf(stderr, "%s: line %d: officer %s has no name\n", path, rec.line, rec.field[0]);
                         bad++;
-                } else if (catalog_officer_add(c->cat, rec.field[0], rec.field[1], rec.n > 2 ? rec.field[2] : NULL, who(),
-                                               err, sizeof(err)) < 0) {
+                } else if (add_officer(c, rec.field[0], rec.field[1], rec.n > 2 ? rec.field[2] : NULL, err,
+                                       sizeof(err)) < 0) {
                         fprintf(stderr, "%s: line %d: %s\n", path, rec.line, err);
                         bad++;
                 } else
@@ -132,10 +142,12 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
                         fprintf(stderr, "dockctl: officer ID '%s' must be 1-32 of A-Z a-z 0-9 -\n", argv[optind]);
                         return EXIT_USAGE;
                 }
-                char err[512];
+                char err[512] = "";
+                if (require_role(c, ROLE_CUSTODIAN, "officers add"))
+                        return EXIT_DENIED;
                 if (open_catalog(c) < 0)
                         return 1;
-                if (catalog_officer_add(c->cat, argv[optind], name, unit, who(), err, sizeof(err)) < 0)
+                if (add_officer(c, argv[optind], name, unit, err, sizeof(err)) < 0)
                         return fail_catalog(c, err);
                 printf("officer %s (%s) added\n", argv[optind], name);
                 return 0;
@@ -145,6 +157,8 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
                         fprintf(stderr, "usage: dockctl officers import FILE.csv   (header: badge,name,unit)\n");
                         return EXIT_USAGE;
                 }
+                if (require_role(c, ROLE_CUSTODIAN, "officers import"))
+                        return EXIT_DENIED;
                 return open_catalog(c) < 0 ? 1 : officers_import(c, argv[2]);
         }
         static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {} };
@@ -160,6 +174,8 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
         }
         if (open_catalog(c) < 0)
                 return 1;
+        if (fmt != OUT_TEXT)
+                audit_export(c, "officers", NULL);
         struct table t = { .fmt = fmt, .cols = OFFICER_COLS, .n_cols = ELEMENTSOF(OFFICER_COLS), .f = stdout };
         table_begin(&t);
         int r = catalog_officers_foreach(c->cat, officer_row, &t);
@@ -203,9 +219,13 @@ static int devices_add(struct ctx *c, int argc, char **argv)
                 return EXIT_USAGE;
         }
         char err[512] = "";
-        if (open_catalog(c) < 0)
-                return 1;
-        if (catalog_device_add(c->cat, argv[optind], model, notes, err, sizeof(err)) < 0)
+        if (require_role(c, ROLE_CUSTODIAN, "devices add"))
+                return EXIT_DENIED;
+        if (change_begin(c) < 0)
+                return fail_catalog(c, NULL);
+        _cleanup_free_ char *object = xasprintf("device %s", argv[optind]);
+        if (audited(c, catalog_device_add(c->cat, argv[optind], model, notes, err, sizeof(err)), "device.add", object,
+                    model) < 0)
                 return fail_catalog(c, err);
         printf("device %s registered\n", argv[optind]);
         return 0;
@@ -227,6 +247,8 @@ int cmd_devices(struct ctx *c, int argc, char **argv)
         }
         if (open_catalog(c) < 0)
                 return 1;
+        if (fmt != OUT_TEXT)
+                audit_export(c, "devices", NULL);
         struct table t = { .fmt = fmt, .cols = DEVICE_COLS, .n_cols = ELEMENTSOF(DEVICE_COLS), .f = stdout };
         table_begin(&t);
         int r = catalog_devices_foreach(c->cat, NULL, device_row, &t);
@@ -325,7 +347,15 @@ int cmd_device(struct ctx *c, int argc, char **argv)
                                 if (*p == '-')
                                         *p = ' ';
                 }
-                if (catalog_device_update(c->cat, serial, status ? st : NULL, notes, err, sizeof(err)) < 0)
+                if (require_role(c, ROLE_CUSTODIAN, "device --status/--notes"))
+                        return EXIT_DENIED;
+                if (catalog_begin(c->cat) < 0)
+                        return fail_catalog(c, NULL);
+                _cleanup_free_ char *object = xasprintf("device %s", serial);
+                _cleanup_free_ char *what = xasprintf("%s%s%s%s", status ? "status " : "", status ? st : "",
+                                                      notes ? (status ? "; notes " : "notes ") : "", notes ? notes : "");
+                if (audited(c, catalog_device_update(c->cat, serial, status ? st : NULL, notes, err, sizeof(err)),
+                            "device.update", object, what) < 0)
                         return fail_catalog(c, err);
                 printf("%s updated\n", serial);
                 return 0;
@@ -398,9 +428,14 @@ int cmd_assign(struct ctx *c, int argc, char **argv)
                 fputs(usage_text, stderr);
                 return EXIT_USAGE;
         }
-        if (open_catalog(c) < 0)
-                return 1;
-        if (catalog_assign(c->cat, argv[optind], argv[optind + 1], at, who(), err, sizeof(err)) < 0)
+        if (require_role(c, ROLE_CUSTODIAN, "assign"))
+                return EXIT_DENIED;
+        if (change_begin(c) < 0)
+                return fail_catalog(c, NULL);
+        _cleanup_free_ char *object = xasprintf("device %s", argv[optind]);
+        _cleanup_free_ char *what = xasprintf("check-out to %s at %s", argv[optind + 1], at);
+        if (audited(c, catalog_assign(c->cat, argv[optind], argv[optind + 1], at, who(), err, sizeof(err)), "assign",
+                    object, what) < 0)
                 return fail_catalog(c, err);
         printf("%s checked out to %s at %s\n", argv[optind], argv[optind + 1], at);
         return 0;
@@ -417,9 +452,13 @@ int cmd_unassign(struct ctx *c, int argc, char **argv)
                 fputs(usage_text, stderr);
                 return EXIT_USAGE;
         }
-        if (open_catalog(c) < 0)
-                return 1;
-        if (catalog_unassign(c->cat, argv[optind], at, who(), err, sizeof(err)) < 0)
+        if (require_role(c, ROLE_CUSTODIAN, "unassign"))
+                return EXIT_DENIED;
+        if (change_begin(c) < 0)
+                return fail_catalog(c, NULL);
+        _cleanup_free_ char *object = xasprintf("device %s", argv[optind]);
+        _cleanup_free_ char *what = xasprintf("check-in at %s", at);
+        if (audited(c, catalog_unassign(c->cat, argv[optind], at, who(), err, sizeof(err)), "unassign", object, what) < 0)
                 return fail_catalog(c, err);
         printf("%s checked in at %s\n", argv[optind], at);
         return 0;
@@ -448,6 +487,8 @@ int cmd_assignments(struct ctx *c, int argc, char **argv)
         }
         if (open_catalog(c) < 0)
                 return 1;
+        if (fmt != OUT_TEXT)
+                audit_export(c, "assignments", serial ? serial : badge);
         struct table t = { .fmt = fmt, .cols = ASSIGN_COLS, .n_cols = ELEMENTSOF(ASSIGN_COLS), .f = stdout };
         table_begin(&t);
         int r = catalog_assignments_foreach(c->cat, serial, badge, assignment_row, &t);
@@ -479,21 +520,16 @@ int cmd_compliance(struct ctx *c, int argc, char **argv)
                 { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {}
         };
         struct recording_filter f = { .flags = REC_LATE, .late_s = (int64_t)c->cfg.late_h * 3600 };
-        char from[32], to[32];
+        char period[2][32];
         enum out_format fmt = OUT_TEXT;
-        int ch;
-        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+        int ch, k;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if ((k = period_opt(ch, period, &f.from, &f.to)) != 0) {
+                        if (k < 0)
+                                return EXIT_USAGE;
+                        continue;
+                }
                 switch (ch) {
-                case 'f':
-                        if (parse_when("--from", optarg, from) < 0)
-                                return EXIT_USAGE;
-                        f.from = from;
-                        break;
-                case 't':
-                        if (parse_when("--to", optarg, to) < 0)
-                                return EXIT_USAGE;
-                        f.to = to;
-                        break;
                 case 'o': f.officer = optarg; break;
                 case 'd': f.serial = optarg; break;
                 case 'T': {
@@ -511,6 +547,7 @@ int cmd_compliance(struct ctx *c, int argc, char **argv)
                         if (format_opt(ch, &fmt))
                                 return EXIT_USAGE;
                 }
+        }
         if (optind != argc) {
                 fprintf(stderr, "usage: dockctl compliance [--from TIME] [--to TIME] [--officer ID] [--device SERIAL]\n"
                                 "                          [--threshold-h H] [--unjustified] [--json|--csv]\n");
@@ -518,6 +555,8 @@ int cmd_compliance(struct ctx *c, int argc, char **argv)
         }
         if (open_catalog(c) < 0)
                 return 1;
+        if (fmt != OUT_TEXT)
+                audit_export(c, "compliance", f.officer ? f.officer : f.serial);
         struct table t = { .fmt = fmt, .cols = LATE_COLS, .n_cols = ELEMENTSOF(LATE_COLS), .f = stdout };
         table_begin(&t);
         int r = catalog_recordings_query(c->cat, &f, late_row, &t);
@@ -560,9 +599,12 @@ int cmd_justify(struct ctx *c, int argc, char **argv)
         int r = recording_and_reason(argc, argv, "usage: dockctl justify RECORDING --reason TEXT\n", &id, &reason, 1);
         if (r)
                 return r;
-        if (open_catalog(c) < 0)
-                return 1;
-        if (catalog_justify(c->cat, id, reason, who(), err, sizeof(err)) < 0)
+        if (require_role(c, ROLE_CUSTODIAN, "justify"))
+                return EXIT_DENIED;
+        if (change_begin(c) < 0)
+                return fail_catalog(c, NULL);
+        _cleanup_free_ char *object = xasprintf("recording %lld", (long long)id);
+        if (audited(c, catalog_justify(c->cat, id, reason, who(), err, sizeof(err)), "justify", object, reason) < 0)
                 return fail_catalog(c, err);
         printf("recording %lld: justification recorded (by %s)\n", (long long)id, who());
         return 0;
@@ -578,9 +620,14 @@ int cmd_reattribute(struct ctx *c, int argc, char **argv)
         if (r)
                 return r;
         const char *badge = argv[optind + 1];
-        if (open_catalog(c) < 0)
-                return 1;
-        if (catalog_reattribute(c->cat, id, badge, reason, who(), err, sizeof(err)) < 0)
+        if (require_role(c, ROLE_CUSTODIAN, "reattribute"))
+                return EXIT_DENIED;
+        if (change_begin(c) < 0)
+                return fail_catalog(c, NULL);
+        _cleanup_free_ char *object = xasprintf("recording %lld", (long long)id);
+        _cleanup_free_ char *what = xasprintf("to %s: %s", badge, reason);
+        if (audited(c, catalog_reattribute(c->cat, id, badge, reason, who(), err, sizeof(err)), "reattribute", object,
+                    what) < 0)
                 return fail_catalog(c, err);
         printf("recording %lld: attributed to %s (by %s)\n", (long long)id, badge, who());
         return 0;

@@ -9,6 +9,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "audit.h"
 #include "copy.h"
 #include "log.h"
 #include "manifest.h"
@@ -641,8 +642,16 @@ finish:
          * transaction: no finished session without its manifest. */
         char merr[256] = "";
         bool recorded = false;
+        _cleanup_free_ char *object = xasprintf("session %lld device %s", (long long)res->session_id,
+                                                run.serial ? run.serial : o->serial);
+        _cleanup_free_ char *what = xasprintf("%s: %lld of %lld file(s) copied, %lld under-copied", res->state,
+                                              (long long)res->n.files_copied, (long long)res->n.files_seen,
+                                              (long long)res->n.files_under_copied);
         if (manifest_key_ensure(cfg, merr, sizeof(merr)) == 0 && catalog_begin(cat) == 0) {
+                /* the audit row first: the manifest carries the chain's head with it */
                 if (catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL) == 0 &&
+                    audit_append(cat, o->actor ? o->actor : "dockd", o->actor_role ? o->actor_role : "station",
+                                 "session.end", object, what) == 0 &&
                     manifest_write(cfg, cat, res->session_id, merr, sizeof(merr)) == 0 && catalog_commit(cat) == 0)
                         recorded = true;
                 else

@@ -21,6 +21,7 @@ struct ingest_opts {
         const char *source;     /* image file or block device */
         const char *serial;
         const struct recorder_identity *identity;       /* docked: USB identity and bay; NULL for an image */
+        const char *actor, *actor_role; /* who runs it, for the audit chain (NULL: "dockd", "station") */
         bool has_clock_offset;  /* measured at dock time */
         int64_t clock_offset_s; /* device clock − station clock */
         volatile sig_atomic_t *cancel;

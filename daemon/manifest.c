@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "audit.h"
 #include "log.h"
 #include "output.h"
 #include "util.h"
@@ -186,7 +187,21 @@ int manifest_write(const struct config *cfg, struct catalog *cat, int64_t sessio
         size_t len = 0;
         struct builder b = { .f = open_memstream(&body, &len) };
         FILE *f = b.f;
-        fputs("{\"deleted_on_device\":[", f);
+        int64_t audit_id = 0;
+        char audit_sha[65] = "";
+        if ((r = audit_head(cat, &audit_id, audit_sha)) < 0) {
+                fclose(f);
+                free(body);
+                session_copy_free(&s);
+                snprintf(err, err_size, "manifest: cannot read the audit chain: %s", catalog_errmsg(cat));
+                return r;
+        }
+        /* The audit chain's head: the archive can tell a rewritten local history. */
+        if (audit_id)
+                fprintf(f, "{\"audit_head\":{\"id\":%lld,\"sha256\":\"%s\"},", (long long)audit_id, audit_sha);
+        else
+                fputs("{\"audit_head\":null,", f);
+        fputs("\"deleted_on_device\":[", f);
         r = catalog_deleted_foreach(cat, NULL, session_id, emit_deleted, &b);
         json_kv(f, "],\"format\":\"dockd-manifest/1\",\"prev_sha256\":", prev[0] ? prev : NULL);
         fputs(",\"recordings\":[", f);

@@ -3,22 +3,17 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "volume.h"
+#include "fuzz_util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-        int fd = memfd_create("volume.img", 0);
+        char path[64];
+        int fd = fuzz_memfd("volume.img", data, size, path);
         if (fd < 0)
                 return 0;
-        if (write(fd, data, size) != (ssize_t)size) {
-                close(fd);
-                return 0;
-        }
-        char path[64];
-        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
         struct volume *v = NULL;
         char err[512] = "";
         if (volume_open(path, &v, err, sizeof(err)) == 0) {
