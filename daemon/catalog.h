@@ -290,3 +290,32 @@ struct audit_filter {
 };
 int catalog_audit_foreach(struct catalog *c, const struct audit_filter *f /* NULL: all */, audit_cb cb, void *userdata);
 bool catalog_in_transaction(struct catalog *c);
+
+/* ---- retention and legal holds (catalog_ledger.c) ---- */
+/* scope: recording / officer / device / case; for a case, recs[] (n) are
+ * linked to it first. Returns the hold's id in *id. */
+int catalog_hold_add(struct catalog *c, const char *scope, const char *value, const int64_t *recs, size_t n,
+                     const char *reason, const char *by, int64_t *id, char *err, size_t err_size);
+int catalog_hold_release(struct catalog *c, int64_t id, const char *reason, const char *by, char *err, size_t err_size);
+struct hold_info {
+        int64_t id, recordings;         /* recordings it covers now */
+        const char *scope, *value, *reason, *placed_by, *placed_at, *released_by, *released_at, *release_reason;
+};
+typedef int (*hold_cb)(const struct hold_info *h, void *userdata);
+int catalog_holds_foreach(struct catalog *c, bool active_only, hold_cb cb, void *userdata);
+int catalog_recording_set_class(struct catalog *c, int64_t rec_id, const char *cls, char *err, size_t err_size);
+/* Recordings whose class's period from the recorded end has passed by `now`
+ * and that no active hold covers. months_of(class) gives each class's period. */
+struct due_info {
+        int64_t id, size;
+        const char *device, *device_path, *officer, *rec_end_utc, *retention_class, *due_at;
+};
+typedef int (*due_cb)(const struct due_info *d, void *userdata);
+struct retention_classes {
+        size_t n;
+        struct { const char *name; unsigned months; } c[17];
+};
+int catalog_retention_due(struct catalog *c, const struct retention_classes *classes, const char *now, due_cb cb,
+                          void *userdata);
+/* Whether an active hold covers the recording (and the first such hold). */
+int catalog_recording_held(struct catalog *c, int64_t rec_id, bool *held, int64_t *hold_id);

@@ -223,10 +223,20 @@ static int on_entry(void *user, const char *section, const char *key, const char
                 } else
                         FAIL("%s:%d: unknown key '%s' in [alarms] (known: target_min_free_gib, clock_offset_max_s)", f,
                              lineno, key);
-        } else if (strcmp(section, "retention") == 0 ||
-                   strcmp(section, "policy") == 0) {
-                /* Sections of later stages (docking, retention, policy): accepted
-                 * so one file serves every version; their keys are checked there. */
+        } else if (strcmp(section, "retention") == 0) {
+                if (parse_uint(value, 1, 1200, &n) < 0)
+                        FAIL("%s:%d: [retention] %s '%s' must be a number of months from 1 to 1200", f, lineno, key, value);
+                if (strcmp(key, "default_months") == 0)
+                        cfg->retention_months = (unsigned)n;
+                else if (strncmp(key, "class.", 6) == 0 && valid_name(key + 6) && strcmp(key + 6, "default") != 0) {
+                        if (cfg->n_retention == sizeof(cfg->retention) / sizeof(cfg->retention[0]))
+                                FAIL("%s:%d: [retention] more than 16 classes", f, lineno);
+                        snprintf(cfg->retention[cfg->n_retention].name, sizeof(cfg->retention[0].name), "%s", key + 6);
+                        cfg->retention[cfg->n_retention++].months = (unsigned)n;
+                } else
+                        FAIL("%s:%d: unknown key '%s' in [retention] (known: default_months, class.NAME)", f, lineno, key);
+        } else if (strcmp(section, "policy") == 0) {
+                FAIL("%s:%d: unknown key '%s' in [policy] (known: late_h)", f, lineno, key);
         } else
                 FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, roles, alarms, retention, policy)",
                      f, lineno, section);
@@ -247,6 +257,7 @@ static void set_defaults(struct config *cfg)
         cfg->archive_retry_cap_s = 3600;
         cfg->archive_deadline_h = 24;
         cfg->late_h = 24;
+        cfg->retention_months = 6;
         cfg->metrics_listen = xstrdup("127.0.0.1:9477");
         cfg->operator_group = xstrdup("dockd");
         cfg->custodian_group = xstrdup("dockd-custodian");
@@ -271,6 +282,16 @@ static bool listed(const struct usb_id *ids, size_t n, unsigned vendor, unsigned
 bool config_allows(const struct config *cfg, unsigned vendor, unsigned product)
 {
         return listed(cfg->allow, cfg->n_allow, vendor, product);
+}
+
+unsigned config_retention_months(const struct config *cfg, const char *cls)
+{
+        if (!cls || strcmp(cls, "default") == 0)
+                return cfg->retention_months;
+        for (size_t i = 0; i < cfg->n_retention; i++)
+                if (strcmp(cfg->retention[i].name, cls) == 0)
+                        return cfg->retention[i].months;
+        return 0;
 }
 
 bool config_has_clock(const struct config *cfg, unsigned vendor, unsigned product)

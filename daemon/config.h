@@ -43,12 +43,20 @@ struct config {
         char *name_pattern;     /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
         unsigned late_h;        /* [policy] late_h: the 24-hour rule's threshold */
         char *operator_group, *custodian_group, *admin_group;  /* [roles]: Unix groups granting each role */
+        unsigned retention_months;      /* [retention] default_months */
+        struct retention_class {
+                char name[33];
+                unsigned months;
+        } retention[16];
+        size_t n_retention;             /* [retention] class.NAME = MONTHS */
         unsigned alarm_min_free_gib;    /* [alarms] target_min_free_gib */
         unsigned alarm_clock_offset_s;  /* [alarms] clock_offset_max_s */
 };
 
 bool config_allows(const struct config *cfg, unsigned vendor, unsigned product);
 bool config_has_clock(const struct config *cfg, unsigned vendor, unsigned product);
+/* Months a recording of this retention class is kept; 0 if the class is unknown. */
+unsigned config_retention_months(const struct config *cfg, const char *cls);
 
 /* Loads `path` (NULL: the default path if it exists, else embedded defaults),
  * then applies `state_dir` if non-NULL. On failure returns -EINVAL (or -errno)

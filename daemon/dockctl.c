@@ -53,6 +53,9 @@ static void usage(FILE *f)
               "  status [--watch] [--json]\n"
               "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
               "  alarms [--json]     what needs a person: targets, archive deadlines, clocks, unattributed\n"
+              "  hold add RECORDING | --officer ID | --device SERIAL | --case CASE [RECORDING...] --reason TEXT\n"
+              "  hold remove HOLD --reason TEXT | hold list [--all] [--json|--csv]\n"
+              "  retention due [--json|--csv] | retention class RECORDING CLASS --reason TEXT\n"
               "  audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n"
               "                      the tamper-evident audit chain of every change and export (admin)\n"
               "\n"
@@ -924,6 +927,10 @@ int main(int argc, char **argv)
                 rc = cmd_status(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "audit") == 0)
                 rc = cmd_audit(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "hold") == 0)
+                rc = cmd_hold(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "retention") == 0)
+                rc = cmd_retention(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "alarms") == 0)
                 rc = cmd_alarms(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "officers") == 0)

@@ -48,3 +48,7 @@ int cmd_assignments(struct ctx *c, int argc, char **argv);
 int cmd_compliance(struct ctx *c, int argc, char **argv);
 int cmd_justify(struct ctx *c, int argc, char **argv);
 int cmd_reattribute(struct ctx *c, int argc, char **argv);
+
+/* dockctl_custody.c */
+int cmd_hold(struct ctx *c, int argc, char **argv);
+int cmd_retention(struct ctx *c, int argc, char **argv);
