@@ -16,17 +16,19 @@ try {
   let loads = 0;
   page.on('load', () => { loads++; });
   await page.goto(url);
-  const tile = page.locator(`.bay[data-serial="${serial}"]`);
   const deadline = Date.now() + 90000;
   while (Date.now() < deadline) {
-    if (await tile.count()) {
+    // One snapshot of the tile per look: the page redraws it every second.
+    const t = await page.evaluate(sel => {
+      const e = document.querySelector(sel);
+      return e && { state: e.dataset.state, width: e.querySelector('.fill').style.width,
+                    text: e.querySelector('.safe-text').textContent, safe: e.classList.contains('safe') };
+    }, `.bay[data-serial="${serial}"]`);
+    if (t) {
       result.appeared = true;
-      const state = await tile.getAttribute('data-state');
-      const width = await tile.locator('.fill').evaluate(e => e.style.width);
-      if (result.states[result.states.length - 1] !== state) result.states.push(state);
-      if (result.progress[result.progress.length - 1] !== width) result.progress.push(width);
-      const text = await tile.locator('.safe-text').textContent();
-      if (text === 'SAFE TO REMOVE' && (await tile.getAttribute('class')).includes('safe')) {
+      if (result.states[result.states.length - 1] !== t.state) result.states.push(t.state);
+      if (result.progress[result.progress.length - 1] !== t.width) result.progress.push(t.width);
+      if (t.text === 'SAFE TO REMOVE' && t.safe) {
         result.safe = true;
         break;
       }
