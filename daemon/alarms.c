@@ -103,6 +103,9 @@ static void ledger_alarms(const struct config *cfg, const struct ledger_counts *
         if (k->unattributed && (a = add(l, "unattributed-recordings", true, k->unattributed)))
                 snprintf(a->text, sizeof(a->text), "%lld recording(s) have no officer: `dockctl recordings --flag "
                          "unattributed`, then `dockctl reattribute`", (long long)k->unattributed);
+        if (k->lost && (a = add(l, "recording-lost", false, k->lost)))
+                snprintf(a->text, sizeof(a->text), "%lld recording(s) have no good copy left (scrub): `dockctl scrub` "
+                         "findings; restore from the archive's or a backup's copy", (long long)k->lost);
         if (k->deleted_recent && (a = add(l, "deleted-on-device", true, k->deleted_recent)))
                 snprintf(a->text, sizeof(a->text), "%lld file(s) deleted on recorders before docking in the last 24 h: "
                          "`dockctl recordings --flag deleted-on-device`", (long long)k->deleted_recent);

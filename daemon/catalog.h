@@ -229,7 +229,7 @@ int catalog_assignments_foreach(struct catalog *c, const char *serial, const cha
  * offset over clock_max_s; recordings tagged but unattributed; entries
  * deleted on devices found at docks since `since`. */
 struct ledger_counts {
-        int64_t clock_devices, unattributed, deleted_recent;
+        int64_t clock_devices, unattributed, deleted_recent, lost;
         char clock_example[64];         /* one such device, for the message */
 };
 int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *since, struct ledger_counts *out);
@@ -319,3 +319,22 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
                           void *userdata);
 /* Whether an active hold covers the recording (and the first such hold). */
 int catalog_recording_held(struct catalog *c, int64_t rec_id, bool *held, int64_t *hold_id);
+
+/* ---- scrub (catalog_ledger.c) ---- */
+struct scrub_copy {
+        int64_t target_id;
+        const char *target, *root, *path;
+};
+struct scrub_item {
+        int64_t id, size;
+        const char *sha256, *device, *device_path;
+        size_t n_copies;
+        struct scrub_copy copies[8];
+};
+typedef int (*scrub_cb)(const struct scrub_item *it, void *userdata);
+/* Every hashed recording (ingested at or after since, if given) with its copies. */
+int catalog_scrub_items(struct catalog *c, const char *since, scrub_cb cb, void *userdata);
+int catalog_scrub_finding(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: none */, const char *path,
+                          const char *finding, const char *detail);
+int catalog_copy_scrubbed(struct catalog *c, int64_t rec_id, int64_t target_id);
+int catalog_recording_set_lost(struct catalog *c, int64_t rec_id, bool lost);

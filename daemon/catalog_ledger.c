@@ -281,7 +281,8 @@ int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *si
                            "  WHERE abs(l.clock_offset_s) > ?1 LIMIT 1),"
                            " (SELECT count(*) FROM recordings WHERE officer_id IS NULL AND time_source IS NOT NULL),"
                            " (SELECT count(*) FROM deleted_entries e JOIN dock_sessions s ON s.id = e.session_id"
-                           "  WHERE s.started_at >= ?2)", &st);
+                           "  WHERE s.started_at >= ?2),"
+                           " (SELECT count(*) FROM recordings WHERE lost_at IS NOT NULL)", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, clock_max_s);
@@ -292,6 +293,7 @@ int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *si
         copy_col(st, 1, out->clock_example, sizeof(out->clock_example), NULL);
         out->unattributed = sqlite3_column_int64(st, 2);
         out->deleted_recent = sqlite3_column_int64(st, 3);
+        out->lost = sqlite3_column_int64(st, 4);
         return 0;
 }
 
@@ -909,4 +911,99 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
                         return sql_err(c, rc);
         }
         return 0;
+}
+
+int catalog_scrub_items(struct catalog *c, const char *since, scrub_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT r.id, r.size, r.sha256, d.serial, r.device_path, k.target_id, t.name, t.path, k.path"
+                           " FROM recordings r JOIN devices d ON d.id = r.device_id"
+                           " LEFT JOIN copies k ON k.recording_id = r.id LEFT JOIN targets t ON t.id = k.target_id"
+                           " WHERE r.sha256 IS NOT NULL AND (?1 IS NULL OR r.ingested_at >= ?1)"
+                           " ORDER BY r.id, t.name", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, since);
+        struct scrub_item it = { 0 };
+        char *owned[4 + 8 * 3] = { 0 };
+        size_t n_owned = 0;
+        int rc;
+        for (;;) {
+                rc = sqlite3_step(st);
+                int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+                if (it.id && id != it.id) {     /* the previous recording is complete */
+                        r = cb(&it, userdata);
+                        for (size_t i = 0; i < n_owned; i++)
+                                free(owned[i]);
+                        n_owned = 0;
+                        memset(&it, 0, sizeof(it));
+                        if (r < 0)
+                                return r;
+                }
+                if (rc != SQLITE_ROW)
+                        break;
+                if (!it.id) {
+                        it.id = id;
+                        it.size = sqlite3_column_int64(st, 1);
+                        it.sha256 = owned[n_owned++] = xstrdup(col(st, 2));
+                        it.device = owned[n_owned++] = xstrdup(col(st, 3));
+                        it.device_path = owned[n_owned++] = xstrdup(col(st, 4));
+                }
+                if (sqlite3_column_type(st, 5) != SQLITE_NULL && it.n_copies < ELEMENTSOF(it.copies)) {
+                        struct scrub_copy *k = &it.copies[it.n_copies++];
+                        k->target_id = sqlite3_column_int64(st, 5);
+                        k->target = owned[n_owned++] = xstrdup(col(st, 6));
+                        k->root = owned[n_owned++] = xstrdup(col(st, 7));
+                        k->path = owned[n_owned++] = xstrdup(col(st, 8));
+                }
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_scrub_finding(struct catalog *c, int64_t rec_id, int64_t target_id, const char *path, const char *finding,
+                          const char *detail)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO scrub_findings (at, recording_id, target_id, path, finding, detail)"
+                           " VALUES (?, ?, ?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, now);
+        sqlite3_bind_int64(st, 2, rec_id);
+        if (target_id)
+                sqlite3_bind_int64(st, 3, target_id);
+        bind_text(st, 4, path);
+        bind_text(st, 5, finding);
+        bind_text(st, 6, detail);
+        return step_done(c, st);
+}
+
+int catalog_copy_scrubbed(struct catalog *c, int64_t rec_id, int64_t target_id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "UPDATE copies SET scrubbed_at = ? WHERE recording_id = ? AND target_id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, now);
+        sqlite3_bind_int64(st, 2, rec_id);
+        sqlite3_bind_int64(st, 3, target_id);
+        return step_done(c, st);
+}
+
+int catalog_recording_set_lost(struct catalog *c, int64_t rec_id, bool lost)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "UPDATE recordings SET lost_at = CASE WHEN ?1 THEN coalesce(lost_at, ?2) END WHERE id = ?3", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(st, 1, lost);
+        bind_text(st, 2, now);
+        sqlite3_bind_int64(st, 3, rec_id);
+        return step_done(c, st);
 }

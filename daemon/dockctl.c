@@ -56,6 +56,8 @@ static void usage(FILE *f)
               "  hold add RECORDING | --officer ID | --device SERIAL | --case CASE [RECORDING...] --reason TEXT\n"
               "  hold remove HOLD --reason TEXT | hold list [--all] [--json|--csv]\n"
               "  retention due [--json|--csv] | retention class RECORDING CLASS --reason TEXT\n"
+              "  scrub [--since TIME] [--limit-mbps N] [--json]\n"
+              "                      re-read every copy, compare with its SHA-256, restore bad or missing ones\n"
               "  audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n"
               "                      the tamper-evident audit chain of every change and export (admin)\n"
               "\n"
@@ -931,6 +933,8 @@ int main(int argc, char **argv)
                 rc = cmd_hold(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "retention") == 0)
                 rc = cmd_retention(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "scrub") == 0)
+                rc = cmd_scrub(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "alarms") == 0)
                 rc = cmd_alarms(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "officers") == 0)

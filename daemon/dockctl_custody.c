@@ -8,6 +8,7 @@
 
 #include "dockctl.h"
 #include "log.h"
+#include "scrub.h"
 #include "util.h"
 
 static const struct column HOLD_COLS[] = {
@@ -228,4 +229,67 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
         if (fmt == OUT_TEXT)
                 printf("%zu recording(s) past their retention period and under no hold\n", t.rows);
         return 0;
+}
+
+int cmd_scrub(struct ctx *c, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "since", required_argument, NULL, 'f' }, { "limit-mbps", required_argument, NULL, 'l' },
+                { "json", no_argument, NULL, 'j' }, {}
+        };
+        struct scrub_opts o = { 0 };
+        char period[2][32];
+        const char *unused = NULL;
+        bool json = false;
+        int ch, k;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if ((k = period_opt(ch, period, &o.since, &unused)) != 0) {
+                        if (k < 0)
+                                return EXIT_USAGE;
+                        continue;
+                }
+                if (ch == 'j')
+                        json = true;
+                else if (ch == 'l') {
+                        char *end;
+                        double mbps = strtod(optarg, &end);
+                        if (*end || mbps <= 0) {
+                                fprintf(stderr, "dockctl scrub: --limit-mbps '%s' must be a positive number\n", optarg);
+                                return EXIT_USAGE;
+                        }
+                        o.limit_bps = mbps * 1e6;
+                } else
+                        return EXIT_USAGE;
+        }
+        if (optind != argc) {
+                fputs("usage: dockctl scrub [--since TIME] [--limit-mbps N] [--json]\n", stderr);
+                return EXIT_USAGE;
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        struct scrub_result res;
+        double t0 = time_mono();
+        int r = scrub_run(&c->cfg, c->cat, &o, &res);
+        if (r < 0) {
+                log_error("scrub: %s", catalog_errmsg(c->cat));
+                return 1;
+        }
+        int64_t unrepaired = res.missing + res.mismatch + res.unreadable - res.repaired;
+        _cleanup_free_ char *what = xasprintf("%lld copies of %lld recordings: %lld ok, %lld missing, %lld mismatched, "
+                                              "%lld unreadable, %lld repaired, %lld lost",
+                                              (long long)res.copies, (long long)res.recordings, (long long)res.ok,
+                                              (long long)res.missing, (long long)res.mismatch, (long long)res.unreadable,
+                                              (long long)res.repaired, (long long)res.lost);
+        if (audit_append(c->cat, who(), role_name(c->role), "scrub", o.since ? o.since : "all recordings", what) < 0)
+                log_error("cannot record the scrub in the audit chain: %s", catalog_errmsg(c->cat));
+        double secs = time_mono() - t0;
+        if (json)
+                printf("{\"recordings\":%lld,\"copies\":%lld,\"ok\":%lld,\"missing\":%lld,\"mismatch\":%lld,"
+                       "\"unreadable\":%lld,\"repaired\":%lld,\"lost\":%lld,\"bytes\":%lld,\"seconds\":%.2f}\n",
+                       (long long)res.recordings, (long long)res.copies, (long long)res.ok, (long long)res.missing,
+                       (long long)res.mismatch, (long long)res.unreadable, (long long)res.repaired, (long long)res.lost,
+                       (long long)res.bytes, secs);
+        else
+                printf("scrub: %s (%.1f s)\n", what, secs);
+        return unrepaired > 0 || res.lost > 0 ? 1 : 0;
 }

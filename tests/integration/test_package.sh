@@ -16,7 +16,8 @@ touch "$root/var/lib/dpkg/status"
 : >"$root/etc/group"
 dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -i "$deb" >"$WORK/dpkg.log" 2>&1 ||
 	fail "dpkg -i into a scratch root failed: $(cat "$WORK/dpkg.log")"
-for f in usr/bin/dockd usr/bin/dockctl usr/lib/systemd/system/dockd.service usr/lib/sysusers.d/dockd.conf \
+for f in usr/bin/dockd usr/bin/dockctl usr/lib/systemd/system/dockd.service usr/lib/systemd/system/dockd-scrub.timer \
+	usr/lib/systemd/system/dockd-scrub.service usr/lib/sysusers.d/dockd.conf \
 	usr/lib/tmpfiles.d/dockd.conf usr/lib/udev/rules.d/70-dockd.rules etc/dockd/dockd.conf \
 	usr/share/man/man8/dockd.8 usr/share/man/man8/dockctl.8 usr/share/man/man5/dockd.conf.5; do
 	[ -f "$root/$f" ] || fail "the package did not install /$f"
