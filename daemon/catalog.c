@@ -348,7 +348,7 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const cha
         memset(out, 0, sizeof(*out));
         for (int attempt = 0; attempt < 2; attempt++) {
                 _cleanup_stmt_ sqlite3_stmt *st = NULL;
-                int r = prepare(c, "SELECT id, sha256, resume_offset, resume_sha256 FROM recordings"
+                int r = prepare(c, "SELECT id, sha256, resume_offset, resume_sha256, destroyed_at IS NOT NULL FROM recordings"
                                    " WHERE device_id = ? AND device_path = ? AND size = ? AND device_mtime = ?", &st);
                 if (r < 0)
                         return r;
@@ -362,6 +362,7 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const cha
                         copy_col(st, 1, out->sha256, sizeof(out->sha256), &out->has_sha256);
                         out->resume_offset = sqlite3_column_int64(st, 2);
                         copy_col(st, 3, out->resume_sha256, sizeof(out->resume_sha256), NULL);
+                        out->destroyed = sqlite3_column_int(st, 4) != 0;
                         return 0;
                 }
                 if (rc != SQLITE_DONE)

@@ -62,6 +62,7 @@ struct recording {
         int64_t resume_offset;
         char resume_sha256[SHA256_HEX_LEN + 1];
         bool created;           /* first seen in this call */
+        bool destroyed;         /* destroyed by approval: never taken again */
 };
 struct file_times {
         char mtime[32], ctime[32], atime[32];
@@ -108,6 +109,8 @@ struct recording_info {
         bool has_lag;
         int64_t lag_s;                  /* ingested − recorded end (corrected UTC) */
         const char *justification, *justified_by, *justified_at;
+        const char *destroyed_at;       /* destroyed by approval; its copies are gone on purpose */
+        int64_t destruction_request;
 };
 typedef int (*recording_cb)(const struct recording_info *r, void *userdata);
 /* Filters: serial NULL = every device; session > 0 = the recordings that
@@ -338,3 +341,19 @@ int catalog_scrub_finding(struct catalog *c, int64_t rec_id, int64_t target_id /
                           const char *finding, const char *detail);
 int catalog_copy_scrubbed(struct catalog *c, int64_t rec_id, int64_t target_id);
 int catalog_recording_set_lost(struct catalog *c, int64_t rec_id, bool lost);
+
+/* ---- approved destruction (catalog_ledger.c) ---- */
+int catalog_destruction_request(struct catalog *c, const int64_t *recs, size_t n, const char *reason, const char *by,
+                                int64_t *id);
+struct destruction_info {
+        int64_t id, recordings;
+        const char *reason, *requested_by, *requested_at, *approved_by, *approved_at, *state, *detail;
+};
+typedef int (*destruction_cb)(const struct destruction_info *d, void *userdata);
+int catalog_destructions_foreach(struct catalog *c, int64_t id /* 0: all */, destruction_cb cb, void *userdata);
+/* The recordings of a request, with their copies (scrub_item form). */
+int catalog_destruction_items(struct catalog *c, int64_t request_id, scrub_cb cb, void *userdata);
+/* The copies are gone: drop their rows, mark the recording destroyed. */
+int catalog_recording_destroyed(struct catalog *c, int64_t rec_id, int64_t request_id, const char *method);
+int catalog_destruction_finish(struct catalog *c, int64_t id, const char *approved_by, const char *state,
+                               const char *detail);

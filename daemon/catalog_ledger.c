@@ -308,7 +308,7 @@ int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_m
             (r = prepare(c, "SELECT t.name, (SELECT count(*) FROM copies k WHERE k.target_id = t.id) FROM targets t"
                             " ORDER BY t.name", &t)) < 0 ||
             (r = prepare(c, "SELECT count(*), coalesce(sum((SELECT count(*) FROM copies k WHERE k.recording_id = r.id) < ?),"
-                            " 0) FROM recordings r", &n)) < 0)
+                            " 0) FROM recordings r WHERE r.destroyed_at IS NULL", &n)) < 0)
                 return r;
         while (sqlite3_step(s) == SQLITE_ROW)
                 for (size_t i = 0; i < 5; i++)
@@ -572,7 +572,8 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t se
         " r.first_session_id, r.rec_start_device, r.rec_end_device, r.rec_start_utc, r.rec_end_utc,"            \
         " r.time_source, r.duration_s, r.codec, r.width, r.height, r.media_flag, r.media_error,"                \
         " r.name_seq, o.badge, o.name, r.officer_source, r.device_officer, ao.badge,"                          \
-        " r.attribution_flag, r.ingested_at, r.lag_s, j.reason, j.by_user, j.at FROM recordings r"
+        " r.attribution_flag, r.ingested_at, r.lag_s, j.reason, j.by_user, j.at, r.destroyed_at,"               \
+        " r.destruction_request_id FROM recordings r"
 #define REC_JOINS                                                                                          \
         " JOIN devices d ON d.id = r.device_id LEFT JOIN officers o ON o.id = r.officer_id"                    \
         " LEFT JOIN officers ao ON ao.id = r.assigned_officer_id"                                              \
@@ -661,7 +662,8 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                         .device_officer = col(st, 23), .assigned_officer = col(st, 24), .attribution_flag = col(st, 25),
                         .ingested_at = col(st, 26), .has_lag = sqlite3_column_type(st, 27) != SQLITE_NULL,
                         .lag_s = sqlite3_column_int64(st, 27), .justification = col(st, 28), .justified_by = col(st, 29),
-                        .justified_at = col(st, 30),
+                        .justified_at = col(st, 30), .destroyed_at = col(st, 31),
+                        .destruction_request = sqlite3_column_int64(st, 32),
                 };
                 if (late && !(ri.has_lag && ri.lag_s > f->late_s))
                         continue;
@@ -888,7 +890,7 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
                                    "  printf('+%d months', ?2))"
                                    " FROM recordings r JOIN devices d ON d.id = r.device_id"
                                    " LEFT JOIN officers o ON o.id = r.officer_id"
-                                   " WHERE r.retention_class = ?1"
+                                   " WHERE r.retention_class = ?1 AND r.destroyed_at IS NULL"
                                    " AND strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at),"
                                    "  printf('+%d months', ?2)) <= ?3"
                                    " AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.released_at IS NULL AND " HOLD_COVERS ")"
@@ -913,17 +915,38 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
         return 0;
 }
 
+#define ITEM_SELECT                                                                                        \
+        "SELECT r.id, r.size, r.sha256, d.serial, r.device_path, k.target_id, t.name, t.path, k.path"             \
+        " FROM recordings r JOIN devices d ON d.id = r.device_id"                                                 \
+        " LEFT JOIN copies k ON k.recording_id = r.id LEFT JOIN targets t ON t.id = k.target_id"
+
+static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *userdata);
+
 int catalog_scrub_items(struct catalog *c, const char *since, scrub_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT r.id, r.size, r.sha256, d.serial, r.device_path, k.target_id, t.name, t.path, k.path"
-                           " FROM recordings r JOIN devices d ON d.id = r.device_id"
-                           " LEFT JOIN copies k ON k.recording_id = r.id LEFT JOIN targets t ON t.id = k.target_id"
-                           " WHERE r.sha256 IS NOT NULL AND (?1 IS NULL OR r.ingested_at >= ?1)"
-                           " ORDER BY r.id, t.name", &st);
+        int r = prepare(c, ITEM_SELECT " WHERE r.sha256 IS NOT NULL AND r.destroyed_at IS NULL"
+                                       " AND (?1 IS NULL OR r.ingested_at >= ?1) ORDER BY r.id, t.name", &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, since);
+        return walk_items(c, st, cb, userdata);
+}
+
+int catalog_destruction_items(struct catalog *c, int64_t request_id, scrub_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, ITEM_SELECT " WHERE r.id IN (SELECT recording_id FROM destruction_items WHERE request_id = ?1)"
+                                       " ORDER BY r.id, t.name", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, request_id);
+        return walk_items(c, st, cb, userdata);
+}
+
+static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *userdata)
+{
+        int r;
         struct scrub_item it = { 0 };
         char *owned[4 + 8 * 3] = { 0 };
         size_t n_owned = 0;
@@ -1005,5 +1028,92 @@ int catalog_recording_set_lost(struct catalog *c, int64_t rec_id, bool lost)
         sqlite3_bind_int(st, 1, lost);
         bind_text(st, 2, now);
         sqlite3_bind_int64(st, 3, rec_id);
+        return step_done(c, st);
+}
+
+int catalog_destruction_request(struct catalog *c, const int64_t *recs, size_t n, const char *reason, const char *by,
+                                int64_t *id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL, *it = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "INSERT INTO destruction_requests (reason, requested_by, requested_at) VALUES (?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, reason);
+        bind_text(st, 2, by);
+        bind_text(st, 3, now);
+        if ((r = step_done(c, st)) < 0)
+                return r;
+        *id = sqlite3_last_insert_rowid(c->db);
+        if ((r = prepare(c, "INSERT INTO destruction_items (request_id, recording_id) VALUES (?, ?)", &it)) < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                sqlite3_reset(it);
+                sqlite3_bind_int64(it, 1, *id);
+                sqlite3_bind_int64(it, 2, recs[i]);
+                if ((r = step_done(c, it)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int catalog_destructions_foreach(struct catalog *c, int64_t id, destruction_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT q.id, (SELECT count(*) FROM destruction_items i WHERE i.request_id = q.id), q.reason,"
+                           " q.requested_by, q.requested_at, q.approved_by, q.approved_at, q.state, q.detail"
+                           " FROM destruction_requests q WHERE ?1 = 0 OR q.id = ?1 ORDER BY q.id", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, id);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct destruction_info d = { .id = sqlite3_column_int64(st, 0), .recordings = sqlite3_column_int64(st, 1),
+                                              .reason = col(st, 2), .requested_by = col(st, 3),
+                                              .requested_at = col(st, 4), .approved_by = col(st, 5),
+                                              .approved_at = col(st, 6), .state = col(st, 7), .detail = col(st, 8) };
+                if ((r = cb(&d, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_recording_destroyed(struct catalog *c, int64_t rec_id, int64_t request_id, const char *method)
+{
+        _cleanup_stmt_ sqlite3_stmt *del = NULL, *up = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r;
+        if ((r = prepare(c, "DELETE FROM copies WHERE recording_id = ?", &del)) < 0)
+                return r;
+        sqlite3_bind_int64(del, 1, rec_id);
+        if ((r = step_done(c, del)) < 0)
+                return r;
+        if ((r = prepare(c, "UPDATE recordings SET destroyed_at = ?, destruction_request_id = ?, destruction_method = ?"
+                            " WHERE id = ?", &up)) < 0)
+                return r;
+        bind_text(up, 1, now);
+        sqlite3_bind_int64(up, 2, request_id);
+        bind_text(up, 3, method);
+        sqlite3_bind_int64(up, 4, rec_id);
+        return step_done(c, up);
+}
+
+int catalog_destruction_finish(struct catalog *c, int64_t id, const char *approved_by, const char *state,
+                               const char *detail)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "UPDATE destruction_requests SET approved_by = ?, approved_at = ?, state = ?, detail = ?"
+                           " WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, approved_by);
+        bind_text(st, 2, now);
+        bind_text(st, 3, state);
+        bind_text(st, 4, detail);
+        sqlite3_bind_int64(st, 5, id);
         return step_done(c, st);
 }

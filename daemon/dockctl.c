@@ -56,6 +56,8 @@ static void usage(FILE *f)
               "  hold add RECORDING | --officer ID | --device SERIAL | --case CASE [RECORDING...] --reason TEXT\n"
               "  hold remove HOLD --reason TEXT | hold list [--all] [--json|--csv]\n"
               "  retention due [--json|--csv] | retention class RECORDING CLASS --reason TEXT\n"
+              "  destroy request RECORDING... --reason TEXT | destroy approve REQUEST | destroy list\n"
+              "                      approved destruction: requested by one admin, approved by another\n"
               "  scrub [--since TIME] [--limit-mbps N] [--json]\n"
               "                      re-read every copy, compare with its SHA-256, restore bad or missing ones\n"
               "  audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n"
@@ -305,7 +307,7 @@ static int print_recording(const struct recording_info *r, void *ud)
                 json_kv(stdout, ",\"sha256\":", r->sha256);
                 json_kv(stdout, ",\"hashed_at\":", r->hashed_at);
                 printf(",\"first_session\":%" PRId64 ",\"copies_verified\":%zu,\"under_copied\":%s,\"copies\":[",
-                       r->first_session_id, r->n_copies, (int)r->n_copies < l->copies ? "true" : "false");
+                       r->first_session_id, r->n_copies, !r->destroyed_at && (int)r->n_copies < l->copies ? "true" : "false");
                 for (size_t i = 0; i < r->n_copies; i++) {
                         _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
                         printf("%s{\"target\":", i ? "," : "");
@@ -348,6 +350,9 @@ static int print_recording(const struct recording_info *r, void *ud)
                 else
                         printf(",\"lag_s\":null");
                 json_kv(stdout, ",\"justification\":", r->justification);
+                json_kv(stdout, ",\"destroyed_at\":", r->destroyed_at);
+                if (r->destroyed_at)
+                        printf(",\"destruction_request\":%" PRId64, r->destruction_request);
                 printf("}");
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
@@ -935,6 +940,8 @@ int main(int argc, char **argv)
                 rc = cmd_retention(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "scrub") == 0)
                 rc = cmd_scrub(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "destroy") == 0)
+                rc = cmd_destroy(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "alarms") == 0)
                 rc = cmd_alarms(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "officers") == 0)

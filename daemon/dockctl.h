@@ -53,3 +53,4 @@ int cmd_reattribute(struct ctx *c, int argc, char **argv);
 int cmd_hold(struct ctx *c, int argc, char **argv);
 int cmd_retention(struct ctx *c, int argc, char **argv);
 int cmd_scrub(struct ctx *c, int argc, char **argv);
+int cmd_destroy(struct ctx *c, int argc, char **argv);

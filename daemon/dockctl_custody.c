@@ -1,10 +1,13 @@
 /* dockctl_custody.c — retention and legal holds: which recordings are due
  * for destruction under the retention policy, and the holds that keep them. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "dockctl.h"
 #include "log.h"
@@ -292,4 +295,328 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
         else
                 printf("scrub: %s (%.1f s)\n", what, secs);
         return unrepaired > 0 || res.lost > 0 ? 1 : 0;
+}
+
+/* ---- approved destruction ---- */
+
+struct id_set {
+        int64_t *v;
+        size_t n, cap;
+};
+
+static int collect_due(const struct due_info *d, void *ud)
+{
+        struct id_set *s = ud;
+        if (s->n == s->cap) {
+                s->cap = s->cap ? s->cap * 2 : 64;
+                int64_t *v = realloc(s->v, s->cap * sizeof(*v));
+                if (!v)
+                        return -ENOMEM;
+                s->v = v;
+        }
+        s->v[s->n++] = d->id;
+        return 0;
+}
+
+/* The recordings due under retention now (and under no hold). */
+static int due_set(struct ctx *c, struct id_set *s)
+{
+        struct retention_classes classes = { .n = 0 };
+        classes.c[classes.n].name = "default";
+        classes.c[classes.n++].months = c->cfg.retention_months;
+        for (size_t i = 0; i < c->cfg.n_retention; i++) {
+                classes.c[classes.n].name = c->cfg.retention[i].name;
+                classes.c[classes.n++].months = c->cfg.retention[i].months;
+        }
+        char now[32];
+        time_iso(clock_now(), now, sizeof(now));
+        return catalog_retention_due(c->cat, &classes, now, collect_due, s);
+}
+
+/* Refuses (with the reason) any recording that is not due now. */
+static int check_due(struct ctx *c, const int64_t *recs, size_t n)
+{
+        struct id_set due = { 0 };
+        int r = due_set(c, &due), bad = 0;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                bool ok = false;
+                for (size_t k = 0; k < due.n && !ok; k++)
+                        ok = due.v[k] == recs[i];
+                if (ok)
+                        continue;
+                bool held = false;
+                int64_t hold = 0;
+                catalog_recording_held(c->cat, recs[i], &held, &hold);
+                if (held)
+                        fprintf(stderr, "dockctl destroy: recording %lld is under hold %lld; a held recording is never "
+                                        "destroyed\n", (long long)recs[i], (long long)hold);
+                else
+                        fprintf(stderr, "dockctl destroy: recording %lld is not due under the retention policy "
+                                        "(see `dockctl retention due`), or is already destroyed\n", (long long)recs[i]);
+                bad++;
+        }
+        free(due.v);
+        return r < 0 ? r : bad ? -EPERM : 0;
+}
+
+/* Overwrites the whole file with zeros, fsyncs, unlinks it and fsyncs its
+ * directory: nothing left to find through the filesystem. */
+static int overwrite_unlink(const char *path)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        _cleanup_free_ char *zero = calloc(1, 1u << 20);
+        if (!zero)
+                return -ENOMEM;
+        for (off_t off = 0; off < st.st_size;) {
+                size_t k = st.st_size - off < (off_t)(1u << 20) ? (size_t)(st.st_size - off) : 1u << 20;
+                int r = pwrite_full(fd, zero, k, off);
+                if (r < 0)
+                        return r;
+                off += (off_t)k;
+        }
+        if (fdatasync(fd) < 0 || unlink(path) < 0)
+                return -errno;
+        return fsync_parent(path);
+}
+
+struct approval {
+        struct ctx *c;
+        int64_t request;
+        int64_t destroyed, failed;
+};
+
+static int destroy_one(const struct scrub_item *it, void *ud)
+{
+        struct approval *a = ud;
+        int failed = 0;
+        for (size_t i = 0; i < it->n_copies; i++) {
+                _cleanup_free_ char *abs = xasprintf("%s/%s", it->copies[i].root, it->copies[i].path);
+                int r = overwrite_unlink(abs);
+                if (r < 0 && r != -ENOENT) {
+                        log_error("destroy: recording %lld: copy on %s (%s): %s; the recording is NOT marked destroyed",
+                                  (long long)it->id, it->copies[i].target, abs, strerror(-r));
+                        failed++;
+                }
+        }
+        if (failed) {
+                a->failed++;
+                return 0;
+        }
+        _cleanup_free_ char *object = xasprintf("recording %lld", (long long)it->id);
+        _cleanup_free_ char *what = xasprintf("request %lld: %zu copies overwritten with zeros, unlinked, fsynced; "
+                                              "sha256 %s kept", (long long)a->request, it->n_copies, it->sha256);
+        int r = catalog_begin(a->c->cat);
+        if (r >= 0)
+                r = catalog_recording_destroyed(a->c->cat, it->id, a->request, "overwrite-zero+unlink+fsync");
+        if (audited(a->c, r, "destroy", object, what) < 0) {
+                a->failed++;
+                return 0;
+        }
+        a->destroyed++;
+        return 0;
+}
+
+static const struct column DESTROY_COLS[] = {
+        { "id", 4 }, { "state", 10 }, { "recordings", 10 }, { "reason", 28 }, { "requested_by", 12 },
+        { "requested_at", 24 }, { "approved_by", 11 }, { "approved_at", 24 }, { "detail", 0 },
+};
+
+static int destroy_row(const struct destruction_info *d, void *ud)
+{
+        table_row(ud, (struct cell[]){ CELL_I(d->id), CELL_S(d->state), CELL_I(d->recordings), CELL_S(d->reason),
+                                       CELL_S(d->requested_by), CELL_S(d->requested_at), CELL_S(d->approved_by),
+                                       CELL_S(d->approved_at), CELL_S(d->detail) });
+        return 0;
+}
+
+static int grab_request(const struct destruction_info *d, void *ud)
+{
+        struct destruction_info *out = ud;
+        *out = *d;
+        out->requested_by = xstrdup(d->requested_by);
+        out->state = xstrdup(d->state);
+        return 0;
+}
+
+static int collect_item(const struct scrub_item *it, void *ud)
+{
+        struct due_info d = { .id = it->id };
+        return collect_due(&d, ud);
+}
+
+/* The request's recordings with their copies, copied out of the catalog so
+ * the copies can be removed from it while we go through them. */
+struct held_items {
+        struct scrub_item *v;
+        size_t n;
+};
+
+static char *dup_str(const char *s) { return s ? xstrdup(s) : NULL; }
+
+static int keep_item(const struct scrub_item *it, void *ud)
+{
+        struct held_items *h = ud;
+        struct scrub_item *v = realloc(h->v, (h->n + 1) * sizeof(*v));
+        if (!v)
+                return -ENOMEM;
+        h->v = v;
+        struct scrub_item *k = &h->v[h->n++];
+        *k = *it;
+        k->sha256 = dup_str(it->sha256);
+        k->device = dup_str(it->device);
+        k->device_path = dup_str(it->device_path);
+        for (size_t i = 0; i < it->n_copies; i++) {
+                k->copies[i].target = dup_str(it->copies[i].target);
+                k->copies[i].root = dup_str(it->copies[i].root);
+                k->copies[i].path = dup_str(it->copies[i].path);
+        }
+        return 0;
+}
+
+static void held_items_free(struct held_items *h)
+{
+        for (size_t j = 0; j < h->n; j++) {
+                struct scrub_item *k = &h->v[j];
+                free((char *)k->sha256);
+                free((char *)k->device);
+                free((char *)k->device_path);
+                for (size_t i = 0; i < k->n_copies; i++) {
+                        free((char *)k->copies[i].target);
+                        free((char *)k->copies[i].root);
+                        free((char *)k->copies[i].path);
+                }
+        }
+        free(h->v);
+}
+
+static int destroy_approve(struct ctx *c, int64_t id)
+{
+        struct destruction_info q = { 0 };
+        if (catalog_destructions_foreach(c->cat, id, grab_request, &q) < 0 || !q.id) {
+                fprintf(stderr, "dockctl destroy approve: no request %lld (see `dockctl destroy list`)\n", (long long)id);
+                return 1;
+        }
+        _cleanup_free_ char *requester = (char *)q.requested_by, *state = (char *)q.state;
+        if (strcmp(state, "pending") != 0) {
+                fprintf(stderr, "dockctl destroy approve: request %lld is %s, not pending\n", (long long)id, state);
+                return 1;
+        }
+        if (strcmp(requester, who()) == 0) {
+                fprintf(stderr, "dockctl destroy approve: %s made request %lld; a different admin must approve it\n",
+                        requester, (long long)id);
+                return EXIT_DENIED;
+        }
+        /* The policy is checked again now: a hold placed since the request wins. */
+        struct id_set items = { 0 };
+        int r = catalog_destruction_items(c->cat, id, collect_item, &items);
+        if (r >= 0)
+                r = check_due(c, items.v, items.n);
+        free(items.v);
+        if (r < 0) {
+                fprintf(stderr, "dockctl destroy approve: request %lld not approved; nothing destroyed\n", (long long)id);
+                return 1;
+        }
+        struct approval a = { .c = c, .request = id };
+        struct held_items all = { 0 };
+        if ((r = catalog_destruction_items(c->cat, id, keep_item, &all)) < 0) {
+                held_items_free(&all);
+                log_error("destroy: %s", catalog_errmsg(c->cat));
+                return 1;
+        }
+        for (size_t i = 0; i < all.n; i++)
+                destroy_one(&all.v[i], &a);
+        held_items_free(&all);
+        _cleanup_free_ char *detail = xasprintf("%lld destroyed, %lld failed", (long long)a.destroyed, (long long)a.failed);
+        _cleanup_free_ char *object = xasprintf("destruction request %lld", (long long)id);
+        if (catalog_begin(c->cat) < 0 ||
+            audited(c, catalog_destruction_finish(c->cat, id, who(), a.failed ? "incomplete" : "done", detail), "destroy.approve",
+                    object, detail) < 0) {
+                log_error("destroy: %s", catalog_errmsg(c->cat));
+                return 1;
+        }
+        printf("request %lld approved by %s: %s\n", (long long)id, who(), detail);
+        return a.failed ? 1 : 0;
+}
+
+int cmd_destroy(struct ctx *c, int argc, char **argv)
+{
+        static const char usage_text[] = "usage: dockctl destroy request RECORDING... --reason TEXT\n"
+                                         "       dockctl destroy approve REQUEST\n"
+                                         "       dockctl destroy list [--json|--csv]\n";
+        if (argc >= 2 && strcmp(argv[1], "list") == 0) {
+                enum out_format fmt = OUT_TEXT;
+                if (argc > 3 || (argc == 3 && (strncmp(argv[2], "--", 2) != 0 || parse_format(argv[2] + 2, &fmt) < 0))) {
+                        fputs(usage_text, stderr);
+                        return EXIT_USAGE;
+                }
+                if (open_catalog(c) < 0)
+                        return 1;
+                struct table t = { .fmt = fmt, .cols = DESTROY_COLS, .n_cols = ELEMENTSOF(DESTROY_COLS), .f = stdout };
+                table_begin(&t);
+                int r = catalog_destructions_foreach(c->cat, 0, destroy_row, &t);
+                table_end(&t);
+                return r < 0 ? 1 : 0;
+        }
+        if (require_role(c, ROLE_ADMIN, "destroy"))
+                return EXIT_DENIED;
+        if (argc == 3 && strcmp(argv[1], "approve") == 0) {
+                char *end;
+                int64_t id = strtoll(argv[2], &end, 10);
+                if (*end || id <= 0) {
+                        fputs(usage_text, stderr);
+                        return EXIT_USAGE;
+                }
+                if (open_catalog(c) < 0)
+                        return 1;
+                return destroy_approve(c, id);
+        }
+        if (argc < 2 || strcmp(argv[1], "request") != 0) {
+                fputs(usage_text, stderr);
+                return EXIT_USAGE;
+        }
+        static const struct option opts[] = { { "reason", required_argument, NULL, 'r' }, {} };
+        const char *reason = NULL;
+        int ch;
+        argc--, argv++;
+        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
+                if (ch == 'r')
+                        reason = optarg;
+                else
+                        return EXIT_USAGE;
+        size_t n = (size_t)(argc - optind);
+        if (!n || !reason || !reason[0]) {
+                fputs(usage_text, stderr);
+                return EXIT_USAGE;
+        }
+        _cleanup_free_ int64_t *recs = calloc(n, sizeof(*recs));
+        for (size_t i = 0; i < n; i++) {
+                char *end;
+                recs[i] = strtoll(argv[optind + (int)i], &end, 10);
+                if (*end || recs[i] <= 0) {
+                        fputs(usage_text, stderr);
+                        return EXIT_USAGE;
+                }
+        }
+        if (open_catalog(c) < 0)
+                return 1;
+        if (check_due(c, recs, n) < 0)
+                return 1;
+        int64_t id = 0;
+        if (catalog_begin(c->cat) < 0)
+                return 1;
+        int r = catalog_destruction_request(c->cat, recs, n, reason, who(), &id);
+        _cleanup_free_ char *object = xasprintf("destruction request %lld", (long long)id);
+        _cleanup_free_ char *what = xasprintf("%zu recording(s): %s", n, reason);
+        if (audited(c, r, "destroy.request", object, what) < 0) {
+                log_error("destroy: %s", catalog_errmsg(c->cat));
+                return 1;
+        }
+        printf("destruction request %lld for %zu recording(s); another admin approves it with `dockctl destroy approve "
+               "%lld`\n", (long long)id, n, (long long)id);
+        return 0;
 }

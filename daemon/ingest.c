@@ -221,7 +221,9 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
                 t.time_source = "filename";
         }
         if (start >= 0) {
-                end = dur >= 0 ? start + dur : -1;
+                /* duration unknown (unplayable footage): the end is taken as the
+                 * start, so the 24-hour rule and retention still apply, erring early */
+                end = dur >= 0 ? start + dur : start;
         } else {
                 end = e->mtime;                 /* a recorder closes the file when it stops */
                 start = dur >= 0 ? end - dur : -1;
@@ -581,7 +583,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         free(recs);
                         goto finish;
                 }
-                if ((size_t)have < n_ok)
+                if ((size_t)have < n_ok && !recs[i].destroyed)
                         res->bytes_total += l.files[i].size;
         }
         res->n.files_seen = (int64_t)l.n_files;
@@ -593,6 +595,12 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 run.prog.file_index = i;
                 run.prog.device_path = e->path;
                 int have = 0;
+                if (recs[i].destroyed) {
+                        /* destroyed by approval: its copies are gone on purpose */
+                        log_info("%s: %s was destroyed by approval; not taken again", run.serial, e->path);
+                        res->n.files_already++;
+                        continue;
+                }
                 if ((r = verified_copies(&run, recs[i].id, &have)) < 0)
                         break;
                 if ((size_t)have < n_ok) {
@@ -623,6 +631,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
          * count (that target raises its own alarm). */
         for (size_t i = 0; i < l.n_files; i++) {
                 int total = 0;
+                if (recs[i].destroyed)
+                        continue;
                 if ((r = catalog_recording_copy_count(cat, recs[i].id, &total)) < 0)
                         break;
                 if (total < cfg->copies)

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -32,6 +33,10 @@ static int token_at(const char *p)
 
 int name_pattern_check(const char *pattern, char *err, size_t err_size)
 {
+        if (strlen(pattern) > NAME_PATTERN_MAX) {
+                snprintf(err, err_size, "longer than %d characters", NAME_PATTERN_MAX);
+                return -EINVAL;
+        }
         for (const char *p = pattern; *p;) {
                 if (*p == '{') {
                         int k = token_at(p);
@@ -62,12 +67,34 @@ static bool ok_char(int k, char c)
         return isalnum((unsigned char)c) || c == '-';
 }
 
-static bool match(const char *p, const char *s, struct fields *f)
+/* Failed (pattern position, name position) pairs: with them each pair is
+ * tried once, so several {*} cannot make matching exponential (a hostile
+ * file name against `{*}{*}{*}…` took minutes before; found by fuzz_name_pattern). */
+struct memo {
+        const char *p0, *s0;
+        size_t s_len;
+        unsigned char *failed;  /* bit per pair */
+};
+
+static bool match_at(struct memo *m, const char *p, const char *s, struct fields *f);
+
+static bool match(struct memo *m, const char *p, const char *s, struct fields *f)
+{
+        size_t key = (size_t)(p - m->p0) * (m->s_len + 1) + (size_t)(s - m->s0);
+        if (m->failed[key / 8] & (1u << (key % 8)))
+                return false;
+        bool ok = match_at(m, p, s, f);
+        if (!ok)
+                m->failed[key / 8] |= (unsigned char)(1u << (key % 8));
+        return ok;
+}
+
+static bool match_at(struct memo *m, const char *p, const char *s, struct fields *f)
 {
         if (!*p)
                 return !*s;
         if (*p != '{')
-                return *p == *s && match(p + 1, s + 1, f);
+                return *p == *s && match(m, p + 1, s + 1, f);
         int k = token_at(p);
         if (k < 0)
                 return false;
@@ -76,7 +103,7 @@ static bool match(const char *p, const char *s, struct fields *f)
         while (n < TOKENS[k].max && s[n] && ok_char(k, s[n]))
                 n++;
         for (; n >= TOKENS[k].min; n--) {       /* longest first, then give back */
-                if (match(rest, s + n, f)) {
+                if (match(m, rest, s + n, f)) {
                         enum tok t = TOKENS[k].tok;
                         f->s[t] = s;
                         f->len[t] = n;
@@ -106,7 +133,14 @@ bool name_pattern_match(const char *pattern, const char *path, struct name_tags 
                 *dot = '\0';
         struct fields f;
         memset(&f, 0, sizeof(f));
-        if (!match(pattern, name, &f))
+        size_t plen = strlen(pattern), slen = strlen(name);
+        struct memo m = { .p0 = pattern, .s0 = name, .s_len = slen,
+                          .failed = calloc(((plen + 1) * (slen + 1)) / 8 + 1, 1) };
+        if (!m.failed)
+                return false;
+        bool ok = match(&m, pattern, name, &f);
+        free(m.failed);
+        if (!ok)
                 return false;
         if (f.s[T_SERIAL])
                 snprintf(t->serial, sizeof(t->serial), "%.*s", f.len[T_SERIAL], f.s[T_SERIAL]);

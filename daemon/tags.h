@@ -20,7 +20,9 @@ struct name_tags {
         int64_t seq;
 };
 
-/* 0, or -EINVAL with a message naming the bad token. */
+#define NAME_PATTERN_MAX 200
+
+/* 0, or -EINVAL with a message naming the bad token (or the length). */
 int name_pattern_check(const char *pattern, char *err, size_t err_size);
 /* Matches the base name of path (extension dropped); false if it does not fit. */
 bool name_pattern_match(const char *pattern, const char *path, struct name_tags *t);
