@@ -657,6 +657,7 @@ static void cmd_add(char **argv, int argc)
 		if (strncmp(argv[i], "clock=", 6) == 0) {
 			has_clock = TRUE;
 			clock_skew = g_ascii_strtoll(argv[i] + 6, NULL, 10);
+			g_free(argv[i]);
 			for (int j = i; j < argc; j++)
 				argv[j] = argv[j + 1];
 			argc--;
