@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "catalog.h"
 #include "ingest.h"
 #include "log.h"
@@ -27,6 +28,7 @@ struct bay {
         uint64_t order;                 /* dock order */
         char docked_at[32];
         char officer[64];               /* checked out to, when it docked ("" none) */
+        char wipe[320];                 /* [policy] wipe: what was done, or why not ("" not asked) */
         enum bay_state phase;
         const char *result;             /* when BAY_DONE: complete / incomplete / interrupted / failed */
         int64_t session_id;
@@ -179,6 +181,33 @@ static void *bay_main(void *arg)
                          bay->id.serial, strerror(-cr));
         r = ingest_run(&bay_cfg, cat, &o, &res);
         result = res.state;
+        /* [policy] wipe = verified: only once every recording on the recorder
+         * has its verified copies, and before "safe to remove". */
+        if (b->cfg->wipe_verified && res.session_id) {
+                char wipe[320] = "";
+                bool wiped = false;
+                if (r < 0 || bay->cancel || strcmp(res.state, "complete") != 0)
+                        snprintf(wipe, sizeof(wipe), "not wiped: the session ended %s", res.state ? res.state : "failed");
+                else if (res.n.files_under_copied)
+                        snprintf(wipe, sizeof(wipe), "not wiped: %lld recording(s) lack their %d verified copies",
+                                 (long long)res.n.files_under_copied, b->cfg->copies);
+                else if (res.n_errors)
+                        snprintf(wipe, sizeof(wipe), "not wiped: errors during the ingest (%.200s)", res.error);
+                else
+                        wiped = drv->wipe(&bay->dock, wipe, sizeof(wipe)) == 0;
+                _cleanup_free_ char *object = xasprintf("device %s session %lld", bay->id.serial,
+                                                        (long long)res.session_id);
+                if (catalog_session_set_wipe(cat, res.session_id, wipe, wiped) < 0 ||
+                    audit_append(cat, "dockd", "station", wiped ? "wipe" : "wipe.skipped", object, wipe) < 0)
+                        log_error("bay %s: cannot record the wipe: %s", bay->dock.bay, catalog_errmsg(cat));
+                if (wiped)
+                        log_info("bay %s: %s: %s", bay->dock.bay, bay->id.serial, wipe);
+                else
+                        log_warn("bay %s: %s: %s", bay->dock.bay, bay->id.serial, wipe);
+                pthread_mutex_lock(&b->mu);
+                snprintf(bay->wipe, sizeof(bay->wipe), "%s", wipe);
+                pthread_mutex_unlock(&b->mu);
+        }
         if (r < 0 || res.n_errors)
                 memcpy(err, res.error, sizeof(err));
 done:
@@ -375,6 +404,7 @@ void bays_status_json(struct bays *b, FILE *f)
                 json_kv(f, ",\"model\":", bay->dock.model);
                 json_kv(f, ",\"officer\":", bay->officer[0] ? bay->officer : NULL);
                 json_kv(f, ",\"docked_at\":", bay->docked_at);
+                json_kv(f, ",\"wipe\":", bay->wipe[0] ? bay->wipe : NULL);
                 json_kv(f, ",\"state\":", phase_name(bay));
                 fprintf(f, ",\"queued\":%s,\"session\":%lld,\"files_done\":%zu,\"files_total\":%zu,"
                            "\"bytes_done\":%lld,\"bytes_total\":%lld,\"rate_bps\":%.0f,\"eta_s\":%.0f,"
@@ -446,6 +476,8 @@ void bays_status_text(struct bays *b, FILE *f)
                         !bay->started && bay->phase == BAY_DOCKED ? "waiting" : phase_name(bay), bar, r, eta, safe);
                 if (bay->error[0])
                         fprintf(f, "    ! %s\n", bay->error);
+                if (bay->wipe[0])
+                        fprintf(f, "    %s\n", bay->wipe);
         }
         if (!n)
                 fprintf(f, "no recorder docked\n");

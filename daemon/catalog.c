@@ -523,7 +523,7 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
         "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"                          \
         " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"        \
         " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"            \
-        " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s"                      \
+        " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s, s.wipe, s.wiped_at"   \
         " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
         /* One statement per filter shape: an OR with a NULL parameter would
          * keep SQLite from the index (a device's history at 365,000 sessions). */
@@ -547,7 +547,7 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
                         .undocked_at = col(st, 15), .vendor = col(st, 16), .model = col(st, 17),
                         .vendor_id = col(st, 18), .product_id = col(st, 19), .identity_flag = col(st, 20),
                         .has_clock_offset = sqlite3_column_type(st, 21) != SQLITE_NULL,
-                        .clock_offset_s = sqlite3_column_int64(st, 21),
+                        .clock_offset_s = sqlite3_column_int64(st, 21), .wipe = col(st, 22), .wiped_at = col(st, 23),
                 };
                 if ((r = cb(&si, userdata)) < 0)
                         return r;

@@ -141,6 +141,7 @@ struct session_info {
         const char *vendor, *model, *vendor_id, *product_id, *identity_flag;
         bool has_clock_offset;
         int64_t clock_offset_s;         /* device − station at dock time */
+        const char *wipe, *wiped_at;
 };
 typedef int (*session_cb)(const struct session_info *s, void *userdata);
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata);
@@ -269,6 +270,8 @@ int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct record
 /* The recording has its required copies now: ingested_at, if not yet set. */
 int catalog_recording_ingested(struct catalog *c, int64_t rec_id);
 int catalog_session_set_clock_offset(struct catalog *c, int64_t session_id, int64_t offset_s);
+/* The wipe at the end of a session: "wiped (…)" with wiped_at, or why not. */
+int catalog_session_set_wipe(struct catalog *c, int64_t session_id, const char *wipe, bool wiped);
 int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, const char *reason, const char *by,
                         char *err, size_t err_size);
 int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const char *by, char *err, size_t err_size);

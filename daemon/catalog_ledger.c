@@ -447,6 +447,20 @@ int catalog_recording_ingested(struct catalog *c, int64_t rec_id)
         return set_lag(c, rec_id);
 }
 
+int catalog_session_set_wipe(struct catalog *c, int64_t session_id, const char *wipe, bool wiped)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c, "UPDATE dock_sessions SET wipe = ?, wiped_at = ? WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, wipe);
+        bind_text(st, 2, wiped ? now : NULL);
+        sqlite3_bind_int64(st, 3, session_id);
+        return step_done(c, st);
+}
+
 int catalog_session_set_clock_offset(struct catalog *c, int64_t session_id, int64_t offset_s)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -236,7 +236,11 @@ static int on_entry(void *user, const char *section, const char *key, const char
                 } else
                         FAIL("%s:%d: unknown key '%s' in [retention] (known: default_months, class.NAME)", f, lineno, key);
         } else if (strcmp(section, "policy") == 0) {
-                FAIL("%s:%d: unknown key '%s' in [policy] (known: late_h)", f, lineno, key);
+                if (strcmp(key, "wipe") != 0)
+                        FAIL("%s:%d: unknown key '%s' in [policy] (known: late_h, wipe)", f, lineno, key);
+                if (strcmp(value, "never") != 0 && strcmp(value, "verified") != 0)
+                        FAIL("%s:%d: [policy] wipe '%s' must be never or verified", f, lineno, value);
+                cfg->wipe_verified = strcmp(value, "verified") == 0;
         } else
                 FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, roles, alarms, retention, policy)",
                      f, lineno, section);

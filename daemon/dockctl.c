@@ -423,6 +423,8 @@ static int print_session(const struct session_info *s, void *ud)
                 json_kv(stdout, ",\"bay\":", s->bay);
                 json_kv(stdout, ",\"undocked_at\":", s->undocked_at);
                 json_kv(stdout, ",\"state\":", s->state);
+                json_kv(stdout, ",\"wipe\":", s->wipe);
+                json_kv(stdout, ",\"wiped_at\":", s->wiped_at);
                 printf(",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64 ",\"files_already\":%" PRId64
                        ",\"files_under_copied\":%" PRId64 ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64
                        ",\"error\":",

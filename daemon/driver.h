@@ -35,7 +35,8 @@ struct driver_ops {
         int (*read_clock)(const struct dock_info *d, struct timespec *device_time);
         int (*set_clock)(const struct dock_info *d, const struct timespec *t);
         int (*battery)(const struct dock_info *d, int *percent);
-        int (*wipe)(const struct dock_info *d);
+        /* Erases the recorder's recordings; what was done (or why not) in what. */
+        int (*wipe)(const struct dock_info *d, char *what, size_t what_size);
 };
 
 extern const struct driver_ops driver_msc;      /* generic USB mass storage */

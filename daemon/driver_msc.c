@@ -1,9 +1,13 @@
 /* driver_msc.c — generic USB mass-storage recorders: identity from udev and
- * from the device's own descriptors (libusb); no battery or wipe. The clock is
+ * from the device's own descriptors (libusb); wipe by reformatting; no
+ * battery. The clock is
  * read with a vendor control request from the models configured for it
  * (driver_msc_clock). */
 #include <errno.h>
+#include <fcntl.h>
 #include <libusb.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,7 +160,91 @@ static int clock_request(const struct dock_info *d, struct timespec *t)
 }
 static int not_supported_set_clock(const struct dock_info *d, const struct timespec *t) { (void)d; (void)t; return -EOPNOTSUPP; }
 static int not_supported_battery(const struct dock_info *d, int *p) { (void)d; (void)p; return -EOPNOTSUPP; }
-static int not_supported_wipe(const struct dock_info *d) { (void)d; return -EOPNOTSUPP; }
+/* Runs argv; its first line of output (stdout and stderr) into out. */
+static int run(char *const argv[], char *out, size_t out_size)
+{
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return -errno;
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return -errno;
+        }
+        if (pid == 0) {
+                dup2(pipefd[1], STDOUT_FILENO);
+                dup2(pipefd[1], STDERR_FILENO);
+                execvp(argv[0], argv);
+                _exit(127);
+        }
+        close(pipefd[1]);
+        size_t n = 0;
+        ssize_t k;
+        char buf[4096];
+        while ((k = read(pipefd[0], buf, sizeof(buf))) > 0)
+                for (ssize_t i = 0; i < k; i++)
+                        if (n + 1 < out_size)
+                                out[n++] = buf[i];
+        if (out_size)
+                out[n] = '\0';
+        close(pipefd[0]);
+        int status;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+}
+
+static void export_value(const char *text, const char *key, char *out, size_t size)
+{
+        out[0] = '\0';
+        size_t len = strlen(key);
+        for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, key, len) == 0 && p[len] == '=') {
+                        size_t n = strcspn(p + len + 1, "\n");
+                        snprintf(out, size, "%.*s", (int)n, p + len + 1);
+                        return;
+                }
+}
+
+/* Reformats the recorder's volume with its own filesystem type, FAT size and
+ * label (blkid reads them first): the recorder comes back empty, as its
+ * maker formats it. */
+static int msc_wipe(const struct dock_info *d, char *what, size_t what_size)
+{
+        char info[2048], type[32], version[32], label[64];
+        char *blkid[] = { "blkid", "-p", "-o", "export", (char *)d->devnode, NULL };
+        if (run(blkid, info, sizeof(info)) < 0) {
+                snprintf(what, what_size, "blkid cannot read %s: %.200s", d->devnode, info);
+                return -EIO;
+        }
+        export_value(info, "TYPE", type, sizeof(type));
+        export_value(info, "VERSION", version, sizeof(version));
+        export_value(info, "LABEL", label, sizeof(label));
+        char out[2048];
+        int r;
+        if (strcmp(type, "vfat") == 0) {
+                char *fat = strcmp(version, "FAT12") == 0 ? "12" : strcmp(version, "FAT16") == 0 ? "16" : "32";
+                char *argv[] = { "mkfs.fat", "-F", fat, "-n", label[0] ? label : "NO NAME", (char *)d->devnode, NULL };
+                r = run(argv, out, sizeof(out));
+        } else if (strcmp(type, "exfat") == 0) {
+                char *argv[] = { "mkfs.exfat", "-L", label[0] ? label : "", (char *)d->devnode, NULL };
+                char *argv_nolabel[] = { "mkfs.exfat", (char *)d->devnode, NULL };
+                r = run(label[0] ? argv : argv_nolabel, out, sizeof(out));
+        } else {
+                snprintf(what, what_size, "not wiped: %s holds '%s', not FAT or exFAT", d->devnode, type);
+                return -EOPNOTSUPP;
+        }
+        if (r < 0) {
+                snprintf(what, what_size, "wipe failed: formatting %s: %.200s", d->devnode, out);
+                return r;
+        }
+        snprintf(what, what_size, "wiped: %s reformatted %s%s%s, label '%s'", d->devnode, type,
+                 strcmp(type, "vfat") == 0 ? " " : "", strcmp(type, "vfat") == 0 ? (version[0] ? version : "FAT32") : "",
+                 label);
+        return 0;
+}
 
 const struct driver_ops driver_msc_clock = {
         .name = "msc+clock",
@@ -164,7 +252,7 @@ const struct driver_ops driver_msc_clock = {
         .read_clock = clock_request,
         .set_clock = not_supported_set_clock,
         .battery = not_supported_battery,
-        .wipe = not_supported_wipe,
+        .wipe = msc_wipe,
 };
 
 const struct driver_ops driver_msc = {
@@ -173,5 +261,5 @@ const struct driver_ops driver_msc = {
         .read_clock = not_supported_clock,
         .set_clock = not_supported_set_clock,
         .battery = not_supported_battery,
-        .wipe = not_supported_wipe,
+        .wipe = msc_wipe,
 };
