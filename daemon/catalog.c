@@ -122,21 +122,6 @@ void catalog_close(struct catalog *c)
         free(c);
 }
 
-static int get_id(struct catalog *c, const char *sql, const char *key, int64_t *id)
-{
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, sql, &st);
-        if (r < 0)
-                return r;
-        bind_text(st, 1, key);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-                *id = sqlite3_column_int64(st, 0);
-                return 1;
-        }
-        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
-}
-
 int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id)
 {
         bool collision;         /* never: no USB ids to disagree with */

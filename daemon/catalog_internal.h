@@ -93,3 +93,19 @@ static inline void *blob_dup(sqlite3_stmt *st, int i, size_t *len)
                 memcpy(p, sqlite3_column_blob(st, i), *len);
         return p;
 }
+
+/* The id of the row the one-parameter sql finds for key: 1 found, 0 none, -errno. */
+static inline int get_id(struct catalog *c, const char *sql, const char *key, int64_t *id)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, sql, &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, key);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                *id = sqlite3_column_int64(st, 0);
+                return 1;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}

@@ -7,18 +7,8 @@
 
 static int one_id(struct catalog *c, const char *sql, const char *key, int64_t *id)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, sql, &st);
-        if (r < 0)
-                return r;
-        bind_text(st, 1, key);
-        int rc = sqlite3_step(st);
-        if (rc == SQLITE_DONE)
-                return -ENOENT;
-        if (rc != SQLITE_ROW)
-                return sql_err(c, rc);
-        *id = sqlite3_column_int64(st, 0);
-        return 0;
+        int r = get_id(c, sql, key, id);
+        return r == 0 ? -ENOENT : r < 0 ? r : 0;
 }
 
 static int device_id(struct catalog *c, const char *serial, int64_t *id, char *err, size_t err_size)
