@@ -39,6 +39,10 @@ int parse_when(const char *opt, const char *s, char out[32]);
 int period_opt(int ch, char bufs[2][32], const char **from, const char **to);
 
 /* dockctl_ledger.c */
+/* ID (a positive number) as the first of `positional` arguments and a
+ * non-empty --reason; else prints usage_text and returns EXIT_USAGE. */
+int recording_and_reason(int argc, char **argv, const char *usage_text, int64_t *id, const char **reason,
+                         int positional);
 int cmd_officers(struct ctx *c, int argc, char **argv);
 int cmd_devices(struct ctx *c, int argc, char **argv);
 int cmd_device(struct ctx *c, int argc, char **argv);

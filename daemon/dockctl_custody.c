@@ -93,21 +93,12 @@ int cmd_hold(struct ctx *c, int argc, char **argv)
         if (argc >= 2 && strcmp(argv[1], "add") == 0)
                 return hold_add(c, argc - 1, argv + 1);
         if (argc >= 2 && strcmp(argv[1], "remove") == 0) {
-                static const struct option opts[] = { { "reason", required_argument, NULL, 'r' }, {} };
-                const char *reason = NULL;
-                int ch;
-                argc--, argv++;
-                while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-                        if (ch == 'r')
-                                reason = optarg;
-                        else
-                                return EXIT_USAGE;
-                char *end = NULL;
-                int64_t id = optind + 1 == argc ? strtoll(argv[optind], &end, 10) : 0;
-                if (id <= 0 || *end || !reason || !reason[0]) {
-                        fputs("usage: dockctl hold remove HOLD --reason TEXT\n", stderr);
-                        return EXIT_USAGE;
-                }
+                int64_t id;
+                const char *reason;
+                int u = recording_and_reason(argc - 1, argv + 1, "usage: dockctl hold remove HOLD --reason TEXT\n", &id,
+                                             &reason, 1);
+                if (u)
+                        return u;
                 if (require_role(c, ROLE_CUSTODIAN, "hold remove"))
                         return EXIT_DENIED;
                 char err[512] = "";
@@ -146,6 +137,18 @@ int cmd_hold(struct ctx *c, int argc, char **argv)
         return r < 0 ? 1 : 0;
 }
 
+/* The default class and every configured one, with their periods. */
+static void retention_classes_of(const struct config *cfg, struct retention_classes *classes)
+{
+        classes->n = 0;
+        classes->c[classes->n].name = "default";
+        classes->c[classes->n++].months = cfg->retention_months;
+        for (size_t i = 0; i < cfg->n_retention; i++) {
+                classes->c[classes->n].name = cfg->retention[i].name;
+                classes->c[classes->n++].months = cfg->retention[i].months;
+        }
+}
+
 static const struct column DUE_COLS[] = {
         { "recording", 9 }, { "device", 14 }, { "officer", 8 }, { "retention_class", 15 }, { "recorded_end_utc", 24 },
         { "due_at", 24 }, { "size", 10 }, { "device_path", 0 },
@@ -162,22 +165,13 @@ static int due_row(const struct due_info *d, void *ud)
 int cmd_retention(struct ctx *c, int argc, char **argv)
 {
         if (argc >= 2 && strcmp(argv[1], "class") == 0) {
-                static const struct option opts[] = { { "reason", required_argument, NULL, 'r' }, {} };
-                const char *reason = NULL;
-                int ch;
-                argc--, argv++;
-                while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-                        if (ch == 'r')
-                                reason = optarg;
-                        else
-                                return EXIT_USAGE;
-                char *end = NULL;
-                int64_t id = optind + 2 == argc ? strtoll(argv[optind], &end, 10) : 0;
-                if (id <= 0 || *end || !reason || !reason[0]) {
-                        fputs("usage: dockctl retention class RECORDING CLASS --reason TEXT\n", stderr);
-                        return EXIT_USAGE;
-                }
-                const char *cls = argv[optind + 1];
+                int64_t id;
+                const char *reason;
+                int u = recording_and_reason(argc - 1, argv + 1,
+                                             "usage: dockctl retention class RECORDING CLASS --reason TEXT\n", &id, &reason, 2);
+                if (u)
+                        return u;
+                const char *cls = (argv + 1)[optind + 1];     /* after RECORDING, as parsed from "class" on */
                 if (!config_retention_months(&c->cfg, cls)) {
                         fprintf(stderr, "dockctl: retention class '%s' is not configured ([retention] class.%s = MONTHS)\n",
                                 cls, cls);
@@ -210,13 +204,8 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
         }
         if (open_catalog(c) < 0)
                 return 1;
-        struct retention_classes classes = { .n = 0 };
-        classes.c[classes.n].name = "default";
-        classes.c[classes.n++].months = c->cfg.retention_months;
-        for (size_t i = 0; i < c->cfg.n_retention; i++) {
-                classes.c[classes.n].name = c->cfg.retention[i].name;
-                classes.c[classes.n++].months = c->cfg.retention[i].months;
-        }
+        struct retention_classes classes;
+        retention_classes_of(&c->cfg, &classes);
         char now[32];
         time_iso(clock_now(), now, sizeof(now));
         if (fmt != OUT_TEXT)
@@ -321,13 +310,8 @@ static int collect_due(const struct due_info *d, void *ud)
 /* The recordings due under retention now (and under no hold). */
 static int due_set(struct ctx *c, struct id_set *s)
 {
-        struct retention_classes classes = { .n = 0 };
-        classes.c[classes.n].name = "default";
-        classes.c[classes.n++].months = c->cfg.retention_months;
-        for (size_t i = 0; i < c->cfg.n_retention; i++) {
-                classes.c[classes.n].name = c->cfg.retention[i].name;
-                classes.c[classes.n++].months = c->cfg.retention[i].months;
-        }
+        struct retention_classes classes;
+        retention_classes_of(&c->cfg, &classes);
         char now[32];
         time_iso(clock_now(), now, sizeof(now));
         return catalog_retention_due(c->cat, &classes, now, collect_due, s);

@@ -569,8 +569,8 @@ int cmd_compliance(struct ctx *c, int argc, char **argv)
         return 0;
 }
 
-static int recording_and_reason(int argc, char **argv, const char *usage_text, int64_t *id, const char **reason,
-                                int positional)
+int recording_and_reason(int argc, char **argv, const char *usage_text, int64_t *id, const char **reason,
+                         int positional)
 {
         static const struct option opts[] = { { "reason", required_argument, NULL, 'r' }, {} };
         int ch;
