@@ -33,12 +33,14 @@ archive_setup() {
 		archive_cert server 127.0.0.1 ca IP:127.0.0.1
 		archive_cert client station-test ca DNS:station-test
 	)
-	ARCHIVE_PORT=$(archive_free_port)
-	ARCHIVE_TPORT=$(archive_free_port)
-	ARCHIVE_FAILPORT=$(archive_free_port)
-	ARCHIVE_SLOWPORT=$(archive_free_port)
+	# five ports held open together, so no two can be the same (taken one at
+	# a time, the kernel may hand a just-released port out again)
 	local blackhole
-	blackhole=$(archive_free_port)
+	read -r ARCHIVE_PORT ARCHIVE_TPORT ARCHIVE_FAILPORT ARCHIVE_SLOWPORT blackhole < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(5)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*(x.getsockname()[1] for x in s))')
 	cat >"$d/nginx.conf" <<CONF
 user root;
 worker_processes 1;
