@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "copy.h"
 #include "tags.h"
 #include "util.h"
 
@@ -127,6 +128,11 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         if (parse_uint(value, 2, 256, &n) < 0)
                                 FAIL("%s:%d: [ingest] chunks '%s' must be a number from 2 to 256", f, lineno, value);
                         cfg->chunks = (unsigned)n;
+                } else if (strcmp(key, "writers") == 0) {
+                        if (parse_uint(value, 1, COPY_MAX_THREADS - 1, &n) < 0)
+                                FAIL("%s:%d: [ingest] writers '%s' must be a number from 1 to %d", f, lineno, value,
+                                     COPY_MAX_THREADS - 1);
+                        cfg->writers = (unsigned)n;
                 } else if (strcmp(key, "checkpoint_mib") == 0) {
                         if (parse_uint(value, 1, 1 << 20, &n) < 0)
                                 FAIL("%s:%d: [ingest] checkpoint_mib '%s' must be a positive number", f, lineno, value);
@@ -136,7 +142,7 @@ static int on_entry(void *user, const char *section, const char *key, const char
                                 FAIL("%s:%d: [ingest] bay_memory_mib '%s' must be a positive number", f, lineno, value);
                         cfg->bay_memory_mib = (unsigned)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, checkpoint_mib, bay_memory_mib)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, writers, checkpoint_mib, bay_memory_mib)", f, lineno, key);
         } else if (strcmp(section, "archive") == 0) {
                 char **slot = strcmp(key, "url") == 0 ? &cfg->archive_url : strcmp(key, "ca") == 0 ? &cfg->archive_ca
                               : strcmp(key, "cert") == 0 ? &cfg->archive_cert : strcmp(key, "key") == 0 ? &cfg->archive_key
@@ -254,6 +260,7 @@ static void set_defaults(struct config *cfg)
         cfg->copies = 2;
         cfg->chunk_size = 4u << 20;
         cfg->chunks = 8;
+        cfg->writers = 2;
         cfg->checkpoint_mb = 256;
         cfg->max_parallel = 8;
         cfg->bay_memory_mib = 16;

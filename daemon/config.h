@@ -24,6 +24,7 @@ struct config {
         size_t n_targets;
         size_t chunk_size;      /* bytes per pipeline buffer */
         unsigned chunks;        /* buffers in flight per ingest: memory = chunk_size * chunks */
+        unsigned writers;       /* writes in flight per target */
         unsigned checkpoint_mb; /* durable resume point every this many MiB */
         unsigned bay_memory_mib;        /* dockd: pipeline memory shared by all bays ingesting at once */
         char *archive_url;

@@ -1,14 +1,16 @@
 /* copy.c — read once, hash, fan out, read back. See copy.h.
  *
  * One reader (the calling thread) fills a ring of aligned buffers from the
- * source and hashes each in order. Every live sink thread writes each buffer to
- * its partial copy; every `window` buffers it reads the range back with
- * O_DIRECT (the kernel writes the dirty pages out first, then reads the device)
- * and compares byte for byte before releasing the buffers. A buffer is reused
- * only when every live sink has verified it, so memory is chunks * chunk_size
- * whatever the file size, and a copy that matched every byte that was hashed has
- * the same SHA-256 as the source without hashing it again: one hash per byte on
- * a two-core machine instead of three. */
+ * source and hashes each in order. Each live sink has writer threads that take
+ * the published buffers in turn and write them to its partial copy, so several
+ * writes are in flight per target (a single O_DIRECT write at a time leaves a
+ * virtio or NVMe queue mostly idle), and a verifier thread that follows the
+ * writers in order: it reads each written range back with O_DIRECT and compares
+ * it byte for byte with the buffer before releasing it. A buffer is reused only
+ * when every live sink has verified it and no thread still touches it, so
+ * memory is chunks * chunk_size whatever the file size, and a copy that matched
+ * every byte that was hashed has the same SHA-256 as the source without hashing
+ * it again: one hash per byte on a two-core machine instead of three. */
 #include "copy.h"
 
 #include <errno.h>
@@ -28,6 +30,8 @@ struct chunk {
         size_t len;
         int64_t off;
         unsigned refs;          /* live sinks that have not yet verified it */
+        unsigned busy;          /* threads using buf outside the lock */
+        uint32_t written;       /* bit i: sink i has written it */
 };
 
 struct copy_pipe {
@@ -35,8 +39,11 @@ struct copy_pipe {
         pthread_cond_t cv;
         struct chunk *ring;
         unsigned n;
-        unsigned window;
-        uint64_t published;     /* chunks [0, published) are readable by sinks */
+        uint64_t filled;        /* chunks [0, filled) hold source bytes */
+        uint64_t published;     /* chunks [0, published) are hashed and readable by sinks */
+        bool src_done;          /* the reader stopped */
+        int src_err;
+        char src_msg[512];
         bool eof, abort;
         unsigned active;
         int64_t checkpoint_bytes;
@@ -113,95 +120,69 @@ static void release(struct copy_pipe *cp, uint64_t from, uint64_t to)
         pthread_cond_broadcast(&cp->cv);
 }
 
-static void sink_fail(struct copy_sink *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void sink_fail(struct copy_sink *s, int err, const char *fmt, ...)
+/* Under cp->mu. The first failure of a sink counts; its other threads see
+ * !active and stop. */
+static void sink_fail_locked(struct copy_sink *s, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void sink_fail_locked(struct copy_sink *s, int err, const char *fmt, ...)
 {
         struct copy_pipe *cp = s->pipe;
+        if (!s->active)
+                return;
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
         va_end(ap);
         s->error = err < 0 ? err : -EIO;
-        pthread_mutex_lock(&cp->mu);
         s->active = false;
         cp->active--;
         release(cp, s->verify_seq, cp->published);
-        pthread_mutex_unlock(&cp->mu);
 }
 
-/* Reads back chunks [verify_seq, next_seq) past the page cache and compares. */
-static int sink_verify(struct copy_sink *s, bool final)
+/* Reads chunk c back past the page cache and compares; 0 or -errno with errmsg. */
+static int readback(struct copy_sink *s, const struct chunk *c, char *msg, size_t msg_size)
 {
-        struct copy_pipe *cp = s->pipe;
-        for (uint64_t seq = s->verify_seq; seq < s->next_seq; seq++) {
-                struct chunk *c = chunk_of(cp, seq);
-                size_t want = (c->len + ALIGN - 1) / ALIGN * ALIGN;
-                ssize_t k;
-                if (s->direct) {
-                        do
-                                k = pread(s->fd, s->rbuf, want, c->off);
-                        while (k < 0 && errno == EINTR);
-                } else {
-                        if (fdatasync(s->fd) < 0) {
-                                sink_fail(s, -errno, "fdatasync: %m");
-                                return -1;
-                        }
-                        posix_fadvise(s->fd, c->off, (off_t)c->len, POSIX_FADV_DONTNEED);
-                        k = pread_full(s->fd, s->rbuf, c->len, c->off);
-                        if (k < 0)
-                                errno = (int)-k;
+        size_t want = (c->len + ALIGN - 1) / ALIGN * ALIGN;
+        ssize_t k;
+        if (s->direct) {
+                do
+                        k = pread(s->fd, s->rbuf, want, c->off);
+                while (k < 0 && errno == EINTR);
+                if (k < 0)
+                        k = -errno;
+        } else {
+                if (fdatasync(s->fd) < 0) {
+                        snprintf(msg, msg_size, "fdatasync: %s", strerror(errno));
+                        return -errno;
                 }
-                if (k < 0) {
-                        sink_fail(s, -errno, "read-back at offset %lld: %m", (long long)c->off);
-                        return -1;
-                }
-                if ((size_t)k < c->len || memcmp(s->rbuf, c->buf, c->len) != 0) {
-                        sink_fail(s, -EIO, "read-back at offset %lld does not match what was written"
-                                  " (the target's storage altered or lost data)", (long long)c->off);
-                        return -1;
-                }
+                posix_fadvise(s->fd, c->off, (off_t)c->len, POSIX_FADV_DONTNEED);
+                k = pread_full(s->fd, s->rbuf, c->len, c->off);
         }
-        int64_t end = s->next_seq > s->verify_seq ? chunk_of(cp, s->next_seq - 1)->off +
-                      (int64_t)chunk_of(cp, s->next_seq - 1)->len : s->durable;
-        /* fdatasync at checkpoint boundaries and at the end: the resume point
-         * recorded in the catalog must never be ahead of the disk. */
-        bool crosses = cp->checkpoint_bytes > 0 && end / cp->checkpoint_bytes != s->durable / cp->checkpoint_bytes;
-        if ((final || crosses) && fdatasync(s->fd) < 0) {
-                sink_fail(s, -errno, "fdatasync: %m");
-                return -1;
+        if (k < 0) {
+                snprintf(msg, msg_size, "read-back at offset %lld: %s", (long long)c->off, strerror((int)-k));
+                return (int)k;
         }
-        pthread_mutex_lock(&cp->mu);
-        release(cp, s->verify_seq, s->next_seq);
-        s->verify_seq = s->next_seq;
-        if (final || crosses)
-                s->durable = end;
-        pthread_mutex_unlock(&cp->mu);
+        if ((size_t)k < c->len || memcmp(s->rbuf, c->buf, c->len) != 0) {
+                snprintf(msg, msg_size, "read-back at offset %lld does not match what was written"
+                         " (the target's storage altered or lost data)", (long long)c->off);
+                return -EIO;
+        }
         return 0;
 }
 
-static void *sink_main(void *arg)
+/* Writer: takes the next published chunk this sink has not written, writes it. */
+static void *sink_writer(void *arg)
 {
         struct copy_sink *s = arg;
         struct copy_pipe *cp = s->pipe;
+        uint32_t bit = 1u << s->index;
         pthread_mutex_lock(&cp->mu);
         for (;;) {
-                while (s->next_seq == cp->published && !cp->eof && !cp->abort)
+                while (s->active && !cp->abort && s->next_seq == cp->published && !cp->eof)
                         pthread_cond_wait(&cp->cv, &cp->mu);
-                if (cp->abort)
+                if (!s->active || cp->abort || s->next_seq == cp->published)
                         break;
-                if (s->next_seq == cp->published) {     /* eof: everything written */
-                        pthread_mutex_unlock(&cp->mu);
-                        if (sink_verify(s, true) < 0)
-                                return NULL;
-                        if (s->direct && ftruncate(s->fd, cp->p->size) < 0) {
-                                sink_fail(s, -errno, "truncate to %lld bytes: %m", (long long)cp->p->size);
-                                return NULL;
-                        }
-                        if (fsync(s->fd) < 0)
-                                sink_fail(s, -errno, "fsync: %m");
-                        return NULL;
-                }
-                struct chunk *c = chunk_of(cp, s->next_seq);
+                struct chunk *c = chunk_of(cp, s->next_seq++);
+                c->busy++;
                 pthread_mutex_unlock(&cp->mu);
 
                 crashpoint("sink-write");
@@ -209,19 +190,150 @@ static void *sink_main(void *arg)
                  * chunk to the block grid; the file is cut to size at the end. */
                 size_t len = s->direct ? (c->len + ALIGN - 1) / ALIGN * ALIGN : c->len;
                 int r = pwrite_full(s->fd, c->buf, len, c->off);
-                if (r < 0) {
-                        sink_fail(s, r, "write at offset %lld: %s", (long long)c->off, strerror(-r));
-                        return NULL;
-                }
                 /* Buffered fallback: start write-back now, so the read-back
-                 * does not have to flush the whole window first. */
-                if (!s->direct)
+                 * does not have to flush it all first. */
+                if (r == 0 && !s->direct)
                         sync_file_range(s->fd, c->off, (off_t)c->len, SYNC_FILE_RANGE_WRITE);
-                s->next_seq++;
-                if (s->next_seq - s->verify_seq >= cp->window && sink_verify(s, false) < 0)
-                        return NULL;
+
                 pthread_mutex_lock(&cp->mu);
+                c->busy--;
+                if (r < 0)
+                        sink_fail_locked(s, r, "write at offset %lld: %s", (long long)c->off, strerror(-r));
+                else
+                        c->written |= bit;
+                pthread_cond_broadcast(&cp->cv);
         }
+        pthread_mutex_unlock(&cp->mu);
+        return NULL;
+}
+
+/* Verifier: follows the writers in order, reads each chunk back and compares,
+ * fdatasyncs at checkpoint boundaries and at the end (the resume point recorded
+ * in the catalog must never be ahead of the disk), then releases the chunk. */
+static void *sink_verifier(void *arg)
+{
+        struct copy_sink *s = arg;
+        struct copy_pipe *cp = s->pipe;
+        uint32_t bit = 1u << s->index;
+        char msg[sizeof(s->errmsg)];
+        pthread_mutex_lock(&cp->mu);
+        for (;;) {
+                while (s->active && !cp->abort && !(cp->eof && s->verify_seq == cp->published) &&
+                       !(s->verify_seq < cp->published && (chunk_of(cp, s->verify_seq)->written & bit)))
+                        pthread_cond_wait(&cp->cv, &cp->mu);
+                if (!s->active || cp->abort)
+                        break;
+                if (s->verify_seq == cp->published) {   /* eof: everything written and read back */
+                        pthread_mutex_unlock(&cp->mu);
+                        const char *what = "fdatasync";
+                        int r = fdatasync(s->fd) < 0 ? -errno : 0;
+                        if (r == 0 && s->direct && ftruncate(s->fd, cp->p->size) < 0)
+                                r = -errno, what = "truncate";
+                        if (r == 0 && fsync(s->fd) < 0)
+                                r = -errno, what = "fsync";
+                        pthread_mutex_lock(&cp->mu);
+                        if (r < 0)
+                                sink_fail_locked(s, r, "%s: %s", what, strerror(-r));
+                        else
+                                s->durable = cp->p->size;
+                        break;
+                }
+                struct chunk *c = chunk_of(cp, s->verify_seq);
+                c->busy++;
+                pthread_mutex_unlock(&cp->mu);
+
+                int r = readback(s, c, msg, sizeof(msg));
+                int64_t end = c->off + (int64_t)c->len;
+                bool crosses = cp->checkpoint_bytes > 0 && end / cp->checkpoint_bytes != s->durable / cp->checkpoint_bytes;
+                if (r == 0 && crosses && fdatasync(s->fd) < 0) {
+                        r = -errno;
+                        snprintf(msg, sizeof(msg), "fdatasync: %s", strerror(errno));
+                }
+
+                pthread_mutex_lock(&cp->mu);
+                c->busy--;
+                pthread_cond_broadcast(&cp->cv);
+                if (!s->active)         /* a writer failed meanwhile and released our chunks */
+                        break;
+                if (r < 0) {
+                        sink_fail_locked(s, r, "%s", msg);
+                        break;
+                }
+                c->written &= ~bit;
+                release(cp, s->verify_seq, s->verify_seq + 1);
+                s->verify_seq++;
+                if (crosses)
+                        s->durable = end;
+        }
+        pthread_mutex_unlock(&cp->mu);
+        return NULL;
+}
+
+/* The reader: fills ring slots in order from the source, each slot once the
+ * hasher has published its previous occupant and every live sink is done with
+ * it. Chunks stop at checkpoint boundaries, so resume points fall on chunk
+ * edges and stay block-aligned for O_DIRECT. */
+static void *source_main(void *arg)
+{
+        struct copy_pipe *cp = arg;
+        struct copy_params *p = cp->p;
+        int64_t off = p->offset;
+        int64_t next_ckpt = p->checkpoint_bytes > 0 ? (off / p->checkpoint_bytes + 1) * p->checkpoint_bytes : INT64_MAX;
+        int r = 0;
+        char msg[sizeof(cp->src_msg)];
+        for (uint64_t seq = 0; off < p->size; seq++) {
+                struct chunk *c = chunk_of(cp, seq);
+                pthread_mutex_lock(&cp->mu);
+                while (!cp->abort && !cp->eof &&
+                       (seq >= cp->published + cp->n || (c->refs > 0 && cp->active > 0) || c->busy > 0))
+                        pthread_cond_wait(&cp->cv, &cp->mu);
+                bool stop = cp->abort || cp->eof;
+                pthread_mutex_unlock(&cp->mu);
+                if (stop)
+                        break;
+                size_t want = p->pool->chunk_size;
+                if ((int64_t)want > p->size - off)
+                        want = (size_t)(p->size - off);
+                if (off + (int64_t)want > next_ckpt)
+                        want = (size_t)(next_ckpt - off);
+                size_t got = 0;
+                while (got < want) {
+                        ssize_t k = volume_file_read(p->src, off + (int64_t)got, (char *)c->buf + got, want - got,
+                                                     msg, sizeof(msg));
+                        if (k < 0) {
+                                r = (int)k;
+                                break;
+                        }
+                        if (k == 0) {
+                                snprintf(msg, sizeof(msg), "%s: source ended at %lld of %lld bytes", p->src_name,
+                                         (long long)(off + (int64_t)got), (long long)p->size);
+                                r = -EIO;
+                                break;
+                        }
+                        got += (size_t)k;
+                }
+                if (r < 0)
+                        break;
+                crashpoint("source-read");
+                if (got % ALIGN)        /* pad for O_DIRECT writers; never hashed, cut off at the end */
+                        memset((char *)c->buf + got, 0, ALIGN - got % ALIGN);
+                c->len = got;
+                c->off = off;
+                off += (int64_t)got;
+                if (off == next_ckpt)
+                        next_ckpt += p->checkpoint_bytes;
+                pthread_mutex_lock(&cp->mu);
+                cp->filled = seq + 1;
+                pthread_cond_broadcast(&cp->cv);
+                pthread_mutex_unlock(&cp->mu);
+        }
+        pthread_mutex_lock(&cp->mu);
+        if (r < 0) {
+                cp->src_err = r;
+                snprintf(cp->src_msg, sizeof(cp->src_msg), "%s", msg);
+        }
+        cp->src_done = true;
+        pthread_cond_broadcast(&cp->cv);
         pthread_mutex_unlock(&cp->mu);
         return NULL;
 }
@@ -239,8 +351,7 @@ int copy_run(struct copy_params *p)
 {
         struct copy_pipe cp = {
                 .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
-                .n = p->pool->chunks, .window = p->pool->chunks / 2 ? p->pool->chunks / 2 : 1,
-                .checkpoint_bytes = p->checkpoint_bytes, .p = p,
+                .n = p->pool->chunks, .checkpoint_bytes = p->checkpoint_bytes, .p = p,
         };
         int r = 0;
         p->err[0] = '\0';
@@ -281,29 +392,43 @@ int copy_run(struct copy_params *p)
                 r = -ENOSPC;
                 goto out;
         }
+        unsigned writers = p->writers ? p->writers : 1;
         for (size_t i = 0; i < p->n_sinks; i++) {
                 struct copy_sink *s = &p->sinks[i];
                 if (!s->active)
                         continue;
-                if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
-                        s->errmsg[0] = '\0';
-                        sink_fail(s, -EAGAIN, "cannot start writer thread");
-                        continue;
+                s->index = (unsigned)i;
+                for (unsigned w = 0; w <= writers && w < COPY_MAX_THREADS; w++) {
+                        if (pthread_create(&s->threads[s->n_threads], NULL, w == 0 ? sink_verifier : sink_writer, s) != 0) {
+                                pthread_mutex_lock(&cp.mu);
+                                sink_fail_locked(s, -EAGAIN, "cannot start a copy thread");
+                                pthread_mutex_unlock(&cp.mu);
+                                break;
+                        }
+                        s->n_threads++;
                 }
-                s->started = true;
         }
 
-        int64_t off = p->offset;
-        int64_t next_ckpt = p->checkpoint_bytes > 0 ? (off / p->checkpoint_bytes + 1) * p->checkpoint_bytes : INT64_MAX;
+        /* The source is read by a thread of its own, so reading chunk k+1
+         * overlaps hashing chunk k here. */
+        pthread_t reader;
+        bool reading = pthread_create(&reader, NULL, source_main, &cp) == 0;
+        if (!reading) {
+                snprintf(p->err, sizeof(p->err), "cannot start the reader thread");
+                r = -EAGAIN;
+        }
+        int64_t next_ckpt = p->checkpoint_bytes > 0 ? (p->offset / p->checkpoint_bytes + 1) * p->checkpoint_bytes
+                                                    : INT64_MAX;
         int64_t pending_ckpt = -1;
         char pending_sha[SHA256_HEX_LEN + 1];
-        for (uint64_t seq = 0; off < p->size; seq++) {
+        for (uint64_t seq = 0; r == 0; seq++) {
                 struct chunk *c = chunk_of(&cp, seq);
                 pthread_mutex_lock(&cp.mu);
-                while (c->refs > 0 && cp.active > 0)
+                while (cp.filled == seq && !cp.src_done && cp.active > 0)
                         pthread_cond_wait(&cp.cv, &cp.mu);
                 bool ckpt_ready = pending_ckpt >= 0 && min_durable(&cp) >= pending_ckpt;
                 unsigned active = cp.active;
+                bool have = cp.filled > seq;
                 pthread_mutex_unlock(&cp.mu);
                 if (active == 0) {
                         snprintf(p->err, sizeof(p->err), "every target failed");
@@ -322,39 +447,16 @@ int copy_run(struct copy_params *p)
                         r = -ECANCELED;
                         break;
                 }
-                size_t want = p->pool->chunk_size;
-                if ((int64_t)want > p->size - off)
-                        want = (size_t)(p->size - off);
-                /* Stop each chunk at a checkpoint boundary, so resume points fall on
-                 * chunk edges and stay block-aligned for O_DIRECT. */
-                if (off + (int64_t)want > next_ckpt)
-                        want = (size_t)(next_ckpt - off);
-                size_t got = 0;
-                while (got < want) {
-                        ssize_t k = volume_file_read(p->src, off + (int64_t)got, (char *)c->buf + got, want - got,
-                                                     p->err, sizeof(p->err));
-                        if (k < 0) {
-                                r = (int)k;
-                                break;
+                if (!have) {            /* the reader stopped: at the end, or on an error */
+                        if (cp.src_err < 0) {
+                                snprintf(p->err, sizeof(p->err), "%s", cp.src_msg);
+                                r = cp.src_err;
                         }
-                        if (k == 0) {
-                                snprintf(p->err, sizeof(p->err), "%s: source ended at %lld of %lld bytes", p->src_name,
-                                         (long long)(off + (int64_t)got), (long long)p->size);
-                                r = -EIO;
-                                break;
-                        }
-                        got += (size_t)k;
-                }
-                if (r < 0)
                         break;
-                crashpoint("source-read");
-                EVP_DigestUpdate(p->md, c->buf, got);
-                if (got % ALIGN)        /* pad for O_DIRECT writers; never hashed, cut off at the end */
-                        memset((char *)c->buf + got, 0, ALIGN - got % ALIGN);
-                c->len = got;
-                c->off = off;
-                off += (int64_t)got;
-                if (off == next_ckpt && off < p->size) {
+                }
+                EVP_DigestUpdate(p->md, c->buf, c->len);
+                int64_t end = c->off + (int64_t)c->len;
+                if (end == next_ckpt && end < p->size) {
                         EVP_MD_CTX *tmp = EVP_MD_CTX_new();
                         unsigned char md[32];
                         unsigned mdlen;
@@ -362,16 +464,18 @@ int copy_run(struct copy_params *p)
                         EVP_DigestFinal_ex(tmp, md, &mdlen);
                         EVP_MD_CTX_free(tmp);
                         hex_encode(md, 32, pending_sha);
-                        pending_ckpt = off;
-                        next_ckpt += p->checkpoint_bytes;
+                        pending_ckpt = end;
                 }
+                if (end >= next_ckpt)
+                        next_ckpt += p->checkpoint_bytes;
                 pthread_mutex_lock(&cp.mu);
                 c->refs = cp.active;
+                c->written = 0;
                 cp.published = seq + 1;
                 pthread_cond_broadcast(&cp.cv);
                 pthread_mutex_unlock(&cp.mu);
                 if (p->on_progress)
-                        p->on_progress(p->ud, (int64_t)got);
+                        p->on_progress(p->ud, (int64_t)c->len);
         }
         pthread_mutex_lock(&cp.mu);
         if (r < 0)
@@ -379,15 +483,16 @@ int copy_run(struct copy_params *p)
         cp.eof = true;
         pthread_cond_broadcast(&cp.cv);
         pthread_mutex_unlock(&cp.mu);
+        if (reading)
+                pthread_join(reader, NULL);
         bool any = false;
         for (size_t i = 0; i < p->n_sinks; i++) {
                 struct copy_sink *s = &p->sinks[i];
-                if (s->started) {
-                        pthread_join(s->thread, NULL);
-                        s->started = false;
-                        if (!s->error)
-                                any = true;
-                }
+                for (unsigned t = 0; t < s->n_threads; t++)
+                        pthread_join(s->threads[t], NULL);
+                if (s->n_threads > 0 && !s->error)
+                        any = true;
+                s->n_threads = 0;
         }
         if (r == 0 && !any) {
                 snprintf(p->err, sizeof(p->err), "every target failed");

@@ -14,6 +14,9 @@
 
 struct copy_pipe;
 
+/* Threads per target: one verifier and up to this many less one writers. */
+#define COPY_MAX_THREADS 9
+
 struct copy_sink {
         const struct target *target;
         int fd;                 /* the partial copy, O_RDWR, O_DIRECT where the filesystem has it */
@@ -23,10 +26,12 @@ struct copy_sink {
         char errmsg[320];
 
         /* owned by the pipeline */
-        pthread_t thread;
-        uint64_t next_seq, verify_seq;
+        pthread_t threads[COPY_MAX_THREADS];    /* [0] the verifier, then the writers */
+        unsigned n_threads, index;
+        uint64_t next_seq;      /* next chunk for a writer to take */
+        uint64_t verify_seq;    /* next chunk to read back */
         int64_t durable;        /* bytes fdatasynced and read back */
-        bool active, started;
+        bool active;
         void *rbuf;
         struct copy_pipe *pipe;
 };
@@ -54,6 +59,7 @@ struct copy_params {
         size_t n_sinks;         /* at most pool->n_rbufs */
         struct copy_pool *pool;
         int64_t checkpoint_bytes;
+        unsigned writers;       /* writes in flight per target (0 = 1) */
         /* Called from the calling thread when [0, offset) is durable and verified in every live sink. */
         int (*on_checkpoint)(void *ud, int64_t offset, const char *prefix_sha256);
         void (*on_progress)(void *ud, int64_t bytes);

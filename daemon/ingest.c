@@ -314,6 +314,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                 .sinks = sinks, .n_sinks = n, .pool = &run->pool,
                 /* Only a first pull checkpoints: completing a missing copy re-reads from 0. */
                 .checkpoint_bytes = rec->has_sha256 ? 0 : (int64_t)run->cfg->checkpoint_mb << 20,
+                .writers = run->cfg->writers,
                 .on_checkpoint = on_checkpoint, .on_progress = on_bytes, .ud = run, .cancel = run->o->cancel,
         };
         r = copy_run(&p);

@@ -91,3 +91,45 @@ rc=0
 ingest_rc "$img" CAM-T -c "$WORK/dockd.conf" || rc=$?
 grep -q "is its filesystem mounted?" "$WORK/last.err" || fail "empty target dir accepted: $(cat "$WORK/last.err")"
 pass "unmounted target refused with a clear error"
+
+# 4. Target c acknowledges every write but reads back other bytes (lyingfs:
+# one bit of what each read returns is flipped while $WORK/lie exists). The
+# read-back must catch it: no copy on c is recorded as verified, the error
+# names the target and the offset, the copies on a stand; once c tells the
+# truth again a later run completes them.
+mkdir -p "$WORK/c-disk" "$WORK/c"
+LYINGFS_LIE=$WORK/lie LYINGFS_LOG=$WORK/lies.log "$BUILD/tests/lyingfs" "$WORK/c-disk" "$WORK/c" &
+for ((i = 0; i < 100; i++)); do mountpoint -q "$WORK/c" && break; sleep 0.1; done
+mountpoint -q "$WORK/c" || fail "lyingfs did not come up on $WORK/c"
+at_exit "fusermount -u -z '$WORK/c' 2>/dev/null"
+cat >"$WORK/lying.conf" <<CONF
+[station]
+id = test
+[target.a]
+path = $WORK/a
+[target.c]
+path = $WORK/c
+CONF
+mkdir -p "$src/LIE" && head -c $((9 << 20)) /dev/urandom >"$src/LIE/REC0006.MP4"
+head -c 5000 /dev/urandom >"$src/LIE/REC0007.MP4"
+make_fat32 "$WORK/rec3.img" 64 "$src/LIE"
+touch "$WORK/lie"
+rc=0
+ingest_rc "$WORK/rec3.img" CAM-L -c "$WORK/lying.conf" || rc=$?
+[ $rc = 3 ] || fail "lying target: expected exit 3 (incomplete), got $rc: $(cat "$WORK/last.err")"
+[ -s "$WORK/lies.log" ] || fail "lying target: lyingfs served no read, so nothing was read back from c"
+grep -q "target c failed: read-back at offset 0 does not match what was written" "$WORK/last.err" ||
+	fail "lying target: no clear error: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/lying.conf" recordings --device CAM-L --json >"$WORK/recs.json"
+jq -e 'length == 2 and all(.[]; .copies_verified == 1 and .under_copied and ([.copies[].target] == ["a"])
+	and (.last_error | test("does not match")))' "$WORK/recs.json" >/dev/null ||
+	fail "lying target: catalog claims more than was verified: $(jq -c '.[] | {device_path, copies, last_error}' "$WORK/recs.json")"
+[ -z "$(find "$WORK/c-disk" -path '*/.partial' -prune -o -type f -name '*.MP4' -print)" ] ||
+	fail "lying target: an unverified copy was placed on c: $(find "$WORK/c-disk" -name '*.MP4')"
+check_catalog_against_disk "$WORK/rec3.img" CAM-L >/dev/null
+rm "$WORK/lie"
+ingest_rc "$WORK/rec3.img" CAM-L -c "$WORK/lying.conf" || fail "truthful again: exit $?: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/lying.conf" recordings --device CAM-L --json | jq -e 'all(.[]; .copies_verified == 2)' >/dev/null ||
+	fail "truthful again: copies on c not made"
+check_catalog_against_disk "$WORK/rec3.img" CAM-L >/dev/null
+pass "lying target: read-back mismatch caught, nothing unverified recorded, completed when truthful"

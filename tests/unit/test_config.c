@@ -46,13 +46,17 @@ static void test_configured_targets_and_state(void **state)
         assert_int_equal(load_text(&cfg,
                 "[station]\nid = bay-north\nstate_dir = /var/lib/x\ncopies = 2\n"
                 "[target.ssd]\npath = /mnt/ssd\n[target.hdd]\npath = /mnt/hdd\n"
-                "[ingest]\nchunk_kib = 1024\nchunks = 4\n", err, sizeof(err)), 0);
+                "[ingest]\nchunk_kib = 1024\nchunks = 4\nwriters = 3\n", err, sizeof(err)), 0);
         assert_string_equal(cfg.station_id, "bay-north");
         assert_int_equal(cfg.n_targets, 2);
         assert_string_equal(cfg.targets[0].name, "ssd");
         assert_false(cfg.targets[0].create);
         assert_int_equal(cfg.chunk_size, 1024 * 1024);
         assert_int_equal(cfg.chunks, 4);
+        assert_int_equal(cfg.writers, 3);
+        config_free(&cfg);
+        assert_true(load_text(&cfg, "[ingest]\nwriters = 9\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "writers '9' must be a number from 1 to 8"));
         config_free(&cfg);
 }
 
