@@ -2,10 +2,16 @@
 #include "volume.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <tsk/libtsk.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -20,6 +26,111 @@ struct volume_file {
         struct volume *v;
         TSK_FS_FILE *file;
 };
+
+static void tsk_err(char *err, size_t err_size, const char *source, const char *what);
+
+/* The source as libtsk sees it: an "external" raw image whose reads come
+ * here. Large aligned reads (a recording's clusters into the pipeline's
+ * aligned buffers) go O_DIRECT from the device straight into the buffer: no
+ * page-cache copy (in a VM that copy cost as much as the SHA-256) and no
+ * gigabytes of a recorder's data evicting the station's cache. Anything else
+ * (libtsk's own metadata cache, a file's unaligned tail) reads buffered.
+ * Both descriptors are O_RDONLY: the station can never write to evidence. */
+struct source_img {
+        TSK_IMG_INFO img;       /* first: libtsk casts between the two */
+        int fd;                 /* buffered */
+        int dfd;                /* O_DIRECT, or -1 where the source has none (FUSE, tmpfs) */
+        size_t align;           /* offset, length and buffer alignment O_DIRECT needs */
+};
+
+static ssize_t source_read(TSK_IMG_INFO *img, TSK_OFF_T off, char *buf, size_t len)
+{
+        struct source_img *s = (struct source_img *)img;
+        int fd = s->fd;
+        if (s->dfd >= 0 && len >= 65536 && off % (TSK_OFF_T)s->align == 0 && len % s->align == 0 &&
+            (uintptr_t)buf % s->align == 0)
+                fd = s->dfd;
+        size_t got = 0;
+        while (got < len) {
+                ssize_t k = pread(fd, buf + got, len - got, off + (TSK_OFF_T)got);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0 && errno == EINVAL && fd == s->dfd && s->align < 4096) {
+                        s->align *= 2;  /* the device wants coarser alignment: retry buffered */
+                        fd = s->fd;
+                        continue;
+                }
+                if (k < 0) {
+                        tsk_error_reset();
+                        tsk_error_set_errno(TSK_ERR_IMG_READ);
+                        tsk_error_set_errstr("read of %zu bytes at offset %lld: %s", len - got,
+                                             (long long)(off + (TSK_OFF_T)got), strerror(errno));
+                        return -1;
+                }
+                if (k == 0)
+                        break;
+                got += (size_t)k;
+                /* O_DIRECT ends short only at the end of the device. */
+                if (fd == s->dfd && (size_t)k % s->align)
+                        break;
+        }
+        return (ssize_t)got;
+}
+
+static void source_close(TSK_IMG_INFO *img)
+{
+        struct source_img *s = (struct source_img *)img;
+        close(s->fd);
+        if (s->dfd >= 0)
+                close(s->dfd);
+        free(s);
+}
+
+static void source_imgstat(TSK_IMG_INFO *img, FILE *f)
+{
+        fprintf(f, "raw source, %lld bytes\n", (long long)img->size);
+}
+
+static TSK_IMG_INFO *source_open(const char *path, char *err, size_t err_size)
+{
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                snprintf(err, err_size, "%s: cannot open device or image: %s", path, strerror(errno));
+                return NULL;
+        }
+        struct stat st;
+        uint64_t size = 0;
+        if (fstat(fd, &st) < 0 || (S_ISBLK(st.st_mode) ? ioctl(fd, BLKGETSIZE64, &size) < 0
+                                                        : (size = (uint64_t)st.st_size, !S_ISREG(st.st_mode)))) {
+                snprintf(err, err_size, "%s: not a block device or image file", path);
+                close(fd);
+                return NULL;
+        }
+        if (size == 0) {
+                snprintf(err, err_size, "%s: cannot open device or image: it is empty (no medium?)", path);
+                close(fd);
+                return NULL;
+        }
+        struct source_img *s = calloc(1, sizeof(*s));
+        if (!s) {
+                close(fd);
+                snprintf(err, err_size, "%s: out of memory", path);
+                return NULL;
+        }
+        s->fd = fd;
+        s->dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        int ssz = 0;
+        s->align = S_ISBLK(st.st_mode) && ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz >= 512 ? (size_t)ssz : 512;
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        TSK_IMG_INFO *img = tsk_img_open_external(s, (TSK_OFF_T)size, 0, source_read, source_close, source_imgstat);
+        if (!img) {
+                char tmp[256];
+                tsk_err(tmp, sizeof(tmp), path, "cannot open device or image");
+                snprintf(err, err_size, "%s", tmp);
+                source_close(&s->img);
+        }
+        return img;
+}
 
 static void tsk_err(char *err, size_t err_size, const char *source, const char *what)
 {
@@ -55,11 +166,10 @@ int volume_open(const char *source, struct volume **out, char *err, size_t err_s
         if (!v)
                 return -ENOMEM;
         v->source = xstrdup(source);
-        /* libtsk opens the image O_RDONLY: the station can never write to evidence.
-         * RAW only: a recorder is a raw device; no VMDK/VHD/EWF parsers face its bytes. */
-        v->img = tsk_img_open_utf8_sing(source, TSK_IMG_TYPE_RAW, 0);
+        /* Opened O_RDONLY, as a raw device: a recorder is one, and no
+         * VMDK/VHD/EWF parsers face its bytes. */
+        v->img = source_open(source, err, err_size);
         if (!v->img) {
-                tsk_err(err, err_size, source, "cannot open device or image");
                 volume_close(v);
                 return -ENOENT;
         }
