@@ -1,75 +1,202 @@
-/* media.c — see media.h. */
+/* media.c — runs the dockd-probe helper and reads its answer. See media.h. */
 #include "media.h"
 
-#include <libavformat/avformat.h>
-#include <libavutil/dict.h>
-#include <stdio.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "util.h"
 
-/* "2026-11-25T08:00:00.000000Z" (what ffmpeg writes); the zone is the
- * device's claim, taken as its clock. */
-static bool parse_creation(const char *s, int64_t *t)
+#ifndef DOCKD_LIBEXEC_DIR
+#define DOCKD_LIBEXEC_DIR "/usr/libexec/dockd"
+#endif
+#define PROBE_TIMEOUT_MS 60000
+#define PROBE_OUTPUT_MAX 4096
+
+/* Copies at most size - 1 bytes of src and terminates: a longer value is cut. */
+static void set(char *dst, size_t size, const char *src)
 {
-        int64_t v = time_parse_iso(s);
-        if (v < 0)
-                return false;
-        *t = v;
-        return true;
+        size_t n = strnlen(src, size - 1);
+        memcpy(dst, src, n);
+        dst[n] = '\0';
 }
 
-static void quiet(void *avcl, int level, const char *fmt, va_list vl)
+extern char **environ;
+
+void media_info_write(FILE *f, const struct media_info *m)
 {
-        (void)avcl, (void)level, (void)fmt, (void)vl;  /* findings go to the catalog, not stderr */
+        char err[sizeof(m->error)];
+        snprintf(err, sizeof(err), "%s", m->error);
+        for (char *p = err; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = ' ';
+        fprintf(f, "has_creation=%d\ncreation=%lld\nduration_s=%.17g\ncodec=%s\nwidth=%d\nheight=%d\nflag=%s\nerror=%s\n",
+                m->has_creation ? 1 : 0, (long long)m->creation, m->duration_s, m->codec, m->width, m->height, m->flag,
+                err);
+}
+
+int media_info_parse(const char *text, struct media_info *m)
+{
+        memset(m, 0, sizeof(*m));
+        m->duration_s = -1;
+        unsigned seen = 0;
+        for (const char *line = text; *line;) {
+                const char *end = strchr(line, '\n');
+                size_t len = end ? (size_t)(end - line) : strlen(line);
+                const char *eq = memchr(line, '=', len);
+                if (!eq)
+                        return -EINVAL;
+                size_t klen = (size_t)(eq - line);
+                char val[256];
+                size_t vlen = len - klen - 1;
+                if (vlen >= sizeof(val))
+                        vlen = sizeof(val) - 1;
+                memcpy(val, eq + 1, vlen);
+                val[vlen] = '\0';
+#define KEY(k) (klen == strlen(k) && memcmp(line, k, klen) == 0)
+                if (KEY("has_creation"))
+                        m->has_creation = strcmp(val, "1") == 0, seen |= 1;
+                else if (KEY("creation"))
+                        m->creation = strtoll(val, NULL, 10), seen |= 2;
+                else if (KEY("duration_s"))
+                        m->duration_s = strtod(val, NULL), seen |= 4;
+                else if (KEY("codec"))
+                        set(m->codec, sizeof(m->codec), val), seen |= 8;
+                else if (KEY("width"))
+                        m->width = atoi(val), seen |= 16;
+                else if (KEY("height"))
+                        m->height = atoi(val), seen |= 32;
+                else if (KEY("flag"))
+                        set(m->flag, sizeof(m->flag), val), seen |= 64;
+                else if (KEY("error"))
+                        set(m->error, sizeof(m->error), val), seen |= 128;
+#undef KEY
+                line += len + (end ? 1 : 0);
+        }
+        if (seen != 255 || m->width < 0 || m->height < 0)
+                return -EINVAL;
+        return 0;
+}
+
+/* Next to our own binary (a build tree, or a package that keeps them
+ * together), else the installed libexec directory. */
+static void helper_path(char *out, size_t size)
+{
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                size_t dir = slash ? (size_t)(slash - self) : 0;
+                if (slash && dir + sizeof("/dockd-probe") <= size) {
+                        memcpy(out, self, dir);
+                        memcpy(out + dir, "/dockd-probe", sizeof("/dockd-probe"));
+                        if (access(out, X_OK) == 0)
+                                return;
+                }
+        }
+        snprintf(out, size, "%s/dockd-probe", DOCKD_LIBEXEC_DIR);
+}
+
+static int64_t now_ms(void)
+{
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void unplayable(struct media_info *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void unplayable(struct media_info *m, const char *fmt, ...)
+{
+        memset(m, 0, sizeof(*m));
+        m->duration_s = -1;
+        snprintf(m->flag, sizeof(m->flag), "unplayable");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m->error, sizeof(m->error), fmt, ap);
+        va_end(ap);
 }
 
 void media_probe(const char *path, struct media_info *m)
 {
+        char helper[PATH_MAX];
+        helper_path(helper, sizeof(helper));
         memset(m, 0, sizeof(*m));
         m->duration_s = -1;
-        av_log_set_callback(quiet);
-        AVFormatContext *fc = NULL;
-        int r = avformat_open_input(&fc, path, NULL, NULL);
-        if (r < 0) {
-                snprintf(m->flag, sizeof(m->flag), "unplayable");
-                snprintf(m->error, sizeof(m->error), "%s", av_err2str(r));
+
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0) {
+                snprintf(m->error, sizeof(m->error), "cannot probe: pipe: %s", strerror(errno));
                 return;
         }
-        if ((r = avformat_find_stream_info(fc, NULL)) < 0) {
-                snprintf(m->flag, sizeof(m->flag), "unplayable");
-                snprintf(m->error, sizeof(m->error), "no stream information: %s", av_err2str(r));
-                avformat_close_input(&fc);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        char *argv[] = { helper, (char *)path, NULL };
+        pid_t pid;
+        int r = posix_spawn(&pid, helper, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(fds[1]);
+        if (r != 0) {
+                close(fds[0]);
+                /* Not the footage's fault: leave it unflagged, say why. */
+                log_warn("cannot run the media probe %s: %s", helper, strerror(r));
+                set(m->error, sizeof(m->error), "cannot run the media probe dockd-probe");
                 return;
         }
-        const AVDictionaryEntry *ct = av_dict_get(fc->metadata, "creation_time", NULL, 0);
-        if (ct && parse_creation(ct->value, &m->creation))
-                m->has_creation = true;
-        if (fc->duration != AV_NOPTS_VALUE && fc->duration > 0)
-                m->duration_s = (double)fc->duration / AV_TIME_BASE;
-        int64_t file_size = fc->pb ? avio_size(fc->pb) : -1;
-        bool video = false;
-        for (unsigned i = 0; i < fc->nb_streams; i++) {
-                AVStream *st = fc->streams[i];
-                if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !video) {
-                        video = true;
-                        snprintf(m->codec, sizeof(m->codec), "%s", avcodec_get_name(st->codecpar->codec_id));
-                        m->width = st->codecpar->width;
-                        m->height = st->codecpar->height;
+
+        char out[PROBE_OUTPUT_MAX + 1];
+        size_t got = 0;
+        int64_t deadline = now_ms() + PROBE_TIMEOUT_MS;
+        bool timed_out = false;
+        for (;;) {
+                int64_t left = deadline - now_ms();
+                if (left <= 0) {
+                        timed_out = true;
+                        break;
                 }
-                /* A recording cut short (power lost, pulled mid-write) keeps an
-                 * index whose samples lie past the end of the file. */
-                int n = avformat_index_get_entries_count(st);
-                const AVIndexEntry *last = n > 0 ? avformat_index_get_entry(st, n - 1) : NULL;
-                if (last && file_size > 0 && last->pos + last->size > file_size && !m->flag[0]) {
-                        snprintf(m->flag, sizeof(m->flag), "truncated");
-                        snprintf(m->error, sizeof(m->error), "stream %u: samples to byte %lld of a %lld-byte file", i,
-                                 (long long)(last->pos + last->size), (long long)file_size);
+                struct pollfd p = { .fd = fds[0], .events = POLLIN };
+                int k = poll(&p, 1, (int)left);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        timed_out = k == 0;
+                        break;
                 }
+                ssize_t n = read(fds[0], out + got, PROBE_OUTPUT_MAX - got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                got += (size_t)n;
+                if (got == PROBE_OUTPUT_MAX)
+                        break;
         }
-        if (fc->nb_streams == 0 && !m->flag[0]) {
-                snprintf(m->flag, sizeof(m->flag), "unplayable");
-                snprintf(m->error, sizeof(m->error), "no audio or video stream");
-        }
-        avformat_close_input(&fc);
+        out[got] = '\0';
+        close(fds[0]);
+        if (timed_out)
+                kill(pid, SIGKILL);
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (timed_out)
+                unplayable(m, "media probe gave no answer in %d s", PROBE_TIMEOUT_MS / 1000);
+        else if (WIFSIGNALED(status))
+                unplayable(m, "media probe crashed (signal %d)", WTERMSIG(status));
+        else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                unplayable(m, "media probe failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        else if (media_info_parse(out, m) < 0)
+                unplayable(m, "media probe answered nonsense");
 }

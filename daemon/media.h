@@ -3,6 +3,7 @@
  * copy on a target, never from the recorder (the device is read once). */
 #pragma once
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 struct media_info {
@@ -17,5 +18,16 @@ struct media_info {
         char error[160];
 };
 
-/* Probes path. Never fails: what cannot be read is flagged. */
+/* Probes path in the dockd-probe helper, a process of its own: libavformat,
+ * the biggest parser of outside input, never runs inside dockd (a crash or
+ * exploit there cannot reach the catalog or the station key), and its
+ * libraries never weigh on dockd's memory. Never fails: what cannot be read
+ * is flagged; a helper that crashes or hangs flags the footage unplayable. */
 void media_probe(const char *path, struct media_info *m);
+
+/* The probe itself, in this process (dockd-probe and the fuzzer). */
+void media_probe_here(const char *path, struct media_info *m);
+
+/* The helper's output for m, and its parser: "key=value" lines. */
+void media_info_write(FILE *f, const struct media_info *m);
+int media_info_parse(const char *text, struct media_info *m);

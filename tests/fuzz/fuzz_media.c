@@ -1,5 +1,5 @@
 /* libFuzzer: a recording's media metadata, as dockd reads it from a verified
- * copy (libavformat through media_probe): any bytes are flagged or described,
+ * copy (libavformat through media_probe_here, as dockd-probe runs it): any bytes are flagged or described,
  * never a crash, a hang or a leak. */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fd < 0)
                 return 0;
         struct media_info m;
-        media_probe(path, &m);
+        media_probe_here(path, &m);
         if (m.flag[0] && strcmp(m.flag, "truncated") != 0 && strcmp(m.flag, "unplayable") != 0)
                 abort();
         if (m.width < 0 || m.height < 0)

@@ -16,13 +16,16 @@ touch "$root/var/lib/dpkg/status"
 : >"$root/etc/group"
 dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -i "$deb" >"$WORK/dpkg.log" 2>&1 ||
 	fail "dpkg -i into a scratch root failed: $(cat "$WORK/dpkg.log")"
-for f in usr/bin/dockd usr/bin/dockctl usr/lib/systemd/system/dockd.service usr/lib/systemd/system/dockd-scrub.timer \
+for f in usr/bin/dockd usr/bin/dockctl usr/libexec/dockd/dockd-probe usr/lib/systemd/system/dockd.service usr/lib/systemd/system/dockd-scrub.timer \
 	usr/lib/systemd/system/dockd-scrub.service usr/lib/sysusers.d/dockd.conf \
 	usr/lib/tmpfiles.d/dockd.conf usr/lib/udev/rules.d/70-dockd.rules etc/dockd/dockd.conf \
 	usr/share/man/man8/dockd.8 usr/share/man/man8/dockctl.8 usr/share/man/man5/dockd.conf.5; do
 	[ -f "$root/$f" ] || fail "the package did not install /$f"
 done
 [ -x "$root/usr/bin/dockd" ] || fail "dockd is not executable"
+[ -x "$root/usr/libexec/dockd/dockd-probe" ] || fail "dockd-probe is not executable"
+# dockd looks for its media probe where the package puts it.
+grep -q /usr/libexec/dockd "$root/usr/bin/dockd" || fail "dockd does not look for dockd-probe in /usr/libexec/dockd"
 dpkg --root="$root" -s dockd | grep -q "Status: install ok installed" || fail "dpkg does not record dockd as installed"
 grep -q '^/etc/dockd/dockd.conf$' "$root/var/lib/dpkg/info/dockd.conffiles" || fail "the config is not a conffile"
 grep -q '^dockd:' "$root/etc/passwd" || fail "postinst did not create the dockd user in the root: $(cat "$root/etc/passwd")"
