@@ -27,6 +27,8 @@ struct copy_sink {
 
         /* owned by the pipeline */
         pthread_t threads[COPY_MAX_THREADS];    /* [0] the verifier, then the writers */
+        pthread_cond_t writer_cv;       /* a block was published for it */
+        pthread_cond_t verifier_cv;     /* one of its writers finished a block */
         unsigned n_threads, index;
         uint64_t next_seq;      /* next chunk for a writer to take */
         uint64_t verify_seq;    /* next chunk to read back */

@@ -17,7 +17,7 @@ int main(int argc, char **argv)
          * sanitizer build's shadow memory needs terabytes of address space). */
         struct rlimit cpu = { 30, 30 };
         setrlimit(RLIMIT_CPU, &cpu);
-#if !defined(__SANITIZE_ADDRESS__) && !defined(DOCKD_SANITIZE)
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__) && !defined(DOCKD_SANITIZE)
         struct rlimit mem = { 1ul << 30, 1ul << 30 };
         setrlimit(RLIMIT_AS, &mem);
 #endif
