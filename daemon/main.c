@@ -18,6 +18,7 @@
 #include "forward.h"
 #include "hotplug.h"
 #include "log.h"
+#include "media.h"
 #include "metrics.h"
 #include "target.h"
 #include "util.h"
@@ -191,6 +192,13 @@ int main(int argc, char **argv)
                 return 0;
         }
         size_t up = check_targets(&d.cfg);
+        char probe[4096];
+        int pr = media_helper(probe, sizeof(probe));
+        if (pr < 0)
+                log_warn("media probe %s: %s: recordings will be tagged from their names and times only",
+                         probe, strerror(-pr));
+        else if (check_only)
+                log_info("media probe: %s", probe);
         if (check_only || up == 0) {
                 config_free(&d.cfg);
                 return up ? 0 : 1;

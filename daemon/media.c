@@ -90,6 +90,14 @@ int media_info_parse(const char *text, struct media_info *m)
 
 /* Next to our own binary (a build tree, or a package that keeps them
  * together), else the installed libexec directory. */
+static void helper_path(char *out, size_t size);
+
+int media_helper(char *out, size_t size)
+{
+        helper_path(out, size);
+        return access(out, X_OK) == 0 ? 0 : -errno;
+}
+
 static void helper_path(char *out, size_t size)
 {
         char self[PATH_MAX];

@@ -25,6 +25,9 @@ struct media_info {
  * is flagged; a helper that crashes or hangs flags the footage unplayable. */
 void media_probe(const char *path, struct media_info *m);
 
+/* Where media_probe finds dockd-probe: 0 if it can run it, else -errno. */
+int media_helper(char *out, size_t size);
+
 /* The probe itself, in this process (dockd-probe and the fuzzer). */
 void media_probe_here(const char *path, struct media_info *m);
 

@@ -32,6 +32,15 @@ grep -q '^dockd:' "$root/etc/passwd" || fail "postinst did not create the dockd 
 [ -d "$root/var/lib/dockd" ] || fail "postinst did not create /var/lib/dockd in the root"
 "$BUILD/dockd" -c "$root/etc/dockd/dockd.conf" --state "$WORK/state" --check >"$WORK/check.log" 2>&1 ||
 	fail "the shipped config does not pass dockd --check: $(cat "$WORK/check.log")"
+grep -q "media probe: $BUILD/dockd-probe" "$WORK/check.log" || fail "--check does not name the media probe: $(cat "$WORK/check.log")"
+# A dockd with no dockd-probe beside it or installed says so, and still runs.
+if [ ! -e /usr/libexec/dockd/dockd-probe ]; then
+	mkdir -p "$WORK/lonely" && cp "$BUILD/dockd" "$WORK/lonely/"
+	"$WORK/lonely/dockd" -c "$root/etc/dockd/dockd.conf" --state "$WORK/state" --check >"$WORK/check2.log" 2>&1 ||
+		fail "dockd --check fails without its media probe: $(cat "$WORK/check2.log")"
+	grep -q "media probe /usr/libexec/dockd/dockd-probe: No such file or directory: recordings will be tagged from their names and times only" \
+		"$WORK/check2.log" || fail "a missing media probe is not reported: $(cat "$WORK/check2.log")"
+fi
 for m in dockd.8 dockctl.8; do
 	MANWIDTH=80 man -l "$root/usr/share/man/man8/$m" 2>&1 | grep -q "^NAME" || fail "man page $m does not render"
 done
