@@ -417,50 +417,52 @@ static int at_option(int argc, char **argv, const char *usage_text, char at[32])
         return parse_when("--at", when, at) < 0 ? EXIT_USAGE : 0;
 }
 
-int cmd_assign(struct ctx *c, int argc, char **argv)
+/* What check-out and check-in share: [--at TIME], nargs operands, the
+ * custodian's role, a change begun. 0 to go on, else the exit code. */
+static int assignment_change(struct ctx *c, int argc, char **argv, const char *usage_text, int nargs,
+                             const char *action, char at[32])
 {
-        static const char usage_text[] = "usage: dockctl assign SERIAL OFFICER-ID [--at TIME]\n";
-        char at[32], err[512] = "";
         int r = at_option(argc, argv, usage_text, at);
         if (r)
                 return r;
-        if (optind + 2 != argc) {
+        if (optind + nargs != argc) {
                 fputs(usage_text, stderr);
                 return EXIT_USAGE;
         }
-        if (require_role(c, ROLE_CUSTODIAN, "assign"))
+        if (require_role(c, ROLE_CUSTODIAN, action))
                 return EXIT_DENIED;
         if (change_begin(c) < 0)
                 return fail_catalog(c, NULL);
-        _cleanup_free_ char *object = xasprintf("device %s", argv[optind]);
-        _cleanup_free_ char *what = xasprintf("check-out to %s at %s", argv[optind + 1], at);
-        if (audited(c, catalog_assign(c->cat, argv[optind], argv[optind + 1], at, who(), err, sizeof(err)), "assign",
-                    object, what) < 0)
+        return 0;
+}
+
+int cmd_assign(struct ctx *c, int argc, char **argv)
+{
+        char at[32], err[512] = "";
+        int r = assignment_change(c, argc, argv, "usage: dockctl assign SERIAL OFFICER-ID [--at TIME]\n", 2, "assign", at);
+        if (r)
+                return r;
+        const char *serial = argv[optind], *officer = argv[optind + 1];
+        _cleanup_free_ char *object = xasprintf("device %s", serial);
+        _cleanup_free_ char *what = xasprintf("check-out to %s at %s", officer, at);
+        if (audited(c, catalog_assign(c->cat, serial, officer, at, who(), err, sizeof(err)), "assign", object, what) < 0)
                 return fail_catalog(c, err);
-        printf("%s checked out to %s at %s\n", argv[optind], argv[optind + 1], at);
+        printf("%s checked out to %s at %s\n", serial, officer, at);
         return 0;
 }
 
 int cmd_unassign(struct ctx *c, int argc, char **argv)
 {
-        static const char usage_text[] = "usage: dockctl unassign SERIAL [--at TIME]\n";
         char at[32], err[512] = "";
-        int r = at_option(argc, argv, usage_text, at);
+        int r = assignment_change(c, argc, argv, "usage: dockctl unassign SERIAL [--at TIME]\n", 1, "unassign", at);
         if (r)
                 return r;
-        if (optind + 1 != argc) {
-                fputs(usage_text, stderr);
-                return EXIT_USAGE;
-        }
-        if (require_role(c, ROLE_CUSTODIAN, "unassign"))
-                return EXIT_DENIED;
-        if (change_begin(c) < 0)
-                return fail_catalog(c, NULL);
-        _cleanup_free_ char *object = xasprintf("device %s", argv[optind]);
+        const char *serial = argv[optind];
+        _cleanup_free_ char *object = xasprintf("device %s", serial);
         _cleanup_free_ char *what = xasprintf("check-in at %s", at);
-        if (audited(c, catalog_unassign(c->cat, argv[optind], at, who(), err, sizeof(err)), "unassign", object, what) < 0)
+        if (audited(c, catalog_unassign(c->cat, serial, at, who(), err, sizeof(err)), "unassign", object, what) < 0)
                 return fail_catalog(c, err);
-        printf("%s checked in at %s\n", argv[optind], at);
+        printf("%s checked in at %s\n", serial, at);
         return 0;
 }
 
