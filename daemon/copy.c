@@ -31,7 +31,7 @@ struct chunk {
         int64_t off;
         unsigned refs;          /* live sinks that have not yet verified it */
         unsigned busy;          /* threads using buf outside the lock */
-        uint32_t written;       /* bit i: sink i has written it */
+        uint32_t written;       /* bit i: sink i has written it (cleared when published) */
 };
 
 struct copy_pipe {
@@ -285,7 +285,6 @@ static void *sink_verifier(void *arg)
                         sink_fail_locked(s, r, "%s", msg);
                         break;
                 }
-                c->written &= ~bit;
                 release(cp, s->verify_seq, s->verify_seq + 1);
                 s->verify_seq++;
                 if (crosses)
@@ -303,8 +302,7 @@ static void *source_main(void *arg)
 {
         struct copy_pipe *cp = arg;
         struct copy_params *p = cp->p;
-        int64_t off = p->offset;
-        int64_t next_ckpt = p->checkpoint_bytes > 0 ? (off / p->checkpoint_bytes + 1) * p->checkpoint_bytes : INT64_MAX;
+        int64_t off = p->offset, ckpt = p->checkpoint_bytes;
         int r = 0;
         char msg[sizeof(cp->src_msg)];
         for (uint64_t seq = 0; off < p->size; seq++) {
@@ -320,8 +318,8 @@ static void *source_main(void *arg)
                 size_t want = p->pool->chunk_size;
                 if ((int64_t)want > p->size - off)
                         want = (size_t)(p->size - off);
-                if (off + (int64_t)want > next_ckpt)
-                        want = (size_t)(next_ckpt - off);
+                if (ckpt > 0 && (int64_t)want > ckpt - off % ckpt)
+                        want = (size_t)(ckpt - off % ckpt);
                 size_t got = 0;
                 while (got < want) {
                         ssize_t k = volume_file_read(p->src, off + (int64_t)got, (char *)c->buf + got, want - got,
@@ -346,8 +344,6 @@ static void *source_main(void *arg)
                 c->len = got;
                 c->off = off;
                 off += (int64_t)got;
-                if (off == next_ckpt)
-                        next_ckpt += p->checkpoint_bytes;
                 pthread_mutex_lock(&cp->mu);
                 cp->filled = seq + 1;
                 pthread_cond_signal(&cp->hasher_cv);
@@ -446,8 +442,6 @@ int copy_run(struct copy_params *p)
                 snprintf(p->err, sizeof(p->err), "cannot start the reader thread");
                 r = -EAGAIN;
         }
-        int64_t next_ckpt = p->checkpoint_bytes > 0 ? (p->offset / p->checkpoint_bytes + 1) * p->checkpoint_bytes
-                                                    : INT64_MAX;
         int64_t pending_ckpt = -1;
         char pending_sha[SHA256_HEX_LEN + 1];
         for (uint64_t seq = 0; r == 0; seq++) {
@@ -485,7 +479,8 @@ int copy_run(struct copy_params *p)
                 }
                 EVP_DigestUpdate(p->md, c->buf, c->len);
                 int64_t end = c->off + (int64_t)c->len;
-                if (end == next_ckpt && end < p->size) {
+                /* The reader stops chunks at multiples of checkpoint_bytes. */
+                if (p->checkpoint_bytes > 0 && end % p->checkpoint_bytes == 0 && end < p->size) {
                         EVP_MD_CTX *tmp = EVP_MD_CTX_new();
                         unsigned char md[32];
                         unsigned mdlen;
@@ -495,8 +490,6 @@ int copy_run(struct copy_params *p)
                         hex_encode(md, 32, pending_sha);
                         pending_ckpt = end;
                 }
-                if (end >= next_ckpt)
-                        next_ckpt += p->checkpoint_bytes;
                 size_t len = c->len;
                 pthread_mutex_lock(&cp.mu);
                 c->refs = cp.active;
