@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -116,13 +115,6 @@ static void helper_path(char *out, size_t size)
         snprintf(out, size, "%s/dockd-probe", DOCKD_LIBEXEC_DIR);
 }
 
-static int64_t now_ms(void)
-{
-        struct timespec t;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 static void unplayable(struct media_info *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void unplayable(struct media_info *m, const char *fmt, ...)
 {
@@ -167,16 +159,16 @@ void media_probe(const char *path, struct media_info *m)
 
         char out[PROBE_OUTPUT_MAX + 1];
         size_t got = 0;
-        int64_t deadline = now_ms() + PROBE_TIMEOUT_MS;
+        double deadline = time_mono() + PROBE_TIMEOUT_MS / 1000.0;
         bool timed_out = false;
         for (;;) {
-                int64_t left = deadline - now_ms();
+                int left = (int)((deadline - time_mono()) * 1000);
                 if (left <= 0) {
                         timed_out = true;
                         break;
                 }
                 struct pollfd p = { .fd = fds[0], .events = POLLIN };
-                int k = poll(&p, 1, (int)left);
+                int k = poll(&p, 1, left);
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k <= 0) {
