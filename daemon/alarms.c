@@ -106,6 +106,10 @@ static void ledger_alarms(const struct config *cfg, const struct ledger_counts *
         if (k->lost && (a = add(l, "recording-lost", false, k->lost)))
                 snprintf(a->text, sizeof(a->text), "%lld recording(s) have no good copy left (scrub): `dockctl scrub` "
                          "findings; restore from the archive's or a backup's copy", (long long)k->lost);
+        if (k->unread_sessions && (a = add(l, "device-not-fully-read", false, k->unread_sessions)))
+                snprintf(a->text, sizeof(a->text), "%lld dock session(s) in the last 24 h could not read, walk or tell "
+                         "apart everything on the device (latest: %s); those recorders are not safe to wipe or reuse: "
+                         "`dockctl sessions --device SERIAL` names what", (long long)k->unread_sessions, k->unread_example);
         if (k->deleted_recent && (a = add(l, "deleted-on-device", true, k->deleted_recent)))
                 snprintf(a->text, sizeof(a->text), "%lld file(s) deleted on recorders before docking in the last 24 h: "
                          "`dockctl recordings --flag deleted-on-device`", (long long)k->deleted_recent);

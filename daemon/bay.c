@@ -210,6 +210,8 @@ static void *bay_main(void *arg)
         }
         if (r < 0 || res.n_errors)
                 memcpy(err, res.error, sizeof(err));
+        else if (res.n_unread)
+                snprintf(err, sizeof(err), "not all of the device was read (%zu finding(s)): %.560s", res.n_unread, res.unread);
 done:
         catalog_close(cat);
         pthread_mutex_lock(&b->mu);
@@ -221,9 +223,11 @@ done:
         b->bytes_copied += res.n.bytes_copied;
         b->files_copied += res.n.files_copied;
         snprintf(bay->error, sizeof(bay->error), "%s", err);
-        /* Safe to remove: every recording on it has its verified copies. */
-        bay->safe_to_remove = r >= 0 && res.n.files_under_copied == 0 &&
-                              (strcmp(result, "complete") == 0 || strcmp(result, "incomplete") == 0);
+        /* Safe to remove: the session is complete, so every entry of every
+         * filesystem on it is accounted for with its verified copies. An
+         * incomplete one keeps the bay's warning: the recorder goes to the
+         * custodian, not back into service. */
+        bay->safe_to_remove = r >= 0 && res.n.files_under_copied == 0 && strcmp(result, "complete") == 0;
         bay->finished = true;
         pthread_mutex_unlock(&b->mu);
         log_info("bay %s: %s: %s%s%s%s", bay->dock.bay, bay->id.serial, result,

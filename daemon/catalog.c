@@ -43,14 +43,35 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
                          have, newest);
                 return -EPROTO;
         }
+        /* Foreign keys off while a migration rebuilds a table (SQLite cannot
+         * drop a constraint in place), checked before each commit. */
+        if ((r = exec(c, "PRAGMA foreign_keys=OFF")) < 0)
+                return r;
         for (size_t i = 0; i < catalog_n_migrations; i++) {
                 const struct migration *m = &catalog_migrations[i];
                 if (m->version <= have)
                         continue;
                 if ((r = catalog_begin(c)) < 0)
                         return r;
+                /* Another process may have applied it while we waited for the
+                 * write lock: two ingests of one state directory at once. */
+                if ((have = catalog_schema_version(c)) < 0) {
+                        catalog_rollback(c);
+                        return -EPROTO;
+                }
+                if (m->version <= have) {
+                        catalog_rollback(c);
+                        continue;
+                }
                 char *msg = NULL;
                 int rc = sqlite3_exec(c->db, m->sql, NULL, NULL, &msg);
+                if (rc == SQLITE_OK) {
+                        _cleanup_stmt_ sqlite3_stmt *fk = NULL;
+                        if (prepare(c, "PRAGMA foreign_key_check", &fk) < 0 || sqlite3_step(fk) != SQLITE_DONE) {
+                                rc = SQLITE_CONSTRAINT;
+                                msg = sqlite3_mprintf("it would leave rows whose references point nowhere");
+                        }
+                }
                 if (rc != SQLITE_OK) {
                         snprintf(err, err_size, "catalog migration %s failed: %s", m->name, msg ? msg : sqlite3_errstr(rc));
                         sqlite3_free(msg);
@@ -70,6 +91,8 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
                 }
                 log_info("catalog: applied migration %s", m->name);
         }
+        if ((r = exec(c, "PRAGMA foreign_keys=ON")) < 0)
+                return r;
         return 0;
 }
 
@@ -90,7 +113,6 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
         int r;
         if ((r = exec(c, "PRAGMA journal_mode=WAL")) < 0 ||
             (r = exec(c, "PRAGMA synchronous=FULL")) < 0 ||
-            (r = exec(c, "PRAGMA foreign_keys=ON")) < 0 ||
             /* small: one connection per bay, and the ledger's hot set is tiny */
             (r = exec(c, "PRAGMA cache_size=-512")) < 0 ||
             (r = migrate(c, err, err_size)) < 0) {
@@ -326,45 +348,81 @@ int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int 
 }
 
 
-int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const char *device_path,
-                                 int64_t size, const struct file_times *t, int64_t session_id,
-                                 struct recording *out)
+static int recording_row(struct catalog *c, sqlite3_stmt *st, struct recording *out, bool *found)
+{
+        int rc = sqlite3_step(st);
+        *found = rc == SQLITE_ROW;
+        if (rc == SQLITE_ROW) {
+                out->id = sqlite3_column_int64(st, 0);
+                copy_col(st, 1, out->sha256, sizeof(out->sha256), &out->has_sha256);
+                out->resume_offset = sqlite3_column_int64(st, 2);
+                copy_col(st, 3, out->resume_sha256, sizeof(out->resume_sha256), NULL);
+                out->destroyed = sqlite3_column_int(st, 4) != 0;
+                return 0;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const struct recording_entry *e,
+                                 int64_t session_id, struct recording *out)
 {
         memset(out, 0, sizeof(*out));
+#define REC_COLS "SELECT id, sha256, resume_offset, resume_sha256, destroyed_at IS NOT NULL FROM recordings"
         for (int attempt = 0; attempt < 2; attempt++) {
                 _cleanup_stmt_ sqlite3_stmt *st = NULL;
-                int r = prepare(c, "SELECT id, sha256, resume_offset, resume_sha256, destroyed_at IS NOT NULL FROM recordings"
-                                   " WHERE device_id = ? AND device_path = ? AND size = ? AND device_mtime = ?", &st);
+                bool found = false;
+                int r = prepare(c, REC_COLS " WHERE device_id = ? AND entry_key IS ? AND device_path = ? AND size = ?"
+                                   " AND device_mtime = ?", &st);
                 if (r < 0)
                         return r;
                 sqlite3_bind_int64(st, 1, device_id);
-                bind_text(st, 2, device_path);
-                sqlite3_bind_int64(st, 3, size);
-                bind_text(st, 4, t->mtime);
-                int rc = sqlite3_step(st);
-                if (rc == SQLITE_ROW) {
-                        out->id = sqlite3_column_int64(st, 0);
-                        copy_col(st, 1, out->sha256, sizeof(out->sha256), &out->has_sha256);
-                        out->resume_offset = sqlite3_column_int64(st, 2);
-                        copy_col(st, 3, out->resume_sha256, sizeof(out->resume_sha256), NULL);
-                        out->destroyed = sqlite3_column_int(st, 4) != 0;
-                        return 0;
-                }
-                if (rc != SQLITE_DONE)
-                        return sql_err(c, rc);
+                bind_text(st, 2, e->key);
+                bind_text(st, 3, e->path);
+                sqlite3_bind_int64(st, 4, e->size);
+                bind_text(st, 5, e->times->mtime);
+                if ((r = recording_row(c, st, out, &found)) < 0 || found)
+                        return r;
                 if (attempt)
                         break;
+                if (e->key) {
+                        /* A row from before entries had keys: the same path, size and
+                         * mtime on this device. It takes this entry's key, once. */
+                        _cleanup_stmt_ sqlite3_stmt *old = NULL, *upd = NULL;
+                        if ((r = prepare(c, REC_COLS " WHERE device_id = ? AND entry_key IS NULL AND device_path = ?"
+                                            " AND size = ? AND device_mtime = ? LIMIT 1", &old)) < 0)
+                                return r;
+                        sqlite3_bind_int64(old, 1, device_id);
+                        bind_text(old, 2, e->path);
+                        sqlite3_bind_int64(old, 3, e->size);
+                        bind_text(old, 4, e->times->mtime);
+                        if ((r = recording_row(c, old, out, &found)) < 0)
+                                return r;
+                        if (found) {
+                                if ((r = prepare(c, "UPDATE recordings SET entry_key = ?, raw_name = ? WHERE id = ?", &upd)) < 0)
+                                        return r;
+                                bind_text(upd, 1, e->key);
+                                sqlite3_bind_blob(upd, 2, e->raw_name, (int)e->raw_name_len, SQLITE_TRANSIENT);
+                                sqlite3_bind_int64(upd, 3, out->id);
+                                return step_done(c, upd);
+                        }
+                }
                 _cleanup_stmt_ sqlite3_stmt *ins = NULL;
                 if ((r = prepare(c, "INSERT INTO recordings(device_id, device_path, size, device_mtime, device_ctime,"
-                                    " device_atime, first_session_id) VALUES (?, ?, ?, ?, ?, ?, ?)", &ins)) < 0)
+                                    " device_atime, first_session_id, entry_key, raw_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                 &ins)) < 0)
                         return r;
                 sqlite3_bind_int64(ins, 1, device_id);
-                bind_text(ins, 2, device_path);
-                sqlite3_bind_int64(ins, 3, size);
-                bind_text(ins, 4, t->mtime);
-                bind_text(ins, 5, t->ctime);
-                bind_text(ins, 6, t->atime);
+                bind_text(ins, 2, e->path);
+                sqlite3_bind_int64(ins, 3, e->size);
+                bind_text(ins, 4, e->times->mtime);
+                bind_text(ins, 5, e->times->ctime);
+                bind_text(ins, 6, e->times->atime);
                 sqlite3_bind_int64(ins, 7, session_id);
+                bind_text(ins, 8, e->key);
+                if (e->raw_name)
+                        sqlite3_bind_blob(ins, 9, e->raw_name, (int)e->raw_name_len, SQLITE_TRANSIENT);
+                else
+                        sqlite3_bind_null(ins, 9);
                 if ((r = step_done(c, ins)) < 0)
                         return r;
                 out->created = true;
@@ -480,25 +538,58 @@ int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_i
         return step_done(c, st);
 }
 
-int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id, const char *device_path,
-                        int64_t size, const struct file_times *t, bool *added)
+int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id, const struct recording_entry *e,
+                        bool *added)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(c, "INSERT OR IGNORE INTO deleted_entries(device_id, session_id, device_path, size,"
-                           " device_mtime, device_ctime, device_atime) VALUES (?, ?, ?, ?, ?, ?, ?)", &st);
+                           " device_mtime, device_ctime, device_atime, entry_key, raw_name)"
+                           " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM deleted_entries"
+                           "  WHERE device_id = ?1 AND entry_key IS ?8 AND device_path = ?3 AND size = ?4"
+                           "  AND device_mtime = ?5)", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, device_id);
         sqlite3_bind_int64(st, 2, session_id);
-        bind_text(st, 3, device_path);
-        sqlite3_bind_int64(st, 4, size);
-        bind_text(st, 5, t->mtime);
-        bind_text(st, 6, t->ctime);
-        bind_text(st, 7, t->atime);
+        bind_text(st, 3, e->path);
+        sqlite3_bind_int64(st, 4, e->size);
+        bind_text(st, 5, e->times->mtime);
+        bind_text(st, 6, e->times->ctime);
+        bind_text(st, 7, e->times->atime);
+        bind_text(st, 8, e->key);
+        if (e->raw_name)
+                sqlite3_bind_blob(st, 9, e->raw_name, (int)e->raw_name_len, SQLITE_TRANSIENT);
+        else
+                sqlite3_bind_null(st, 9);
         if ((r = step_done(c, st)) < 0)
                 return r;
         *added = sqlite3_changes(c->db) > 0;
         return 0;
+}
+
+int catalog_session_finding_add(struct catalog *c, int64_t session_id, bool blocking, const char *kind,
+                                const char *message)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "INSERT INTO session_findings(session_id, blocking, kind, message) VALUES (?, ?, ?, ?)", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, session_id);
+        sqlite3_bind_int(st, 2, blocking);
+        bind_text(st, 3, kind);
+        bind_text(st, 4, message);
+        return step_done(c, st);
+}
+
+int catalog_session_set_unaccounted(struct catalog *c, int64_t session_id, int64_t bytes)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE dock_sessions SET unaccounted_bytes = ? WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, bytes);
+        sqlite3_bind_int64(st, 2, session_id);
+        return step_done(c, st);
 }
 
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata)
@@ -508,7 +599,10 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
         "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"                          \
         " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"        \
         " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"            \
-        " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s, s.wipe, s.wiped_at"   \
+        " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s, s.wipe, s.wiped_at,"   \
+        " (SELECT group_concat(message, char(10)) FROM session_findings f WHERE f.session_id = s.id AND f.blocking),"  \
+        " (SELECT group_concat(message, char(10)) FROM session_findings f WHERE f.session_id = s.id AND NOT f.blocking),"  \
+        " s.unaccounted_bytes"   \
         " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
         /* One statement per filter shape: an OR with a NULL parameter would
          * keep SQLite from the index (a device's history at 365,000 sessions). */
@@ -533,6 +627,7 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
                         .vendor_id = col(st, 18), .product_id = col(st, 19), .identity_flag = col(st, 20),
                         .has_clock_offset = sqlite3_column_type(st, 21) != SQLITE_NULL,
                         .clock_offset_s = sqlite3_column_int64(st, 21), .wipe = col(st, 22), .wiped_at = col(st, 23),
+                        .unread = col(st, 24), .warnings = col(st, 25), .unaccounted_bytes = sqlite3_column_int64(st, 26),
                 };
                 if ((r = cb(&si, userdata)) < 0)
                         return r;

@@ -64,12 +64,19 @@ struct recording {
         bool created;           /* first seen in this call */
         bool destroyed;         /* destroyed by approval: never taken again */
 };
-struct file_times {
-        char mtime[32], ctime[32], atime[32];
+/* A device entry as the catalog identifies it: where it lives on disk (key)
+ * and its name's raw bytes besides its printed path, size and times. */
+struct recording_entry {
+        const char *path, *key;         /* key NULL: an entry from before keys */
+        const uint8_t *raw_name;
+        size_t raw_name_len;
+        int64_t size;
+        const struct file_times *times;
 };
-int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const char *device_path,
-                                 int64_t size, const struct file_times *t, int64_t session_id,
-                                 struct recording *out);
+/* The recording of this device entry, created if new. A row recorded
+ * before entries had keys (same path, size, mtime) takes the entry's key. */
+int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const struct recording_entry *e,
+                                 int64_t session_id, struct recording *out);
 int catalog_recording_checkpoint(struct catalog *c, int64_t rec_id, int64_t offset, const char *sha256);
 int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *sha256);
 /* Sets has[i] for each target id that holds a verified copy of rec_id. */
@@ -83,8 +90,12 @@ int catalog_copy_path_taken(struct catalog *c, int64_t target_id, const char *re
 int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: source */,
                              int64_t session_id, const char *error);
 
-int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id, const char *device_path,
-                        int64_t size, const struct file_times *t, bool *added);
+int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id, const struct recording_entry *e,
+                        bool *added);
+/* What the session could not read, walk or tell apart (blocking), or a warning. */
+int catalog_session_finding_add(struct catalog *c, int64_t session_id, bool blocking, const char *kind,
+                                const char *message);
+int catalog_session_set_unaccounted(struct catalog *c, int64_t session_id, int64_t bytes);
 
 /* ---- listings, for dockctl ---- */
 struct copy_info {
@@ -142,6 +153,9 @@ struct session_info {
         bool has_clock_offset;
         int64_t clock_offset_s;         /* device − station at dock time */
         const char *wipe, *wiped_at;
+        const char *unread;             /* blocking findings, one per line; NULL: none */
+        const char *warnings;           /* the other findings, one per line */
+        int64_t unaccounted_bytes;
 };
 typedef int (*session_cb)(const struct session_info *s, void *userdata);
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata);
@@ -235,6 +249,8 @@ int catalog_assignments_foreach(struct catalog *c, const char *serial, const cha
 struct ledger_counts {
         int64_t clock_devices, unattributed, deleted_recent, lost;
         char clock_example[64];         /* one such device, for the message */
+        int64_t unread_sessions;        /* sessions since `since` that could not read all of a device */
+        char unread_example[64];
 };
 int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *since, struct ledger_counts *out);
 

@@ -272,7 +272,12 @@ int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *si
                            " (SELECT count(*) FROM recordings WHERE officer_id IS NULL AND time_source IS NOT NULL),"
                            " (SELECT count(*) FROM deleted_entries e JOIN dock_sessions s ON s.id = e.session_id"
                            "  WHERE s.started_at >= ?2),"
-                           " (SELECT count(*) FROM recordings WHERE lost_at IS NOT NULL)", &st);
+                           " (SELECT count(*) FROM recordings WHERE lost_at IS NOT NULL),"
+                           " (SELECT count(DISTINCT f.session_id) FROM session_findings f JOIN dock_sessions s"
+                           "  ON s.id = f.session_id WHERE f.blocking AND s.started_at >= ?2),"
+                           " (SELECT d.serial FROM session_findings f JOIN dock_sessions s ON s.id = f.session_id"
+                           "  JOIN devices d ON d.id = s.device_id WHERE f.blocking AND s.started_at >= ?2"
+                           "  ORDER BY f.id DESC LIMIT 1)", &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, clock_max_s);
@@ -284,6 +289,8 @@ int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *si
         out->unattributed = sqlite3_column_int64(st, 2);
         out->deleted_recent = sqlite3_column_int64(st, 3);
         out->lost = sqlite3_column_int64(st, 4);
+        out->unread_sessions = sqlite3_column_int64(st, 5);
+        copy_col(st, 6, out->unread_example, sizeof(out->unread_example), NULL);
         return 0;
 }
 

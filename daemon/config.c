@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <iconv.h>
 #include <ini.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,8 +174,20 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         cfg->name_pattern = xstrdup(value);
                         return 1;
                 }
+                if (strcmp(key, "codepage") == 0) {
+                        /* how 8.3 names' bytes >= 0x80 decode; the rest of the name is ASCII */
+                        iconv_t cd = iconv_open("UTF-32LE", value);
+                        if (cd == (iconv_t)-1)
+                                FAIL("%s:%d: [recorders] codepage '%s' is not known to iconv (e.g. CP936, CP950, CP932, CP437)",
+                                     f, lineno, value);
+                        iconv_close(cd);
+                        free(cfg->codepage);
+                        cfg->codepage = xstrdup(value);
+                        return 1;
+                }
                 if (strcmp(key, "allow") != 0 && strcmp(key, "clock") != 0)
-                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow, clock, name_pattern)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow, clock, name_pattern, codepage)", f, lineno,
+                             key);
                 /* "allow = 1234:5678, abcd:ef01" (hex USB vendor:product pairs);
                  * a configured list replaces the embedded one. "clock = ..." lists
                  * the models that answer dockd's clock request (driver_msc.c). */
@@ -258,6 +271,7 @@ static void set_defaults(struct config *cfg)
         cfg->station_id = xstrdup("station");
         cfg->state_dir = xstrdup(DOCKD_DEFAULT_STATE);
         cfg->copies = 2;
+        cfg->codepage = xstrdup("CP936");       /* GBK: what Chinese-market recorders write in 8.3 names */
         cfg->chunk_size = 4u << 20;
         cfg->chunks = 8;
         cfg->writers = 2;
@@ -411,6 +425,7 @@ void config_free(struct config *cfg)
         free(cfg->archive_key);
         free(cfg->archive_token);
         free(cfg->name_pattern);
+        free(cfg->codepage);
         free(cfg->metrics_listen);
         free(cfg->operator_group);
         free(cfg->custodian_group);

@@ -265,6 +265,10 @@ static int cmd_ingest(struct ctx *c, int argc, char **argv)
                        res.state, res.n.files_seen, res.n.files_copied, res.n.files_already, res.files_resumed,
                        res.n.files_under_copied, res.n.bytes_copied, res.deleted_seen, res.deleted_new, res.n_errors);
                 json_string(stdout, res.n_errors ? res.error : NULL);
+                printf(",\"unread\":%zu,\"unread_first\":", res.n_unread);
+                json_string(stdout, res.n_unread ? res.unread : NULL);
+                printf(",\"unaccounted_bytes\":%" PRId64 ",\"resume_bytes_reread\":%" PRId64, res.unaccounted_bytes,
+                       res.resume_bytes_reread);
                 printf(",\"peak_rss_kib\":%ld}\n", ru.ru_maxrss);
         } else {
                 char b[32];
@@ -283,6 +287,10 @@ static int cmd_ingest(struct ctx *c, int argc, char **argv)
                                res.deleted_seen, res.deleted_seen == 1 ? "y" : "ies", res.deleted_new);
                 if (res.n_errors)
                         printf("  %zu error(s); first: %s\n", res.n_errors, res.error);
+                if (res.n_unread)
+                        printf("  NOT COMPLETE: %zu thing(s) on the device could not be read, walked or told apart; first: %s\n"
+                               "  (all of them: `dockctl sessions --session %" PRId64 "`)\n",
+                               res.n_unread, res.unread, res.session_id);
         }
         if (strcmp(res.state, "complete") == 0)
                 return 0;
@@ -431,7 +439,11 @@ static int print_session(const struct session_info *s, void *ud)
                        s->files_seen, s->files_copied, s->files_already, s->files_under_copied, s->bytes_copied,
                        s->deleted_entries);
                 json_string(stdout, s->error);
-                printf("}");
+                printf(",\"unread\":");
+                json_lines(stdout, s->unread);
+                printf(",\"warnings\":");
+                json_lines(stdout, s->warnings);
+                printf(",\"unaccounted_bytes\":%" PRId64 "}", s->unaccounted_bytes);
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
                         printf("id,device,state,started_at,ended_at,files_seen,files_copied,files_already,"
@@ -458,6 +470,11 @@ static int print_session(const struct session_info *s, void *ud)
                 printf("%-5" PRId64 " %-14s %-12s %-24s %6" PRId64 " %6" PRId64 " %6" PRId64 " %6" PRId64 " %7" PRId64 "  %s\n",
                        s->id, s->device, s->state, s->started_at, s->files_seen, s->files_copied, s->files_already,
                        s->files_under_copied, s->deleted_entries, s->error ? s->error : "");
+                for (const char *p = s->unread; p && *p;) {
+                        size_t n = strcspn(p, "\n");
+                        printf("      unread: %.*s\n", (int)n, p);
+                        p += n + (p[n] == '\n');
+                }
         }
         l->n++;
         return 0;

@@ -2,6 +2,8 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -19,7 +21,6 @@
 #include "util.h"
 #include "volume.h"
 
-#define RESUME_CHECK_WINDOW (4 << 20)
 #define MAX_NAME_ATTEMPTS 1000
 
 struct run {
@@ -79,9 +80,60 @@ static void on_bytes(void *ud, int64_t n)
         }
 }
 
-/* Decides where a resumed file starts: the checkpoint offset if every kept
- * partial still hashes to the recorded prefix and the source's bytes just
- * before the offset still equal the copy's; else 0. md gets the prefix state. */
+/* Records what the session could not read, walk or tell apart (blocking:
+ * the session cannot be complete), or a warning worth keeping, and logs it
+ * once. */
+static void finding(struct run *run, bool blocking, const char *kind, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static void finding(struct run *run, bool blocking, const char *kind, const char *fmt, ...)
+{
+        char msg[900];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        if (blocking)
+                log_error("%s: %s", run->serial, msg);
+        else
+                log_warn("%s: %s", run->serial, msg);
+        if (catalog_session_finding_add(run->cat, run->res->session_id, blocking, kind, msg) < 0)
+                log_error("%s: cannot record the finding above: %s", run->serial, catalog_errmsg(run->cat));
+        if (blocking && run->res->n_unread++ == 0)
+                snprintf(run->res->unread, sizeof(run->res->unread), "%s", msg);
+}
+
+/* SHA-256 of the device file's first off bytes, read now, into md. */
+static int hash_source_prefix(struct run *run, const struct volume_entry *e, int64_t off, EVP_MD_CTX *md)
+{
+        struct volume_file *vf = NULL;
+        char err[512];
+        size_t bs = run->pool.chunk_size;
+        void *buf = NULL;
+        if (posix_memalign(&buf, 4096, bs) != 0)
+                return -ENOMEM;
+        int r = volume_file_open(run->vol, e, &vf, err, sizeof(err));
+        for (int64_t got = 0; r == 0 && got < off;) {
+                size_t want = off - got < (int64_t)bs ? (size_t)(off - got) : bs;
+                ssize_t k = volume_file_read(vf, got, buf, want, err, sizeof(err));
+                if (k <= 0) {
+                        r = k < 0 ? (int)k : -EIO;
+                        break;
+                }
+                EVP_DigestUpdate(md, buf, (size_t)k);
+                got += k;
+                run->res->resume_bytes_reread += k;
+        }
+        volume_file_close(vf);
+        free(buf);
+        return r;
+}
+
+/* Decides where a resumed file starts. Every kept partial copy must still
+ * hash to the recorded SHA-256 of the prefix, and so must the device's own
+ * first bytes, read again now: a device file that changed anywhere since the
+ * interrupted pull is never spliced onto the old copies (it is copied anew,
+ * and the change is recorded as an INTEGRITY finding). md gets the state of
+ * the device's prefix. Returns 0 to start over. */
 static int64_t resume_point(struct run *run, const struct recording *rec, const struct volume_entry *e,
                             struct copy_sink *sinks, size_t n, const char **partials, EVP_MD_CTX *md)
 {
@@ -92,19 +144,15 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
                 struct stat st;
                 if (fstat(sinks[i].fd, &st) < 0 || st.st_size < off)
                         return 0;
-                EVP_MD_CTX *ctx = i == 0 ? md : EVP_MD_CTX_new();
+                EVP_MD_CTX *ctx = EVP_MD_CTX_new();
                 const char *method;
                 char hex[SHA256_HEX_LEN + 1];
                 unsigned char d[32];
                 unsigned dl;
                 EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
                 int r = target_hash_into(partials[i], off, ctx, &method);
-                EVP_MD_CTX *tmp = EVP_MD_CTX_new();
-                EVP_MD_CTX_copy_ex(tmp, ctx);
-                EVP_DigestFinal_ex(tmp, d, &dl);
-                EVP_MD_CTX_free(tmp);
-                if (i != 0)
-                        EVP_MD_CTX_free(ctx);
+                EVP_DigestFinal_ex(ctx, d, &dl);
+                EVP_MD_CTX_free(ctx);
                 hex_encode(d, 32, hex);
                 if (r < 0 || strcmp(hex, rec->resume_sha256) != 0) {
                         log_warn("%s: %s: kept partial copy on target %s does not match its resume point; starting over",
@@ -112,29 +160,26 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
                         return 0;
                 }
         }
-        /* The source must still be the file we began: compare the last bytes
-         * before the resume point, read fresh from the device, with the copy. */
-        int64_t w = off < RESUME_CHECK_WINDOW ? off : RESUME_CHECK_WINDOW;
-        _cleanup_free_ char *a = xmalloc((size_t)w), *b = xmalloc((size_t)w);
-        struct volume_file *vf = NULL;
-        char err[512];
-        bool same = volume_file_open(run->vol, e, &vf, err, sizeof(err)) == 0;
-        for (int64_t got = 0; same && got < w;) {
-                ssize_t k = volume_file_read(vf, off - w + got, a + got, (size_t)(w - got), err, sizeof(err));
-                if (k <= 0)
-                        same = false;
-                else
-                        got += k;
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        int r = hash_source_prefix(run, e, off, md);
+        if (r < 0) {
+                log_warn("%s: %s: cannot re-read its first %lld bytes to resume; starting over", run->serial, e->path,
+                         (long long)off);
+                return 0;
         }
-        volume_file_close(vf);
-        if (same) {
-                /* A buffered descriptor of our own: the sink's is O_DIRECT. */
-                _cleanup_close_ int fd = open(partials[0], O_RDONLY | O_CLOEXEC);
-                if (fd < 0 || pread_full(fd, b, (size_t)w, off - w) != w)
-                        same = false;
-        }
-        if (!same || memcmp(a, b, (size_t)w) != 0) {
-                log_warn("%s: %s: source no longer matches the kept partial copy; starting over", run->serial, e->path);
+        EVP_MD_CTX *tmp = EVP_MD_CTX_new();
+        unsigned char d[32];
+        unsigned dl;
+        char hex[SHA256_HEX_LEN + 1];
+        EVP_MD_CTX_copy_ex(tmp, md);
+        EVP_DigestFinal_ex(tmp, d, &dl);
+        EVP_MD_CTX_free(tmp);
+        hex_encode(d, 32, hex);
+        if (strcmp(hex, rec->resume_sha256) != 0) {
+                finding(run, false, "integrity",
+                        "%s: INTEGRITY: its first %lld bytes on the device changed since the interrupted pull (SHA-256 %s, "
+                        "was %s); the kept partial copies are discarded and the file is copied anew",
+                        e->path, (long long)off, hex, rec->resume_sha256);
                 return 0;
         }
         return off;
@@ -547,22 +592,31 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         if ((r = copy_pool_init(&run.pool, cfg->chunk_size, cfg->chunks, cfg->n_targets)) < 0)
                 goto finish;
-        if ((r = volume_open(o->source, &run.vol, err, sizeof(err))) < 0 ||
+        if ((r = volume_open(o->source, cfg->codepage, &run.vol, err, sizeof(err))) < 0 ||
             (r = volume_list(run.vol, &l, err, sizeof(err))) < 0) {
                 note_error(&run, "%s (device %s)", err, run.serial);
                 goto finish;
         }
         catalog_session_set_fs(cat, res->session_id, volume_fs_type(run.vol));
 
+        /* Everything the walk could not read, walk or tell apart is named in
+         * the session; any of it keeps the session from being complete. */
+        for (size_t i = 0; i < l.n_issues; i++)
+                finding(&run, l.issues[i].blocking, "volume", "%s", l.issues[i].what);
+        if (l.unaccounted_bytes)
+                catalog_session_set_unaccounted(cat, res->session_id, (int64_t)l.unaccounted_bytes);
+        res->unaccounted_bytes = (int64_t)l.unaccounted_bytes;
         for (size_t i = 0; i < l.n_deleted; i++) {
                 bool added = false;
-                if ((r = catalog_deleted_add(cat, run.device_id, res->session_id, l.deleted[i].path,
-                                             l.deleted[i].size, &l.deleted[i].times, &added)) < 0)
+                const struct volume_entry *d = &l.deleted[i];
+                struct recording_entry re = { .path = d->path, .key = d->key, .raw_name = d->raw_name,
+                                              .raw_name_len = d->raw_name_len, .size = d->size, .times = &d->times };
+                if ((r = catalog_deleted_add(cat, run.device_id, res->session_id, &re, &added)) < 0)
                         goto finish;
                 res->deleted_new += added;
                 if (added)
                         log_warn("%s: %s (%lld bytes) was deleted on the device before docking; recorded",
-                                 run.serial, l.deleted[i].path, (long long)l.deleted[i].size);
+                                 run.serial, d->path, (long long)d->size);
         }
         res->deleted_seen = (int64_t)l.n_deleted;
 
@@ -573,8 +627,10 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 goto finish;
         }
         for (size_t i = 0; i < l.n_files; i++) {
-                if ((r = catalog_recording_get_or_add(cat, run.device_id, l.files[i].path, l.files[i].size,
-                                                      &l.files[i].times, res->session_id, &recs[i])) < 0) {
+                const struct volume_entry *f = &l.files[i];
+                struct recording_entry re = { .path = f->path, .key = f->key, .raw_name = f->raw_name,
+                                              .raw_name_len = f->raw_name_len, .size = f->size, .times = &f->times };
+                if ((r = catalog_recording_get_or_add(cat, run.device_id, &re, res->session_id, &recs[i])) < 0) {
                         note_error(&run, "catalog: %s", catalog_errmsg(cat));
                         free(recs);
                         goto finish;
@@ -584,7 +640,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         free(recs);
                         goto finish;
                 }
-                if ((size_t)have < n_ok && !recs[i].destroyed)
+                if ((size_t)have < n_ok && !recs[i].destroyed && !l.files[i].unreadable)
                         res->bytes_total += l.files[i].size;
         }
         res->n.files_seen = (int64_t)l.n_files;
@@ -645,7 +701,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         free(recs);
         if (r >= 0)
-                res->state = stopped ? "interrupted" : (res->n.files_under_copied || res->n_errors) ? "incomplete" : "complete";
+                res->state = stopped ? "interrupted"
+                             : (res->n.files_under_copied || res->n_errors || res->n_unread) ? "incomplete" : "complete";
 finish:
         if (r < 0 && !res->n_errors)
                 note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));
@@ -655,9 +712,9 @@ finish:
         bool recorded = false;
         _cleanup_free_ char *object = xasprintf("session %lld device %s", (long long)res->session_id,
                                                 run.serial ? run.serial : o->serial);
-        _cleanup_free_ char *what = xasprintf("%s: %lld of %lld file(s) copied, %lld under-copied", res->state,
-                                              (long long)res->n.files_copied, (long long)res->n.files_seen,
-                                              (long long)res->n.files_under_copied);
+        _cleanup_free_ char *what = xasprintf("%s: %lld of %lld file(s) copied, %lld under-copied, %zu unread",
+                                              res->state, (long long)res->n.files_copied, (long long)res->n.files_seen,
+                                              (long long)res->n.files_under_copied, res->n_unread);
         if (manifest_key_ensure(cfg, merr, sizeof(merr)) == 0 && catalog_begin(cat) == 0) {
                 /* the audit row first: the manifest carries the chain's head with it */
                 if (catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL) == 0 &&

@@ -37,6 +37,10 @@ struct ingest_result {
         int64_t files_resumed, deleted_new, deleted_seen, bytes_total;
         char error[640];        /* first error, for the summary */
         size_t n_errors;
+        char unread[900];       /* the first blocking finding: what was not read, walked or told apart */
+        size_t n_unread;        /* blocking findings: the session cannot be complete */
+        int64_t unaccounted_bytes;      /* allocated on the device, owned by no walked entry */
+        int64_t resume_bytes_reread;    /* source bytes read again to check resume points */
 };
 
 /* Bytes per second so far, and *eta_s the seconds left (-1: unknown). */

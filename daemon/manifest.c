@@ -126,6 +126,8 @@ struct session_copy {
         bool found, has_offset;
         int64_t id, offset;
         char *device, *source, *started_at, *ended_at, *state, *bay, *vendor, *model, *vendor_id, *product_id, *flag;
+        char *unread;
+        int64_t unaccounted;
 };
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
@@ -146,6 +148,8 @@ static int grab_session(const struct session_info *s, void *ud)
         c->vendor_id = dup_or_null(s->vendor_id);
         c->product_id = dup_or_null(s->product_id);
         c->flag = dup_or_null(s->identity_flag);
+        c->unread = dup_or_null(s->unread);
+        c->unaccounted = s->unaccounted_bytes;
         c->has_offset = s->has_clock_offset;
         c->offset = s->clock_offset_s;
         return 0;
@@ -154,7 +158,7 @@ static int grab_session(const struct session_info *s, void *ud)
 static void session_copy_free(struct session_copy *c)
 {
         char **all[] = { &c->device, &c->source, &c->started_at, &c->ended_at, &c->state, &c->bay,
-                         &c->vendor, &c->model, &c->vendor_id, &c->product_id, &c->flag };
+                         &c->vendor, &c->model, &c->vendor_id, &c->product_id, &c->flag, &c->unread };
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 free(*all[i]);
 }
@@ -232,6 +236,9 @@ int manifest_write(const struct config *cfg, struct catalog *cat, int64_t sessio
         fputs(",\"source\":", f);
         json_string(f, s.source);
         json_kv(f, ",\"state\":", s.state);
+        /* what the session could not read, walk or tell apart: why it is not complete */
+        fprintf(f, ",\"unaccounted_bytes\":%lld,\"unread\":", (long long)s.unaccounted);
+        json_lines(f, s.unread);
         json_kv(f, "},\"station\":", cfg->station_id);
         fputs("}", f);
         fclose(f);

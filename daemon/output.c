@@ -1,6 +1,7 @@
 /* output.c — JSON string escaping and CSV cells. */
 #include "output.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 void json_string(FILE *f, const char *s)
@@ -25,6 +26,21 @@ void json_string(FILE *f, const char *s)
                 }
         }
         fputc('"', f);
+}
+
+void json_lines(FILE *f, const char *s)
+{
+        fputc('[', f);
+        for (const char *p = s; p && *p;) {
+                size_t n = strcspn(p, "\n");
+                char *line = strndup(p, n);
+                if (p != s)
+                        fputc(',', f);
+                json_string(f, line ? line : "");
+                free(line);
+                p += n + (p[n] == '\n');
+        }
+        fputc(']', f);
 }
 
 void json_kv(FILE *f, const char *prefix, const char *s)

@@ -8,6 +8,8 @@
 enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
 
 void json_string(FILE *f, const char *s);       /* "..." with escapes; null for NULL */
+/* The lines of s as a JSON array of strings ([] for NULL). */
+void json_lines(FILE *f, const char *s);
 /* prefix (e.g. ",\"model\":") then the value as json_string() writes it. */
 void json_kv(FILE *f, const char *prefix, const char *s);
 void csv_cell(FILE *f, const char *s);          /* quoted when needed, formula-safe */

@@ -16,6 +16,11 @@ static inline void fclosep(FILE **f) { if (*f) fclose(*f); }
 #define _cleanup_close_ __attribute__((cleanup(closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(fclosep)))
 
+/* A file's times as its filesystem reports them: the device clock, no zone. */
+struct file_times {
+        char mtime[32], ctime[32], atime[32];
+};
+
 #define ELEMENTSOF(a) (sizeof(a) / sizeof((a)[0]))
 #define SHA256_HEX_LEN 64
 

@@ -45,9 +45,11 @@ last() { jq -r "$1" "$WORK/last.json"; }
 
 # Every copy the catalog calls verified must hash to the recording's SHA-256,
 # and that must be the SHA-256 of the file on the device (via libtsk's icat,
-# an independent reader). Returns the number of recordings checked.
+# an independent reader; or, given SRC_DIR, the file the image was built
+# from, for volumes too damaged for libtsk). Returns the number of
+# recordings checked.
 check_catalog_against_disk() {
-	local img=$1 serial=$2
+	local img=$1 serial=$2 srcdir=${3:-}
 	dockctl recordings --device "$serial" --json >"$WORK/recs.json"
 	local n
 	n=$(jq length "$WORK/recs.json")
@@ -65,7 +67,10 @@ check_catalog_against_disk() {
 			actual=$(sha256sum <"$copy" | cut -d' ' -f1)
 			[ "$actual" = "$sha" ] || fail "$path: copy $copy hashes to $actual, catalog says $sha"
 		done < <(jq -r ".[$i].copies[].path" "$WORK/recs.json")
-		if [ "$sha" != null ]; then
+		if [ "$sha" != null ] && [ -n "$srcdir" ]; then
+			actual=$(sha256sum <"$srcdir$path" | cut -d' ' -f1)
+			[ "$actual" = "$sha" ] || fail "$path: the file put on the device hashes to $actual, catalog says $sha"
+		elif [ "$sha" != null ]; then
 			actual=$(device_sha "$img" "$path")
 			[ "$actual" = "$sha" ] || fail "$path: device file hashes to $actual, catalog says $sha"
 		fi
@@ -93,7 +98,7 @@ no_partials_left() {
 faulty_mount() {
 	local img=$1 mnt=$2 bps=${3:-0}
 	mkdir -p "$mnt"
-	FAULTYFS_FAIL=$WORK/fail FAULTYFS_BPS=$bps "$BUILD/tests/faultyfs" "$img" "$mnt" &
+	FAULTYFS_FAIL=$WORK/fail FAULTYFS_BPS=$bps FAULTYFS_BAD=${FAULTYFS_BAD:-} "$BUILD/tests/faultyfs" "$img" "$mnt" &
 	FAULTY_PID=$!
 	local i
 	for ((i = 0; i < 100; i++)); do

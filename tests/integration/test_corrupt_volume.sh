@@ -48,7 +48,8 @@ for fs in fat32 exfat; do
 	rc=0
 	ingest_rc "$img" "CAM-C$fs" || rc=$?
 	[ $rc = 0 ] || [ $rc = 3 ] || fail "broken FAT chain ($fs): exit $rc: $(tail -3 "$WORK/last.err")"
-	check_catalog_against_disk "$img" "CAM-C$fs" >/dev/null
+	check_catalog_against_disk "$img" "CAM-C$fs" "$src" >/dev/null
+	[ $rc = 3 ] || [ "$(last .state)" = incomplete ] || fail "broken FAT chain ($fs): a garbage FAT did not make the session incomplete"
 	pass "broken FAT chain ($fs): exit $rc, state $(last .state), $(last .files_copied) copied, $(last .deleted_entries) listed as deleted"
 done
 

@@ -8,6 +8,9 @@
  *                                          (foreground; stop with fusermount -u)
  *   FAULTYFS_FAIL=PATH   while PATH exists, every read fails with EIO
  *   FAULTYFS_BPS=N       serve each image at most N bytes/s (a USB 2.0 link each)
+ *   FAULTYFS_BAD=OFF:LEN[,OFF:LEN...]
+ *                        bad sectors: any read that touches one of these byte
+ *                        ranges fails with EIO, as a card's bad sectors do
  *   FAULTYFS_LOG=PATH    append "NAME PID EPOCH_NS" the first time each process
  *                        reads each image (who read a device, and when first)
  *
@@ -41,6 +44,8 @@ static int n_images;
 static const char *fail_path;
 static const char *log_path;
 static double bps;
+static struct { off_t off, len; } bad[64];
+static int n_bad;
 
 /* FUSE names the reading thread; the log names its process. */
 static pid_t process_of(pid_t tid)
@@ -124,6 +129,9 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
                 return -ENOENT;
         if (fail_path && access(fail_path, F_OK) == 0)
                 return -EIO;
+        for (int i = 0; i < n_bad; i++)
+                if (off < bad[i].off + bad[i].len && off + (off_t)size > bad[i].off)
+                        return -EIO;
         pthread_mutex_lock(&im->mu);
         double t = now();
         pid_t pid = log_path ? process_of(fuse_get_context()->pid) : 0;
@@ -209,6 +217,19 @@ int main(int argc, char **argv)
         fail_path = getenv("FAULTYFS_FAIL");
         log_path = getenv("FAULTYFS_LOG");
         bps = getenv("FAULTYFS_BPS") ? atof(getenv("FAULTYFS_BPS")) : 0;
+        for (const char *p = getenv("FAULTYFS_BAD"); p && *p && n_bad < 64;) {
+                long long o, l;
+                int used = 0;
+                if (sscanf(p, "%lld:%lld%n", &o, &l, &used) != 2) {
+                        fprintf(stderr, "faultyfs: FAULTYFS_BAD: expected OFF:LEN[,OFF:LEN...], got '%s'\n", p);
+                        return 2;
+                }
+                bad[n_bad].off = (off_t)o;
+                bad[n_bad++].len = (off_t)l;
+                p += used;
+                if (*p == ',')
+                        p++;
+        }
         char *fargv[] = { argv[0], (char *)mnt, "-f", "-o", "ro,default_permissions,allow_other,max_read=1048576", NULL };
         return fuse_main(5, fargv, &ops, NULL);
 }

@@ -84,14 +84,30 @@ static void test_recording_identity_and_hash(void **state)
         struct file_times ft = { "2026-11-25T08:00:00", "2026-11-25T08:00:00", "2026-11-25T00:00:00" };
         assert_int_equal(catalog_device_ensure(f->cat, "CAM1", &dev), 0);
         assert_int_equal(catalog_session_start(f->cat, dev, "/dev/sdb1", &sess), 0);
-        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, "/DCIM/a.mp4", 100, &ft, sess, &a), 0);
+        struct recording_entry e = { .path = "/DCIM/a.mp4", .key = "0:d2:3:c10", .size = 100, .times = &ft };
+        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, &e, sess, &a), 0);
         assert_true(a.created);
-        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, "/DCIM/a.mp4", 100, &ft, sess, &b), 0);
+        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, &e, sess, &b), 0);
         assert_false(b.created);
         assert_int_equal(a.id, b.id);
         /* same name, new content (size differs): a different recording */
-        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, "/DCIM/a.mp4", 101, &ft, sess, &c), 0);
+        e.size = 101;
+        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, &e, sess, &c), 0);
         assert_true(c.id != a.id);
+        /* same name, size and time, another entry on disk (a corrupt card's
+         * duplicate): a different recording, never merged */
+        struct recording d, legacy, adopted;
+        e.size = 100;
+        e.key = "0:d2:4:c99";
+        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, &e, sess, &d), 0);
+        assert_true(d.created && d.id != a.id);
+        /* a row from before keys is found by path, size and time once, and takes the key */
+        struct recording_entry old = { .path = "/DCIM/old.mp4", .key = NULL, .size = 5, .times = &ft };
+        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, &old, sess, &legacy), 0);
+        old.key = "0:d2:9:c50";
+        assert_int_equal(catalog_recording_get_or_add(f->cat, dev, &old, sess, &adopted), 0);
+        assert_false(adopted.created);
+        assert_int_equal(adopted.id, legacy.id);
         const char *h1 = "1111111111111111111111111111111111111111111111111111111111111111";
         const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
         assert_int_equal(catalog_recording_set_sha256(f->cat, a.id, h1), 0);

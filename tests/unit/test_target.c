@@ -97,7 +97,8 @@ static void test_target_without_marker_but_with_copies_is_refused(void **state)
         struct file_times ft = { "2026-11-25T08:00:00", "", "" };
         assert_int_equal(catalog_device_ensure(cat, "S", &dev), 0);
         assert_int_equal(catalog_session_start(cat, dev, "img", &sess), 0);
-        assert_int_equal(catalog_recording_get_or_add(cat, dev, "/x", 1, &ft, sess, &rec), 0);
+        struct recording_entry e = { .path = "/x", .key = "k", .size = 1, .times = &ft };
+        assert_int_equal(catalog_recording_get_or_add(cat, dev, &e, sess, &rec), 0);
         assert_int_equal(catalog_copy_add(cat, rec.id, t.id, "x", "o_direct", sess), 0);
         target_close(&t);
         char marker[4300];
