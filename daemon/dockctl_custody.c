@@ -12,6 +12,7 @@
 #include "dockctl.h"
 #include "log.h"
 #include "scrub.h"
+#include "target.h"
 #include "util.h"
 
 static const struct column HOLD_COLS[] = {
@@ -268,22 +269,24 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
         }
         int64_t unrepaired = res.missing + res.mismatch + res.unreadable - res.repaired;
         _cleanup_free_ char *what = xasprintf("%lld copies of %lld recordings: %lld ok, %lld missing, %lld mismatched, "
-                                              "%lld unreadable, %lld repaired, %lld lost",
+                                              "%lld unreadable, %lld repaired, %lld lost, %lld on unavailable targets "
+                                              "(not checked)",
                                               (long long)res.copies, (long long)res.recordings, (long long)res.ok,
                                               (long long)res.missing, (long long)res.mismatch, (long long)res.unreadable,
-                                              (long long)res.repaired, (long long)res.lost);
+                                              (long long)res.repaired, (long long)res.lost, (long long)res.unavailable);
         if (audit_append(c->cat, who(), role_name(c->role), "scrub", o.since ? o.since : "all recordings", what) < 0)
                 log_error("cannot record the scrub in the audit chain: %s", catalog_errmsg(c->cat));
         double secs = time_mono() - t0;
         if (json)
                 printf("{\"recordings\":%lld,\"copies\":%lld,\"ok\":%lld,\"missing\":%lld,\"mismatch\":%lld,"
-                       "\"unreadable\":%lld,\"repaired\":%lld,\"lost\":%lld,\"bytes\":%lld,\"seconds\":%.2f}\n",
+                       "\"unreadable\":%lld,\"repaired\":%lld,\"lost\":%lld,\"unavailable\":%lld,\"bytes\":%lld,"
+                       "\"seconds\":%.2f}\n",
                        (long long)res.recordings, (long long)res.copies, (long long)res.ok, (long long)res.missing,
                        (long long)res.mismatch, (long long)res.unreadable, (long long)res.repaired, (long long)res.lost,
-                       (long long)res.bytes, secs);
+                       (long long)res.unavailable, (long long)res.bytes, secs);
         else
                 printf("scrub: %s (%.1f s)\n", what, secs);
-        return unrepaired > 0 || res.lost > 0 ? 1 : 0;
+        return unrepaired > 0 || res.lost > 0 || res.unavailable > 0 ? 1 : 0;
 }
 
 /* ---- approved destruction ---- */
@@ -343,31 +346,6 @@ static int check_due(struct ctx *c, const int64_t *recs, size_t n)
         return r < 0 ? r : bad ? -EPERM : 0;
 }
 
-/* Overwrites the whole file with zeros, fsyncs, unlinks it and fsyncs its
- * directory: nothing left to find through the filesystem. */
-static int overwrite_unlink(const char *path)
-{
-        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        _cleanup_free_ char *zero = calloc(1, 1u << 20);
-        if (!zero)
-                return -ENOMEM;
-        for (off_t off = 0; off < st.st_size;) {
-                size_t k = st.st_size - off < (off_t)(1u << 20) ? (size_t)(st.st_size - off) : 1u << 20;
-                int r = pwrite_full(fd, zero, k, off);
-                if (r < 0)
-                        return r;
-                off += (off_t)k;
-        }
-        if (fdatasync(fd) < 0 || unlink(path) < 0)
-                return -errno;
-        return fsync_parent(path);
-}
-
 struct approval {
         struct ctx *c;
         int64_t request;
@@ -378,12 +356,20 @@ static int destroy_one(const struct scrub_item *it, void *ud)
 {
         struct approval *a = ud;
         int failed = 0;
+        char done[8][200];
         for (size_t i = 0; i < it->n_copies; i++) {
-                _cleanup_free_ char *abs = xasprintf("%s/%s", it->copies[i].root, it->copies[i].path);
-                int r = overwrite_unlink(abs);
-                if (r < 0 && r != -ENOENT) {
-                        log_error("destroy: recording %lld: copy on %s (%s): %s; the recording is NOT marked destroyed",
-                                  (long long)it->id, it->copies[i].target, abs, strerror(-r));
+                const struct scrub_copy *k = &it->copies[i];
+                char err[600];
+                int r = target_copy_destroy(k->root, k->target, k->path, err, sizeof(err));
+                if (r == 0) {
+                        snprintf(done[i], sizeof(done[i]), "%s: overwritten with zeros, unlinked, fsynced", k->target);
+                } else if (r == -ENOENT) {
+                        /* the target is there (its marker checked) and the copy is not */
+                        snprintf(done[i], sizeof(done[i]), "%s: already missing (nothing to overwrite)", k->target);
+                        log_warn("destroy: recording %lld: copy on %s was already missing", (long long)it->id, k->target);
+                } else {
+                        log_error("destroy: recording %lld: %s; the recording is NOT marked destroyed", (long long)it->id,
+                                  err);
                         failed++;
                 }
         }
@@ -392,8 +378,12 @@ static int destroy_one(const struct scrub_item *it, void *ud)
                 return 0;
         }
         _cleanup_free_ char *object = xasprintf("recording %lld", (long long)it->id);
-        _cleanup_free_ char *what = xasprintf("request %lld: %zu copies overwritten with zeros, unlinked, fsynced; "
-                                              "sha256 %s kept", (long long)a->request, it->n_copies, it->sha256);
+        char copies[1200] = "";
+        size_t n = 0;
+        for (size_t i = 0; i < it->n_copies && n < sizeof(copies); i++)
+                n += (size_t)snprintf(copies + n, sizeof(copies) - n, "%s%s", i ? "; " : "", done[i]);
+        _cleanup_free_ char *what = xasprintf("request %lld: %s; sha256 %s kept", (long long)a->request, copies,
+                                              it->sha256);
         int r = catalog_begin(a->c->cat);
         if (r >= 0)
                 r = catalog_recording_destroyed(a->c->cat, it->id, a->request, "overwrite-zero+unlink+fsync");
@@ -512,6 +502,21 @@ static int destroy_approve(struct ctx *c, int64_t id)
                 log_error("destroy: %s", catalog_errmsg(c->cat));
                 return 1;
         }
+        /* Every target that holds a copy must be there (its filesystem
+         * mounted, its marker naming it) before anything is overwritten: an
+         * unmounted target's empty mount point would otherwise count as
+         * "destroyed" while its copy survives. The request stays pending. */
+        for (size_t i = 0; i < all.n; i++)
+                for (size_t k = 0; k < all.v[i].n_copies; k++) {
+                        char err[600];
+                        const struct scrub_copy *cp = &all.v[i].copies[k];
+                        if (target_root_check(cp->root, cp->target, err, sizeof(err)) < 0) {
+                                fprintf(stderr, "dockctl destroy approve: request %lld not approved: %s; nothing destroyed, "
+                                        "the request stays pending\n", (long long)id, err);
+                                held_items_free(&all);
+                                return 1;
+                        }
+                }
         for (size_t i = 0; i < all.n; i++)
                 destroy_one(&all.v[i], &a);
         held_items_free(&all);

@@ -114,16 +114,26 @@ static int scrub_one(const struct scrub_item *it, void *ud)
         int good = -1;
         char detail[8][300];
         res->recordings++;
+        bool present[8];
         for (size_t i = 0; i < it->n_copies; i++) {
                 const struct scrub_copy *k = &it->copies[i];
                 _cleanup_free_ char *abs = xasprintf("%s/%s", k->root, k->path);
                 char got[65];
                 const char *method;
                 res->copies++;
+                detail[i][0] = '\0';
+                /* A target whose filesystem is not mounted shows an empty
+                 * directory: its copies are not missing, and nothing may be
+                 * restored onto the disk below it. */
+                present[i] = target_root_check(k->root, k->target, detail[i], sizeof(detail[i])) == 0;
+                if (!present[i]) {
+                        state[i] = "target-unavailable";
+                        res->unavailable++;
+                        continue;
+                }
                 throttle(run);
                 int r = target_hash_file(abs, it->size, got, &method);
                 res->bytes += it->size;
-                detail[i][0] = '\0';
                 if (r == -ENOENT) {
                         state[i] = "missing";
                         res->missing++;
@@ -151,7 +161,7 @@ static int scrub_one(const struct scrub_item *it, void *ud)
                 log_error("scrub: recording %lld (%s %s): copy on %s is %s%s%s", (long long)it->id, it->device,
                           it->device_path, k->target, state[i], detail[i][0] ? ": " : "", detail[i]);
                 catalog_scrub_finding(run->cat, it->id, k->target_id, k->path, state[i], detail[i][0] ? detail[i] : NULL);
-                if (good < 0)
+                if (good < 0 || !present[i])
                         continue;
                 const struct scrub_copy *g = &it->copies[good];
                 _cleanup_free_ char *src = xasprintf("%s/%s", g->root, g->path);
@@ -164,6 +174,15 @@ static int scrub_one(const struct scrub_item *it, void *ud)
                         res->repaired++;
                 } else
                         log_error("scrub: recording %lld: copy on %s not repaired: %s", (long long)it->id, k->target, why);
+        }
+        bool unknown = false;
+        for (size_t i = 0; i < it->n_copies; i++)
+                unknown |= !present[i];
+        if (good < 0 && unknown) {
+                /* not lost: a copy sits on a target that is not there to be read */
+                log_error("scrub: recording %lld (%s %s): no good copy on the targets that are there; the others "
+                          "are unavailable", (long long)it->id, it->device, it->device_path);
+                return 0;
         }
         if (good < 0) {
                 res->lost++;

@@ -15,5 +15,6 @@ struct scrub_opts {
 };
 struct scrub_result {
         int64_t recordings, copies, ok, missing, mismatch, unreadable, repaired, lost, bytes;
+        int64_t unavailable;    /* copies on a target whose filesystem is not there: not checked */
 };
 int scrub_run(const struct config *cfg, struct catalog *cat, const struct scrub_opts *o, struct scrub_result *res);

@@ -48,6 +48,57 @@ static int read_marker_name(const char *path, char *name, size_t size)
         return -EBADMSG;
 }
 
+int target_root_check(const char *root, const char *name, char *err, size_t err_size)
+{
+        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, root);
+        char found[128];
+        int r = read_marker_name(marker, found, sizeof(found));
+        if (r < 0) {
+                snprintf(err, err_size, "target %s: %s holds no %s marker (%s): is its filesystem mounted?", name, root,
+                         MARKER, strerror(-r));
+                return -ENODEV;
+        }
+        if (strcmp(found, name) != 0) {
+                snprintf(err, err_size, "target %s: the marker in %s names target '%s'", name, root, found);
+                return -EXDEV;
+        }
+        return 0;
+}
+
+int target_copy_destroy(const char *root, const char *name, const char *relpath, char *err, size_t err_size)
+{
+        int r = target_root_check(root, name, err, err_size);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *path = xasprintf("%s/%s", root, relpath);
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                r = -errno;
+                snprintf(err, err_size, "target %s: %s: %s", name, relpath, strerror(-r));
+                return r;
+        }
+        struct stat st;
+        _cleanup_free_ char *zero = calloc(1, 1u << 20);
+        if (fstat(fd, &st) < 0 || !zero) {
+                snprintf(err, err_size, "target %s: %s: %s", name, relpath, zero ? strerror(errno) : "out of memory");
+                return zero ? -errno : -ENOMEM;
+        }
+        for (off_t off = 0; off < st.st_size;) {
+                size_t k = st.st_size - off < (off_t)(1u << 20) ? (size_t)(st.st_size - off) : 1u << 20;
+                if ((r = pwrite_full(fd, zero, k, off)) < 0) {
+                        snprintf(err, err_size, "target %s: %s: overwriting: %s", name, relpath, strerror(-r));
+                        return r;
+                }
+                off += (off_t)k;
+        }
+        if (fdatasync(fd) < 0 || unlink(path) < 0 || (r = fsync_parent(path)) < 0) {
+                r = r < 0 ? r : -errno;
+                snprintf(err, err_size, "target %s: %s: %s", name, relpath, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
 int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size)
 {
         struct statvfs vfs;

@@ -28,6 +28,17 @@ void target_close(struct target *t);
  * bytes are free. Returns 0 if usable; else -errno and why in err. */
 int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size);
 
+/* Checks that root is the filesystem of target `name` right now: its marker
+ * is there and names it. Every operation on an existing copy (scrub, restore,
+ * destruction) checks this first, so that an unmounted target's empty mount
+ * point is never taken for a target whose copies are gone. -ENODEV/-EXDEV. */
+int target_root_check(const char *root, const char *name, char *err, size_t err_size);
+/* Approved destruction of one copy: overwrites it with zeros, fdatasyncs,
+ * unlinks it and fsyncs its directory, after target_root_check. Returns 0,
+ * -ENOENT when the target is there but the copy is not, or -errno; err says
+ * what happened. */
+int target_copy_destroy(const char *root, const char *name, const char *relpath, char *err, size_t err_size);
+
 char *target_partial_path(const struct target *t, int64_t rec_id);
 /* "2026/11/25/SERIAL/DCIM/clip.mp4"; attempt > 0 adds " ~N" before the extension. */
 char *target_layout_relpath(const char *serial, int64_t device_mtime, const char *device_path, unsigned attempt);

@@ -68,6 +68,19 @@ dc destroy approve 1 2>"$WORK/self.err" || rc=$?
 [ "$rc" = 4 ] && grep -q "a different admin must approve it" "$WORK/self.err" || fail "the requester approved own request (rc $rc)"
 pass "requests only for due, unheld recordings; the requester cannot approve"
 
+# Target b's filesystem is unmounted: its mount point is an empty directory.
+# Nothing is destroyed (not even a's copy), and the request stays pending.
+bdev=$(findmnt -nro SOURCE --mountpoint "$WORK/mnt-b")
+umount "$WORK/mnt-b"
+rc=0
+as2 destroy approve 1 >"$WORK/unmounted.out" 2>&1 || rc=$?
+[ "$rc" != 0 ] && grep -q "is its filesystem mounted" "$WORK/unmounted.out" ||
+	fail "approval with target b unmounted: rc $rc: $(cat "$WORK/unmounted.out")"
+mount "$bdev" "$WORK/mnt-b"
+for p in $copiesA; do [ -e "$p" ] || fail "copy $p was destroyed while target b was unmounted"; done
+dc destroy list --json | jq -e '.[0].state == "pending"' >/dev/null || fail "the request did not stay pending: $(dc destroy list --json)"
+pass "approval with a target unmounted: refused, naming it; no copy touched, the request stays pending"
+
 as2 destroy approve 1 >"$WORK/approve.out" || fail "approval by a second admin failed: $(cat "$WORK/approve.out")"
 for p in $copiesA; do [ ! -e "$p" ] || fail "copy $p still exists"; done
 [ "$(found a)" = 0 ] && [ "$(found b)" = 0 ] || fail "A's bytes are still on the targets' disks: a=$(found a) b=$(found b)"
@@ -76,6 +89,8 @@ dc recordings --json | jq -e --argjson a "$A" --arg sha "$shaA" '.[] | select(.i
 	fail "A's row after destruction: $(dc recordings --json | jq -c ".[] | select(.id == $A)")"
 dc destroy list --json | jq -e --arg u "${tag}u" '.[0].state == "done" and .[0].approved_by == $u and .[0].requested_by == "root"' \
 	>/dev/null || fail "request record: $(dc destroy list --json)"
+dc audit --json | jq -e '[.[] | select(.action == "destroy")][0].why | test("a: overwritten.*b: overwritten")' >/dev/null ||
+	fail "the audit does not say what was done to each copy: $(dc audit --json | jq -c '[.[] | select(.action == "destroy")]')"
 pass "approved by another admin: both copies overwritten and unlinked, nothing left on the disks; the row keeps its hash"
 
 dc destroy request "$D" --reason "retention expired" >/dev/null || fail "request for D refused"

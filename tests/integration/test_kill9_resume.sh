@@ -40,6 +40,7 @@ for s in "${scenarios[@]}"; do
 	if [ "$resumes" = yes ]; then
 		[ "$(last .files_resumed)" = 1 ] || fail "$point: the unfinished file was not resumed: $(cat "$WORK/last.json")"
 		grep -q "resuming at byte" "$WORK/last.err" || fail "$point: no resume offset reported"
+		[ "$(last .resume_bytes_reread)" -gt 0 ] || fail "$point: the device's prefix was not re-read to check the resume point"
 	fi
 	n=$(check_catalog_against_disk "$img" CAM9)
 	[ "$n" = 3 ] || fail "$point: $n of 3 recordings in the catalog after re-dock"
@@ -66,3 +67,26 @@ ingest_rc "$WORK/mnt/disk.img" CAM9 -c "$conf" || fail "external kill: re-dock e
 [ "$(check_catalog_against_disk "$img" CAM9)" = 3 ] || fail "external kill: recordings missing"
 no_partials_left
 pass "kill -9 from outside mid-file: resumed and complete"
+
+# The device's file changes between the interrupted pull and the re-dock,
+# far before the resume point (not in the last 4 MiB the old check compared):
+# the copies must not become a splice of the two states.
+STATE=$WORK/state-splice
+cp "$img" "$WORK/splice.img"
+rc=0
+DOCKD_CRASHPOINT=source-read:40 "$BUILD/dockctl" -c "$conf" --state "$STATE" ingest --image "$WORK/splice.img" --serial CAM9 \
+	--json >/dev/null 2>"$WORK/killed.err" || rc=$?
+[ $rc = 137 ] || fail "splice: the first pull was not killed: $rc"
+python3 "$HERE/../lib/fatedit.py" "$WORK/splice.img" poke /DCIM/B0002.MP4 4096 deadbeef
+ingest_rc "$WORK/splice.img" CAM9 -c "$conf" || fail "splice: re-dock exited $?: $(tail -3 "$WORK/last.err")"
+[ "$(last .state)" = complete ] && [ "$(last .files_resumed)" = 0 ] ||
+	fail "splice: a changed file was resumed onto its old copies: $(cat "$WORK/last.json")"
+grep -q "INTEGRITY" "$WORK/last.err" || fail "splice: the change is not reported as INTEGRITY"
+dockctl sessions --device CAM9 --json | jq -e '.[-1].warnings | any(contains("INTEGRITY") and contains("/DCIM/B0002.MP4"))' \
+	>/dev/null || fail "splice: the session does not name the changed file"
+[ "$(check_catalog_against_disk "$WORK/splice.img" CAM9)" = 3 ] || fail "splice: recordings missing"
+want=$(python3 "$HERE/../lib/fatedit.py" "$WORK/splice.img" cat /DCIM/B0002.MP4 | sha256sum | cut -d' ' -f1)
+jq -e --arg s "$want" '.[] | select(.device_path == "/DCIM/B0002.MP4") | .sha256 == $s and (.copies | length) == 2' \
+	"$WORK/recs.json" >/dev/null || fail "splice: the recorded SHA-256 is not the device's file as it is now"
+no_partials_left
+pass "a device file changed 4 KiB in, before its resume point: INTEGRITY named, copied anew, no splice"

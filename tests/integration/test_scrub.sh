@@ -38,6 +38,22 @@ sqlite3 "$STATE/catalog.sqlite" "SELECT finding FROM scrub_findings ORDER BY id"
 dc scrub --json | jq -e '.ok == 6' >/dev/null || fail "a second scrub still finds faults"
 pass "a flipped byte and a deleted copy are found, restored from the good copy and verified; the bad copy quarantined"
 
+# Target b's filesystem is not mounted (its marker and copies are not
+# there): its copies are not "missing", and nothing is restored onto the
+# disk below the mount point.
+mv "$STATE/targets/b" "$WORK/b-away"
+mkdir "$STATE/targets/b"
+rc=0
+dc scrub --json >"$WORK/s-un.json" 2>"$WORK/s-un.err" || rc=$?
+[ "$rc" = 1 ] || fail "scrub with target b unmounted exited $rc"
+jq -e '.unavailable == 3 and .missing == 0 and .repaired == 0 and .lost == 0' "$WORK/s-un.json" >/dev/null ||
+	fail "scrub with target b unmounted: $(cat "$WORK/s-un.json")"
+[ -z "$(ls -A "$STATE/targets/b")" ] || fail "scrub wrote onto the empty mount point: $(find "$STATE/targets/b")"
+grep -q "is its filesystem mounted" "$WORK/s-un.err" || fail "scrub does not say why: $(cat "$WORK/s-un.err")"
+rmdir "$STATE/targets/b"
+mv "$WORK/b-away" "$STATE/targets/b"
+pass "scrub with a target unmounted: its copies unavailable, none restored onto the root disk, exit 1"
+
 for t in a b; do rm "$(copy_of /DCIM/C.MP4 $t)"; done
 rc=0
 dc scrub --json >"$WORK/s2.json" 2>/dev/null || rc=$?
@@ -45,7 +61,7 @@ dc scrub --json >"$WORK/s2.json" 2>/dev/null || rc=$?
 jq -e '.lost == 1 and .missing == 2' "$WORK/s2.json" >/dev/null || fail "lost: $(cat "$WORK/s2.json")"
 dc alarms --json | jq -e 'any(.[]; .name == "recording-lost" and .count == 1 and .severity == "alarm")' >/dev/null ||
 	fail "no recording-lost alarm: $(dc alarms --json)"
-dc audit --json | jq -e '[.[] | select(.action == "scrub")] | length == 4' >/dev/null || fail "scrubs not audited"
+dc audit --json | jq -e '[.[] | select(.action == "scrub")] | length == 5' >/dev/null || fail "scrubs not audited"
 pass "a recording with no good copy left raises the recording-lost alarm; each scrub is audited"
 
 SRC=$HERE/../..

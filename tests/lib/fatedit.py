@@ -16,6 +16,7 @@ card or odd firmware writes). Its own small parser, independent of dockd's.
   fatedit.py IMG fat-off COPY                        byte offset of FAT copy COPY (0 or 1)
   fatedit.py IMG dir-off PATH                        byte offset and length of a directory's first cluster
   fatedit.py IMG root-cluster                        exFAT/FAT32: the root directory's first cluster
+  fatedit.py IMG poke PATH OFFSET HEX               overwrite a file's bytes at OFFSET (a device that changed)
   fatedit.py IMG cat PATH                            a file's bytes, by its own reading of the volume
   fatedit.py IMG oracle RECS.json SESSION.json       completeness: every file in use on the volume has
                                                      a recording with its SHA-256 and 2 verified copies,
@@ -327,6 +328,14 @@ def main():
                 v.bitmap_set(a)
             v.write(v.coff(a), b"lost footage " * (v.cs // 13) + b"\0" * (v.cs % 13))
         print(" ".join(map(str, cl)))
+    elif cmd == "poke":
+        e = v.find(args[0])
+        off, data = int(args[1]), bytes.fromhex(args[2])
+        n = (e["size"] + v.cs - 1) // v.cs
+        clus = list(range(e["first"], e["first"] + n)) if e.get("contiguous") else v.chain(e["first"], n)
+        for k, b in enumerate(data):
+            at = off + k
+            v.write(v.coff(clus[at // v.cs]) + at % v.cs, bytes([b]))
     elif cmd == "cat":
         sys.stdout.buffer.write(v.content(v.find(args[0])))
     elif cmd == "oracle":
