@@ -3,6 +3,8 @@
 #include "catalog.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +12,75 @@
 #include "catalog_internal.h"
 #include "log.h"
 
-const char *catalog_errmsg(struct catalog *c) { return sqlite3_errmsg(c->db); }
+const char *catalog_errmsg(struct catalog *c)
+{
+        int rc = sqlite3_errcode(c->db);
+        return rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE ? sqlite3_errmsg(c->db) : c->err[0] ? c->err
+                                                                                                         : "no error recorded";
+}
+
+int catalog_identity(struct catalog *c, char id[33], bool *fresh)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        *fresh = false;
+        int r = prepare(c, "SELECT id FROM catalog_identity LIMIT 1", &st);
+        if (r < 0)
+                return r;
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                copy_col(st, 0, id, 33, NULL);
+                return 0;
+        }
+        if (rc != SQLITE_DONE)
+                return sql_err(c, rc);
+        unsigned char raw[16];
+        FILE *f = fopen("/dev/urandom", "re");
+        size_t got = f ? fread(raw, 1, sizeof(raw), f) : 0;
+        if (f)
+                fclose(f);
+        if (got != sizeof(raw))
+                return -EIO;
+        hex_encode(raw, sizeof(raw), id);
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        _cleanup_stmt_ sqlite3_stmt *ins = NULL;
+        if ((r = prepare(c, "INSERT INTO catalog_identity(id, created_at) SELECT ?1, ?2"
+                            " WHERE NOT EXISTS (SELECT 1 FROM catalog_identity)", &ins)) < 0)
+                return r;
+        bind_text(ins, 1, id);
+        bind_text(ins, 2, now);
+        if ((r = step_done(c, ins)) < 0)
+                return r;
+        if (sqlite3_changes(c->db) == 0)
+                return catalog_identity(c, id, fresh);  /* another process made it first */
+        *fresh = true;
+        return 0;
+}
+
+int catalog_manifest_count(struct catalog *c, int64_t *n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT count(*) FROM manifests", &st);
+        if (r < 0)
+                return r;
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_err(c, sqlite3_errcode(c->db));
+        *n = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int catalog_target_copies_by_name(struct catalog *c, const char *name, int64_t *n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT count(*) FROM copies k JOIN targets t ON t.id = k.target_id WHERE t.name = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, name);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_err(c, sqlite3_errcode(c->db));
+        *n = sqlite3_column_int64(st, 0);
+        return 0;
+}
 
 int catalog_begin(struct catalog *c) { return exec(c, "BEGIN IMMEDIATE"); }
 int catalog_commit(struct catalog *c) { return exec(c, "COMMIT"); }
@@ -96,9 +166,31 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
         return 0;
 }
 
+/* SQLite maps the WAL index (PATH-shm) into memory and grows it as the
+ * WAL does; on a full disk a write to a page of it that has no block raises
+ * SIGBUS and takes the process down. Its blocks are allocated now, for more
+ * than the index of a WAL that checkpoints every 1000 pages ever needs, so
+ * that a full state disk is an error (SQLITE_FULL, named) and not a crash. */
+#define SHM_RESERVE (1u << 20)
+static int shm_reserve(const char *path, char *err, size_t err_size)
+{
+        _cleanup_free_ char *shm = xasprintf("%s-shm", path);
+        _cleanup_close_ int fd = open(shm, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                return 0;       /* no WAL index (another journal mode, or a reader): nothing to protect */
+        int r = posix_fallocate(fd, 0, SHM_RESERVE);
+        if (r == ENOSPC) {
+                snprintf(err, err_size, "%s: the state directory's filesystem is full (no room for the catalog's "
+                         "WAL index): free space there", path);
+                return -ENOSPC;
+        }
+        return 0;               /* EOPNOTSUPP and the like: the filesystem allocates as it writes */
+}
+
 int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size)
 {
         struct catalog *c = xmalloc(sizeof(*c));
+        c->err[0] = '\0';
         int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
                 snprintf(err, err_size, "%s: cannot open catalog: %s", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -112,6 +204,7 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
          * a committed "verified" row survives power loss, like the copy it names. */
         int r;
         if ((r = exec(c, "PRAGMA journal_mode=WAL")) < 0 ||
+            (r = shm_reserve(path, err, err_size)) < 0 ||
             (r = exec(c, "PRAGMA synchronous=FULL")) < 0 ||
             /* small: one connection per bay, and the ledger's hot set is tiny */
             (r = exec(c, "PRAGMA cache_size=-512")) < 0 ||
@@ -325,6 +418,20 @@ int catalog_sessions_stale(struct catalog *c, int64_t device_id, int64_t *ids, s
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, device_id);
+        *n = 0;
+        int rc;
+        while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                ids[(*n)++] = sqlite3_column_int64(st, 0);
+        return 0;
+}
+
+int catalog_sessions_unmanifested(struct catalog *c, int64_t *ids, size_t max, size_t *n)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT s.id FROM dock_sessions s WHERE s.state != 'ingesting'"
+                           " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.session_id = s.id) ORDER BY s.id", &st);
+        if (r < 0)
+                return r;
         *n = 0;
         int rc;
         while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -26,6 +26,12 @@ void catalog_close(struct catalog *c);
 const char *catalog_errmsg(struct catalog *c);
 int catalog_schema_version(struct catalog *c);
 
+/* The catalog's own identity (created on first use; *fresh then). */
+int catalog_identity(struct catalog *c, char id[33], bool *fresh);
+int catalog_manifest_count(struct catalog *c, int64_t *n);
+/* Verified copies recorded on the target of that name (0 if it is unknown). */
+int catalog_target_copies_by_name(struct catalog *c, const char *name, int64_t *n);
+
 int catalog_begin(struct catalog *c);
 int catalog_commit(struct catalog *c);
 void catalog_rollback(struct catalog *c);
@@ -50,6 +56,9 @@ struct session_counts {
 };
 int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state,
                            const struct session_counts *n, const char *error);
+/* Up to max ended sessions with no manifest (their end could not write one:
+ * the state directory's disk was full, say). */
+int catalog_sessions_unmanifested(struct catalog *c, int64_t *ids, size_t max, size_t *n);
 /* Sessions of this device left 'ingesting' by a process that died become 'interrupted'. */
 int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int *n);
 /* Up to max sessions of the device still 'ingesting' (left by a process that died). */

@@ -13,11 +13,15 @@
 
 struct catalog {
         sqlite3 *db;
+        char err[320];          /* the last failure's message, kept past later calls */
 };
 
 static inline int sql_err(struct catalog *c, int rc)
 {
-        (void)c;
+        /* kept now: a rollback or another call would reset sqlite3_errmsg()
+         * to "not an error" before the caller logs it */
+        snprintf(c->err, sizeof(c->err), "%s%s", sqlite3_errmsg(c->db),
+                 rc == SQLITE_FULL ? " (the state directory's filesystem is full: free space there)" : "");
         switch (rc) {
         case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
         case SQLITE_FULL: return -ENOSPC;

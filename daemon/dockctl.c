@@ -20,6 +20,8 @@
 #include "log.h"
 #include "manifest.h"
 #include "output.h"
+#include "station.h"
+#include "target.h"
 #include "util.h"
 
 static volatile sig_atomic_t cancel_requested;
@@ -84,11 +86,58 @@ static void usage(FILE *f)
 
 int open_catalog(struct ctx *c)
 {
-        char err[512];
+        char err[1024];
         int r = catalog_open_in(c->cfg.state_dir, &c->cat, err, sizeof(err));
-        if (r < 0)
+        if (r < 0) {
                 log_error("%s", err);
+                return r;
+        }
+        /* An empty or foreign catalog must not answer for the station. */
+        if (!c->accept_new && (r = station_check(&c->cfg, c->cat, err, sizeof(err))) < 0) {
+                log_error("%s", err);
+                catalog_close(c->cat);
+                c->cat = NULL;
+        }
         return r;
+}
+
+/* dockctl catalog accept-new --reason TEXT: a new ledger on purpose. */
+static int cmd_catalog(struct ctx *c, int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "accept-new") != 0) {
+                fprintf(stderr, "usage: dockctl catalog accept-new --reason TEXT\n");
+                return EXIT_USAGE;
+        }
+        const char *reason = NULL;
+        for (int i = 2; i + 1 < argc; i++)
+                if (strcmp(argv[i], "--reason") == 0)
+                        reason = argv[i + 1];
+        if (!reason || !*reason) {
+                fprintf(stderr, "dockctl catalog accept-new: --reason TEXT is required (it goes into the audit chain)\n");
+                return EXIT_USAGE;
+        }
+        c->accept_new = true;
+        if (open_catalog(c) < 0)
+                return 1;
+        char what[1400] = "";
+        size_t n = 0;
+        for (size_t i = 0; i < c->cfg.n_targets; i++) {
+                char old[40], err[600];
+                if (target_catalog_adopt(&c->cfg.targets[i], c->cat, old, sizeof(old), err, sizeof(err)) < 0) {
+                        log_error("%s", err);
+                        return 1;
+                }
+                n += (size_t)snprintf(what + n, sizeof(what) - n, "%starget %s was catalog %s", i ? "; " : "",
+                                      c->cfg.targets[i].name, old);
+                if (n >= sizeof(what))
+                        n = sizeof(what) - 1;
+        }
+        _cleanup_free_ char *why = xasprintf("%s (%s)", reason, what);
+        if (catalog_begin(c->cat) < 0 || audited(c, 0, "catalog.accept-new", c->cfg.state_dir, why) < 0)
+                return 1;
+        printf("this catalog now keeps the ledger of the targets: %s\n"
+               "copies already on them stay there, unknown to this catalog\n", what);
+        return 0;
 }
 
 int parse_format(const char *opt, enum out_format *fmt)
@@ -932,13 +981,15 @@ int main(int argc, char **argv)
         /* Reading anything takes the operator role; a manual ingest the
          * custodian's, the audit chain the admin's; changes check their own. */
         enum role need = strcmp(cmd, "ingest") == 0 ? ROLE_CUSTODIAN
-                         : strcmp(cmd, "audit") == 0 || (strcmp(cmd, "archive") == 0 && sub_argc > 1 &&
+                         : strcmp(cmd, "audit") == 0 || strcmp(cmd, "catalog") == 0 || (strcmp(cmd, "archive") == 0 && sub_argc > 1 &&
                                                           strcmp(sub_argv[1], "retry") == 0) ? ROLE_ADMIN
                          : strcmp(cmd, "help") == 0 ? ROLE_NONE : ROLE_OPERATOR;
         if (require_role(&c, need, cmd))
                 rc = EXIT_DENIED;
         else if (strcmp(cmd, "ingest") == 0)
                 rc = cmd_ingest(&c, sub_argc, sub_argv);
+        else if (strcmp(cmd, "catalog") == 0)
+                rc = cmd_catalog(&c, sub_argc, sub_argv);
         else if (strcmp(cmd, "recordings") == 0 || strcmp(cmd, "sessions") == 0 || strcmp(cmd, "deleted") == 0)
                 rc = cmd_list(&c, cmd, sub_argc, sub_argv);
         else if (strcmp(cmd, "manifests") == 0)

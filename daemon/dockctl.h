@@ -1,5 +1,7 @@
 /* dockctl.h — what the dockctl command files share. */
 #pragma once
+#include <stdbool.h>
+
 #include "audit.h"
 #include "catalog.h"
 #include "config.h"
@@ -12,6 +14,7 @@ struct ctx {
         struct config cfg;
         struct catalog *cat;
         enum role role;         /* of the person running dockctl (audit.h) */
+        bool accept_new;        /* `catalog accept-new`: skip the station check */
 };
 
 /* 0 if the caller holds `need` (or more); else says which role and group

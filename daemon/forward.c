@@ -3,13 +3,18 @@
 #include "forward.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "log.h"
+#include "manifest.h"
 #include "util.h"
 
 struct reader {
@@ -37,19 +42,120 @@ static size_t write_cb(char *buf, size_t size, size_t n, void *ud)
         return size * n;
 }
 
-/* One PUT. Returns 0 (2xx, or a file:// write), or the HTTP code, or -errno. */
+/* Is the file at path exactly these bytes? 1 yes, 0 no, -errno. */
+static int same_bytes(const char *path, const void *data, size_t len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if ((size_t)st.st_size != len)
+                return 0;
+        _cleanup_free_ char *buf = xmalloc(len + 1);
+        ssize_t k = pread_full(fd, buf, len, 0);
+        if (k < 0)
+                return (int)k;
+        return (size_t)k == len && memcmp(buf, data, len) == 0;
+}
+
+/* file://: written beside, fsynced, then linked into place, which never
+ * replaces a manifest that is there: the same bytes again count as
+ * delivered, other bytes are an INTEGRITY error (409). */
+static int put_file(const char *path, const void *data, size_t len, char *err, size_t err_size)
+{
+        _cleanup_free_ char *dir = xstrdup(path);
+        *strrchr(dir, '/') = '\0';
+        int r = mkdir_p(dir, 0750);
+        if (r < 0) {
+                snprintf(err, err_size, "cannot create %s: %s", dir, strerror(-r));
+                return r;
+        }
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+        _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+        if (fd < 0 || (r = pwrite_full(fd, data, len, 0)) < 0 || fsync(fd) < 0) {
+                r = r < 0 ? r : -errno;
+                snprintf(err, err_size, "%s: %s", tmp, strerror(-r));
+                unlink(tmp);
+                return r;
+        }
+        if (link(tmp, path) < 0) {
+                r = -errno;
+                unlink(tmp);
+                if (r != -EEXIST) {
+                        snprintf(err, err_size, "%s: %s", path, strerror(-r));
+                        return r;
+                }
+                int same = same_bytes(path, data, len);
+                if (same == 1)
+                        return 0;
+                snprintf(err, err_size, "%s: the archive already holds other bytes under this name; not replaced", path);
+                return same < 0 ? same : 409;
+        }
+        unlink(tmp);
+        return fsync_dir(dir);
+}
+
+static size_t collect_cb(char *buf, size_t size, size_t n, void *ud)
+{
+        FILE *f = ud;
+        return fwrite(buf, size, n, f);
+}
+
+/* After a 412 (a manifest is there under this name): GET it and compare. */
+static int compare_remote(CURL *h, const struct config *cfg, const char *url, const void *data, size_t len, char *err,
+                          size_t err_size)
+{
+        char *got = NULL;
+        size_t got_len = 0;
+        FILE *f = open_memstream(&got, &got_len);
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->archive_timeout_s);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
+        if (cfg->archive_ca)
+                curl_easy_setopt(h, CURLOPT_CAINFO, cfg->archive_ca);
+        if (cfg->archive_cert)
+                curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->archive_cert);
+        if (cfg->archive_key)
+                curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->archive_key);
+        _cleanup_free_ char *auth = cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
+        struct curl_slist *hdr = auth ? curl_slist_append(NULL, auth) : NULL;
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        CURLcode rc = curl_easy_perform(h);
+        curl_slist_free_all(hdr);
+        fclose(f);
+        long code = 0;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+        int r;
+        if (rc != CURLE_OK) {
+                snprintf(err, err_size, "%s: %s", url, curl_easy_strerror(rc));
+                r = -EIO;
+        } else if (code == 200 && got_len == len && memcmp(got, data, len) == 0) {
+                r = 0;
+        } else if (code == 200) {
+                snprintf(err, err_size, "%s: the archive already holds other bytes under this name; not replaced", url);
+                r = 409;
+        } else {
+                snprintf(err, err_size, "%s: HTTP %ld reading back the manifest the archive says it has", url, code);
+                r = (int)code;
+        }
+        free(got);
+        return r;
+}
+
+/* One PUT. Returns 0 (2xx, or a file:// write), or the HTTP code, or -errno.
+ * A manifest that is there is never replaced: If-None-Match: * asks the
+ * archive to refuse (412), and then its bytes are compared. */
 static int put(CURL *h, const struct config *cfg, const char *url, const void *data, size_t len, char *receipt,
                char *err, size_t err_size)
 {
-        if (strncmp(url, "file://", 7) == 0) {
-                _cleanup_free_ char *dir = xstrdup(url + 7);
-                *strrchr(dir, '/') = '\0';
-                int r = mkdir_p(dir, 0750);
-                if (r < 0) {
-                        snprintf(err, err_size, "cannot create %s: %s", dir, strerror(-r));
-                        return r;
-                }
-        }
+        if (strncmp(url, "file://", 7) == 0)
+                return put_file(url + 7, data, len, err, err_size);
         struct reader rd = { data, len, 0 };
         curl_easy_reset(h);
         curl_easy_setopt(h, CURLOPT_URL, url);
@@ -72,6 +178,7 @@ static int put(CURL *h, const struct config *cfg, const char *url, const void *d
         if (cfg->archive_key)
                 curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->archive_key);
         struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+        hdr = curl_slist_append(hdr, "If-None-Match: *");
         _cleanup_free_ char *auth = cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
         if (auth)
                 hdr = curl_slist_append(hdr, auth);
@@ -86,6 +193,8 @@ static int put(CURL *h, const struct config *cfg, const char *url, const void *d
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
         if (code == 0 || (code >= 200 && code < 300))
                 return 0;
+        if (code == 412)
+                return compare_remote(h, cfg, url, data, len, err, err_size);
         snprintf(err, err_size, "%s: HTTP %ld", url, code);
         return (int)code;
 }
@@ -131,8 +240,31 @@ static int record(const struct config *cfg, struct catalog *cat, const struct ou
  * commit sends the batch again, which the name makes harmless. */
 #define BATCH 64
 
+/* A session that ended while its manifest could not be written (a full
+ * state disk) gets it now, so that it is delivered once space returns. */
+static void backfill(const struct config *cfg, struct catalog *cat)
+{
+        int64_t ids[16];
+        size_t n = 0;
+        if (catalog_sessions_unmanifested(cat, ids, ELEMENTSOF(ids), &n) < 0)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                char merr[256] = "";
+                if (manifest_key_ensure(cfg, merr, sizeof(merr)) < 0 || catalog_begin(cat) < 0 ||
+                    manifest_write(cfg, cat, ids[i], merr, sizeof(merr)) < 0 || catalog_commit(cat) < 0) {
+                        catalog_rollback(cat);
+                        log_error("session %lld still has no manifest: %s", (long long)ids[i],
+                                  merr[0] ? merr : catalog_errmsg(cat));
+                        return;
+                }
+                log_info("session %lld: its manifest, which could not be written when it ended, is written now",
+                         (long long)ids[i]);
+        }
+}
+
 int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t err_size)
 {
+        backfill(cfg, cat);
         CURL *h = curl_easy_init();
         if (!h) {
                 snprintf(err, err_size, "cannot start libcurl");
@@ -186,4 +318,33 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
         free(out);
         curl_easy_cleanup(h);
         return r < 0 ? r : delivered;
+}
+
+int forward_archive_check(const struct config *cfg, struct catalog *cat, char *err, size_t err_size)
+{
+        if (strncmp(cfg->archive_url, "file://", 7) != 0)
+                return 0;       /* an HTTPS archive refuses a second manifest under a name (If-None-Match, 409) */
+        int64_t mine = 0;
+        int r = catalog_manifest_count(cat, &mine);
+        if (r < 0) {
+                snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
+                return r;
+        }
+        if (mine > 0)
+                return 0;
+        _cleanup_free_ char *dir = xasprintf("%s/manifests/%s", cfg->archive_url + 7, cfg->station_id);
+        DIR *d = opendir(dir);
+        if (!d)
+                return 0;
+        struct dirent *e;
+        long n = 0;
+        while ((e = readdir(d)))
+                n += strlen(e->d_name) > 5 && strcmp(e->d_name + strlen(e->d_name) - 5, ".json") == 0;
+        closedir(d);
+        if (n == 0)
+                return 0;
+        snprintf(err, err_size, "the archive %s already holds %ld manifest(s) of station %s, but this catalog has sent "
+                 "none: it is not the station's ledger. Restore the station's catalog from its backup; a new ledger "
+                 "needs a new [station] id", cfg->archive_url, n, cfg->station_id);
+        return -ESTALE;
 }

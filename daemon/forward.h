@@ -11,3 +11,8 @@
 
 /* Delivers every manifest due now. Returns the number delivered, or -errno. */
 int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t err_size);
+
+/* Refuses (-ESTALE, err says what to do) a catalog that has sent no manifest
+ * while the station's file:// archive holds some: an empty catalog must not
+ * start the station's chain over. */
+int forward_archive_check(const struct config *cfg, struct catalog *cat, char *err, size_t err_size);

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "media.h"
 #include "metrics.h"
+#include "station.h"
 #include "target.h"
 #include "util.h"
 
@@ -101,7 +102,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 /* Checks what the ingest path needs before saying READY. Returns targets up. */
-static size_t check_targets(const struct config *cfg)
+static long check_targets(const struct config *cfg)
 {
         char err[512];
         struct catalog *cat = NULL;
@@ -109,7 +110,12 @@ static size_t check_targets(const struct config *cfg)
                 log_error("%s", err);
                 return 0;
         }
-        size_t up = 0;
+        if (station_check(cfg, cat, err, sizeof(err)) < 0) {
+                log_error("refusing to start: %s", err);
+                catalog_close(cat);
+                return -1;
+        }
+        long up = 0;
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 struct target t;
                 if (target_open(&t, &cfg->targets[i], cat, err, sizeof(err)) < 0) {
@@ -120,7 +126,7 @@ static size_t check_targets(const struct config *cfg)
                 target_close(&t);
                 up++;
         }
-        log_info("station %s: catalog in %s (schema %d), %zu of %zu targets up, %d copies required, %zu recorder model(s) allowed",
+        log_info("station %s: catalog in %s (schema %d), %ld of %zu targets up, %d copies required, %zu recorder model(s) allowed",
                  cfg->station_id, cfg->state_dir, catalog_schema_version(cat), up, cfg->n_targets, cfg->copies,
                  cfg->n_allow);
         catalog_close(cat);
@@ -191,7 +197,7 @@ int main(int argc, char **argv)
                 config_free(&d.cfg);
                 return 0;
         }
-        size_t up = check_targets(&d.cfg);
+        long up = check_targets(&d.cfg);
         char probe[4096];
         int pr = media_helper(probe, sizeof(probe));
         if (pr < 0)
@@ -199,9 +205,9 @@ int main(int argc, char **argv)
                          probe, strerror(-pr));
         else if (check_only)
                 log_info("media probe: %s", probe);
-        if (check_only || up == 0) {
+        if (check_only || up <= 0) {
                 config_free(&d.cfg);
-                return up ? 0 : 1;
+                return up > 0 ? 0 : 1;
         }
 
         sigset_t set;

@@ -1,6 +1,7 @@
 /* target.c — storage target directories, layout and durable placement. */
 #include "target.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -16,13 +17,13 @@
 #define MARKER ".dockd-target"
 #define NAME_MAX_BYTES 255      /* ext4, xfs, btrfs */
 
-static int write_marker(const char *path, const char *name)
+static int write_marker(const char *path, const char *name, const char *catalog_id)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        _cleanup_free_ char *body = xasprintf("dockd storage target\nname=%s\n", name);
+        _cleanup_free_ char *body = xasprintf("dockd storage target\nname=%s\ncatalog=%s\n", name, catalog_id);
         int r = pwrite_full(fd, body, strlen(body), 0);
         if (r < 0)
                 return r;
@@ -33,19 +34,106 @@ static int write_marker(const char *path, const char *name)
         return fsync_parent(path);
 }
 
-static int read_marker_name(const char *path, char *name, size_t size)
+/* The marker's target name, and the identity of the catalog that keeps the
+ * ledger of its copies (empty in markers from before catalogs had one). */
+static int read_marker(const char *path, char *name, size_t size, char catalog_id[33])
 {
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!f)
                 return -errno;
         char line[256];
-        while (fgets(line, sizeof(line), f))
+        bool named = false;
+        if (catalog_id)
+                catalog_id[0] = '\0';
+        while (fgets(line, sizeof(line), f)) {
+                line[strcspn(line, "\n")] = '\0';
                 if (strncmp(line, "name=", 5) == 0) {
-                        line[strcspn(line, "\n")] = '\0';
                         snprintf(name, size, "%s", line + 5);
-                        return 0;
+                        named = true;
+                } else if (strncmp(line, "catalog=", 8) == 0 && catalog_id) {
+                        snprintf(catalog_id, 33, "%.32s", line + 8);
                 }
-        return -EBADMSG;
+        }
+        return named ? 0 : -EBADMSG;
+}
+
+static int read_marker_name(const char *path, char *name, size_t size) { return read_marker(path, name, size, NULL); }
+
+/* Does the tree hold anything but the marker and dockd's own directories? */
+static bool holds_copies(const char *root)
+{
+        DIR *d = opendir(root);
+        if (!d)
+                return false;
+        struct dirent *e;
+        bool any = false;
+        while (!any && (e = readdir(d)))
+                any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, MARKER) &&
+                      strcmp(e->d_name, ".partial") && strcmp(e->d_name, ".quarantine") && strcmp(e->d_name, "lost+found");
+        closedir(d);
+        return any;
+}
+
+int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
+{
+        char id[33], name[128], mine[33];
+        bool fresh;
+        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
+        int r = read_marker(marker, name, sizeof(name), id);
+        if (r < 0)
+                return 0;       /* no marker: target_open decides (new, or not mounted) */
+        if ((r = catalog_identity(cat, mine, &fresh)) < 0) {
+                snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
+                return r;
+        }
+        if (id[0] && strcmp(id, mine) != 0) {
+                snprintf(err, err_size, "target %s (%s) keeps the copies of catalog %s, but this catalog is %s%s: the "
+                         "ledger of those copies is not here. Restore the station's catalog from its backup, or, to "
+                         "start a new ledger on purpose, see \"Starting over\" in the README (dockctl catalog accept-new)",
+                         tc->name, tc->path, id, mine, fresh ? " (new and empty)" : "");
+                return -ESTALE;
+        }
+        if (id[0])
+                return 0;
+        /* A marker from before catalogs had an identity: it joins this catalog
+         * if the catalog knows its copies or it holds none. */
+        int64_t n = 0;
+        if ((r = catalog_target_copies_by_name(cat, tc->name, &n)) < 0) {
+                snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
+                return r;
+        }
+        if (n == 0 && holds_copies(tc->path)) {
+                snprintf(err, err_size, "target %s (%s) holds copies, but this catalog records none there: it is not the "
+                         "ledger of those copies. Restore the station's catalog from its backup, or see \"Starting "
+                         "over\" in the README (dockctl catalog accept-new)", tc->name, tc->path);
+                return -ESTALE;
+        }
+        if (access(tc->path, W_OK) == 0 && (r = write_marker(marker, tc->name, mine)) < 0) {
+                snprintf(err, err_size, "target %s: cannot write %s: %s", tc->name, marker, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int target_catalog_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
+                         size_t err_size)
+{
+        char id[33], name[128], mine[33];
+        bool fresh;
+        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
+        int r = read_marker(marker, name, sizeof(name), id);
+        snprintf(old_id, old_size, "%s", r == 0 && id[0] ? id : "none");
+        if (r < 0)
+                return 0;
+        if (strcmp(name, tc->name) != 0) {
+                snprintf(err, err_size, "target %s: %s belongs to target '%s'", tc->name, tc->path, name);
+                return -EXDEV;
+        }
+        if ((r = catalog_identity(cat, mine, &fresh)) < 0 || (r = write_marker(marker, tc->name, mine)) < 0) {
+                snprintf(err, err_size, "target %s: cannot write %s: %s", tc->name, marker, strerror(-r));
+                return r;
+        }
+        return 0;
 }
 
 int target_root_check(const char *root, const char *name, char *err, size_t err_size)
@@ -149,6 +237,8 @@ int target_open(struct target *t, const struct target_conf *tc, struct catalog *
                 snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
                 return r;
         }
+        if ((r = target_catalog_check(tc, cat, err, err_size)) < 0)
+                return r;
         _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
         char name[256];
         r = read_marker_name(marker, name, sizeof(name));
@@ -161,7 +251,9 @@ int target_open(struct target *t, const struct target_conf *tc, struct catalog *
                                  " is its filesystem mounted?", tc->name, tc->path, MARKER, (long long)n);
                         return -ENODEV;
                 }
-                if ((r = write_marker(marker, tc->name)) < 0) {
+                char mine[33];
+                bool fresh;
+                if ((r = catalog_identity(cat, mine, &fresh)) < 0 || (r = write_marker(marker, tc->name, mine)) < 0) {
                         snprintf(err, err_size, "target %s: cannot write %s: %s", tc->name, marker, strerror(-r));
                         return r;
                 }

@@ -20,6 +20,15 @@ struct target {
  * identity marker, and registers it in the catalog. A configured target whose
  * marker is missing while the catalog records copies on it is refused: its
  * filesystem is probably not mounted. */
+/* The station never forgets silently: a target whose marker names another
+ * catalog, or that holds copies this catalog does not know, is refused with
+ * what to do (-ESTALE). A marker from before catalogs had identities joins
+ * this catalog. Called by target_open and at every start. */
+int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
+/* `dockctl catalog accept-new`: the target's marker names this catalog from
+ * now on; *old_id gets the catalog it named before ("none"). */
+int target_catalog_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
+                         size_t err_size);
 int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
 void target_close(struct target *t);
 
