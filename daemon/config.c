@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "copy.h"
@@ -22,6 +23,11 @@ struct parse_state {
         int line;
         int fail_line;  /* line of the first semantic error, 0: none */
         bool allow_set, clock_set;
+        bool at_line_start;     /* the last chunk read ended a line */
+        int long_line;          /* first line longer than the reader's buffer, 0: none */
+        int long_max;
+        struct { char *key; int line; } seen[256];      /* "section\nkey" given so far */
+        size_t n_seen;
 };
 
 static bool valid_name(const char *s)
@@ -58,19 +64,70 @@ static struct target_conf *target_get(struct config *cfg, const char *name)
         return t;
 }
 
+#define FAIL(...) do { if (!ps->fail_line) { snprintf(ps->err, ps->err_size, __VA_ARGS__); ps->fail_line = lineno; } return 0; } while (0)
+
 /* inih (Debian's build) does not pass line numbers; count them in the reader. */
 static char *read_line(char *str, int num, void *stream)
 {
         struct parse_state *ps = stream;
-        ps->line++;
-        return fgets(str, num, ps->f);
+        char *r = fgets(str, num, ps->f);
+        if (!r)
+                return NULL;
+        if (ps->at_line_start)
+                ps->line++;
+        size_t n = strlen(str);
+        ps->at_line_start = n > 0 && str[n - 1] == '\n';
+        if (!ps->at_line_start && !feof(ps->f) && !ps->long_line) {
+                ps->long_line = ps->line;       /* inih would take the rest as a line of its own */
+                ps->long_max = num - 2;
+        }
+        return r;
 }
 
-#define FAIL(...) do { if (!ps->fail_line) { snprintf(ps->err, ps->err_size, __VA_ARGS__); ps->fail_line = lineno; } return 0; } while (0)
+/* "key = value   # why": a '#' or ';' after white space starts a comment,
+ * as in the README's examples; one inside a value (name_pattern) does not. */
+static char *strip_comment(const char *value)
+{
+        char *v = xstrdup(value);
+        for (char *p = v; *p; p++)
+                if ((*p == '#' || *p == ';') && (p == v || p[-1] == ' ' || p[-1] == '\t')) {
+                        *p = '\0';
+                        break;
+                }
+        size_t n = strlen(v);
+        while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+                v[--n] = '\0';
+        return v;
+}
+
+static int on_entry_value(struct parse_state *ps, const char *section, const char *key, const char *value);
 
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
         struct parse_state *ps = user;
+        if (!key)
+                return 1;
+        _cleanup_free_ char *id = xasprintf("%s\n%s", section, key);
+        for (size_t i = 0; i < ps->n_seen; i++)
+                if (strcmp(ps->seen[i].key, id) == 0) {
+                        int lineno = ps->line;
+                        const char *f = ps->file;
+                        FAIL("%s:%d: [%s] %s is given twice (first on line %d); give it once%s", f, lineno, section, key,
+                             ps->seen[i].line, strcmp(key, "allow") == 0 || strcmp(key, "clock") == 0
+                                                       ? ", listing every model on that line, comma-separated" : "");
+                }
+        if (ps->n_seen < ELEMENTSOF(ps->seen)) {
+                ps->seen[ps->n_seen].key = id;
+                ps->seen[ps->n_seen++].line = ps->line;
+                id = NULL;
+        }
+        _cleanup_free_ char *v = strip_comment(value);
+        return on_entry_value(ps, section, key, v);
+}
+
+
+static int on_entry_value(struct parse_state *ps, const char *section, const char *key, const char *value)
+{
         int lineno = ps->line;
         struct config *cfg = ps->cfg;
         const char *f = ps->file;
@@ -104,8 +161,13 @@ static int on_entry(void *user, const char *section, const char *key, const char
                         if (parse_uint(value, 1, DOCKD_MAX_TARGETS, &n) < 0)
                                 FAIL("%s:%d: [station] copies '%s' must be a number from 1 to %d", f, lineno, value, DOCKD_MAX_TARGETS);
                         cfg->copies = (int)n;
+                } else if (strcmp(key, "allow_same_filesystem") == 0) {
+                        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+                                FAIL("%s:%d: [station] allow_same_filesystem '%s' must be yes or no", f, lineno, value);
+                        cfg->allow_same_filesystem = value[0] == 'y';
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies, max_parallel, socket)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies, max_parallel, socket, "
+                             "allow_same_filesystem)", f, lineno, key);
         } else if (strncmp(section, "target.", 7) == 0) {
                 const char *name = section + 7;
                 if (!valid_name(name))
@@ -266,6 +328,27 @@ static int on_entry(void *user, const char *section, const char *key, const char
         return 1;
 }
 
+/* Targets that are one directory (two spellings, symlinks, bind mounts)
+ * are refused; two on one filesystem are the target module's to judge when
+ * they are opened (a target whose disk is not mounted looks like one). */
+static int targets_apart(struct config *cfg, char *err, size_t err_size)
+{
+        struct stat st[DOCKD_MAX_TARGETS];
+        bool ok[DOCKD_MAX_TARGETS];
+        for (size_t i = 0; i < cfg->n_targets; i++)
+                ok[i] = stat(cfg->targets[i].path, &st[i]) == 0;
+        for (size_t i = 0; i < cfg->n_targets; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (ok[i] && ok[j] && st[i].st_dev == st[j].st_dev && st[i].st_ino == st[j].st_ino) {
+                                snprintf(err, err_size, "%s: targets %s (%s) and %s (%s) are one directory; two copies need "
+                                         "two places", cfg->source_file ? cfg->source_file : "defaults",
+                                         cfg->targets[j].name, cfg->targets[j].path, cfg->targets[i].name,
+                                         cfg->targets[i].path);
+                                return -EINVAL;
+                        }
+        return 0;
+}
+
 static void set_defaults(struct config *cfg)
 {
         cfg->station_id = xstrdup("station");
@@ -341,8 +424,16 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                                  explicit ? "" : " (remove it to run on embedded defaults)");
                         return -e;
                 }
-                struct parse_state ps = { .cfg = cfg, .err = err, .err_size = err_size, .file = path, .f = f };
+                struct parse_state ps = { .cfg = cfg, .err = err, .err_size = err_size, .file = path, .f = f,
+                                          .at_line_start = true };
                 int r = ini_parse_stream(read_line, &ps, on_entry, &ps);
+                for (size_t i = 0; i < ps.n_seen; i++)
+                        free(ps.seen[i].key);
+                if (ps.long_line && (!ps.fail_line || ps.long_line <= ps.fail_line) && (r == 0 || r >= ps.long_line)) {
+                        snprintf(err, err_size, "%s:%d: line longer than %d characters", path, ps.long_line, ps.long_max);
+                        config_free(cfg);
+                        return -EINVAL;
+                }
                 if (r != 0) {
                         /* inih returns the first failing line, ours or its own syntax error. */
                         if (r > 0 && (!ps.fail_line || r < ps.fail_line))
@@ -380,6 +471,10 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                         snprintf(err, err_size, "%s: [target.%s] has no path", cfg->source_file, cfg->targets[i].name);
                         return -EINVAL;
                 }
+                /* "/x/a/" is "/x/a" */
+                char *tp = cfg->targets[i].path;
+                for (size_t n = strlen(tp); n > 1 && tp[n - 1] == '/'; n--)
+                        tp[n - 1] = '\0';
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(cfg->targets[i].path, cfg->targets[j].path) == 0) {
                                 snprintf(err, err_size, "%s: targets %s and %s share the path %s; two copies need two places",
@@ -387,6 +482,9 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                                 return -EINVAL;
                         }
         }
+        int ra = targets_apart(cfg, err, err_size);
+        if (ra < 0)
+                return ra;
         if ((size_t)cfg->copies > cfg->n_targets) {
                 snprintf(err, err_size, "%s: [station] copies = %d but only %zu target(s) configured",
                          cfg->source_file ? cfg->source_file : "defaults", cfg->copies, cfg->n_targets);

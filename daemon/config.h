@@ -42,6 +42,7 @@ struct config {
         struct usb_id clock[DOCKD_MAX_ALLOW];
         size_t n_clock;         /* [recorders] clock: models that answer the clock request */
         char *name_pattern;     /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
+        bool allow_same_filesystem;     /* [station]: two targets on one filesystem (demos, tests) */
         char *codepage;         /* [recorders] codepage: 8.3 names' OEM codepage (default CP936, GBK) */
         unsigned late_h;        /* [policy] late_h: the 24-hour rule's threshold */
         bool wipe_verified;     /* [policy] wipe = verified: wipe a recorder once all of it is verified twice */

@@ -116,12 +116,22 @@ static long check_targets(const struct config *cfg)
                 return -1;
         }
         long up = 0;
+        bool opened[DOCKD_MAX_TARGETS] = { false };
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 struct target t;
-                if (target_open(&t, &cfg->targets[i], cat, err, sizeof(err)) < 0) {
+                bool apart = true;
+                for (size_t j = 0; j < i && apart; j++) {
+                        bool warn = false;
+                        if (opened[j] && target_apart(cfg, &cfg->targets[j], &cfg->targets[i], &warn, err, sizeof(err)) < 0)
+                                apart = false;
+                        if (warn)
+                                log_warn("%s", err);
+                }
+                if (!apart || target_open(&t, &cfg->targets[i], cat, err, sizeof(err)) < 0) {
                         log_error("%s", err);   /* a target down is an alarm, not a reason to stop */
                         continue;
                 }
+                opened[i] = true;
                 log_info("target %s: %s", t.name, t.root);
                 target_close(&t);
                 up++;

@@ -93,8 +93,8 @@ int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char
                          tc->name, tc->path, id, mine, fresh ? " (new and empty)" : "");
                 return -ESTALE;
         }
-        if (id[0])
-                return 0;
+        if (id[0] || strcmp(name, tc->name) != 0)
+                return 0;       /* ours; or another target's marker, which target_open refuses */
         /* A marker from before catalogs had an identity: it joins this catalog
          * if the catalog knows its copies or it holds none. */
         int64_t n = 0;
@@ -185,6 +185,29 @@ int target_copy_destroy(const char *root, const char *name, const char *relpath,
                 return r;
         }
         return 0;
+}
+
+int target_apart(const struct config *cfg, const struct target_conf *a, const struct target_conf *b, bool *warn,
+                 char *err, size_t err_size)
+{
+        struct stat sa, sb;
+        *warn = false;
+        if (stat(a->path, &sa) < 0 || stat(b->path, &sb) < 0 || sa.st_dev != sb.st_dev)
+                return 0;
+        bool embedded = a->create && b->create;
+        if (cfg->allow_same_filesystem || embedded) {
+                *warn = true;
+                snprintf(err, err_size, "targets %s and %s are on one filesystem (%s): the two copies would be lost together "
+                         "with that disk%s", a->name, b->name, a->path,
+                         embedded ? " (the embedded defaults: configure two targets on two disks)"
+                                  : " ([station] allow_same_filesystem = yes)");
+                return 0;
+        }
+        snprintf(err, err_size, "target %s (%s) is on the same filesystem as target %s (%s): two copies on one disk are "
+                 "lost together, so no copy is made there. If its own disk is not mounted, mount it; if it is meant "
+                 "to be there (a demo, a test), set [station] allow_same_filesystem = yes", b->name, b->path, a->name,
+                 a->path);
+        return -EXDEV;
 }
 
 int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size)
@@ -374,10 +397,26 @@ int target_place(const struct target *t, const char *partial, const char *relpat
                 if (errno != EINVAL)
                         return -errno;
                 /* Filesystem without RENAME_NOREPLACE: link() fails on an existing name too. */
-                if (link(partial, final) < 0)
+                if (link(partial, final) == 0) {
+                        if (unlink(partial) < 0)
+                                return -errno;
+                } else if (errno == EPERM || errno == EOPNOTSUPP || errno == ENOSYS || errno == EMLINK) {
+                        /* No hard links either (exFAT, FAT): the name is taken with
+                         * O_EXCL, which fails on an existing file, and then our own
+                         * empty placeholder is the only file the rename replaces.
+                         * Only dockd writes into a target, one device at a time. */
+                        int fd = open(final, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+                        if (fd < 0)
+                                return -errno;
+                        close(fd);
+                        if (rename(partial, final) < 0) {
+                                r = -errno;
+                                unlink(final);
+                                return r;
+                        }
+                } else {
                         return -errno;
-                if (unlink(partial) < 0)
-                        return -errno;
+                }
         }
         if ((r = fsync_dir(dir)) < 0)
                 return r;

@@ -29,6 +29,11 @@ int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char
  * now on; *old_id gets the catalog it named before ("none"). */
 int target_catalog_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
                          size_t err_size);
+/* Two targets on one filesystem are one disk: -EXDEV for b unless [station]
+ * allow_same_filesystem = yes or both are the embedded defaults, which set
+ * *warn (err then holds the warning). */
+int target_apart(const struct config *cfg, const struct target_conf *a, const struct target_conf *b, bool *warn,
+                 char *err, size_t err_size);
 int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
 void target_close(struct target *t);
 

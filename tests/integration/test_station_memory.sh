@@ -92,7 +92,7 @@ STATE=$WORK/state-full
 small_ext4_mount 8 "$STATE"
 at_exit "small_ext4_umount '$STATE' 2>/dev/null"
 mkdir -p "$WORK/tfull/a" "$WORK/tfull/b"
-printf '[target.a]\npath = %s/tfull/a\n[target.b]\npath = %s/tfull/b\n' "$WORK" "$WORK" >"$WORK/full.conf"
+printf '[station]\nallow_same_filesystem = yes\n[target.a]\npath = %s/tfull/a\n[target.b]\npath = %s/tfull/b\n' "$WORK" "$WORK" >"$WORK/full.conf"
 ingest_rc "$WORK/rec.img" CAM-F -c "$WORK/full.conf" || fail "ingest onto the small state disk: $(cat "$WORK/last.err")"
 mkdir -p "$WORK/src3/DCIM"
 for i in 1 2 3 4 5 6; do head -c 3000 /dev/urandom >"$WORK/src3/DCIM/C000$i.MP4"; done

@@ -89,8 +89,10 @@ grep -q "target b: $WORK/small/b: No such file or directory" "$WORK/last.err" ||
 mkdir -p "$WORK/small/b"     # someone recreates the directory by hand: the marker is missing
 rc=0
 ingest_rc "$img" CAM-T -c "$WORK/dockd.conf" || rc=$?
-grep -q "is its filesystem mounted?" "$WORK/last.err" || fail "empty target dir accepted: $(cat "$WORK/last.err")"
-pass "unmounted target refused with a clear error"
+grep -q "is on the same filesystem as target a.*If its own disk is not mounted, mount it" "$WORK/last.err" ||
+	fail "empty target dir accepted: $(cat "$WORK/last.err")"
+[ ! -e "$WORK/small/b/.dockd-target" ] || fail "a marker was written on the root disk under the empty mount point"
+pass "unmounted target refused with a clear error, nothing written under its mount point"
 
 # 4. Target c acknowledges every write but reads back other bytes (lyingfs:
 # one bit of what each read returns is flipped while $WORK/lie exists). The
@@ -133,3 +135,27 @@ dockctl -c "$WORK/lying.conf" recordings --device CAM-L --json | jq -e 'all(.[];
 	fail "truthful again: copies on c not made"
 check_catalog_against_disk "$WORK/rec3.img" CAM-L >/dev/null
 pass "lying target: read-back mismatch caught, nothing unverified recorded, completed when truthful"
+
+# 5. A target on exFAT (exfat-fuse on a loop device: no RENAME_NOREPLACE and
+#    no hard links). Copies are placed without ever replacing a file.
+truncate -s 64M "$WORK/exfat-t.img"
+mkfs.exfat "$WORK/exfat-t.img" >/dev/null
+xdev=$(losetup -f --show "$WORK/exfat-t.img")
+at_exit "losetup -d '$xdev' 2>/dev/null"
+mkdir -p "$WORK/xmnt"
+mount.exfat-fuse "$xdev" "$WORK/xmnt"
+at_exit "umount '$WORK/xmnt' 2>/dev/null"
+mkdir -p "$WORK/xmnt/b"
+mkdir -p "$WORK/a2"
+cat >"$WORK/exfat.conf" <<CONF
+[target.a]
+path = $WORK/a2
+[target.b]
+path = $WORK/xmnt/b
+CONF
+STATE=$WORK/state-exfat
+ingest_rc "$img" CAM-XT -c "$WORK/exfat.conf" || fail "exFAT target: exit $?: $(tail -3 "$WORK/last.err")"
+[ "$(last .state)" = complete ] || fail "exFAT target: $(cat "$WORK/last.json")"
+[ "$(check_catalog_against_disk "$img" CAM-XT)" -gt 0 ] || fail "exFAT target: nothing recorded"
+jq -e 'all(.[]; any(.copies[]; .target == "b"))' "$WORK/recs.json" >/dev/null || fail "exFAT target: copies missing on b"
+pass "a target on exFAT: every copy placed and verified there"

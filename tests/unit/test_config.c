@@ -3,6 +3,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "config.h"
@@ -166,6 +170,80 @@ static void test_recorder_allow_list(void **state)
         config_free(&cfg);
 }
 
+/* The README's example configuration loads as written, inline comments and all. */
+static void test_readme_example_loads(void **state)
+{
+        char readme[4200];
+        snprintf(readme, sizeof(readme), "%s/README.md", DOCKD_SOURCE_DIR);
+        FILE *f = fopen(readme, "r");
+        assert_non_null(f);
+        char line[1024], text[16384] = "";
+        bool in = false;
+        while (fgets(line, sizeof(line), f)) {
+                if (!in && strncmp(line, "```ini", 6) == 0) {
+                        in = true;
+                        continue;
+                }
+                if (in && strncmp(line, "```", 3) == 0)
+                        break;
+                if (in)
+                        strncat(text, line, sizeof(text) - strlen(text) - 1);
+        }
+        fclose(f);
+        assert_true(strlen(text) > 100);
+        struct config cfg;
+        char err[512];
+        int r = load_text(&cfg, text, err, sizeof(err));
+        if (r < 0)
+                fail_msg("the README's example config does not load: %s", err);
+        assert_string_equal(cfg.station_id, "station-01");
+        assert_int_equal(cfg.copies, 2);
+        assert_string_equal(cfg.name_pattern, "{serial}_{officer}_{YYYY}{MM}{DD}{hh}{mm}{ss}_{seq}");
+        config_free(&cfg);
+}
+
+static void test_config_means_what_it_says(void **state)
+{
+        struct config cfg;
+        char err[512];
+        /* a '#' inside a value is part of it; after white space it is a comment */
+        assert_int_equal(load_text(&cfg, "[recorders]\nname_pattern = {serial}#{seq}   # why\n", err, sizeof(err)), 0);
+        assert_string_equal(cfg.name_pattern, "{serial}#{seq}");
+        config_free(&cfg);
+        /* a key given twice */
+        assert_true(load_text(&cfg, "[station]\nid = a\n\nid = b\n", err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, ":4: [station] id is given twice (first on line 2)"));
+        config_free(&cfg);
+        /* a long line is reported on its own line, not later ones */
+        char text[2048];
+        memset(text, 0, sizeof(text));
+        strcat(text, "[station]\nid = a\n# ");
+        memset(text + strlen(text), 'x', 1200);
+        strcat(text, "\ncopies = 2\n");
+        assert_true(load_text(&cfg, text, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, ":3: line longer than"));
+        config_free(&cfg);
+        /* one directory under two spellings, and two targets on one filesystem */
+        char *dir = scratch_dir();
+        char conf[8192];
+        snprintf(text, sizeof(text), "mkdir -p %s/x/a %s/x/b && ln -s %s/x/a %s/x/link", dir, dir, dir, dir);
+        assert_int_equal(system(text), 0);
+        snprintf(conf, sizeof(conf), "[target.a]\npath = %s/x/a\n[target.b]\npath = %s/x/a/\n", dir, dir);
+        assert_true(load_text(&cfg, conf, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "share the path"));
+        config_free(&cfg);
+        snprintf(conf, sizeof(conf), "[target.a]\npath = %s/x/a\n[target.b]\npath = %s/x/link\n", dir, dir);
+        assert_true(load_text(&cfg, conf, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "are one directory"));
+        config_free(&cfg);
+        snprintf(conf, sizeof(conf), "[station]\nallow_same_filesystem = maybe\n");
+        assert_true(load_text(&cfg, conf, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "must be yes or no"));
+        config_free(&cfg);
+        rm_rf(dir);
+        free(dir);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -179,6 +257,8 @@ int main(void)
                 cmocka_unit_test(test_archive_deadline_and_margin),
                 cmocka_unit_test(test_socket_keeps_archive_credentials),
                 cmocka_unit_test(test_name_pattern_is_checked),
+                cmocka_unit_test(test_readme_example_loads),
+                cmocka_unit_test(test_config_means_what_it_says),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
