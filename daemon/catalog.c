@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -170,15 +172,38 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
  * WAL does; on a full disk a write to a page of it that has no block raises
  * SIGBUS and takes the process down. Its blocks are allocated now, for more
  * than the index of a WAL that checkpoints every 1000 pages ever needs, so
- * that a full state disk is an error (SQLITE_FULL, named) and not a crash. */
+ * that a full state disk is an error (SQLITE_FULL, named) and not a crash.
+ * The descriptor is never closed: closing any descriptor of a file drops
+ * every POSIX lock this process holds on it, SQLite's included, and another
+ * process would then take the index for abandoned and truncate it under our
+ * mapping (SIGBUS again). One per process and WAL index file; a new file
+ * (the old one removed with its last connection) gets a new descriptor. */
 #define SHM_RESERVE (1u << 20)
+static pthread_mutex_t shm_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct { dev_t dev; ino_t ino; } shm_kept[8];
+static size_t shm_n_kept;
+
 static int shm_reserve(const char *path, char *err, size_t err_size)
 {
         _cleanup_free_ char *shm = xasprintf("%s-shm", path);
-        _cleanup_close_ int fd = open(shm, O_RDWR | O_CLOEXEC);
-        if (fd < 0)
-                return 0;       /* no WAL index (another journal mode, or a reader): nothing to protect */
-        int r = posix_fallocate(fd, 0, SHM_RESERVE);
+        struct stat st;
+        if (stat(shm, &st) < 0)
+                return 0;       /* no WAL index (another journal mode): nothing to protect */
+        pthread_mutex_lock(&shm_mu);
+        for (size_t i = 0; i < shm_n_kept; i++)
+                if (shm_kept[i].dev == st.st_dev && shm_kept[i].ino == st.st_ino) {
+                        pthread_mutex_unlock(&shm_mu);
+                        return 0;       /* reserved by an earlier connection of ours */
+                }
+        int r = 0;
+        int fd = open(shm, O_RDWR | O_CLOEXEC);
+        if (fd >= 0) {
+                r = posix_fallocate(fd, 0, SHM_RESERVE);
+                if (shm_n_kept < ELEMENTSOF(shm_kept))
+                        shm_kept[shm_n_kept++].dev = st.st_dev, shm_kept[shm_n_kept - 1].ino = st.st_ino;
+                /* fd stays open on purpose (see above) */
+        }
+        pthread_mutex_unlock(&shm_mu);
         if (r == ENOSPC) {
                 snprintf(err, err_size, "%s: the state directory's filesystem is full (no room for the catalog's "
                          "WAL index): free space there", path);

@@ -8,7 +8,8 @@ source "$(dirname "$0")/common.sh"
 (cd "$WORK" && cpack -G DEB --config "$BUILD/CPackConfig.cmake" -B "$WORK/pkg" >"$WORK/cpack.log" 2>&1) ||
 	fail "cpack failed: $(tail -5 "$WORK/cpack.log")"
 deb=$(ls "$WORK"/pkg/dockd_*.deb)
-dpkg-deb -I "$deb" | grep -q "Depends:.*libtsk" || fail "no library dependencies: $(dpkg-deb -I "$deb")"
+info=$(dpkg-deb -I "$deb")     # not piped into grep -q: under pipefail its early exit fails the pipe
+grep -q "Depends:.*libtsk" <<<"$info" || fail "no library dependencies: $info"
 root=$WORK/root
 mkdir -p "$root/var/lib/dpkg/info" "$root/var/lib/dpkg/updates" "$root/etc"
 touch "$root/var/lib/dpkg/status"
@@ -42,7 +43,9 @@ if [ ! -e /usr/libexec/dockd/dockd-probe ]; then
 		"$WORK/check2.log" || fail "a missing media probe is not reported: $(cat "$WORK/check2.log")"
 fi
 for m in dockd.8 dockctl.8; do
-	MANWIDTH=80 man -l "$root/usr/share/man/man8/$m" 2>&1 | grep -q "^NAME" || fail "man page $m does not render"
+	page=$(MANWIDTH=80 man -l "$root/usr/share/man/man8/$m" 2>&1)
+	grep -q "^NAME" <<<"$page" || fail "man page $m does not render"
 done
-MANWIDTH=80 man -l "$root/usr/share/man/man5/dockd.conf.5" 2>&1 | grep -q "^NAME" || fail "dockd.conf(5) does not render"
+page=$(MANWIDTH=80 man -l "$root/usr/share/man/man5/dockd.conf.5" 2>&1)
+grep -q "^NAME" <<<"$page" || fail "dockd.conf(5) does not render"
 pass "the .deb installs every file into a scratch root, the config is a conffile that passes --check, postinst made the user"
