@@ -448,17 +448,24 @@ static int print_recording(const struct recording_info *r, void *ud)
                 format_bytes((double)r->size, b, sizeof(b));
                 if (!l->n)
                         printf("%-6s %-14s %10s  %-12s %-6s %s\n", "ID", "DEVICE", "SIZE", "SHA256", "COPIES", "PATH ON DEVICE");
-                printf("%-6" PRId64 " %-14s %10s  %-12.12s %zu/%-4d %s%s%s\n", r->id, r->device, b,
-                       r->sha256 ? r->sha256 : "(not yet)", r->n_copies, l->copies, r->device_path,
+                /* names come from devices and people: never raw control characters */
+                char dev[256], path[2048], why[1024], cp[2048], off[256];
+                printf("%-6" PRId64 " %-14s %10s  %-12.12s %zu/%-4d %s%s%s\n", r->id, text_escape(r->device, dev, sizeof(dev)), b,
+                       r->sha256 ? r->sha256 : "(not yet)", r->n_copies, l->copies,
+                       text_escape(r->device_path, path, sizeof(path)),
                        (int)r->n_copies < l->copies && r->last_failure ? "  ! " : "",
-                       (int)r->n_copies < l->copies && r->last_failure ? r->last_failure : "");
-                for (size_t i = 0; i < r->n_copies; i++)
-                        printf("         %s: %s/%s (verified %s)\n", r->copies[i].target, r->copies[i].target_root,
-                               r->copies[i].path, r->copies[i].verified_at);
+                       (int)r->n_copies < l->copies && r->last_failure ? text_escape(r->last_failure, why, sizeof(why)) : "");
+                for (size_t i = 0; i < r->n_copies; i++) {
+                        _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
+                        printf("         %s: %s (verified %s)\n", r->copies[i].target, text_escape(abs, cp, sizeof(cp)),
+                               r->copies[i].verified_at);
+                }
+                if (r->officer)
+                        text_escape(r->officer, off, sizeof(off));
                 if (r->time_source)
                         printf("         recorded %s .. %s UTC (%s); officer %s%s%s%s%s%s\n",
                                r->rec_start_utc ? r->rec_start_utc : "?", r->rec_end_utc ? r->rec_end_utc : "?",
-                               r->time_source, r->officer ? r->officer : "UNATTRIBUTED",
+                               r->time_source, r->officer ? off : "UNATTRIBUTED",
                                r->officer_source ? " via " : "", r->officer_source ? r->officer_source : "",
                                r->attribution_flag ? "; FLAG " : "", r->attribution_flag ? r->attribution_flag : "",
                                r->media_flag ? (strcmp(r->media_flag, "truncated") ? "; footage UNPLAYABLE" : "; footage TRUNCATED") : "");
@@ -516,12 +523,15 @@ static int print_session(const struct session_info *s, void *ud)
                 if (!l->n)
                         printf("%-5s %-14s %-12s %-24s %6s %6s %6s %6s %7s  %s\n", "ID", "DEVICE", "STATE", "STARTED",
                                "FILES", "COPIED", "KNOWN", "UNDER", "DELETED", "ERROR");
+                char dev[256], why[2048];
                 printf("%-5" PRId64 " %-14s %-12s %-24s %6" PRId64 " %6" PRId64 " %6" PRId64 " %6" PRId64 " %7" PRId64 "  %s\n",
-                       s->id, s->device, s->state, s->started_at, s->files_seen, s->files_copied, s->files_already,
-                       s->files_under_copied, s->deleted_entries, s->error ? s->error : "");
+                       s->id, text_escape(s->device, dev, sizeof(dev)), s->state, s->started_at, s->files_seen,
+                       s->files_copied, s->files_already, s->files_under_copied, s->deleted_entries,
+                       text_escape(s->error, why, sizeof(why)));
                 for (const char *p = s->unread; p && *p;) {
                         size_t n = strcspn(p, "\n");
-                        printf("      unread: %.*s\n", (int)n, p);
+                        _cleanup_free_ char *line = strndup(p, n);
+                        printf("      unread: %s\n", text_escape(line, why, sizeof(why)));
                         p += n + (p[n] == '\n');
                 }
         }
@@ -551,8 +561,9 @@ static int print_deleted(const struct deleted_info *d, void *ud)
         } else {
                 if (!l->n)
                         printf("%-5s %-14s %-7s %12s %-20s %s\n", "ID", "DEVICE", "SESSION", "SIZE", "DEVICE MTIME", "PATH ON DEVICE");
-                printf("%-5" PRId64 " %-14s %-7" PRId64 " %12" PRId64 " %-20s %s\n", d->id, d->device, d->session_id, d->size,
-                       d->device_mtime, d->device_path);
+                char dev[256], path[2048];
+                printf("%-5" PRId64 " %-14s %-7" PRId64 " %12" PRId64 " %-20s %s\n", d->id, text_escape(d->device, dev, sizeof(dev)),
+                       d->session_id, d->size, d->device_mtime, text_escape(d->device_path, path, sizeof(path)));
         }
         l->n++;
         return 0;

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "util.h"
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -98,8 +100,9 @@ __attribute__((format(printf, 2, 0))) static void vlog(int level, const char *fm
 {
         if (level > max_level)
                 return;
-        char msg[2048];
-        vsnprintf(msg, sizeof(msg), fmt, ap);
+        char raw[2048], msg[4096];
+        vsnprintf(raw, sizeof(raw), fmt, ap);
+        text_escape(raw, msg, sizeof(msg));     /* a name with a newline must not forge a log line */
         if (to_journal(level, msg))
                 return;
         if (getenv("JOURNAL_STREAM"))

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util.h"
+
 void json_string(FILE *f, const char *s)
 {
         if (!s) {
@@ -137,8 +139,9 @@ void table_row(struct table *t, const struct cell *cells)
                         continue;
                 }
                 const char *s = buf;
+                char esc[2048];
                 if (c->kind == CELL_TEXT)
-                        s = c->s;
+                        s = text_escape(c->s, esc, sizeof(esc));
                 else
                         cell_text(f, c, buf, sizeof(buf));
                 if (i + 1 < t->n_cols)

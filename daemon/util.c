@@ -227,3 +227,55 @@ void crashpoint(const char *name)
                 kill(getpid(), SIGKILL);
 }
 #endif
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0. */
+static size_t utf8_seq(const unsigned char *p, uint32_t *cp)
+{
+        if (p[0] < 0x80) {
+                *cp = p[0];
+                return 1;
+        }
+        size_t n = p[0] >= 0xF0 && p[0] < 0xF5 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 && p[0] < 0xE0 ? 2 : 0;
+        if (!n || (p[0] >= 0xF5))
+                return 0;
+        uint32_t c = p[0] & (0x7F >> n);
+        for (size_t i = 1; i < n; i++) {
+                if ((p[i] & 0xC0) != 0x80)
+                        return 0;
+                c = c << 6 | (p[i] & 0x3F);
+        }
+        if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10FFFF)) || (c >= 0xD800 && c < 0xE000))
+                return 0;
+        *cp = c;
+        return n;
+}
+
+char *text_escape(const char *s, char *out, size_t size)
+{
+        size_t o = 0;
+        if (!size)
+                return out;
+        for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p;) {
+                char tmp[16];
+                uint32_t cp = 0;
+                size_t n = utf8_seq(p, &cp), w;
+                if (n == 0) {
+                        w = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02X", *p);
+                        n = 1;
+                } else if (cp < 0x20 || cp == 0x7F) {
+                        w = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02X", (unsigned)cp);
+                } else if ((cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029) {
+                        w = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04X", (unsigned)cp);
+                } else {
+                        memcpy(tmp, p, n);
+                        w = n;
+                }
+                if (o + w >= size)
+                        break;
+                memcpy(out + o, tmp, w);
+                o += w;
+                p += n;
+        }
+        out[o] = '\0';
+        return out;
+}

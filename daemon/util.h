@@ -43,6 +43,12 @@ double time_mono(void);
 /* "512 B", "1.5 MiB": sizes and rates for people. */
 void format_bytes(double n, char *buf, size_t size);
 
+/* Text for a terminal or a log line: control characters (a newline that
+ * would forge a row, an escape sequence that would repaint a terminal) and
+ * bytes that are not UTF-8 become \xHH, C1 controls and U+2028/9 \uXXXX.
+ * Writes at most size-1 bytes to out, cut on a character; returns out. */
+char *text_escape(const char *s, char *out, size_t size);
+
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 
 /* mkdir -p, each new directory fsynced into its parent. */

@@ -257,3 +257,23 @@ jq -e '.session.unread | length > 0' "$STATE/archive/manifests/station/$(ls "$ST
 	fail "the last manifest does not carry the unread list"
 dockctl alarms 2>&1 | grep -q device-not-fully-read || fail "no alarm for sessions that could not read a device"
 pass "the manifest carries what was not read, and the alarm is raised"
+
+# ---- outputs that cannot be forged: a newline or an escape sequence in a
+# name (the device's) or a serial (the USB descriptor's) is shown escaped
+src=$WORK/forge
+mkdir -p "$src"
+clip "$src/forged_name_long.mp4"
+img=$WORK/forge.img
+make_fat32 "$img" 40 "$src"
+"${FE[@]}" "$img" set-lfn /forged_name_long.mp4 "$(u16 a),000A,$(u16 '1 CAM-X 9 9'),001B,$(u16 '[2J.mp4')"
+serial=$'CAM\nFORGED\e[31m'
+ingest_rc "$img" "$serial" >/dev/null 2>&1 || true
+for what in recordings sessions; do
+	dockctl "$what" >"$WORK/$what.txt" 2>&1
+	grep -q $'\e' "$WORK/$what.txt" && fail "dockctl $what prints a raw escape character"
+	grep -q '^FORGED' "$WORK/$what.txt" && fail "dockctl $what: a serial with a newline forged a row"
+done
+grep -qF 'a\x0A1 CAM-X 9 9\x1B[2J.mp4' "$WORK/recordings.txt" || fail "the escaped name is not shown: $(cat "$WORK/recordings.txt")"
+grep -qF 'CAM\x0AFORGED\x1B[31m' "$WORK/sessions.txt" || fail "the escaped serial is not shown: $(cat "$WORK/sessions.txt")"
+grep -q $'\e' "$WORK/last.err" && fail "the log carries a raw escape character"
+pass "names and serials with newlines and escape sequences are shown escaped in listings and logs"

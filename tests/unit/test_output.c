@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "output.h"
+#include "util.h"
 
 static char *render(void (*fn)(FILE *, const char *), const char *in)
 {
@@ -49,9 +50,21 @@ static void test_json_escapes(void **state)
         check(json_string, NULL, "null");
 }
 
+static void test_text_escape_never_prints_control_characters(void **state)
+{
+        char out[128];
+        assert_string_equal(text_escape("a\nb\x1b[2Jc\t", out, sizeof(out)), "a\\x0Ab\\x1B[2Jc\\x09");
+        assert_string_equal(text_escape("\xff\xc3(", out, sizeof(out)), "\\xFF\\xC3(");   /* not UTF-8 */
+        assert_string_equal(text_escape("\xc2\x85 \xe2\x80\xa8", out, sizeof(out)), "\\u0085 \\u2028");
+        assert_string_equal(text_escape("录像 ok", out, sizeof(out)), "录像 ok");
+        assert_string_equal(text_escape(NULL, out, sizeof(out)), "");
+        assert_string_equal(text_escape("\n\n\n", out, 9), "\\x0A\\x0A");   /* cut on a whole escape */
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_text_escape_never_prints_control_characters),
                 cmocka_unit_test(test_csv_defuses_formulas),
                 cmocka_unit_test(test_csv_quotes_rfc4180),
                 cmocka_unit_test(test_json_escapes),
