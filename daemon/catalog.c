@@ -288,6 +288,7 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
                 }
                 if (v || !vendor_id)
                         return 0;
+                sqlite3_reset(st);      /* no read snapshot held into the write */
                 /* First seen through `dockctl ingest`, which knows no USB ids:
                  * fill them in once; a recorded identity never changes. */
                 _cleanup_stmt_ sqlite3_stmt *up = NULL;
@@ -303,11 +304,13 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
         }
         if (rc != SQLITE_DONE)
                 return sql_err(c, rc);
+        sqlite3_reset(st);
         _cleanup_stmt_ sqlite3_stmt *ins = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
+        /* Two processes may register one serial at once: the second finds the first's row. */
         if ((r = prepare(c, "INSERT INTO devices(serial, vendor, model, vendor_id, product_id, identity_flag, first_seen)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?)", &ins)) < 0)
+                            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(serial) DO NOTHING", &ins)) < 0)
                 return r;
         bind_text(ins, 1, serial);
         bind_text(ins, 2, vendor);
@@ -318,6 +321,8 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
         bind_text(ins, 7, now);
         if ((r = step_done(c, ins)) < 0)
                 return r;
+        if (sqlite3_changes(c->db) == 0)
+                return catalog_device_register(c, serial, vendor, model, vendor_id, product_id, flag, id, collision);
         *id = sqlite3_last_insert_rowid(c->db);
         return 0;
 }
@@ -362,13 +367,17 @@ int catalog_target_ensure(struct catalog *c, const char *name, const char *path,
         }
         char now[32];
         time_now_iso(now, sizeof(now));
-        if ((r = prepare(c, "INSERT INTO targets(name, path, created_at) VALUES (?, ?, ?)", &st)) < 0)
+        /* two ingests of one state directory may register it at once */
+        if ((r = prepare(c, "INSERT INTO targets(name, path, created_at) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING",
+                         &st)) < 0)
                 return r;
         bind_text(st, 1, name);
         bind_text(st, 2, path);
         bind_text(st, 3, now);
         if ((r = step_done(c, st)) < 0)
                 return r;
+        if (sqlite3_changes(c->db) == 0)
+                return catalog_target_ensure(c, name, path, id);
         *id = sqlite3_last_insert_rowid(c->db);
         return 0;
 }
@@ -529,6 +538,7 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const str
                         bind_text(old, 4, e->times->mtime);
                         if ((r = recording_row(c, old, out, &found)) < 0)
                                 return r;
+                        sqlite3_reset(old);     /* no read snapshot held into the write */
                         if (found) {
                                 if ((r = prepare(c, "UPDATE recordings SET entry_key = ?, raw_name = ? WHERE id = ?", &upd)) < 0)
                                         return r;

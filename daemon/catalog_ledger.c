@@ -364,6 +364,10 @@ int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct record
         if (sqlite3_column_type(q, 1) != SQLITE_NULL)
                 return 0;       /* tagged when first copied; later attribution is a custodian's, recorded */
         int64_t dev = sqlite3_column_int64(q, 0);
+        /* End the read before the write: a statement left on its row holds a
+         * read snapshot, and a write from it fails at once (no busy wait) if
+         * another process wrote since (two ingests of one state directory). */
+        sqlite3_reset(q);
 
         /* The assignment covering the recording's start (or end) in station time. */
         const char *when = t->start_utc[0] ? t->start_utc : t->end_utc[0] ? t->end_utc : NULL;
@@ -377,6 +381,7 @@ int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct record
                 bind_text(a, 2, when);
                 if (sqlite3_step(a) == SQLITE_ROW)
                         assigned = sqlite3_column_int64(a, 0);
+                sqlite3_reset(a);
         }
         int64_t reported = 0, officer = 0;
         const char *source = NULL, *flag = NULL;

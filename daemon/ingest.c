@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "audit.h"
 #include "copy.h"
@@ -35,6 +36,7 @@ struct run {
         int64_t device_id;
         struct ingest_progress prog;
         int64_t rec_id;         /* for checkpoints */
+        int64_t ckpt_offset;    /* the current file's last recorded resume point */
         struct copy_pool pool;
         double last_progress;
 };
@@ -65,6 +67,8 @@ static int on_checkpoint(void *ud, int64_t offset, const char *sha)
         struct run *run = ud;
         crashpoint("before-checkpoint");
         int r = catalog_recording_checkpoint(run->cat, run->rec_id, offset, sha);
+        if (r == 0)
+                run->ckpt_offset = offset;
         crashpoint("after-checkpoint");
         return r;
 }
@@ -353,6 +357,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                 goto out;
         }
         run->rec_id = rec->id;
+        run->ckpt_offset = off;
         run->prog.bytes_done += off;
         struct copy_params p = {
                 .src = vf, .src_name = src_name, .size = e->size, .offset = off, .md = md,
@@ -378,9 +383,16 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                         catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, p.err);
                 }
                 for (size_t k = 0; k < n; k++)
-                        if (sinks[k].error)
+                        if (sinks[k].error) {
                                 catalog_copy_failure_add(run->cat, rec->id, sinks[k].target->id, run->res->session_id,
                                                          sinks[k].errmsg);
+                                /* A failed copy keeps only what its resume point needs:
+                                 * the space reserved for the rest goes back to the target
+                                 * (two full targets must not stay full of reservations). */
+                                if (ftruncate(sinks[k].fd, run->ckpt_offset) < 0)
+                                        log_warn("%s: %s: cannot release the space reserved on target %s: %m",
+                                                 run->serial, e->path, sinks[k].target->name);
+                        }
                 goto out;
         }
         unsigned char d[32];
@@ -479,10 +491,19 @@ static int lock_device(const struct config *cfg, const char *serial, int *fd_out
                 if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
                         *p = '_';
         _cleanup_free_ char *path = xasprintf("%s/%s.lock", dir, safe);
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+        /* flock needs no write access: a lock file that root made by hand
+         * (dockctl ingest as root) still locks for the service user. */
+        int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
         if (fd < 0) {
                 snprintf(err, err_size, "cannot open %s: %m", path);
                 return -errno;
+        }
+        /* Root working in the service's state directory leaves what it makes
+         * to the directory's owner, so the service is never locked out. */
+        struct stat st;
+        if (geteuid() == 0 && stat(cfg->state_dir, &st) == 0 && st.st_uid != 0) {
+                if (chown(dir, st.st_uid, st.st_gid) < 0 || fchown(fd, st.st_uid, st.st_gid) < 0)
+                        log_warn("cannot give %s to the state directory's owner: %m", path);
         }
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 r = -errno;

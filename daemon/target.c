@@ -19,7 +19,7 @@
 
 static int write_marker(const char *path, const char *name, const char *catalog_id)
 {
-        _cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());   /* two ingests may write it at once */
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
