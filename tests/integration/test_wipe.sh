@@ -40,3 +40,29 @@ mdir -i "$WORK/W2.img" ::/DCIM 2>&1 | grep -q "W2_0001" || fail "W2 was wiped al
 dockctl status | grep -q "not wiped" || fail "dockctl status does not say why W2 was not wiped"
 mv "$WORK/marker" "$STATE/targets/b/.dockd-target"
 pass "a recorder whose recordings are not all verified twice is not touched; status says why ($(bay_of CAM-W2 | jq -r .wipe))"
+
+# Damaged or hostile recorders (issue #12): whatever could not be read, walked
+# or told apart keeps the session incomplete, so none of them is wiped or
+# called safe to remove, although every file that could be read has its two
+# verified copies.
+FE=(python3 "$HERE/../lib/fatedit.py")
+n=3
+for damage in lost-clusters broken-dir-chain bad-entry-set; do
+	mkdir -p "$WORK/src-$damage/DCIM"
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18; do head -c 3000 /dev/urandom >"$WORK/src-$damage/DCIM/C$i.MP4"; done
+	img=$WORK/$damage.img
+	case $damage in
+	lost-clusters) make_fat32 "$img" 40 "$WORK/src-$damage" && "${FE[@]}" "$img" lost-chain 2 >/dev/null ;;
+	broken-dir-chain) make_fat32 "$img" 40 "$WORK/src-$damage" && "${FE[@]}" "$img" break-dir-chain /DCIM ;;
+	bad-entry-set) make_exfat "$img" 16 "$WORK/src-$damage" && "${FE[@]}" "$img" break-checksum /DCIM/C3.MP4 ;;
+	esac
+	before=$(sha256sum <"$img")
+	harness_cmd add $n f055 d0c0 "CAM-D$n" "$img" >/dev/null
+	wait_status ".bays[] | select(.serial == \"CAM-D$n\") | .state != \"ingesting\" and .state != \"docked\" and .state != \"identifying\"" 60
+	bay_of "CAM-D$n" | jq -e '.state == "incomplete" and (.safe_to_remove | not) and (.wipe | startswith("not wiped"))
+		and (.error | test("not all of the device was read"))' >/dev/null ||
+		fail "$damage: the bay: $(bay_of "CAM-D$n")"
+	[ "$(sha256sum <"$img")" = "$before" ] || fail "$damage: the recorder was written to"
+	pass "a recorder with $damage: incomplete, not safe to remove, not wiped, untouched; the bay says why"
+	n=$((n + 1))
+done
