@@ -1,5 +1,5 @@
 /* volume.c — the device: raw reads, partitions (libtsk's volume-system
- * parsers), and each FAT/exFAT filesystem on it through fatfs.c. */
+ * parsers), and each FAT/exFAT filesystem on it through fatwalk.c. */
 #include "volume.h"
 
 #include <errno.h>
@@ -14,7 +14,7 @@
 #include <tsk/libtsk.h>
 #include <unistd.h>
 
-#include "fatfs.h"
+#include "fatwalk.h"
 
 #define MAX_FS 16
 
@@ -35,7 +35,7 @@ struct source {
 struct volume {
         char *source;
         struct source src;
-        struct fatfs *fs[MAX_FS];
+        struct fatwalk *fs[MAX_FS];
         uint64_t fs_off[MAX_FS];
         unsigned n_fs;
         char fs_type[64];
@@ -46,7 +46,7 @@ struct volume {
 
 struct volume_file {
         struct volume *v;
-        struct fatfs_file map;
+        struct fatwalk_file map;
         const char *path;
 };
 
@@ -198,12 +198,12 @@ static void foreign_name(struct source *src, uint64_t off, uint64_t len, char *b
 static int add_fs(struct volume *v, const char *codepage, uint64_t off, uint64_t len, const char *what, char *err,
                   size_t err_size)
 {
-        struct fatfs *fs = NULL;
+        struct fatwalk *fs = NULL;
         char why[256];
-        int r = fatfs_open(fs_read, &v->src, off, off + len, codepage, &fs, why, sizeof(why));
+        int r = fatwalk_open(fs_read, &v->src, off, off + len, codepage, &fs, why, sizeof(why));
         if (r == 0) {
                 if (v->n_fs == MAX_FS) {
-                        fatfs_close(fs);
+                        fatwalk_close(fs);
                         return -E2BIG;
                 }
                 v->fs_off[v->n_fs] = off;
@@ -315,7 +315,7 @@ int volume_open(const char *source, const char *codepage, struct volume **out, c
         }
         size_t n = 0;
         for (unsigned i = 0; i < v->n_fs; i++)
-                n += (size_t)snprintf(v->fs_type + n, sizeof(v->fs_type) - n, "%s%s", i ? "+" : "", fatfs_type(v->fs[i]));
+                n += (size_t)snprintf(v->fs_type + n, sizeof(v->fs_type) - n, "%s%s", i ? "+" : "", fatwalk_type(v->fs[i]));
         *out = v;
         return 0;
 }
@@ -325,7 +325,7 @@ void volume_close(struct volume *v)
         if (!v)
                 return;
         for (unsigned i = 0; i < v->n_fs; i++)
-                fatfs_close(v->fs[i]);
+                fatwalk_close(v->fs[i]);
         for (unsigned i = 0; i < v->n_foreign; i++)
                 free(v->foreign[i]);
         source_close(&v->src);
@@ -362,7 +362,7 @@ static void push_issue(struct collect *c, bool blocking, bool of_fs, const char 
 
 static void on_issue(void *ud, bool blocking, const char *msg) { push_issue(ud, blocking, true, msg); }
 
-static void on_entry(void *ud, const struct fatfs_entry *fe)
+static void on_entry(void *ud, const struct fatwalk_entry *fe)
 {
         struct collect *c = ud;
         struct volume_listing *l = c->l;
@@ -417,10 +417,10 @@ int volume_list(struct volume *v, struct volume_listing *out, char *err, size_t 
                 push_issue(&c, true, false, v->foreign[i]);
         for (unsigned i = 0; i < v->n_fs; i++) {
                 c.fs = i;
-                struct fatfs_walk_ops ops = { .entry = on_entry, .issue = on_issue, .ud = &c };
+                struct fatwalk_walk_ops ops = { .entry = on_entry, .issue = on_issue, .ud = &c };
                 uint64_t lost = 0;
                 char why[512];
-                int r = fatfs_walk(v->fs[i], &ops, &lost, why, sizeof(why));
+                int r = fatwalk_walk(v->fs[i], &ops, &lost, why, sizeof(why));
                 if (r < 0) {
                         if (v->n_fs == 1) {
                                 snprintf(err, err_size, "%s: cannot walk the directory tree (corrupt volume?): %s",
@@ -430,7 +430,7 @@ int volume_list(struct volume *v, struct volume_listing *out, char *err, size_t 
                         }
                         char msg[600];
                         snprintf(msg, sizeof(msg), "the %s filesystem at byte %llu cannot be walked: %s",
-                                 fatfs_type(v->fs[i]), (unsigned long long)v->fs_off[i], why);
+                                 fatwalk_type(v->fs[i]), (unsigned long long)v->fs_off[i], why);
                         push_issue(&c, true, false, msg);
                 }
                 out->unaccounted_bytes += lost;
@@ -478,7 +478,7 @@ int volume_file_open(struct volume *v, const struct volume_entry *e, struct volu
         if (!f)
                 return -ENOMEM;
         char why[256];
-        int r = fatfs_file_map(v->fs[e->fs], e->first_cluster, (uint64_t)e->size, e->valid_size, e->contiguous,
+        int r = fatwalk_file_map(v->fs[e->fs], e->first_cluster, (uint64_t)e->size, e->valid_size, e->contiguous,
                                &f->map, why, sizeof(why));
         if (r < 0) {
                 snprintf(err, err_size, "%s: %s cannot be read: %s", v->source, e->path, why);
@@ -500,7 +500,7 @@ ssize_t volume_file_read(struct volume_file *f, int64_t off, void *buf, size_t n
         size_t done = 0;
         uint64_t pos = 0;
         for (size_t i = 0; i < f->map.n_ext && done < n; i++) {
-                const struct fatfs_extent *x = &f->map.ext[i];
+                const struct fatwalk_extent *x = &f->map.ext[i];
                 uint64_t at = (uint64_t)off + done;
                 if (at >= pos + x->len) {
                         pos += x->len;
@@ -531,6 +531,6 @@ void volume_file_close(struct volume_file *f)
 {
         if (!f)
                 return;
-        fatfs_file_unmap(&f->map);
+        fatwalk_file_unmap(&f->map);
         free(f);
 }

@@ -1,7 +1,7 @@
-/* fatfs.c — FAT12/16/32 and exFAT, walked strictly (see fatfs.h).
+/* fatwalk.c — FAT12/16/32 and exFAT, walked strictly (see fatwalk.h).
  * References: Microsoft's FAT specification (fatgen103) and exFAT
  * specification; the layouts are cited by field offset below. */
-#include "fatfs.h"
+#include "fatwalk.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -20,8 +20,8 @@
 
 enum link { L_NEXT, L_EOC, L_FREE, L_BAD, L_INVALID, L_UNREADABLE };
 
-struct fatfs {
-        fatfs_read_fn read;
+struct fatwalk {
+        fatwalk_read_fn read;
         void *ud;
         uint64_t base, dev_size;
         int type;                       /* 12, 16, 32 or EXFAT */
@@ -40,7 +40,7 @@ struct fatfs {
         uint8_t *alloc, *owned;         /* a bit per cluster */
         iconv_t cd;
         /* walk */
-        const struct fatfs_walk_ops *ops;
+        const struct fatwalk_walk_ops *ops;
         char io_err[256];
 };
 
@@ -50,8 +50,8 @@ static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le
 static bool bit(const uint8_t *m, uint32_t i) { return m[i >> 3] >> (i & 7) & 1; }
 static void set_bit(uint8_t *m, uint32_t i) { m[i >> 3] |= (uint8_t)(1u << (i & 7)); }
 
-static void issue(struct fatfs *fs, bool blocking, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void issue(struct fatfs *fs, bool blocking, const char *fmt, ...)
+static void issue(struct fatwalk *fs, bool blocking, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void issue(struct fatwalk *fs, bool blocking, const char *fmt, ...)
 {
         char msg[768];
         va_list ap;
@@ -62,7 +62,7 @@ static void issue(struct fatfs *fs, bool blocking, const char *fmt, ...)
                 fs->ops->issue(fs->ops->ud, blocking, msg);
 }
 
-static int dev_read(struct fatfs *fs, uint64_t off, void *buf, size_t len)
+static int dev_read(struct fatwalk *fs, uint64_t off, void *buf, size_t len)
 {
         if (off > fs->dev_size || len > fs->dev_size - off) {
                 snprintf(fs->io_err, sizeof(fs->io_err), "bytes %llu-%llu are past the end of the device (%llu bytes)",
@@ -72,7 +72,7 @@ static int dev_read(struct fatfs *fs, uint64_t off, void *buf, size_t len)
         return fs->read(fs->ud, off, buf, len, fs->io_err, sizeof(fs->io_err));
 }
 
-const char *fatfs_type(const struct fatfs *fs)
+const char *fatwalk_type(const struct fatwalk *fs)
 {
         switch (fs->type) {
         case 12: return "FAT12";
@@ -82,21 +82,21 @@ const char *fatfs_type(const struct fatfs *fs)
         }
 }
 
-uint64_t fatfs_cluster_size(const struct fatfs *fs) { return fs->cluster_size; }
+uint64_t fatwalk_cluster_size(const struct fatwalk *fs) { return fs->cluster_size; }
 
-static uint64_t cluster_off(const struct fatfs *fs, uint32_t c)
+static uint64_t cluster_off(const struct fatwalk *fs, uint32_t c)
 {
         return fs->heap_off + (uint64_t)(c - 2) * fs->cluster_size;
 }
 
-static bool valid_cluster(const struct fatfs *fs, uint32_t c)
+static bool valid_cluster(const struct fatwalk *fs, uint32_t c)
 {
         return c >= 2 && c - 2 < fs->n_clusters;
 }
 
 /* ---- the FAT ---- */
 
-static uint64_t fat_entry_off(const struct fatfs *fs, uint32_t c)
+static uint64_t fat_entry_off(const struct fatwalk *fs, uint32_t c)
 {
         switch (fs->type) {
         case 12: return (uint64_t)c + c / 2;
@@ -107,7 +107,7 @@ static uint64_t fat_entry_off(const struct fatfs *fs, uint32_t c)
 
 /* Loads the window of the FAT holding byte o: from the active copy, sector
  * by sector from the other where the active one cannot be read. */
-static int fat_load(struct fatfs *fs, uint64_t o)
+static int fat_load(struct fatwalk *fs, uint64_t o)
 {
         uint64_t start = o / FAT_WINDOW * FAT_WINDOW;
         uint64_t len = FAT_WINDOW + fs->sector;
@@ -130,7 +130,7 @@ static int fat_load(struct fatfs *fs, uint64_t o)
         return 0;
 }
 
-static enum link fat_next(struct fatfs *fs, uint32_t c, uint32_t *next)
+static enum link fat_next(struct fatwalk *fs, uint32_t c, uint32_t *next)
 {
         uint64_t o = fat_entry_off(fs, c);
         unsigned w = fs->type == 12 ? 2 : fs->type == 16 ? 2 : 4;
@@ -187,7 +187,7 @@ static const char *link_why(enum link l)
 /* Reads every copy of the FAT once: where the active copy cannot be read,
  * the other must supply it; where both read and disagree, the walk cannot
  * be trusted. On FAT, builds the allocation bitmap from the entries. */
-static int fat_scan(struct fatfs *fs)
+static int fat_scan(struct fatwalk *fs)
 {
         uint64_t chunk = FAT_WINDOW;
         _cleanup_free_ uint8_t *a = xmalloc(chunk), *b = xmalloc(chunk);
@@ -233,7 +233,7 @@ static int fat_scan(struct fatfs *fs)
 
 /* ---- opening ---- */
 
-static int open_fat(struct fatfs *fs, const uint8_t *bs, char *err, size_t err_size)
+static int open_fat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t err_size)
 {
         uint32_t bps = le16(bs + 11), spc = bs[13], reserved = le16(bs + 14), nfats = bs[16];
         uint32_t root_entries = le16(bs + 17), total = le16(bs + 19), fatsz = le16(bs + 22);
@@ -302,7 +302,7 @@ static int open_fat(struct fatfs *fs, const uint8_t *bs, char *err, size_t err_s
         return 0;
 }
 
-static int open_exfat(struct fatfs *fs, const uint8_t *bs, char *err, size_t err_size)
+static int open_exfat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t err_size)
 {
         unsigned bps_shift = bs[108], spc_shift = bs[109], nfats = bs[110];
         uint32_t fat_off = le32(bs + 80), fat_len = le32(bs + 84), heap = le32(bs + 88);
@@ -340,11 +340,11 @@ static int open_exfat(struct fatfs *fs, const uint8_t *bs, char *err, size_t err
         return 0;
 }
 
-int fatfs_open(fatfs_read_fn read, void *ud, uint64_t base, uint64_t dev_size, const char *codepage,
-               struct fatfs **out, char *err, size_t err_size)
+int fatwalk_open(fatwalk_read_fn read, void *ud, uint64_t base, uint64_t dev_size, const char *codepage,
+               struct fatwalk **out, char *err, size_t err_size)
 {
         uint8_t bs[512];
-        struct fatfs *fs = calloc(1, sizeof(*fs));
+        struct fatwalk *fs = calloc(1, sizeof(*fs));
         if (!fs)
                 return -ENOMEM;
         fs->read = read;
@@ -367,7 +367,7 @@ int fatfs_open(fatfs_read_fn read, void *ud, uint64_t base, uint64_t dev_size, c
                 r = -EMEDIUMTYPE;
         }
         if (r == 0 && fs->heap_off - base >= dev_size - base) {
-                snprintf(err, err_size, "the %s volume's data area starts past the end of the device", fatfs_type(fs));
+                snprintf(err, err_size, "the %s volume's data area starts past the end of the device", fatwalk_type(fs));
                 r = -EUCLEAN;
         }
         if (r == 0 && codepage && fs->type != EXFAT) {
@@ -378,7 +378,7 @@ int fatfs_open(fatfs_read_fn read, void *ud, uint64_t base, uint64_t dev_size, c
                 }
         }
         if (r < 0) {
-                fatfs_close(fs);
+                fatwalk_close(fs);
                 return r;
         }
         size_t map = ((size_t)fs->n_clusters + 7) / 8;
@@ -386,14 +386,14 @@ int fatfs_open(fatfs_read_fn read, void *ud, uint64_t base, uint64_t dev_size, c
         fs->owned = calloc(1, map ? map : 1);
         fs->win = malloc(FAT_WINDOW + fs->sector);
         if (!fs->alloc || !fs->owned || !fs->win) {
-                fatfs_close(fs);
+                fatwalk_close(fs);
                 return -ENOMEM;
         }
         *out = fs;
         return 0;
 }
 
-void fatfs_close(struct fatfs *fs)
+void fatwalk_close(struct fatwalk *fs)
 {
         if (!fs)
                 return;
@@ -420,7 +420,7 @@ static size_t put_utf8(char *o, uint32_t cp)
         return 4;
 }
 
-char *fatfs_escape(const int32_t *cp, size_t n)
+char *fatwalk_escape(const int32_t *cp, size_t n)
 {
         char *out = xmalloc(n * 6 + 8), *o = out;
         bool dots = (n == 1 || n == 2) && cp[0] == '.' && cp[n - 1] == '.';
@@ -461,7 +461,7 @@ static size_t utf16_decode(const uint16_t *u, size_t n, int32_t *cp)
 
 /* Bytes of an 8.3 name in the OEM codepage → code points; undecodable bytes
  * become -1 - byte. */
-static size_t oem_decode(struct fatfs *fs, const uint8_t *b, size_t n, int32_t *cp)
+static size_t oem_decode(struct fatwalk *fs, const uint8_t *b, size_t n, int32_t *cp)
 {
         size_t k = 0, i = 0;
         while (i < n) {
@@ -501,7 +501,7 @@ static size_t oem_decode(struct fatfs *fs, const uint8_t *b, size_t n, int32_t *
         return k;
 }
 
-static char *sfn_name(struct fatfs *fs, const uint8_t *d, bool deleted)
+static char *sfn_name(struct fatwalk *fs, const uint8_t *d, bool deleted)
 {
         uint8_t raw[11];
         memcpy(raw, d, 11);
@@ -532,7 +532,7 @@ static char *sfn_name(struct fatfs *fs, const uint8_t *d, bool deleted)
                         if (lower_ext && cp[i] >= 'A' && cp[i] <= 'Z')
                                 cp[i] += 32;
         }
-        return fatfs_escape(cp, n);
+        return fatwalk_escape(cp, n);
 }
 
 static uint8_t sfn_checksum(const uint8_t *d)
@@ -587,7 +587,7 @@ static void chain_push(struct chain *ch, uint32_t c)
 
 /* Follows a chain for at most max clusters (0: to its end). Returns how it
  * ended: L_EOC (or L_NEXT when max was reached), else the broken link. */
-static enum link chain_follow(struct fatfs *fs, uint32_t first, uint64_t max, struct chain *ch)
+static enum link chain_follow(struct fatwalk *fs, uint32_t first, uint64_t max, struct chain *ch)
 {
         uint32_t c = first;
         if (!valid_cluster(fs, c))
@@ -608,7 +608,7 @@ static enum link chain_follow(struct fatfs *fs, uint32_t first, uint64_t max, st
 
 /* Marks clusters as owned by what is at path; a cluster owned twice is a
  * cross-link or a loop: returns false after reporting it. */
-static bool own(struct fatfs *fs, const char *path, const uint32_t *c, size_t n)
+static bool own(struct fatwalk *fs, const char *path, const uint32_t *c, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 if (bit(fs->owned, c[i] - 2)) {
@@ -635,7 +635,7 @@ static bool dir_bad(const struct dirbuf *db, size_t off) { return db->bad[off / 
 /* Reads a directory's clusters in order. One that cannot be read is
  * reported against the directory's path and skipped: the entries in the
  * others are still walked. */
-static void dir_read(struct fatfs *fs, const char *path, const struct chain *ch, struct dirbuf *db)
+static void dir_read(struct fatwalk *fs, const char *path, const struct chain *ch, struct dirbuf *db)
 {
         db->b = xmalloc(ch->n * fs->cluster_size + 1);
         db->bad = calloc(ch->n + 1, sizeof(*db->bad));
@@ -659,7 +659,7 @@ struct names {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void names_check(struct fatfs *fs, const char *dir, struct names *nm)
+static void names_check(struct fatwalk *fs, const char *dir, struct names *nm)
 {
         if (nm->n > 1)
                 qsort(nm->v, nm->n, sizeof(*nm->v), cmp_str);
@@ -689,7 +689,7 @@ struct dirref {
         int depth;
 };
 
-static void emit(struct fatfs *fs, struct fatfs_entry *e)
+static void emit(struct fatwalk *fs, struct fatwalk_entry *e)
 {
         if (fs->ops && fs->ops->entry)
                 fs->ops->entry(fs->ops->ud, e);
@@ -697,7 +697,7 @@ static void emit(struct fatfs *fs, struct fatfs_entry *e)
 
 /* The data clusters of an in-use file: checks its chain against its size,
  * owns them, and says why it cannot be read if it cannot. */
-static const char *file_clusters(struct fatfs *fs, const char *path, uint32_t first, uint64_t size, bool contiguous,
+static const char *file_clusters(struct fatwalk *fs, const char *path, uint32_t first, uint64_t size, bool contiguous,
                                  char *why, size_t why_size)
 {
         uint64_t need = (size + fs->cluster_size - 1) / fs->cluster_size;
@@ -745,10 +745,10 @@ static const char *file_clusters(struct fatfs *fs, const char *path, uint32_t fi
         return ret;
 }
 
-static void walk_dir(struct fatfs *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
+static void walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
                      uint64_t fixed_len);
 
-static void descend(struct fatfs *fs, const struct dirref *parent, const char *path, uint32_t first, uint64_t size,
+static void descend(struct fatwalk *fs, const struct dirref *parent, const char *path, uint32_t first, uint64_t size,
                     bool contiguous)
 {
         if (parent->depth + 1 > MAX_DEPTH) {
@@ -834,7 +834,7 @@ static size_t lfn_len(const uint16_t *u, size_t n)
         return n;
 }
 
-static void fat_walk_entries(struct fatfs *fs, const struct dirref *d, const struct dirbuf *db)
+static void fat_walk_entries(struct fatwalk *fs, const struct dirref *d, const struct dirbuf *db)
 {
         const uint8_t *b = db->b;
         size_t len = db->len;
@@ -947,7 +947,7 @@ static void fat_walk_entries(struct fatfs *fs, const struct dirref *d, const str
                 if (nu) {
                         int32_t cp[20 * 13];
                         size_t n = utf16_decode(units, nu, cp);
-                        name = fatfs_escape(cp, n);
+                        name = fatwalk_escape(cp, n);
                 } else {
                         name = sfn_name(fs, e, deleted);
                 }
@@ -961,7 +961,7 @@ static void fat_walk_entries(struct fatfs *fs, const struct dirref *d, const str
                 uint32_t first = (fs->type == 32 ? (uint32_t)le16(e + 20) << 16 : 0) | le16(e + 26);
                 uint64_t size = le32(e + 28);
                 char why[256];
-                struct fatfs_entry fe = {
+                struct fatwalk_entry fe = {
                         .path = path, .raw_name = raw, .raw_name_len = 11 + 2 * nu,
                         .is_dir = (attr & 0x10) != 0, .deleted = deleted, .first_cluster = first,
                         .size = (attr & 0x10) ? 0 : size, .valid_size = (attr & 0x10) ? 0 : size,
@@ -1016,7 +1016,7 @@ static int64_t exfat_time(const uint8_t *ts, unsigned centis)
         return dos_time((uint16_t)(t >> 16), (uint16_t)t, centis);
 }
 
-static void exfat_walk_entries(struct fatfs *fs, const struct dirref *d, const struct dirbuf *db)
+static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const struct dirbuf *db)
 {
         const uint8_t *b = db->b;
         size_t n = db->len / 32;
@@ -1082,7 +1082,7 @@ static void exfat_walk_entries(struct fatfs *fs, const struct dirref *d, const s
                         units[k] = le16(e + 32 * (2 + k / 15) + 2 + 2 * (k % 15));
                 int32_t cp[256];
                 size_t ncp = utf16_decode(units, name_len, cp);
-                _cleanup_free_ char *name = fatfs_escape(cp, ncp);
+                _cleanup_free_ char *name = fatwalk_escape(cp, ncp);
                 char path[4096];
                 int pl = snprintf(path, sizeof(path), "%s/%s", d->path, name);
                 if (pl < 0 || (size_t)pl >= sizeof(path)) {
@@ -1102,7 +1102,7 @@ static void exfat_walk_entries(struct fatfs *fs, const struct dirref *d, const s
                 uint64_t size = le64(s + 24), valid = le64(s + 8);
                 bool contiguous = flags & 2;
                 char why[256];
-                struct fatfs_entry fe = {
+                struct fatwalk_entry fe = {
                         .path = path, .raw_name = raw, .raw_name_len = 11 + 2 * (size_t)name_len,
                         .is_dir = (attr & 0x10) != 0, .deleted = deleted, .first_cluster = first,
                         .size = (attr & 0x10) ? 0 : size, .valid_size = (attr & 0x10) ? 0 : valid,
@@ -1157,7 +1157,7 @@ static void exfat_walk_entries(struct fatfs *fs, const struct dirref *d, const s
         names_check(fs, dp, &nm);
 }
 
-static void walk_dir(struct fatfs *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
+static void walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
                      uint64_t fixed_len)
 {
         struct dirbuf db = { 0 };
@@ -1189,7 +1189,7 @@ static void walk_dir(struct fatfs *fs, const struct dirref *d, const struct chai
 
 /* exFAT's bitmap and up-case table: clusters owned by the volume itself.
  * Returns false when there is no allocation bitmap to check against. */
-static bool exfat_system(struct fatfs *fs, const struct chain *root)
+static bool exfat_system(struct fatwalk *fs, const struct chain *root)
 {
         _cleanup_free_ uint8_t *b = xmalloc(fs->cluster_size);
         bool have_bitmap = false;
@@ -1249,7 +1249,7 @@ static bool exfat_system(struct fatfs *fs, const struct chain *root)
         return have_bitmap;
 }
 
-static void unaccounted_check(struct fatfs *fs, uint64_t *bytes)
+static void unaccounted_check(struct fatwalk *fs, uint64_t *bytes)
 {
         uint64_t total = 0;
         unsigned runs = 0;
@@ -1273,7 +1273,7 @@ static void unaccounted_check(struct fatfs *fs, uint64_t *bytes)
         *bytes = total;
 }
 
-int fatfs_walk(struct fatfs *fs, const struct fatfs_walk_ops *ops, uint64_t *unaccounted, char *err, size_t err_size)
+int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_t *unaccounted, char *err, size_t err_size)
 {
         fs->ops = ops;
         *unaccounted = 0;
@@ -1309,8 +1309,8 @@ int fatfs_walk(struct fatfs *fs, const struct fatfs_walk_ops *ops, uint64_t *una
         return 0;
 }
 
-int fatfs_file_map(struct fatfs *fs, uint32_t first, uint64_t size, uint64_t valid_size, bool contiguous,
-                   struct fatfs_file *out, char *err, size_t err_size)
+int fatwalk_file_map(struct fatwalk *fs, uint32_t first, uint64_t size, uint64_t valid_size, bool contiguous,
+                   struct fatwalk_file *out, char *err, size_t err_size)
 {
         memset(out, 0, sizeof(*out));
         out->size = size;
@@ -1325,7 +1325,7 @@ int fatfs_file_map(struct fatfs *fs, uint32_t first, uint64_t size, uint64_t val
                         return -EUCLEAN;
                 }
                 out->ext = xmalloc(sizeof(*out->ext));
-                out->ext[0] = (struct fatfs_extent){ cluster_off(fs, first), size };
+                out->ext[0] = (struct fatwalk_extent){ cluster_off(fs, first), size };
                 out->n_ext = 1;
                 return 0;
         }
@@ -1344,13 +1344,13 @@ int fatfs_file_map(struct fatfs *fs, uint32_t first, uint64_t size, uint64_t val
                 if (out->n_ext && out->ext[out->n_ext - 1].dev_off + out->ext[out->n_ext - 1].len == cluster_off(fs, ch.c[i]))
                         out->ext[out->n_ext - 1].len += len;
                 else
-                        out->ext[out->n_ext++] = (struct fatfs_extent){ cluster_off(fs, ch.c[i]), len };
+                        out->ext[out->n_ext++] = (struct fatwalk_extent){ cluster_off(fs, ch.c[i]), len };
         }
         free(ch.c);
         return 0;
 }
 
-void fatfs_file_unmap(struct fatfs_file *f)
+void fatwalk_file_unmap(struct fatwalk_file *f)
 {
         free(f->ext);
         memset(f, 0, sizeof(*f));
