@@ -689,7 +689,7 @@ struct dirref {
         int depth;
 };
 
-static void emit(struct fatwalk *fs, struct fatwalk_entry *e)
+static void emit(struct fatwalk *fs, const struct fatwalk_entry *e)
 {
         if (fs->ops && fs->ops->entry)
                 fs->ops->entry(fs->ops->ud, e);
@@ -747,6 +747,15 @@ static const char *file_clusters(struct fatwalk *fs, const char *path, uint32_t 
 
 static void walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
                      uint64_t fixed_len);
+
+/* A deleted entry: a file is reported (and recorded), a directory said. */
+static void deleted_entry(struct fatwalk *fs, const struct fatwalk_entry *fe)
+{
+        if (fe->is_dir)
+                issue(fs, false, "%s: a directory deleted on the device; what it held is not listed", fe->path);
+        else
+                emit(fs, fe);
+}
 
 static void descend(struct fatwalk *fs, const struct dirref *parent, const char *path, uint32_t first, uint64_t size,
                     bool contiguous)
@@ -971,10 +980,7 @@ static void fat_walk_entries(struct fatwalk *fs, const struct dirref *d, const s
                 };
                 snprintf(fe.key, sizeof(fe.key), "%llx:%s:%zu:c%u", (unsigned long long)fs->base, d->id, i, first);
                 if (deleted) {
-                        if (fe.is_dir)
-                                issue(fs, false, "%s: a directory deleted on the device; what it held is not listed", path);
-                        else
-                                emit(fs, &fe);
+                        deleted_entry(fs, &fe);
                         continue;
                 }
                 names_add(&nm, name);
@@ -1112,10 +1118,7 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                 snprintf(fe.key, sizeof(fe.key), "%llx:%s:%zu:c%u", (unsigned long long)fs->base, d->id, i, first);
                 i += sec;
                 if (deleted) {
-                        if (fe.is_dir)
-                                issue(fs, false, "%s: a directory deleted on the device; what it held is not listed", path);
-                        else
-                                emit(fs, &fe);
+                        deleted_entry(fs, &fe);
                         continue;
                 }
                 names_add(&nm, name);

@@ -97,6 +97,26 @@ static int put_file(const char *path, const void *data, size_t len, char *err, s
         return fsync_dir(dir);
 }
 
+/* What every request to the archive shares: the URL, timeouts, and TLS
+ * with the server always verified and the station's client certificate. */
+static void curl_common(CURL *h, const struct config *cfg, const char *url, const char *protocols)
+{
+        curl_easy_reset(h);
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->archive_timeout_s);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, protocols);
+        if (cfg->archive_ca)
+                curl_easy_setopt(h, CURLOPT_CAINFO, cfg->archive_ca);
+        if (cfg->archive_cert)
+                curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->archive_cert);
+        if (cfg->archive_key)
+                curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->archive_key);
+}
+
 static size_t collect_cb(char *buf, size_t size, size_t n, void *ud)
 {
         FILE *f = ud;
@@ -110,19 +130,9 @@ static int compare_remote(CURL *h, const struct config *cfg, const char *url, co
         char *got = NULL;
         size_t got_len = 0;
         FILE *f = open_memstream(&got, &got_len);
-        curl_easy_reset(h);
-        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_common(h, cfg, url, "https,http");
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->archive_timeout_s);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
-        if (cfg->archive_ca)
-                curl_easy_setopt(h, CURLOPT_CAINFO, cfg->archive_ca);
-        if (cfg->archive_cert)
-                curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->archive_cert);
-        if (cfg->archive_key)
-                curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->archive_key);
         _cleanup_free_ char *auth = cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
         struct curl_slist *hdr = auth ? curl_slist_append(NULL, auth) : NULL;
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -157,26 +167,13 @@ static int put(CURL *h, const struct config *cfg, const char *url, const void *d
         if (strncmp(url, "file://", 7) == 0)
                 return put_file(url + 7, data, len, err, err_size);
         struct reader rd = { data, len, 0 };
-        curl_easy_reset(h);
-        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_common(h, cfg, url, "https,http");
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
         curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
         curl_easy_setopt(h, CURLOPT_READDATA, &rd);
         curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, receipt);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)cfg->archive_timeout_s);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-        curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,file,http");
-        if (cfg->archive_ca)
-                curl_easy_setopt(h, CURLOPT_CAINFO, cfg->archive_ca);
-        if (cfg->archive_cert)
-                curl_easy_setopt(h, CURLOPT_SSLCERT, cfg->archive_cert);
-        if (cfg->archive_key)
-                curl_easy_setopt(h, CURLOPT_SSLKEY, cfg->archive_key);
         struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
         hdr = curl_slist_append(hdr, "If-None-Match: *");
         _cleanup_free_ char *auth = cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
