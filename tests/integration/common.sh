@@ -75,6 +75,15 @@ check_catalog_against_disk() {
 			[ "$actual" = "$sha" ] || fail "$path: device file hashes to $actual, catalog says $sha"
 		fi
 	done
+	# The completeness oracle: a session that ended complete must account for
+	# every file in use on the volume, as an independent reader lists it
+	# (tests/lib/fatedit.py), with a recording of its SHA-256 and two
+	# verified copies.
+	dockctl sessions --device "$serial" --json >"$WORK/oracle-sess.json"
+	if [ "$(jq -r '.[-1].state // empty' "$WORK/oracle-sess.json")" = complete ] && [ -f "$img" ]; then
+		python3 "$HERE/../lib/fatedit.py" "$img" oracle "$WORK/recs.json" "$WORK/oracle-sess.json" >"$WORK/oracle.out" 2>&1 ||
+			fail "$serial: the session says complete, but files on the volume have no verified copies: $(cat "$WORK/oracle.out")"
+	fi
 	echo "$n"
 }
 
