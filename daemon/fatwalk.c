@@ -1,7 +1,7 @@
 /* fatwalk.c — FAT12/16/32 and exFAT, walked strictly (see fatwalk.h).
  * References: Microsoft's FAT specification (fatgen103) and exFAT
  * specification; the layouts are cited by field offset below. */
-#include "fatwalk.h"
+#include "fatwalk_internal.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -12,46 +12,8 @@
 
 #include "util.h"
 
-#define EXFAT 64
-#define MAX_DEPTH 128
-#define FAT_WINDOW (64u << 10)
-#define MAX_DIR_BYTES (256u << 20)      /* exFAT allows 256 MiB directories; FAT 2 MiB */
-#define MAX_ISSUE_RUNS 8
 
-enum link { L_NEXT, L_EOC, L_FREE, L_BAD, L_INVALID, L_UNREADABLE };
-
-struct fatwalk {
-        fatwalk_read_fn read;
-        void *ud;
-        uint64_t base, dev_size;
-        int type;                       /* 12, 16, 32 or EXFAT */
-        uint32_t sector;
-        uint64_t cluster_size;
-        uint64_t fat_off[2], fat_len;
-        unsigned n_fats, active;        /* copies compared; the one walked first */
-        bool mirrored;
-        uint64_t heap_off;
-        uint32_t n_clusters;            /* clusters 2 .. n_clusters + 1 */
-        uint64_t root_off, root_len;    /* FAT12/16: the fixed root region */
-        uint32_t root_cluster;
-        uint8_t *win;                   /* FAT cache: FAT_WINDOW + one sector */
-        uint64_t win_start, win_len;
-        bool win_valid;
-        uint8_t *alloc, *owned;         /* a bit per cluster */
-        iconv_t cd;
-        /* walk */
-        const struct fatwalk_walk_ops *ops;
-        char io_err[256];
-};
-
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
-static bool bit(const uint8_t *m, uint32_t i) { return m[i >> 3] >> (i & 7) & 1; }
-static void set_bit(uint8_t *m, uint32_t i) { m[i >> 3] |= (uint8_t)(1u << (i & 7)); }
-
-static void issue(struct fatwalk *fs, bool blocking, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void issue(struct fatwalk *fs, bool blocking, const char *fmt, ...)
+void fw_issue(struct fatwalk *fs, bool blocking, const char *fmt, ...)
 {
         char msg[768];
         va_list ap;
@@ -62,7 +24,7 @@ static void issue(struct fatwalk *fs, bool blocking, const char *fmt, ...)
                 fs->ops->issue(fs->ops->ud, blocking, msg);
 }
 
-static int dev_read(struct fatwalk *fs, uint64_t off, void *buf, size_t len)
+int fw_dev_read(struct fatwalk *fs, uint64_t off, void *buf, size_t len)
 {
         if (off > fs->dev_size || len > fs->dev_size - off) {
                 snprintf(fs->io_err, sizeof(fs->io_err), "bytes %llu-%llu are past the end of the device (%llu bytes)",
@@ -84,12 +46,12 @@ const char *fatwalk_type(const struct fatwalk *fs)
 
 uint64_t fatwalk_cluster_size(const struct fatwalk *fs) { return fs->cluster_size; }
 
-static uint64_t cluster_off(const struct fatwalk *fs, uint32_t c)
+uint64_t fw_cluster_off(const struct fatwalk *fs, uint32_t c)
 {
         return fs->heap_off + (uint64_t)(c - 2) * fs->cluster_size;
 }
 
-static bool valid_cluster(const struct fatwalk *fs, uint32_t c)
+bool fw_valid_cluster(const struct fatwalk *fs, uint32_t c)
 {
         return c >= 2 && c - 2 < fs->n_clusters;
 }
@@ -114,12 +76,12 @@ static int fat_load(struct fatwalk *fs, uint64_t o)
         if (len > fs->fat_len - start)
                 len = fs->fat_len - start;
         fs->win_valid = false;
-        if (dev_read(fs, fs->fat_off[fs->active] + start, fs->win, len) < 0) {
+        if (fw_dev_read(fs, fs->fat_off[fs->active] + start, fs->win, len) < 0) {
                 for (uint64_t s = 0; s < len; s += fs->sector) {
                         uint64_t n = len - s < fs->sector ? len - s : fs->sector;
                         bool ok = false;
                         for (unsigned k = 0; k < fs->n_fats && !ok; k++)
-                                ok = dev_read(fs, fs->fat_off[(fs->active + k) % fs->n_fats] + start + s, fs->win + s, n) == 0;
+                                ok = fw_dev_read(fs, fs->fat_off[(fs->active + k) % fs->n_fats] + start + s, fs->win + s, n) == 0;
                         if (!ok)
                                 return -EIO;
                 }
@@ -130,7 +92,7 @@ static int fat_load(struct fatwalk *fs, uint64_t o)
         return 0;
 }
 
-static enum link fat_next(struct fatwalk *fs, uint32_t c, uint32_t *next)
+enum link fw_fat_next(struct fatwalk *fs, uint32_t c, uint32_t *next)
 {
         uint64_t o = fat_entry_off(fs, c);
         unsigned w = fs->type == 12 ? 2 : fs->type == 16 ? 2 : 4;
@@ -166,13 +128,13 @@ static enum link fat_next(struct fatwalk *fs, uint32_t c, uint32_t *next)
         }
         if (v == 0)
                 return L_FREE;
-        if (!valid_cluster(fs, v))
+        if (!fw_valid_cluster(fs, v))
                 return L_INVALID;
         *next = v;
         return L_NEXT;
 }
 
-static const char *link_why(enum link l)
+const char *fw_link_why(enum link l)
 {
         switch (l) {
         case L_FREE: return "a cluster marked free";
@@ -196,9 +158,9 @@ static int fat_scan(struct fatwalk *fs)
                 uint64_t len = fs->fat_len - off < chunk ? fs->fat_len - off : chunk;
                 for (uint64_t s = 0; s < len; s += fs->sector) {
                         uint64_t n = len - s < fs->sector ? len - s : fs->sector;
-                        bool ok0 = dev_read(fs, fs->fat_off[fs->active] + off + s, a + s, n) == 0;
+                        bool ok0 = fw_dev_read(fs, fs->fat_off[fs->active] + off + s, a + s, n) == 0;
                         bool ok1 = fs->n_fats < 2 ||
-                                   dev_read(fs, fs->fat_off[1 - fs->active] + off + s, b + s, n) == 0;
+                                   fw_dev_read(fs, fs->fat_off[1 - fs->active] + off + s, b + s, n) == 0;
                         uint64_t sec = (off + s) / fs->sector;
                         if (!ok0 && !bad_n++)
                                 bad_first = sec;
@@ -209,22 +171,22 @@ static int fat_scan(struct fatwalk *fs)
                 }
         }
         if (lost_n) {
-                issue(fs, true, "the FAT cannot be read in any copy at %llu sector(s) (first: sector %llu of the FAT): "
+                fw_issue(fs, true, "the FAT cannot be read in any copy at %llu sector(s) (first: sector %llu of the FAT): "
                       "files whose clusters it maps cannot be read", (unsigned long long)lost_n, (unsigned long long)lost_first);
         }
         if (bad_n > lost_n)
-                issue(fs, true, "FAT copy %u cannot be read at %llu sector(s) (first: sector %llu of the FAT); "
+                fw_issue(fs, true, "FAT copy %u cannot be read at %llu sector(s) (first: sector %llu of the FAT); "
                       "those sectors were read from copy %u", fs->active + 1, (unsigned long long)(bad_n - lost_n),
                       (unsigned long long)bad_first, 2 - fs->active);
         if (diff_n)
-                issue(fs, true, "FAT copies 1 and 2 differ in %llu sector(s) (first: sector %llu of the FAT); "
+                fw_issue(fs, true, "FAT copies 1 and 2 differ in %llu sector(s) (first: sector %llu of the FAT); "
                       "the walk used copy %u, and files mapped differently by the other may be missing or wrong",
                       (unsigned long long)diff_n, (unsigned long long)diff_first, fs->active + 1);
         if (fs->type == EXFAT)
                 return 0;
         for (uint32_t c = 2; c - 2 < fs->n_clusters; c++) {
                 uint32_t next;
-                enum link l = fat_next(fs, c, &next);
+                enum link l = fw_fat_next(fs, c, &next);
                 if (l != L_FREE && l != L_BAD)
                         set_bit(fs->alloc, c - 2);
         }
@@ -294,7 +256,7 @@ static int open_fat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t err
         fs->root_off = fs->base + ((uint64_t)reserved + (uint64_t)nfats * fatsz) * bps;
         fs->root_len = (uint64_t)root_entries * 32;
         fs->heap_off = fs->base + meta * bps;
-        if (fs->type == 32 && !valid_cluster(fs, fs->root_cluster)) {
+        if (fs->type == 32 && !fw_valid_cluster(fs, fs->root_cluster)) {
                 snprintf(err, err_size, "corrupt FAT32 boot sector: root directory cluster %u is outside the volume",
                          fs->root_cluster);
                 return -EUCLEAN;
@@ -330,9 +292,9 @@ static int open_exfat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t e
         fs->n_fats = 1;
         fs->heap_off = fs->base + (uint64_t)heap * fs->sector;
         if (vol_len && vol_len < heap + ((uint64_t)fs->n_clusters << spc_shift))
-                issue(fs, false, "exFAT volume length (%llu sectors) is smaller than its cluster heap",
+                fw_issue(fs, false, "exFAT volume length (%llu sectors) is smaller than its cluster heap",
                       (unsigned long long)vol_len);
-        if (!valid_cluster(fs, fs->root_cluster)) {
+        if (!fw_valid_cluster(fs, fs->root_cluster)) {
                 snprintf(err, err_size, "corrupt exFAT boot sector: root directory cluster %u is outside the volume",
                          fs->root_cluster);
                 return -EUCLEAN;
@@ -352,7 +314,7 @@ int fatwalk_open(fatwalk_read_fn read, void *ud, uint64_t base, uint64_t dev_siz
         fs->base = base;
         fs->dev_size = dev_size;
         fs->cd = (iconv_t)-1;
-        int r = dev_read(fs, base, bs, sizeof(bs));
+        int r = fw_dev_read(fs, base, bs, sizeof(bs));
         if (r < 0) {
                 snprintf(err, err_size, "cannot read the boot sector: %s", fs->io_err);
                 free(fs);
@@ -445,7 +407,7 @@ char *fatwalk_escape(const int32_t *cp, size_t n)
 }
 
 /* UTF-16 units → code points; an unpaired surrogate stays itself (escaped later). */
-static size_t utf16_decode(const uint16_t *u, size_t n, int32_t *cp)
+size_t fw_utf16_decode(const uint16_t *u, size_t n, int32_t *cp)
 {
         size_t k = 0;
         for (size_t i = 0; i < n; i++) {
@@ -501,7 +463,7 @@ static size_t oem_decode(struct fatwalk *fs, const uint8_t *b, size_t n, int32_t
         return k;
 }
 
-static char *sfn_name(struct fatwalk *fs, const uint8_t *d, bool deleted)
+char *fw_sfn_name(struct fatwalk *fs, const uint8_t *d, bool deleted)
 {
         uint8_t raw[11];
         memcpy(raw, d, 11);
@@ -535,7 +497,7 @@ static char *sfn_name(struct fatwalk *fs, const uint8_t *d, bool deleted)
         return fatwalk_escape(cp, n);
 }
 
-static uint8_t sfn_checksum(const uint8_t *d)
+uint8_t fw_sfn_checksum(const uint8_t *d)
 {
         uint8_t s = 0;
         for (int i = 0; i < 11; i++)
@@ -555,7 +517,7 @@ static int64_t days_from_civil(int y, unsigned m, unsigned d)
         return era * 146097 + (int64_t)doe - 719468;
 }
 
-static int64_t dos_time(uint16_t date, uint16_t time, unsigned centis)
+int64_t fw_dos_time(uint16_t date, uint16_t time, unsigned centis)
 {
         if (date == 0)
                 return 0;
@@ -569,12 +531,8 @@ static int64_t dos_time(uint16_t date, uint16_t time, unsigned centis)
 
 /* ---- clusters ---- */
 
-struct chain {
-        uint32_t *c;
-        size_t n, cap;
-};
 
-static void chain_push(struct chain *ch, uint32_t c)
+void fw_chain_push(struct chain *ch, uint32_t c)
 {
         if (ch->n == ch->cap) {
                 ch->cap = ch->cap ? ch->cap * 2 : 16;
@@ -587,19 +545,19 @@ static void chain_push(struct chain *ch, uint32_t c)
 
 /* Follows a chain for at most max clusters (0: to its end). Returns how it
  * ended: L_EOC (or L_NEXT when max was reached), else the broken link. */
-static enum link chain_follow(struct fatwalk *fs, uint32_t first, uint64_t max, struct chain *ch)
+enum link fw_chain_follow(struct fatwalk *fs, uint32_t first, uint64_t max, struct chain *ch)
 {
         uint32_t c = first;
-        if (!valid_cluster(fs, c))
+        if (!fw_valid_cluster(fs, c))
                 return L_INVALID;
         for (;;) {
-                chain_push(ch, c);
+                fw_chain_push(ch, c);
                 if (max && ch->n >= max)
                         return L_NEXT;
                 if (ch->n > fs->n_clusters)
                         return L_INVALID;       /* a loop */
                 uint32_t next;
-                enum link l = fat_next(fs, c, &next);
+                enum link l = fw_fat_next(fs, c, &next);
                 if (l != L_NEXT)
                         return l;
                 c = next;
@@ -608,11 +566,11 @@ static enum link chain_follow(struct fatwalk *fs, uint32_t first, uint64_t max, 
 
 /* Marks clusters as owned by what is at path; a cluster owned twice is a
  * cross-link or a loop: returns false after reporting it. */
-static bool own(struct fatwalk *fs, const char *path, const uint32_t *c, size_t n)
+bool fw_own(struct fatwalk *fs, const char *path, const uint32_t *c, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 if (bit(fs->owned, c[i] - 2)) {
-                        issue(fs, true, "%s: cluster %u is also used by another file or directory (cross-linked or looping "
+                        fw_issue(fs, true, "%s: cluster %u is also used by another file or directory (cross-linked or looping "
                               "chain); it is not walked twice", path[0] ? path : "/", c[i]);
                         return false;   /* the ones before stay owned: they are this entry's */
                 }
@@ -621,583 +579,12 @@ static bool own(struct fatwalk *fs, const char *path, const uint32_t *c, size_t 
         return true;
 }
 
-/* ---- directories ---- */
-
-struct dirbuf {
-        uint8_t *b;
-        size_t len;
-        bool *bad;              /* per unit (cluster, or sector of a fixed root): could not be read */
-        size_t unit;
-};
-
-static bool dir_bad(const struct dirbuf *db, size_t off) { return db->bad[off / db->unit]; }
-
-/* Reads a directory's clusters in order. One that cannot be read is
- * reported against the directory's path and skipped: the entries in the
- * others are still walked. */
-static void dir_read(struct fatwalk *fs, const char *path, const struct chain *ch, struct dirbuf *db)
-{
-        db->b = xmalloc(ch->n * fs->cluster_size + 1);
-        db->bad = calloc(ch->n + 1, sizeof(*db->bad));
-        if (!db->bad)
-                abort();
-        db->unit = fs->cluster_size;
-        db->len = ch->n * fs->cluster_size;
-        for (size_t i = 0; i < ch->n; i++)
-                if (dev_read(fs, cluster_off(fs, ch->c[i]), db->b + i * fs->cluster_size, fs->cluster_size) < 0) {
-                        issue(fs, true, "%s: directory cluster %u (%zu of %zu) cannot be read: %s; the entries in it are "
-                              "not known", path[0] ? path : "/", ch->c[i], i + 1, ch->n, fs->io_err);
-                        db->bad[i] = true;
-                        memset(db->b + i * fs->cluster_size, 0, fs->cluster_size);
-                }
-}
-
-struct names {
-        char **v;
-        size_t n, cap;
-};
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static void names_check(struct fatwalk *fs, const char *dir, struct names *nm)
-{
-        if (nm->n > 1)
-                qsort(nm->v, nm->n, sizeof(*nm->v), cmp_str);
-        for (size_t i = 1; i < nm->n; i++)
-                if (strcmp(nm->v[i], nm->v[i - 1]) == 0 && (i < 2 || strcmp(nm->v[i], nm->v[i - 2]) != 0))
-                        issue(fs, false, "%s/%s: more than one entry has this name; each is kept apart by its place on disk",
-                              dir, nm->v[i]);
-        for (size_t i = 0; i < nm->n; i++)
-                free(nm->v[i]);
-        free(nm->v);
-}
-
-static void names_add(struct names *nm, const char *s)
-{
-        if (nm->n == nm->cap) {
-                nm->cap = nm->cap ? nm->cap * 2 : 16;
-                nm->v = realloc(nm->v, nm->cap * sizeof(*nm->v));
-                if (!nm->v)
-                        abort();
-        }
-        nm->v[nm->n++] = xstrdup(s);
-}
-
-struct dirref {
-        const char *path;       /* "" for the root */
-        const char *id;         /* "r" or "d<cluster>" */
-        int depth;
-};
-
-static void emit(struct fatwalk *fs, const struct fatwalk_entry *e)
-{
-        if (fs->ops && fs->ops->entry)
-                fs->ops->entry(fs->ops->ud, e);
-}
-
-/* The data clusters of an in-use file: checks its chain against its size,
- * owns them, and says why it cannot be read if it cannot. */
-static const char *file_clusters(struct fatwalk *fs, const char *path, uint32_t first, uint64_t size, bool contiguous,
-                                 char *why, size_t why_size)
-{
-        uint64_t need = (size + fs->cluster_size - 1) / fs->cluster_size;
-        if (need == 0) {
-                if (first != 0 && fs->type != EXFAT)
-                        issue(fs, false, "%s: empty file with a first cluster (%u)", path, first);
-                return NULL;
-        }
-        if (!valid_cluster(fs, first)) {
-                snprintf(why, why_size, "its first cluster %u is outside the volume (size %llu bytes)", first,
-                         (unsigned long long)size);
-                return why;
-        }
-        struct chain ch = { 0 };
-        const char *ret = NULL;
-        if (contiguous) {
-                if (need > fs->n_clusters || first - 2 + need > fs->n_clusters) {
-                        snprintf(why, why_size, "its %llu clusters from %u run past the end of the volume",
-                                 (unsigned long long)need, first);
-                        return why;
-                }
-                for (uint64_t i = 0; i < need; i++)
-                        chain_push(&ch, first + (uint32_t)i);
-        } else {
-                enum link l = chain_follow(fs, first, need > fs->n_clusters ? fs->n_clusters + 1ull : need, &ch);
-                if (ch.n < need) {
-                        snprintf(why, why_size, "its cluster chain ends after %zu of %llu clusters at %s",
-                                 ch.n, (unsigned long long)need, link_why(l));
-                        ret = why;
-                } else if (l == L_NEXT) {
-                        uint32_t next;
-                        enum link t = fat_next(fs, ch.c[ch.n - 1], &next);
-                        if (t == L_NEXT)
-                                issue(fs, false, "%s: its cluster chain goes on past its size (%llu bytes) from cluster %u",
-                                      path, (unsigned long long)size, next);
-                        else if (t != L_EOC)
-                                issue(fs, false, "%s: its last cluster is followed by %s", path, link_why(t));
-                }
-        }
-        if (!own(fs, path, ch.c, ch.n) && !ret) {
-                snprintf(why, why_size, "its clusters are also used by another file or directory");
-                ret = why;
-        }
-        free(ch.c);
-        return ret;
-}
-
-static void walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
-                     uint64_t fixed_len);
-
-/* A deleted entry: a file is reported (and recorded), a directory said. */
-static void deleted_entry(struct fatwalk *fs, const struct fatwalk_entry *fe)
-{
-        if (fe->is_dir)
-                issue(fs, false, "%s: a directory deleted on the device; what it held is not listed", fe->path);
-        else
-                emit(fs, fe);
-}
-
-static void descend(struct fatwalk *fs, const struct dirref *parent, const char *path, uint32_t first, uint64_t size,
-                    bool contiguous)
-{
-        if (parent->depth + 1 > MAX_DEPTH) {
-                issue(fs, true, "%s: the directory tree is deeper than %d levels here; nothing below is walked", path, MAX_DEPTH);
-                return;
-        }
-        if (!valid_cluster(fs, first)) {
-                issue(fs, true, "%s: directory whose first cluster %u is outside the volume; its entries are not known",
-                      path, first);
-                return;
-        }
-        struct chain ch = { 0 };
-        uint64_t max = (size ? size : MAX_DIR_BYTES) / fs->cluster_size;
-        if (!max)
-                max = 1;
-        enum link l = L_EOC;
-        if (contiguous && fs->type == EXFAT) {
-                if (first - 2 + max > fs->n_clusters) {
-                        issue(fs, true, "%s: directory runs past the end of the volume; its entries are not known", path);
-                        return;
-                }
-                for (uint64_t i = 0; i < max; i++)
-                        chain_push(&ch, first + (uint32_t)i);
-        } else {
-                l = chain_follow(fs, first, max + (size ? 0 : 1), &ch);
-                if (!size && ch.n > max) {
-                        issue(fs, true, "%s: directory chain is longer than a directory can be; only the first %llu "
-                              "clusters are walked", path, (unsigned long long)max);
-                        ch.n = max;
-                } else if (l != L_EOC && l != L_NEXT) {
-                        issue(fs, true, "%s: directory cluster chain breaks after %zu cluster(s) at %s; entries after "
-                              "it are not known", path, ch.n, link_why(l));
-                } else if (size && ch.n < max) {
-                        issue(fs, true, "%s: directory chain ends after %zu of %llu clusters; entries after it are not known",
-                              path, ch.n, (unsigned long long)max);
-                }
-        }
-        size_t n_own = ch.n;
-        for (size_t i = 0; i < ch.n; i++)
-                if (bit(fs->owned, ch.c[i] - 2)) {
-                        n_own = i;
-                        break;
-                }
-        if (n_own < ch.n) {
-                issue(fs, true, "%s: directory reaches cluster %u, which already belongs to another file or directory "
-                      "(a loop or cross-link); it is walked only up to there", path, ch.c[n_own]);
-                ch.n = n_own;
-        }
-        own(fs, path, ch.c, ch.n);
-        char id[24];
-        snprintf(id, sizeof(id), "d%u", first);
-        struct dirref sub = { .path = path, .id = id, .depth = parent->depth + 1 };
-        if (ch.n)
-                walk_dir(fs, &sub, &ch, 0, 0);
-        free(ch.c);
-}
-
-/* ---- FAT directories ---- */
-
-struct lfn {
-        uint16_t u[20 * 13];
-        unsigned n, expect;
-        uint8_t cks;
-        bool on;
-        /* deleted long-name entries just before a deleted 8.3 entry */
-        uint8_t del[20][32];
-        unsigned n_del;
-};
-
-static size_t lfn_units(const uint8_t *d, uint16_t *u)
-{
-        static const uint8_t at[13] = { 1, 3, 5, 7, 9, 14, 16, 18, 20, 22, 24, 28, 30 };
-        for (int i = 0; i < 13; i++)
-                u[i] = le16(d + at[i]);
-        return 13;
-}
-
-static size_t lfn_len(const uint16_t *u, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                if (u[i] == 0)
-                        return i;
-        return n;
-}
-
-static void fat_walk_entries(struct fatwalk *fs, const struct dirref *d, const struct dirbuf *db)
-{
-        const uint8_t *b = db->b;
-        size_t len = db->len;
-        struct lfn L = { 0 };
-        struct names nm = { 0 };
-        bool ended = false;
-        unsigned orphans = 0, after_end = 0;
-        char dirpath[4096];
-        snprintf(dirpath, sizeof(dirpath), "%s", d->path);
-        for (size_t i = 0; i * 32 + 32 <= len; i++) {
-                const uint8_t *e = b + i * 32;
-                uint8_t attr = e[11];
-                if (dir_bad(db, i * 32)) {
-                        L.on = false;
-                        L.n_del = 0;
-                        continue;
-                }
-                if (e[0] == 0x00) {
-                        ended = true;
-                        L.on = false;
-                        L.n_del = 0;
-                        continue;
-                }
-                bool is_lfn = (attr & 0x3F) == 0x0F;
-                if (e[0] == 0xE5) {
-                        if (is_lfn) {
-                                if (L.n_del < 20)
-                                        memcpy(L.del[L.n_del++], e, 32);
-                                continue;
-                        }
-                } else if (ended) {
-                        after_end++;
-                }
-                if (is_lfn) {
-                        L.n_del = 0;
-                        unsigned seq = e[0] & 0x1F;
-                        if (e[0] & 0x40) {
-                                if (L.on)
-                                        orphans++;
-                                L.on = seq >= 1 && seq <= 20;
-                                if (!L.on) {
-                                        orphans++;
-                                        continue;
-                                }
-                                L.n = seq;
-                                L.cks = e[13];
-                                memset(L.u, 0xFF, sizeof(L.u));
-                                lfn_units(e, L.u + (seq - 1) * 13);
-                                L.expect = seq - 1;
-                        } else if (L.on && seq == L.expect && seq >= 1 && e[13] == L.cks) {
-                                lfn_units(e, L.u + (seq - 1) * 13);
-                                L.expect = seq - 1;
-                        } else {
-                                orphans++;
-                                L.on = false;
-                        }
-                        continue;
-                }
-                bool deleted = e[0] == 0xE5;
-                if ((attr & 0x08) && !(attr & 0x10)) {
-                        /* a volume label: its cluster fields must be empty */
-                        if (le16(e + 26) || le16(e + 20) || le32(e + 28))
-                                issue(fs, false, "%s: a volume-label entry (index %zu) has a cluster or a size", dirpath[0] ? dirpath : "/", i);
-                        L.on = false;
-                        L.n_del = 0;
-                        continue;
-                }
-                if (d->depth > 0 && i < 2 && !deleted && (attr & 0x10) &&
-                    (memcmp(e, ".          ", 11) == 0 || memcmp(e, "..         ", 11) == 0)) {
-                        L.on = false;
-                        continue;
-                }
-                /* the name */
-                uint16_t units[20 * 13];
-                size_t nu = 0;
-                uint8_t cks = sfn_checksum(e);
-                if (!deleted && L.on) {
-                        if (L.expect == 0 && L.cks == cks) {
-                                nu = lfn_len(L.u, L.n * 13);
-                                memcpy(units, L.u, nu * sizeof(*units));
-                                if (nu == 0)
-                                        issue(fs, false, "%s: entry %zu has an empty long name; its 8.3 name is used",
-                                              dirpath[0] ? dirpath : "/", i);
-                        } else {
-                                orphans++;
-                        }
-                } else if (deleted && L.n_del) {
-                        /* Deleted long-name entries sit last part first, right before.
-                         * The deletion overwrote the 8.3 name's first byte, so their
-                         * checksum is only checked against each other. */
-                        size_t k = 0;
-                        uint8_t want = L.del[L.n_del - 1][13];
-                        for (unsigned j = L.n_del; j-- > 0;) {
-                                if (L.del[j][13] != want || (L.del[j][11] & 0x3F) != 0x0F)
-                                        break;
-                                lfn_units(L.del[j], units + k);
-                                k += 13;
-                        }
-                        nu = lfn_len(units, k);
-                }
-                L.on = false;
-                L.n_del = 0;
-                uint8_t raw[11 + 2 * 20 * 13];
-                memcpy(raw, e, 11);
-                for (size_t k = 0; k < nu; k++) {
-                        raw[11 + 2 * k] = (uint8_t)units[k];
-                        raw[12 + 2 * k] = (uint8_t)(units[k] >> 8);
-                }
-                _cleanup_free_ char *name = NULL;
-                if (nu) {
-                        int32_t cp[20 * 13];
-                        size_t n = utf16_decode(units, nu, cp);
-                        name = fatwalk_escape(cp, n);
-                } else {
-                        name = sfn_name(fs, e, deleted);
-                }
-                char path[4096];
-                int pl = snprintf(path, sizeof(path), "%s/%s", d->path, name);
-                if (pl < 0 || (size_t)pl >= sizeof(path)) {
-                        issue(fs, true, "%s: entry %zu: its path is longer than %zu bytes; not walked",
-                              dirpath[0] ? dirpath : "/", i, sizeof(path));
-                        continue;
-                }
-                uint32_t first = (fs->type == 32 ? (uint32_t)le16(e + 20) << 16 : 0) | le16(e + 26);
-                uint64_t size = le32(e + 28);
-                char why[256];
-                struct fatwalk_entry fe = {
-                        .path = path, .raw_name = raw, .raw_name_len = 11 + 2 * nu,
-                        .is_dir = (attr & 0x10) != 0, .deleted = deleted, .first_cluster = first,
-                        .size = (attr & 0x10) ? 0 : size, .valid_size = (attr & 0x10) ? 0 : size,
-                        .mtime = dos_time(le16(e + 24), le16(e + 22), 0),
-                        .ctime = dos_time(le16(e + 16), le16(e + 14), e[13]),
-                        .atime = dos_time(le16(e + 18), 0, 0),
-                };
-                snprintf(fe.key, sizeof(fe.key), "%llx:%s:%zu:c%u", (unsigned long long)fs->base, d->id, i, first);
-                if (deleted) {
-                        deleted_entry(fs, &fe);
-                        continue;
-                }
-                names_add(&nm, name);
-                if (fe.is_dir) {
-                        emit(fs, &fe);
-                        descend(fs, d, path, first, 0, false);
-                        continue;
-                }
-                fe.unreadable = file_clusters(fs, path, first, size, false, why, sizeof(why));
-                if (fe.unreadable)
-                        issue(fs, true, "%s: cannot be read: %s", path, fe.unreadable);
-                emit(fs, &fe);
-        }
-        if (orphans)
-                issue(fs, false, "%s: %u long-name entr%s belong to no file (left by a deletion or damage)",
-                      dirpath[0] ? dirpath : "/", orphans, orphans == 1 ? "y" : "ies");
-        if (after_end)
-                issue(fs, false, "%s: %u entr%s after the end-of-directory mark; walked anyway",
-                      dirpath[0] ? dirpath : "/", after_end, after_end == 1 ? "y lies" : "ies lie");
-        names_check(fs, dirpath, &nm);
-}
-
-/* ---- exFAT directories ---- */
-
-static uint16_t set_checksum(const uint8_t *b, size_t n)
-{
-        uint16_t s = 0;
-        for (size_t i = 0; i < n; i++) {
-                if (i == 2 || i == 3)
-                        continue;
-                s = (uint16_t)(((s & 1) ? 0x8000 : 0) + (s >> 1) + b[i]);
-        }
-        return s;
-}
-
-static int64_t exfat_time(const uint8_t *ts, unsigned centis)
-{
-        uint32_t t = le32(ts);
-        return dos_time((uint16_t)(t >> 16), (uint16_t)t, centis);
-}
-
-static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const struct dirbuf *db)
-{
-        const uint8_t *b = db->b;
-        size_t n = db->len / 32;
-        struct names nm = { 0 };
-        unsigned stray = 0, after_end = 0;
-        bool ended = false;
-        const char *dp = d->path[0] ? d->path : "/";
-        for (size_t i = 0; i < n; i++) {
-                const uint8_t *e = b + i * 32;
-                uint8_t type = e[0];
-                if (dir_bad(db, i * 32))
-                        continue;
-                if (type == 0x00) {
-                        ended = true;
-                        continue;
-                }
-                if (ended && (type & 0x80))
-                        after_end++;
-                if (type == 0x81 || type == 0x82 || type == 0x83 || type == 0xA0 || type == 0xA1 || type == 0xA2)
-                        continue;       /* bitmap, up-case table, label, GUID, padding, ACT: never recordings */
-                if (type != 0x85 && type != 0x05) {
-                        if (type & 0x80) {
-                                if (!(type & 0x40) && !(type & 0x20))
-                                        issue(fs, true, "%s: entry %zu has an unknown critical type 0x%02X; what it "
-                                              "describes cannot be read", dp, i, type);
-                                else if (type >= 0xC0)
-                                        stray++;
-                        }
-                        continue;
-                }
-                bool deleted = type == 0x05;
-                unsigned sec = e[1];
-                bool torn = false;
-                for (unsigned k = 1; k <= sec && i + k < n; k++)
-                        torn |= dir_bad(db, (i + k) * 32);
-                if (torn)
-                        continue;       /* its unreadable part is reported with the cluster */
-                if (sec < 2 || sec > 18 || i + sec >= n) {
-                        if (!deleted)
-                                issue(fs, true, "%s: entry set %zu claims %u secondary entries (%s); it cannot be read",
-                                      dp, i, sec, i + sec >= n ? "past the end of the directory" : "out of range");
-                        continue;
-                }
-                const uint8_t *s = e + 32;
-                uint8_t want = deleted ? 0x40 : 0xC0, want_name = deleted ? 0x41 : 0xC1;
-                bool ok = s[0] == want;
-                unsigned name_len = s[3];
-                unsigned name_ents = (name_len + 14) / 15;
-                if (ok && (name_len == 0 || name_ents > sec - 1))
-                        ok = false;
-                for (unsigned k = 0; ok && k < name_ents; k++)
-                        ok = e[32 * (2 + k)] == want_name;
-                if (!deleted && ok && set_checksum(e, 32 * ((size_t)sec + 1)) != le16(e + 2))
-                        ok = false;
-                if (!ok) {
-                        if (!deleted)
-                                issue(fs, true, "%s: entry set %zu is damaged (bad checksum or malformed); the file or "
-                                      "directory it describes cannot be read", dp, i);
-                        continue;
-                }
-                uint16_t units[256];
-                for (unsigned k = 0; k < name_len; k++)
-                        units[k] = le16(e + 32 * (2 + k / 15) + 2 + 2 * (k % 15));
-                int32_t cp[256];
-                size_t ncp = utf16_decode(units, name_len, cp);
-                _cleanup_free_ char *name = fatwalk_escape(cp, ncp);
-                char path[4096];
-                int pl = snprintf(path, sizeof(path), "%s/%s", d->path, name);
-                if (pl < 0 || (size_t)pl >= sizeof(path)) {
-                        issue(fs, true, "%s: entry %zu: its path is longer than %zu bytes; not walked", dp, i, sizeof(path));
-                        i += sec;
-                        continue;
-                }
-                uint8_t raw[11 + 512];
-                memset(raw, ' ', 11);
-                for (unsigned k = 0; k < name_len; k++) {
-                        raw[11 + 2 * k] = (uint8_t)units[k];
-                        raw[12 + 2 * k] = (uint8_t)(units[k] >> 8);
-                }
-                uint16_t attr = le16(e + 4);
-                uint8_t flags = s[1];
-                uint32_t first = le32(s + 20);
-                uint64_t size = le64(s + 24), valid = le64(s + 8);
-                bool contiguous = flags & 2;
-                char why[256];
-                struct fatwalk_entry fe = {
-                        .path = path, .raw_name = raw, .raw_name_len = 11 + 2 * (size_t)name_len,
-                        .is_dir = (attr & 0x10) != 0, .deleted = deleted, .first_cluster = first,
-                        .size = (attr & 0x10) ? 0 : size, .valid_size = (attr & 0x10) ? 0 : valid,
-                        .contiguous = contiguous,
-                        .mtime = exfat_time(e + 12, e[21]), .ctime = exfat_time(e + 8, e[20]), .atime = exfat_time(e + 16, 0),
-                };
-                snprintf(fe.key, sizeof(fe.key), "%llx:%s:%zu:c%u", (unsigned long long)fs->base, d->id, i, first);
-                i += sec;
-                if (deleted) {
-                        deleted_entry(fs, &fe);
-                        continue;
-                }
-                names_add(&nm, name);
-                if (!(flags & 1) && (first || size)) {
-                        fe.unreadable = "its entry says it has no clusters, yet gives a first cluster or a size";
-                        issue(fs, true, "%s: cannot be read: %s", path, fe.unreadable);
-                        emit(fs, &fe);
-                        continue;
-                }
-                if (fe.is_dir) {
-                        emit(fs, &fe);
-                        if (size % fs->cluster_size || !size)
-                                issue(fs, true, "%s: directory size %llu is not a whole number of clusters; its entries "
-                                      "are not known", path, (unsigned long long)size);
-                        else if (size > MAX_DIR_BYTES)
-                                issue(fs, true, "%s: directory size %llu is larger than exFAT allows; its entries are "
-                                      "not known", path, (unsigned long long)size);
-                        else
-                                descend(fs, d, path, first, size, contiguous);
-                        continue;
-                }
-                if (valid > size) {
-                        fe.unreadable = "its valid data length is larger than its size";
-                } else {
-                        fe.unreadable = file_clusters(fs, path, first, size, contiguous, why, sizeof(why));
-                }
-                if (fe.unreadable)
-                        issue(fs, true, "%s: cannot be read: %s", path, fe.unreadable);
-                else if (valid < size)
-                        issue(fs, false, "%s: only %llu of its %llu bytes were written (valid data length); the rest "
-                              "reads as zeros", path, (unsigned long long)valid, (unsigned long long)size);
-                emit(fs, &fe);
-        }
-        if (stray)
-                issue(fs, false, "%s: %u secondary entr%s belong to no entry set", dp, stray, stray == 1 ? "y" : "ies");
-        if (after_end)
-                issue(fs, false, "%s: %u entr%s after the end-of-directory mark; walked anyway", dp, after_end,
-                      after_end == 1 ? "y lies" : "ies lie");
-        names_check(fs, dp, &nm);
-}
-
-static void walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
-                     uint64_t fixed_len)
-{
-        struct dirbuf db = { 0 };
-        if (ch) {
-                dir_read(fs, d->path, ch, &db);
-        } else {
-                size_t units = (size_t)((fixed_len + fs->sector - 1) / fs->sector);
-                db.b = xmalloc(units * fs->sector + 1);
-                db.bad = calloc(units + 1, sizeof(*db.bad));
-                if (!db.bad)
-                        abort();
-                db.unit = fs->sector;
-                db.len = fixed_len;
-                for (size_t u = 0; u < units; u++)
-                        if (dev_read(fs, fixed_off + (uint64_t)u * fs->sector, db.b + u * fs->sector, fs->sector) < 0) {
-                                issue(fs, true, "/: root directory sector %zu cannot be read: %s; the entries in it are "
-                                      "not known", u, fs->io_err);
-                                db.bad[u] = true;
-                                memset(db.b + u * fs->sector, 0, fs->sector);
-                        }
-        }
-        if (fs->type == EXFAT)
-                exfat_walk_entries(fs, d, &db);
-        else
-                fat_walk_entries(fs, d, &db);
-        free(db.b);
-        free(db.bad);
-}
-
-/* exFAT's bitmap and up-case table: clusters owned by the volume itself.
- * Returns false when there is no allocation bitmap to check against. */
 static bool exfat_system(struct fatwalk *fs, const struct chain *root)
 {
         _cleanup_free_ uint8_t *b = xmalloc(fs->cluster_size);
         bool have_bitmap = false;
         for (size_t ci = 0; ci < root->n; ci++) {
-                if (dev_read(fs, cluster_off(fs, root->c[ci]), b, fs->cluster_size) < 0)
+                if (fw_dev_read(fs, fw_cluster_off(fs, root->c[ci]), b, fs->cluster_size) < 0)
                         break;  /* reported by the walk */
                 for (size_t i = 0; i < fs->cluster_size / 32; i++) {
                         const uint8_t *e = b + i * 32;
@@ -1209,31 +596,31 @@ static bool exfat_system(struct fatwalk *fs, const struct chain *root)
                         const char *what = e[0] == 0x81 ? "the allocation bitmap" : "the up-case table";
                         struct chain ch = { 0 };
                         uint32_t next;
-                        if (!valid_cluster(fs, first) || need > fs->n_clusters || first - 2 + need > fs->n_clusters) {
-                                issue(fs, true, "%s lies outside the volume (cluster %u, %llu bytes)", what, first,
+                        if (!fw_valid_cluster(fs, first) || need > fs->n_clusters || first - 2 + need > fs->n_clusters) {
+                                fw_issue(fs, true, "%s lies outside the volume (cluster %u, %llu bytes)", what, first,
                                       (unsigned long long)len);
                                 continue;
                         }
                         /* contiguous where the FAT does not chain it */
-                        if (need == 1 || fat_next(fs, first, &next) != L_NEXT || next != first + 1) {
+                        if (need == 1 || fw_fat_next(fs, first, &next) != L_NEXT || next != first + 1) {
                                 for (uint64_t k = 0; k < need; k++)
-                                        chain_push(&ch, first + (uint32_t)k);
-                        } else if (chain_follow(fs, first, need, &ch), ch.n < need) {
-                                issue(fs, true, "%s: its cluster chain is broken after %zu of %llu clusters", what, ch.n,
+                                        fw_chain_push(&ch, first + (uint32_t)k);
+                        } else if (fw_chain_follow(fs, first, need, &ch), ch.n < need) {
+                                fw_issue(fs, true, "%s: its cluster chain is broken after %zu of %llu clusters", what, ch.n,
                                       (unsigned long long)need);
                         }
-                        own(fs, what, ch.c, ch.n);
+                        fw_own(fs, what, ch.c, ch.n);
                         if (e[0] == 0x81 && !have_bitmap && ch.n == need) {
                                 uint64_t bytes = ((uint64_t)fs->n_clusters + 7) / 8, got = 0;
                                 if (len < bytes) {
-                                        issue(fs, true, "the allocation bitmap is shorter than the volume's clusters");
+                                        fw_issue(fs, true, "the allocation bitmap is shorter than the volume's clusters");
                                         free(ch.c);
                                         continue;
                                 }
                                 for (size_t k = 0; k < ch.n && got < bytes; k++) {
                                         uint64_t n = bytes - got < fs->cluster_size ? bytes - got : fs->cluster_size;
-                                        if (dev_read(fs, cluster_off(fs, ch.c[k]), fs->alloc + got, n) < 0) {
-                                                issue(fs, true, "the allocation bitmap cannot be read: %s", fs->io_err);
+                                        if (fw_dev_read(fs, fw_cluster_off(fs, ch.c[k]), fs->alloc + got, n) < 0) {
+                                                fw_issue(fs, true, "the allocation bitmap cannot be read: %s", fs->io_err);
                                                 break;
                                         }
                                         got += n;
@@ -1248,7 +635,7 @@ static bool exfat_system(struct fatwalk *fs, const struct chain *root)
                 }
         }
         if (!have_bitmap)
-                issue(fs, true, "no readable allocation bitmap: data outside the walked files cannot be accounted for");
+                fw_issue(fs, true, "no readable allocation bitmap: data outside the walked files cannot be accounted for");
         return have_bitmap;
 }
 
@@ -1266,12 +653,12 @@ static void unaccounted_check(struct fatwalk *fs, uint64_t *bytes)
                         i++;
                 total += (uint64_t)(i - s) * fs->cluster_size;
                 if (runs++ < MAX_ISSUE_RUNS)
-                        issue(fs, true, "clusters %u-%u (%llu bytes) are marked in use but belong to no file or directory "
+                        fw_issue(fs, true, "clusters %u-%u (%llu bytes) are marked in use but belong to no file or directory "
                               "that could be walked (data the walk cannot account for)",
                               s + 2, i + 1, (unsigned long long)(i - s) * fs->cluster_size);
         }
         if (runs > MAX_ISSUE_RUNS)
-                issue(fs, true, "%u more runs of clusters marked in use belong to no file or directory",
+                fw_issue(fs, true, "%u more runs of clusters marked in use belong to no file or directory",
                       runs - MAX_ISSUE_RUNS);
         *bytes = total;
 }
@@ -1286,25 +673,25 @@ int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_
                 return r;
         struct dirref root = { .path = "", .id = "r", .depth = 0 };
         if (fs->type == 12 || fs->type == 16) {
-                walk_dir(fs, &root, NULL, fs->root_off, fs->root_len);
+                fw_walk_dir(fs, &root, NULL, fs->root_off, fs->root_len);
         } else {
                 struct chain ch = { 0 };
-                enum link l = chain_follow(fs, fs->root_cluster, MAX_DIR_BYTES / fs->cluster_size + 1, &ch);
+                enum link l = fw_chain_follow(fs, fs->root_cluster, MAX_DIR_BYTES / fs->cluster_size + 1, &ch);
                 if (ch.n == 0) {
-                        snprintf(err, err_size, "the root directory cannot be read (%s)", link_why(l));
+                        snprintf(err, err_size, "the root directory cannot be read (%s)", fw_link_why(l));
                         free(ch.c);
                         return -EIO;
                 }
                 if (l != L_EOC)
-                        issue(fs, true, "/: the root directory's cluster chain breaks after %zu cluster(s) at %s; "
-                              "entries after it are not known", ch.n, link_why(l));
-                own(fs, "/", ch.c, ch.n);
+                        fw_issue(fs, true, "/: the root directory's cluster chain breaks after %zu cluster(s) at %s; "
+                              "entries after it are not known", ch.n, fw_link_why(l));
+                fw_own(fs, "/", ch.c, ch.n);
                 if (fs->type == EXFAT && !exfat_system(fs, &ch))
                         memset(fs->alloc, 0, ((size_t)fs->n_clusters + 7) / 8);
                 char id[24];
                 snprintf(id, sizeof(id), "d%u", fs->root_cluster);
                 root.id = id;
-                walk_dir(fs, &root, &ch, 0, 0);
+                fw_walk_dir(fs, &root, &ch, 0, 0);
                 free(ch.c);
         }
         unaccounted_check(fs, unaccounted);
@@ -1323,19 +710,19 @@ int fatwalk_file_map(struct fatwalk *fs, uint32_t first, uint64_t size, uint64_t
                 return 0;
         struct chain ch = { 0 };
         if (contiguous) {
-                if (!valid_cluster(fs, first) || first - 2 + need > fs->n_clusters) {
+                if (!fw_valid_cluster(fs, first) || first - 2 + need > fs->n_clusters) {
                         snprintf(err, err_size, "its clusters run past the end of the volume");
                         return -EUCLEAN;
                 }
                 out->ext = xmalloc(sizeof(*out->ext));
-                out->ext[0] = (struct fatwalk_extent){ cluster_off(fs, first), size };
+                out->ext[0] = (struct fatwalk_extent){ fw_cluster_off(fs, first), size };
                 out->n_ext = 1;
                 return 0;
         }
-        enum link l = chain_follow(fs, first, need, &ch);
+        enum link l = fw_chain_follow(fs, first, need, &ch);
         if (ch.n < need) {
                 snprintf(err, err_size, "its cluster chain ends after %zu of %llu clusters at %s", ch.n,
-                         (unsigned long long)need, link_why(l));
+                         (unsigned long long)need, fw_link_why(l));
                 free(ch.c);
                 return l == L_UNREADABLE ? -EIO : -EUCLEAN;
         }
@@ -1344,10 +731,10 @@ int fatwalk_file_map(struct fatwalk *fs, uint32_t first, uint64_t size, uint64_t
         for (size_t i = 0; i < ch.n; i++) {
                 uint64_t len = left < fs->cluster_size ? left : fs->cluster_size;
                 left -= len;
-                if (out->n_ext && out->ext[out->n_ext - 1].dev_off + out->ext[out->n_ext - 1].len == cluster_off(fs, ch.c[i]))
+                if (out->n_ext && out->ext[out->n_ext - 1].dev_off + out->ext[out->n_ext - 1].len == fw_cluster_off(fs, ch.c[i]))
                         out->ext[out->n_ext - 1].len += len;
                 else
-                        out->ext[out->n_ext++] = (struct fatwalk_extent){ cluster_off(fs, ch.c[i]), len };
+                        out->ext[out->n_ext++] = (struct fatwalk_extent){ fw_cluster_off(fs, ch.c[i]), len };
         }
         free(ch.c);
         return 0;
