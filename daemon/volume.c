@@ -100,9 +100,16 @@ static int source_open(struct source *s, const char *path, char *err, size_t err
                 snprintf(err, err_size, "%s: not a block device or image file (refused: only volumes are read)", path);
                 return -EMEDIUMTYPE;
         }
-        if (S_ISBLK(st.st_mode) ? ioctl(s->fd, BLKGETSIZE64, &size) < 0 : (size = (uint64_t)st.st_size, false)) {
-                snprintf(err, err_size, "%s: cannot read the device's size: %s", path, strerror(errno));
-                return -errno;
+        if (S_ISBLK(st.st_mode) && ioctl(s->fd, BLKGETSIZE64, &size) < 0) {
+                /* where the ioctl is not answered (an emulated node): the end of the device */
+                off_t end = lseek(s->fd, 0, SEEK_END);
+                if (end < 0) {
+                        snprintf(err, err_size, "%s: cannot read the device's size: %s", path, strerror(errno));
+                        return -errno;
+                }
+                size = (uint64_t)end;
+        } else if (!S_ISBLK(st.st_mode)) {
+                size = (uint64_t)st.st_size;
         }
         /* O_NONBLOCK was only for the open; reads must wait for the device. */
         fcntl(s->fd, F_SETFL, fcntl(s->fd, F_GETFL) & ~O_NONBLOCK);

@@ -42,6 +42,8 @@
 #define _GNU_SOURCE
 #endif
 #include <errno.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <fcntl.h>
 #include <glob.h>
 #include <linux/usbdevice_fs.h>
@@ -702,10 +704,26 @@ static void cmd_add(char **argv, int argc)
 	g_free(cwd);
 	struct stat st;
 	errno = 0;
-	if (stat(image, &st) != 0 || !S_ISREG(st.st_mode)) {
-		reply("error image %s: %s", image, errno ? g_strerror(errno) : "not a regular file");
+	if (stat(image, &st) != 0 || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		reply("error image %s: %s", image, errno ? g_strerror(errno) : "not a regular file or block device");
 		g_free(image);
 		return;
+	}
+	if (S_ISBLK(st.st_mode)) {
+		/* a real block device (a loop device over an image in RAM, for the
+		 * benchmark): the partition node links to it, and it is already a
+		 * block device to stat() */
+		int bfd = open(image, O_RDONLY | O_CLOEXEC);
+		guint64 bytes = 0;
+		if (bfd < 0 || ioctl(bfd, BLKGETSIZE64, &bytes) != 0) {
+			reply("error image %s: %s", image, g_strerror(errno));
+			if (bfd >= 0)
+				close(bfd);
+			g_free(image);
+			return;
+		}
+		close(bfd);
+		st.st_size = (off_t)bytes;
 	}
 	/*
 	 * The preload reports a /dev node whose (followed) inode is a regular
@@ -714,7 +732,7 @@ static void cmd_add(char **argv, int argc)
 	 * the image (best effort, never cleared: several bays may share it) so
 	 * that stat("/dev/sdX1") gives S_ISBLK like a real partition.
 	 */
-	if (!(st.st_mode & S_ISVTX) && chmod(image, (st.st_mode & 07777) | S_ISVTX) != 0)
+	if (S_ISREG(st.st_mode) && !(st.st_mode & S_ISVTX) && chmod(image, (st.st_mode & 07777) | S_ISVTX) != 0)
 		g_printerr("bayharness: cannot set sticky bit on %s (stat will say char device): %s\n", image,
 			   g_strerror(errno));
 
