@@ -44,7 +44,6 @@ const char *fatwalk_type(const struct fatwalk *fs)
         }
 }
 
-uint64_t fatwalk_cluster_size(const struct fatwalk *fs) { return fs->cluster_size; }
 
 uint64_t fw_cluster_off(const struct fatwalk *fs, uint32_t c)
 {

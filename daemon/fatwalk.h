@@ -45,7 +45,6 @@ int fatwalk_open(fatwalk_read_fn read, void *ud, uint64_t base, uint64_t dev_siz
                struct fatwalk **out, char *err, size_t err_size);
 void fatwalk_close(struct fatwalk *fs);
 const char *fatwalk_type(const struct fatwalk *fs);        /* "FAT12", "FAT16", "FAT32", "exFAT" */
-uint64_t fatwalk_cluster_size(const struct fatwalk *fs);
 
 /* Walks the whole tree once: entries and issues through ops. Then checks
  * that every allocated cluster is owned; *unaccounted gets the bytes that

@@ -202,8 +202,9 @@ static void foreign_name(struct source *src, uint64_t off, uint64_t len, char *b
         }
 }
 
-static int add_fs(struct volume *v, const char *codepage, uint64_t off, uint64_t len, const char *what, char *err,
-                  size_t err_size)
+/* Opens the FAT/exFAT filesystem at off, or says in err why there is none
+ * (-EINVAL: the codepage, a configuration error). */
+static int add_fs(struct volume *v, const char *codepage, uint64_t off, uint64_t len, char *err, size_t err_size)
 {
         struct fatwalk *fs = NULL;
         char why[256];
@@ -218,10 +219,6 @@ static int add_fs(struct volume *v, const char *codepage, uint64_t off, uint64_t
                 return 0;
         }
         snprintf(err, err_size, "%s", why);
-        if (r == -EINVAL)               /* the codepage: a configuration error */
-                return r;
-        if (what && v->n_foreign < MAX_FS)
-                v->foreign[v->n_foreign++] = xasprintf("%s: %s", what, why);
         return r;
 }
 
@@ -243,15 +240,14 @@ static TSK_WALK_RET_ENUM part_cb(TSK_VS_INFO *vs, const TSK_VS_PART_INFO *part, 
         snprintf(what, sizeof(what), "partition %u (%s, sectors %llu-%llu, %llu MiB)", w->index,
                  part->desc ? part->desc : "?", (unsigned long long)part->start,
                  (unsigned long long)(part->start + part->len - 1), (unsigned long long)(len >> 20));
-        size_t before = w->v->n_foreign;
         char why[256] = "";
-        int r = add_fs(w->v, w->codepage, off, len, NULL, why, sizeof(why));
+        int r = add_fs(w->v, w->codepage, off, len, why, sizeof(why));
         if (r == -EINVAL || r == -ENOMEM || r == -E2BIG) {
                 snprintf(w->errbuf, w->err_size, "%s", r == -E2BIG ? "more filesystems than dockd reads (16)" : why);
                 w->err = r;
                 return TSK_WALK_STOP;
         }
-        if (r < 0 && w->v->n_foreign == before && w->v->n_foreign < MAX_FS) {
+        if (r < 0 && w->v->n_foreign < MAX_FS) {
                 char name[128];
                 foreign_name(&w->v->src, off, len, name, sizeof(name));
                 if (strcmp(name, "no filesystem dockd knows") == 0 && why[0])
@@ -278,7 +274,7 @@ int volume_open(const char *source, const char *codepage, struct volume **out, c
         char why[256] = "";
         /* A filesystem on the whole device (how recorders format their cards),
          * or a partition table. */
-        r = add_fs(v, codepage, 0, v->src.size, NULL, why, sizeof(why));
+        r = add_fs(v, codepage, 0, v->src.size, why, sizeof(why));
         if (r == -EINVAL) {
                 snprintf(err, err_size, "%s: %s", source, why);
                 volume_close(v);
