@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
@@ -36,11 +37,7 @@ int catalog_identity(struct catalog *c, char id[33], bool *fresh)
         if (rc != SQLITE_DONE)
                 return sql_err(c, rc);
         unsigned char raw[16];
-        FILE *f = fopen("/dev/urandom", "re");
-        size_t got = f ? fread(raw, 1, sizeof(raw), f) : 0;
-        if (f)
-                fclose(f);
-        if (got != sizeof(raw))
+        if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
                 return -EIO;
         hex_encode(raw, sizeof(raw), id);
         char now[32];
@@ -445,6 +442,16 @@ int catalog_session_finish(struct catalog *c, int64_t session_id, const char *st
         return step_done(c, st);
 }
 
+/* Up to max ids from the first column of st's rows. */
+static int collect_ids(struct catalog *c, sqlite3_stmt *st, int64_t *ids, size_t max, size_t *n)
+{
+        *n = 0;
+        int rc = SQLITE_DONE;
+        while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+                ids[(*n)++] = sqlite3_column_int64(st, 0);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
 int catalog_sessions_stale(struct catalog *c, int64_t device_id, int64_t *ids, size_t max, size_t *n)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
@@ -452,11 +459,7 @@ int catalog_sessions_stale(struct catalog *c, int64_t device_id, int64_t *ids, s
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, device_id);
-        *n = 0;
-        int rc;
-        while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-                ids[(*n)++] = sqlite3_column_int64(st, 0);
-        return 0;
+        return collect_ids(c, st, ids, max, n);
 }
 
 int catalog_sessions_unmanifested(struct catalog *c, int64_t *ids, size_t max, size_t *n)
@@ -466,11 +469,7 @@ int catalog_sessions_unmanifested(struct catalog *c, int64_t *ids, size_t max, s
                            " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.session_id = s.id) ORDER BY s.id", &st);
         if (r < 0)
                 return r;
-        *n = 0;
-        int rc;
-        while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-                ids[(*n)++] = sqlite3_column_int64(st, 0);
-        return 0;
+        return collect_ids(c, st, ids, max, n);
 }
 
 int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int *n)
@@ -725,13 +724,7 @@ int catalog_session_finding_add(struct catalog *c, int64_t session_id, bool bloc
 
 int catalog_session_set_unaccounted(struct catalog *c, int64_t session_id, int64_t bytes)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "UPDATE dock_sessions SET unaccounted_bytes = ? WHERE id = ?", &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, bytes);
-        sqlite3_bind_int64(st, 2, session_id);
-        return step_done(c, st);
+        return session_set_int(c, "UPDATE dock_sessions SET unaccounted_bytes = ? WHERE id = ?", session_id, bytes);
 }
 
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata)

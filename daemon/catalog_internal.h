@@ -69,6 +69,20 @@ static inline int step_done(struct catalog *c, sqlite3_stmt *st)
         return 0;
 }
 
+/* "UPDATE dock_sessions SET x = ?1 WHERE id = ?2" with an integer value. */
+static inline int session_set_int(struct catalog *c, const char *sql, int64_t session_id, int64_t value)
+{
+        sqlite3_stmt *st = NULL;
+        int r = prepare(c, sql, &st);
+        if (r == 0) {
+                sqlite3_bind_int64(st, 1, value);
+                sqlite3_bind_int64(st, 2, session_id);
+                r = step_done(c, st);
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
 static inline int exec(struct catalog *c, const char *sql)
 {
         char *msg = NULL;

@@ -465,13 +465,7 @@ int catalog_session_set_wipe(struct catalog *c, int64_t session_id, const char *
 
 int catalog_session_set_clock_offset(struct catalog *c, int64_t session_id, int64_t offset_s)
 {
-        _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "UPDATE dock_sessions SET clock_offset_s = ? WHERE id = ?", &st);
-        if (r < 0)
-                return r;
-        sqlite3_bind_int64(st, 1, offset_s);
-        sqlite3_bind_int64(st, 2, session_id);
-        return step_done(c, st);
+        return session_set_int(c, "UPDATE dock_sessions SET clock_offset_s = ? WHERE id = ?", session_id, offset_s);
 }
 
 static int recording_exists(struct catalog *c, int64_t rec_id, char *err, size_t err_size)

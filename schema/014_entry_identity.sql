@@ -41,7 +41,6 @@ CREATE INDEX recordings_device_end ON recordings(device_id, rec_end_utc);
 CREATE INDEX recordings_end ON recordings(rec_end_utc);
 CREATE INDEX recordings_device_seq ON recordings(device_id, first_session_id, name_seq) WHERE name_seq IS NOT NULL;
 CREATE INDEX recordings_late24 ON recordings(rec_end_utc) WHERE lag_s > 86400;
-CREATE INDEX recordings_device_path ON recordings(device_id, device_path);
 
 CREATE TABLE deleted_entries_new (
         id              INTEGER PRIMARY KEY,
