@@ -598,13 +598,9 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         size_t n_ok = 0;
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 char err[512];
-                /* before it is opened: nothing is written on the wrong disk */
-                bool apart = true, warn = false;
-                for (size_t j = 0; j < i && apart; j++)
-                        if (run.target_ok[j] && target_apart(cfg, &cfg->targets[j], &cfg->targets[i], &warn, err,
-                                                             sizeof(err)) < 0)
-                                apart = false;
-                if (!apart || target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {
+                char warn[512];     /* said once, by dockd at start */
+                if (target_apart(cfg, i, run.target_ok, warn, sizeof(warn), err, sizeof(err)) < 0 ||
+                    target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {
                         note_error(&run, "%s", err);
                         continue;
                 }

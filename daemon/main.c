@@ -119,15 +119,11 @@ static long check_targets(const struct config *cfg)
         bool opened[DOCKD_MAX_TARGETS] = { false };
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 struct target t;
-                bool apart = true;
-                for (size_t j = 0; j < i && apart; j++) {
-                        bool warn = false;
-                        if (opened[j] && target_apart(cfg, &cfg->targets[j], &cfg->targets[i], &warn, err, sizeof(err)) < 0)
-                                apart = false;
-                        if (warn)
-                                log_warn("%s", err);
-                }
-                if (!apart || target_open(&t, &cfg->targets[i], cat, err, sizeof(err)) < 0) {
+                char warn[512];
+                int ra = target_apart(cfg, i, opened, warn, sizeof(warn), err, sizeof(err));
+                if (warn[0])
+                        log_warn("%s", warn);
+                if (ra < 0 || target_open(&t, &cfg->targets[i], cat, err, sizeof(err)) < 0) {
                         log_error("%s", err);   /* a target down is an alarm, not a reason to stop */
                         continue;
                 }

@@ -187,27 +187,34 @@ int target_copy_destroy(const char *root, const char *name, const char *relpath,
         return 0;
 }
 
-int target_apart(const struct config *cfg, const struct target_conf *a, const struct target_conf *b, bool *warn,
-                 char *err, size_t err_size)
+int target_apart(const struct config *cfg, size_t i, const bool *opened, char *warn, size_t warn_size, char *err,
+                 size_t err_size)
 {
-        struct stat sa, sb;
-        *warn = false;
-        if (stat(a->path, &sa) < 0 || stat(b->path, &sb) < 0 || sa.st_dev != sb.st_dev)
-                return 0;
-        bool embedded = a->create && b->create;
-        if (cfg->allow_same_filesystem || embedded) {
-                *warn = true;
-                snprintf(err, err_size, "targets %s and %s are on one filesystem (%s): the two copies would be lost together "
-                         "with that disk%s", a->name, b->name, a->path,
-                         embedded ? " (the embedded defaults: configure two targets on two disks)"
-                                  : " ([station] allow_same_filesystem = yes)");
-                return 0;
+        const struct target_conf *b = &cfg->targets[i];
+        struct stat sb;
+        warn[0] = '\0';
+        if (stat(b->path, &sb) < 0)
+                return 0;       /* target_open says what is wrong with it */
+        for (size_t j = 0; j < i; j++) {
+                const struct target_conf *a = &cfg->targets[j];
+                struct stat sa;
+                if (!opened[j] || stat(a->path, &sa) < 0 || sa.st_dev != sb.st_dev)
+                        continue;
+                bool embedded = a->create && b->create;
+                if (cfg->allow_same_filesystem || embedded) {
+                        snprintf(warn, warn_size, "targets %s and %s are on one filesystem (%s): the two copies would be "
+                                 "lost together with that disk%s", a->name, b->name, a->path,
+                                 embedded ? " (the embedded defaults: configure two targets on two disks)"
+                                          : " ([station] allow_same_filesystem = yes)");
+                        continue;
+                }
+                snprintf(err, err_size, "target %s (%s) is on the same filesystem as target %s (%s): two copies on one disk "
+                         "are lost together, so no copy is made there. If its own disk is not mounted, mount it; if it is "
+                         "meant to be there (a demo, a test), set [station] allow_same_filesystem = yes", b->name, b->path,
+                         a->name, a->path);
+                return -EXDEV;
         }
-        snprintf(err, err_size, "target %s (%s) is on the same filesystem as target %s (%s): two copies on one disk are "
-                 "lost together, so no copy is made there. If its own disk is not mounted, mount it; if it is meant "
-                 "to be there (a demo, a test), set [station] allow_same_filesystem = yes", b->name, b->path, a->name,
-                 a->path);
-        return -EXDEV;
+        return 0;
 }
 
 int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size)

@@ -29,11 +29,13 @@ int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char
  * now on; *old_id gets the catalog it named before ("none"). */
 int target_catalog_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
                          size_t err_size);
-/* Two targets on one filesystem are one disk: -EXDEV for b unless [station]
- * allow_same_filesystem = yes or both are the embedded defaults, which set
- * *warn (err then holds the warning). */
-int target_apart(const struct config *cfg, const struct target_conf *a, const struct target_conf *b, bool *warn,
-                 char *err, size_t err_size);
+/* Two targets on one filesystem are one disk: -EXDEV (err says why) when
+ * target i shares one with a target before it that is opened[], unless
+ * [station] allow_same_filesystem = yes or both are the embedded defaults,
+ * which leave a warning in warn instead. Checked before target i is opened,
+ * so nothing is written under an empty mount point. */
+int target_apart(const struct config *cfg, size_t i, const bool *opened, char *warn, size_t warn_size, char *err,
+                 size_t err_size);
 int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
 void target_close(struct target *t);
 
