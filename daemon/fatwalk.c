@@ -148,18 +148,33 @@ const char *fw_link_why(enum link l)
 /* Reads every copy of the FAT once: where the active copy cannot be read,
  * the other must supply it; where both read and disagree, the walk cannot
  * be trusted. On FAT, builds the allocation bitmap from the entries. */
+/* Reads len bytes of FAT copy k at off: whole, or sector by sector where
+ * that fails; ok[i] says whether sector i could be read. */
+static void read_fat_copy(struct fatwalk *fs, unsigned k, uint64_t off, uint8_t *buf, uint64_t len, bool *ok)
+{
+        size_t n_sec = (size_t)((len + fs->sector - 1) / fs->sector);
+        bool whole = fw_dev_read(fs, fs->fat_off[k] + off, buf, len) == 0;
+        for (size_t i = 0; i < n_sec; i++) {
+                uint64_t s = (uint64_t)i * fs->sector, n = len - s < fs->sector ? len - s : fs->sector;
+                ok[i] = whole || fw_dev_read(fs, fs->fat_off[k] + off + s, buf + s, n) == 0;
+        }
+}
+
 static int fat_scan(struct fatwalk *fs)
 {
         uint64_t chunk = FAT_WINDOW;
         _cleanup_free_ uint8_t *a = xmalloc(chunk), *b = xmalloc(chunk);
+        bool ok_a[FAT_WINDOW / 512], ok_b[FAT_WINDOW / 512];
         uint64_t bad_first = 0, bad_n = 0, lost_n = 0, lost_first = 0, diff_n = 0, diff_first = 0;
         for (uint64_t off = 0; off < fs->fat_len; off += chunk) {
                 uint64_t len = fs->fat_len - off < chunk ? fs->fat_len - off : chunk;
+                read_fat_copy(fs, fs->active, off, a, len, ok_a);
+                if (fs->n_fats == 2)
+                        read_fat_copy(fs, 1 - fs->active, off, b, len, ok_b);
                 for (uint64_t s = 0; s < len; s += fs->sector) {
                         uint64_t n = len - s < fs->sector ? len - s : fs->sector;
-                        bool ok0 = fw_dev_read(fs, fs->fat_off[fs->active] + off + s, a + s, n) == 0;
-                        bool ok1 = fs->n_fats < 2 ||
-                                   fw_dev_read(fs, fs->fat_off[1 - fs->active] + off + s, b + s, n) == 0;
+                        /* with a single copy, a sector it cannot read is lost */
+                        bool ok0 = ok_a[s / fs->sector], ok1 = fs->n_fats == 2 && ok_b[s / fs->sector];
                         uint64_t sec = (off + s) / fs->sector;
                         if (!ok0 && !bad_n++)
                                 bad_first = sec;

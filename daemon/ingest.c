@@ -111,10 +111,9 @@ static int hash_source_prefix(struct run *run, const struct volume_entry *e, int
 {
         struct volume_file *vf = NULL;
         char err[512];
+        /* the pipeline's first buffer: idle until the copy starts */
         size_t bs = run->pool.chunk_size;
-        void *buf = NULL;
-        if (posix_memalign(&buf, 4096, bs) != 0)
-                return -ENOMEM;
+        void *buf = run->pool.bufs[0];
         int r = volume_file_open(run->vol, e, &vf, err, sizeof(err));
         for (int64_t got = 0; r == 0 && got < off;) {
                 size_t want = off - got < (int64_t)bs ? (size_t)(off - got) : bs;
@@ -128,7 +127,6 @@ static int hash_source_prefix(struct run *run, const struct volume_entry *e, int
                 run->res->resume_bytes_reread += k;
         }
         volume_file_close(vf);
-        free(buf);
         return r;
 }
 

@@ -121,6 +121,7 @@ make_exfat "$img" 16 "$src"
 "${FE[@]}" "$img" set-name /DCIM/clipB.mp4 clipA.mp4
 run_case "$img" CAM-DUPX
 [ "$(paths | grep -cxF /DCIM/clipA.mp4)" = 2 ] || fail "exFAT duplicate names: not two recordings: $(paths | tr '\n' ' ')"
+[ "$(jq -r '[.[].sha256] | unique | length' "$WORK/recs.json")" = 2 ] || fail "exFAT duplicate names: the two are not told apart"
 pass "exFAT duplicate names: two recordings"
 
 # ---- 4. a valid long name over an 8.3 name no driver would write (a ':')
@@ -149,6 +150,16 @@ ORACLE_IMG=$img run_case "$WORK/mnt-fat1/disk.img" CAM-FAT1
 [ "$(jq -r '.verified' "$WORK/oracle.json")" = 25 ] || fail "bad FAT 1 sector: not every file read through FAT 2: $(cat "$WORK/oracle.json")"
 expect_incomplete "bad FAT 1 sector" "FAT copy 1 cannot be read"
 pass "a bad sector in FAT 1: all 25 files read through FAT 2, the session incomplete and says why"
+
+# 5a'. exFAT keeps one FAT: a bad sector in it is lost, never "read from copy 2"
+img=$WORK/fatx.img
+make_exfat "$img" 16 "$src"
+off=$("${FE[@]}" "$img" fat-off 0)
+FAULTYFS_BAD="$off:512" faulty_mount "$img" "$WORK/mnt-fatx"
+ORACLE_IMG=$img run_case "$WORK/mnt-fatx/disk.img" CAM-FATX
+expect_incomplete "bad sector in exFAT's only FAT" "the FAT cannot be read in any copy"
+unread_has "copy 2" && fail "bad sector in exFAT's only FAT: claims a second copy: $(jq -c '.[-1].unread' "$WORK/sess.json")"
+pass "a bad sector in exFAT's only FAT: incomplete, and no second copy is claimed"
 
 # 5b. a read error inside a directory, FAT32 and exFAT
 for fs in fat32 exfat; do
