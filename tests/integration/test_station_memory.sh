@@ -51,6 +51,16 @@ pass "the catalog restored from its backup: everything known again, nothing copi
 #    needs a new station id (its chain belongs to the old ledger).
 mv "$STATE/catalog.sqlite" "$WORK/catalog.old"
 rm -f "$STATE/catalog.sqlite-wal" "$STATE/catalog.sqlite-shm"
+# only an admin may: a user in no role group is refused, and no marker changes
+user=dockdm$$
+useradd -M -N -s /usr/sbin/nologin "$user"
+at_exit "userdel '$user' 2>/dev/null"
+chmod -R a+rwX "$WORK"
+markers=$(cat "$STATE"/targets/*/.dockd-target | sha256sum)
+rc=0
+runuser -u "$user" -- "$BUILD/dockctl" --state "$STATE" catalog accept-new --reason "not mine to say" >/dev/null 2>"$WORK/an-user.err" || rc=$?
+[ "$rc" = 4 ] || fail "accept-new by a user without the admin role: exit $rc: $(cat "$WORK/an-user.err")"
+[ "$(cat "$STATE"/targets/*/.dockd-target | sha256sum)" = "$markers" ] || fail "a refused accept-new changed the markers"
 dockctl catalog accept-new --reason "catalog disk replaced; old ledger kept offline" >/dev/null 2>"$WORK/an.err" ||
 	fail "accept-new failed: $(cat "$WORK/an.err")"
 rc=0
