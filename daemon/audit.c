@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "util.h"
 
@@ -37,17 +39,8 @@ static bool in_group(const char *name, const gid_t *groups, int n)
         return false;
 }
 
-enum role role_of(const struct config *cfg, uid_t uid, gid_t gid)
+static enum role role_in(const struct config *cfg, const gid_t *groups, int n)
 {
-        if (uid == 0)
-                return ROLE_ADMIN;
-        struct passwd *pw = getpwuid(uid);
-        gid_t groups[256];
-        int n = (int)ELEMENTSOF(groups);
-        if (!pw || getgrouplist(pw->pw_name, gid, groups, &n) < 0) {
-                groups[0] = gid;
-                n = 1;
-        }
         if (in_group(cfg->admin_group, groups, n))
                 return ROLE_ADMIN;
         if (in_group(cfg->custodian_group, groups, n))
@@ -55,6 +48,32 @@ enum role role_of(const struct config *cfg, uid_t uid, gid_t gid)
         if (in_group(cfg->operator_group, groups, n))
                 return ROLE_OPERATOR;
         return ROLE_NONE;
+}
+
+enum role peer_role(const struct config *cfg, int sock, char *name, size_t name_size)
+{
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+                snprintf(name, name_size, "an unknown peer");
+                return ROLE_NONE;
+        }
+        struct passwd *pw = getpwuid(cred.uid);
+        if (pw)
+                snprintf(name, name_size, "%s", pw->pw_name);
+        else
+                snprintf(name, name_size, "uid %u", (unsigned)cred.uid);
+        /* root, and dockd's own user (its timers), act for the station. */
+        if (cred.uid == 0 || cred.uid == geteuid())
+                return ROLE_ADMIN;
+        /* The groups the peer's process holds now, not what /etc/group says. */
+        gid_t groups[256];
+        len = sizeof(groups) - sizeof(gid_t);
+        int n = 0;
+        if (getsockopt(sock, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
+                n = (int)(len / sizeof(gid_t));
+        groups[n++] = cred.gid;
+        return role_in(cfg, groups, n);
 }
 
 /* SHA-256 over the row's fields, each as "<length>:<bytes>;" (NULL as "-;"),

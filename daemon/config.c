@@ -414,7 +414,9 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
         err[0] = '\0';
 
         bool explicit = path != NULL;
-        if (!path && access(DOCKD_DEFAULT_CONFIG, F_OK) == 0)
+        if (path && !*path)
+                path = NULL;    /* "": the embedded defaults, whatever /etc holds */
+        else if (!path && access(DOCKD_DEFAULT_CONFIG, F_OK) == 0)
                 path = DOCKD_DEFAULT_CONFIG;
         if (path) {
                 _cleanup_fclose_ FILE *f = fopen(path, "re");

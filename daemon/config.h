@@ -62,7 +62,8 @@ bool config_has_clock(const struct config *cfg, unsigned vendor, unsigned produc
 /* Months a recording of this retention class is kept; 0 if the class is unknown. */
 unsigned config_retention_months(const struct config *cfg, const char *cls);
 
-/* Loads `path` (NULL: the default path if it exists, else embedded defaults),
+/* Loads `path` (NULL: the default path if it exists, else embedded defaults;
+ * "": the embedded defaults),
  * then applies `state_dir` if non-NULL. On failure returns -EINVAL (or -errno)
  * and writes a message naming file, line and problem into err. */
 int config_load(struct config *cfg, const char *path, const char *state_dir,

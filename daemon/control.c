@@ -1,31 +1,45 @@
-/* control.c — see control.h. Each request is answered only for a peer whose
- * credentials (SO_PEERCRED) carry the role it needs: operator for status. */
+/* control.c — see control.h. Requests arrive as frames (ctlproto.h); each
+ * verb but status runs in a worker process that dockd starts for it, so a
+ * long ingest or scrub never holds up the event loop, and a verb's crash
+ * never takes the daemon with it. */
 #include "control.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "alarms.h"
 #include "audit.h"
 #include "catalog.h"
+#include "ctlproto.h"
 #include "log.h"
 #include "util.h"
+#include "verbs.h"
+
+extern char **environ;
 
 struct control {
         const struct config *cfg;
         struct catalog *cat;    /* opened on first use: alarms come from the catalog */
         char *path;
+        const char *self;       /* dockd's own binary, which the workers run */
+        int config_fd;          /* the config dockd read at start, for the workers (-1: embedded) */
         int fd;
+        sd_event *ev;
         sd_event_source *src;
         struct bays *bays;
-        unsigned n_clients;
+        unsigned n_clients, n_workers;
         struct client *clients;         /* the open ones, freed with the control socket */
+        struct worker *workers;         /* running; their ends are logged */
 };
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
@@ -38,30 +52,64 @@ static int make_addr(const char *path, struct sockaddr_un *sa)
         return 0;
 }
 
-/* One client: the request is read and the reply written as the socket
- * allows, from the event loop, never blocking it. A client that sends
- * slowly, never ends its line, sends too much or reads slowly is dropped
- * after CLIENT_TIMEOUT_US; at most MAX_CLIENTS at once. */
-#define MAX_REQUEST 256
+/* One client: the request is read as the socket allows, from the event loop,
+ * never blocking it. A client that sends slowly, never ends its request,
+ * sends too much or reads slowly is dropped after CLIENT_TIMEOUT_US; at most
+ * MAX_CLIENTS at once. A whole request either is answered here (status, and
+ * every refusal of a malformed one) or goes with the socket to a worker. */
 #define MAX_CLIENTS 64
+#define MAX_WORKERS 8
 #define CLIENT_TIMEOUT_US (2 * 1000000ULL)
+#define MAX_FDS (2 * VERB_MAX_INPUTS)
 
 struct client {
         struct control *c;
         struct client *next, **prev;
         int fd;
         sd_event_source *io, *timer;
-        char req[MAX_REQUEST];
-        size_t n;
+        struct ctl_reader rd;
+        size_t got;             /* request bytes so far */
+        bool versioned, terminal;
+        char *argv[CTL_MAX_ARGS + 1];
+        int argc;
+        int fds[MAX_FDS];       /* received, in order, not yet given to an input */
+        size_t n_fds;
+        struct verb_input inputs[VERB_MAX_INPUTS];
+        size_t n_inputs;
         char *out;
         size_t len, done;
 };
+
+struct worker {
+        struct control *c;
+        struct worker *next, **prev;
+        pid_t pid;
+        uid_t uid;
+        char *what;             /* "verb" by caller, for the journal line at its end */
+        sd_event_source *child;
+};
+
+static void close_inputs(struct client *cl)
+{
+        for (size_t i = 0; i < cl->n_fds; i++)
+                close(cl->fds[i]);
+        for (size_t i = 0; i < cl->n_inputs; i++)
+                for (int k = 0; k < 2; k++)
+                        if (cl->inputs[i].fds[k] >= 0)
+                                close(cl->inputs[i].fds[k]);
+        cl->n_fds = cl->n_inputs = 0;
+}
 
 static void client_free(struct client *cl)
 {
         sd_event_source_disable_unref(cl->io);
         sd_event_source_disable_unref(cl->timer);
-        close(cl->fd);
+        if (cl->fd >= 0)
+                close(cl->fd);
+        close_inputs(cl);
+        for (int i = 0; i < cl->argc; i++)
+                free(cl->argv[i]);
+        ctl_reader_free(&cl->rd);
         free(cl->out);
         cl->c->n_clients--;
         *cl->prev = cl->next;
@@ -70,52 +118,337 @@ static void client_free(struct client *cl)
         free(cl);
 }
 
-/* The reply to a whole request line, from the peer's role. */
-static void answer(struct client *cl)
+/* Queues frames for the peer: the bytes, then the exit status. */
+static void reply(struct client *cl, const char *out, const char *err, int status)
 {
-        struct control *c = cl->c;
-        char *req = cl->req;
-        req[cl->n < sizeof(cl->req) ? cl->n : sizeof(cl->req) - 1] = '\0';
-        req[strcspn(req, "\r\n")] = '\0';
-        struct ucred cred = { .uid = (uid_t)-1 };
-        socklen_t len = sizeof(cred);
-        enum role role = getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0 ? role_of(c->cfg, cred.uid, cred.gid)
-                                                                                      : ROLE_NONE;
         FILE *f = open_memstream(&cl->out, &cl->len);
         if (!f)
                 return;
-        if (role < ROLE_OPERATOR) {
-                fprintf(f, "{\"error\":\"status needs the operator role (group %s)\"}\n", role_group(c->cfg, ROLE_OPERATOR));
-                char shown[MAX_REQUEST * 4];
-                log_warn("control: refused '%s' to uid %u: not an operator", text_escape(req, shown, sizeof(shown)),
-                         (unsigned)cred.uid);
-                fclose(f);
-                return;
+        if (out && *out)
+                fprintf(f, "O%zu:%s,", strlen(out), out);
+        if (err && *err)
+                fprintf(f, "E%zu:%s,", strlen(err), err);
+        char x[16];
+        snprintf(x, sizeof(x), "%d", status);
+        fprintf(f, "X%zu:%s,", strlen(x), x);
+        fclose(f);
+}
+
+__attribute__((format(printf, 3, 4))) static void refuse(struct client *cl, int status, const char *fmt, ...)
+{
+        char msg[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg) - 1, fmt, ap);
+        va_end(ap);
+        strcat(msg, "\n");
+        reply(cl, NULL, msg, status);
+}
+
+static void worker_free(struct worker *w)
+{
+        sd_event_source_disable_unref(w->child);
+        w->c->n_workers--;
+        *w->prev = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        free(w->what);
+        free(w);
+}
+
+static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *ud)
+{
+        struct worker *w = ud;
+        int status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
+        if (si->si_code == CLD_EXITED)
+                log_info("control: %s (uid %u): exit %d", w->what, (unsigned)w->uid, status);
+        else
+                log_error("control: %s (uid %u): the worker died of signal %d", w->what, (unsigned)w->uid,
+                          si->si_status);
+        worker_free(w);
+        return 0;
+}
+
+/* Hands the client's socket and inputs to a worker process (dockd
+ * --serve-request) that runs the verb as dockd, with the caller's role. */
+static int spawn_worker(struct client *cl, const struct verb *v, uid_t uid, const char *caller)
+{
+        struct control *c = cl->c;
+        if (c->n_workers >= MAX_WORKERS) {
+                refuse(cl, EXIT_UNREACHABLE, "dockd: busy with %u requests; try again in a moment", c->n_workers);
+                return 0;
         }
+        /* Numbers the worker will see: the socket 3, the config 4, inputs from 5. */
+        int src[2 + 2 * VERB_MAX_INPUTS], n_src = 0;
+        char *args[16 + 4 * VERB_MAX_INPUTS + CTL_MAX_ARGS];
+        char nums[2 * VERB_MAX_INPUTS][16];
+        int na = 0;
+        args[na++] = (char *)"dockd";
+        args[na++] = (char *)"--serve-request";
+        src[n_src++] = cl->fd;
+        src[n_src++] = c->config_fd;
+        args[na++] = (char *)"--state";
+        args[na++] = c->cfg->state_dir;
+        if (cl->terminal)
+                args[na++] = (char *)"--terminal";
+        for (size_t i = 0; i < cl->n_inputs; i++) {
+                args[na++] = (char *)"--input";
+                args[na++] = (char *)cl->inputs[i].name;
+                for (int k = 0; k < 2; k++) {
+                        int fd = cl->inputs[i].fds[k];
+                        snprintf(nums[2 * i + k], sizeof(nums[0]), "%d", fd >= 0 ? 3 + n_src : -1);
+                        args[na++] = nums[2 * i + k];
+                        if (fd >= 0)
+                                src[n_src++] = fd;
+                }
+        }
+        args[na++] = (char *)"--";
+        for (int i = 0; i < cl->argc; i++)
+                args[na++] = cl->argv[i];
+        args[na] = NULL;
+
+        /* Out of the way of the numbers they will get, then into place. */
+        int high[ELEMENTSOF(src)];
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        int ok = 0;
+        for (int i = 0; i < n_src; i++) {
+                high[i] = src[i] >= 0 ? fcntl(src[i], F_DUPFD_CLOEXEC, 64) : -1;
+                if (src[i] >= 0 && high[i] < 0)
+                        ok = -errno;
+        }
+        for (int i = 0; i < n_src && ok == 0; i++)
+                if (high[i] >= 0)
+                        posix_spawn_file_actions_adddup2(&fa, high[i], 3 + i);
+        posix_spawnattr_t at;
+        posix_spawnattr_init(&at);
+        sigset_t none, all;
+        sigemptyset(&none);
+        sigemptyset(&all);
+        sigaddset(&all, SIGPIPE);
+        sigaddset(&all, SIGTERM);
+        sigaddset(&all, SIGINT);
+        sigaddset(&all, SIGHUP);
+        posix_spawnattr_setsigmask(&at, &none);
+        posix_spawnattr_setsigdefault(&at, &all);
+        posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+        pid_t pid = -1;
+        if (ok == 0)
+                ok = -posix_spawn(&pid, c->self, &fa, &at, args, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        posix_spawnattr_destroy(&at);
+        for (int i = 0; i < n_src; i++)
+                if (high[i] >= 0)
+                        close(high[i]);
+        if (ok < 0) {
+                log_error_errno(ok, "control: cannot start a worker for '%s' of %s: %m", v->name, caller);
+                refuse(cl, EXIT_UNREACHABLE, "dockd: cannot start the request: %s", strerror(-ok));
+                return 0;
+        }
+        struct worker *w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        w->c = c;
+        w->pid = pid;
+        w->uid = uid;
+        w->what = xasprintf("'%s' by %s", v->name, caller);
+        w->next = c->workers;
+        w->prev = &c->workers;
+        if (c->workers)
+                c->workers->prev = &w->next;
+        c->workers = w;
+        c->n_workers++;
+        if (sd_event_add_child(c->ev, &w->child, pid, WEXITED, on_worker_exit, w) < 0)
+                log_error("control: cannot watch worker %d", (int)pid);
+        log_debug("control: %s runs in worker %d", w->what, (int)pid);
+        return 1;
+}
+
+/* A whole request: answered here, or handed to a worker (returns 1). */
+static int answer(struct client *cl)
+{
+        struct control *c = cl->c;
+        struct ucred cred = { .uid = (uid_t)-1 };
+        socklen_t len = sizeof(cred);
+        char caller[64];
+        enum role role = ROLE_NONE;
+        if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+                role = peer_role(c->cfg, cl->fd, caller, sizeof(caller));
+        else
+                snprintf(caller, sizeof(caller), "an unknown peer");
+        const struct verb *v = verb_find(cl->argc, cl->argv);
+        if (!v) {
+                char shown[256];
+                refuse(cl, EXIT_USAGE, "dockctl: unknown verb '%s'; `dockctl --help` lists them",
+                       text_escape(cl->argc ? cl->argv[0] : "", shown, sizeof(shown)));
+                return 0;
+        }
+        if (!(v->flags & VERB_IN_DAEMON))
+                return spawn_worker(cl, v, cred.uid, caller);
+        if (role < v->role) {
+                log_warn("control: refused '%s' to %s (uid %u): needs %s", v->name, caller, (unsigned)cred.uid,
+                         role_name(v->role));
+                refuse(cl, EXIT_DENIED, "dockctl %s: needs the %s role (group %s); %s has %s", v->name,
+                       role_name(v->role), role_group(c->cfg, v->role), caller, role_name(role));
+                return 0;
+        }
+        bool json = false;
+        for (int i = 1; i < cl->argc; i++)
+                if (strcmp(cl->argv[i], "--json") == 0)
+                        json = true;
+                else if (strcmp(cl->argv[i], "--watch") != 0) {
+                        refuse(cl, EXIT_USAGE, "usage: dockctl status [--watch] [--json]");
+                        return 0;
+                }
         struct alarm_list al = { .n = 0 };
         char err[512];
         if (!c->cat && catalog_open_in(c->cfg->state_dir, &c->cat, err, sizeof(err)) < 0)
                 log_error("control: %s", err);
         if (c->cat && alarms_collect(c->cfg, c->cat, &al) < 0)
                 log_error("control: cannot read alarms: %s", catalog_errmsg(c->cat));
-        if (strcmp(req, "status") == 0) {
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        if (!f)
+                return -ENOMEM;
+        if (json) {
                 bays_status_json(c->bays, f);
                 fputs(",\"alarms\":", f);
                 alarms_json(&al, f);
                 fputs("}\n", f);
-        } else if (strcmp(req, "status text") == 0) {
+        } else {
                 bays_status_text(c->bays, f);
                 alarms_text(&al, f);
-        } else
-                fprintf(f, "{\"error\":\"unknown request; known: status, status text\"}\n");
+        }
         fclose(f);
+        reply(cl, buf, NULL, 0);
+        free(buf);
+        return 0;
 }
 
-static void reply_now(struct client *cl, const char *msg)
+/* Takes the frames that have arrived; 1 once the request is whole. */
+static int take_frames(struct client *cl)
 {
-        free(cl->out);
-        cl->out = xstrdup(msg);
-        cl->len = strlen(msg);
+        char type;
+        const char *data;
+        size_t n;
+        int r;
+        while ((r = ctl_next(&cl->rd, &type, &data, &n)) > 0) {
+                if (!cl->versioned) {
+                        if (type != 'V' || strcmp(data, CTL_VERSION) != 0) {
+                                refuse(cl, EXIT_USAGE, "dockd speaks control protocol %s; this request is %s%s: use "
+                                       "the dockctl of this dockd", CTL_VERSION, type == 'V' ? "version " : "not one",
+                                       type == 'V' ? (strlen(data) < 16 ? data : "(long)") : "");
+                                return -1;
+                        }
+                        cl->versioned = true;
+                        continue;
+                }
+                if (type == '.')
+                        return 1;
+                if (type == 'T') {
+                        cl->terminal = true;
+                        continue;
+                }
+                if (type == 'D') {
+                        if (cl->n_inputs == 0 || cl->n_fds == 0 || cl->inputs[cl->n_inputs - 1].fds[1] >= 0) {
+                                refuse(cl, EXIT_USAGE, "dockd: a D frame must follow an F frame and carry a descriptor");
+                                return -1;
+                        }
+                        cl->inputs[cl->n_inputs - 1].fds[1] = cl->fds[0];
+                        memmove(cl->fds, cl->fds + 1, --cl->n_fds * sizeof(int));
+                        continue;
+                }
+                if ((type != 'A' && type != 'F') || memchr(data, '\0', n)) {
+                        refuse(cl, EXIT_USAGE, "dockd: malformed request (frame '%c'%s)", type >= ' ' && type < 127 ? type : '?',
+                               type == 'A' || type == 'F' ? " with a NUL byte" : " is not a request frame");
+                        return -1;
+                }
+                if (cl->argc >= CTL_MAX_ARGS) {
+                        refuse(cl, EXIT_USAGE, "dockd: more than %d arguments", CTL_MAX_ARGS);
+                        return -1;
+                }
+                cl->argv[cl->argc++] = xstrdup(data);
+                if (type == 'F') {
+                        if (cl->n_inputs >= VERB_MAX_INPUTS || cl->n_fds == 0) {
+                                refuse(cl, EXIT_USAGE, "dockd: an F frame must carry a descriptor (at most %d files)",
+                                       VERB_MAX_INPUTS);
+                                return -1;
+                        }
+                        struct verb_input *in = &cl->inputs[cl->n_inputs++];
+                        in->name = cl->argv[cl->argc - 1];
+                        in->fds[0] = cl->fds[0];
+                        in->fds[1] = -1;
+                        memmove(cl->fds, cl->fds + 1, --cl->n_fds * sizeof(int));
+                }
+        }
+        if (r == -EMSGSIZE)
+                refuse(cl, EXIT_USAGE, "dockd: a request frame is larger than %d bytes", CTL_MAX_ARG);
+        else if (r < 0)
+                refuse(cl, EXIT_USAGE, "dockd: malformed request (not control protocol %s frames)", CTL_VERSION);
+        return r < 0 ? -1 : 0;
+}
+
+/* 1: the request is answered or handed over; 0: more to come; -1: the peer
+ * left without a request. */
+static int read_request(struct client *cl)
+{
+        for (;;) {
+                char buf[4096];
+                union {
+                        struct cmsghdr h;
+                        char b[CMSG_SPACE(MAX_FDS * sizeof(int))];
+                } cm;
+                struct iovec iov = { buf, sizeof(buf) };
+                struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
+                                      .msg_controllen = sizeof(cm.b) };
+                ssize_t k = recvmsg(cl->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+                        return 0;       /* the rest later */
+                for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h))
+                        if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
+                                size_t nf = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                                for (size_t i = 0; i < nf; i++) {
+                                        int fd;
+                                        memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
+                                        if (cl->n_fds < MAX_FDS)
+                                                cl->fds[cl->n_fds++] = fd;
+                                        else
+                                                close(fd);
+                                }
+                        }
+                if (k < 0 || (k == 0 && cl->got == 0))
+                        return -1;
+                if (k == 0) {
+                        refuse(cl, EXIT_USAGE, "dockd: the request ended before its end frame");
+                        return 1;
+                }
+                if (msg.msg_flags & MSG_CTRUNC) {
+                        refuse(cl, EXIT_USAGE, "dockd: more than %d descriptors in one message", MAX_FDS);
+                        return 1;
+                }
+                cl->got += (size_t)k;
+                if (cl->got > CTL_MAX_REQUEST) {
+                        refuse(cl, EXIT_USAGE, "dockd: request larger than %d bytes", CTL_MAX_REQUEST);
+                        return 1;
+                }
+                if (ctl_feed(&cl->rd, buf, (size_t)k) < 0)
+                        return -1;
+                int r = take_frames(cl);
+                if (r < 0)
+                        return 1;
+                if (r > 0) {
+                        if (answer(cl) > 0) {   /* the worker has the socket now */
+                                /* out of epoll first: the worker's copy keeps the socket alive */
+                                cl->io = sd_event_source_disable_unref(cl->io);
+                                close(cl->fd);
+                                cl->fd = -1;
+                        }
+                        return 1;
+                }
+        }
 }
 
 static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
@@ -123,31 +456,10 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
         struct client *cl = ud;
         (void)s;
         if (!cl->out) {
-                for (;;) {
-                        if (cl->n == sizeof(cl->req)) {
-                                reply_now(cl, "{\"error\":\"request too long\"}\n");
-                                break;
-                        }
-                        ssize_t k = read(fd, cl->req + cl->n, sizeof(cl->req) - cl->n);
-                        if (k < 0 && errno == EINTR)
-                                continue;
-                        if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                                return 0;       /* the rest of the line later */
-                        if (k <= 0) {
-                                if (cl->n == 0 || k < 0) {
-                                        client_free(cl);
-                                        return 0;
-                                }
-                                answer(cl);     /* the peer closed its side after a request without newline */
-                                break;
-                        }
-                        cl->n += (size_t)k;
-                        if (memchr(cl->req, '\n', cl->n)) {
-                                answer(cl);
-                                break;
-                        }
-                }
-                if (!cl->out) {
+                int r = read_request(cl);
+                if (r == 0)
+                        return 0;
+                if (r < 0 || !cl->out) {        /* gone, or handed to a worker */
                         client_free(cl);
                         return 0;
                 }
@@ -193,13 +505,13 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
                          * room, so idle connections cannot lock the others out. */
                         struct client *idle = NULL;
                         for (struct client *k = c->clients; k; k = k->next)
-                                if (k->n == 0 && !k->out)
+                                if (k->got == 0 && !k->out)
                                         idle = k;       /* the list runs newest first */
                         if (idle) {
                                 log_debug("control: dropped an idle client to make room");
                                 client_free(idle);
                         } else {
-                                static const char busy[] = "{\"error\":\"too many clients at once; try again\"}\n";
+                                static const char busy[] = "E41:dockd: too many clients at once; try again\n,X1:5,";
                                 if (send(cfd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
                                         log_debug("control: peer gone");
                                 close(cfd);
@@ -213,6 +525,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 }
                 cl->c = c;
                 cl->fd = cfd;
+                cl->rd.max = CTL_MAX_ARG;
                 c->n_clients++;
                 cl->next = c->clients;
                 cl->prev = &c->clients;
@@ -229,7 +542,8 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
         }
 }
 
-int control_new(const struct config *cfg, sd_event *ev, struct bays *bays, struct control **out)
+int control_new(const struct config *cfg, const char *self, int config_fd, sd_event *ev, struct bays *bays,
+                struct control **out)
 {
         const char *path = cfg->socket_path;
         struct sockaddr_un sa;
@@ -240,6 +554,9 @@ int control_new(const struct config *cfg, sd_event *ev, struct bays *bays, struc
         if (!c)
                 return -ENOMEM;
         c->cfg = cfg;
+        c->self = self;
+        c->config_fd = config_fd;
+        c->ev = ev;
         c->path = xstrdup(path);
         c->bays = bays;
         c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -248,7 +565,9 @@ int control_new(const struct config *cfg, sd_event *ev, struct bays *bays, struc
                 goto fail;
         }
         unlink(path);   /* a stale socket of a dockd that died */
-        if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0660) < 0 || listen(c->fd, 64) < 0) {
+        /* Anyone may connect: what a caller may do is decided per request from
+         * its credentials, and a caller with no role is refused by name. */
+        if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 || listen(c->fd, 64) < 0) {
                 r = -errno;
                 goto fail;
         }
@@ -267,6 +586,8 @@ void control_free(struct control *c)
                 return;
         while (c->clients)
                 client_free(c->clients);
+        while (c->workers)      /* they finish on their own; their ends go unlogged */
+                worker_free(c->workers);
         sd_event_source_unref(c->src);
         if (c->fd >= 0) {
                 close(c->fd);
@@ -277,40 +598,19 @@ void control_free(struct control *c)
         free(c);
 }
 
-int control_call(const char *path, const char *request, char **reply)
+int control_connect(const char *path)
 {
         struct sockaddr_un sa;
         int r = make_addr(path, &sa);
         if (r < 0)
                 return r;
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-                return -errno;
-        _cleanup_free_ char *line = xasprintf("%s\n", request);
-        if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
-                return -EIO;
-        size_t cap = 4096, n = 0;
-        char *buf = xmalloc(cap);
-        for (;;) {
-                if (n + 1 >= cap) {
-                        cap *= 2;
-                        char *p = realloc(buf, cap);
-                        if (!p) {
-                                free(buf);
-                                return -ENOMEM;
-                        }
-                        buf = p;
-                }
-                ssize_t k = read(fd, buf + n, cap - 1 - n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                n += (size_t)k;
+        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
         }
-        buf[n] = '\0';
-        *reply = buf;
-        return 0;
+        return fd;
 }

@@ -1,5 +1,6 @@
-/* control.h — the AF_UNIX control socket dockctl talks to. One request line
- * per connection ("status"), one JSON reply, then close. */
+/* control.h — the AF_UNIX control socket dockctl talks to (protocol:
+ * ctlproto.h, docs/control-protocol.md). dockd answers status itself and runs
+ * every other verb in a worker process of its own (request.h). */
 #pragma once
 #include <systemd/sd-event.h>
 
@@ -8,8 +9,11 @@
 
 struct control;
 
-int control_new(const struct config *cfg, sd_event *ev, struct bays *bays, struct control **out);
+/* self: dockd's binary, for the workers; config_fd: the config file dockd
+ * read at start (-1: embedded defaults), so the workers read the same. */
+int control_new(const struct config *cfg, const char *self, int config_fd, sd_event *ev, struct bays *bays,
+                struct control **out);
 void control_free(struct control *c);
 
-/* Client side, for dockctl: sends `request`, returns the reply (malloc'd). */
-int control_call(const char *path, const char *request, char **reply);
+/* Client side: a connected socket, or -errno. */
+int control_connect(const char *path);

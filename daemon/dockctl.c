@@ -1,956 +1,227 @@
-/* dockctl.c — the command line: ingest an image or device, list the ledger. */
+/* dockctl.c — the command line: a thin client of dockd's control socket.
+ * dockd runs every verb with the caller's role; dockctl sends the words and
+ * the files the caller opened, and shows what comes back. With --state DIR
+ * of the caller's own, where no dockd runs, dockctl is the offline field
+ * kit: it runs the verb itself, without roles. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "alarms.h"
-#include "catalog.h"
 #include "config.h"
 #include "control.h"
-#include "dockctl.h"
-#include "forward.h"
-#include "ingest.h"
+#include "ctlproto.h"
 #include "log.h"
-#include "manifest.h"
-#include "output.h"
-#include "station.h"
-#include "target.h"
 #include "util.h"
+#include "verbs.h"
 
-static volatile sig_atomic_t cancel_requested;
+static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
         (void)sig;
-        cancel_requested = 1;
+        interrupted++;
 }
 
-static void usage(FILE *f)
-{
-        fputs("usage: dockctl [-c FILE] [--state DIR] [-v] COMMAND [ARGS]\n"
-              "\n"
-              "  ingest --image PATH --serial SERIAL [--device-clock TIME] [--json]\n"
-              "                      pull every new recording from a volume image or block device\n"
-              "                      (read-only), verify two copies, record them in the catalog\n"
-              "  recordings [--device SERIAL] [--officer ID] [--from T] [--to T] [--session N]\n"
-              "             [--flag late|unattributed|conflict|truncated|deleted-on-device] [--json|--csv]\n"
-              "                      recordings: SHA-256, verified copies, time, officer, flags\n"
-              "  sessions [--device SERIAL] [--json|--csv]\n"
-              "                      dock / ingest sessions\n"
-              "  deleted [--device SERIAL] [--json|--csv]\n"
-              "                      entries deleted on devices before they docked\n"
-              "  manifests [--json]  signed session manifests, their chain and delivery\n"
-              "  manifest show SESSION [--signature]\n"
-              "                      the manifest's canonical bytes (or its raw Ed25519 signature)\n"
-              "  key show            the station's public key (PEM), to verify manifests with openssl\n"
-              "  archive status [--json] | archive retry\n"
-              "                      the manifest outbox: queued, delivered, next deadline, last error\n"
-              "  status [--watch] [--json]\n"
-              "                      every docked recorder: state, progress, rate, ETA, safe to remove\n"
-              "  alarms [--json]     what needs a person: targets, archive deadlines, clocks, unattributed\n"
-              "  hold add RECORDING | --officer ID | --device SERIAL | --case CASE [RECORDING...] --reason TEXT\n"
-              "  hold remove HOLD --reason TEXT | hold list [--all] [--json|--csv]\n"
-              "  retention due [--json|--csv] | retention class RECORDING CLASS --reason TEXT\n"
-              "  destroy request RECORDING... --reason TEXT | destroy approve REQUEST | destroy list\n"
-              "                      approved destruction: requested by one admin, approved by another\n"
-              "  scrub [--since TIME] [--limit-mbps N] [--json]\n"
-              "                      re-read every copy, compare with its SHA-256, restore bad or missing ones\n"
-              "  audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n"
-              "                      the tamper-evident audit chain of every change and export (admin)\n"
-              "\n"
-              "the ledger (times are UTC: 2026-11-25 or 2026-11-25T08:00):\n"
-              "  officers [--json|--csv] | officers add ID --name NAME [--unit U] | officers import FILE.csv\n"
-              "  devices [--json|--csv] | devices add SERIAL [--model M] [--notes TEXT]\n"
-              "  device SERIAL [--json]   assignment history, dock history, clock offsets, sequence gaps\n"
-              "  device SERIAL [--status in-service|repair|lost|retired] [--notes TEXT]\n"
-              "  assign SERIAL OFFICER [--at TIME] | unassign SERIAL [--at TIME]\n"
-              "  assignments [--device SERIAL] [--officer ID] [--json|--csv]\n"
-              "  compliance [--from T] [--to T] [--officer ID] [--device SERIAL] [--threshold-h H]\n"
-              "             [--unjustified] [--json|--csv]   recordings ingested later than the 24-hour rule\n"
-              "  justify RECORDING --reason TEXT\n"
-              "  reattribute RECORDING OFFICER --reason TEXT\n"
-              "\n"
-              "  -c FILE       config file (default " DOCKD_DEFAULT_CONFIG " if present, else embedded defaults)\n"
-              "  --state DIR   state directory (catalog; default targets under it)\n"
-              "\n"
-              "exit status: 0 done; 1 error; 2 usage; 3 ingest incomplete (a recording lacks its verified copies);\n"
-              "             4 the role the command needs is not yours (groups in [roles])\n", f);
-}
+/* Offline, or which socket: decided from --state DIR (see the file's head). */
+enum mode { MODE_DAEMON, MODE_OFFLINE };
 
-int open_catalog(struct ctx *c)
+static int choose_mode(const char *state, const char *cfg_socket, char *socket, size_t socket_size, int *lockfd)
 {
-        char err[1024];
-        int r = catalog_open_in(c->cfg.state_dir, &c->cat, err, sizeof(err));
-        if (r < 0) {
-                log_error("%s", err);
-                return r;
-        }
-        /* An empty or foreign catalog must not answer for the station. */
-        if (!c->accept_new && (r = station_check(&c->cfg, c->cat, err, sizeof(err))) < 0) {
-                log_error("%s", err);
-                catalog_close(c->cat);
-                c->cat = NULL;
-        }
-        return r;
-}
-
-/* dockctl catalog accept-new --reason TEXT: a new ledger on purpose. */
-static int cmd_catalog(struct ctx *c, int argc, char **argv)
-{
-        if (argc < 2 || strcmp(argv[1], "accept-new") != 0) {
-                fprintf(stderr, "usage: dockctl catalog accept-new --reason TEXT\n");
-                return EXIT_USAGE;
-        }
-        const char *reason = NULL;
-        for (int i = 2; i + 1 < argc; i++)
-                if (strcmp(argv[i], "--reason") == 0)
-                        reason = argv[i + 1];
-        if (!reason || !*reason) {
-                fprintf(stderr, "dockctl catalog accept-new: --reason TEXT is required (it goes into the audit chain)\n");
-                return EXIT_USAGE;
-        }
-        c->accept_new = true;
-        if (open_catalog(c) < 0)
-                return 1;
-        char what[1400] = "";
-        size_t n = 0;
-        for (size_t i = 0; i < c->cfg.n_targets; i++) {
-                char old[40], err[600];
-                if (target_catalog_adopt(&c->cfg.targets[i], c->cat, old, sizeof(old), err, sizeof(err)) < 0) {
-                        log_error("%s", err);
-                        return 1;
+        snprintf(socket, socket_size, "%s", cfg_socket);
+        *lockfd = -1;
+        if (!state)
+                return MODE_DAEMON;
+        _cleanup_free_ char *path = xasprintf("%s/dockd.lock", state);
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) < 0) {
+                /* A dockd runs on DIR: ask it, at the socket it names. */
+                char buf[600] = "";
+                ssize_t k = pread(fd, buf, sizeof(buf) - 1, 0);
+                close(fd);
+                buf[k > 0 ? k : 0] = '\0';
+                char *nl = strchr(buf, '\n');
+                if (nl && nl[1]) {
+                        nl[1 + strcspn(nl + 1, "\n")] = '\0';
+                        snprintf(socket, socket_size, "%s", nl + 1);
                 }
-                n += (size_t)snprintf(what + n, sizeof(what) - n, "%starget %s was catalog %s", i ? "; " : "",
-                                      c->cfg.targets[i].name, old);
-                if (n >= sizeof(what))
-                        n = sizeof(what) - 1;
+                return MODE_DAEMON;
         }
-        _cleanup_free_ char *why = xasprintf("%s (%s)", reason, what);
-        if (catalog_begin(c->cat) < 0 || audited(c, 0, "catalog.accept-new", c->cfg.state_dir, why) < 0)
-                return 1;
-        printf("this catalog now keeps the ledger of the targets: %s\n"
-               "copies already on them stay there, unknown to this catalog\n", what);
-        return 0;
+        if (fd < 0 && errno == EACCES)
+                return MODE_DAEMON;     /* not ours to read: dockd's, ask it */
+        struct stat st;
+        if (stat(state, &st) == 0 && st.st_uid != geteuid()) {
+                if (fd >= 0)
+                        close(fd);
+                struct passwd *pw = getpwuid(st.st_uid);
+                fprintf(stderr, "dockctl: %s belongs to %s and no dockd runs on it: start dockd, or run the field "
+                        "kit on a state directory of your own\n", state, pw ? pw->pw_name : "another user");
+                return -EPERM;
+        }
+        if (fd < 0) {   /* a new state of the caller's own */
+                if (mkdir_p(state, 0750) < 0 ||
+                    (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
+                        fprintf(stderr, "dockctl: %s: %s\n", path, strerror(errno));
+                        return -errno;
+                }
+                if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+                        close(fd);
+                        fprintf(stderr, "dockctl: %s: a dockd started on it just now; try again\n", state);
+                        return -EBUSY;
+                }
+        }
+        *lockfd = fd;   /* held while the field kit works: no dockd starts on it meanwhile */
+        return MODE_OFFLINE;
 }
 
-int parse_format(const char *opt, enum out_format *fmt)
+static void caller_name(char *buf, size_t size)
 {
-        if (strcmp(opt, "json") == 0)
-                *fmt = OUT_JSON;
-        else if (strcmp(opt, "csv") == 0)
-                *fmt = OUT_CSV;
-        else
-                return -EINVAL;
-        return 0;
-}
-
-const char *who(void)
-{
-        static char name[64];
         struct passwd *pw = getpwuid(getuid());
         if (pw)
-                snprintf(name, sizeof(name), "%s", pw->pw_name);
+                snprintf(buf, size, "%s", pw->pw_name);
         else
-                snprintf(name, sizeof(name), "uid %u", (unsigned)getuid());
-        return name;
+                snprintf(buf, size, "uid %u", (unsigned)getuid());
 }
 
-int require_role(struct ctx *c, enum role need, const char *what)
+/* The argument index that names the verb's input file, or -1. */
+static int input_arg(const struct verb *v, int argc, char **argv)
 {
-        if (c->role >= need)
-                return 0;
-        fprintf(stderr, "dockctl %s: needs the %s role (group %s); %s has %s\n", what, role_name(need),
-                role_group(&c->cfg, need), who(), c->role == ROLE_NONE ? "none" : role_name(c->role));
-        return EXIT_DENIED;
-}
-
-int change_begin(struct ctx *c)
-{
-        if (open_catalog(c) < 0)
+        if (!v->input)
                 return -1;
-        return catalog_begin(c->cat);
+        if (v->input[0] != '-')
+                return atoi(v->input) < argc ? atoi(v->input) : -1;
+        for (int i = 1; i + 1 < argc; i++)
+                if (strcmp(argv[i], v->input) == 0)
+                        return i + 1;
+        return -1;
 }
 
-int audited(struct ctx *c, int r, const char *action, const char *object, const char *why)
+static int send_request(int sock, const struct verb *v, int argc, char **argv)
 {
-        if (r >= 0)
-                r = audit_append(c->cat, who(), role_name(c->role), action, object, why);
-        if (r >= 0)
-                r = catalog_commit(c->cat);
-        if (r < 0)
-                catalog_rollback(c->cat);
+        int in = input_arg(v, argc, argv);
+        int r = ctl_send(sock, 'V', CTL_VERSION, strlen(CTL_VERSION), -1);
+        if (r == 0 && isatty(STDERR_FILENO))
+                r = ctl_send(sock, 'T', "", 0, -1);
+        for (int i = 0; i < argc && r == 0; i++) {
+                if (i != in) {
+                        r = ctl_send(sock, 'A', argv[i], strlen(argv[i]), -1);
+                        continue;
+                }
+                /* The caller's own right to read it, not dockd's. */
+                _cleanup_close_ int fd = open(argv[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+                if (fd < 0) {
+                        fprintf(stderr, "dockctl: %s: cannot open: %s\n", argv[i], strerror(errno));
+                        return -errno;
+                }
+                _cleanup_close_ int dfd = open(argv[i], O_RDONLY | O_CLOEXEC | O_DIRECT);
+                r = ctl_send(sock, 'F', argv[i], strlen(argv[i]), fd);
+                if (r == 0 && dfd >= 0)
+                        r = ctl_send(sock, 'D', "", 0, dfd);
+        }
+        if (r == 0)
+                r = ctl_send(sock, '.', "", 0, -1);
         return r;
 }
 
-void audit_export(struct ctx *c, const char *what, const char *filter)
+/* Shows the reply's frames; returns the verb's exit status. */
+static int show_reply(int sock, const struct verb *v)
 {
-        if (audit_append(c->cat, who(), role_name(c->role), "export", what, filter) < 0)
-                log_error("cannot record the export in the audit chain: %s", catalog_errmsg(c->cat));
-}
-
-int parse_when(const char *opt, const char *s, char out[32])
-{
-        char buf[32];
-        size_t n = strlen(s);
-        if (n == 10)
-                snprintf(buf, sizeof(buf), "%sT00:00:00", s);
-        else if (n == 16 || (n == 17 && s[16] == 'Z'))
-                snprintf(buf, sizeof(buf), "%.16s:00", s);
-        else
-                snprintf(buf, sizeof(buf), "%.19s", s);
-        int64_t t = (n == 10 || n == 16 || n == 17 || n == 19 || (n == 20 && s[19] == 'Z')) ? time_parse_iso(buf) : -1;
-        if (t < 0) {
-                fprintf(stderr, "dockctl: %s '%s' is not a time like 2026-11-25 or 2026-11-25T08:00 (UTC)\n", opt, s);
-                return -EINVAL;
-        }
-        time_iso(t, out, 32);
-        return 0;
-}
-
-int period_opt(int ch, char bufs[2][32], const char **from, const char **to)
-{
-        if (ch != 'f' && ch != 't')
-                return 0;
-        int i = ch == 't';
-        if (parse_when(i ? "--to" : "--from", optarg, bufs[i]) < 0)
-                return -1;
-        *(i ? to : from) = bufs[i];
-        return 1;
-}
-
-static void show_progress(const struct ingest_progress *p, void *ud)
-{
-        (void)ud;
-        double eta_s;
-        double rate = ingest_progress_rate(p, time_mono(), &eta_s);
-        char done[32], total[32], eta[32] = "--:--";
-        format_bytes((double)p->bytes_done, done, sizeof(done));
-        format_bytes((double)p->bytes_total, total, sizeof(total));
-        if (eta_s >= 0)
-                snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
-        size_t shown = p->file_index < p->n_files ? p->file_index + 1 : p->n_files;
-        fprintf(stderr, "\r\033[K[%zu/%zu files] %s / %s  %.1f MB/s  ETA %s  %.40s", shown, p->n_files, done, total,
-                rate / 1e6, eta, p->file_index < p->n_files && p->device_path ? p->device_path : "");
-        if (p->file_index >= p->n_files)
-                fputc('\n', stderr);
-}
-
-static int cmd_ingest(struct ctx *c, int argc, char **argv)
-{
-        static const struct option opts[] = {
-                { "image", required_argument, NULL, 'i' },
-                { "serial", required_argument, NULL, 's' },
-                { "device-clock", required_argument, NULL, 'k' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        const char *image = NULL, *serial = NULL, *device_clock = NULL;
-        bool json = false;
-        int ch;
-        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-                switch (ch) {
-                case 'i': image = optarg; break;
-                case 's': serial = optarg; break;
-                case 'k': device_clock = optarg; break;
-                case 'j': json = true; break;
-                case 'h': usage(stdout); return 0;
-                default: return EXIT_USAGE;
-                }
-        if (!image || !serial || optind != argc) {
-                fprintf(stderr, "dockctl ingest: --image PATH and --serial SERIAL are required\n");
-                return EXIT_USAGE;
-        }
-        if (access(image, R_OK) < 0) {
-                log_error("%s: cannot read: %m", image);
-                return 1;
-        }
-        if (open_catalog(c) < 0)
-                return 1;
-        struct sigaction sa = { .sa_handler = on_signal };
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        struct ingest_opts o = {
-                .source = image, .serial = serial, .cancel = &cancel_requested,
-                .on_progress = isatty(STDERR_FILENO) ? show_progress : NULL,
-                .actor = who(), .actor_role = role_name(c->role),
-        };
-        if (device_clock) {     /* read off the recorder's display at dock time */
-                char t[32];
-                if (parse_when("--device-clock", device_clock, t) < 0)
-                        return EXIT_USAGE;
-                o.has_clock_offset = true;
-                o.clock_offset_s = time_parse_iso(t) - clock_now();
-        }
-        struct ingest_result res;
-        int r = ingest_run(&c->cfg, c->cat, &o, &res);
-        if (r < 0 && !res.session_id) {
-                log_error("%s", res.error);
-                return 1;
-        }
-        /* Standalone (a field kit): hand the session's manifest to the archive
-         * now; if it is unreachable the manifest waits in the outbox. */
-        char ferr[512];
-        int fr = forward_due(&c->cfg, c->cat, ferr, sizeof(ferr));
-        if (fr < 0 || ferr[0])
-                log_warn("manifest not yet delivered to %s: %s (queued; `dockctl archive retry`)", c->cfg.archive_url,
-                         ferr[0] ? ferr : catalog_errmsg(c->cat));
-        struct rusage ru;
-        getrusage(RUSAGE_SELF, &ru);
-        if (json) {
-                printf("{\"session\":%" PRId64 ",\"serial\":", res.session_id);
-                json_string(stdout, serial);
-                printf(",\"state\":\"%s\",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64
-                       ",\"files_already\":%" PRId64 ",\"files_resumed\":%" PRId64 ",\"files_under_copied\":%" PRId64
-                       ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64 ",\"deleted_new\":%" PRId64
-                       ",\"errors\":%zu,\"error\":",
-                       res.state, res.n.files_seen, res.n.files_copied, res.n.files_already, res.files_resumed,
-                       res.n.files_under_copied, res.n.bytes_copied, res.deleted_seen, res.deleted_new, res.n_errors);
-                json_string(stdout, res.n_errors ? res.error : NULL);
-                printf(",\"unread\":%zu,\"unread_first\":", res.n_unread);
-                json_string(stdout, res.n_unread ? res.unread : NULL);
-                printf(",\"unaccounted_bytes\":%" PRId64 ",\"resume_bytes_reread\":%" PRId64, res.unaccounted_bytes,
-                       res.resume_bytes_reread);
-                printf(",\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-                       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
-                printf(",\"peak_rss_kib\":%ld}\n", ru.ru_maxrss);
-        } else {
-                char b[32];
-                format_bytes((double)res.n.bytes_copied, b, sizeof(b));
-                printf("session %" PRId64 ": %s\n", res.session_id, res.state);
-                if (res.n.files_copied == 0 && res.n.files_already == res.n.files_seen && res.n.files_under_copied == 0)
-                        printf("  nothing new: all %" PRId64 " recording(s) on %s already have %d verified copies\n",
-                               res.n.files_seen, serial, c->cfg.copies);
-                else
-                        printf("  %" PRId64 " file(s) on the volume: %" PRId64 " copied (%s), %" PRId64
-                               " already verified, %" PRId64 " resumed, %" PRId64 " under-copied\n",
-                               res.n.files_seen, res.n.files_copied, b, res.n.files_already, res.files_resumed,
-                               res.n.files_under_copied);
-                if (res.deleted_seen)
-                        printf("  %" PRId64 " entr%s deleted on the device before docking (%" PRId64 " new): see `dockctl deleted`\n",
-                               res.deleted_seen, res.deleted_seen == 1 ? "y" : "ies", res.deleted_new);
-                if (res.n_errors)
-                        printf("  %zu error(s); first: %s\n", res.n_errors, res.error);
-                if (res.n_unread)
-                        printf("  NOT COMPLETE: %zu thing(s) on the device could not be read, walked or told apart; first: %s\n"
-                               "  (all of them: `dockctl sessions --session %" PRId64 "`)\n",
-                               res.n_unread, res.unread, res.session_id);
-        }
-        if (strcmp(res.state, "complete") == 0)
-                return 0;
-        return strcmp(res.state, "failed") == 0 ? 1 : EXIT_INCOMPLETE;
-}
-
-struct list_ctx {
-        enum out_format fmt;
-        size_t n;
-        int copies;
-};
-
-static int print_recording(const struct recording_info *r, void *ud)
-{
-        struct list_ctx *l = ud;
-        if (l->fmt == OUT_JSON) {
-                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", r->id);
-                json_string(stdout, r->device);
-                json_kv(stdout, ",\"device_path\":", r->device_path);
-                printf(",\"size\":%" PRId64 ",\"device_mtime\":", r->size);
-                json_string(stdout, r->device_mtime);
-                json_kv(stdout, ",\"sha256\":", r->sha256);
-                json_kv(stdout, ",\"hashed_at\":", r->hashed_at);
-                printf(",\"first_session\":%" PRId64 ",\"copies_verified\":%zu,\"under_copied\":%s,\"copies\":[",
-                       r->first_session_id, r->n_copies, !r->destroyed_at && (int)r->n_copies < l->copies ? "true" : "false");
-                for (size_t i = 0; i < r->n_copies; i++) {
-                        _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
-                        printf("%s{\"target\":", i ? "," : "");
-                        json_string(stdout, r->copies[i].target);
-                        json_kv(stdout, ",\"path\":", abs);
-                        json_kv(stdout, ",\"verified_at\":", r->copies[i].verified_at);
-                        json_kv(stdout, ",\"method\":", r->copies[i].method);
-                        printf("}");
-                }
-                json_kv(stdout, "],\"last_error\":", r->last_failure);
-                json_kv(stdout, ",\"recorded_start_device\":", r->rec_start_device);
-                json_kv(stdout, ",\"recorded_end_device\":", r->rec_end_device);
-                json_kv(stdout, ",\"recorded_start_utc\":", r->rec_start_utc);
-                json_kv(stdout, ",\"recorded_end_utc\":", r->rec_end_utc);
-                json_kv(stdout, ",\"time_source\":", r->time_source);
-                if (r->duration_s >= 0)
-                        printf(",\"duration_s\":%.3f", r->duration_s);
-                else
-                        printf(",\"duration_s\":null");
-                json_kv(stdout, ",\"codec\":", r->codec);
-                if (r->width > 0)
-                        printf(",\"width\":%d,\"height\":%d", r->width, r->height);
-                else
-                        printf(",\"width\":null,\"height\":null");
-                json_kv(stdout, ",\"media_flag\":", r->media_flag);
-                json_kv(stdout, ",\"media_error\":", r->media_error);
-                if (r->has_seq)
-                        printf(",\"name_seq\":%" PRId64, r->seq);
-                else
-                        printf(",\"name_seq\":null");
-                json_kv(stdout, ",\"officer\":", r->officer);
-                json_kv(stdout, ",\"officer_name\":", r->officer_name);
-                json_kv(stdout, ",\"officer_source\":", r->officer_source);
-                json_kv(stdout, ",\"device_officer\":", r->device_officer);
-                json_kv(stdout, ",\"assigned_officer\":", r->assigned_officer);
-                json_kv(stdout, ",\"attribution_flag\":", r->attribution_flag);
-                json_kv(stdout, ",\"ingested_at\":", r->ingested_at);
-                if (r->has_lag)
-                        printf(",\"lag_s\":%" PRId64, r->lag_s);
-                else
-                        printf(",\"lag_s\":null");
-                json_kv(stdout, ",\"justification\":", r->justification);
-                json_kv(stdout, ",\"destroyed_at\":", r->destroyed_at);
-                if (r->destroyed_at)
-                        printf(",\"destruction_request\":%" PRId64, r->destruction_request);
-                printf("}");
-        } else if (l->fmt == OUT_CSV) {
-                if (!l->n)
-                        printf("id,device,device_path,size,device_mtime,sha256,copies_verified,copies,officer,officer_source,"
-                               "attribution_flag,recorded_start_utc,recorded_end_utc,time_source,media_flag,lag_s\r\n");
-                printf("%" PRId64 ",", r->id);
-                csv_cell(stdout, r->device);
-                putchar(',');
-                csv_cell(stdout, r->device_path);
-                printf(",%" PRId64 ",", r->size);
-                csv_cell(stdout, r->device_mtime);
-                printf(",%s,%zu,", r->sha256 ? r->sha256 : "", r->n_copies);
-                size_t cap = 16;
-                for (size_t i = 0; i < r->n_copies; i++)
-                        cap += strlen(r->copies[i].target) + strlen(r->copies[i].target_root) + strlen(r->copies[i].path) + 4;
-                _cleanup_free_ char *all = xmalloc(cap);
-                size_t n = 0;
-                all[0] = '\0';
-                for (size_t i = 0; i < r->n_copies; i++)
-                        n += (size_t)snprintf(all + n, cap - n, "%s%s=%s/%s", i ? ";" : "", r->copies[i].target,
-                                              r->copies[i].target_root, r->copies[i].path);
-                csv_cell(stdout, all);
-                const char *more[] = { r->officer, r->officer_source, r->attribution_flag, r->rec_start_utc,
-                                       r->rec_end_utc, r->time_source, r->media_flag };
-                for (size_t i = 0; i < ELEMENTSOF(more); i++) {
-                        putchar(',');
-                        csv_cell(stdout, more[i]);
-                }
-                if (r->has_lag)
-                        printf(",%" PRId64, r->lag_s);
-                else
-                        putchar(',');
-                printf("\r\n");
-        } else {
-                char b[32];
-                format_bytes((double)r->size, b, sizeof(b));
-                if (!l->n)
-                        printf("%-6s %-14s %10s  %-12s %-6s %s\n", "ID", "DEVICE", "SIZE", "SHA256", "COPIES", "PATH ON DEVICE");
-                /* names come from devices and people: never raw control characters */
-                char dev[256], path[2048], why[1024], cp[2048], off[256];
-                printf("%-6" PRId64 " %-14s %10s  %-12.12s %zu/%-4d %s%s%s\n", r->id, text_escape(r->device, dev, sizeof(dev)), b,
-                       r->sha256 ? r->sha256 : "(not yet)", r->n_copies, l->copies,
-                       text_escape(r->device_path, path, sizeof(path)),
-                       (int)r->n_copies < l->copies && r->last_failure ? "  ! " : "",
-                       (int)r->n_copies < l->copies && r->last_failure ? text_escape(r->last_failure, why, sizeof(why)) : "");
-                for (size_t i = 0; i < r->n_copies; i++) {
-                        _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
-                        printf("         %s: %s (verified %s)\n", r->copies[i].target, text_escape(abs, cp, sizeof(cp)),
-                               r->copies[i].verified_at);
-                }
-                if (r->officer)
-                        text_escape(r->officer, off, sizeof(off));
-                if (r->time_source)
-                        printf("         recorded %s .. %s UTC (%s); officer %s%s%s%s%s%s\n",
-                               r->rec_start_utc ? r->rec_start_utc : "?", r->rec_end_utc ? r->rec_end_utc : "?",
-                               r->time_source, r->officer ? off : "UNATTRIBUTED",
-                               r->officer_source ? " via " : "", r->officer_source ? r->officer_source : "",
-                               r->attribution_flag ? "; FLAG " : "", r->attribution_flag ? r->attribution_flag : "",
-                               r->media_flag ? (strcmp(r->media_flag, "truncated") ? "; footage UNPLAYABLE" : "; footage TRUNCATED") : "");
-        }
-        l->n++;
-        return 0;
-}
-
-static int print_session(const struct session_info *s, void *ud)
-{
-        struct list_ctx *l = ud;
-        if (l->fmt == OUT_JSON) {
-                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", s->id);
-                json_string(stdout, s->device);
-                json_kv(stdout, ",\"source\":", s->source);
-                json_kv(stdout, ",\"fs_type\":", s->fs_type);
-                json_kv(stdout, ",\"started_at\":", s->started_at);
-                json_kv(stdout, ",\"ended_at\":", s->ended_at);
-                json_kv(stdout, ",\"bay\":", s->bay);
-                json_kv(stdout, ",\"undocked_at\":", s->undocked_at);
-                json_kv(stdout, ",\"state\":", s->state);
-                json_kv(stdout, ",\"wipe\":", s->wipe);
-                json_kv(stdout, ",\"wiped_at\":", s->wiped_at);
-                printf(",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64 ",\"files_already\":%" PRId64
-                       ",\"files_under_copied\":%" PRId64 ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64
-                       ",\"error\":",
-                       s->files_seen, s->files_copied, s->files_already, s->files_under_copied, s->bytes_copied,
-                       s->deleted_entries);
-                json_string(stdout, s->error);
-                printf(",\"unread\":");
-                json_lines(stdout, s->unread);
-                printf(",\"warnings\":");
-                json_lines(stdout, s->warnings);
-                printf(",\"unaccounted_bytes\":%" PRId64 "}", s->unaccounted_bytes);
-        } else if (l->fmt == OUT_CSV) {
-                if (!l->n)
-                        printf("id,device,state,started_at,ended_at,files_seen,files_copied,files_already,"
-                               "files_under_copied,bytes_copied,deleted_entries,fs_type,source,error,bay,undocked_at\r\n");
-                printf("%" PRId64 ",", s->id);
-                csv_cell(stdout, s->device);
-                printf(",%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",", s->state,
-                       s->started_at, s->ended_at ? s->ended_at : "", s->files_seen, s->files_copied, s->files_already,
-                       s->files_under_copied, s->bytes_copied, s->deleted_entries);
-                csv_cell(stdout, s->fs_type);
-                putchar(',');
-                csv_cell(stdout, s->source);
-                putchar(',');
-                csv_cell(stdout, s->error);
-                putchar(',');
-                csv_cell(stdout, s->bay);
-                putchar(',');
-                csv_cell(stdout, s->undocked_at);
-                printf("\r\n");
-        } else {
-                if (!l->n)
-                        printf("%-5s %-14s %-12s %-24s %6s %6s %6s %6s %7s  %s\n", "ID", "DEVICE", "STATE", "STARTED",
-                               "FILES", "COPIED", "KNOWN", "UNDER", "DELETED", "ERROR");
-                char dev[256], why[2048];
-                printf("%-5" PRId64 " %-14s %-12s %-24s %6" PRId64 " %6" PRId64 " %6" PRId64 " %6" PRId64 " %7" PRId64 "  %s\n",
-                       s->id, text_escape(s->device, dev, sizeof(dev)), s->state, s->started_at, s->files_seen,
-                       s->files_copied, s->files_already, s->files_under_copied, s->deleted_entries,
-                       text_escape(s->error, why, sizeof(why)));
-                for (const char *p = s->unread; p && *p;) {
-                        size_t n = strcspn(p, "\n");
-                        _cleanup_free_ char *line = strndup(p, n);
-                        printf("      unread: %s\n", text_escape(line, why, sizeof(why)));
-                        p += n + (p[n] == '\n');
-                }
-        }
-        l->n++;
-        return 0;
-}
-
-static int print_deleted(const struct deleted_info *d, void *ud)
-{
-        struct list_ctx *l = ud;
-        if (l->fmt == OUT_JSON) {
-                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", d->id);
-                json_string(stdout, d->device);
-                printf(",\"session\":%" PRId64 ",\"device_path\":", d->session_id);
-                json_string(stdout, d->device_path);
-                printf(",\"size\":%" PRId64 ",\"device_mtime\":", d->size);
-                json_string(stdout, d->device_mtime);
-                printf("}");
-        } else if (l->fmt == OUT_CSV) {
-                if (!l->n)
-                        printf("id,device,session,device_path,size,device_mtime\r\n");
-                printf("%" PRId64 ",", d->id);
-                csv_cell(stdout, d->device);
-                printf(",%" PRId64 ",", d->session_id);
-                csv_cell(stdout, d->device_path);
-                printf(",%" PRId64 ",%s\r\n", d->size, d->device_mtime);
-        } else {
-                if (!l->n)
-                        printf("%-5s %-14s %-7s %12s %-20s %s\n", "ID", "DEVICE", "SESSION", "SIZE", "DEVICE MTIME", "PATH ON DEVICE");
-                char dev[256], path[2048];
-                printf("%-5" PRId64 " %-14s %-7" PRId64 " %12" PRId64 " %-20s %s\n", d->id, text_escape(d->device, dev, sizeof(dev)),
-                       d->session_id, d->size, d->device_mtime, text_escape(d->device_path, path, sizeof(path)));
-        }
-        l->n++;
-        return 0;
-}
-
-static int cmd_list(struct ctx *c, const char *what, int argc, char **argv)
-{
-        static const struct option opts[] = {
-                { "device", required_argument, NULL, 'd' },
-                { "officer", required_argument, NULL, 'o' },
-                { "from", required_argument, NULL, 'f' },
-                { "to", required_argument, NULL, 't' },
-                { "flag", required_argument, NULL, 'F' },
-                { "session", required_argument, NULL, 's' },
-                { "json", no_argument, NULL, 'j' },
-                { "csv", no_argument, NULL, 'C' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        struct list_ctx l = { .fmt = OUT_TEXT, .copies = c->cfg.copies };
-        const char *serial = NULL;
-        struct recording_filter flt = { .late_s = (int64_t)c->cfg.late_h * 3600 };
-        char period[2][32];
-        bool filtered = false, deleted_flag = false;
-        int ch, k;
-        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                if ((k = period_opt(ch, period, &flt.from, &flt.to)) != 0) {
-                        if (k < 0)
-                                return EXIT_USAGE;
-                        filtered = true;
-                        continue;
-                }
-                switch (ch) {
-                case 'd': serial = optarg; break;
-                case 'o': flt.officer = optarg; filtered = true; break;
-                case 's': flt.session = strtoll(optarg, NULL, 10); filtered = true; break;
-                case 'F': {
-                        static const struct { const char *name; unsigned bit; } flags[] = {
-                                { "late", REC_LATE }, { "unattributed", REC_UNATTRIBUTED }, { "conflict", REC_CONFLICT },
-                                { "truncated", REC_TRUNCATED }, { "deleted-on-device", 0 },
-                        };
-                        size_t i = 0;
-                        while (i < ELEMENTSOF(flags) && strcmp(optarg, flags[i].name) != 0)
-                                i++;
-                        if (i == ELEMENTSOF(flags)) {
-                                fprintf(stderr, "dockctl: --flag '%s' is not one of: late, unattributed, conflict, "
-                                                "truncated, deleted-on-device\n", optarg);
-                                return EXIT_USAGE;
+        struct ctl_reader rd = { .max = CTL_MAX_FRAME };
+        int rc = -1;
+        bool asked = false;
+        while (rc < 0) {
+                char buf[16384];
+                ssize_t k = read(sock, buf, sizeof(buf));
+                if (k < 0 && errno == EINTR) {
+                        if (interrupted > 1 || !(v->flags & VERB_LONG)) {
+                                if (v->flags & VERB_LONG)
+                                        fprintf(stderr, "\ndockctl: left; dockd stops '%s' at its next safe point all "
+                                                "the same\n", v->name);
+                                ctl_reader_free(&rd);
+                                return 130;
                         }
-                        flt.flags |= flags[i].bit;
-                        deleted_flag |= flags[i].bit == 0;
-                        filtered = true;
-                        break;
-                }
-                case 'j': parse_format("json", &l.fmt); break;
-                case 'C': parse_format("csv", &l.fmt); break;
-                case 'h': usage(stdout); return 0;
-                default: return EXIT_USAGE;
-                }
-        }
-        if (optind != argc) {
-                fprintf(stderr, "dockctl %s: unexpected argument '%s'\n", what, argv[optind]);
-                return EXIT_USAGE;
-        }
-        if (filtered && strcmp(what, "recordings") != 0) {
-                fprintf(stderr, "dockctl %s: only --device (and --json/--csv) apply here\n", what);
-                return EXIT_USAGE;
-        }
-        if (deleted_flag && flt.flags) {
-                fprintf(stderr, "dockctl: --flag deleted-on-device lists deleted entries; it combines with no other flag\n");
-                return EXIT_USAGE;
-        }
-        if (open_catalog(c) < 0)
-                return 1;
-        if (l.fmt == OUT_JSON)
-                printf("[");
-        int r;
-        flt.serial = serial;
-        if (l.fmt != OUT_TEXT)
-                audit_export(c, what, serial ? serial : flt.officer);
-        if (deleted_flag)       /* deleted on the device before docking: never ingested */
-                r = catalog_deleted_foreach(c->cat, serial, flt.session, print_deleted, &l);
-        else if (strcmp(what, "recordings") == 0)
-                r = catalog_recordings_query(c->cat, &flt, print_recording, &l);
-        else if (strcmp(what, "sessions") == 0)
-                r = catalog_sessions_foreach(c->cat, serial, 0, print_session, &l);
-        else
-                r = catalog_deleted_foreach(c->cat, serial, 0, print_deleted, &l);
-        if (l.fmt == OUT_JSON)
-                printf("%s]\n", l.n ? "\n" : "");
-        else if (l.fmt == OUT_TEXT && l.n == 0)
-                printf("no %s%s%s\n", what, serial ? " for device " : "", serial ? serial : "");
-        if (r < 0) {
-                log_error("catalog: %s", catalog_errmsg(c->cat));
-                return 1;
-        }
-        return 0;
-}
-
-static int print_manifest(const struct manifest_info *m, void *ud)
-{
-        struct list_ctx *l = ud;
-        if (l->fmt == OUT_JSON) {
-                printf("%s\n  {\"station\":", l->n ? "," : "");
-                json_string(stdout, m->station);
-                printf(",\"seq\":%lld,\"session\":%lld,\"sha256\":", (long long)m->seq, (long long)m->session_id);
-                json_string(stdout, m->sha256);
-                json_kv(stdout, ",\"prev_sha256\":", m->prev_sha256);
-                json_kv(stdout, ",\"created_at\":", m->created_at);
-                json_kv(stdout, ",\"deadline\":", m->deadline);
-                json_kv(stdout, ",\"delivered_at\":", m->delivered_at);
-                printf(",\"attempts\":%lld}", (long long)m->attempts);
-        } else {
-                if (!l->n)
-                        printf("%-12s %5s %7s  %-16s %-24s %-24s %s\n", "STATION", "SEQ", "SESSION", "SHA256", "CREATED",
-                               "DEADLINE", "DELIVERED");
-                printf("%-12s %5lld %7lld  %-16.16s %-24s %-24s %s\n", m->station, (long long)m->seq,
-                       (long long)m->session_id, m->sha256, m->created_at, m->deadline,
-                       m->delivered_at ? m->delivered_at : "not yet (issue #5)");
-        }
-        l->n++;
-        return 0;
-}
-
-static int cmd_manifests(struct ctx *c, int argc, char **argv)
-{
-        struct list_ctx l = { .fmt = argc > 1 && strcmp(argv[1], "--json") == 0 ? OUT_JSON : OUT_TEXT };
-        if (argc > 2 || (argc == 2 && l.fmt != OUT_JSON)) {
-                fprintf(stderr, "usage: dockctl manifests [--json]\n");
-                return EXIT_USAGE;
-        }
-        if (open_catalog(c) < 0)
-                return 1;
-        if (l.fmt == OUT_JSON)
-                printf("[");
-        int r = catalog_manifests_foreach(c->cat, print_manifest, &l);
-        if (l.fmt == OUT_JSON)
-                printf("%s]\n", l.n ? "\n" : "");
-        else if (!l.n)
-                printf("no manifests\n");
-        return r < 0 ? 1 : 0;
-}
-
-static int cmd_manifest(struct ctx *c, int argc, char **argv)
-{
-        if (argc < 3 || strcmp(argv[1], "show") != 0 || argc > 4 || (argc == 4 && strcmp(argv[3], "--signature") != 0)) {
-                fprintf(stderr, "usage: dockctl manifest show SESSION [--signature]\n");
-                return EXIT_USAGE;
-        }
-        char *end;
-        long long sid = strtoll(argv[2], &end, 10);
-        if (*end || sid <= 0) {
-                fprintf(stderr, "dockctl manifest show: '%s' is not a session number\n", argv[2]);
-                return EXIT_USAGE;
-        }
-        if (open_catalog(c) < 0)
-                return 1;
-        void *body = NULL, *sig = NULL;
-        size_t len = 0, sig_len = 0;
-        int r = catalog_manifest_get(c->cat, sid, &body, &len, &sig, &sig_len);
-        if (r < 0) {
-                log_error("session %lld has no manifest%s", sid, r == -ENOENT ? "" : ": catalog error");
-                return 1;
-        }
-        if (argc == 4)
-                fwrite(sig, 1, sig_len, stdout);
-        else
-                fwrite(body, 1, len, stdout);
-        free(body);
-        free(sig);
-        return 0;
-}
-
-static int cmd_key(struct ctx *c, int argc, char **argv)
-{
-        if (argc != 2 || strcmp(argv[1], "show") != 0) {
-                fprintf(stderr, "usage: dockctl key show\n");
-                return EXIT_USAGE;
-        }
-        char err[256];
-        if (mkdir_p(c->cfg.state_dir, 0750) < 0 || manifest_key_ensure(&c->cfg, err, sizeof(err)) < 0) {
-                log_error("%s", err);
-                return 1;
-        }
-        _cleanup_free_ char *key = NULL, *pub = NULL;
-        manifest_key_path(&c->cfg, &key, &pub);
-        _cleanup_fclose_ FILE *f = fopen(pub, "re");
-        if (!f) {
-                log_error("%s: %m", pub);
-                return 1;
-        }
-        char buf[512];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-                fwrite(buf, 1, n, stdout);
-        return 0;
-}
-
-static int cmd_archive(struct ctx *c, int argc, char **argv)
-{
-        bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
-        if (argc < 2 || (strcmp(argv[1], "status") != 0 && strcmp(argv[1], "retry") != 0) || (argc == 3 && !json) || argc > 3) {
-                fprintf(stderr, "usage: dockctl archive status [--json] | dockctl archive retry\n");
-                return EXIT_USAGE;
-        }
-        if (open_catalog(c) < 0)
-                return 1;
-        if (strcmp(argv[1], "retry") == 0) {
-                char err[512];
-                if (catalog_outbox_retry_now(c->cat) < 0)
-                        return 1;
-                int n = forward_due(&c->cfg, c->cat, err, sizeof(err));
-                if (n < 0) {
-                        log_error("%s", err);
-                        return 1;
-                }
-                printf("delivered %d manifest(s)%s%s\n", n, err[0] ? "; still failing: " : "", err);
-                return err[0] ? EXIT_INCOMPLETE : 0;
-        }
-        struct archive_view v;
-        struct alarm_list al = { .n = 0 };
-        if (archive_view_get(&c->cfg, c->cat, &v) < 0 || alarms_collect(&c->cfg, c->cat, &al) < 0)
-                return 1;
-        const struct outbox_status *st = &v.o;
-        bool queued = st->queued > 0;
-        if (json) {
-                json_kv(stdout, "{\"archive\":", c->cfg.archive_url);
-                printf(",\"queued\":%lld,\"delivered\":%lld,\"rejected\":%lld,\"overdue\":%lld,\"deadline_near\":%lld,"
-                       "\"deadline_h\":%u,\"warn_margin_h\":%u,\"oldest_undelivered_created_at\":",
-                       (long long)st->queued, (long long)st->delivered, (long long)st->rejected, (long long)st->overdue,
-                       (long long)st->near, c->cfg.archive_deadline_h, c->cfg.archive_warn_margin_h);
-                json_string(stdout, queued ? st->oldest_created : NULL);
-                if (queued)
-                        printf(",\"oldest_undelivered_age_s\":%lld,\"next_deadline_in_s\":%lld",
-                               (long long)v.oldest_age_s, (long long)v.next_deadline_in_s);
-                else
-                        printf(",\"oldest_undelivered_age_s\":null,\"next_deadline_in_s\":null");
-                json_kv(stdout, ",\"next_deadline\":", queued ? st->next_deadline : NULL);
-                json_kv(stdout, ",\"last_error\":", st->last_error[0] ? st->last_error : NULL);
-                fputs(",\"alarms\":", stdout);
-                alarms_json(&al, stdout);
-                printf("}\n");
-                return 0;
-        }
-        printf("archive:       %s\nqueued:        %lld\n", c->cfg.archive_url, (long long)st->queued);
-        if (queued) {
-                printf("oldest:        created %s, %lldh%02lldm ago\n", st->oldest_created,
-                       (long long)(v.oldest_age_s / 3600), (long long)(v.oldest_age_s % 3600 / 60));
-                int64_t in = v.next_deadline_in_s, a = in < 0 ? -in : in;
-                printf("next deadline: %s (%s%lldh%02lldm%s)\n", st->next_deadline, in < 0 ? "overdue by " : "in ",
-                       (long long)(a / 3600), (long long)(a % 3600 / 60), "");
-        }
-        printf("delivered:     %lld\nrejected:      %lld\nlast error:    %s\n", (long long)st->delivered,
-               (long long)st->rejected, st->last_error[0] ? st->last_error : "-");
-        alarms_text(&al, stdout);
-        return 0;
-}
-
-static const struct column AUDIT_COLS[] = {
-        { "id", 5 }, { "at", 24 }, { "who", 10 }, { "role", 9 }, { "action", 14 }, { "object", 22 }, { "why", 0 },
-};
-
-static int audit_row(const struct audit_row *a, void *ud)
-{
-        table_row(ud, (struct cell[]){ CELL_I(a->id), CELL_S(a->at), CELL_S(a->who), CELL_S(a->role), CELL_S(a->action),
-                                       CELL_S(a->object), CELL_S(a->why) });
-        return 0;
-}
-
-static int cmd_audit(struct ctx *c, int argc, char **argv)
-{
-        if (argc == 2 && strcmp(argv[1], "verify") == 0) {
-                int64_t n = 0;
-                char err[512];
-                if (open_catalog(c) < 0)
-                        return 1;
-                int r = audit_verify(c->cat, &n, err, sizeof(err));
-                if (r == -EBADMSG) {
-                        printf("audit chain BROKEN after %lld good row(s): %s\n", (long long)n, err);
-                        return 1;
-                }
-                if (r < 0) {
-                        log_error("catalog: %s", catalog_errmsg(c->cat));
-                        return 1;
-                }
-                int64_t id;
-                char head[65];
-                audit_head(c->cat, &id, head);
-                printf("audit chain intact: %lld row(s), head %lld %s\n", (long long)n, (long long)id, head[0] ? head : "-");
-                return 0;
-        }
-        static const struct option opts[] = {
-                { "who", required_argument, NULL, 'w' }, { "action", required_argument, NULL, 'a' },
-                { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
-                { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {}
-        };
-        struct audit_filter f = { 0 };
-        char period[2][32];
-        enum out_format fmt = OUT_TEXT;
-        int ch, k;
-        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                if ((k = period_opt(ch, period, &f.from, &f.to)) != 0) {
-                        if (k < 0)
-                                return EXIT_USAGE;
+                        if (!asked) {
+                                fprintf(stderr, "\ndockctl: asking dockd to stop '%s' at its next safe point; what is "
+                                        "verified stays recorded, and the next run resumes (Ctrl-C again to leave "
+                                        "now)\n", v->name);
+                                if (ctl_send(sock, 'C', "", 0, -1) < 0)
+                                        break;
+                                asked = true;
+                        }
                         continue;
                 }
-                switch (ch) {
-                case 'w': f.who = optarg; break;
-                case 'a': f.action = optarg; break;
-                case 'j': fmt = OUT_JSON; break;
-                case 'C': fmt = OUT_CSV; break;
-                default: return EXIT_USAGE;
+                if (k <= 0)
+                        break;
+                if (ctl_feed(&rd, buf, (size_t)k) < 0)
+                        break;
+                char type;
+                const char *data;
+                size_t n;
+                int r;
+                while ((r = ctl_next(&rd, &type, &data, &n)) > 0) {
+                        if (type == 'O')
+                                fwrite(data, 1, n, stdout);
+                        else if (type == 'E') {
+                                fflush(stdout);
+                                fwrite(data, 1, n, stderr);
+                        } else if (type == 'X') {
+                                rc = atoi(data);
+                                break;
+                        }
                 }
+                if (r < 0)
+                        break;
         }
-        if (optind != argc) {
-                fprintf(stderr, "usage: dockctl audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n");
-                return EXIT_USAGE;
+        ctl_reader_free(&rd);
+        fflush(stdout);
+        if (rc < 0) {
+                fprintf(stderr, "dockctl: dockd ended the connection before '%s' was done (its journal says why: "
+                        "`journalctl -u dockd`)\n", v->name);
+                return EXIT_UNREACHABLE;
         }
-        if (open_catalog(c) < 0)
-                return 1;
-        if (fmt != OUT_TEXT)
-                audit_export(c, "audit", f.who ? f.who : f.action);
-        struct table t = { .fmt = fmt, .cols = AUDIT_COLS, .n_cols = ELEMENTSOF(AUDIT_COLS), .f = stdout };
-        table_begin(&t);
-        int r = catalog_audit_foreach(c->cat, &f, audit_row, &t);
-        table_end(&t);
-        return r < 0 ? 1 : 0;
+        return rc;
 }
 
-static int cmd_alarms(struct ctx *c, int argc, char **argv)
+static int ask_dockd(const char *socket, const struct verb *v, int argc, char **argv)
 {
-        bool json = argc == 2 && strcmp(argv[1], "--json") == 0;
-        if (argc > 2 || (argc == 2 && !json)) {
-                fprintf(stderr, "usage: dockctl alarms [--json]\n");
-                return EXIT_USAGE;
+        int sock = control_connect(socket);
+        if (sock < 0) {
+                fprintf(stderr, "dockctl: cannot reach dockd at %s: %s (is it running? `systemctl status dockd`)\n",
+                        socket, strerror(-sock));
+                return EXIT_UNREACHABLE;
         }
-        struct alarm_list al;
-        if (open_catalog(c) < 0 || alarms_collect(&c->cfg, c->cat, &al) < 0)
-                return 1;
-        if (json) {
-                alarms_json(&al, stdout);
-                putchar('\n');
-        } else if (al.n)
-                alarms_text(&al, stdout);
-        else
-                printf("no alarms\n");
-        return 0;
+        int rc = send_request(sock, v, argc, argv);
+        if (rc == -EPIPE || rc == -ECONNRESET)
+                rc = 0;         /* dockd answered early (a refusal): read it */
+        rc = rc < 0 ? 1 : show_reply(sock, v);
+        close(sock);
+        return rc;
 }
 
-static int cmd_status(struct ctx *c, int argc, char **argv)
+static bool wants_help(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "watch", no_argument, NULL, 'w' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
-        bool watch = false, json = false;
-        int ch;
-        while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
-                switch (ch) {
-                case 'w': watch = true; break;
-                case 'j': json = true; break;
-                case 'h': usage(stdout); return 0;
-                default: return EXIT_USAGE;
-                }
-        struct sigaction sa = { .sa_handler = on_signal };
-        sigaction(SIGINT, &sa, NULL);
-        sigaction(SIGTERM, &sa, NULL);
-        do {
-                char *reply = NULL;
-                int r = control_call(c->cfg.socket_path, json ? "status" : "status text", &reply);
-                if (r < 0) {
-                        log_error("cannot reach dockd at %s: %s (is it running?)", c->cfg.socket_path, strerror(-r));
-                        return 1;
-                }
-                if (watch && !json)
-                        fputs("\033[H\033[2J", stdout);       /* redraw in place */
-                fputs(reply, stdout);
-                fflush(stdout);
-                free(reply);
-                if (watch)
-                        sleep(1);
-        } while (watch && !cancel_requested);
-        return 0;
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--") == 0)
+                        return false;
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+                        return true;
+        }
+        return false;
+}
+
+static bool known_word(const char *w)
+{
+        for (const struct verb *v = VERBS; v->name; v++)
+                if (strncmp(v->name, w, strlen(w)) == 0 && (v->name[strlen(w)] == ' ' || !v->name[strlen(w)]))
+                        return true;
+        return false;
 }
 
 int main(int argc, char **argv)
@@ -959,12 +230,13 @@ int main(int argc, char **argv)
                 { "config", required_argument, NULL, 'c' },
                 { "state", required_argument, NULL, 'S' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
         const char *config_path = NULL, *state = NULL;
         int ch;
-        setenv("TZ", "UTC", 1);         /* FAT times carry no zone: keep libtsk from applying ours */
+        setenv("TZ", "UTC", 1);
         tzset();
         log_set_ident("dockctl");
         while ((ch = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1)
@@ -972,88 +244,92 @@ int main(int argc, char **argv)
                 case 'c': config_path = optarg; break;
                 case 'S': state = optarg; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
-                case 'h': usage(stdout); return 0;
-                default: usage(stderr); return EXIT_USAGE;
+                case 'V': printf("dockctl %s (control protocol %s)\n", DOCKD_VERSION, CTL_VERSION); return 0;
+                case 'h': verbs_usage(stdout); return 0;
+                default: verbs_usage(stderr); return EXIT_USAGE;
                 }
         if (optind >= argc) {
-                usage(stderr);
+                verbs_usage(stderr);
                 return EXIT_USAGE;
         }
+        int vargc = argc - optind;
+        char **vargv = argv + optind;
+        if (strcmp(vargv[0], "help") == 0) {
+                if (vargc > 1 && known_word(vargv[1]))
+                        verb_usage(stdout, vargv[1]);
+                else
+                        verbs_usage(stdout);
+                return 0;
+        }
+        if (!known_word(vargv[0])) {
+                fprintf(stderr, "dockctl: unknown verb '%s'; `dockctl --help` lists them\n", vargv[0]);
+                return EXIT_USAGE;
+        }
+        if (wants_help(vargc, vargv)) {
+                verb_usage(stdout, vargv[0]);
+                return 0;
+        }
+        const struct verb *v = verb_find(vargc, vargv);
+        if (!v) {
+                verb_usage(stderr, vargv[0]);
+                return EXIT_USAGE;
+        }
+        /* --image=PATH as two words, so the file is the word after --image. */
+        char **args = xmalloc(sizeof(char *) * (size_t)(2 * vargc + 1));
+        int nargs = 0;
+        for (int i = 0; i < vargc; i++) {
+                const char *eq = v->input && v->input[0] == '-' ? strchr(vargv[i], '=') : NULL;
+                if (eq && (size_t)(eq - vargv[i]) == strlen(v->input) && strncmp(vargv[i], v->input, strlen(v->input)) == 0) {
+                        args[nargs++] = (char *)v->input;
+                        args[nargs++] = (char *)eq + 1;
+                } else
+                        args[nargs++] = vargv[i];
+        }
+        args[nargs] = NULL;
+
         struct ctx c = { 0 };
         char err[512];
         if (config_load(&c.cfg, config_path, state, err, sizeof(err)) < 0) {
                 fprintf(stderr, "dockctl: %s\n", err);
+                free(args);
                 return 1;
         }
-        c.role = role_of(&c.cfg, getuid(), getgid());
-        const char *cmd = argv[optind];
-        int sub_argc = argc - optind;
-        char **sub_argv = argv + optind;
-        optind = 0;     /* re-initialise getopt: the subcommand permutes its own options */
+        char socket[512];
+        _cleanup_close_ int lockfd = -1;
+        int mode = choose_mode(state, c.cfg.socket_path, socket, sizeof(socket), &lockfd);
+        struct sigaction sa = { .sa_handler = on_signal };      /* no SA_RESTART: a read sees the Ctrl-C */
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
         int rc;
-        /* Reading anything takes the operator role; a manual ingest the
-         * custodian's, the audit chain the admin's; changes check their own. */
-        enum role need = strcmp(cmd, "ingest") == 0 ? ROLE_CUSTODIAN
-                         : strcmp(cmd, "audit") == 0 || strcmp(cmd, "catalog") == 0 || (strcmp(cmd, "archive") == 0 && sub_argc > 1 &&
-                                                          strcmp(sub_argv[1], "retry") == 0) ? ROLE_ADMIN
-                         : strcmp(cmd, "help") == 0 ? ROLE_NONE : ROLE_OPERATOR;
-        if (require_role(&c, need, cmd))
-                rc = EXIT_DENIED;
-        else if (strcmp(cmd, "ingest") == 0)
-                rc = cmd_ingest(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "catalog") == 0)
-                rc = cmd_catalog(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "recordings") == 0 || strcmp(cmd, "sessions") == 0 || strcmp(cmd, "deleted") == 0)
-                rc = cmd_list(&c, cmd, sub_argc, sub_argv);
-        else if (strcmp(cmd, "manifests") == 0)
-                rc = cmd_manifests(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "manifest") == 0)
-                rc = cmd_manifest(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "archive") == 0)
-                rc = cmd_archive(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "key") == 0)
-                rc = cmd_key(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "status") == 0)
-                rc = cmd_status(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "audit") == 0)
-                rc = cmd_audit(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "hold") == 0)
-                rc = cmd_hold(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "retention") == 0)
-                rc = cmd_retention(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "scrub") == 0)
-                rc = cmd_scrub(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "destroy") == 0)
-                rc = cmd_destroy(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "alarms") == 0)
-                rc = cmd_alarms(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "officers") == 0)
-                rc = cmd_officers(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "devices") == 0)
-                rc = cmd_devices(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "device") == 0)
-                rc = cmd_device(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "assign") == 0)
-                rc = cmd_assign(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "unassign") == 0)
-                rc = cmd_unassign(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "assignments") == 0)
-                rc = cmd_assignments(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "compliance") == 0)
-                rc = cmd_compliance(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "justify") == 0)
-                rc = cmd_justify(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "reattribute") == 0)
-                rc = cmd_reattribute(&c, sub_argc, sub_argv);
-        else if (strcmp(cmd, "help") == 0) {
-                usage(stdout);
-                rc = 0;
+        if (mode < 0)
+                rc = EXIT_UNREACHABLE;
+        else if (mode == MODE_DAEMON) {
+                bool watch = false, json = false;
+                for (int i = 1; i < nargs && (v->flags & VERB_IN_DAEMON); i++) {
+                        watch |= strcmp(args[i], "--watch") == 0;
+                        json |= strcmp(args[i], "--json") == 0;
+                }
+                do {
+                        if (watch && !json)
+                                fputs("\033[H\033[2J", stdout);       /* redraw in place */
+                        rc = ask_dockd(socket, v, nargs, args);
+                        if (watch && rc == 0 && !interrupted)
+                                sleep(1);
+                } while (watch && rc == 0 && !interrupted);
+                if (watch && interrupted)
+                        rc = 0;
+        } else if (v->flags & VERB_IN_DAEMON) {
+                fprintf(stderr, "dockctl %s: asks dockd, and none runs on %s\n", v->name, state);
+                rc = EXIT_UNREACHABLE;
         } else {
-                fprintf(stderr, "dockctl: unknown command '%s'\n", cmd);
-                usage(stderr);
-                rc = EXIT_USAGE;
+                c.offline = true;
+                c.progress = isatty(STDERR_FILENO);
+                c.cancel = &interrupted;
+                caller_name(c.caller, sizeof(c.caller));
+                rc = verbs_run(&c, nargs, args);
+                catalog_close(c.cat);
         }
-        catalog_close(c.cat);
         config_free(&c.cfg);
+        free(args);
         return rc;
 }

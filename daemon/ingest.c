@@ -613,7 +613,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         if ((r = copy_pool_init(&run.pool, cfg->chunk_size, cfg->chunks, cfg->n_targets)) < 0)
                 goto finish;
-        if ((r = volume_open(o->source, cfg->codepage, &run.vol, err, sizeof(err))) < 0 ||
+        if ((r = volume_open(o->source, o->source_passed ? o->source_fds : NULL, cfg->codepage, &run.vol, err, sizeof(err))) < 0 ||
             (r = volume_list(run.vol, &l, err, sizeof(err))) < 0) {
                 note_error(&run, "%s (device %s)", err, run.serial);
                 goto finish;
@@ -691,7 +691,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         }
                         run.prog.bytes_done = before + e->size;
                         if (r < 0) {
-                                if ((o->cancel && *o->cancel) || source_gone(o->source)) {
+                                if ((o->cancel && *o->cancel) || (!o->source_passed && source_gone(o->source))) {
                                         stopped = true;
                                         if (!(o->cancel && *o->cancel))
                                                 note_error(&run, "%s: source %s vanished", run.serial, o->source);

@@ -19,6 +19,8 @@ struct ingest_progress {
 
 struct ingest_opts {
         const char *source;     /* image file or block device */
+        bool source_passed;     /* read source_fds, the caller's descriptors of it (volume_open) */
+        int source_fds[2];
         const char *serial;
         const struct recorder_identity *identity;       /* docked: USB identity and bay; NULL for an image */
         const char *actor, *actor_role; /* who runs it, for the audit chain (NULL: "dockd", "station") */

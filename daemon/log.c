@@ -21,7 +21,10 @@ static int max_level = LOG_LEVEL_INFO;
 static const char *ident = "dockd";
 
 void log_set_level(int level) { max_level = level; }
+static bool stderr_only;
+
 void log_set_ident(const char *id) { ident = id; }
+void log_to_stderr(void) { stderr_only = true; }
 
 static __thread struct {
         char device[128], target[64];
@@ -103,9 +106,9 @@ __attribute__((format(printf, 2, 0))) static void vlog(int level, const char *fm
         char raw[2048], msg[4096];
         vsnprintf(raw, sizeof(raw), fmt, ap);
         text_escape(raw, msg, sizeof(msg));     /* a name with a newline must not forge a log line */
-        if (to_journal(level, msg))
+        if (!stderr_only && to_journal(level, msg))
                 return;
-        if (getenv("JOURNAL_STREAM"))
+        if (!stderr_only && getenv("JOURNAL_STREAM"))
                 fprintf(stderr, "<%d>%s\n", level, msg);        /* stderr goes to the journal, which understands <N> */
         else
                 fprintf(stderr, "%s: %s\n", ident, msg);

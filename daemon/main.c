@@ -1,11 +1,16 @@
 /* main.c — the dockd daemon: configuration, catalog, targets, the event loop
  * (udev, control socket, finished ingests, signals, watchdog), sd_notify. */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <curl/curl.h>
@@ -20,6 +25,7 @@
 #include "log.h"
 #include "media.h"
 #include "metrics.h"
+#include "request.h"
 #include "station.h"
 #include "target.h"
 #include "util.h"
@@ -92,6 +98,13 @@ static int on_bay_done(sd_event_source *s, int fd, uint32_t revents, void *ud)
         return 0;
 }
 
+static int on_hup(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
+{
+        log_info("SIGHUP ignored: dockd reads its configuration at start only; restart it to apply a change "
+                 "(`systemctl restart dockd`: ingests stop at a safe point and resume)");
+        return 0;
+}
+
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *ud)
 {
         struct daemon *d = ud;
@@ -160,6 +173,59 @@ static void print_udev_rules(const struct config *cfg, const char *config_path)
         printf("\nLABEL=\"dockd_end\"\n");
 }
 
+/* The config as dockd read it, in memory, for the request workers: a file
+ * edited later cannot give a verb other rules than the daemon's. -1 when
+ * dockd runs on the embedded defaults. */
+static int config_snapshot(const struct config *cfg)
+{
+        if (!cfg->source_file)
+                return -1;
+        _cleanup_close_ int in = open(cfg->source_file, O_RDONLY | O_CLOEXEC);
+        int fd = memfd_create("dockd.conf", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (in < 0 || fd < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return -errno;
+        }
+        char buf[8192];
+        ssize_t k;
+        while ((k = read(in, buf, sizeof(buf))) > 0)
+                if (write(fd, buf, (size_t)k) != k) {
+                        close(fd);
+                        return -EIO;
+                }
+        fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL);
+        return fd;
+}
+
+/* STATE/dockd.lock, held for dockd's life: one dockd per state directory,
+ * and no dockctl field kit on a state a dockd owns. It names dockd's pid and
+ * socket, so `dockctl --state DIR` can find the dockd to ask. */
+static int state_lock(const struct config *cfg)
+{
+        _cleanup_free_ char *path = xasprintf("%s/dockd.lock", cfg->state_dir);
+        if (mkdir_p(cfg->state_dir, 0750) < 0)
+                return log_error_errno(-errno, "%s: cannot create the state directory: %m", cfg->state_dir);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return log_error_errno(-errno, "%s: %m", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                char who[128] = "";
+                ssize_t k = pread(fd, who, sizeof(who) - 1, 0);
+                who[k > 0 ? k : 0] = '\0';
+                who[strcspn(who, "\n")] = '\0';
+                close(fd);
+                return log_error_errno(-EBUSY, "%s is in use by %s: one dockd per state directory, and no dockctl "
+                                       "field kit while dockd runs on it", cfg->state_dir,
+                                       who[0] ? who : "a dockctl field kit");
+        }
+        char line[512];
+        int n = snprintf(line, sizeof(line), "dockd pid %d\n%s\n", (int)getpid(), cfg->socket_path);
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, line, (size_t)n, 0) != n)
+                log_warn("%s: cannot record dockd's pid: %m", path);
+        return fd;
+}
+
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -168,6 +234,7 @@ int main(int argc, char **argv)
                 { "check", no_argument, NULL, 'k' },
                 { "udev-rules", no_argument, NULL, 'u' },
                 { "verbose", no_argument, NULL, 'v' },
+                { "version", no_argument, NULL, 'V' },
                 { "help", no_argument, NULL, 'h' },
                 {}
         };
@@ -177,6 +244,8 @@ int main(int argc, char **argv)
         setenv("TZ", "UTC", 1);
         tzset();
         log_set_ident("dockd");
+        if (argc > 1 && strcmp(argv[1], "--serve-request") == 0)
+                return request_serve(argc - 2, argv + 2);
         while ((ch = getopt_long(argc, argv, "c:vh", opts, NULL)) != -1)
                 switch (ch) {
                 case 'c': config_path = optarg; break;
@@ -184,8 +253,9 @@ int main(int argc, char **argv)
                 case 'k': check_only = true; break;
                 case 'u': rules = true; break;
                 case 'v': log_set_level(LOG_LEVEL_DEBUG); break;
+                case 'V': printf("dockd %s\n", DOCKD_VERSION); return 0;
                 case 'h':
-                        printf("usage: dockd [-c FILE] [--state DIR] [--check] [--udev-rules] [-v]\n"
+                        printf("usage: dockd [-c FILE] [--state DIR] [--check] [--udev-rules] [-v] [--version]\n"
                                "  --check        validate config, catalog and targets, then exit\n"
                                "  --udev-rules   print the udev rules for the configured [recorders] allow-list\n");
                         return 0;
@@ -220,16 +290,30 @@ int main(int argc, char **argv)
         sigemptyset(&set);
         sigaddset(&set, SIGTERM);
         sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        sigaddset(&set, SIGCHLD);       /* request workers are reaped by the event loop */
         sigprocmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
         struct hotplug_handlers h = { .dock = on_dock, .undock = on_undock, .ud = &d };
         int r;
+        _cleanup_close_ int lock = state_lock(&d.cfg);
+        _cleanup_close_ int config_fd = config_snapshot(&d.cfg);
+        char self[4096];
+        ssize_t sn = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        self[sn > 0 ? sn : 0] = '\0';
+        if (lock < 0 || (d.cfg.source_file && config_fd < 0)) {
+                if (lock >= 0)
+                        log_error_errno(config_fd, "%s: cannot keep the configuration for requests: %m",
+                                        d.cfg.source_file);
+                r = -1;
+                goto out;
+        }
         if ((r = sd_event_default(&d.ev)) < 0 || (r = bays_new(&d.cfg, &d.bays)) < 0 ||
             (r = hotplug_new(&d.cfg, &h, &d.hp)) < 0) {
                 log_error_errno(r, "cannot start: %m");
                 goto out;
         }
-        if ((r = control_new(&d.cfg, d.ev, d.bays, &d.ctl)) < 0) {
+        if ((r = control_new(&d.cfg, self, config_fd, d.ev, d.bays, &d.ctl)) < 0) {
                 log_error_errno(r, "control socket %s: %m", d.cfg.socket_path);
                 goto out;
         }
@@ -243,6 +327,7 @@ int main(int argc, char **argv)
             (r = sd_event_add_io(d.ev, NULL, bays_notify_fd(d.bays), EPOLLIN, on_bay_done, &d)) < 0 ||
             (r = sd_event_add_signal(d.ev, NULL, SIGTERM, on_signal, &d)) < 0 ||
             (r = sd_event_add_signal(d.ev, NULL, SIGINT, on_signal, &d)) < 0 ||
+            (r = sd_event_add_signal(d.ev, NULL, SIGHUP, on_hup, &d)) < 0 ||
             (r = sd_event_set_watchdog(d.ev, true)) < 0) {
                 log_error_errno(r, "cannot set up the event loop: %m");
                 goto out;

@@ -84,9 +84,12 @@ static int fs_read(void *ud, uint64_t off, void *buf, size_t len, char *err, siz
         return src_pread(ud, off, buf, len, err, err_size);
 }
 
-static int source_open(struct source *s, const char *path, char *err, size_t err_size)
+/* fds (NULL: open path): descriptors the caller opened, [0] plain and [1]
+ * with O_DIRECT (-1 where the caller's filesystem refused it); dockd may not
+ * be able to open the caller's file itself, and must not try. */
+static int source_open(struct source *s, const char *path, const int *fds, char *err, size_t err_size)
 {
-        s->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        s->fd = fds ? fcntl(fds[0], F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         s->dfd = -1;
         s->name = path;
         if (s->fd < 0) {
@@ -118,7 +121,8 @@ static int source_open(struct source *s, const char *path, char *err, size_t err
                 return -ENOMEDIUM;
         }
         s->size = size;
-        s->dfd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        s->dfd = !fds ? open(path, O_RDONLY | O_DIRECT | O_CLOEXEC)
+                 : fds[1] >= 0 && (fcntl(fds[1], F_GETFL) & O_DIRECT) ? fcntl(fds[1], F_DUPFD_CLOEXEC, 3) : -1;
         int ssz = 0;
         s->align = S_ISBLK(st.st_mode) && ioctl(s->fd, BLKSSZGET, &ssz) == 0 && ssz >= 512 ? (size_t)ssz : 4096;
         posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -259,14 +263,15 @@ static TSK_WALK_RET_ENUM part_cb(TSK_VS_INFO *vs, const TSK_VS_PART_INFO *part, 
         return TSK_WALK_CONT;
 }
 
-int volume_open(const char *source, const char *codepage, struct volume **out, char *err, size_t err_size)
+int volume_open(const char *source, const int *fds, const char *codepage, struct volume **out, char *err,
+                size_t err_size)
 {
         struct volume *v = calloc(1, sizeof(*v));
         if (!v)
                 return -ENOMEM;
         v->source = xstrdup(source);
         v->src.fd = v->src.dfd = -1;
-        int r = source_open(&v->src, v->source, err, err_size);
+        int r = source_open(&v->src, v->source, fds, err, err_size);
         if (r < 0) {
                 volume_close(v);
                 return r;

@@ -46,8 +46,11 @@ struct volume_listing {
         uint64_t unaccounted_bytes;     /* allocated clusters no walked entry owns */
 };
 
-/* codepage: how 8.3 names' bytes >= 0x80 are decoded ("CP936"); NULL: escaped. */
-int volume_open(const char *source, const char *codepage, struct volume **out, char *err, size_t err_size);
+/* codepage: how 8.3 names' bytes >= 0x80 are decoded ("CP936"); NULL: escaped.
+ * fds: NULL to open source, or the caller's open descriptors of it, [0] plain
+ * and [1] O_DIRECT or -1 (source then only names it in messages). */
+int volume_open(const char *source, const int *fds, const char *codepage, struct volume **out, char *err,
+                size_t err_size);
 void volume_close(struct volume *v);
 /* "FAT32", or "FAT32+exFAT" for a device with several filesystems. */
 const char *volume_fs_type(struct volume *v);

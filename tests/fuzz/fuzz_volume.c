@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 return 0;
         struct volume *v = NULL;
         char err[512] = "";
-        if (volume_open(path, "CP936", &v, err, sizeof(err)) == 0) {
+        if (volume_open(path, NULL, "CP936", &v, err, sizeof(err)) == 0) {
                 struct volume_listing l = { 0 };
                 if (volume_list(v, &l, err, sizeof(err)) == 0)
                         volume_listing_free(&l);

@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dockctl.h"
+#include "verbs.h"
 #include "log.h"
 #include "scrub.h"
 #include "target.h"
@@ -68,7 +68,7 @@ static int hold_add(struct ctx *c, int argc, char **argv)
                 fputs(usage_text, stderr);
                 return EXIT_USAGE;
         }
-        if (require_role(c, ROLE_CUSTODIAN, "hold add")) {
+        if (require_role(c, "hold add")) {
                 free(recs);
                 return EXIT_DENIED;
         }
@@ -78,7 +78,7 @@ static int hold_add(struct ctx *c, int argc, char **argv)
                 free(recs);
                 return 1;
         }
-        int r = catalog_hold_add(c->cat, scope, value, recs, n, reason, who(), &id, err, sizeof(err));
+        int r = catalog_hold_add(c->cat, scope, value, recs, n, reason, c->caller, &id, err, sizeof(err));
         free(recs);
         _cleanup_free_ char *object = xasprintf("%s %s", scope, value);
         if (audited(c, r, "hold.add", object, reason) < 0) {
@@ -100,13 +100,13 @@ int cmd_hold(struct ctx *c, int argc, char **argv)
                                              &reason, 1);
                 if (u)
                         return u;
-                if (require_role(c, ROLE_CUSTODIAN, "hold remove"))
+                if (require_role(c, "hold remove"))
                         return EXIT_DENIED;
                 char err[512] = "";
                 if (change_begin(c) < 0)
                         return 1;
                 _cleanup_free_ char *object = xasprintf("hold %lld", (long long)id);
-                if (audited(c, catalog_hold_release(c->cat, id, reason, who(), err, sizeof(err)), "hold.remove", object,
+                if (audited(c, catalog_hold_release(c->cat, id, reason, c->caller, err, sizeof(err)), "hold.remove", object,
                             reason) < 0) {
                         log_error("%s", err[0] ? err : catalog_errmsg(c->cat));
                         return 1;
@@ -178,7 +178,7 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
                                 cls, cls);
                         return EXIT_USAGE;
                 }
-                if (require_role(c, ROLE_ADMIN, "retention class"))
+                if (require_role(c, "retention class"))
                         return EXIT_DENIED;
                 char err[512] = "";
                 if (change_begin(c) < 0)
@@ -274,7 +274,7 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
                                               (long long)res.copies, (long long)res.recordings, (long long)res.ok,
                                               (long long)res.missing, (long long)res.mismatch, (long long)res.unreadable,
                                               (long long)res.repaired, (long long)res.lost, (long long)res.unavailable);
-        if (audit_append(c->cat, who(), role_name(c->role), "scrub", o.since ? o.since : "all recordings", what) < 0)
+        if (audit_append(c->cat, c->caller, caller_role(c), "scrub", o.since ? o.since : "all recordings", what) < 0)
                 log_error("cannot record the scrub in the audit chain: %s", catalog_errmsg(c->cat));
         double secs = time_mono() - t0;
         if (json)
@@ -480,7 +480,7 @@ static int destroy_approve(struct ctx *c, int64_t id)
                 fprintf(stderr, "dockctl destroy approve: request %lld is %s, not pending\n", (long long)id, state);
                 return 1;
         }
-        if (strcmp(requester, who()) == 0) {
+        if (strcmp(requester, c->caller) == 0) {
                 fprintf(stderr, "dockctl destroy approve: %s made request %lld; a different admin must approve it\n",
                         requester, (long long)id);
                 return EXIT_DENIED;
@@ -523,12 +523,12 @@ static int destroy_approve(struct ctx *c, int64_t id)
         _cleanup_free_ char *detail = xasprintf("%lld destroyed, %lld failed", (long long)a.destroyed, (long long)a.failed);
         _cleanup_free_ char *object = xasprintf("destruction request %lld", (long long)id);
         if (catalog_begin(c->cat) < 0 ||
-            audited(c, catalog_destruction_finish(c->cat, id, who(), a.failed ? "incomplete" : "done", detail), "destroy.approve",
+            audited(c, catalog_destruction_finish(c->cat, id, c->caller, a.failed ? "incomplete" : "done", detail), "destroy.approve",
                     object, detail) < 0) {
                 log_error("destroy: %s", catalog_errmsg(c->cat));
                 return 1;
         }
-        printf("request %lld approved by %s: %s\n", (long long)id, who(), detail);
+        printf("request %lld approved by %s: %s\n", (long long)id, c->caller, detail);
         return a.failed ? 1 : 0;
 }
 
@@ -551,8 +551,6 @@ int cmd_destroy(struct ctx *c, int argc, char **argv)
                 table_end(&t);
                 return r < 0 ? 1 : 0;
         }
-        if (require_role(c, ROLE_ADMIN, "destroy"))
-                return EXIT_DENIED;
         if (argc == 3 && strcmp(argv[1], "approve") == 0) {
                 char *end;
                 int64_t id = strtoll(argv[2], &end, 10);
@@ -598,7 +596,7 @@ int cmd_destroy(struct ctx *c, int argc, char **argv)
         int64_t id = 0;
         if (catalog_begin(c->cat) < 0)
                 return 1;
-        int r = catalog_destruction_request(c->cat, recs, n, reason, who(), &id);
+        int r = catalog_destruction_request(c->cat, recs, n, reason, c->caller, &id);
         _cleanup_free_ char *object = xasprintf("destruction request %lld", (long long)id);
         _cleanup_free_ char *what = xasprintf("%zu recording(s): %s", n, reason);
         if (audited(c, r, "destroy.request", object, what) < 0) {

@@ -2,13 +2,15 @@
  * assignments (check-out / check-in), compliance with the 24-hour rule,
  * justifications and re-attributions. Every change names who made it. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "csv.h"
-#include "dockctl.h"
+#include "verbs.h"
 #include "log.h"
 #include "util.h"
 
@@ -24,6 +26,8 @@ static int format_opt(int ch, enum out_format *fmt)
 
 static int fail_catalog(struct ctx *c, const char *err)
 {
+        if (!c->cat)
+                return 1;       /* open_catalog said why */
         log_error("%s", err && err[0] ? err : catalog_errmsg(c->cat));
         return 1;
 }
@@ -57,15 +61,19 @@ static int add_officer(struct ctx *c, const char *badge, const char *name, const
 {
         int r = catalog_begin(c->cat);
         if (r >= 0)
-                r = catalog_officer_add(c->cat, badge, name, unit, who(), err, err_size);
+                r = catalog_officer_add(c->cat, badge, name, unit, c->caller, err, err_size);
         _cleanup_free_ char *object = xasprintf("officer %s", badge);
         return audited(c, r, "officer.add", object, name);
 }
 
 static int officers_import(struct ctx *c, const char *path)
 {
-        FILE *f = fopen(path, "re");
+        const struct verb_input *in = verb_input(c, path);
+        int fd = in ? fcntl(in->fds[0], F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC);
+        FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
         if (!f) {
+                if (fd >= 0)
+                        close(fd);
                 log_error("%s: cannot open: %m", path);
                 return 1;
         }
@@ -143,7 +151,7 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
                         return EXIT_USAGE;
                 }
                 char err[512] = "";
-                if (require_role(c, ROLE_CUSTODIAN, "officers add"))
+                if (require_role(c, "officers add"))
                         return EXIT_DENIED;
                 if (open_catalog(c) < 0)
                         return 1;
@@ -157,7 +165,7 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
                         fprintf(stderr, "usage: dockctl officers import FILE.csv   (header: badge,name,unit)\n");
                         return EXIT_USAGE;
                 }
-                if (require_role(c, ROLE_CUSTODIAN, "officers import"))
+                if (require_role(c, "officers import"))
                         return EXIT_DENIED;
                 return open_catalog(c) < 0 ? 1 : officers_import(c, argv[2]);
         }
@@ -219,7 +227,7 @@ static int devices_add(struct ctx *c, int argc, char **argv)
                 return EXIT_USAGE;
         }
         char err[512] = "";
-        if (require_role(c, ROLE_CUSTODIAN, "devices add"))
+        if (require_role(c, "devices add"))
                 return EXIT_DENIED;
         if (change_begin(c) < 0)
                 return fail_catalog(c, NULL);
@@ -347,7 +355,7 @@ int cmd_device(struct ctx *c, int argc, char **argv)
                                 if (*p == '-')
                                         *p = ' ';
                 }
-                if (require_role(c, ROLE_CUSTODIAN, "device --status/--notes"))
+                if (require_role(c, "device --status"))
                         return EXIT_DENIED;
                 if (catalog_begin(c->cat) < 0)
                         return fail_catalog(c, NULL);
@@ -429,7 +437,7 @@ static int assignment_change(struct ctx *c, int argc, char **argv, const char *u
                 fputs(usage_text, stderr);
                 return EXIT_USAGE;
         }
-        if (require_role(c, ROLE_CUSTODIAN, action))
+        if (require_role(c, action))
                 return EXIT_DENIED;
         if (change_begin(c) < 0)
                 return fail_catalog(c, NULL);
@@ -445,7 +453,7 @@ int cmd_assign(struct ctx *c, int argc, char **argv)
         const char *serial = argv[optind], *officer = argv[optind + 1];
         _cleanup_free_ char *object = xasprintf("device %s", serial);
         _cleanup_free_ char *what = xasprintf("check-out to %s at %s", officer, at);
-        if (audited(c, catalog_assign(c->cat, serial, officer, at, who(), err, sizeof(err)), "assign", object, what) < 0)
+        if (audited(c, catalog_assign(c->cat, serial, officer, at, c->caller, err, sizeof(err)), "assign", object, what) < 0)
                 return fail_catalog(c, err);
         printf("%s checked out to %s at %s\n", serial, officer, at);
         return 0;
@@ -460,7 +468,7 @@ int cmd_unassign(struct ctx *c, int argc, char **argv)
         const char *serial = argv[optind];
         _cleanup_free_ char *object = xasprintf("device %s", serial);
         _cleanup_free_ char *what = xasprintf("check-in at %s", at);
-        if (audited(c, catalog_unassign(c->cat, serial, at, who(), err, sizeof(err)), "unassign", object, what) < 0)
+        if (audited(c, catalog_unassign(c->cat, serial, at, c->caller, err, sizeof(err)), "unassign", object, what) < 0)
                 return fail_catalog(c, err);
         printf("%s checked in at %s\n", serial, at);
         return 0;
@@ -601,14 +609,14 @@ int cmd_justify(struct ctx *c, int argc, char **argv)
         int r = recording_and_reason(argc, argv, "usage: dockctl justify RECORDING --reason TEXT\n", &id, &reason, 1);
         if (r)
                 return r;
-        if (require_role(c, ROLE_CUSTODIAN, "justify"))
+        if (require_role(c, "justify"))
                 return EXIT_DENIED;
         if (change_begin(c) < 0)
                 return fail_catalog(c, NULL);
         _cleanup_free_ char *object = xasprintf("recording %lld", (long long)id);
-        if (audited(c, catalog_justify(c->cat, id, reason, who(), err, sizeof(err)), "justify", object, reason) < 0)
+        if (audited(c, catalog_justify(c->cat, id, reason, c->caller, err, sizeof(err)), "justify", object, reason) < 0)
                 return fail_catalog(c, err);
-        printf("recording %lld: justification recorded (by %s)\n", (long long)id, who());
+        printf("recording %lld: justification recorded (by %s)\n", (long long)id, c->caller);
         return 0;
 }
 
@@ -622,15 +630,15 @@ int cmd_reattribute(struct ctx *c, int argc, char **argv)
         if (r)
                 return r;
         const char *badge = argv[optind + 1];
-        if (require_role(c, ROLE_CUSTODIAN, "reattribute"))
+        if (require_role(c, "reattribute"))
                 return EXIT_DENIED;
         if (change_begin(c) < 0)
                 return fail_catalog(c, NULL);
         _cleanup_free_ char *object = xasprintf("recording %lld", (long long)id);
         _cleanup_free_ char *what = xasprintf("to %s: %s", badge, reason);
-        if (audited(c, catalog_reattribute(c->cat, id, badge, reason, who(), err, sizeof(err)), "reattribute", object,
+        if (audited(c, catalog_reattribute(c->cat, id, badge, reason, c->caller, err, sizeof(err)), "reattribute", object,
                     what) < 0)
                 return fail_catalog(c, err);
-        printf("recording %lld: attributed to %s (by %s)\n", (long long)id, badge, who());
+        printf("recording %lld: attributed to %s (by %s)\n", (long long)id, badge, c->caller);
         return 0;
 }
