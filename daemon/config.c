@@ -367,7 +367,7 @@ static void set_defaults(struct config *cfg)
         cfg->late_h = 24;
         cfg->retention_months = 6;
         cfg->metrics_listen = xstrdup("127.0.0.1:9477");
-        cfg->operator_group = xstrdup("dockd");
+        cfg->operator_group = xstrdup("dockd-operator");
         cfg->custodian_group = xstrdup("dockd-custodian");
         cfg->admin_group = xstrdup("dockd-admin");
         cfg->alarm_min_free_gib = 10;

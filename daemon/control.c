@@ -70,6 +70,7 @@ struct client {
         struct ctl_reader rd;
         size_t got;             /* request bytes so far */
         bool versioned, terminal;
+        bool waiting;           /* a whole request, waiting for a worker to be free */
         char *argv[CTL_MAX_ARGS + 1];
         int argc;
         int fds[MAX_FDS];       /* received, in order, not yet given to an input */
@@ -156,6 +157,9 @@ static void worker_free(struct worker *w)
         free(w);
 }
 
+static int answer(struct client *cl);
+static void hand_over(struct client *cl);
+
 static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *ud)
 {
         struct worker *w = ud;
@@ -165,7 +169,16 @@ static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *ud)
         else
                 log_error("control: %s (uid %u): the worker died of signal %d", w->what, (unsigned)w->uid,
                           si->si_status);
+        struct control *c = w->c;
         worker_free(w);
+        struct client *next = NULL;
+        for (struct client *k = c->clients; k; k = k->next)
+                if (k->waiting)
+                        next = k;       /* the list runs newest first: the oldest waiting */
+        if (next) {
+                next->waiting = false;
+                hand_over(next);
+        }
         return 0;
 }
 
@@ -175,8 +188,10 @@ static int spawn_worker(struct client *cl, const struct verb *v, uid_t uid, cons
 {
         struct control *c = cl->c;
         if (c->n_workers >= MAX_WORKERS) {
-                refuse(cl, EXIT_UNREACHABLE, "dockd: busy with %u requests; try again in a moment", c->n_workers);
-                return 0;
+                cl->waiting = true;     /* its turn comes when a worker ends (on_worker_exit) */
+                sd_event_source_set_enabled(cl->timer, SD_EVENT_OFF);
+                sd_event_source_set_enabled(cl->io, SD_EVENT_OFF);
+                return 2;
         }
         /* Numbers the worker will see: the socket 3, the config 4, inputs from 5. */
         int src[2 + 2 * VERB_MAX_INPUTS], n_src = 0;
@@ -389,8 +404,27 @@ static int take_frames(struct client *cl)
         return r < 0 ? -1 : 0;
 }
 
-/* 1: the request is answered or handed over; 0: more to come; -1: the peer
- * left without a request. */
+/* Answers a whole request, or gives it to a worker (then cl is freed), or
+ * leaves it waiting for one. */
+static void hand_over(struct client *cl)
+{
+        int r = answer(cl);
+        if (r == 1) {   /* the worker has the socket now */
+                /* out of epoll first: the worker's copy keeps the socket alive */
+                cl->io = sd_event_source_disable_unref(cl->io);
+                close(cl->fd);
+                cl->fd = -1;
+                client_free(cl);
+        } else if (r != 2) {
+                if (!cl->out)
+                        refuse(cl, EXIT_UNREACHABLE, "dockd: out of memory");
+                sd_event_source_set_enabled(cl->io, SD_EVENT_ON);
+                sd_event_source_set_io_events(cl->io, EPOLLOUT);
+        }
+}
+
+/* 1: a reply is queued; 2: the request is whole; 0: more to come; -1: the
+ * peer left without a request. */
 static int read_request(struct client *cl)
 {
         for (;;) {
@@ -439,15 +473,8 @@ static int read_request(struct client *cl)
                 int r = take_frames(cl);
                 if (r < 0)
                         return 1;
-                if (r > 0) {
-                        if (answer(cl) > 0) {   /* the worker has the socket now */
-                                /* out of epoll first: the worker's copy keeps the socket alive */
-                                cl->io = sd_event_source_disable_unref(cl->io);
-                                close(cl->fd);
-                                cl->fd = -1;
-                        }
-                        return 1;
-                }
+                if (r > 0)
+                        return 2;
         }
 }
 
@@ -459,8 +486,12 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
                 int r = read_request(cl);
                 if (r == 0)
                         return 0;
-                if (r < 0 || !cl->out) {        /* gone, or handed to a worker */
+                if (r < 0) {
                         client_free(cl);
+                        return 0;
+                }
+                if (r == 2) {
+                        hand_over(cl);  /* the reply, if any, is written when the socket takes it */
                         return 0;
                 }
                 sd_event_source_set_io_events(cl->io, EPOLLOUT);

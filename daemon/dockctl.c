@@ -255,7 +255,16 @@ int main(int argc, char **argv)
         int vargc = argc - optind;
         char **vargv = argv + optind;
         if (strcmp(vargv[0], "help") == 0) {
-                if (vargc > 1 && known_word(vargv[1]))
+                if (vargc > 1 && strcmp(vargv[1], "--table") == 0) {
+                        /* for scripts, the man page check and the role tests: verb, role, usage */
+                        for (const struct verb *v = VERBS; v->name; v++) {
+                                printf("%s\t%s\t", v->name, role_name(v->role));
+                                for (const char *p = v->args; *p; p++)  /* one line each */
+                                        if (*p != '\n' && (*p != ' ' || p[1] != ' '))
+                                                putchar(*p);
+                                putchar('\n');
+                        }
+                } else if (vargc > 1 && known_word(vargv[1]))
                         verb_usage(stdout, vargv[1]);
                 else
                         verbs_usage(stdout);
