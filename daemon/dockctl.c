@@ -264,6 +264,22 @@ int main(int argc, char **argv)
                                                 putchar(*p);
                                 putchar('\n');
                         }
+                } else if (vargc > 1 && strcmp(vargv[1], "--roff") == 0) {
+                        /* the VERBS section of dockctl(8), made from the table at build time */
+                        for (const struct verb *v = VERBS; v->name; v++) {
+                                printf(".TP\n.B %s", v->name);
+                                if (v->args[0]) {
+                                        fputs(" \\fR", stdout);
+                                        for (const char *p = v->args; *p; p++)
+                                                if (*p == '-')
+                                                        fputs("\\-", stdout);
+                                                else if (*p == '\n')
+                                                        ;
+                                                else if (*p != ' ' || p[1] != ' ')
+                                                        putchar(*p);
+                                }
+                                printf("\n%s.\n[%s]\n", v->summary, role_name(v->role));
+                        }
                 } else if (vargc > 1 && known_word(vargv[1]))
                         verb_usage(stdout, vargv[1]);
                 else

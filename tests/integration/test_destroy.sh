@@ -17,6 +17,8 @@ for t in a b; do
 	at_exit "small_ext4_umount '$WORK/mnt-$t' 2>/dev/null"
 done
 cat >"$WORK/dockd.conf" <<CONF
+[station]
+socket = $WORK/dockd.sock
 [target.a]
 path = $WORK/mnt-a
 [target.b]
@@ -40,7 +42,7 @@ make_clip "$src/DCIM/C.MP4" 1 2026-11-20T08:00:00Z      # not due
 make_clip "$src/DCIM/D.MP4" 1 2026-03-05T08:00:00Z      # due; held after its request
 make_fat32 "$WORK/rec.img" 40 "$src"
 ingest_rc "$WORK/rec.img" CAM-D -c "$WORK/dockd.conf" || fail "ingest exited $?: $(cat "$WORK/last.err")"
-chmod -R a+rwX "$WORK"
+serve_dockd "$WORK/dockd.conf"         # the second admin's approval goes through dockd
 id() { dc recordings --json | jq --arg p "$1" '.[] | select(.device_path == $p) | .id'; }
 A=$(id /DCIM/A_20260105080000.MP4) B=$(id /DCIM/B.MP4) C=$(id /DCIM/C.MP4) D=$(id /DCIM/D.MP4)
 shaA=$(dc recordings --json | jq -r --argjson a "$A" '.[] | select(.id == $a) | .sha256')

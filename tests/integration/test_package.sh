@@ -20,7 +20,7 @@ dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -i
 for f in usr/bin/dockd usr/bin/dockctl usr/libexec/dockd/dockd-probe usr/lib/systemd/system/dockd.service usr/lib/systemd/system/dockd-scrub.timer \
 	usr/lib/systemd/system/dockd-scrub.service usr/lib/sysusers.d/dockd.conf \
 	usr/lib/tmpfiles.d/dockd.conf usr/lib/udev/rules.d/70-dockd.rules etc/dockd/dockd.conf \
-	usr/share/man/man8/dockd.8 usr/share/man/man8/dockctl.8 usr/share/man/man5/dockd.conf.5; do
+	usr/share/man/man8/dockd.8.gz usr/share/man/man8/dockctl.8.gz usr/share/man/man5/dockd.conf.5.gz; do
 	[ -f "$root/$f" ] || fail "the package did not install /$f"
 done
 [ -x "$root/usr/bin/dockd" ] || fail "dockd is not executable"
@@ -43,9 +43,15 @@ if [ ! -e /usr/libexec/dockd/dockd-probe ]; then
 		"$WORK/check2.log" || fail "a missing media probe is not reported: $(cat "$WORK/check2.log")"
 fi
 for m in dockd.8 dockctl.8; do
-	page=$(MANWIDTH=80 man -l "$root/usr/share/man/man8/$m" 2>&1)
+	page=$(MANWIDTH=80 man -l "$root/usr/share/man/man8/$m.gz" 2>&1)
 	grep -q "^NAME" <<<"$page" || fail "man page $m does not render"
 done
-page=$(MANWIDTH=80 man -l "$root/usr/share/man/man5/dockd.conf.5" 2>&1)
+# dockctl(8) lists every verb of the table with its role.
+page=$(MANWIDTH=200 man -l "$root/usr/share/man/man8/dockctl.8.gz" 2>&1)
+while IFS=$'\t' read -r name role _; do
+	grep -qE "^ +$name( |$)" <<<"$page" || fail "dockctl(8) does not list the verb '$name'"
+	grep -A3 -E "^ +$name( |$)" <<<"$page" | grep -q "\[$role\]" || fail "dockctl(8) does not give '$name' its role $role"
+done < <("$BUILD/dockctl" help --table)
+page=$(MANWIDTH=80 man -l "$root/usr/share/man/man5/dockd.conf.5.gz" 2>&1)
 grep -q "^NAME" <<<"$page" || fail "dockd.conf(5) does not render"
 pass "the .deb installs every file into a scratch root, the config is a conffile that passes --check, postinst made the user"
