@@ -165,10 +165,11 @@ static void print_udev_rules(const struct config *cfg, const char *config_path)
                 printf("\n# recorder %04x:%04x: the USB device node for identification (libusb), read-write\n"
                        "SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\", ATTR{idVendor}==\"%04x\", ATTR{idProduct}==\"%04x\", "
                        "TAG+=\"dockd\", GROUP=\"dockd\", MODE=\"0660\"\n"
-                       "# its block devices: read-only for dockd, and never automounted by desktop tools\n"
+                       "# its block devices: %s for dockd, and never automounted by desktop tools\n"
                        "SUBSYSTEM==\"block\", SUBSYSTEMS==\"usb\", ATTRS{idVendor}==\"%04x\", ATTRS{idProduct}==\"%04x\", "
-                       "TAG+=\"dockd\", GROUP=\"dockd\", MODE=\"0640\", ENV{UDISKS_IGNORE}=\"1\", ENV{UDISKS_AUTO}=\"0\"\n",
-                       v, p, v, p, v, p);
+                       "TAG+=\"dockd\", GROUP=\"dockd\", MODE=\"%s\", ENV{UDISKS_IGNORE}=\"1\", ENV{UDISKS_AUTO}=\"0\"\n",
+                       v, p, v, p, cfg->wipe_verified ? "read-write ([policy] wipe = verified)" : "read-only", v, p,
+                       cfg->wipe_verified ? "0660" : "0640");
         }
         printf("\nLABEL=\"dockd_end\"\n");
 }

@@ -193,8 +193,16 @@ int target_apart(const struct config *cfg, size_t i, const bool *opened, char *w
         const struct target_conf *b = &cfg->targets[i];
         struct stat sb;
         warn[0] = '\0';
-        if (stat(b->path, &sb) < 0)
-                return 0;       /* target_open says what is wrong with it */
+        if (stat(b->path, &sb) < 0) {
+                /* An embedded target not made yet lands in its parent's filesystem. */
+                _cleanup_free_ char *parent = xstrdup(b->path);
+                char *slash = strrchr(parent, '/');
+                if (!b->create || !slash || slash == parent)
+                        return 0;       /* target_open says what is wrong with it */
+                *slash = '\0';
+                if (stat(parent, &sb) < 0)
+                        return 0;
+        }
         for (size_t j = 0; j < i; j++) {
                 const struct target_conf *a = &cfg->targets[j];
                 struct stat sa;
