@@ -1,0 +1,118 @@
+#!/bin/bash
+# Everyday habits (issue #13): --version on both binaries; `dockctl VERB
+# --help` for every verb of the table prints that verb's usage and exits 0;
+# `dockctl alarms` exits 3 while an alarm is active and 0 when none is, so a
+# monitor can use it; dockd.conf(5) names every key the parser knows; SIGHUP
+# leaves dockd running and says why; Ctrl-C on an ingest that dockd runs
+# says that the work stops, and it stops at a safe point and resumes.
+source "$(dirname "$0")/common.sh"
+SRC=$HERE/../..
+
+v=$("$BUILD/dockd" --version) && [[ $v =~ ^dockd\ [0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "dockd --version: '$v'"
+v=$("$BUILD/dockctl" --version) && [[ $v =~ ^dockctl\ [0-9.]+\ \(control\ protocol\ 1\)$ ]] || fail "dockctl --version: '$v'"
+n=0
+while IFS=$'\t' read -r name _ args; do
+	first=${name%% *}
+	out=$("$BUILD/dockctl" "$first" --help) || fail "dockctl $first --help exited $?"
+	grep -qF "  $name" <<<"$out" || fail "dockctl $first --help does not show '$name': $out"
+	if [ "$name" != "$first" ] && [[ $name != *--* ]]; then
+		# shellcheck disable=SC2086
+		out=$("$BUILD/dockctl" $name --help) || fail "dockctl $name --help exited $?"
+	fi
+	n=$((n + 1))
+done < <("$BUILD/dockctl" help --table)
+rc=0
+"$BUILD/dockctl" frobnicate >/dev/null 2>"$WORK/unk.err" || rc=$?
+[ "$rc" = 2 ] && grep -q "unknown verb 'frobnicate'" "$WORK/unk.err" || fail "an unknown verb: rc $rc: $(cat "$WORK/unk.err")"
+pass "--version on dockd and dockctl; --help on all $n verbs exits 0 with its usage; an unknown verb exits 2"
+
+# Every key the parser knows (its own "known:" lists) is in dockd.conf(5).
+page=$(MANWIDTH=200 man -l "$SRC/man/dockd.conf.5" 2>/dev/null)
+for s in station target.x ingest archive recorders metrics roles alarms retention policy; do
+	printf '[%s]\nno_such_key = 1\n' "$s" >"$WORK/bad.conf"
+	known=$({ "$BUILD/dockd" -c "$WORK/bad.conf" --check 2>&1 || true; } | sed -n 's/.*(known: \(.*\))$/\1/p')
+	[ -n "$known" ] || fail "[$s]: the parser lists no known keys"
+	for k in ${known//,/ }; do
+		k=${k%.NAME}
+		grep -qE "(^|[^a-z_])$k([^a-z_]|$)" <<<"$page" || fail "dockd.conf(5) does not name [$s] $k"
+	done
+done
+pass "dockd.conf(5) names every key of every section the parser knows"
+
+# alarms: 0 with none; 3 while one is active (a target gone).
+cat >"$WORK/dockd.conf" <<CONF
+[target.a]
+path = $WORK/ta
+[target.b]
+path = $WORK/tb
+[station]
+allow_same_filesystem = yes
+[metrics]
+listen = off
+CONF
+mkdir -p "$WORK/ta" "$WORK/tb"
+dc() { dockctl -c "$WORK/dockd.conf" "$@"; }
+src=$WORK/src
+mkdir -p "$src/DCIM"
+make_clip "$src/DCIM/CLIP0001.MP4" 1 2026-11-24T08:00:00Z
+make_fat32 "$WORK/rec.img" 40 "$src"
+ingest_rc "$WORK/rec.img" CAM-1 -c "$WORK/dockd.conf" || fail "ingest exited $?: $(cat "$WORK/last.err")"
+dc officers add A1 --name A >/dev/null
+dc reattribute 1 A1 --reason "known" >/dev/null
+rc=0
+dc alarms >"$WORK/al.out" || rc=$?
+[ "$rc" = 0 ] && grep -q "no alarms" "$WORK/al.out" || fail "alarms with none active: rc $rc: $(cat "$WORK/al.out")"
+mv "$WORK/tb" "$WORK/tb.gone"
+rc=0
+dc alarms >"$WORK/al.out" || rc=$?
+[ "$rc" = 3 ] && grep -q "target-unavailable:b" "$WORK/al.out" || fail "alarms with target b gone: rc $rc: $(cat "$WORK/al.out")"
+mv "$WORK/tb.gone" "$WORK/tb"
+pass "dockctl alarms exits 0 with no alarm and 3 while one is active"
+
+# SIGHUP: dockd keeps running, and says the config is read at start.
+cat >"$WORK/dockd.conf" <<CONF
+[station]
+allow_same_filesystem = yes
+socket = $WORK/dockd.sock
+[target.a]
+path = $WORK/ta
+[target.b]
+path = $WORK/tb
+[metrics]
+listen = off
+CONF
+"$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" >"$WORK/dockd.log" 2>&1 &
+dpid=$!
+at_exit "kill $dpid 2>/dev/null; wait $dpid 2>/dev/null"
+for ((i = 0; i < 100; i++)); do [ -S "$WORK/dockd.sock" ] && break; sleep 0.1; done
+kill -HUP "$dpid"
+sleep 0.5
+kill -0 "$dpid" 2>/dev/null || fail "SIGHUP killed dockd: $(tail -3 "$WORK/dockd.log")"
+grep -q "SIGHUP ignored: dockd reads its configuration at start only" "$WORK/dockd.log" || fail "SIGHUP not explained: $(tail -3 "$WORK/dockd.log")"
+dc officers >/dev/null || fail "dockd does not answer after SIGHUP"
+pass "SIGHUP leaves dockd running and the journal says to restart it to apply a change"
+
+# Ctrl-C on an ingest dockd runs: dockctl says it stops; it stops at a safe
+# point; the next ingest resumes and completes.
+head -c $((160 << 20)) /dev/urandom >"$src/DCIM/BIG0002.MP4"
+make_fat32 "$WORK/big.img" 400 "$src"
+"$BUILD/dockctl" -c "$WORK/dockd.conf" --state "$STATE" ingest --image "$WORK/big.img" --serial CAM-2 --json \
+	>"$WORK/int.json" 2>"$WORK/int.err" &
+cpid=$!
+for ((i = 0; i < 200; i++)); do
+	[ -n "$(find "$WORK/ta" -name '*.part*' -o -name '.dockd-tmp*' 2>/dev/null | head -1)" ] && break
+	grep -q "control: 'ingest'" "$WORK/dockd.log" && break
+	sleep 0.05
+done
+sleep 0.5
+kill -INT "$cpid"
+rc=0
+wait "$cpid" || rc=$?
+grep -q "asking dockd to stop 'ingest' at its next safe point; what is verified stays recorded" "$WORK/int.err" ||
+	fail "Ctrl-C did not say what happens to the work: $(cat "$WORK/int.err")"
+[ "$rc" = 3 ] && jq -e '.state == "interrupted"' "$WORK/int.json" >/dev/null ||
+	fail "the interrupted ingest: rc $rc, $(cat "$WORK/int.json") $(cat "$WORK/int.err")"
+"$BUILD/dockctl" -c "$WORK/dockd.conf" --state "$STATE" ingest --image "$WORK/big.img" --serial CAM-2 --json >"$WORK/res.json" ||
+	fail "the ingest after Ctrl-C failed: $(cat "$WORK/res.json")"
+jq -e '.state == "complete"' "$WORK/res.json" >/dev/null || fail "after Ctrl-C: $(cat "$WORK/res.json")"
+pass "Ctrl-C on an ingest in dockd: dockctl says it stops; interrupted at a safe point; the next ingest completes"
