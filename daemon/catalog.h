@@ -365,6 +365,8 @@ struct scrub_item {
 typedef int (*scrub_cb)(const struct scrub_item *it, void *userdata);
 /* Every hashed recording (ingested at or after since, if given) with its copies. */
 int catalog_scrub_items(struct catalog *c, const char *since, scrub_cb cb, void *userdata);
+/* What a scrub of the same recordings reads: recordings, and bytes over all their copies. */
+int catalog_scrub_totals(struct catalog *c, const char *since, int64_t *recordings, int64_t *bytes);
 int catalog_scrub_finding(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: none */, const char *path,
                           const char *finding, const char *detail);
 int catalog_copy_scrubbed(struct catalog *c, int64_t rec_id, int64_t target_id);

@@ -943,6 +943,22 @@ int catalog_scrub_items(struct catalog *c, const char *since, scrub_cb cb, void 
         return walk_items(c, st, cb, userdata);
 }
 
+int catalog_scrub_totals(struct catalog *c, const char *since, int64_t *recordings, int64_t *bytes)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT COUNT(DISTINCT r.id), COALESCE(SUM(r.size), 0) FROM recordings r"
+                           " JOIN copies k ON k.recording_id = r.id WHERE r.sha256 IS NOT NULL AND r.destroyed_at IS NULL"
+                           " AND (?1 IS NULL OR r.ingested_at >= ?1)", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, since);
+        if (sqlite3_step(st) != SQLITE_ROW)
+                return sql_err(c, sqlite3_errcode(c->db));
+        *recordings = sqlite3_column_int64(st, 0);
+        *bytes = sqlite3_column_int64(st, 1);
+        return 0;
+}
+
 int catalog_destruction_items(struct catalog *c, int64_t request_id, scrub_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

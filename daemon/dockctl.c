@@ -140,6 +140,12 @@ static int show_reply(int sock, const struct verb *v)
                 char buf[16384];
                 ssize_t k = read(sock, buf, sizeof(buf));
                 if (k < 0 && errno == EINTR) {
+                        if (v->flags & VERB_TO_THE_END) {
+                                fprintf(stderr, "\ndockctl: '%s' goes on inside dockd to its end (it is never left "
+                                        "half done); `dockctl destroy list` shows when it is\n", v->name);
+                                ctl_reader_free(&rd);
+                                return 130;
+                        }
                         if (interrupted > 1 || !(v->flags & VERB_LONG)) {
                                 if (v->flags & VERB_LONG)
                                         fprintf(stderr, "\ndockctl: left; dockd stops '%s' at its next safe point all "

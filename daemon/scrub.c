@@ -193,9 +193,28 @@ static int scrub_one(const struct scrub_item *it, void *ud)
         return catalog_recording_set_lost(run->cat, it->id, good < 0);
 }
 
+/* Each recording, then progress, until asked to stop. */
+static int scrub_next(const struct scrub_item *it, void *ud)
+{
+        struct run *run = ud;
+        if (run->o->cancel && *run->o->cancel) {
+                run->res->stopped = true;
+                return -ECANCELED;
+        }
+        int r = scrub_one(it, ud);
+        if (r >= 0 && run->o->on_progress)
+                run->o->on_progress(run->res, run->o->ud);
+        return r;
+}
+
 int scrub_run(const struct config *cfg, struct catalog *cat, const struct scrub_opts *o, struct scrub_result *res)
 {
         memset(res, 0, sizeof(*res));
         struct run run = { .cfg = cfg, .cat = cat, .o = o, .res = res, .started = time_mono() };
-        return catalog_scrub_items(cat, o->since, scrub_one, &run);
+        res->started = run.started;
+        int r = catalog_scrub_totals(cat, o->since, &res->total_recordings, &res->total_bytes);
+        if (r < 0)
+                return r;
+        r = catalog_scrub_items(cat, o->since, scrub_next, &run);
+        return r == -ECANCELED && res->stopped ? 0 : r;
 }

@@ -74,7 +74,7 @@ const struct verb VERBS[] = {
         { "destroy request", ROLE_ADMIN, "RECORDING... --reason TEXT",
           "ask for recordings past retention to be destroyed", cmd_destroy, 0, NULL },
         { "destroy approve", ROLE_ADMIN, "REQUEST",
-          "a second admin approves: every copy is overwritten and removed", cmd_destroy, VERB_LONG, NULL },
+          "a second admin approves: every copy is overwritten and removed", cmd_destroy, VERB_TO_THE_END, NULL },
         { "destroy list", ROLE_OPERATOR, "[--json|--csv]", "destruction requests and what became of them",
           cmd_destroy, 0, NULL },
         { "scrub", ROLE_CUSTODIAN, "[--since TIME] [--limit-mbps N] [--json]",

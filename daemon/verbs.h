@@ -46,6 +46,7 @@ struct ctx {
 enum {
         VERB_IN_DAEMON = 1 << 0,        /* answered by dockd's own process (the bays' state) */
         VERB_LONG = 1 << 1,             /* long work: Ctrl-C stops it at its next safe point */
+        VERB_TO_THE_END = 1 << 2,       /* long work that Ctrl-C does not stop (a destruction) */
 };
 
 struct verb {

@@ -224,6 +224,24 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
         return 0;
 }
 
+static void scrub_progress(const struct scrub_result *r, void *ud)
+{
+        (void)ud;
+        double secs = time_mono() - r->started, rate = secs > 0 ? (double)r->bytes / secs : 0;
+        char done[32], total[32], eta[32] = "--:--";
+        format_bytes((double)r->bytes, done, sizeof(done));
+        format_bytes((double)r->total_bytes, total, sizeof(total));
+        if (rate > 0 && r->total_bytes >= r->bytes) {
+                long s = (long)((double)(r->total_bytes - r->bytes) / rate);
+                snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
+        }
+        fprintf(stderr, "\r\033[K[%lld/%lld recordings] %s / %s  %.1f MB/s  ETA %s  %lld bad", (long long)r->recordings,
+                (long long)r->total_recordings, done, total, rate / 1e6, eta,
+                (long long)(r->missing + r->mismatch + r->unreadable));
+        if (r->recordings >= r->total_recordings)
+                fputc('\n', stderr);
+}
+
 int cmd_scrub(struct ctx *c, int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -262,15 +280,20 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
                 return 1;
         struct scrub_result res;
         double t0 = time_mono();
+        o.cancel = c->cancel;
+        o.on_progress = c->progress ? scrub_progress : NULL;
         int r = scrub_run(&c->cfg, c->cat, &o, &res);
+        if (c->progress && res.recordings < res.total_recordings)
+                fputc('\n', stderr);
         if (r < 0) {
                 log_error("scrub: %s", catalog_errmsg(c->cat));
                 return 1;
         }
         int64_t unrepaired = res.missing + res.mismatch + res.unreadable - res.repaired;
-        _cleanup_free_ char *what = xasprintf("%lld copies of %lld recordings: %lld ok, %lld missing, %lld mismatched, "
+        _cleanup_free_ char *what = xasprintf("%s%lld copies of %lld recordings: %lld ok, %lld missing, %lld mismatched, "
                                               "%lld unreadable, %lld repaired, %lld lost, %lld on unavailable targets "
                                               "(not checked)",
+                                              res.stopped ? "stopped as asked; " : "",
                                               (long long)res.copies, (long long)res.recordings, (long long)res.ok,
                                               (long long)res.missing, (long long)res.mismatch, (long long)res.unreadable,
                                               (long long)res.repaired, (long long)res.lost, (long long)res.unavailable);
@@ -280,13 +303,15 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
         if (json)
                 printf("{\"recordings\":%lld,\"copies\":%lld,\"ok\":%lld,\"missing\":%lld,\"mismatch\":%lld,"
                        "\"unreadable\":%lld,\"repaired\":%lld,\"lost\":%lld,\"unavailable\":%lld,\"bytes\":%lld,"
-                       "\"seconds\":%.2f}\n",
+                       "\"stopped\":%s,\"seconds\":%.2f}\n",
                        (long long)res.recordings, (long long)res.copies, (long long)res.ok, (long long)res.missing,
                        (long long)res.mismatch, (long long)res.unreadable, (long long)res.repaired, (long long)res.lost,
-                       (long long)res.unavailable, (long long)res.bytes, secs);
+                       (long long)res.unavailable, (long long)res.bytes, res.stopped ? "true" : "false", secs);
         else
                 printf("scrub: %s (%.1f s)\n", what, secs);
-        return unrepaired > 0 || res.lost > 0 || res.unavailable > 0 ? 1 : 0;
+        if (unrepaired > 0 || res.lost > 0 || res.unavailable > 0)
+                return 1;
+        return res.stopped ? EXIT_INCOMPLETE : 0;       /* the rest keep their last check */
 }
 
 /* ---- approved destruction ---- */
@@ -517,8 +542,16 @@ static int destroy_approve(struct ctx *c, int64_t id)
                                 return 1;
                         }
                 }
-        for (size_t i = 0; i < all.n; i++)
+        for (size_t i = 0; i < all.n; i++) {
+                /* Once begun it goes to its end (VERB_TO_THE_END): a destruction
+                 * is never left half done because the caller left. */
+                if (c->progress)
+                        fprintf(stderr, "\r\033[K[%zu/%zu recordings] overwriting and removing their copies", i + 1,
+                                all.n);
                 destroy_one(&all.v[i], &a);
+        }
+        if (c->progress && all.n)
+                fputc('\n', stderr);
         held_items_free(&all);
         _cleanup_free_ char *detail = xasprintf("%lld destroyed, %lld failed", (long long)a.destroyed, (long long)a.failed);
         _cleanup_free_ char *object = xasprintf("destruction request %lld", (long long)id);
