@@ -25,38 +25,38 @@ const struct verb VERBS[] = {
         { "recordings", ROLE_OPERATOR,
           "[--device SERIAL] [--officer ID] [--from T] [--to T] [--session N]\n"
           "      [--flag late|unattributed|conflict|truncated|deleted-on-device] [--json|--csv]",
-          "recordings: SHA-256, verified copies, time, officer, flags", cmd_list, 0, NULL },
+          "recordings: SHA-256, verified copies, time, officer, flags", cmd_list, VERB_READS, NULL },
         { "sessions", ROLE_OPERATOR, "[--device SERIAL] [--session N] [--json|--csv]",
-          "dock and ingest sessions, what each could not read", cmd_list, 0, NULL },
+          "dock and ingest sessions, what each could not read", cmd_list, VERB_READS, NULL },
         { "deleted", ROLE_OPERATOR, "[--device SERIAL] [--json|--csv]",
-          "entries deleted on devices before they docked", cmd_list, 0, NULL },
+          "entries deleted on devices before they docked", cmd_list, VERB_READS, NULL },
         { "manifests", ROLE_OPERATOR, "[--json]", "signed session manifests, their chain and delivery",
-          cmd_manifests, 0, NULL },
+          cmd_manifests, VERB_READS, NULL },
         { "manifest show", ROLE_OPERATOR, "SESSION [--signature]",
-          "the manifest's canonical bytes (or its raw Ed25519 signature)", cmd_manifest, 0, NULL },
+          "the manifest's canonical bytes (or its raw Ed25519 signature)", cmd_manifest, VERB_READS, NULL },
         { "key show", ROLE_OPERATOR, "", "the station's public key (PEM), to verify manifests with openssl", cmd_key,
           0, NULL },
         { "archive status", ROLE_OPERATOR, "[--json]",
           "the manifest outbox: queued, delivered, next deadline, last error", cmd_archive, 0, NULL },
         { "archive retry", ROLE_ADMIN, "", "deliver the queued manifests now", cmd_archive, VERB_LONG, NULL },
-        { "officers", ROLE_OPERATOR, "[--json|--csv]", "the officers the ledger knows", cmd_officers, 0, NULL },
+        { "officers", ROLE_OPERATOR, "[--json|--csv]", "the officers the ledger knows", cmd_officers, VERB_READS, NULL },
         { "officers add", ROLE_CUSTODIAN, "ID --name NAME [--unit UNIT]", "add an officer", cmd_officers, 0, NULL },
         { "officers import", ROLE_CUSTODIAN, "FILE.csv", "add officers from a CSV file (header: badge,name,unit)",
           cmd_officers, 0, "2" },
-        { "devices", ROLE_OPERATOR, "[--json|--csv]", "the recorders the ledger knows", cmd_devices, 0, NULL },
+        { "devices", ROLE_OPERATOR, "[--json|--csv]", "the recorders the ledger knows", cmd_devices, VERB_READS, NULL },
         { "devices add", ROLE_CUSTODIAN, "SERIAL [--model M] [--notes TEXT]", "add a recorder", cmd_devices, 0, NULL },
         { "device", ROLE_OPERATOR, "SERIAL [--json]",
-          "a recorder's assignments, docks, clock offsets and sequence gaps", cmd_device, 0, NULL },
+          "a recorder's assignments, docks, clock offsets and sequence gaps", cmd_device, VERB_READS, NULL },
         { "device --status", ROLE_CUSTODIAN, "SERIAL [--status in-service|repair|lost|retired] [--notes TEXT]",
           "change a recorder's status or notes", cmd_device, 0, NULL },
         { "assign", ROLE_CUSTODIAN, "SERIAL OFFICER [--at TIME]", "check a recorder out to an officer", cmd_assign, 0,
           NULL },
         { "unassign", ROLE_CUSTODIAN, "SERIAL [--at TIME]", "check a recorder back in", cmd_unassign, 0, NULL },
         { "assignments", ROLE_OPERATOR, "[--device SERIAL] [--officer ID] [--json|--csv]",
-          "who had which recorder when", cmd_assignments, 0, NULL },
+          "who had which recorder when", cmd_assignments, VERB_READS, NULL },
         { "compliance", ROLE_OPERATOR,
           "[--from T] [--to T] [--officer ID] [--device SERIAL] [--threshold-h H] [--unjustified] [--json|--csv]",
-          "recordings ingested later than the 24-hour rule", cmd_compliance, 0, NULL },
+          "recordings ingested later than the 24-hour rule", cmd_compliance, VERB_READS, NULL },
         { "justify", ROLE_CUSTODIAN, "RECORDING --reason TEXT", "record why a recording came in late", cmd_justify, 0,
           NULL },
         { "reattribute", ROLE_CUSTODIAN, "RECORDING OFFICER --reason TEXT", "correct a recording's officer",
@@ -65,10 +65,10 @@ const struct verb VERBS[] = {
           "RECORDING... | --officer ID | --device SERIAL | --case CASE [RECORDING...] --reason TEXT",
           "keep recordings past their retention (legal hold)", cmd_hold, 0, NULL },
         { "hold remove", ROLE_CUSTODIAN, "HOLD --reason TEXT", "release a hold", cmd_hold, 0, NULL },
-        { "hold list", ROLE_OPERATOR, "[--all] [--json|--csv]", "holds in force (--all: released too)", cmd_hold, 0,
+        { "hold list", ROLE_OPERATOR, "[--all] [--json|--csv]", "holds in force (--all: released too)", cmd_hold, VERB_READS,
           NULL },
         { "retention due", ROLE_OPERATOR, "[--json|--csv]", "recordings past their retention and not held",
-          cmd_retention, 0, NULL },
+          cmd_retention, VERB_READS, NULL },
         { "retention class", ROLE_ADMIN, "RECORDING CLASS --reason TEXT", "change a recording's retention class",
           cmd_retention, 0, NULL },
         { "destroy request", ROLE_ADMIN, "RECORDING... --reason TEXT",
@@ -76,13 +76,13 @@ const struct verb VERBS[] = {
         { "destroy approve", ROLE_ADMIN, "REQUEST",
           "a second admin approves: every copy is overwritten and removed", cmd_destroy, VERB_TO_THE_END, NULL },
         { "destroy list", ROLE_OPERATOR, "[--json|--csv]", "destruction requests and what became of them",
-          cmd_destroy, 0, NULL },
+          cmd_destroy, VERB_READS, NULL },
         { "scrub", ROLE_CUSTODIAN, "[--since TIME] [--limit-mbps N] [--json]",
           "re-read every copy, compare with its SHA-256, restore bad or missing ones", cmd_scrub, VERB_LONG, NULL },
         { "audit", ROLE_ADMIN, "[--who U] [--action A] [--from T] [--to T] [--json|--csv]",
-          "the tamper-evident audit chain of every change and export", cmd_audit, 0, NULL },
+          "the tamper-evident audit chain of every change and export", cmd_audit, VERB_READS, NULL },
         { "audit verify", ROLE_ADMIN, "", "check the chain; names the first row altered, deleted or inserted",
-          cmd_audit, 0, NULL },
+          cmd_audit, VERB_READS, NULL },
         { "catalog accept-new", ROLE_ADMIN, "--reason TEXT",
           "let an empty or new catalog keep the ledger of targets that name another", cmd_catalog, 0, NULL },
         {},
@@ -191,7 +191,17 @@ int verbs_run(struct ctx *c, int argc, char **argv)
         if (r)
                 return r;
         optind = 0;     /* each verb parses its own options */
-        return v->run(c, argc, argv);
+        r = v->run(c, argc, argv);
+        if ((v->flags & VERB_READS) && c->cat && !c->audit_written) {
+                /* who read what: the verb and its words */
+                char words[400] = "";
+                size_t n = 0;
+                for (int i = 1; i < argc && n < sizeof(words) - 1; i++)
+                        n += (size_t)snprintf(words + n, sizeof(words) - n, "%s%s", i > 1 ? " " : "", argv[i]);
+                if (audit_append(c->cat, c->caller, caller_role(c), "read", v->name, words[0] ? words : NULL) < 0)
+                        log_error("cannot record the read in the audit chain: %s", catalog_errmsg(c->cat));
+        }
+        return r;
 }
 
 int open_catalog(struct ctx *c)
@@ -235,6 +245,8 @@ int audited(struct ctx *c, int r, const char *action, const char *object, const 
                 r = audit_append(c->cat, c->caller, caller_role(c), action, object, why);
         if (r >= 0)
                 r = catalog_commit(c->cat);
+        if (r >= 0)
+                c->audit_written = true;
         if (r < 0)
                 catalog_rollback(c->cat);
         return r;
@@ -244,6 +256,8 @@ void audit_export(struct ctx *c, const char *what, const char *filter)
 {
         if (audit_append(c->cat, c->caller, caller_role(c), "export", what, filter) < 0)
                 log_error("cannot record the export in the audit chain: %s", catalog_errmsg(c->cat));
+        else
+                c->audit_written = true;
 }
 
 int parse_when(const char *opt, const char *s, char out[32])

@@ -38,6 +38,7 @@ struct ctx {
         bool offline;           /* the field kit: the caller's own state, roles do not apply */
         bool accept_new;        /* `catalog accept-new`: skip the station check */
         bool progress;          /* the caller watches a terminal: progress lines on stderr */
+        bool audit_written;     /* the verb appended its own audit row (a change, an export) */
         volatile sig_atomic_t *cancel;  /* set when the caller asks the work to stop */
         struct verb_input inputs[VERB_MAX_INPUTS];
         size_t n_inputs;
@@ -47,6 +48,7 @@ enum {
         VERB_IN_DAEMON = 1 << 0,        /* answered by dockd's own process (the bays' state) */
         VERB_LONG = 1 << 1,             /* long work: Ctrl-C stops it at its next safe point */
         VERB_TO_THE_END = 1 << 2,       /* long work that Ctrl-C does not stop (a destruction) */
+        VERB_READS = 1 << 3,            /* reads evidence data: a "read" row unless it wrote its own */
 };
 
 struct verb {

@@ -33,8 +33,12 @@ jq -e 'map(.action) == ["officer.add","device.add","assign","session.end","justi
 dc manifest show 1 | jq -e '.audit_head.id == 4' >/dev/null || fail "manifest 1 lacks the chain's head: $(dc manifest show 1 | jq -c .audit_head)"
 head4=$(sqlite3 "$STATE/catalog.sqlite" "SELECT sha256 FROM audit WHERE id = 4")
 dc manifest show 1 | jq -e --arg h "$head4" '.audit_head.sha256 == $h' >/dev/null || fail "manifest's audit head differs"
-dc audit verify | grep -q "audit chain intact: 7 row(s)" || fail "verify: $(dc audit verify)"
-pass "every change and export is an audit row with who, role, what, object and why; the manifest carries the head"
+dc audit verify | grep -q "audit chain intact: 9 row(s)" || fail "verify: $(dc audit verify)"
+# the two manifest reads and the verify itself are rows too
+dc audit --json | jq -e 'map(.action)[7:10] == ["read","read","read"] and .[7].object == "manifest show"
+	and .[7].why == "show 1" and .[9].object == "audit verify" and .[7].who == "root"' >/dev/null ||
+	fail "reads are not in the chain: $(dc audit --json | jq -c '.[7:] | map([.action, .object, .why])')"
+pass "every change, export and read is an audit row with who, role, what, object and why; the manifest carries the head"
 
 # Tampering with the sqlite3 tool, each from the same good copy.
 sqlite3 "$STATE/catalog.sqlite" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
@@ -49,9 +53,10 @@ tamper() {
 }
 tamper "UPDATE audit SET why = 'nothing happened' WHERE id = 3" "audit row 3 was altered"
 tamper "DELETE FROM audit WHERE id = 2" "audit row 3: row(s) 2 to 2 were deleted"
+last=$(sqlite3 "$WORK/good.sqlite" "SELECT MAX(id) FROM audit")
 tamper "INSERT INTO audit (id, at, who, role, action, object, why, prev_sha256, sha256)
-	VALUES (8, '2026-11-26T00:00:00.000Z', 'mallory', 'admin', 'destroy', 'recording 1', NULL, 'aa', 'bb')" \
-	"audit row 8 was inserted: it does not link to row 7"
+	VALUES ($((last + 1)), '2026-11-26T00:00:00.000Z', 'mallory', 'admin', 'destroy', 'recording 1', NULL, 'aa', 'bb')" \
+	"audit row $((last + 1)) was inserted: it does not link to row $last"
 cp "$WORK/good.sqlite" "$STATE/catalog.sqlite"
 rm -f "$STATE/catalog.sqlite-wal" "$STATE/catalog.sqlite-shm"
 rc=0
