@@ -36,6 +36,11 @@ int catalog_identity(struct catalog *c, char id[33], bool *fresh)
         }
         if (rc != SQLITE_DONE)
                 return sql_err(c, rc);
+        /* End the read before writing: a read snapshot upgraded to a write
+         * fails at once (SQLITE_BUSY_SNAPSHOT) if another process wrote
+         * meanwhile, where a fresh write waits for the lock. */
+        sqlite3_finalize(st);
+        st = NULL;
         unsigned char raw[16];
         if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
                 return -EIO;

@@ -595,7 +595,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
 
         size_t n_ok = 0;
         for (size_t i = 0; i < cfg->n_targets; i++) {
-                char err[512];
+                char err[512] = "";
                 char warn[512];     /* said once, by dockd at start */
                 if (target_apart(cfg, i, run.target_ok, warn, sizeof(warn), err, sizeof(err)) < 0 ||
                     target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {

@@ -282,8 +282,10 @@ int target_open(struct target *t, const struct target_conf *tc, struct catalog *
         r = read_marker_name(marker, name, sizeof(name));
         if (r == -ENOENT) {
                 int64_t n = 0;
-                if ((r = catalog_target_copy_count(cat, t->id, &n)) < 0)
+                if ((r = catalog_target_copy_count(cat, t->id, &n)) < 0) {
+                        snprintf(err, err_size, "target %s: catalog: %s", tc->name, catalog_errmsg(cat));
                         return r;
+                }
                 if (n > 0) {
                         snprintf(err, err_size, "target %s: %s holds no %s marker but the catalog records %lld copies there;"
                                  " is its filesystem mounted?", tc->name, tc->path, MARKER, (long long)n);

@@ -67,6 +67,7 @@ pass "a recording with no good copy left raises the recording-lost alarm; each s
 SRC=$HERE/../..
 sed "s|/usr/bin/dockctl|$BUILD/dockctl|g" "$SRC/systemd/dockd-scrub.service" >"$WORK/dockd-scrub.service"
 cp "$SRC/systemd/dockd-scrub.timer" "$WORK/"
+sed "s|/usr/bin/dockd|$BUILD/dockd|g" "$SRC/systemd/dockd.service" >"$WORK/dockd.service"   # the scrub's Requisite=
 out=$(cd "$WORK" && systemd-analyze verify dockd-scrub.timer dockd-scrub.service 2>&1) || fail "timer units: $out"
 [ -z "$out" ] || fail "systemd-analyze verify complained about the scrub units: $out"
 pass "the weekly scrub timer and its service verify"
