@@ -16,6 +16,9 @@
  * (the end). After it: C (stop the work). Reply: O (stdout bytes), E (stderr
  * bytes), X (the exit status, decimal; the last frame). */
 
+/* The client's end: a socket connected to path, or -errno. */
+int ctl_connect(const char *path);
+
 /* Writes one frame, all of it (EINTR and short writes handled), with fd
  * (>= 0) attached as SCM_RIGHTS. 0 or -errno. */
 int ctl_send(int sock, char type, const void *data, size_t n, int fd);

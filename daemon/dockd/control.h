@@ -14,6 +14,3 @@ struct control;
 int control_new(const struct config *cfg, const char *self, int config_fd, sd_event *ev, struct bays *bays,
                 struct control **out);
 void control_free(struct control *c);
-
-/* Client side: a connected socket, or -errno. */
-int control_connect(const char *path);

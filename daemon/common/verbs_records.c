@@ -15,7 +15,6 @@
 #include "alarms.h"
 #include "catalog.h"
 #include "config.h"
-#include "control.h"
 #include "verbs.h"
 #include "forward.h"
 #include "ingest.h"

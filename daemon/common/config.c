@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "copy.h"
 #include "tags.h"
 #include "util.h"
 
@@ -192,9 +191,9 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                                 FAIL("%s:%d: [ingest] chunks '%s' must be a number from 2 to 256", f, lineno, value);
                         cfg->chunks = (unsigned)n;
                 } else if (strcmp(key, "writers") == 0) {
-                        if (parse_uint(value, 1, COPY_MAX_THREADS - 1, &n) < 0)
+                        if (parse_uint(value, 1, DOCKD_MAX_WRITERS, &n) < 0)
                                 FAIL("%s:%d: [ingest] writers '%s' must be a number from 1 to %d", f, lineno, value,
-                                     COPY_MAX_THREADS - 1);
+                                     DOCKD_MAX_WRITERS);
                         cfg->writers = (unsigned)n;
                 } else if (strcmp(key, "checkpoint_mib") == 0) {
                         if (parse_uint(value, 1, 1 << 20, &n) < 0)

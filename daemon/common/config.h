@@ -6,6 +6,7 @@
 
 #define DOCKD_DEFAULT_CONFIG "/etc/dockd/dockd.conf"
 #define DOCKD_DEFAULT_STATE  "/var/lib/dockd"
+#define DOCKD_MAX_WRITERS 8     /* [ingest] writers: writes in flight per target */
 #define DOCKD_MAX_TARGETS 8
 #define DOCKD_MAX_ALLOW 64
 

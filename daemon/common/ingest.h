@@ -8,7 +8,7 @@
 
 #include "catalog.h"
 #include "config.h"
-#include "driver.h"
+#include "identity.h"
 
 struct ingest_progress {
         size_t file_index, n_files;

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "identity.h"
+
 /* What udev told us at dock time, copied out so a bay thread can use it. */
 struct dock_info {
         char syspath[512];      /* the block device (partition) */
@@ -19,15 +21,6 @@ struct dock_info {
         int busnum, devnum;
 };
 
-struct recorder_identity {
-        char serial[160];       /* what the catalog will know it by */
-        char vendor[128], model[128];
-        char vendor_id[8], product_id[8];
-        char bay[256];
-        /* 'serial-missing', 'serial-mismatch' (udev and the device disagree)
-         * or "" — flagged identities are kept apart, never merged. */
-        char flag[32];
-};
 
 struct driver_ops {
         const char *name;

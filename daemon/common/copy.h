@@ -9,13 +9,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "target.h"
 #include "volume.h"
 
 struct copy_pipe;
 
 /* Threads per target: one verifier and up to this many less one writers. */
-#define COPY_MAX_THREADS 9
+#define COPY_MAX_THREADS (DOCKD_MAX_WRITERS + 1)   /* the verifier and the writers */
 
 struct copy_sink {
         const struct target *target;

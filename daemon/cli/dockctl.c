@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "control.h"
 #include "ctlproto.h"
 #include "log.h"
 #include "util.h"
@@ -197,7 +196,7 @@ static int show_reply(int sock, const struct verb *v)
 
 static int ask_dockd(const char *socket, const struct verb *v, int argc, char **argv)
 {
-        int sock = control_connect(socket);
+        int sock = ctl_connect(socket);
         if (sock < 0) {
                 fprintf(stderr, "dockctl: cannot reach dockd at %s: %s (is it running? `systemctl status dockd`)\n",
                         socket, strerror(-sock));

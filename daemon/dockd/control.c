@@ -628,20 +628,3 @@ void control_free(struct control *c)
         free(c->path);
         free(c);
 }
-
-int control_connect(const char *path)
-{
-        struct sockaddr_un sa;
-        int r = make_addr(path, &sa);
-        if (r < 0)
-                return r;
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return -errno;
-        if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        return fd;
-}
