@@ -166,7 +166,7 @@ static int usb_control(const UsbInfo *u, const guint8 setup[8], guint8 *out, int
 		buf[0] = 1;
 		n = 1;
 	} else if (rt == 0xc0 && req == 0x44 && u->has_clock) {
-		/* dockd's clock request (daemon/driver_msc.c): the device's clock
+		/* dockd's clock request (daemon/dockd/driver_msc.c): the device's clock
 		 * as 8 bytes, little-endian seconds since the epoch */
 		gint64 t = g_get_real_time() / G_USEC_PER_SEC + u->clock_skew;
 		for (int i = 0; i < 8; i++)
