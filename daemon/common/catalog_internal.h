@@ -127,3 +127,40 @@ static inline int get_id(struct catalog *c, const char *sql, const char *key, in
         }
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
+
+/* Shared lookups of the catalog files. */
+static inline int one_id(struct catalog *c, const char *sql, const char *key, int64_t *id)
+{
+        int r = get_id(c, sql, key, id);
+        return r == 0 ? -ENOENT : r < 0 ? r : 0;
+}
+
+static inline int device_id(struct catalog *c, const char *serial, int64_t *id, char *err, size_t err_size)
+{
+        int r = one_id(c, "SELECT id FROM devices WHERE serial = ?", serial, id);
+        if (r == -ENOENT)
+                snprintf(err, err_size, "no device with serial '%s' (devices are registered when first docked; "
+                         "see `dockctl devices`)", serial);
+        return r;
+}
+
+static inline int officer_id(struct catalog *c, const char *badge, int64_t *id, char *err, size_t err_size)
+{
+        int r = one_id(c, "SELECT id FROM officers WHERE badge = ?", badge, id);
+        if (r == -ENOENT && err)
+                snprintf(err, err_size, "no officer with ID '%s' (add with `dockctl officers add`)", badge);
+        return r;
+}
+
+static inline int recording_exists(struct catalog *c, int64_t rec_id, char *err, size_t err_size)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT 1 FROM recordings WHERE id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+                return 0;
+        snprintf(err, err_size, "no recording %lld (see `dockctl recordings`)", (long long)rec_id);
+        return -ENOENT;
+}
