@@ -167,13 +167,12 @@ void alarms_log_changes(struct alarm_list *prev, const struct alarm_list *now)
                 const struct alarm *a = &now->a[i], *p = find(prev, a->name);
                 if (p && p->count >= a->count)
                         continue;
-                if (a->warning)
-                        log_warn("WARNING %s: %s", a->name, a->text);
-                else
-                        log_error("ALARM %s: %s", a->name, a->text);
+                log_event(a->warning ? LOG_LEVEL_WARN : LOG_LEVEL_ERR, LOG_MID_ALARM, a->name, "%s %s: %s",
+                          a->warning ? "WARNING" : "ALARM", a->name, a->text);
         }
         for (size_t i = 0; i < prev->n; i++)
                 if (!find(now, prev->a[i].name))
-                        log_info("cleared %s (was: %s)", prev->a[i].name, prev->a[i].text);
+                        log_event(LOG_LEVEL_INFO, LOG_MID_ALARM_CLEARED, prev->a[i].name, "cleared %s (was: %s)",
+                                  prev->a[i].name, prev->a[i].text);
         *prev = *now;
 }

@@ -291,7 +291,8 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
                         }
                         if (o->code == 0) {
                                 crashpoint("forward-after-put");        /* at the archive, not yet recorded: sent again */
-                                log_info("manifest %s/%lld delivered to %s", it->station, (long long)it->seq, url);
+                                log_event(LOG_LEVEL_INFO, LOG_MID_MANIFEST, NULL, "manifest %s/%lld delivered to %s",
+                                          it->station, (long long)it->seq, url);
                                 delivered++;
                         }
                         /* Unreachable, timing out or failing: the rest would fare the

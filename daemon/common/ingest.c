@@ -685,6 +685,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         bool copied = false;
                         int64_t before = run.prog.bytes_done;
                         r = ingest_file(&run, e, &recs[i], &copied);
+                        log_context_recording(0);       /* what follows is not about this recording */
                         if (copied) {
                                 res->n.files_copied++;
                                 res->n.bytes_copied += e->size;

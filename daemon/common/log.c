@@ -1,5 +1,5 @@
 /* log.c — see log.h. Under systemd (JOURNAL_STREAM set) each message goes to
- * journald over its native protocol, with the thread's context as fields
+ * journald through sd_journal_sendv, with the thread's context as fields
  * (DOCKD_DEVICE, DOCKD_SESSION, DOCKD_RECORDING, DOCKD_TARGET), so an admin
  * can `journalctl DOCKD_DEVICE=CAM-0042`; if the journal cannot be reached,
  * or otherwise, a readable line on stderr. */
@@ -12,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/uio.h>
+#define SD_JOURNAL_SUPPRESS_LOCATION 1   /* the location would always be log.c */
+#include <systemd/sd-journal.h>
+
 #include "util.h"
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 
 static int max_level = LOG_LEVEL_INFO;
 static const char *ident = "dockd";
@@ -41,84 +42,73 @@ void log_context_device(const char *serial, int64_t session)
 void log_context_recording(int64_t recording) { ctx.recording = recording; }
 void log_context_target(const char *target) { snprintf(ctx.target, sizeof(ctx.target), "%s", target ? target : ""); }
 
-/* One field in the native protocol's binary-safe form: NAME\n, 64-bit LE
- * length, value, \n. */
-static void field(FILE *f, const char *name, const char *value)
-{
-        uint64_t n = strlen(value);
-        unsigned char len[8];
-        for (int i = 0; i < 8; i++)
-                len[i] = (unsigned char)(n >> (8 * i));
-        fprintf(f, "%s\n", name);
-        fwrite(len, 1, 8, f);
-        fwrite(value, 1, n, f);
-        fputc('\n', f);
-}
-
 /* Sends the message to journald; false if it cannot (then stderr takes it). */
-static bool to_journal(int level, const char *msg)
+static bool to_journal(int level, const char *msg, const char *message_id, const char *alarm)
 {
-        const char *path = getenv("DOCKD_JOURNAL_SOCKET");     /* tests point this at their own listener */
-        if (!path) {
-                if (!getenv("JOURNAL_STREAM"))
-                        return false;
-                path = "/run/systemd/journal/socket";
-        }
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(path) >= sizeof(sa.sun_path))
+        /* A request worker's lines are the caller's; its key events the station's too. */
+        if ((stderr_only && !message_id) || !getenv("JOURNAL_STREAM"))
                 return false;
-        memcpy(sa.sun_path, path, strlen(path));
-        char *buf = NULL;
-        size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f)
-                return false;
-        char num[32];
-        snprintf(num, sizeof(num), "%d", level);
-        field(f, "PRIORITY", num);
-        field(f, "SYSLOG_IDENTIFIER", ident);
-        field(f, "MESSAGE", msg);
+        /* Each field its own buffer; a field only when it means something
+         * now, so no device, session or recording leaks onto a line about
+         * something else. */
+        char f[9][200];
+        struct iovec iov[10];
+        size_t n = 0;
+        _cleanup_free_ char *m = xasprintf("MESSAGE=%s", msg);
+        iov[n++] = (struct iovec){ m, strlen(m) };
+#define FIELD(...)                                                                      \
+        do {                                                                            \
+                int k_ = snprintf(f[n - 1], sizeof(f[0]), __VA_ARGS__);                 \
+                iov[n] = (struct iovec){ f[n - 1], (size_t)(k_ < (int)sizeof(f[0]) ? k_ : (int)sizeof(f[0]) - 1) }; \
+                n++;                                                                    \
+        } while (0)
+        FIELD("PRIORITY=%d", level);
+        FIELD("SYSLOG_IDENTIFIER=%s", ident);
+        if (message_id)
+                FIELD("MESSAGE_ID=%s", message_id);
+        if (alarm)
+                FIELD("DOCKD_ALARM=%s", alarm);
         if (ctx.device[0])
-                field(f, "DOCKD_DEVICE", ctx.device);
-        if (ctx.session) {
-                snprintf(num, sizeof(num), "%lld", ctx.session);
-                field(f, "DOCKD_SESSION", num);
-        }
-        if (ctx.recording) {
-                snprintf(num, sizeof(num), "%lld", ctx.recording);
-                field(f, "DOCKD_RECORDING", num);
-        }
+                FIELD("DOCKD_DEVICE=%s", ctx.device);
+        if (ctx.session)
+                FIELD("DOCKD_SESSION=%lld", ctx.session);
+        if (ctx.recording)
+                FIELD("DOCKD_RECORDING=%lld", ctx.recording);
         if (ctx.target[0])
-                field(f, "DOCKD_TARGET", ctx.target);
-        fclose(f);
-        int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        bool ok = fd >= 0 && sendto(fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&sa, sizeof(sa)) == (ssize_t)len;
-        if (fd >= 0)
-                close(fd);
-        free(buf);
-        return ok;
+                FIELD("DOCKD_TARGET=%s", ctx.target);
+#undef FIELD
+        return sd_journal_sendv(iov, (int)n) >= 0;
 }
 
-__attribute__((format(printf, 2, 0))) static void vlog(int level, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static void vlog(int level, const char *message_id, const char *alarm,
+                                                      const char *fmt, va_list ap)
 {
         if (level > max_level)
                 return;
         char raw[2048], msg[4096];
         vsnprintf(raw, sizeof(raw), fmt, ap);
         text_escape(raw, msg, sizeof(msg));     /* a name with a newline must not forge a log line */
-        if (!stderr_only && to_journal(level, msg))
-                return;
+        if (to_journal(level, msg, message_id, alarm))
+                return;         /* a worker's event: the verb's own output tells the caller */
         if (!stderr_only && getenv("JOURNAL_STREAM"))
                 fprintf(stderr, "<%d>%s\n", level, msg);        /* stderr goes to the journal, which understands <N> */
         else
                 fprintf(stderr, "%s: %s\n", ident, msg);
 }
 
+void log_event(int level, const char *message_id, const char *alarm, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        vlog(level, message_id, alarm, fmt, ap);
+        va_end(ap);
+}
+
 void log_msg(int level, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        vlog(level, fmt, ap);
+        vlog(level, NULL, NULL, fmt, ap);
         va_end(ap);
 }
 
@@ -128,7 +118,7 @@ int log_errno(int level, int err, const char *fmt, ...)
         int saved = errno;
         errno = err < 0 ? -err : err;   /* so that %m names this error */
         va_start(ap, fmt);
-        vlog(level, fmt, ap);
+        vlog(level, NULL, NULL, fmt, ap);
         va_end(ap);
         errno = saved;
         return err < 0 ? err : -err;

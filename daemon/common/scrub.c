@@ -186,7 +186,8 @@ static int scrub_one(const struct scrub_item *it, void *ud)
         }
         if (good < 0) {
                 res->lost++;
-                log_error("ALARM recording-lost: recording %lld (%s %s): no good copy left", (long long)it->id,
+                log_event(LOG_LEVEL_ERR, LOG_MID_ALARM, "recording-lost",
+                          "ALARM recording-lost: recording %lld (%s %s): no good copy left", (long long)it->id,
                           it->device, it->device_path);
                 catalog_scrub_finding(run->cat, it->id, 0, NULL, "lost", "no copy hashes to the recorded SHA-256");
         }

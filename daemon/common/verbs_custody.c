@@ -561,6 +561,9 @@ static int destroy_approve(struct ctx *c, int64_t id)
                 log_error("destroy: %s", catalog_errmsg(c->cat));
                 return 1;
         }
+        log_event(a.failed ? LOG_LEVEL_WARN : LOG_LEVEL_INFO, LOG_MID_DESTROYED, NULL,
+                  "destruction request %lld approved by %s (requested by %s): %s", (long long)id, c->caller, requester,
+                  detail);
         printf("request %lld approved by %s: %s\n", (long long)id, c->caller, detail);
         return a.failed ? 1 : 0;
 }

@@ -200,10 +200,8 @@ static void *bay_main(void *arg)
                 if (catalog_session_set_wipe(cat, res.session_id, wipe, wiped) < 0 ||
                     audit_append(cat, "dockd", "station", wiped ? "wipe" : "wipe.skipped", object, wipe) < 0)
                         log_error("bay %s: cannot record the wipe: %s", bay->dock.bay, catalog_errmsg(cat));
-                if (wiped)
-                        log_info("bay %s: %s: %s", bay->dock.bay, bay->id.serial, wipe);
-                else
-                        log_warn("bay %s: %s: %s", bay->dock.bay, bay->id.serial, wipe);
+                log_event(wiped ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, LOG_MID_WIPE, NULL, "bay %s: %s: %s", bay->dock.bay,
+                          bay->id.serial, wipe);
                 pthread_mutex_lock(&b->mu);
                 snprintf(bay->wipe, sizeof(bay->wipe), "%s", wipe);
                 pthread_mutex_unlock(&b->mu);
@@ -230,8 +228,9 @@ done:
         bay->safe_to_remove = r >= 0 && res.n.files_under_copied == 0 && strcmp(result, "complete") == 0;
         bay->finished = true;
         pthread_mutex_unlock(&b->mu);
-        log_info("bay %s: %s: %s%s%s%s", bay->dock.bay, bay->id.serial, result,
-                 bay->safe_to_remove ? ", safe to remove" : ", NOT safe to remove", err[0] ? "; " : "", err);
+        log_event(bay->safe_to_remove ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, LOG_MID_SESSION_END, NULL, "bay %s: %s: %s%s%s%s",
+                  bay->dock.bay, bay->id.serial, result, bay->safe_to_remove ? ", safe to remove" : ", NOT safe to remove",
+                  err[0] ? "; " : "", err);
         uint64_t one = 1;
         if (write(b->notify_fd, &one, sizeof(one)) < 0)
                 log_warn("cannot wake the event loop: %m");

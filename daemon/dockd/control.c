@@ -165,7 +165,8 @@ static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *ud)
         struct worker *w = ud;
         int status = si->si_code == CLD_EXITED ? si->si_status : 128 + si->si_status;
         if (si->si_code == CLD_EXITED)
-                log_info("control: %s (uid %u): exit %d", w->what, (unsigned)w->uid, status);
+                log_event(LOG_LEVEL_INFO, LOG_MID_REQUEST, NULL, "control: %s (uid %u): exit %d", w->what,
+                          (unsigned)w->uid, status);
         else
                 log_error("control: %s (uid %u): the worker died of signal %d", w->what, (unsigned)w->uid,
                           si->si_status);

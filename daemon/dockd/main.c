@@ -343,7 +343,7 @@ int main(int argc, char **argv)
         if (!forwarding)
                 log_error("cannot start the archive forwarder thread");
         sd_notify(0, "READY=1\nSTATUS=Waiting for recorders");
-        log_info("ready: control socket %s", d.cfg.socket_path);
+        log_event(LOG_LEVEL_INFO, LOG_MID_READY, NULL, "ready: control socket %s", d.cfg.socket_path);
         r = sd_event_loop(d.ev);
         if (forwarding) {
                 pthread_mutex_lock(&d.fmu);

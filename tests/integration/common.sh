@@ -48,6 +48,17 @@ serve_dockd() {
 	fail "dockd did not come up: $(tail -5 "$WORK/dockd.log")"
 }
 
+# in_journal DIR CMD...: CMD as under systemd (JOURNAL_STREAM set), in a
+# mount namespace where /run/systemd/journal is DIR, the stand-in's.
+# In the background (`in_journal ... &`), $! is CMD's own pid.
+in_journal() {
+	local dir=$1 run=()
+	shift
+	[ "$BASHPID" != "$$" ] && run=(exec)   # a subshell: become CMD
+	"${run[@]}" env JOURNAL_STREAM=0:0 unshare -m -- sh -c 'mount -t tmpfs none /run/systemd &&
+		mkdir /run/systemd/journal && mount --bind "$0" /run/systemd/journal && exec "$@"' "$dir" "$@"
+}
+
 # allow_alarm CMD...: runs `dockctl ... alarms`, which exits 3 while an alarm
 # is active (a monitor's check), as a step that succeeds then too.
 allow_alarm() { "$@" || [ $? = 3 ]; }
@@ -198,8 +209,9 @@ wait_status() {
 bay_of() { status_json | jq -c --arg s "$1" '.bays[] | select(.serial == $s)'; }
 
 # journal_listen SOCKET OUT: a stand-in for journald's native socket; each
-# datagram becomes one JSON object (its fields) per line in OUT. Point dockd
-# at it with DOCKD_JOURNAL_SOCKET=SOCKET.
+# datagram becomes one JSON object (its fields) per line in OUT. Run dockd or
+# dockctl with in_journal DIR (SOCKET's directory) so that sd_journal_sendv
+# finds it at /run/systemd/journal/socket.
 journal_listen() {
 	python3 - "$1" "$2" <<'PY' &
 import json, os, socket, struct, sys

@@ -3,7 +3,8 @@
 # --help` for every verb of the table prints that verb's usage and exits 0;
 # `dockctl alarms` exits 3 while an alarm is active and 0 when none is, so a
 # monitor can use it; dockd.conf(5) names every key the parser knows; SIGHUP
-# leaves dockd running and says why; Ctrl-C on an ingest that dockd runs
+# leaves dockd running and says why; alarms and key events reach the journal
+# (sd_journal_sendv) with a MESSAGE_ID that systemd/dockd.catalog explains; Ctrl-C on an ingest that dockd runs
 # says that the work stops, and it stops at a safe point and resumes.
 source "$(dirname "$0")/common.sh"
 SRC=$HERE/../..
@@ -81,16 +82,40 @@ path = $WORK/tb
 [metrics]
 listen = off
 CONF
-"$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" >"$WORK/dockd.log" 2>&1 &
+mkdir -p "$WORK/journal"
+journal_listen "$WORK/journal/socket" "$WORK/journal.jsonl"
+in_journal "$WORK/journal" "$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" >"$WORK/dockd.log" 2>&1 &
 dpid=$!
 at_exit "kill $dpid 2>/dev/null; wait $dpid 2>/dev/null"
 for ((i = 0; i < 100; i++)); do [ -S "$WORK/dockd.sock" ] && break; sleep 0.1; done
 kill -HUP "$dpid"
 sleep 0.5
 kill -0 "$dpid" 2>/dev/null || fail "SIGHUP killed dockd: $(tail -3 "$WORK/dockd.log")"
-grep -q "SIGHUP ignored: dockd reads its configuration at start only" "$WORK/dockd.log" || fail "SIGHUP not explained: $(tail -3 "$WORK/dockd.log")"
+grep -q "SIGHUP ignored: dockd reads its configuration at start only" "$WORK/journal.jsonl" || fail "SIGHUP not explained: $(tail -3 "$WORK/journal.jsonl")"
 dc officers >/dev/null || fail "dockd does not answer after SIGHUP"
 pass "SIGHUP leaves dockd running and the journal says to restart it to apply a change"
+
+# Alarms and key events in the journal: a MESSAGE_ID from systemd/dockd.catalog, and DOCKD_ALARM.
+has() { jq -e -s "any(.[]; $1)" "$WORK/journal.jsonl" >/dev/null; }
+for id in $(sed -n 's/^-- //p' "$SRC/systemd/dockd.catalog"); do ids+=" $id"; done
+mv "$WORK/tb" "$WORK/tb.gone"
+for ((i = 0; i < 150; i++)); do has '.DOCKD_ALARM == "target-unavailable:b"' && break; sleep 0.1; done
+mv "$WORK/tb.gone" "$WORK/tb"
+for ((i = 0; i < 150; i++)); do has '.MESSAGE_ID == "5abf2a323f384026b6605186b7dd85f3"' && break; sleep 0.1; done
+has '.MESSAGE_ID == "787468ebe5a34dea941d292aed73b46a" and .DOCKD_ALARM == "target-unavailable:b" and .PRIORITY == "3"' ||
+	fail "no alarm in the journal with its MESSAGE_ID and DOCKD_ALARM: $(grep -i alarm "$WORK/journal.jsonl" | tail -3)"
+has '.MESSAGE_ID == "5abf2a323f384026b6605186b7dd85f3" and .DOCKD_ALARM == "target-unavailable:b"' ||
+	fail "the alarm's clearing is not in the journal: $(tail -3 "$WORK/journal.jsonl")"
+has '.MESSAGE_ID == "8ece063d46214a4193ba427c8ced7aa5"' || fail "no 'ready' event in the journal"
+has '.MESSAGE_ID == "38755fcf0d394b539ce605738ec6d639" and (.MESSAGE | test("officers. by root .uid 0.: exit 0"))' ||
+	fail "no request event in the journal: $(grep control "$WORK/journal.jsonl" | tail -2)"
+for id in $(jq -r -s 'map(.MESSAGE_ID // empty) | unique | .[]' "$WORK/journal.jsonl"); do
+	[[ $ids == *"$id"* ]] || fail "MESSAGE_ID $id is not in systemd/dockd.catalog"
+done
+mkdir -p "$WORK/cat/usr/lib/systemd/catalog" && cp "$SRC/systemd/dockd.catalog" "$WORK/cat/usr/lib/systemd/catalog/"
+journalctl --root="$WORK/cat" --update-catalog && [ "$(journalctl --root="$WORK/cat" --list-catalog | grep -c .)" = 8 ] ||
+	fail "journalctl does not read systemd/dockd.catalog: $(journalctl --root="$WORK/cat" --list-catalog 2>&1)"
+pass "alarms, their clearing, readiness and requests reach the journal with a catalogued MESSAGE_ID (and DOCKD_ALARM)"
 
 # Ctrl-C on an ingest dockd runs: dockctl says it stops; it stops at a safe
 # point; the next ingest resumes and completes.

@@ -29,15 +29,21 @@ copies_on() { dockctl -c "$WORK/dockd.conf" recordings --json | jq "[.[] | selec
 #    Logged as under systemd: to the journal, with the target as a field.
 avail=$(df --output=avail -B1 "$WORK/small" | tail -1)
 fallocate -l $((avail - (30 << 20))) "$WORK/small/filler"
-journal_listen "$WORK/journal.sock" "$WORK/journal.jsonl"
+mkdir -p "$WORK/journal"
+journal_listen "$WORK/journal/socket" "$WORK/journal.jsonl"
 rc=0
-DOCKD_JOURNAL_SOCKET=$WORK/journal.sock run || rc=$?
+in_journal "$WORK/journal" "$BUILD/dockctl" --state "$STATE" -c "$WORK/dockd.conf" ingest --image "$img" --serial CAM-T --json \
+	>"$WORK/last.json" 2>"$WORK/last.err" || rc=$?
 [ $rc = 3 ] || fail "full target: expected exit 3 (incomplete), got $rc"
 [ "$(last .state)" = incomplete ] || fail "full target: state $(last .state)"
 sleep 0.3
 jq -e -s 'any(.[]; .PRIORITY == "3" and .DOCKD_TARGET == "b" and .DOCKD_DEVICE == "CAM-T" and .DOCKD_SESSION == "1"
 	and (.DOCKD_RECORDING | tonumber > 0) and (.MESSAGE | test("target b failed: no space left")))' "$WORK/journal.jsonl" \
 	>/dev/null || fail "full target: no journal entry with its fields: $(tail -3 "$WORK/journal.jsonl")"
+# the manifest's line is about the session, not the last recording read
+jq -e -s 'any(.[]; .MESSAGE_ID == "4a7479c5c94940518cbee0fc8b8c7fd8" and .DOCKD_SESSION == "1" and .DOCKD_RECORDING == null
+	and (.MESSAGE | test("manifest [^/ ]+/1 delivered")))' "$WORK/journal.jsonl" >/dev/null ||
+	fail "the manifest's journal line lacks its MESSAGE_ID or carries a stale recording: $(grep manifest "$WORK/journal.jsonl")"
 [ "$(copies_on a)" = 4 ] || fail "full target: target a has $(copies_on a) of 4 copies"
 nb=$(copies_on b)
 [ "$nb" -ge 1 ] && [ "$nb" -lt 4 ] || fail "full target: target b has $nb copies; the test wants it to fill part way"
