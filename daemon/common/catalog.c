@@ -17,10 +17,13 @@
 #include <string.h>
 
 #include "catalog_internal.h"
-#include "log.h"
+
+const char *catalog_migrated(struct catalog *c) { return c->migrated; }
 
 const char *catalog_errmsg(struct catalog *c)
 {
+        if (!c)
+                return "the catalog is not open";
         int rc = sqlite3_errcode(c->db);
         return rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE ? sqlite3_errmsg(c->db) : c->err[0] ? c->err
                                                                                                          : "no error recorded";
@@ -167,7 +170,8 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
                         snprintf(err, err_size, "catalog migration %s could not be recorded: %s", m->name, sqlite3_errmsg(c->db));
                         return r;
                 }
-                log_info("catalog: applied migration %s", m->name);
+                size_t k = strlen(c->migrated);
+                snprintf(c->migrated + k, sizeof(c->migrated) - k, "%s%s", k ? ", " : "", m->name);
         }
         if ((r = exec(c, "PRAGMA foreign_keys=ON")) < 0)
                 return r;
@@ -221,7 +225,7 @@ static int shm_reserve(const char *path, char *err, size_t err_size)
 int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size)
 {
         struct catalog *c = xmalloc(sizeof(*c));
-        c->err[0] = '\0';
+        c->err[0] = c->migrated[0] = '\0';
         int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
                 snprintf(err, err_size, "%s: cannot open catalog: %s", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));

@@ -23,6 +23,9 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
 /* The same for STATE_DIR/catalog.sqlite, creating the state directory. */
 int catalog_open_in(const char *state_dir, struct catalog **out, char *err, size_t err_size);
 void catalog_close(struct catalog *c);
+/* The migrations this catalog_open applied ("001_initial, 002_docking"), or
+ * "": the caller that opens the station's catalog first says so. */
+const char *catalog_migrated(struct catalog *c);
 const char *catalog_errmsg(struct catalog *c);
 int catalog_schema_version(struct catalog *c);
 

@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "catalog.h"
-#include "log.h"
 
 struct catalog {
         sqlite3 *db;
         char err[320];          /* the last failure's message, kept past later calls */
+        char migrated[512];     /* the migrations this open applied, for the caller to tell */
 };
 
 static inline int sql_err(struct catalog *c, int rc)
@@ -23,10 +23,15 @@ static inline int sql_err(struct catalog *c, int rc)
         snprintf(c->err, sizeof(c->err), "%s%s", sqlite3_errmsg(c->db),
                  rc == SQLITE_FULL ? " (the state directory's filesystem is full: free space there)" : "");
         switch (rc) {
+        case SQLITE_CONSTRAINT: {
+                /* Only a uniqueness conflict means "already there"; a CHECK,
+                 * NOT NULL or foreign key failure is a value the schema refuses. */
+                int ext = sqlite3_extended_errcode(c->db);
+                return ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY ? -EEXIST : -EINVAL;
+        }
         case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
         case SQLITE_FULL: return -ENOSPC;
         case SQLITE_IOERR: return -EIO;
-        case SQLITE_CONSTRAINT: return -EEXIST;
         case SQLITE_CANTOPEN: return -ENOENT;
         case SQLITE_READONLY: return -EROFS;
         default: return -EPROTO;
@@ -38,10 +43,8 @@ static inline int sql_err(struct catalog *c, int rc)
 static inline int prepare(struct catalog *c, const char *sql, sqlite3_stmt **st)
 {
         int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
-        if (rc != SQLITE_OK) {
-                log_error("catalog: cannot prepare statement: %s", sqlite3_errmsg(c->db));
-                return sql_err(c, rc);
-        }
+        if (rc != SQLITE_OK)
+                return sql_err(c, rc);  /* the caller logs catalog_errmsg() */
         return 0;
 }
 
@@ -88,9 +91,8 @@ static inline int exec(struct catalog *c, const char *sql)
         char *msg = NULL;
         int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
-                log_error("catalog: %s", msg ? msg : sqlite3_errstr(rc));
                 sqlite3_free(msg);
-                return sql_err(c, rc);
+                return sql_err(c, rc);  /* the caller logs catalog_errmsg() */
         }
         return 0;
 }

@@ -212,6 +212,8 @@ int open_catalog(struct ctx *c)
                 log_error("%s", err);
                 return r;
         }
+        if (catalog_migrated(c->cat)[0])
+                log_info("catalog: applied migrations %s", catalog_migrated(c->cat));
         /* An empty or foreign catalog must not answer for the station. */
         if (!c->accept_new && (r = station_check(&c->cfg, c->cat, err, sizeof(err))) < 0) {
                 log_error("%s", err);

@@ -123,6 +123,8 @@ static long check_targets(const struct config *cfg)
                 log_error("%s", err);
                 return 0;
         }
+        if (catalog_migrated(cat)[0])
+                log_info("catalog: applied migrations %s", catalog_migrated(cat));
         if (station_check(cfg, cat, err, sizeof(err)) < 0) {
                 log_error("refusing to start: %s", err);
                 catalog_close(cat);

@@ -51,6 +51,26 @@ static char *sql1(const char *db, const char *sql)
         return out;
 }
 
+/* Only a uniqueness conflict is "already registered": a value the schema
+ * refuses (NOT NULL, CHECK) is named as what it is. */
+static void test_constraint_kinds_told_apart(void **state)
+{
+        struct fixture *f = *state;
+        char err[512] = "";
+        assert_int_equal(catalog_officer_add(f->cat, "B1", "Bo", NULL, "t", err, sizeof(err)), 0);
+        assert_int_equal(catalog_officer_add(f->cat, "B1", "Bo", NULL, "t", err, sizeof(err)), -EEXIST);
+        assert_non_null(strstr(err, "already registered"));
+        err[0] = '\0';
+        assert_int_equal(catalog_officer_add(f->cat, "B2", NULL, NULL, "t", err, sizeof(err)), -EINVAL);
+        assert_null(strstr(err, "already registered"));
+        assert_non_null(strstr(err, "NOT NULL"));
+        /* the first open tells what it applied; a later one has nothing to tell */
+        assert_non_null(strstr(catalog_migrated(f->cat), "001_initial, 002_docking"));
+        catalog_close(f->cat);
+        assert_int_equal(catalog_open(f->db, &f->cat, err, sizeof(err)), 0);
+        assert_string_equal(catalog_migrated(f->cat), "");
+}
+
 static void test_migrations_recorded_once_with_wal(void **state)
 {
         struct fixture *f = *state;
@@ -161,6 +181,7 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_migrations_recorded_once_with_wal, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_constraint_kinds_told_apart, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_newer_schema_is_refused, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_recording_identity_and_hash, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_sessions_become_interrupted, setup, teardown),
