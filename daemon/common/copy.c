@@ -163,24 +163,50 @@ static void sink_fail_locked(struct copy_sink *s, int err, const char *fmt, ...)
         wake_all(cp);
 }
 
+static ssize_t sink_write(struct copy_sink *s, const void *buf, size_t n, off_t off)
+{
+        if (s->io)
+                return s->io->write(s, buf, n, off);
+        int r = pwrite_full(s->fd, buf, n, off);
+        return r < 0 ? r : (ssize_t)n;
+}
+
+static ssize_t sink_read(struct copy_sink *s, void *buf, size_t n, off_t off)
+{
+        if (s->io)
+                return s->io->read(s, buf, n, off);
+        if (s->direct) {
+                ssize_t k;
+                do
+                        k = pread(s->fd, buf, n, off);
+                while (k < 0 && errno == EINTR);
+                return k < 0 ? -errno : k;
+        }
+        return pread_full(s->fd, buf, n, off);
+}
+
+static int sink_sync(struct copy_sink *s)
+{
+        if (s->io)
+                return s->io->sync(s);
+        return fdatasync(s->fd) < 0 ? -errno : 0;
+}
+
 /* Reads chunk c back past the page cache and compares; 0 or -errno with errmsg. */
 static int readback(struct copy_sink *s, const struct chunk *c, char *msg, size_t msg_size)
 {
         size_t want = (c->len + ALIGN - 1) / ALIGN * ALIGN;
         ssize_t k;
         if (s->direct) {
-                do
-                        k = pread(s->fd, s->rbuf, want, c->off);
-                while (k < 0 && errno == EINTR);
-                if (k < 0)
-                        k = -errno;
+                k = sink_read(s, s->rbuf, want, c->off);
         } else {
-                if (fdatasync(s->fd) < 0) {
-                        snprintf(msg, msg_size, "fdatasync: %s", strerror(errno));
-                        return -errno;
+                int r = sink_sync(s);
+                if (r < 0) {
+                        snprintf(msg, msg_size, "fdatasync: %s", strerror(-r));
+                        return r;
                 }
                 posix_fadvise(s->fd, c->off, (off_t)c->len, POSIX_FADV_DONTNEED);
-                k = pread_full(s->fd, s->rbuf, c->len, c->off);
+                k = sink_read(s, s->rbuf, c->len, c->off);
         }
         if (k < 0) {
                 snprintf(msg, msg_size, "read-back at offset %lld: %s", (long long)c->off, strerror((int)-k));
@@ -214,7 +240,8 @@ static void *sink_writer(void *arg)
                 /* O_DIRECT writes whole blocks: the reader zero-padded the last
                  * chunk to the block grid; the file is cut to size at the end. */
                 size_t len = s->direct ? (c->len + ALIGN - 1) / ALIGN * ALIGN : c->len;
-                int r = pwrite_full(s->fd, c->buf, len, c->off);
+                ssize_t w = sink_write(s, c->buf, len, c->off);
+                int r = w < 0 ? (int)w : 0;
                 /* Buffered fallback: start write-back now, so the read-back
                  * does not have to flush it all first. */
                 if (r == 0 && !s->direct)
@@ -252,7 +279,7 @@ static void *sink_verifier(void *arg)
                 if (s->verify_seq == cp->published) {   /* eof: everything written and read back */
                         pthread_mutex_unlock(&cp->mu);
                         const char *what = "fdatasync";
-                        int r = fdatasync(s->fd) < 0 ? -errno : 0;
+                        int r = sink_sync(s);
                         if (r == 0 && s->direct && ftruncate(s->fd, cp->p->size) < 0)
                                 r = -errno, what = "truncate";
                         if (r == 0 && fsync(s->fd) < 0)
@@ -271,10 +298,8 @@ static void *sink_verifier(void *arg)
                 int r = readback(s, c, msg, sizeof(msg));
                 int64_t end = c->off + (int64_t)c->len;
                 bool crosses = cp->checkpoint_bytes > 0 && end / cp->checkpoint_bytes != s->durable / cp->checkpoint_bytes;
-                if (r == 0 && crosses && fdatasync(s->fd) < 0) {
-                        r = -errno;
-                        snprintf(msg, sizeof(msg), "fdatasync: %s", strerror(errno));
-                }
+                if (r == 0 && crosses && (r = sink_sync(s)) < 0)
+                        snprintf(msg, sizeof(msg), "fdatasync: %s", strerror(-r));
 
                 pthread_mutex_lock(&cp->mu);
                 c->busy--;

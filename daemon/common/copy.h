@@ -18,8 +18,19 @@ struct copy_pipe;
 /* Threads per target: one verifier and up to this many less one writers. */
 #define COPY_MAX_THREADS (DOCKD_MAX_WRITERS + 1)   /* the verifier and the writers */
 
+struct copy_sink;
+/* How a sink writes, reads back and syncs; NULL: its fd (pwrite, pread,
+ * fdatasync). The unit tests' fake sinks fail, lie and are slow through it. */
+struct copy_sink_io {
+        ssize_t (*write)(struct copy_sink *s, const void *buf, size_t n, off_t off);   /* all of it, or -errno */
+        ssize_t (*read)(struct copy_sink *s, void *buf, size_t n, off_t off);          /* bytes read, or -errno */
+        int (*sync)(struct copy_sink *s);                                              /* 0 or -errno */
+        void *ud;
+};
+
 struct copy_sink {
         const struct target *target;
+        const struct copy_sink_io *io;  /* NULL: the fd */
         int fd;                 /* the partial copy, O_RDWR, O_DIRECT where the filesystem has it */
         bool direct;
         const char *method;     /* "o_direct" or "fadvise" */
