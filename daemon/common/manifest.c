@@ -80,66 +80,52 @@ int manifest_key_ensure(const struct config *cfg, char *err, size_t err_size)
         return r;
 }
 
-struct builder {
-        FILE *f;
-        size_t n;
-};
-
-static int emit_recording(const struct recording_info *r, void *ud)
-{
-        struct builder *b = ud;
-        FILE *f = b->f;
-        json_kv(f, b->n++ ? ",{\"attribution_flag\":" : "{\"attribution_flag\":", r->attribution_flag);
-        fputs(",\"copies\":[", f);
-        for (size_t i = 0; i < r->n_copies; i++) {
-                fputs(i ? ",{\"path\":" : "{\"path\":", f);
-                json_string(f, r->copies[i].path);
-                json_kv(f, ",\"target\":", r->copies[i].target);
-                json_kv(f, ",\"verified_at\":", r->copies[i].verified_at);
-                fputc('}', f);
-        }
-        json_kv(f, "],\"device_mtime\":", r->device_mtime);
-        json_kv(f, ",\"device_path\":", r->device_path);
-        json_kv(f, ",\"media_flag\":", r->media_flag);
-        json_kv(f, ",\"officer\":", r->officer);
-        json_kv(f, ",\"officer_source\":", r->officer_source);
-        json_kv(f, ",\"recorded_end_device\":", r->rec_end_device);
-        json_kv(f, ",\"recorded_end_utc\":", r->rec_end_utc);
-        json_kv(f, ",\"recorded_start_device\":", r->rec_start_device);
-        json_kv(f, ",\"recorded_start_utc\":", r->rec_start_utc);
-        json_kv(f, ",\"sha256\":", r->sha256);
-        fprintf(f, ",\"size\":%lld}", (long long)r->size);
-        return 0;
-}
-
-static int emit_deleted(const struct deleted_info *d, void *ud)
-{
-        struct builder *b = ud;
-        fputs(b->n++ ? ",{\"device_mtime\":" : "{\"device_mtime\":", b->f);
-        json_string(b->f, d->device_mtime);
-        json_kv(b->f, ",\"device_path\":", d->device_path);
-        fprintf(b->f, ",\"size\":%lld}", (long long)d->size);
-        return 0;
-}
-
-struct session_copy {
-        bool found, has_offset;
-        int64_t id, offset;
-        char *device, *source, *started_at, *ended_at, *state, *bay, *vendor, *model, *vendor_id, *product_id, *flag;
-        char *unread;
-        int64_t unaccounted;
-};
+/* ---- gathering: the session's data, once, from the catalog ---- */
 
 static char *dup_or_null(const char *s) { return s ? xstrdup(s) : NULL; }
 
+static int grab_recording(const struct recording_info *r, void *ud)
+{
+        struct manifest *m = ud;
+        if (m->n_recordings == m->cap_recordings) {
+                m->cap_recordings = m->cap_recordings ? 2 * m->cap_recordings : 16;
+                m->recordings = xrealloc(m->recordings, m->cap_recordings * sizeof(*m->recordings));
+        }
+        struct manifest_recording *x = &m->recordings[m->n_recordings++];
+        *x = (struct manifest_recording){
+                .attribution_flag = dup_or_null(r->attribution_flag), .device_mtime = dup_or_null(r->device_mtime),
+                .device_path = dup_or_null(r->device_path), .media_flag = dup_or_null(r->media_flag),
+                .officer = dup_or_null(r->officer), .officer_source = dup_or_null(r->officer_source),
+                .recorded_end_device = dup_or_null(r->rec_end_device), .recorded_end_utc = dup_or_null(r->rec_end_utc),
+                .recorded_start_device = dup_or_null(r->rec_start_device),
+                .recorded_start_utc = dup_or_null(r->rec_start_utc), .sha256 = dup_or_null(r->sha256), .size = r->size,
+                .n_copies = r->n_copies,
+        };
+        for (size_t i = 0; i < r->n_copies && i < ELEMENTSOF(x->copies); i++)
+                x->copies[i] = (struct manifest_copy){ .path = dup_or_null(r->copies[i].path),
+                                                       .target = dup_or_null(r->copies[i].target),
+                                                       .verified_at = dup_or_null(r->copies[i].verified_at) };
+        return 0;
+}
+
+static int grab_deleted(const struct deleted_info *d, void *ud)
+{
+        struct manifest *m = ud;
+        m->deleted = xrealloc(m->deleted, (m->n_deleted + 1) * sizeof(*m->deleted));
+        m->deleted[m->n_deleted++] = (struct manifest_deleted){ .device_mtime = dup_or_null(d->device_mtime),
+                                                                .device_path = dup_or_null(d->device_path),
+                                                                .size = d->size };
+        return 0;
+}
+
 static int grab_session(const struct session_info *s, void *ud)
 {
-        struct session_copy *c = ud;
+        struct manifest_session *c = ud;
         c->found = true;
         c->id = s->id;
-        c->device = dup_or_null(s->device);
+        c->serial = dup_or_null(s->device);
         c->source = dup_or_null(s->source);
-        c->started_at = dup_or_null(s->started_at);
+        c->docked_at = dup_or_null(s->started_at);
         c->ended_at = dup_or_null(s->ended_at);
         c->state = dup_or_null(s->state);
         c->bay = dup_or_null(s->bay);
@@ -147,20 +133,155 @@ static int grab_session(const struct session_info *s, void *ud)
         c->model = dup_or_null(s->model);
         c->vendor_id = dup_or_null(s->vendor_id);
         c->product_id = dup_or_null(s->product_id);
-        c->flag = dup_or_null(s->identity_flag);
+        c->identity_flag = dup_or_null(s->identity_flag);
         c->unread = dup_or_null(s->unread);
-        c->unaccounted = s->unaccounted_bytes;
-        c->has_offset = s->has_clock_offset;
-        c->offset = s->clock_offset_s;
+        c->unaccounted_bytes = s->unaccounted_bytes;
+        c->has_clock_offset = s->has_clock_offset;
+        c->clock_offset_s = s->clock_offset_s;
         return 0;
 }
 
-static void session_copy_free(struct session_copy *c)
+void manifest_free(struct manifest *m)
 {
-        char **all[] = { &c->device, &c->source, &c->started_at, &c->ended_at, &c->state, &c->bay,
-                         &c->vendor, &c->model, &c->vendor_id, &c->product_id, &c->flag, &c->unread };
+        struct manifest_session *s = &m->session;
+        char *all[] = { s->serial, s->source, s->docked_at, s->ended_at, s->state, s->bay, s->vendor, s->model,
+                        s->vendor_id, s->product_id, s->identity_flag, s->unread, s->officer, s->officer_source,
+                        m->station, m->prev_sha256 };
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
-                free(*all[i]);
+                free(all[i]);
+        for (size_t i = 0; i < m->n_recordings; i++) {
+                struct manifest_recording *x = &m->recordings[i];
+                char *f[] = { x->attribution_flag, x->device_mtime, x->device_path, x->media_flag, x->officer,
+                              x->officer_source, x->recorded_end_device, x->recorded_end_utc, x->recorded_start_device,
+                              x->recorded_start_utc, x->sha256 };
+                for (size_t k = 0; k < ELEMENTSOF(f); k++)
+                        free(f[k]);
+                for (size_t k = 0; k < x->n_copies && k < ELEMENTSOF(x->copies); k++) {
+                        free(x->copies[k].path);
+                        free(x->copies[k].target);
+                        free(x->copies[k].verified_at);
+                }
+        }
+        free(m->recordings);
+        for (size_t i = 0; i < m->n_deleted; i++) {
+                free(m->deleted[i].device_mtime);
+                free(m->deleted[i].device_path);
+        }
+        free(m->deleted);
+        memset(m, 0, sizeof(*m));
+}
+
+int manifest_gather(const struct config *cfg, struct catalog *cat, int64_t session_id, struct manifest *m, char *err,
+                    size_t err_size)
+{
+        memset(m, 0, sizeof(*m));
+        int r = catalog_sessions_foreach(cat, NULL, session_id, grab_session, &m->session);
+        if (r < 0 || !m->session.found) {
+                snprintf(err, err_size, "manifest: session %lld not found", (long long)session_id);
+                return r < 0 ? r : -ENOENT;
+        }
+        char prev[SHA256_HEX_LEN + 1];
+        if ((r = catalog_manifest_last(cat, cfg->station_id, &m->seq, prev)) < 0) {
+                snprintf(err, err_size, "manifest: %s", catalog_errmsg(cat));
+                return r;
+        }
+        m->seq++;
+        m->prev_sha256 = prev[0] ? xstrdup(prev) : NULL;
+        m->station = xstrdup(cfg->station_id);
+        /* The audit chain's head: the archive can tell a rewritten local history. */
+        if ((r = audit_head(cat, &m->audit_id, m->audit_sha256)) < 0) {
+                snprintf(err, err_size, "manifest: cannot read the audit chain: %s", catalog_errmsg(cat));
+                return r;
+        }
+        if ((r = catalog_deleted_foreach(cat, NULL, session_id, grab_deleted, m)) < 0 ||
+            (r = catalog_recordings_foreach(cat, NULL, session_id, grab_recording, m)) < 0) {
+                snprintf(err, err_size, "manifest: cannot read the session's recordings: %s", catalog_errmsg(cat));
+                return r;
+        }
+        /* The officer the device was checked out to when it docked. */
+        char officer[64] = "";
+        if (m->session.docked_at &&
+            (r = catalog_officer_assigned_at(cat, m->session.serial, m->session.docked_at, officer, sizeof(officer))) < 0) {
+                snprintf(err, err_size, "manifest: %s", catalog_errmsg(cat));
+                return r;
+        }
+        if (officer[0]) {
+                m->session.officer = xstrdup(officer);
+                m->session.officer_source = xstrdup("assignment");
+        }
+        return 0;
+}
+
+/* ---- the canonical renderer: keys sorted, no white space, one way to write each value ---- */
+
+int manifest_render_json(const struct manifest *m, char **body, size_t *len)
+{
+        FILE *f = open_memstream(body, len);
+        if (!f)
+                return -ENOMEM;
+        if (m->audit_id)
+                fprintf(f, "{\"audit_head\":{\"id\":%lld,\"sha256\":\"%s\"},", (long long)m->audit_id, m->audit_sha256);
+        else
+                fputs("{\"audit_head\":null,", f);
+        fputs("\"deleted_on_device\":[", f);
+        for (size_t i = 0; i < m->n_deleted; i++) {
+                fputs(i ? ",{\"device_mtime\":" : "{\"device_mtime\":", f);
+                json_string(f, m->deleted[i].device_mtime);
+                json_kv(f, ",\"device_path\":", m->deleted[i].device_path);
+                fprintf(f, ",\"size\":%lld}", (long long)m->deleted[i].size);
+        }
+        json_kv(f, "],\"format\":\"dockd-manifest/1\",\"prev_sha256\":", m->prev_sha256);
+        fputs(",\"recordings\":[", f);
+        for (size_t i = 0; i < m->n_recordings; i++) {
+                const struct manifest_recording *r = &m->recordings[i];
+                json_kv(f, i ? ",{\"attribution_flag\":" : "{\"attribution_flag\":", r->attribution_flag);
+                fputs(",\"copies\":[", f);
+                for (size_t k = 0; k < r->n_copies && k < ELEMENTSOF(r->copies); k++) {
+                        fputs(k ? ",{\"path\":" : "{\"path\":", f);
+                        json_string(f, r->copies[k].path);
+                        json_kv(f, ",\"target\":", r->copies[k].target);
+                        json_kv(f, ",\"verified_at\":", r->copies[k].verified_at);
+                        fputc('}', f);
+                }
+                json_kv(f, "],\"device_mtime\":", r->device_mtime);
+                json_kv(f, ",\"device_path\":", r->device_path);
+                json_kv(f, ",\"media_flag\":", r->media_flag);
+                json_kv(f, ",\"officer\":", r->officer);
+                json_kv(f, ",\"officer_source\":", r->officer_source);
+                json_kv(f, ",\"recorded_end_device\":", r->recorded_end_device);
+                json_kv(f, ",\"recorded_end_utc\":", r->recorded_end_utc);
+                json_kv(f, ",\"recorded_start_device\":", r->recorded_start_device);
+                json_kv(f, ",\"recorded_start_utc\":", r->recorded_start_utc);
+                json_kv(f, ",\"sha256\":", r->sha256);
+                fprintf(f, ",\"size\":%lld}", (long long)r->size);
+        }
+        const struct manifest_session *s = &m->session;
+        fprintf(f, "],\"seq\":%lld,\"session\":{\"bay\":", (long long)m->seq);
+        json_string(f, s->bay);
+        if (s->has_clock_offset)
+                fprintf(f, ",\"clock_offset_s\":%lld", (long long)s->clock_offset_s);
+        else
+                fputs(",\"clock_offset_s\":null", f);
+        json_kv(f, ",\"device\":{\"identity_flag\":", s->identity_flag);
+        json_kv(f, ",\"model\":", s->model);
+        json_kv(f, ",\"product_id\":", s->product_id);
+        json_kv(f, ",\"serial\":", s->serial);
+        json_kv(f, ",\"vendor\":", s->vendor);
+        json_kv(f, ",\"vendor_id\":", s->vendor_id);
+        json_kv(f, "},\"docked_at\":", s->docked_at);
+        json_kv(f, ",\"ended_at\":", s->ended_at);
+        fprintf(f, ",\"id\":%lld", (long long)s->id);
+        json_kv(f, ",\"officer\":", s->officer);
+        json_kv(f, ",\"officer_source\":", s->officer_source);
+        fputs(",\"source\":", f);
+        json_string(f, s->source);
+        json_kv(f, ",\"state\":", s->state);
+        /* what the session could not read, walk or tell apart: why it is not complete */
+        fprintf(f, ",\"unaccounted_bytes\":%lld,\"unread\":", (long long)s->unaccounted_bytes);
+        json_lines(f, s->unread);
+        json_kv(f, "},\"station\":", m->station);
+        fputs("}", f);
+        return fclose(f) == 0 ? 0 : -ENOMEM;
 }
 
 /* docked + the configured deadline, in the catalog's time form. */
@@ -172,82 +293,20 @@ static void deadline_of(const struct config *cfg, const char *docked, char *out,
 
 int manifest_write(const struct config *cfg, struct catalog *cat, int64_t session_id, char *err, size_t err_size)
 {
-        struct session_copy s = { 0 };
-        int r = catalog_sessions_foreach(cat, NULL, session_id, grab_session, &s);
-        if (r < 0 || !s.found) {
-                snprintf(err, err_size, "manifest: session %lld not found", (long long)session_id);
-                session_copy_free(&s);
-                return r < 0 ? r : -ENOENT;
-        }
-        int64_t seq = 0;
-        char prev[SHA256_HEX_LEN + 1];
-        if ((r = catalog_manifest_last(cat, cfg->station_id, &seq, prev)) < 0) {
-                session_copy_free(&s);
-                return r;
-        }
-        seq++;
-
+        struct manifest m;
+        int r = manifest_gather(cfg, cat, session_id, &m, err, err_size);
         char *body = NULL;
         size_t len = 0;
-        struct builder b = { .f = open_memstream(&body, &len) };
-        FILE *f = b.f;
-        int64_t audit_id = 0;
-        char audit_sha[65] = "";
-        if ((r = audit_head(cat, &audit_id, audit_sha)) < 0) {
-                fclose(f);
-                free(body);
-                session_copy_free(&s);
-                snprintf(err, err_size, "manifest: cannot read the audit chain: %s", catalog_errmsg(cat));
-                return r;
-        }
-        /* The audit chain's head: the archive can tell a rewritten local history. */
-        if (audit_id)
-                fprintf(f, "{\"audit_head\":{\"id\":%lld,\"sha256\":\"%s\"},", (long long)audit_id, audit_sha);
-        else
-                fputs("{\"audit_head\":null,", f);
-        fputs("\"deleted_on_device\":[", f);
-        r = catalog_deleted_foreach(cat, NULL, session_id, emit_deleted, &b);
-        json_kv(f, "],\"format\":\"dockd-manifest/1\",\"prev_sha256\":", prev[0] ? prev : NULL);
-        fputs(",\"recordings\":[", f);
-        b.n = 0;
-        if (r >= 0)
-                r = catalog_recordings_foreach(cat, NULL, session_id, emit_recording, &b);
-        fprintf(f, "],\"seq\":%lld,\"session\":{\"bay\":", (long long)seq);
-        json_string(f, s.bay);
-        if (s.has_offset)
-                fprintf(f, ",\"clock_offset_s\":%lld", (long long)s.offset);
-        else
-                fputs(",\"clock_offset_s\":null", f);
-        json_kv(f, ",\"device\":{\"identity_flag\":", s.flag);
-        json_kv(f, ",\"model\":", s.model);
-        json_kv(f, ",\"product_id\":", s.product_id);
-        json_kv(f, ",\"serial\":", s.device);
-        json_kv(f, ",\"vendor\":", s.vendor);
-        json_kv(f, ",\"vendor_id\":", s.vendor_id);
-        json_kv(f, "},\"docked_at\":", s.started_at);
-        json_kv(f, ",\"ended_at\":", s.ended_at);
-        /* The officer the device was checked out to when it docked. */
-        char officer[64] = "";
-        if (r >= 0 && s.started_at)
-                r = catalog_officer_assigned_at(cat, s.device, s.started_at, officer, sizeof(officer));
-        fprintf(f, ",\"id\":%lld", (long long)s.id);
-        json_kv(f, ",\"officer\":", officer[0] ? officer : NULL);
-        json_kv(f, ",\"officer_source\":", officer[0] ? "assignment" : NULL);
-        fputs(",\"source\":", f);
-        json_string(f, s.source);
-        json_kv(f, ",\"state\":", s.state);
-        /* what the session could not read, walk or tell apart: why it is not complete */
-        fprintf(f, ",\"unaccounted_bytes\":%lld,\"unread\":", (long long)s.unaccounted);
-        json_lines(f, s.unread);
-        json_kv(f, "},\"station\":", cfg->station_id);
-        fputs("}", f);
-        fclose(f);
+        if (r >= 0 && (r = manifest_render_json(&m, &body, &len)) < 0)
+                snprintf(err, err_size, "manifest: out of memory");
         char deadline[40];
-        deadline_of(cfg, s.started_at, deadline, sizeof(deadline));
-        session_copy_free(&s);
+        deadline_of(cfg, m.session.docked_at, deadline, sizeof(deadline));
+        int64_t seq = m.seq;
+        char prev[SHA256_HEX_LEN + 1];
+        snprintf(prev, sizeof(prev), "%s", m.prev_sha256 ? m.prev_sha256 : "");
+        manifest_free(&m);
         if (r < 0) {
                 free(body);
-                snprintf(err, err_size, "manifest: cannot read the session's recordings: %s", catalog_errmsg(cat));
                 return r;
         }
 

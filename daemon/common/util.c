@@ -192,6 +192,14 @@ void *xmalloc(size_t n)
         return p;
 }
 
+void *xrealloc(void *p, size_t n)
+{
+        void *q = realloc(p, n ? n : 1);
+        if (!q)
+                abort();
+        return q;
+}
+
 char *xstrdup(const char *s)
 {
         char *p = strdup(s ? s : "");

@@ -63,6 +63,7 @@ int pwrite_full(int fd, const void *buf, size_t n, off_t off);
 
 char *xstrdup(const char *s);
 void *xmalloc(size_t n);
+void *xrealloc(void *p, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Fault injection: with DOCKD_TEST_HOOKS compiled in and DOCKD_CRASHPOINT=name[:n]
