@@ -1,6 +1,7 @@
 /* output.c — JSON string escaping and CSV cells. */
 #include "output.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,22 @@ void json_string(FILE *f, const char *s)
         }
         fputc('"', f);
         for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                uint32_t cp;
+                size_t n = *p >= 0x80 ? utf8_seq(p, &cp) : 1;
+                if (n == 0) {
+                        /* Not UTF-8: the byte as the text \xHH, as dockd shows such
+                         * bytes everywhere, so the document stays valid JSON. */
+                        fprintf(f, "\\\\x%02X", *p);
+                        continue;
+                }
+                if (n > 1) {
+                        if (cp == 0x2028 || cp == 0x2029)
+                                fprintf(f, "\\u%04x", cp);    /* line separators a JavaScript reader would break on */
+                        else
+                                fwrite(p, 1, n, f);
+                        p += n - 1;
+                        continue;
+                }
                 switch (*p) {
                 case '"': fputs("\\\"", f); break;
                 case '\\': fputs("\\\\", f); break;

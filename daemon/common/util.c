@@ -236,8 +236,7 @@ void crashpoint(const char *name)
 }
 #endif
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0. */
-static size_t utf8_seq(const unsigned char *p, uint32_t *cp)
+size_t utf8_seq(const unsigned char *p, uint32_t *cp)
 {
         if (p[0] < 0x80) {
                 *cp = p[0];

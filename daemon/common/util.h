@@ -49,6 +49,10 @@ void format_bytes(double n, char *buf, size_t size);
  * Writes at most size-1 bytes to out, cut on a character; returns out. */
 char *text_escape(const char *s, char *out, size_t size);
 
+/* Length of the valid UTF-8 sequence at p (1-4; overlong forms, surrogates
+ * and values past U+10FFFF are not), or 0; *cp its code point. */
+size_t utf8_seq(const unsigned char *p, uint32_t *cp);
+
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 
 /* mkdir -p, each new directory fsynced into its parent. */

@@ -2,7 +2,8 @@
 # Everyday habits (issue #13): --version on both binaries; `dockctl VERB
 # --help` for every verb of the table prints that verb's usage and exits 0;
 # `dockctl alarms` exits 3 while an alarm is active and 0 when none is, so a
-# monitor can use it; dockd.conf(5) names every key the parser knows; SIGHUP
+# monitor can use it (and an officer name that is not UTF-8 keeps `officers
+# --json` valid JSON); dockd.conf(5) names every key the parser knows; SIGHUP
 # leaves dockd running and says why; alarms and key events reach the journal
 # (sd_journal_sendv) with a MESSAGE_ID that systemd/dockd.catalog explains; Ctrl-C on an ingest that dockd runs
 # says that the work stops, and it stops at a safe point and resumes.
@@ -59,6 +60,11 @@ make_clip "$src/DCIM/CLIP0001.MP4" 1 2026-11-24T08:00:00Z
 make_fat32 "$WORK/rec.img" 40 "$src"
 ingest_rc "$WORK/rec.img" CAM-1 -c "$WORK/dockd.conf" || fail "ingest exited $?: $(cat "$WORK/last.err")"
 dc officers add A1 --name A >/dev/null
+# an officer whose name arrived in GBK, not UTF-8: the JSON listing stays JSON
+printf 'badge,name,unit\nG1,\xd5\xc5\xc8\xfd,East\n' >"$WORK/gbk.csv"
+dc officers import "$WORK/gbk.csv" >/dev/null 2>&1 || true
+dc officers --json | jq -e 'any(.[]; .badge == "G1" and .name == "\\xD5\\xC5\\xC8\\xFD")' >/dev/null ||
+	fail "an officer name that is not UTF-8 broke the JSON listing: $(dc officers --json | head -c 300)"
 dc reattribute 1 A1 --reason "known" >/dev/null
 rc=0
 dc alarms >"$WORK/al.out" || rc=$?

@@ -50,6 +50,18 @@ static void test_json_escapes(void **state)
         check(json_string, NULL, "null");
 }
 
+/* Invalid UTF-8 (a GBK name, a stray byte, an overlong form, a surrogate)
+ * never makes invalid JSON: each such byte is the text \xHH. */
+static void test_json_never_invalid_utf8(void **state)
+{
+        check(json_string, "\xd5\xc5\xc8\xfd", "\"\\\\xD5\\\\xC5\\\\xC8\\\\xFD\"");     /* 张三 in GBK */
+        check(json_string, "ok\xff!", "\"ok\\\\xFF!\"");
+        check(json_string, "\xc0\xaf", "\"\\\\xC0\\\\xAF\"");                     /* overlong '/' */
+        check(json_string, "\xed\xa0\x80", "\"\\\\xED\\\\xA0\\\\x80\"");         /* a surrogate */
+        check(json_string, "张三 \xe2\x80\xa8", "\"张三 \\u2028\"");
+        check(json_string, "\xe5\xbc", "\"\\\\xE5\\\\xBC\"");                     /* cut short */
+}
+
 static void test_text_escape_never_prints_control_characters(void **state)
 {
         char out[128];
@@ -68,6 +80,7 @@ int main(void)
                 cmocka_unit_test(test_csv_defuses_formulas),
                 cmocka_unit_test(test_csv_quotes_rfc4180),
                 cmocka_unit_test(test_json_escapes),
+                cmocka_unit_test(test_json_never_invalid_utf8),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
