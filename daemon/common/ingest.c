@@ -543,9 +543,11 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                          * apart under a flagged identity, never merge. */
                         log_warn("%s: serial already belongs to a device other than %s:%s; recorded apart, flagged",
                                  o->serial, id->vendor_id, id->product_id);
-                        snprintf(res->serial, sizeof(res->serial), "%s~%s%s", o->serial, id->vendor_id, id->product_id);
+                        char tell[20], flag[32];
+                        snprintf(tell, sizeof(tell), "%s%s", id->vendor_id, id->product_id);
+                        identity_set_apart(res->serial, sizeof(res->serial), flag, sizeof(flag), tell);
                         r = catalog_device_register(cat, res->serial, id->vendor, id->model, id->vendor_id,
-                                                    id->product_id, "serial-collision", &run.device_id, &collision);
+                                                    id->product_id, flag, &run.device_id, &collision);
                 }
         } else {
                 r = catalog_device_ensure(cat, o->serial, &run.device_id);

@@ -1,5 +1,7 @@
 /* driver.h — the recorder driver interface. A driver identifies a docked
- * recorder and offers what its protocol can: clock, battery, wipe. An
+ * recorder and offers what its protocol can: its clock, a wipe. (Setting
+ * the clock, the battery and unlocking come with the drivers that can: the
+ * vendor-driver issue.) An
  * operation a device cannot do returns -EOPNOTSUPP ("not supported"). */
 #pragma once
 #include <stdbool.h>
@@ -26,8 +28,6 @@ struct driver_ops {
         const char *name;
         int (*identify)(const struct dock_info *d, struct recorder_identity *id, char *err, size_t err_size);
         int (*read_clock)(const struct dock_info *d, struct timespec *device_time);
-        int (*set_clock)(const struct dock_info *d, const struct timespec *t);
-        int (*battery)(const struct dock_info *d, int *percent);
         /* Erases the recorder's recordings; what was done (or why not) in what. */
         int (*wipe)(const struct dock_info *d, char *what, size_t what_size);
 };

@@ -107,7 +107,7 @@ static int msc_identify(const struct dock_info *d, struct recorder_identity *id,
         if (r > 0 && d->udev_serial[0] && strcmp(from_usb, d->udev_serial) != 0) {
                 /* Two answers to "who are you": keep the device's, flag it. */
                 safe_copy(serial, sizeof(serial), from_usb);
-                snprintf(id->flag, sizeof(id->flag), "serial-mismatch");
+                snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISMATCH);
                 log_warn("%s: udev says serial '%s', the device says '%s'; flagged", d->devnode, d->udev_serial,
                          from_usb);
         } else if (r > 0) {
@@ -122,7 +122,7 @@ static int msc_identify(const struct dock_info *d, struct recorder_identity *id,
                 safe_copy(bay, sizeof(bay), d->bay);
                 snprintf(id->serial, sizeof(id->serial), "NOSERIAL-%s%s-%.40s-%lld", d->vendor_id, d->product_id, bay,
                          (long long)time(NULL));
-                snprintf(id->flag, sizeof(id->flag), "serial-missing");
+                snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISSING);
                 return 0;
         }
         snprintf(id->serial, sizeof(id->serial), "%s", serial);
@@ -158,8 +158,6 @@ static int clock_request(const struct dock_info *d, struct timespec *t)
 {
         return with_usb_device(d->busnum, d->devnum, read_clock_request, t);
 }
-static int not_supported_set_clock(const struct dock_info *d, const struct timespec *t) { (void)d; (void)t; return -EOPNOTSUPP; }
-static int not_supported_battery(const struct dock_info *d, int *p) { (void)d; (void)p; return -EOPNOTSUPP; }
 /* Runs argv; its first line of output (stdout and stderr) into out. */
 static int run(char *const argv[], char *out, size_t out_size)
 {
@@ -250,8 +248,6 @@ const struct driver_ops driver_msc_clock = {
         .name = "msc+clock",
         .identify = msc_identify,
         .read_clock = clock_request,
-        .set_clock = not_supported_set_clock,
-        .battery = not_supported_battery,
         .wipe = msc_wipe,
 };
 
@@ -259,7 +255,5 @@ const struct driver_ops driver_msc = {
         .name = "msc",
         .identify = msc_identify,
         .read_clock = not_supported_clock,
-        .set_clock = not_supported_set_clock,
-        .battery = not_supported_battery,
         .wipe = msc_wipe,
 };

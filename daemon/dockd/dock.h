@@ -1,0 +1,39 @@
+/* dock.h — one dock session's lifecycle: identify the recorder through its
+ * driver, the officer it is checked out to, its clock against the station's,
+ * the ingest, the wipe ([policy] wipe = verified), and whether it is safe to
+ * remove. The bay that runs it (bay.c: scheduling) hears of each step through
+ * hooks; drivers plug in here (driver.h). */
+#pragma once
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "driver.h"
+#include "ingest.h"
+
+struct dock_hooks {
+        void *ud;
+        /* Identified; the bay may set the identity apart (one serial docked twice at once). */
+        void (*identified)(void *ud, struct recorder_identity *id);
+        void (*officer)(void *ud, const char *badge);
+        void (*progress)(const struct ingest_progress *p, void *ud);
+        void (*wiped)(void *ud, const char *what);
+};
+
+struct dock_session {
+        const struct config *cfg;
+        const struct config *ingest_cfg;        /* cfg with the bay's share of the memory budget */
+        const struct dock_info *dock;
+        const char *docked_at;
+        volatile sig_atomic_t *cancel;
+};
+
+struct dock_result {
+        const char *state;      /* complete / incomplete / interrupted / failed */
+        int64_t session_id, files_seen, files_under_copied, files_copied, bytes_copied;
+        bool safe_to_remove;    /* complete: every entry accounted for with its verified copies */
+        char error[640];
+};
+
+void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct dock_result *out);
