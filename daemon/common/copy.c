@@ -61,16 +61,13 @@ int copy_sink_open(struct copy_sink *s, const struct target *t, const char *part
         /* O_DIRECT both ways: writes go from our buffers to the device with no
          * page-cache copy (in a VM that copy was 70% of an ingest's CPU), and
          * read-back comes from the device, not from memory. */
-        s->fd = open(partial_path, O_RDWR | O_CREAT | O_DIRECT | O_CLOEXEC, 0640);
-        s->direct = true;
-        s->method = "o_direct";
-        if (s->fd < 0 && errno == EINVAL) {
-                s->fd = open(partial_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-                s->direct = false;
-                s->method = "fadvise";      /* e.g. tmpfs */
+        s->fd = open_past_cache(partial_path, O_RDWR | O_CREAT, 0640, &s->direct);
+        s->method = s->direct ? "o_direct" : "fadvise";     /* fadvise: e.g. tmpfs */
+        if (s->fd < 0) {
+                int r = s->fd;
+                s->fd = -1;
+                return r;
         }
-        if (s->fd < 0)
-                return -errno;
         return 0;
 }
 

@@ -483,11 +483,9 @@ static int lock_device(const struct config *cfg, const char *serial, int *fd_out
                 snprintf(err, err_size, "cannot create %s: %s", dir, strerror(-r));
                 return r;
         }
-        /* The serial names a file: keep only safe characters. */
-        _cleanup_free_ char *safe = xstrdup(serial);
-        for (char *p = safe; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
-                        *p = '_';
+        /* The serial names a file, as on the targets (two serials that make one
+         * name only take turns). */
+        _cleanup_free_ char *safe = target_serial_component(serial);
         _cleanup_free_ char *path = xasprintf("%s/%s.lock", dir, safe);
         /* flock needs no write access: a lock file that root made by hand
          * (dockctl ingest as root) still locks for the service user. */

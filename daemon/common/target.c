@@ -367,6 +367,8 @@ static char *safe_component(const char *s, size_t len, unsigned attempt)
         return out;
 }
 
+char *target_serial_component(const char *serial) { return safe_component(serial, strlen(serial), 0); }
+
 char *target_layout_relpath(const char *serial, int64_t device_mtime, const char *device_path, unsigned attempt)
 {
         time_t tt = (time_t)device_mtime;
@@ -443,18 +445,11 @@ int target_place(const struct target *t, const char *partial, const char *relpat
 int target_hash_into(const char *path, int64_t len, EVP_MD_CTX *ctx, const char **method)
 {
         const size_t bufsize = 4u << 20;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
-        *method = "o_direct";
-        if (fd < 0 && errno == EINVAL) {
-                fd = open(path, O_RDONLY | O_CLOEXEC);
-                *method = "fadvise";
-                if (fd >= 0) {
-                        fdatasync(fd);
-                        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-                }
-        }
+        bool direct;
+        _cleanup_close_ int fd = open_past_cache(path, O_RDONLY, 0, &direct);
+        *method = direct ? "o_direct" : "fadvise";
         if (fd < 0)
-                return -errno;
+                return fd;
         _cleanup_free_ void *buf = NULL;
         if (posix_memalign(&buf, 4096, bufsize) != 0)
                 return -ENOMEM;

@@ -55,6 +55,10 @@ int target_root_check(const char *root, const char *name, char *err, size_t err_
  * what happened. */
 int target_copy_destroy(const char *root, const char *name, const char *relpath, char *err, size_t err_size);
 
+/* A serial as one path component: the one way dockd makes a serial safe for
+ * a file name (the target layout's device directory, the device's lock). */
+char *target_serial_component(const char *serial);
+
 char *target_partial_path(const struct target *t, int64_t rec_id);
 /* "2026/11/25/SERIAL/DCIM/clip.mp4"; attempt > 0 adds " ~N" before the extension. */
 char *target_layout_relpath(const char *serial, int64_t device_mtime, const char *device_path, unsigned attempt);

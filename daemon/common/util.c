@@ -192,6 +192,20 @@ void *xmalloc(size_t n)
         return p;
 }
 
+int open_past_cache(const char *path, int flags, unsigned mode, bool *direct)
+{
+        int fd = open(path, flags | O_DIRECT | O_CLOEXEC, mode);
+        *direct = fd >= 0;
+        if (fd < 0 && errno == EINVAL) {        /* tmpfs, FUSE: no O_DIRECT */
+                fd = open(path, flags | O_CLOEXEC, mode);
+                if (fd >= 0 && (flags & O_ACCMODE) == O_RDONLY) {
+                        fdatasync(fd);
+                        posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+                }
+        }
+        return fd < 0 ? -errno : fd;
+}
+
 void *xrealloc(void *p, size_t n)
 {
         void *q = realloc(p, n ? n : 1);

@@ -55,6 +55,13 @@ size_t utf8_seq(const unsigned char *p, uint32_t *cp);
 
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 
+/* Opens path so that reads come from the device, not the page cache: with
+ * O_DIRECT where the filesystem has it (*direct true); else plainly, and a
+ * file opened for reading is first synced and dropped from the cache
+ * (fdatasync + POSIX_FADV_DONTNEED). The one "past the page cache" helper.
+ * Returns the fd or -errno. */
+int open_past_cache(const char *path, int flags, unsigned mode, bool *direct);
+
 /* mkdir -p, each new directory fsynced into its parent. */
 int mkdir_p(const char *path, unsigned mode);
 int fsync_dir(const char *path);
