@@ -290,10 +290,18 @@ struct recording_tags {
         bool has_seq;
         int64_t seq;
         const char *device_officer;     /* badge the device reported, NULL: none */
+        /* decided by tags.c (tags_attribute) */
+        int64_t officer_id, assigned_officer_id;        /* 0: none */
+        const char *officer_source;     /* device / assignment, NULL: none */
+        const char *attribution_flag;   /* conflict / unknown-officer, NULL: none */
 };
-/* Stores the tags and attributes the recording: the device's officer, else
- * the assignment covering its start; disagreement is flagged 'conflict', a
- * badge not in the registry 'unknown-officer'. Only a recording not yet tagged. */
+/* What attribution needs to know of a recording: whether it is tagged
+ * already (then nothing changes: later attribution is a custodian's), the
+ * officer assigned to its device at `when` (0: none; `when` NULL: not asked)
+ * and the registry's id of the badge the device reported (0: unknown). */
+int catalog_recording_tag_facts(struct catalog *c, int64_t rec_id, const char *when, const char *badge, bool *tagged,
+                                int64_t *assigned_id, int64_t *reported_id);
+/* Stores the tags as decided. */
 int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct recording_tags *t);
 /* The recording has its required copies now: ingested_at, if not yet set. */
 int catalog_recording_ingested(struct catalog *c, int64_t rec_id);

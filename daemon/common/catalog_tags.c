@@ -17,26 +17,27 @@ static int set_lag(struct catalog *c, int64_t rec_id)
         return step_done(c, st);
 }
 
-int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct recording_tags *t)
+int catalog_recording_tag_facts(struct catalog *c, int64_t rec_id, const char *when, const char *badge, bool *tagged,
+                                int64_t *assigned_id, int64_t *reported_id)
 {
+        *tagged = false;
+        *assigned_id = *reported_id = 0;
         _cleanup_stmt_ sqlite3_stmt *q = NULL;
         int r = prepare(c, "SELECT device_id, time_source FROM recordings WHERE id = ?", &q);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(q, 1, rec_id);
-        if (sqlite3_step(q) != SQLITE_ROW)
-                return -ENOENT;
-        if (sqlite3_column_type(q, 1) != SQLITE_NULL)
-                return 0;       /* tagged when first copied; later attribution is a custodian's, recorded */
+        int rc = sqlite3_step(q);
+        if (rc != SQLITE_ROW)
+                return rc == SQLITE_DONE ? -ENOENT : sql_err(c, rc);
+        *tagged = sqlite3_column_type(q, 1) != SQLITE_NULL;
         int64_t dev = sqlite3_column_int64(q, 0);
-        /* End the read before the write: a statement left on its row holds a
-         * read snapshot, and a write from it fails at once (no busy wait) if
-         * another process wrote since (two ingests of one state directory). */
+        /* End the read before the caller's write: a statement left on its row
+         * holds a read snapshot, and a write after it fails at once (no busy
+         * wait) if another process wrote since (two ingests of one state). */
         sqlite3_reset(q);
-
-        /* The assignment covering the recording's start (or end) in station time. */
-        const char *when = t->start_utc[0] ? t->start_utc : t->end_utc[0] ? t->end_utc : NULL;
-        int64_t assigned = 0;
+        if (*tagged)
+                return 0;
         if (when) {
                 _cleanup_stmt_ sqlite3_stmt *a = NULL;
                 if ((r = prepare(c, "SELECT officer_id FROM assignments WHERE device_id = ?1 AND start_at <= ?2"
@@ -45,25 +46,18 @@ int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct record
                 sqlite3_bind_int64(a, 1, dev);
                 bind_text(a, 2, when);
                 if (sqlite3_step(a) == SQLITE_ROW)
-                        assigned = sqlite3_column_int64(a, 0);
-                sqlite3_reset(a);
+                        *assigned_id = sqlite3_column_int64(a, 0);
         }
-        int64_t reported = 0, officer = 0;
-        const char *source = NULL, *flag = NULL;
-        if (t->device_officer && officer_id(c, t->device_officer, &reported, NULL, 0) < 0)
-                reported = 0;
-        if (t->device_officer && reported) {
-                officer = reported;
-                source = "device";
-                if (assigned && assigned != reported)
-                        flag = "conflict";
-        } else if (assigned) {
-                officer = assigned;
-                source = "assignment";
-        }
-        if (t->device_officer && !reported)
-                flag = "unknown-officer";
+        if (badge && (r = officer_id(c, badge, reported_id, NULL, 0)) < 0 && r != -ENOENT)
+                return r;
+        if (r == -ENOENT)
+                *reported_id = 0;
+        return 0;
+}
 
+int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct recording_tags *t)
+{
+        int r;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if ((r = prepare(c, "UPDATE recordings SET rec_start_device = ?, rec_end_device = ?, rec_start_utc = ?,"
                             " rec_end_utc = ?, time_source = ?, duration_s = ?, codec = ?, width = ?, height = ?,"
@@ -86,13 +80,13 @@ int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct record
         bind_text(st, 11, t->media_error);
         if (t->has_seq)
                 sqlite3_bind_int64(st, 12, t->seq);
-        if (officer)
-                sqlite3_bind_int64(st, 13, officer);
-        bind_text(st, 14, source);
+        if (t->officer_id)
+                sqlite3_bind_int64(st, 13, t->officer_id);
+        bind_text(st, 14, t->officer_source);
         bind_text(st, 15, t->device_officer);
-        if (assigned)
-                sqlite3_bind_int64(st, 16, assigned);
-        bind_text(st, 17, flag);
+        if (t->assigned_officer_id)
+                sqlite3_bind_int64(st, 16, t->assigned_officer_id);
+        bind_text(st, 17, t->attribution_flag);
         sqlite3_bind_int64(st, 18, rec_id);
         if ((r = step_done(c, st)) < 0)
                 return r;

@@ -244,14 +244,10 @@ static int verified_copies(struct run *run, int64_t rec_id, int *n)
 
 /* Copies one file to every open target that lacks a verified copy. Returns
  * -errno when the source failed (the session cannot go on with this file). */
-/* Tags a recording once its copies are recorded: its time from the footage
- * (else its file name, else the file's mtime as the end), corrected by the
- * session's clock offset, media facts, and the officer the name reports;
- * the catalog adds the assignment and flags disagreement. Reads the verified
- * copy, never the recorder. A tag that cannot be read is flagged, never a
- * reason to fail the ingest. */
-static bool o_has_offset(const struct run *run) { return run->o->has_clock_offset; }
-
+/* Tags a recording once its copies are recorded (tags.c decides, the catalog
+ * stores): its times, media facts, and its officer. Reads the verified copy,
+ * never the recorder. A tag that cannot be read is flagged, never a reason
+ * to fail the ingest. */
 static void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const char *copy)
 {
         struct media_info m;
@@ -259,33 +255,21 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
         struct recording_tags t = { .duration_s = -1 };
         media_probe(copy, &m);
         bool named = name_pattern_match(run->cfg->name_pattern, e->path, &nt);
-        int64_t dur = m.duration_s >= 0 ? (int64_t)(m.duration_s + 0.5) : -1, start = -1, end = -1;
-        if (m.has_creation && m.creation >= 946684800) {        /* unset clocks write 1904 or 1970 */
-                start = m.creation;
-                t.time_source = "media";
-        } else if (named && nt.has_time) {
-                start = nt.time;
-                t.time_source = "filename";
+        struct tag_times_in in = {
+                .has_media_time = m.has_creation, .media_time = m.creation,
+                .has_name_time = named && nt.has_time, .name_time = nt.time, .mtime = e->mtime,
+                .duration_s = m.duration_s, .clock_offset_s = run->o->has_clock_offset ? run->o->clock_offset_s : 0,
+        };
+        struct tag_times tt;
+        tags_times(&in, &tt);
+        t.time_source = tt.source;
+        if (tt.has_start) {
+                time_device_iso(tt.start_device, t.start_device, sizeof(t.start_device));
+                time_iso(tt.start_utc, t.start_utc, sizeof(t.start_utc));
         }
-        if (start >= 0) {
-                /* duration unknown (unplayable footage): the end is taken as the
-                 * start, so the 24-hour rule and retention still apply, erring early */
-                end = dur >= 0 ? start + dur : start;
-        } else {
-                end = e->mtime;                 /* a recorder closes the file when it stops */
-                start = dur >= 0 ? end - dur : -1;
-                t.time_source = "mtime";
-        }
-        /* Unknown offset: the device clock is taken as UTC (the session shows
-         * the offset as not measured). */
-        int64_t off = o_has_offset(run) ? run->o->clock_offset_s : 0;
-        if (start >= 0) {
-                time_device_iso(start, t.start_device, sizeof(t.start_device));
-                time_iso(start - off, t.start_utc, sizeof(t.start_utc));
-        }
-        if (end >= 0) {
-                time_device_iso(end, t.end_device, sizeof(t.end_device));
-                time_iso(end - off, t.end_utc, sizeof(t.end_utc));
+        if (tt.has_end) {
+                time_device_iso(tt.end_device, t.end_device, sizeof(t.end_device));
+                time_iso(tt.end_utc, t.end_utc, sizeof(t.end_utc));
         }
         t.duration_s = m.duration_s;
         snprintf(t.codec, sizeof(t.codec), "%s", m.codec);
@@ -298,7 +282,20 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
         t.device_officer = named && nt.officer[0] ? nt.officer : NULL;
         if (t.media_flag)
                 log_warn("%s: %s: footage %s (%s); ingested and flagged", run->serial, e->path, t.media_flag, m.error);
-        if (catalog_recording_tag(run->cat, rec_id, &t) < 0)
+        /* The assignment covering its start (or end) in station time. */
+        const char *when = t.start_utc[0] ? t.start_utc : t.end_utc[0] ? t.end_utc : NULL;
+        bool tagged;
+        int64_t assigned = 0, reported = 0;
+        int r = catalog_recording_tag_facts(run->cat, rec_id, when, t.device_officer, &tagged, &assigned, &reported);
+        if (r >= 0 && tagged)
+                return;         /* tagged when first copied; later attribution is a custodian's, recorded */
+        struct attribution a;
+        tags_attribute(t.device_officer != NULL, reported, assigned, &a);
+        t.officer_id = a.officer_id;
+        t.assigned_officer_id = assigned;
+        t.officer_source = a.source;
+        t.attribution_flag = a.flag;
+        if (r < 0 || catalog_recording_tag(run->cat, rec_id, &t) < 0)
                 log_warn("%s: %s: cannot record its tags: %s", run->serial, e->path, catalog_errmsg(run->cat));
 }
 

@@ -161,3 +161,47 @@ bool name_pattern_match(const char *pattern, const char *path, struct name_tags 
         }
         return true;
 }
+
+void tags_times(const struct tag_times_in *in, struct tag_times *out)
+{
+        memset(out, 0, sizeof(*out));
+        int64_t dur = in->duration_s >= 0 ? (int64_t)(in->duration_s + 0.5) : -1, start = -1, end = -1;
+        if (in->has_media_time && in->media_time >= 946684800) {       /* unset clocks write 1904 or 1970 */
+                start = in->media_time;
+                out->source = "media";
+        } else if (in->has_name_time) {
+                start = in->name_time;
+                out->source = "filename";
+        }
+        if (start >= 0) {
+                end = dur >= 0 ? start + dur : start;
+        } else {
+                end = in->mtime;                /* a recorder closes the file when it stops */
+                start = dur >= 0 ? end - dur : -1;
+                out->source = "mtime";
+        }
+        if ((out->has_start = start >= 0)) {
+                out->start_device = start;
+                out->start_utc = start - in->clock_offset_s;
+        }
+        if ((out->has_end = end >= 0)) {
+                out->end_device = end;
+                out->end_utc = end - in->clock_offset_s;
+        }
+}
+
+void tags_attribute(bool device_reported, int64_t reported_id, int64_t assigned_id, struct attribution *out)
+{
+        *out = (struct attribution){ 0 };
+        if (device_reported && reported_id) {
+                out->officer_id = reported_id;
+                out->source = "device";
+                if (assigned_id && assigned_id != reported_id)
+                        out->flag = "conflict";
+        } else if (assigned_id) {
+                out->officer_id = assigned_id;
+                out->source = "assignment";
+        }
+        if (device_reported && !reported_id)
+                out->flag = "unknown-officer";
+}
