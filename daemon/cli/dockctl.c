@@ -54,17 +54,19 @@ static int choose_mode(const char *state, const char *cfg_socket, char *socket, 
                 return MODE_DAEMON;
         }
         if (fd < 0 && errno == EACCES)
-                return MODE_DAEMON;     /* not ours to read: dockd's, ask it */
+                return MODE_DAEMON; /* not ours to read: dockd's, ask it */
         struct stat st;
         if (stat(state, &st) == 0 && st.st_uid != geteuid()) {
                 if (fd >= 0)
                         close(fd);
                 struct passwd *pw = getpwuid(st.st_uid);
-                fprintf(stderr, "dockctl: %s belongs to %s and no dockd runs on it: start dockd, or run the field "
-                        "kit on a state directory of your own\n", state, pw ? pw->pw_name : "another user");
+                fprintf(stderr,
+                        "dockctl: %s belongs to %s and no dockd runs on it: start dockd, or run the field "
+                        "kit on a state directory of your own\n",
+                        state, pw ? pw->pw_name : "another user");
                 return -EPERM;
         }
-        if (fd < 0) {   /* a new state of the caller's own */
+        if (fd < 0) { /* a new state of the caller's own */
                 if (mkdir_p(state, 0750) < 0 ||
                     (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0) {
                         fprintf(stderr, "dockctl: %s: %s\n", path, strerror(errno));
@@ -76,7 +78,7 @@ static int choose_mode(const char *state, const char *cfg_socket, char *socket, 
                         return -EBUSY;
                 }
         }
-        *lockfd = fd;   /* held while the field kit works: no dockd starts on it meanwhile */
+        *lockfd = fd; /* held while the field kit works: no dockd starts on it meanwhile */
         return MODE_OFFLINE;
 }
 
@@ -140,22 +142,28 @@ static int show_reply(int sock, const struct verb *v)
                 ssize_t k = read(sock, buf, sizeof(buf));
                 if (k < 0 && errno == EINTR) {
                         if (v->flags & VERB_TO_THE_END) {
-                                fprintf(stderr, "\ndockctl: '%s' goes on inside dockd to its end (it is never left "
-                                        "half done); `dockctl destroy list` shows when it is\n", v->name);
+                                fprintf(stderr,
+                                        "\ndockctl: '%s' goes on inside dockd to its end (it is never left "
+                                        "half done); `dockctl destroy list` shows when it is\n",
+                                        v->name);
                                 ctl_reader_free(&rd);
                                 return 130;
                         }
                         if (interrupted > 1 || !(v->flags & VERB_LONG)) {
                                 if (v->flags & VERB_LONG)
-                                        fprintf(stderr, "\ndockctl: left; dockd stops '%s' at its next safe point all "
-                                                "the same\n", v->name);
+                                        fprintf(stderr,
+                                                "\ndockctl: left; dockd stops '%s' at its next safe point all "
+                                                "the same\n",
+                                                v->name);
                                 ctl_reader_free(&rd);
                                 return 130;
                         }
                         if (!asked) {
-                                fprintf(stderr, "\ndockctl: asking dockd to stop '%s' at its next safe point; what is "
+                                fprintf(stderr,
+                                        "\ndockctl: asking dockd to stop '%s' at its next safe point; what is "
                                         "verified stays recorded, and the next run resumes (Ctrl-C again to leave "
-                                        "now)\n", v->name);
+                                        "now)\n",
+                                        v->name);
                                 if (ctl_send(sock, 'C', "", 0, -1) < 0)
                                         break;
                                 asked = true;
@@ -187,8 +195,10 @@ static int show_reply(int sock, const struct verb *v)
         ctl_reader_free(&rd);
         fflush(stdout);
         if (rc < 0) {
-                fprintf(stderr, "dockctl: dockd ended the connection before '%s' was done (its journal says why: "
-                        "`journalctl -u dockd`)\n", v->name);
+                fprintf(stderr,
+                        "dockctl: dockd ended the connection before '%s' was done (its journal says why: "
+                        "`journalctl -u dockd`)\n",
+                        v->name);
                 return EXIT_UNREACHABLE;
         }
         return rc;
@@ -204,7 +214,7 @@ static int ask_dockd(const char *socket, const struct verb *v, int argc, char **
         }
         int rc = send_request(sock, v, argc, argv);
         if (rc == -EPIPE || rc == -ECONNRESET)
-                rc = 0;         /* dockd answered early (a refusal): read it */
+                rc = 0; /* dockd answered early (a refusal): read it */
         rc = rc < 0 ? 1 : show_reply(sock, v);
         close(sock);
         return rc;
@@ -232,12 +242,9 @@ static bool known_word(const char *w)
 int main(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "config", required_argument, NULL, 'c' },
-                { "state", required_argument, NULL, 'S' },
-                { "verbose", no_argument, NULL, 'v' },
-                { "version", no_argument, NULL, 'V' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+                { "config", required_argument, NULL, 'c' }, { "state", required_argument, NULL, 'S' },
+                { "verbose", no_argument, NULL, 'v' },      { "version", no_argument, NULL, 'V' },
+                { "help", no_argument, NULL, 'h' },         {}
         };
         const char *config_path = NULL, *state = NULL;
         int ch;
@@ -264,7 +271,7 @@ int main(int argc, char **argv)
                         /* for scripts, the man page check and the role tests: verb, role, usage */
                         for (const struct verb *v = VERBS; v->name; v++) {
                                 printf("%s\t%s\t", v->name, role_name(v->role));
-                                for (const char *p = v->args; *p; p++)  /* one line each */
+                                for (const char *p = v->args; *p; p++) /* one line each */
                                         if (*p != '\n' && (*p != ' ' || p[1] != ' '))
                                                 putchar(*p);
                                 putchar('\n');
@@ -309,7 +316,8 @@ int main(int argc, char **argv)
         int nargs = 0;
         for (int i = 0; i < vargc; i++) {
                 const char *eq = v->input && v->input[0] == '-' ? strchr(vargv[i], '=') : NULL;
-                if (eq && (size_t)(eq - vargv[i]) == strlen(v->input) && strncmp(vargv[i], v->input, strlen(v->input)) == 0) {
+                if (eq && (size_t)(eq - vargv[i]) == strlen(v->input) &&
+                    strncmp(vargv[i], v->input, strlen(v->input)) == 0) {
                         args[nargs++] = (char *)v->input;
                         args[nargs++] = (char *)eq + 1;
                 } else
@@ -327,7 +335,7 @@ int main(int argc, char **argv)
         char socket[512];
         _cleanup_close_ int lockfd = -1;
         int mode = choose_mode(state, c.cfg.socket_path, socket, sizeof(socket), &lockfd);
-        struct sigaction sa = { .sa_handler = on_signal };      /* no SA_RESTART: a read sees the Ctrl-C */
+        struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: a read sees the Ctrl-C */
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);
         int rc;
@@ -341,7 +349,7 @@ int main(int argc, char **argv)
                 }
                 do {
                         if (watch && !json)
-                                fputs("\033[H\033[2J", stdout);       /* redraw in place */
+                                fputs("\033[H\033[2J", stdout); /* redraw in place */
                         rc = ask_dockd(socket, v, nargs, args);
                         if (watch && rc == 0 && !interrupted)
                                 sleep(1);

@@ -52,7 +52,8 @@ static void archive_alarms(const struct config *cfg, const struct archive_view *
         if (o->integrity && (a = add(l, "archive-integrity", false, o->integrity)))
                 snprintf(a->text, sizeof(a->text),
                          "%lld manifest(s) conflict with a different manifest of the same name at the archive: "
-                         "compare both before anything else", (long long)o->integrity);
+                         "compare both before anything else",
+                         (long long)o->integrity);
         if (o->rejected > o->integrity && (a = add(l, "archive-rejected", false, o->rejected - o->integrity)))
                 snprintf(a->text, sizeof(a->text),
                          "%lld manifest(s) refused by the archive (%s); fix the cause, then `dockctl archive retry`",
@@ -70,15 +71,18 @@ static void target_alarms(const struct config *cfg, struct alarm_list *l)
                         snprintf(name, sizeof(name), "target-unavailable:%.32s", tc->name);
                         if ((a = add(l, name, false, 1)))
                                 snprintf(a->text, sizeof(a->text),
-                                         "target %s cannot take copies (%s); recordings stay under-copied until it is back",
+                                         "target %s cannot take copies (%s); recordings stay under-copied until it is "
+                                         "back",
                                          tc->name, why);
                 } else if (free_bytes < (int64_t)cfg->alarm_min_free_gib << 30) {
                         char b[32];
                         format_bytes((double)free_bytes, b, sizeof(b));
                         snprintf(name, sizeof(name), "target-low-space:%.32s", tc->name);
                         if ((a = add(l, name, true, 1)))
-                                snprintf(a->text, sizeof(a->text), "target %s has %s free (alarm below %u GiB): add storage "
-                                         "or move old copies per the retention policy", tc->name, b, cfg->alarm_min_free_gib);
+                                snprintf(a->text, sizeof(a->text),
+                                         "target %s has %s free (alarm below %u GiB): add storage "
+                                         "or move old copies per the retention policy",
+                                         tc->name, b, cfg->alarm_min_free_gib);
                 }
         }
 }
@@ -89,7 +93,8 @@ static void archive_unreachable(const struct archive_view *v, struct alarm_list 
         struct alarm *a;
         /* Queued with a failure on record: the archive did not take the last attempt. */
         if (o->queued && o->last_error[0] && !o->overdue && (a = add(l, "archive-unreachable", true, o->queued)))
-                snprintf(a->text, sizeof(a->text), "%lld manifest(s) waiting; the archive did not take the last attempt (%s)",
+                snprintf(a->text, sizeof(a->text),
+                         "%lld manifest(s) waiting; the archive did not take the last attempt (%s)",
                          (long long)o->queued, o->last_error);
 }
 
@@ -97,22 +102,31 @@ static void ledger_alarms(const struct config *cfg, const struct ledger_counts *
 {
         struct alarm *a;
         if (k->clock_devices && (a = add(l, "device-clock-offset", true, k->clock_devices)))
-                snprintf(a->text, sizeof(a->text), "%lld device(s) docked with a clock more than %u s off (e.g. %s); "
-                         "times are corrected, but set the device's clock", (long long)k->clock_devices,
-                         cfg->alarm_clock_offset_s, k->clock_example);
+                snprintf(a->text, sizeof(a->text),
+                         "%lld device(s) docked with a clock more than %u s off (e.g. %s); "
+                         "times are corrected, but set the device's clock",
+                         (long long)k->clock_devices, cfg->alarm_clock_offset_s, k->clock_example);
         if (k->unattributed && (a = add(l, "unattributed-recordings", true, k->unattributed)))
-                snprintf(a->text, sizeof(a->text), "%lld recording(s) have no officer: `dockctl recordings --flag "
-                         "unattributed`, then `dockctl reattribute`", (long long)k->unattributed);
+                snprintf(a->text, sizeof(a->text),
+                         "%lld recording(s) have no officer: `dockctl recordings --flag "
+                         "unattributed`, then `dockctl reattribute`",
+                         (long long)k->unattributed);
         if (k->lost && (a = add(l, "recording-lost", false, k->lost)))
-                snprintf(a->text, sizeof(a->text), "%lld recording(s) have no good copy left (scrub): `dockctl scrub` "
-                         "findings; restore from the archive's or a backup's copy", (long long)k->lost);
+                snprintf(a->text, sizeof(a->text),
+                         "%lld recording(s) have no good copy left (scrub): `dockctl scrub` "
+                         "findings; restore from the archive's or a backup's copy",
+                         (long long)k->lost);
         if (k->unread_sessions && (a = add(l, "device-not-fully-read", false, k->unread_sessions)))
-                snprintf(a->text, sizeof(a->text), "%lld dock session(s) in the last 24 h could not read, walk or tell "
+                snprintf(a->text, sizeof(a->text),
+                         "%lld dock session(s) in the last 24 h could not read, walk or tell "
                          "apart everything on the device (latest: %s); those recorders are not safe to wipe or reuse: "
-                         "`dockctl sessions --device SERIAL` names what", (long long)k->unread_sessions, k->unread_example);
+                         "`dockctl sessions --device SERIAL` names what",
+                         (long long)k->unread_sessions, k->unread_example);
         if (k->deleted_recent && (a = add(l, "deleted-on-device", true, k->deleted_recent)))
-                snprintf(a->text, sizeof(a->text), "%lld file(s) deleted on recorders before docking in the last 24 h: "
-                         "`dockctl recordings --flag deleted-on-device`", (long long)k->deleted_recent);
+                snprintf(a->text, sizeof(a->text),
+                         "%lld file(s) deleted on recorders before docking in the last 24 h: "
+                         "`dockctl recordings --flag deleted-on-device`",
+                         (long long)k->deleted_recent);
 }
 
 int alarms_collect(const struct config *cfg, struct catalog *cat, struct alarm_list *out)

@@ -13,10 +13,10 @@
 #define ALARMS_MAX 16
 
 struct alarm {
-        char name[64];          /* stable identifier, e.g. "archive-overdue", "target-unavailable:ssd" */
-        bool warning;           /* a warning comes before an alarm (deadline near) */
-        int64_t count;          /* how many objects are in this state */
-        char text[400];         /* what is wrong and what to do, for a person */
+        char name[64];  /* stable identifier, e.g. "archive-overdue", "target-unavailable:ssd" */
+        bool warning;   /* a warning comes before an alarm (deadline near) */
+        int64_t count;  /* how many objects are in this state */
+        char text[400]; /* what is wrong and what to do, for a person */
 };
 
 struct alarm_list {
@@ -28,15 +28,15 @@ struct alarm_list {
 struct archive_view {
         struct outbox_status o;
         int64_t now;
-        int64_t oldest_age_s;           /* -1: nothing queued */
-        int64_t next_deadline_in_s;     /* negative: overdue; INT64_MIN when nothing queued */
+        int64_t oldest_age_s;       /* -1: nothing queued */
+        int64_t next_deadline_in_s; /* negative: overdue; INT64_MIN when nothing queued */
 };
 int archive_view_get(const struct config *cfg, struct catalog *cat, struct archive_view *v);
 
 /* Every active alarm. Returns 0 or -errno (the catalog could not be read). */
 int alarms_collect(const struct config *cfg, struct catalog *cat, struct alarm_list *out);
-void alarms_json(const struct alarm_list *l, FILE *f);         /* a JSON array */
-void alarms_text(const struct alarm_list *l, FILE *f);         /* one line each */
+void alarms_json(const struct alarm_list *l, FILE *f); /* a JSON array */
+void alarms_text(const struct alarm_list *l, FILE *f); /* one line each */
 /* Logs each alarm that is new or grew since `prev`, and each that cleared;
  * then prev = now. */
 void alarms_log_changes(struct alarm_list *prev, const struct alarm_list *now);

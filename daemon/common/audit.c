@@ -114,8 +114,13 @@ int audit_append(struct catalog *cat, const char *who, const char *role, const c
         char prev[65], now[32], sha[65];
         if ((r = catalog_audit_last(cat, &last, prev)) == 0) {
                 time_now_iso(now, sizeof(now));
-                struct audit_row a = { .id = last + 1, .at = now, .who = who, .role = role, .action = action,
-                                       .object = object, .why = why && *why ? why : NULL,
+                struct audit_row a = { .id = last + 1,
+                                       .at = now,
+                                       .who = who,
+                                       .role = role,
+                                       .action = action,
+                                       .object = object,
+                                       .why = why && *why ? why : NULL,
                                        .prev_sha256 = last ? prev : NULL };
                 row_hash(&a, sha);
                 a.sha256 = sha;
@@ -145,11 +150,14 @@ static int check_row(const struct audit_row *a, void *ud)
         bool links = first ? a->prev_sha256 == NULL : (a->prev_sha256 && strcmp(a->prev_sha256, w->last_sha) == 0);
         if (!links) {
                 if (!first && a->id != w->last_id + 1)
-                        snprintf(w->err, w->err_size, "audit row %lld: row(s) %lld to %lld were deleted (the chain "
-                                 "jumps from row %lld)", (long long)a->id, (long long)w->last_id + 1,
-                                 (long long)a->id - 1, (long long)w->last_id);
+                        snprintf(w->err, w->err_size,
+                                 "audit row %lld: row(s) %lld to %lld were deleted (the chain "
+                                 "jumps from row %lld)",
+                                 (long long)a->id, (long long)w->last_id + 1, (long long)a->id - 1,
+                                 (long long)w->last_id);
                 else if (first && a->id != 1)
-                        snprintf(w->err, w->err_size, "audit row %lld: the rows before it were deleted", (long long)a->id);
+                        snprintf(w->err, w->err_size, "audit row %lld: the rows before it were deleted",
+                                 (long long)a->id);
                 else
                         snprintf(w->err, w->err_size, "audit row %lld was inserted: it does not link to row %lld",
                                  (long long)a->id, (long long)w->last_id);
@@ -176,7 +184,4 @@ int audit_verify(struct catalog *cat, int64_t *n, char *err, size_t err_size)
         return r;
 }
 
-int audit_head(struct catalog *cat, int64_t *id, char sha256[65])
-{
-        return catalog_audit_last(cat, id, sha256);
-}
+int audit_head(struct catalog *cat, int64_t *id, char sha256[65]) { return catalog_audit_last(cat, id, sha256); }

@@ -25,8 +25,9 @@ const char *catalog_errmsg(struct catalog *c)
         if (!c)
                 return "the catalog is not open";
         int rc = sqlite3_errcode(c->db);
-        return rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE ? sqlite3_errmsg(c->db) : c->err[0] ? c->err
-                                                                                                         : "no error recorded";
+        return rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE ? sqlite3_errmsg(c->db)
+               : c->err[0]                                              ? c->err
+                                                                        : "no error recorded";
 }
 
 int catalog_identity(struct catalog *c, char id[33], bool *fresh)
@@ -55,15 +56,17 @@ int catalog_identity(struct catalog *c, char id[33], bool *fresh)
         char now[32];
         time_now_iso(now, sizeof(now));
         _cleanup_stmt_ sqlite3_stmt *ins = NULL;
-        if ((r = prepare(c, "INSERT INTO catalog_identity(id, created_at) SELECT ?1, ?2"
-                            " WHERE NOT EXISTS (SELECT 1 FROM catalog_identity)", &ins)) < 0)
+        if ((r = prepare(c,
+                         "INSERT INTO catalog_identity(id, created_at) SELECT ?1, ?2"
+                         " WHERE NOT EXISTS (SELECT 1 FROM catalog_identity)",
+                         &ins)) < 0)
                 return r;
         bind_text(ins, 1, id);
         bind_text(ins, 2, now);
         if ((r = step_done(c, ins)) < 0)
                 return r;
         if (sqlite3_changes(c->db) == 0)
-                return catalog_identity(c, id, fresh);  /* another process made it first */
+                return catalog_identity(c, id, fresh); /* another process made it first */
         *fresh = true;
         return 0;
 }
@@ -120,8 +123,9 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
                 return -EPROTO;
         int newest = catalog_n_migrations ? catalog_migrations[catalog_n_migrations - 1].version : 0;
         if (have > newest) {
-                snprintf(err, err_size, "catalog schema version %d is newer than this dockd knows (%d); refusing to touch it",
-                         have, newest);
+                snprintf(err, err_size,
+                         "catalog schema version %d is newer than this dockd knows (%d); refusing to touch it", have,
+                         newest);
                 return -EPROTO;
         }
         /* Foreign keys off while a migration rebuilds a table (SQLite cannot
@@ -154,7 +158,8 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
                         }
                 }
                 if (rc != SQLITE_OK) {
-                        snprintf(err, err_size, "catalog migration %s failed: %s", m->name, msg ? msg : sqlite3_errstr(rc));
+                        snprintf(err, err_size, "catalog migration %s failed: %s", m->name,
+                                 msg ? msg : sqlite3_errstr(rc));
                         sqlite3_free(msg);
                         catalog_rollback(c);
                         return -EPROTO;
@@ -162,12 +167,14 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
                 _cleanup_stmt_ sqlite3_stmt *st = NULL;
                 char now[32];
                 time_now_iso(now, sizeof(now));
-                if ((r = prepare(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", &st)) < 0 ||
+                if ((r = prepare(c, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", &st)) <
+                            0 ||
                     (sqlite3_bind_int(st, 1, m->version), bind_text(st, 2, m->name), bind_text(st, 3, now),
                      (r = step_done(c, st)) < 0) ||
                     (r = catalog_commit(c)) < 0) {
                         catalog_rollback(c);
-                        snprintf(err, err_size, "catalog migration %s could not be recorded: %s", m->name, sqlite3_errmsg(c->db));
+                        snprintf(err, err_size, "catalog migration %s could not be recorded: %s", m->name,
+                                 sqlite3_errmsg(c->db));
                         return r;
                 }
                 size_t k = strlen(c->migrated);
@@ -190,7 +197,10 @@ static int migrate(struct catalog *c, char *err, size_t err_size)
  * (the old one removed with its last connection) gets a new descriptor. */
 #define SHM_RESERVE (1u << 20)
 static pthread_mutex_t shm_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct { dev_t dev; ino_t ino; } shm_kept[8];
+static struct {
+        dev_t dev;
+        ino_t ino;
+} shm_kept[8];
 static size_t shm_n_kept;
 
 static int shm_reserve(const char *path, char *err, size_t err_size)
@@ -198,12 +208,12 @@ static int shm_reserve(const char *path, char *err, size_t err_size)
         _cleanup_free_ char *shm = xasprintf("%s-shm", path);
         struct stat st;
         if (stat(shm, &st) < 0)
-                return 0;       /* no WAL index (another journal mode): nothing to protect */
+                return 0; /* no WAL index (another journal mode): nothing to protect */
         pthread_mutex_lock(&shm_mu);
         for (size_t i = 0; i < shm_n_kept; i++)
                 if (shm_kept[i].dev == st.st_dev && shm_kept[i].ino == st.st_ino) {
                         pthread_mutex_unlock(&shm_mu);
-                        return 0;       /* reserved by an earlier connection of ours */
+                        return 0; /* reserved by an earlier connection of ours */
                 }
         int r = 0;
         int fd = open(shm, O_RDWR | O_CLOEXEC);
@@ -215,11 +225,13 @@ static int shm_reserve(const char *path, char *err, size_t err_size)
         }
         pthread_mutex_unlock(&shm_mu);
         if (r == ENOSPC) {
-                snprintf(err, err_size, "%s: the state directory's filesystem is full (no room for the catalog's "
-                         "WAL index): free space there", path);
+                snprintf(err, err_size,
+                         "%s: the state directory's filesystem is full (no room for the catalog's "
+                         "WAL index): free space there",
+                         path);
                 return -ENOSPC;
         }
-        return 0;               /* EOPNOTSUPP and the like: the filesystem allocates as it writes */
+        return 0; /* EOPNOTSUPP and the like: the filesystem allocates as it writes */
 }
 
 int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size)
@@ -228,7 +240,8 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
         c->err[0] = c->migrated[0] = '\0';
         int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
-                snprintf(err, err_size, "%s: cannot open catalog: %s", path, c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+                snprintf(err, err_size, "%s: cannot open catalog: %s", path,
+                         c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
                 sqlite3_close(c->db);
                 free(c);
                 return -EIO;
@@ -238,12 +251,10 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
         /* WAL: readers (dockctl listings) never block the ingest. synchronous=FULL:
          * a committed "verified" row survives power loss, like the copy it names. */
         int r;
-        if ((r = exec(c, "PRAGMA journal_mode=WAL")) < 0 ||
-            (r = shm_reserve(path, err, err_size)) < 0 ||
+        if ((r = exec(c, "PRAGMA journal_mode=WAL")) < 0 || (r = shm_reserve(path, err, err_size)) < 0 ||
             (r = exec(c, "PRAGMA synchronous=FULL")) < 0 ||
             /* small: one connection per bay, and the ledger's hot set is tiny */
-            (r = exec(c, "PRAGMA cache_size=-512")) < 0 ||
-            (r = migrate(c, err, err_size)) < 0) {
+            (r = exec(c, "PRAGMA cache_size=-512")) < 0 || (r = migrate(c, err, err_size)) < 0) {
                 if (!err[0])
                         snprintf(err, err_size, "%s: cannot prepare catalog: %s", path, sqlite3_errmsg(c->db));
                 catalog_close(c);
@@ -274,13 +285,13 @@ void catalog_close(struct catalog *c)
 
 int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id)
 {
-        bool collision;         /* never: no USB ids to disagree with */
+        bool collision; /* never: no USB ids to disagree with */
         return catalog_device_register(c, serial, NULL, NULL, NULL, NULL, NULL, id, &collision);
 }
 
 int catalog_device_register(struct catalog *c, const char *serial, const char *vendor, const char *model,
-                            const char *vendor_id, const char *product_id, const char *flag,
-                            int64_t *id, bool *collision)
+                            const char *vendor_id, const char *product_id, const char *flag, int64_t *id,
+                            bool *collision)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         *collision = false;
@@ -298,12 +309,14 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
                 }
                 if (v || !vendor_id)
                         return 0;
-                sqlite3_reset(st);      /* no read snapshot held into the write */
+                sqlite3_reset(st); /* no read snapshot held into the write */
                 /* First seen through `dockctl ingest`, which knows no USB ids:
                  * fill them in once; a recorded identity never changes. */
                 _cleanup_stmt_ sqlite3_stmt *up = NULL;
-                if ((r = prepare(c, "UPDATE devices SET vendor = ?, model = ?, vendor_id = ?, product_id = ?"
-                                    " WHERE id = ? AND vendor_id IS NULL", &up)) < 0)
+                if ((r = prepare(c,
+                                 "UPDATE devices SET vendor = ?, model = ?, vendor_id = ?, product_id = ?"
+                                 " WHERE id = ? AND vendor_id IS NULL",
+                                 &up)) < 0)
                         return r;
                 bind_text(up, 1, vendor);
                 bind_text(up, 2, model);
@@ -319,8 +332,10 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
         char now[32];
         time_now_iso(now, sizeof(now));
         /* Two processes may register one serial at once: the second finds the first's row. */
-        if ((r = prepare(c, "INSERT INTO devices(serial, vendor, model, vendor_id, product_id, identity_flag, first_seen)"
-                            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(serial) DO NOTHING", &ins)) < 0)
+        if ((r = prepare(c,
+                         "INSERT INTO devices(serial, vendor, model, vendor_id, product_id, identity_flag, first_seen)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(serial) DO NOTHING",
+                         &ins)) < 0)
                 return r;
         bind_text(ins, 1, serial);
         bind_text(ins, 2, vendor);
@@ -416,7 +431,9 @@ int catalog_session_start(struct catalog *c, int64_t device_id, const char *sour
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "INSERT INTO dock_sessions(device_id, source, started_at, state) VALUES (?, ?, ?, 'ingesting')", &st);
+        int r = prepare(c,
+                        "INSERT INTO dock_sessions(device_id, source, started_at, state) VALUES (?, ?, ?, 'ingesting')",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, device_id);
@@ -433,14 +450,16 @@ int catalog_session_set_fs(struct catalog *c, int64_t session_id, const char *fs
         return session_set_text(c, "UPDATE dock_sessions SET fs_type = ? WHERE id = ?", session_id, fs_type);
 }
 
-int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state,
-                           const struct session_counts *n, const char *error)
+int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state, const struct session_counts *n,
+                           const char *error)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "UPDATE dock_sessions SET ended_at = ?, state = ?, files_seen = ?, files_copied = ?,"
-                           " files_already = ?, bytes_copied = ?, files_under_copied = ?, error = ? WHERE id = ?", &st);
+        int r = prepare(c,
+                        "UPDATE dock_sessions SET ended_at = ?, state = ?, files_seen = ?, files_copied = ?,"
+                        " files_already = ?, bytes_copied = ?, files_under_copied = ?, error = ? WHERE id = ?",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, now);
@@ -478,8 +497,10 @@ int catalog_sessions_stale(struct catalog *c, int64_t device_id, int64_t *ids, s
 int catalog_sessions_unmanifested(struct catalog *c, int64_t *ids, size_t max, size_t *n)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT s.id FROM dock_sessions s WHERE s.state != 'ingesting'"
-                           " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.session_id = s.id) ORDER BY s.id", &st);
+        int r = prepare(c,
+                        "SELECT s.id FROM dock_sessions s WHERE s.state != 'ingesting'"
+                        " AND NOT EXISTS (SELECT 1 FROM manifests m WHERE m.session_id = s.id) ORDER BY s.id",
+                        &st);
         if (r < 0)
                 return r;
         return collect_ids(c, st, ids, max, n);
@@ -488,9 +509,11 @@ int catalog_sessions_unmanifested(struct catalog *c, int64_t *ids, size_t max, s
 int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int *n)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "UPDATE dock_sessions SET state = 'interrupted',"
-                           " error = coalesce(error, 'the ingesting process stopped before the session ended')"
-                           " WHERE device_id = ? AND state = 'ingesting'", &st);
+        int r = prepare(c,
+                        "UPDATE dock_sessions SET state = 'interrupted',"
+                        " error = coalesce(error, 'the ingesting process stopped before the session ended')"
+                        " WHERE device_id = ? AND state = 'ingesting'",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, device_id);
@@ -499,7 +522,6 @@ int catalog_sessions_mark_interrupted(struct catalog *c, int64_t device_id, int 
         *n = sqlite3_changes(c->db);
         return 0;
 }
-
 
 static int recording_row(struct catalog *c, sqlite3_stmt *st, struct recording *out, bool *found)
 {
@@ -524,8 +546,10 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const str
         for (int attempt = 0; attempt < 2; attempt++) {
                 _cleanup_stmt_ sqlite3_stmt *st = NULL;
                 bool found = false;
-                int r = prepare(c, REC_COLS " WHERE device_id = ? AND entry_key IS ? AND device_path = ? AND size = ?"
-                                   " AND device_mtime = ?", &st);
+                int r = prepare(c,
+                                REC_COLS " WHERE device_id = ? AND entry_key IS ? AND device_path = ? AND size = ?"
+                                         " AND device_mtime = ?",
+                                &st);
                 if (r < 0)
                         return r;
                 sqlite3_bind_int64(st, 1, device_id);
@@ -541,8 +565,10 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const str
                         /* A row from before entries had keys: the same path, size and
                          * mtime on this device. It takes this entry's key, once. */
                         _cleanup_stmt_ sqlite3_stmt *old = NULL, *upd = NULL;
-                        if ((r = prepare(c, REC_COLS " WHERE device_id = ? AND entry_key IS NULL AND device_path = ?"
-                                            " AND size = ? AND device_mtime = ? LIMIT 1", &old)) < 0)
+                        if ((r = prepare(c,
+                                         REC_COLS " WHERE device_id = ? AND entry_key IS NULL AND device_path = ?"
+                                                  " AND size = ? AND device_mtime = ? LIMIT 1",
+                                         &old)) < 0)
                                 return r;
                         sqlite3_bind_int64(old, 1, device_id);
                         bind_text(old, 2, e->path);
@@ -550,9 +576,10 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const str
                         bind_text(old, 4, e->times->mtime);
                         if ((r = recording_row(c, old, out, &found)) < 0)
                                 return r;
-                        sqlite3_reset(old);     /* no read snapshot held into the write */
+                        sqlite3_reset(old); /* no read snapshot held into the write */
                         if (found) {
-                                if ((r = prepare(c, "UPDATE recordings SET entry_key = ?, raw_name = ? WHERE id = ?", &upd)) < 0)
+                                if ((r = prepare(c, "UPDATE recordings SET entry_key = ?, raw_name = ? WHERE id = ?",
+                                                 &upd)) < 0)
                                         return r;
                                 bind_text(upd, 1, e->key);
                                 sqlite3_bind_blob(upd, 2, e->raw_name, (int)e->raw_name_len, SQLITE_TRANSIENT);
@@ -561,9 +588,11 @@ int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const str
                         }
                 }
                 _cleanup_stmt_ sqlite3_stmt *ins = NULL;
-                if ((r = prepare(c, "INSERT INTO recordings(device_id, device_path, size, device_mtime, device_ctime,"
-                                    " device_atime, first_session_id, entry_key, raw_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 &ins)) < 0)
+                if ((r = prepare(
+                             c,
+                             "INSERT INTO recordings(device_id, device_path, size, device_mtime, device_ctime,"
+                             " device_atime, first_session_id, entry_key, raw_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             &ins)) < 0)
                         return r;
                 sqlite3_bind_int64(ins, 1, device_id);
                 bind_text(ins, 2, e->path);
@@ -603,8 +632,10 @@ int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *
         time_now_iso(now, sizeof(now));
         /* Never overwrite a known hash: a different one means the source changed,
          * which the caller must have caught before getting here. */
-        int r = prepare(c, "UPDATE recordings SET sha256 = ?, hashed_at = ?, resume_offset = 0, resume_sha256 = NULL"
-                           " WHERE id = ? AND (sha256 IS NULL OR sha256 = ?)", &st);
+        int r = prepare(c,
+                        "UPDATE recordings SET sha256 = ?, hashed_at = ?, resume_offset = 0, resume_sha256 = NULL"
+                        " WHERE id = ? AND (sha256 IS NULL OR sha256 = ?)",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, sha256);
@@ -639,14 +670,16 @@ int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target
         return 0;
 }
 
-int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath,
-                     const char *method, int64_t session_id)
+int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath, const char *method,
+                     int64_t session_id)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "INSERT INTO copies(recording_id, target_id, path, verified_at, method, session_id)"
-                           " VALUES (?, ?, ?, ?, ?, ?)", &st);
+        int r = prepare(c,
+                        "INSERT INTO copies(recording_id, target_id, path, verified_at, method, session_id)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, rec_id);
@@ -673,12 +706,15 @@ int catalog_copy_path_taken(struct catalog *c, int64_t target_id, const char *re
         return 0;
 }
 
-int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id, int64_t session_id, const char *error)
+int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id, int64_t session_id,
+                             const char *error)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "INSERT INTO copy_failures(recording_id, target_id, session_id, at, error) VALUES (?, ?, ?, ?, ?)", &st);
+        int r = prepare(
+                c, "INSERT INTO copy_failures(recording_id, target_id, session_id, at, error) VALUES (?, ?, ?, ?, ?)",
+                &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, rec_id);
@@ -696,11 +732,13 @@ int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id
                         bool *added)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "INSERT OR IGNORE INTO deleted_entries(device_id, session_id, device_path, size,"
-                           " device_mtime, device_ctime, device_atime, entry_key, raw_name)"
-                           " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM deleted_entries"
-                           "  WHERE device_id = ?1 AND entry_key IS ?8 AND device_path = ?3 AND size = ?4"
-                           "  AND device_mtime = ?5)", &st);
+        int r = prepare(c,
+                        "INSERT OR IGNORE INTO deleted_entries(device_id, session_id, device_path, size,"
+                        " device_mtime, device_ctime, device_atime, entry_key, raw_name)"
+                        " SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9 WHERE NOT EXISTS (SELECT 1 FROM deleted_entries"
+                        "  WHERE device_id = ?1 AND entry_key IS ?8 AND device_path = ?3 AND size = ?4"
+                        "  AND device_mtime = ?5)",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, device_id);
@@ -725,7 +763,8 @@ int catalog_session_finding_add(struct catalog *c, int64_t session_id, bool bloc
                                 const char *message)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "INSERT INTO session_findings(session_id, blocking, kind, message) VALUES (?, ?, ?, ?)", &st);
+        int r = prepare(c, "INSERT INTO session_findings(session_id, blocking, kind, message) VALUES (?, ?, ?, ?)",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, session_id);
@@ -743,21 +782,24 @@ int catalog_session_set_unaccounted(struct catalog *c, int64_t session_id, int64
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-#define SESSION_SELECT                                                                                        \
-        "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"                          \
-        " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"        \
-        " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"            \
-        " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s, s.wipe, s.wiped_at,"   \
+#define SESSION_SELECT                                                                                                 \
+        "SELECT s.id, d.serial, s.source, s.fs_type, s.started_at, s.ended_at, s.state,"                               \
+        " s.files_seen, s.files_copied, s.files_already, s.bytes_copied, s.files_under_copied, s.error,"               \
+        " (SELECT count(*) FROM deleted_entries e WHERE e.session_id = s.id), s.bay, s.undocked_at,"                   \
+        " d.vendor, d.model, d.vendor_id, d.product_id, d.identity_flag, s.clock_offset_s, s.wipe, s.wiped_at,"        \
         " (SELECT group_concat(message, char(10)) FROM session_findings f WHERE f.session_id = s.id AND f.blocking),"  \
-        " (SELECT group_concat(message, char(10)) FROM session_findings f WHERE f.session_id = s.id AND NOT f.blocking),"  \
-        " s.unaccounted_bytes"   \
+        " (SELECT group_concat(message, char(10)) FROM session_findings f WHERE f.session_id = s.id AND NOT "          \
+        "f.blocking),"                                                                                                 \
+        " s.unaccounted_bytes"                                                                                         \
         " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
         /* One statement per filter shape: an OR with a NULL parameter would
          * keep SQLite from the index (a device's history at 365,000 sessions). */
-        int r = prepare(c, session ? SESSION_SELECT " WHERE s.id = ?2 AND (?1 IS NULL OR d.serial = ?1)"
-                           : serial ? SESSION_SELECT " WHERE s.device_id = (SELECT id FROM devices WHERE serial = ?1)"
-                                                     " ORDER BY s.id"
-                                    : SESSION_SELECT " ORDER BY s.id", &st);
+        int r = prepare(c,
+                        session  ? SESSION_SELECT " WHERE s.id = ?2 AND (?1 IS NULL OR d.serial = ?1)"
+                        : serial ? SESSION_SELECT " WHERE s.device_id = (SELECT id FROM devices WHERE serial = ?1)"
+                                                  " ORDER BY s.id"
+                                 : SESSION_SELECT " ORDER BY s.id",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
@@ -765,17 +807,34 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct session_info si = {
-                        .id = sqlite3_column_int64(st, 0), .device = col(st, 1), .source = col(st, 2),
-                        .fs_type = col(st, 3), .started_at = col(st, 4), .ended_at = col(st, 5), .state = col(st, 6),
-                        .files_seen = sqlite3_column_int64(st, 7), .files_copied = sqlite3_column_int64(st, 8),
-                        .files_already = sqlite3_column_int64(st, 9), .bytes_copied = sqlite3_column_int64(st, 10),
-                        .files_under_copied = sqlite3_column_int64(st, 11), .error = col(st, 12),
-                        .deleted_entries = sqlite3_column_int64(st, 13), .bay = col(st, 14),
-                        .undocked_at = col(st, 15), .vendor = col(st, 16), .model = col(st, 17),
-                        .vendor_id = col(st, 18), .product_id = col(st, 19), .identity_flag = col(st, 20),
+                        .id = sqlite3_column_int64(st, 0),
+                        .device = col(st, 1),
+                        .source = col(st, 2),
+                        .fs_type = col(st, 3),
+                        .started_at = col(st, 4),
+                        .ended_at = col(st, 5),
+                        .state = col(st, 6),
+                        .files_seen = sqlite3_column_int64(st, 7),
+                        .files_copied = sqlite3_column_int64(st, 8),
+                        .files_already = sqlite3_column_int64(st, 9),
+                        .bytes_copied = sqlite3_column_int64(st, 10),
+                        .files_under_copied = sqlite3_column_int64(st, 11),
+                        .error = col(st, 12),
+                        .deleted_entries = sqlite3_column_int64(st, 13),
+                        .bay = col(st, 14),
+                        .undocked_at = col(st, 15),
+                        .vendor = col(st, 16),
+                        .model = col(st, 17),
+                        .vendor_id = col(st, 18),
+                        .product_id = col(st, 19),
+                        .identity_flag = col(st, 20),
                         .has_clock_offset = sqlite3_column_type(st, 21) != SQLITE_NULL,
-                        .clock_offset_s = sqlite3_column_int64(st, 21), .wipe = col(st, 22), .wiped_at = col(st, 23),
-                        .unread = col(st, 24), .warnings = col(st, 25), .unaccounted_bytes = sqlite3_column_int64(st, 26),
+                        .clock_offset_s = sqlite3_column_int64(st, 21),
+                        .wipe = col(st, 22),
+                        .wiped_at = col(st, 23),
+                        .unread = col(st, 24),
+                        .warnings = col(st, 25),
+                        .unaccounted_bytes = sqlite3_column_int64(st, 26),
                 };
                 if ((r = cb(&si, userdata)) < 0)
                         return r;
@@ -786,12 +845,16 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
 int catalog_deleted_foreach(struct catalog *c, const char *serial, int64_t session, deleted_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-#define DELETED_SELECT "SELECT e.id, e.session_id, e.size, d.serial, e.device_path, e.device_mtime" \
-                       " FROM deleted_entries e JOIN devices d ON d.id = e.device_id"
-        int r = prepare(c, session ? DELETED_SELECT " WHERE e.session_id = ?2 AND (?1 IS NULL OR d.serial = ?1) ORDER BY e.id"
-                           : serial ? DELETED_SELECT " WHERE e.device_id = (SELECT id FROM devices WHERE serial = ?1)"
-                                                     " ORDER BY e.id"
-                                    : DELETED_SELECT " ORDER BY e.id", &st);
+#define DELETED_SELECT                                                                                                 \
+        "SELECT e.id, e.session_id, e.size, d.serial, e.device_path, e.device_mtime"                                   \
+        " FROM deleted_entries e JOIN devices d ON d.id = e.device_id"
+        int r = prepare(c,
+                        session ? DELETED_SELECT
+                                " WHERE e.session_id = ?2 AND (?1 IS NULL OR d.serial = ?1) ORDER BY e.id"
+                        : serial ? DELETED_SELECT " WHERE e.device_id = (SELECT id FROM devices WHERE serial = ?1)"
+                                                  " ORDER BY e.id"
+                                 : DELETED_SELECT " ORDER BY e.id",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
@@ -799,8 +862,11 @@ int catalog_deleted_foreach(struct catalog *c, const char *serial, int64_t sessi
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct deleted_info di = {
-                        .id = sqlite3_column_int64(st, 0), .session_id = sqlite3_column_int64(st, 1),
-                        .size = sqlite3_column_int64(st, 2), .device = col(st, 3), .device_path = col(st, 4),
+                        .id = sqlite3_column_int64(st, 0),
+                        .session_id = sqlite3_column_int64(st, 1),
+                        .size = sqlite3_column_int64(st, 2),
+                        .device = col(st, 3),
+                        .device_path = col(st, 4),
                         .device_mtime = col(st, 5),
                 };
                 if ((r = cb(&di, userdata)) < 0)

@@ -44,8 +44,8 @@ int catalog_device_ensure(struct catalog *c, const char *serial, int64_t *id);
  * vendor:product is another device claiming it: *collision is set and nothing
  * is changed (the caller registers it apart, flagged). */
 int catalog_device_register(struct catalog *c, const char *serial, const char *vendor, const char *model,
-                            const char *vendor_id, const char *product_id, const char *flag,
-                            int64_t *id, bool *collision);
+                            const char *vendor_id, const char *product_id, const char *flag, int64_t *id,
+                            bool *collision);
 int catalog_session_set_bay(struct catalog *c, int64_t session_id, const char *bay);
 int catalog_session_set_undocked(struct catalog *c, int64_t session_id);
 int catalog_target_ensure(struct catalog *c, const char *name, const char *path, int64_t *id);
@@ -57,8 +57,8 @@ int catalog_session_set_fs(struct catalog *c, int64_t session_id, const char *fs
 struct session_counts {
         int64_t files_seen, files_copied, files_already, bytes_copied, files_under_copied;
 };
-int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state,
-                           const struct session_counts *n, const char *error);
+int catalog_session_finish(struct catalog *c, int64_t session_id, const char *state, const struct session_counts *n,
+                           const char *error);
 /* Up to max ended sessions with no manifest (their end could not write one:
  * the state directory's disk was full, say). */
 int catalog_sessions_unmanifested(struct catalog *c, int64_t *ids, size_t max, size_t *n);
@@ -73,13 +73,13 @@ struct recording {
         char sha256[SHA256_HEX_LEN + 1];
         int64_t resume_offset;
         char resume_sha256[SHA256_HEX_LEN + 1];
-        bool created;           /* first seen in this call */
-        bool destroyed;         /* destroyed by approval: never taken again */
+        bool created;   /* first seen in this call */
+        bool destroyed; /* destroyed by approval: never taken again */
 };
 /* A device entry as the catalog identifies it: where it lives on disk (key)
  * and its name's raw bytes besides its printed path, size and times. */
 struct recording_entry {
-        const char *path, *key;         /* key NULL: an entry from before keys */
+        const char *path, *key; /* key NULL: an entry from before keys */
         const uint8_t *raw_name;
         size_t raw_name_len;
         int64_t size;
@@ -96,11 +96,11 @@ int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *
 int catalog_recording_copy_count(struct catalog *c, int64_t rec_id, int *n);
 int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target_id, bool *has);
 
-int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath,
-                     const char *method, int64_t session_id);
+int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath, const char *method,
+                     int64_t session_id);
 int catalog_copy_path_taken(struct catalog *c, int64_t target_id, const char *relpath, bool *taken);
-int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: source */,
-                             int64_t session_id, const char *error);
+int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: source */, int64_t session_id,
+                             const char *error);
 
 int catalog_deleted_add(struct catalog *c, int64_t device_id, int64_t session_id, const struct recording_entry *e,
                         bool *added);
@@ -122,7 +122,7 @@ struct recording_info {
         const char *last_failure;
         /* tags (issue #4); NULL where unknown */
         const char *rec_start_device, *rec_end_device, *rec_start_utc, *rec_end_utc, *time_source;
-        double duration_s;              /* < 0: unknown */
+        double duration_s; /* < 0: unknown */
         const char *codec, *media_flag, *media_error;
         int width, height;
         bool has_seq;
@@ -130,29 +130,29 @@ struct recording_info {
         const char *officer, *officer_name, *officer_source, *device_officer, *assigned_officer, *attribution_flag;
         const char *ingested_at;
         bool has_lag;
-        int64_t lag_s;                  /* ingested − recorded end (corrected UTC) */
+        int64_t lag_s; /* ingested − recorded end (corrected UTC) */
         const char *justification, *justified_by, *justified_at;
-        const char *destroyed_at;       /* destroyed by approval; its copies are gone on purpose */
+        const char *destroyed_at; /* destroyed by approval; its copies are gone on purpose */
         int64_t destruction_request;
 };
 typedef int (*recording_cb)(const struct recording_info *r, void *userdata);
 /* Filters: serial NULL = every device; session > 0 = the recordings that
  * session saw first or copied. */
-int catalog_recordings_foreach(struct catalog *c, const char *serial /* NULL: all */, int64_t session,
-                               recording_cb cb, void *userdata);
+int catalog_recordings_foreach(struct catalog *c, const char *serial /* NULL: all */, int64_t session, recording_cb cb,
+                               void *userdata);
 
 enum {
-        REC_LATE = 1 << 0,              /* lag over late_s */
+        REC_LATE = 1 << 0, /* lag over late_s */
         REC_UNATTRIBUTED = 1 << 1,
-        REC_CONFLICT = 1 << 2,          /* device and assignment disagree */
-        REC_TRUNCATED = 1 << 3,         /* truncated or unplayable footage */
-        REC_UNJUSTIFIED = 1 << 4,       /* with REC_LATE: no justification yet */
+        REC_CONFLICT = 1 << 2,    /* device and assignment disagree */
+        REC_TRUNCATED = 1 << 3,   /* truncated or unplayable footage */
+        REC_UNJUSTIFIED = 1 << 4, /* with REC_LATE: no justification yet */
 };
 struct recording_filter {
-        const char *serial, *officer;   /* device serial, officer badge */
-        const char *from, *to;          /* recorded end (UTC) in [from, to) */
+        const char *serial, *officer; /* device serial, officer badge */
+        const char *from, *to;        /* recorded end (UTC) in [from, to) */
         int64_t session;
-        unsigned flags;                 /* every flag set must hold */
+        unsigned flags; /* every flag set must hold */
         int64_t late_s;
 };
 int catalog_recordings_query(struct catalog *c, const struct recording_filter *f, recording_cb cb, void *userdata);
@@ -163,10 +163,10 @@ struct session_info {
         const char *device, *source, *fs_type, *started_at, *ended_at, *state, *error, *bay, *undocked_at;
         const char *vendor, *model, *vendor_id, *product_id, *identity_flag;
         bool has_clock_offset;
-        int64_t clock_offset_s;         /* device − station at dock time */
+        int64_t clock_offset_s; /* device − station at dock time */
         const char *wipe, *wiped_at;
-        const char *unread;             /* blocking findings, one per line; NULL: none */
-        const char *warnings;           /* the other findings, one per line */
+        const char *unread;   /* blocking findings, one per line; NULL: none */
+        const char *warnings; /* the other findings, one per line */
         int64_t unaccounted_bytes;
 };
 typedef int (*session_cb)(const struct session_info *s, void *userdata);
@@ -182,9 +182,9 @@ int catalog_deleted_foreach(struct catalog *c, const char *serial, int64_t sessi
 /* ---- manifests ---- */
 /* The station's newest manifest: *seq 0 and prev[0] = 0 when there is none. */
 int catalog_manifest_last(struct catalog *c, const char *station, int64_t *seq, char prev_sha256[65]);
-int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *station, int64_t seq, const char *prev_sha256,
-                         const char *sha256, const void *body, size_t len, const void *sig, size_t sig_len,
-                         const char *deadline);
+int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *station, int64_t seq,
+                         const char *prev_sha256, const char *sha256, const void *body, size_t len, const void *sig,
+                         size_t sig_len, const char *deadline);
 /* Body and signature of the manifest of a session (malloc'd). -ENOENT if none. */
 int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, size_t *len, void **sig, size_t *sig_len);
 struct manifest_info {
@@ -209,9 +209,9 @@ int catalog_outbox_failed(struct catalog *c, int64_t id, const char *error, int6
 int catalog_outbox_retry_now(struct catalog *c);
 struct outbox_status {
         int64_t queued, rejected, delivered;
-        int64_t overdue;        /* undelivered, deadline passed */
-        int64_t near;           /* undelivered, deadline within the warning margin */
-        int64_t integrity;      /* refused with 409: the archive holds a different body */
+        int64_t overdue;   /* undelivered, deadline passed */
+        int64_t near;      /* undelivered, deadline within the warning margin */
+        int64_t integrity; /* refused with 409: the archive holds a different body */
         char oldest_created[32], next_deadline[32], last_error[256];
 };
 /* now and warn_until are times in the catalog's form (time_iso). */
@@ -260,18 +260,21 @@ int catalog_assignments_foreach(struct catalog *c, const char *serial, const cha
  * deleted on devices found at docks since `since`. */
 struct ledger_counts {
         int64_t clock_devices, unattributed, deleted_recent, lost;
-        char clock_example[64];         /* one such device, for the message */
-        int64_t unread_sessions;        /* sessions since `since` that could not read all of a device */
+        char clock_example[64];  /* one such device, for the message */
+        int64_t unread_sessions; /* sessions since `since` that could not read all of a device */
         char unread_example[64];
 };
 int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *since, struct ledger_counts *out);
 
 /* Catalog-wide figures for the metrics endpoint. */
 struct catalog_metrics {
-        int64_t sessions[5];            /* ingesting, complete, incomplete, interrupted, failed */
+        int64_t sessions[5]; /* ingesting, complete, incomplete, interrupted, failed */
         int64_t recordings, under_copied;
         size_t n_targets;
-        struct { char name[40]; int64_t copies; } targets[8];
+        struct {
+                char name[40];
+                int64_t copies;
+        } targets[8];
 };
 extern const char *const catalog_session_states[5];
 int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_metrics *m);
@@ -281,19 +284,19 @@ int catalog_officer_assigned_at(struct catalog *c, const char *serial, const cha
 
 /* What ingest learned about a recording; the catalog adds the attribution. */
 struct recording_tags {
-        char start_device[32], end_device[32], start_utc[32], end_utc[32];     /* "" unknown */
-        const char *time_source;        /* media / filename / mtime */
-        double duration_s;              /* < 0: unknown */
+        char start_device[32], end_device[32], start_utc[32], end_utc[32]; /* "" unknown */
+        const char *time_source;                                           /* media / filename / mtime */
+        double duration_s;                                                 /* < 0: unknown */
         char codec[32];
         int width, height;
-        const char *media_flag, *media_error;   /* NULL: whole */
+        const char *media_flag, *media_error; /* NULL: whole */
         bool has_seq;
         int64_t seq;
-        const char *device_officer;     /* badge the device reported, NULL: none */
+        const char *device_officer; /* badge the device reported, NULL: none */
         /* decided by tags.c (tags_attribute) */
-        int64_t officer_id, assigned_officer_id;        /* 0: none */
-        const char *officer_source;     /* device / assignment, NULL: none */
-        const char *attribution_flag;   /* conflict / unknown-officer, NULL: none */
+        int64_t officer_id, assigned_officer_id; /* 0: none */
+        const char *officer_source;              /* device / assignment, NULL: none */
+        const char *attribution_flag;            /* conflict / unknown-officer, NULL: none */
 };
 /* What attribution needs to know of a recording: whether it is tagged
  * already (then nothing changes: later attribution is a custodian's), the
@@ -324,7 +327,7 @@ struct audit_row {
         int64_t id;
         const char *at, *who, *role, *action, *object, *why, *prev_sha256, *sha256;
 };
-int catalog_audit_last(struct catalog *c, int64_t *id, char sha256[65]);      /* id 0: empty */
+int catalog_audit_last(struct catalog *c, int64_t *id, char sha256[65]); /* id 0: empty */
 int catalog_audit_insert(struct catalog *c, const struct audit_row *row);
 typedef int (*audit_cb)(const struct audit_row *row, void *userdata);
 struct audit_filter {
@@ -340,7 +343,7 @@ int catalog_hold_add(struct catalog *c, const char *scope, const char *value, co
                      const char *reason, const char *by, int64_t *id, char *err, size_t err_size);
 int catalog_hold_release(struct catalog *c, int64_t id, const char *reason, const char *by, char *err, size_t err_size);
 struct hold_info {
-        int64_t id, recordings;         /* recordings it covers now */
+        int64_t id, recordings; /* recordings it covers now */
         const char *scope, *value, *reason, *placed_by, *placed_at, *released_by, *released_at, *release_reason;
 };
 typedef int (*hold_cb)(const struct hold_info *h, void *userdata);
@@ -355,7 +358,10 @@ struct due_info {
 typedef int (*due_cb)(const struct due_info *d, void *userdata);
 struct retention_classes {
         size_t n;
-        struct { const char *name; unsigned months; } c[17];
+        struct {
+                const char *name;
+                unsigned months;
+        } c[17];
 };
 int catalog_retention_due(struct catalog *c, const struct retention_classes *classes, const char *now, due_cb cb,
                           void *userdata);

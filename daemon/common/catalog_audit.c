@@ -24,8 +24,10 @@ int catalog_audit_last(struct catalog *c, int64_t *id, char sha256[65])
 int catalog_audit_insert(struct catalog *c, const struct audit_row *a)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "INSERT INTO audit (id, at, who, role, action, object, why, prev_sha256, sha256)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
+        int r = prepare(c,
+                        "INSERT INTO audit (id, at, who, role, action, object, why, prev_sha256, sha256)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, a->id);
@@ -43,9 +45,11 @@ int catalog_audit_insert(struct catalog *c, const struct audit_row *a)
 int catalog_audit_foreach(struct catalog *c, const struct audit_filter *f, audit_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT id, at, who, role, action, object, why, prev_sha256, sha256 FROM audit"
-                           " WHERE (?1 IS NULL OR who = ?1) AND (?2 IS NULL OR action = ?2)"
-                           " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) ORDER BY id", &st);
+        int r = prepare(c,
+                        "SELECT id, at, who, role, action, object, why, prev_sha256, sha256 FROM audit"
+                        " WHERE (?1 IS NULL OR who = ?1) AND (?2 IS NULL OR action = ?2)"
+                        " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4) ORDER BY id",
+                        &st);
         if (r < 0)
                 return r;
         if (f) {
@@ -56,9 +60,15 @@ int catalog_audit_foreach(struct catalog *c, const struct audit_filter *f, audit
         }
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct audit_row a = { .id = sqlite3_column_int64(st, 0), .at = col(st, 1), .who = col(st, 2),
-                                       .role = col(st, 3), .action = col(st, 4), .object = col(st, 5), .why = col(st, 6),
-                                       .prev_sha256 = col(st, 7), .sha256 = col(st, 8) };
+                struct audit_row a = { .id = sqlite3_column_int64(st, 0),
+                                       .at = col(st, 1),
+                                       .who = col(st, 2),
+                                       .role = col(st, 3),
+                                       .action = col(st, 4),
+                                       .object = col(st, 5),
+                                       .why = col(st, 6),
+                                       .prev_sha256 = col(st, 7),
+                                       .sha256 = col(st, 8) };
                 if ((r = cb(&a, userdata)) < 0)
                         return r;
         }

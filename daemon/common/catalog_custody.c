@@ -4,9 +4,9 @@
 #include "catalog_internal.h"
 #include "util.h"
 
-#define ITEM_SELECT                                                                                        \
-        "SELECT r.id, r.size, r.sha256, d.serial, r.device_path, k.target_id, t.name, t.path, k.path"             \
-        " FROM recordings r JOIN devices d ON d.id = r.device_id"                                                 \
+#define ITEM_SELECT                                                                                                    \
+        "SELECT r.id, r.size, r.sha256, d.serial, r.device_path, k.target_id, t.name, t.path, k.path"                  \
+        " FROM recordings r JOIN devices d ON d.id = r.device_id"                                                      \
         " LEFT JOIN copies k ON k.recording_id = r.id LEFT JOIN targets t ON t.id = k.target_id"
 
 static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *userdata);
@@ -14,8 +14,10 @@ static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *us
 int catalog_scrub_items(struct catalog *c, const char *since, scrub_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, ITEM_SELECT " WHERE r.sha256 IS NOT NULL AND r.destroyed_at IS NULL"
-                                       " AND (?1 IS NULL OR r.ingested_at >= ?1) ORDER BY r.id, t.name", &st);
+        int r = prepare(c,
+                        ITEM_SELECT " WHERE r.sha256 IS NOT NULL AND r.destroyed_at IS NULL"
+                                    " AND (?1 IS NULL OR r.ingested_at >= ?1) ORDER BY r.id, t.name",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, since);
@@ -25,9 +27,11 @@ int catalog_scrub_items(struct catalog *c, const char *since, scrub_cb cb, void 
 int catalog_scrub_totals(struct catalog *c, const char *since, int64_t *recordings, int64_t *bytes)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT COUNT(DISTINCT r.id), COALESCE(SUM(r.size), 0) FROM recordings r"
-                           " JOIN copies k ON k.recording_id = r.id WHERE r.sha256 IS NOT NULL AND r.destroyed_at IS NULL"
-                           " AND (?1 IS NULL OR r.ingested_at >= ?1)", &st);
+        int r = prepare(c,
+                        "SELECT COUNT(DISTINCT r.id), COALESCE(SUM(r.size), 0) FROM recordings r"
+                        " JOIN copies k ON k.recording_id = r.id WHERE r.sha256 IS NOT NULL AND r.destroyed_at IS NULL"
+                        " AND (?1 IS NULL OR r.ingested_at >= ?1)",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, since);
@@ -41,8 +45,10 @@ int catalog_scrub_totals(struct catalog *c, const char *since, int64_t *recordin
 int catalog_destruction_items(struct catalog *c, int64_t request_id, scrub_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, ITEM_SELECT " WHERE r.id IN (SELECT recording_id FROM destruction_items WHERE request_id = ?1)"
-                                       " ORDER BY r.id, t.name", &st);
+        int r = prepare(c,
+                        ITEM_SELECT " WHERE r.id IN (SELECT recording_id FROM destruction_items WHERE request_id = ?1)"
+                                    " ORDER BY r.id, t.name",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, request_id);
@@ -59,7 +65,7 @@ static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *us
         for (;;) {
                 rc = sqlite3_step(st);
                 int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
-                if (it.id && id != it.id) {     /* the previous recording is complete */
+                if (it.id && id != it.id) { /* the previous recording is complete */
                         r = cb(&it, userdata);
                         for (size_t i = 0; i < n_owned; i++)
                                 free(owned[i]);
@@ -94,8 +100,10 @@ int catalog_scrub_finding(struct catalog *c, int64_t rec_id, int64_t target_id, 
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "INSERT INTO scrub_findings (at, recording_id, target_id, path, finding, detail)"
-                           " VALUES (?, ?, ?, ?, ?, ?)", &st);
+        int r = prepare(c,
+                        "INSERT INTO scrub_findings (at, recording_id, target_id, path, finding, detail)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, now);
@@ -127,7 +135,8 @@ int catalog_recording_set_lost(struct catalog *c, int64_t rec_id, bool lost)
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "UPDATE recordings SET lost_at = CASE WHEN ?1 THEN coalesce(lost_at, ?2) END WHERE id = ?3", &st);
+        int r = prepare(c, "UPDATE recordings SET lost_at = CASE WHEN ?1 THEN coalesce(lost_at, ?2) END WHERE id = ?3",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int(st, 1, lost);
@@ -142,7 +151,8 @@ int catalog_destruction_request(struct catalog *c, const int64_t *recs, size_t n
         _cleanup_stmt_ sqlite3_stmt *st = NULL, *it = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "INSERT INTO destruction_requests (reason, requested_by, requested_at) VALUES (?, ?, ?)", &st);
+        int r = prepare(c, "INSERT INTO destruction_requests (reason, requested_by, requested_at) VALUES (?, ?, ?)",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, reason);
@@ -166,18 +176,25 @@ int catalog_destruction_request(struct catalog *c, const int64_t *recs, size_t n
 int catalog_destructions_foreach(struct catalog *c, int64_t id, destruction_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT q.id, (SELECT count(*) FROM destruction_items i WHERE i.request_id = q.id), q.reason,"
-                           " q.requested_by, q.requested_at, q.approved_by, q.approved_at, q.state, q.detail"
-                           " FROM destruction_requests q WHERE ?1 = 0 OR q.id = ?1 ORDER BY q.id", &st);
+        int r = prepare(c,
+                        "SELECT q.id, (SELECT count(*) FROM destruction_items i WHERE i.request_id = q.id), q.reason,"
+                        " q.requested_by, q.requested_at, q.approved_by, q.approved_at, q.state, q.detail"
+                        " FROM destruction_requests q WHERE ?1 = 0 OR q.id = ?1 ORDER BY q.id",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, id);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct destruction_info d = { .id = sqlite3_column_int64(st, 0), .recordings = sqlite3_column_int64(st, 1),
-                                              .reason = col(st, 2), .requested_by = col(st, 3),
-                                              .requested_at = col(st, 4), .approved_by = col(st, 5),
-                                              .approved_at = col(st, 6), .state = col(st, 7), .detail = col(st, 8) };
+                struct destruction_info d = { .id = sqlite3_column_int64(st, 0),
+                                              .recordings = sqlite3_column_int64(st, 1),
+                                              .reason = col(st, 2),
+                                              .requested_by = col(st, 3),
+                                              .requested_at = col(st, 4),
+                                              .approved_by = col(st, 5),
+                                              .approved_at = col(st, 6),
+                                              .state = col(st, 7),
+                                              .detail = col(st, 8) };
                 if ((r = cb(&d, userdata)) < 0)
                         return r;
         }
@@ -195,8 +212,10 @@ int catalog_recording_destroyed(struct catalog *c, int64_t rec_id, int64_t reque
         sqlite3_bind_int64(del, 1, rec_id);
         if ((r = step_done(c, del)) < 0)
                 return r;
-        if ((r = prepare(c, "UPDATE recordings SET destroyed_at = ?, destruction_request_id = ?, destruction_method = ?"
-                            " WHERE id = ?", &up)) < 0)
+        if ((r = prepare(c,
+                         "UPDATE recordings SET destroyed_at = ?, destruction_request_id = ?, destruction_method = ?"
+                         " WHERE id = ?",
+                         &up)) < 0)
                 return r;
         bind_text(up, 1, now);
         sqlite3_bind_int64(up, 2, request_id);
@@ -211,8 +230,10 @@ int catalog_destruction_finish(struct catalog *c, int64_t id, const char *approv
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "UPDATE destruction_requests SET approved_by = ?, approved_at = ?, state = ?, detail = ?"
-                           " WHERE id = ?", &st);
+        int r = prepare(c,
+                        "UPDATE destruction_requests SET approved_by = ?, approved_at = ?, state = ?, detail = ?"
+                        " WHERE id = ?",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, approved_by);

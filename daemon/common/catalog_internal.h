@@ -12,8 +12,8 @@
 
 struct catalog {
         sqlite3 *db;
-        char err[320];          /* the last failure's message, kept past later calls */
-        char migrated[512];     /* the migrations this open applied, for the caller to tell */
+        char err[320];      /* the last failure's message, kept past later calls */
+        char migrated[512]; /* the migrations this open applied, for the caller to tell */
 };
 
 static inline int sql_err(struct catalog *c, int rc)
@@ -29,7 +29,8 @@ static inline int sql_err(struct catalog *c, int rc)
                 int ext = sqlite3_extended_errcode(c->db);
                 return ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY ? -EEXIST : -EINVAL;
         }
-        case SQLITE_BUSY: case SQLITE_LOCKED: return -EBUSY;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED: return -EBUSY;
         case SQLITE_FULL: return -ENOSPC;
         case SQLITE_IOERR: return -EIO;
         case SQLITE_CANTOPEN: return -ENOENT;
@@ -44,17 +45,14 @@ static inline int prepare(struct catalog *c, const char *sql, sqlite3_stmt **st)
 {
         int rc = sqlite3_prepare_v2(c->db, sql, -1, st, NULL);
         if (rc != SQLITE_OK)
-                return sql_err(c, rc);  /* the caller logs catalog_errmsg() */
+                return sql_err(c, rc); /* the caller logs catalog_errmsg() */
         return 0;
 }
 
 static inline void stmt_finalize(sqlite3_stmt **st) { sqlite3_finalize(*st); }
 #define _cleanup_stmt_ __attribute__((cleanup(stmt_finalize)))
 
-static inline const char *col(sqlite3_stmt *st, int i)
-{
-        return (const char *)sqlite3_column_text(st, i);
-}
+static inline const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
 
 static inline void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
@@ -92,7 +90,7 @@ static inline int exec(struct catalog *c, const char *sql)
         int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
         if (rc != SQLITE_OK) {
                 sqlite3_free(msg);
-                return sql_err(c, rc);  /* the caller logs catalog_errmsg() */
+                return sql_err(c, rc); /* the caller logs catalog_errmsg() */
         }
         return 0;
 }
@@ -141,8 +139,10 @@ static inline int device_id(struct catalog *c, const char *serial, int64_t *id, 
 {
         int r = one_id(c, "SELECT id FROM devices WHERE serial = ?", serial, id);
         if (r == -ENOENT)
-                snprintf(err, err_size, "no device with serial '%s' (devices are registered when first docked; "
-                         "see `dockctl devices`)", serial);
+                snprintf(err, err_size,
+                         "no device with serial '%s' (devices are registered when first docked; "
+                         "see `dockctl devices`)",
+                         serial);
         return r;
 }
 

@@ -4,14 +4,14 @@
 #include "catalog_internal.h"
 #include "util.h"
 
-
 int catalog_officer_add(struct catalog *c, const char *badge, const char *name, const char *unit, const char *by,
                         char *err, size_t err_size)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "INSERT INTO officers (badge, name, unit, created_at, created_by) VALUES (?, ?, ?, ?, ?)", &st);
+        int r = prepare(c, "INSERT INTO officers (badge, name, unit, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, badge);
@@ -30,16 +30,22 @@ int catalog_officer_add(struct catalog *c, const char *badge, const char *name, 
 int catalog_officers_foreach(struct catalog *c, officer_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT o.id, o.badge, o.name, o.unit, o.created_at,"
-                           " (SELECT group_concat(d.serial, ' ') FROM assignments a JOIN devices d ON d.id = a.device_id"
-                           "  WHERE a.officer_id = o.id AND a.end_at IS NULL)"
-                           " FROM officers o ORDER BY o.badge", &st);
+        int r = prepare(c,
+                        "SELECT o.id, o.badge, o.name, o.unit, o.created_at,"
+                        " (SELECT group_concat(d.serial, ' ') FROM assignments a JOIN devices d ON d.id = a.device_id"
+                        "  WHERE a.officer_id = o.id AND a.end_at IS NULL)"
+                        " FROM officers o ORDER BY o.badge",
+                        &st);
         if (r < 0)
                 return r;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct officer_info o = { .id = sqlite3_column_int64(st, 0), .badge = col(st, 1), .name = col(st, 2),
-                                          .unit = col(st, 3), .created_at = col(st, 4), .devices_now = col(st, 5) };
+                struct officer_info o = { .id = sqlite3_column_int64(st, 0),
+                                          .badge = col(st, 1),
+                                          .name = col(st, 2),
+                                          .unit = col(st, 3),
+                                          .created_at = col(st, 4),
+                                          .devices_now = col(st, 5) };
                 if ((r = cb(&o, userdata)) < 0)
                         return r;
         }
@@ -93,26 +99,35 @@ int catalog_device_update(struct catalog *c, const char *serial, const char *sta
 int catalog_devices_foreach(struct catalog *c, const char *serial, device_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT d.serial, d.vendor, d.model, d.status, d.notes, d.first_seen, d.identity_flag,"
-                           " (SELECT o.badge FROM assignments a JOIN officers o ON o.id = a.officer_id"
-                           "  WHERE a.device_id = d.id AND a.end_at IS NULL),"
-                           " (SELECT max(s.started_at) FROM dock_sessions s WHERE s.device_id = d.id),"
-                           " (SELECT s.clock_offset_s FROM dock_sessions s WHERE s.device_id = d.id"
-                           "  AND s.clock_offset_s IS NOT NULL ORDER BY s.id DESC LIMIT 1),"
-                           " (SELECT count(*) FROM recordings x WHERE x.device_id = d.id),"
-                           " (SELECT count(*) FROM dock_sessions s WHERE s.device_id = d.id)"
-                           " FROM devices d WHERE d.serial = ?1 OR ?1 IS NULL ORDER BY d.serial", &st);
+        int r = prepare(c,
+                        "SELECT d.serial, d.vendor, d.model, d.status, d.notes, d.first_seen, d.identity_flag,"
+                        " (SELECT o.badge FROM assignments a JOIN officers o ON o.id = a.officer_id"
+                        "  WHERE a.device_id = d.id AND a.end_at IS NULL),"
+                        " (SELECT max(s.started_at) FROM dock_sessions s WHERE s.device_id = d.id),"
+                        " (SELECT s.clock_offset_s FROM dock_sessions s WHERE s.device_id = d.id"
+                        "  AND s.clock_offset_s IS NOT NULL ORDER BY s.id DESC LIMIT 1),"
+                        " (SELECT count(*) FROM recordings x WHERE x.device_id = d.id),"
+                        " (SELECT count(*) FROM dock_sessions s WHERE s.device_id = d.id)"
+                        " FROM devices d WHERE d.serial = ?1 OR ?1 IS NULL ORDER BY d.serial",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct device_info d = {
-                        .serial = col(st, 0), .vendor = col(st, 1), .model = col(st, 2), .status = col(st, 3),
-                        .notes = col(st, 4), .first_seen = col(st, 5), .identity_flag = col(st, 6),
-                        .officer_now = col(st, 7), .last_docked = col(st, 8),
+                        .serial = col(st, 0),
+                        .vendor = col(st, 1),
+                        .model = col(st, 2),
+                        .status = col(st, 3),
+                        .notes = col(st, 4),
+                        .first_seen = col(st, 5),
+                        .identity_flag = col(st, 6),
+                        .officer_now = col(st, 7),
+                        .last_docked = col(st, 8),
                         .has_clock_offset = sqlite3_column_type(st, 9) != SQLITE_NULL,
-                        .clock_offset_s = sqlite3_column_int64(st, 9), .recordings = sqlite3_column_int64(st, 10),
+                        .clock_offset_s = sqlite3_column_int64(st, 9),
+                        .recordings = sqlite3_column_int64(st, 10),
                         .sessions = sqlite3_column_int64(st, 11),
                 };
                 if ((r = cb(&d, userdata)) < 0)
@@ -125,10 +140,12 @@ int catalog_devices_foreach(struct catalog *c, const char *serial, device_cb cb,
 static int overlapping(struct catalog *c, int64_t dev, const char *start, const char *end, char *err, size_t err_size)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT o.badge, o.name, a.start_at, a.end_at FROM assignments a"
-                           " JOIN officers o ON o.id = a.officer_id WHERE a.device_id = ?1"
-                           " AND (a.end_at IS NULL OR a.end_at > ?2) AND (?3 IS NULL OR a.start_at < ?3)"
-                           " ORDER BY a.start_at LIMIT 1", &st);
+        int r = prepare(c,
+                        "SELECT o.badge, o.name, a.start_at, a.end_at FROM assignments a"
+                        " JOIN officers o ON o.id = a.officer_id WHERE a.device_id = ?1"
+                        " AND (a.end_at IS NULL OR a.end_at > ?2) AND (?3 IS NULL OR a.start_at < ?3)"
+                        " ORDER BY a.start_at LIMIT 1",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, dev);
@@ -171,8 +188,10 @@ int catalog_assign(struct catalog *c, const char *serial, const char *badge, con
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        if ((r = prepare(c, "INSERT INTO assignments (device_id, officer_id, start_at, created_by, created_at)"
-                            " VALUES (?, ?, ?, ?, ?)", &st)) < 0)
+        if ((r = prepare(c,
+                         "INSERT INTO assignments (device_id, officer_id, start_at, created_by, created_at)"
+                         " VALUES (?, ?, ?, ?, ?)",
+                         &st)) < 0)
                 return r;
         sqlite3_bind_int64(st, 1, dev);
         sqlite3_bind_int64(st, 2, off);
@@ -201,7 +220,7 @@ int catalog_unassign(struct catalog *c, const char *serial, const char *at, cons
                 snprintf(err, err_size, "%s: check-in at %s is not after its check-out at %s", serial, at, col(q, 1));
                 return -EINVAL;
         }
-        (void)by;       /* who checks in is in the audit chain (custody issue) */
+        (void)by; /* who checks in is in the audit chain (custody issue) */
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         if ((r = prepare(c, "UPDATE assignments SET end_at = ? WHERE id = ?", &st)) < 0)
                 return r;
@@ -214,21 +233,28 @@ int catalog_assignments_foreach(struct catalog *c, const char *serial, const cha
                                 void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-#define ASSIGNMENT_SELECT "SELECT a.id, d.serial, o.badge, o.name, a.start_at, a.end_at, a.created_by FROM assignments a" \
-                          " JOIN devices d ON d.id = a.device_id JOIN officers o ON o.id = a.officer_id"
-        int r = prepare(c, serial ? ASSIGNMENT_SELECT " WHERE a.device_id = (SELECT id FROM devices WHERE serial = ?1)"
-                                                      " AND (?2 IS NULL OR o.badge = ?2) ORDER BY a.start_at, a.id"
-                           : badge ? ASSIGNMENT_SELECT " WHERE a.officer_id = (SELECT id FROM officers WHERE badge = ?2)"
-                                                       " ORDER BY a.start_at, a.id"
-                                   : ASSIGNMENT_SELECT " ORDER BY a.start_at, a.id", &st);
+#define ASSIGNMENT_SELECT                                                                                              \
+        "SELECT a.id, d.serial, o.badge, o.name, a.start_at, a.end_at, a.created_by FROM assignments a"                \
+        " JOIN devices d ON d.id = a.device_id JOIN officers o ON o.id = a.officer_id"
+        int r = prepare(c,
+                        serial  ? ASSIGNMENT_SELECT " WHERE a.device_id = (SELECT id FROM devices WHERE serial = ?1)"
+                                                    " AND (?2 IS NULL OR o.badge = ?2) ORDER BY a.start_at, a.id"
+                        : badge ? ASSIGNMENT_SELECT " WHERE a.officer_id = (SELECT id FROM officers WHERE badge = ?2)"
+                                                    " ORDER BY a.start_at, a.id"
+                                : ASSIGNMENT_SELECT " ORDER BY a.start_at, a.id",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
         bind_text(st, 2, badge);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct assignment_info a = { .id = sqlite3_column_int64(st, 0), .serial = col(st, 1), .badge = col(st, 2),
-                                             .name = col(st, 3), .start_at = col(st, 4), .end_at = col(st, 5),
+                struct assignment_info a = { .id = sqlite3_column_int64(st, 0),
+                                             .serial = col(st, 1),
+                                             .badge = col(st, 2),
+                                             .name = col(st, 3),
+                                             .start_at = col(st, 4),
+                                             .end_at = col(st, 5),
                                              .created_by = col(st, 6) };
                 if ((r = cb(&a, userdata)) < 0)
                         return r;
@@ -240,21 +266,23 @@ int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *si
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         memset(out, 0, sizeof(*out));
-        int r = prepare(c, "WITH latest AS (SELECT s.device_id, s.clock_offset_s FROM dock_sessions s"
-                           "  WHERE s.id = (SELECT max(x.id) FROM dock_sessions x WHERE x.device_id = s.device_id"
-                           "  AND x.clock_offset_s IS NOT NULL))"
-                           " SELECT (SELECT count(*) FROM latest WHERE abs(clock_offset_s) > ?1),"
-                           " (SELECT d.serial FROM latest l JOIN devices d ON d.id = l.device_id"
-                           "  WHERE abs(l.clock_offset_s) > ?1 LIMIT 1),"
-                           " (SELECT count(*) FROM recordings WHERE officer_id IS NULL AND time_source IS NOT NULL),"
-                           " (SELECT count(*) FROM deleted_entries e JOIN dock_sessions s ON s.id = e.session_id"
-                           "  WHERE s.started_at >= ?2),"
-                           " (SELECT count(*) FROM recordings WHERE lost_at IS NOT NULL),"
-                           " (SELECT count(DISTINCT f.session_id) FROM session_findings f JOIN dock_sessions s"
-                           "  ON s.id = f.session_id WHERE f.blocking AND s.started_at >= ?2),"
-                           " (SELECT d.serial FROM session_findings f JOIN dock_sessions s ON s.id = f.session_id"
-                           "  JOIN devices d ON d.id = s.device_id WHERE f.blocking AND s.started_at >= ?2"
-                           "  ORDER BY f.id DESC LIMIT 1)", &st);
+        int r = prepare(c,
+                        "WITH latest AS (SELECT s.device_id, s.clock_offset_s FROM dock_sessions s"
+                        "  WHERE s.id = (SELECT max(x.id) FROM dock_sessions x WHERE x.device_id = s.device_id"
+                        "  AND x.clock_offset_s IS NOT NULL))"
+                        " SELECT (SELECT count(*) FROM latest WHERE abs(clock_offset_s) > ?1),"
+                        " (SELECT d.serial FROM latest l JOIN devices d ON d.id = l.device_id"
+                        "  WHERE abs(l.clock_offset_s) > ?1 LIMIT 1),"
+                        " (SELECT count(*) FROM recordings WHERE officer_id IS NULL AND time_source IS NOT NULL),"
+                        " (SELECT count(*) FROM deleted_entries e JOIN dock_sessions s ON s.id = e.session_id"
+                        "  WHERE s.started_at >= ?2),"
+                        " (SELECT count(*) FROM recordings WHERE lost_at IS NOT NULL),"
+                        " (SELECT count(DISTINCT f.session_id) FROM session_findings f JOIN dock_sessions s"
+                        "  ON s.id = f.session_id WHERE f.blocking AND s.started_at >= ?2),"
+                        " (SELECT d.serial FROM session_findings f JOIN dock_sessions s ON s.id = f.session_id"
+                        "  JOIN devices d ON d.id = s.device_id WHERE f.blocking AND s.started_at >= ?2"
+                        "  ORDER BY f.id DESC LIMIT 1)",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, clock_max_s);
@@ -279,10 +307,15 @@ int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_m
         _cleanup_stmt_ sqlite3_stmt *s = NULL, *t = NULL, *n = NULL;
         int r;
         if ((r = prepare(c, "SELECT state, count(*) FROM dock_sessions GROUP BY state", &s)) < 0 ||
-            (r = prepare(c, "SELECT t.name, (SELECT count(*) FROM copies k WHERE k.target_id = t.id) FROM targets t"
-                            " ORDER BY t.name", &t)) < 0 ||
-            (r = prepare(c, "SELECT count(*), coalesce(sum((SELECT count(*) FROM copies k WHERE k.recording_id = r.id) < ?),"
-                            " 0) FROM recordings r WHERE r.destroyed_at IS NULL", &n)) < 0)
+            (r = prepare(c,
+                         "SELECT t.name, (SELECT count(*) FROM copies k WHERE k.target_id = t.id) FROM targets t"
+                         " ORDER BY t.name",
+                         &t)) < 0 ||
+            (r = prepare(
+                     c,
+                     "SELECT count(*), coalesce(sum((SELECT count(*) FROM copies k WHERE k.recording_id = r.id) < ?),"
+                     " 0) FROM recordings r WHERE r.destroyed_at IS NULL",
+                     &n)) < 0)
                 return r;
         while (sqlite3_step(s) == SQLITE_ROW)
                 for (size_t i = 0; i < 5; i++)
@@ -304,9 +337,11 @@ int catalog_officer_assigned_at(struct catalog *c, const char *serial, const cha
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         badge[0] = '\0';
-        int r = prepare(c, "SELECT o.badge FROM assignments a JOIN devices d ON d.id = a.device_id"
-                           " JOIN officers o ON o.id = a.officer_id WHERE d.serial = ?1 AND a.start_at <= ?2"
-                           " AND (a.end_at IS NULL OR a.end_at > ?2) LIMIT 1", &st);
+        int r = prepare(c,
+                        "SELECT o.badge FROM assignments a JOIN devices d ON d.id = a.device_id"
+                        " JOIN officers o ON o.id = a.officer_id WHERE d.serial = ?1 AND a.start_at <= ?2"
+                        " AND (a.end_at IS NULL OR a.end_at > ?2) LIMIT 1",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);

@@ -25,15 +25,17 @@ int catalog_manifest_last(struct catalog *c, const char *station, int64_t *seq, 
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
 
-int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *station, int64_t seq, const char *prev_sha256,
-                         const char *sha256, const void *body, size_t len, const void *sig, size_t sig_len,
-                         const char *deadline)
+int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *station, int64_t seq,
+                         const char *prev_sha256, const char *sha256, const void *body, size_t len, const void *sig,
+                         size_t sig_len, const char *deadline)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "INSERT INTO manifests(session_id, station, seq, prev_sha256, sha256, body, signature,"
-                           " created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", &st);
+        int r = prepare(c,
+                        "INSERT INTO manifests(session_id, station, seq, prev_sha256, sha256, body, signature,"
+                        " created_at, deadline) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, session_id);
@@ -47,7 +49,6 @@ int catalog_manifest_add(struct catalog *c, int64_t session_id, const char *stat
         bind_text(st, 9, deadline);
         return step_done(c, st);
 }
-
 
 int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, size_t *len, void **sig, size_t *sig_len)
 {
@@ -69,17 +70,26 @@ int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, siz
 int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT seq, session_id, attempts, station, sha256, prev_sha256, created_at, deadline,"
-                           " delivered_at, last_error, rejected FROM manifests ORDER BY station, seq", &st);
+        int r = prepare(c,
+                        "SELECT seq, session_id, attempts, station, sha256, prev_sha256, created_at, deadline,"
+                        " delivered_at, last_error, rejected FROM manifests ORDER BY station, seq",
+                        &st);
         if (r < 0)
                 return r;
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct manifest_info m = {
-                        .seq = sqlite3_column_int64(st, 0), .session_id = sqlite3_column_int64(st, 1),
-                        .attempts = sqlite3_column_int64(st, 2), .station = col(st, 3), .sha256 = col(st, 4),
-                        .prev_sha256 = col(st, 5), .created_at = col(st, 6), .deadline = col(st, 7),
-                        .delivered_at = col(st, 8), .last_error = col(st, 9), .rejected = col(st, 10),
+                        .seq = sqlite3_column_int64(st, 0),
+                        .session_id = sqlite3_column_int64(st, 1),
+                        .attempts = sqlite3_column_int64(st, 2),
+                        .station = col(st, 3),
+                        .sha256 = col(st, 4),
+                        .prev_sha256 = col(st, 5),
+                        .created_at = col(st, 6),
+                        .deadline = col(st, 7),
+                        .delivered_at = col(st, 8),
+                        .last_error = col(st, 9),
+                        .rejected = col(st, 10),
                 };
                 if ((r = cb(&m, userdata)) < 0)
                         return r;
@@ -91,9 +101,11 @@ int catalog_outbox_due(struct catalog *c, int64_t now, struct outbox_item *items
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         *n = 0;
-        int r = prepare(c, "SELECT id, seq, attempts, station, body, signature FROM manifests INDEXED BY manifests_outbox"
-                           " WHERE delivered_at IS NULL AND rejected IS NULL AND next_attempt_at <= ?"
-                           " ORDER BY deadline, seq LIMIT ?", &st);
+        int r = prepare(c,
+                        "SELECT id, seq, attempts, station, body, signature FROM manifests INDEXED BY manifests_outbox"
+                        " WHERE delivered_at IS NULL AND rejected IS NULL AND next_attempt_at <= ?"
+                        " ORDER BY deadline, seq LIMIT ?",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, now);
@@ -130,8 +142,10 @@ int catalog_outbox_delivered(struct catalog *c, int64_t id, const char *receipt)
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "UPDATE manifests SET delivered_at = ?, receipt = ?, attempts = attempts + 1,"
-                           " last_error = NULL WHERE id = ?", &st);
+        int r = prepare(c,
+                        "UPDATE manifests SET delivered_at = ?, receipt = ?, attempts = attempts + 1,"
+                        " last_error = NULL WHERE id = ?",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, now);
@@ -143,8 +157,10 @@ int catalog_outbox_delivered(struct catalog *c, int64_t id, const char *receipt)
 int catalog_outbox_failed(struct catalog *c, int64_t id, const char *error, int64_t next_attempt, const char *rejected)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "UPDATE manifests SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
-                           " rejected = ? WHERE id = ?", &st);
+        int r = prepare(c,
+                        "UPDATE manifests SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?,"
+                        " rejected = ? WHERE id = ?",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, error);
@@ -164,18 +180,20 @@ int catalog_outbox_status(struct catalog *c, const char *now, const char *warn_u
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         memset(o, 0, sizeof(*o));
-        int r = prepare(c, "SELECT"
-                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
-                           " (SELECT count(*) FROM manifests WHERE rejected IS NOT NULL AND delivered_at IS NULL),"
-                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NOT NULL),"
-                           " (SELECT min(created_at) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
-                           " (SELECT min(deadline) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
-                           " (SELECT last_error FROM manifests WHERE last_error IS NOT NULL AND delivered_at IS NULL"
-                           "  ORDER BY id DESC LIMIT 1),"
-                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND deadline <= ?1),"
-                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND deadline > ?1 AND deadline <= ?2),"
-                           " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected LIKE 'INTEGRITY%')",
-                    &st);
+        int r = prepare(
+                c,
+                "SELECT"
+                " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
+                " (SELECT count(*) FROM manifests WHERE rejected IS NOT NULL AND delivered_at IS NULL),"
+                " (SELECT count(*) FROM manifests WHERE delivered_at IS NOT NULL),"
+                " (SELECT min(created_at) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
+                " (SELECT min(deadline) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
+                " (SELECT last_error FROM manifests WHERE last_error IS NOT NULL AND delivered_at IS NULL"
+                "  ORDER BY id DESC LIMIT 1),"
+                " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND deadline <= ?1),"
+                " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND deadline > ?1 AND deadline <= ?2),"
+                " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected LIKE 'INTEGRITY%')",
+                &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, now);

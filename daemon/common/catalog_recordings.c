@@ -9,16 +9,16 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t se
         return catalog_recordings_query(c, &f, cb, userdata);
 }
 
-#define REC_SELECT                                                                                         \
-        "SELECT r.id, d.serial, r.device_path, r.size, r.device_mtime, r.sha256, r.hashed_at,"                 \
-        " r.first_session_id, r.rec_start_device, r.rec_end_device, r.rec_start_utc, r.rec_end_utc,"            \
-        " r.time_source, r.duration_s, r.codec, r.width, r.height, r.media_flag, r.media_error,"                \
-        " r.name_seq, o.badge, o.name, r.officer_source, r.device_officer, ao.badge,"                          \
-        " r.attribution_flag, r.ingested_at, r.lag_s, j.reason, j.by_user, j.at, r.destroyed_at,"               \
+#define REC_SELECT                                                                                                     \
+        "SELECT r.id, d.serial, r.device_path, r.size, r.device_mtime, r.sha256, r.hashed_at,"                         \
+        " r.first_session_id, r.rec_start_device, r.rec_end_device, r.rec_start_utc, r.rec_end_utc,"                   \
+        " r.time_source, r.duration_s, r.codec, r.width, r.height, r.media_flag, r.media_error,"                       \
+        " r.name_seq, o.badge, o.name, r.officer_source, r.device_officer, ao.badge,"                                  \
+        " r.attribution_flag, r.ingested_at, r.lag_s, j.reason, j.by_user, j.at, r.destroyed_at,"                      \
         " r.destruction_request_id FROM recordings r"
-#define REC_JOINS                                                                                          \
-        " JOIN devices d ON d.id = r.device_id LEFT JOIN officers o ON o.id = r.officer_id"                    \
-        " LEFT JOIN officers ao ON ao.id = r.assigned_officer_id"                                              \
+#define REC_JOINS                                                                                                      \
+        " JOIN devices d ON d.id = r.device_id LEFT JOIN officers o ON o.id = r.officer_id"                            \
+        " LEFT JOIN officers ao ON ao.id = r.assigned_officer_id"                                                      \
         " LEFT JOIN justifications j ON j.id = (SELECT max(id) FROM justifications WHERE recording_id = r.id)"
 int catalog_recordings_query(struct catalog *c, const struct recording_filter *f, recording_cb cb, void *userdata)
 {
@@ -50,8 +50,9 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                 fputs(" AND r.first_session_id = ?5", q);
         else if (f->session)
                 fputs(" AND (r.first_session_id = ?5 OR"
-                      " EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?5))", q);
-        if (late24)     /* the literal bound is what lets SQLite use the partial index */
+                      " EXISTS (SELECT 1 FROM copies k WHERE k.recording_id = r.id AND k.session_id = ?5))",
+                      q);
+        if (late24) /* the literal bound is what lets SQLite use the partial index */
                 fputs(" AND r.lag_s > 86400", q);
         if (late)
                 fputs(" AND r.lag_s > ?6", q);
@@ -68,11 +69,15 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         int r = prepare(c, sql, &st);
         free(sql);
         if (r < 0 ||
-            (r = prepare(c, "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
-                            " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name", &cst)) < 0 ||
-            (r = prepare(c, "SELECT coalesce(t.name, 'source') || ': ' || f.error FROM copy_failures f"
-                            " LEFT JOIN targets t ON t.id = f.target_id WHERE f.recording_id = ? ORDER BY f.id DESC LIMIT 1",
-                         &fst)) < 0)
+            (r = prepare(c,
+                         "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
+                         " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name",
+                         &cst)) < 0 ||
+            (r = prepare(
+                     c,
+                     "SELECT coalesce(t.name, 'source') || ': ' || f.error FROM copy_failures f"
+                     " LEFT JOIN targets t ON t.id = f.target_id WHERE f.recording_id = ? ORDER BY f.id DESC LIMIT 1",
+                     &fst)) < 0)
                 return r;
         /* Unused numbers are simply not in the statement. */
         int np = sqlite3_bind_parameter_count(st);
@@ -91,20 +96,40 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct recording_info ri = {
-                        .id = sqlite3_column_int64(st, 0), .device = col(st, 1), .device_path = col(st, 2),
-                        .size = sqlite3_column_int64(st, 3), .device_mtime = col(st, 4), .sha256 = col(st, 5),
-                        .hashed_at = col(st, 6), .first_session_id = sqlite3_column_int64(st, 7),
-                        .rec_start_device = col(st, 8), .rec_end_device = col(st, 9), .rec_start_utc = col(st, 10),
-                        .rec_end_utc = col(st, 11), .time_source = col(st, 12),
+                        .id = sqlite3_column_int64(st, 0),
+                        .device = col(st, 1),
+                        .device_path = col(st, 2),
+                        .size = sqlite3_column_int64(st, 3),
+                        .device_mtime = col(st, 4),
+                        .sha256 = col(st, 5),
+                        .hashed_at = col(st, 6),
+                        .first_session_id = sqlite3_column_int64(st, 7),
+                        .rec_start_device = col(st, 8),
+                        .rec_end_device = col(st, 9),
+                        .rec_start_utc = col(st, 10),
+                        .rec_end_utc = col(st, 11),
+                        .time_source = col(st, 12),
                         .duration_s = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 13),
-                        .codec = col(st, 14), .width = sqlite3_column_int(st, 15), .height = sqlite3_column_int(st, 16),
-                        .media_flag = col(st, 17), .media_error = col(st, 18),
-                        .has_seq = sqlite3_column_type(st, 19) != SQLITE_NULL, .seq = sqlite3_column_int64(st, 19),
-                        .officer = col(st, 20), .officer_name = col(st, 21), .officer_source = col(st, 22),
-                        .device_officer = col(st, 23), .assigned_officer = col(st, 24), .attribution_flag = col(st, 25),
-                        .ingested_at = col(st, 26), .has_lag = sqlite3_column_type(st, 27) != SQLITE_NULL,
-                        .lag_s = sqlite3_column_int64(st, 27), .justification = col(st, 28), .justified_by = col(st, 29),
-                        .justified_at = col(st, 30), .destroyed_at = col(st, 31),
+                        .codec = col(st, 14),
+                        .width = sqlite3_column_int(st, 15),
+                        .height = sqlite3_column_int(st, 16),
+                        .media_flag = col(st, 17),
+                        .media_error = col(st, 18),
+                        .has_seq = sqlite3_column_type(st, 19) != SQLITE_NULL,
+                        .seq = sqlite3_column_int64(st, 19),
+                        .officer = col(st, 20),
+                        .officer_name = col(st, 21),
+                        .officer_source = col(st, 22),
+                        .device_officer = col(st, 23),
+                        .assigned_officer = col(st, 24),
+                        .attribution_flag = col(st, 25),
+                        .ingested_at = col(st, 26),
+                        .has_lag = sqlite3_column_type(st, 27) != SQLITE_NULL,
+                        .lag_s = sqlite3_column_int64(st, 27),
+                        .justification = col(st, 28),
+                        .justified_by = col(st, 29),
+                        .justified_at = col(st, 30),
+                        .destroyed_at = col(st, 31),
                         .destruction_request = sqlite3_column_int64(st, 32),
                 };
                 if (late && !(ri.has_lag && ri.lag_s > f->late_s))
@@ -114,8 +139,10 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                 /* Text of an earlier row dies at the next step: keep our own. */
                 while (ri.n_copies < ELEMENTSOF(ri.copies) && sqlite3_step(cst) == SQLITE_ROW)
                         ri.copies[ri.n_copies++] = (struct copy_info){
-                                .target = xstrdup(col(cst, 0)), .target_root = xstrdup(col(cst, 1)),
-                                .path = xstrdup(col(cst, 2)), .verified_at = xstrdup(col(cst, 3)),
+                                .target = xstrdup(col(cst, 0)),
+                                .target_root = xstrdup(col(cst, 1)),
+                                .path = xstrdup(col(cst, 2)),
+                                .verified_at = xstrdup(col(cst, 3)),
                                 .method = xstrdup(col(cst, 4)),
                         };
                 sqlite3_reset(fst);

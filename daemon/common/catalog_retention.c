@@ -17,7 +17,8 @@ int catalog_hold_add(struct catalog *c, const char *scope, const char *value, co
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 _cleanup_stmt_ sqlite3_stmt *st = NULL;
                 if ((r = recording_exists(c, recs[i], err, err_size)) < 0 ||
-                    (r = prepare(c, "INSERT OR IGNORE INTO case_recordings (case_no, recording_id) VALUES (?, ?)", &st)) < 0)
+                    (r = prepare(c, "INSERT OR IGNORE INTO case_recordings (case_no, recording_id) VALUES (?, ?)",
+                                 &st)) < 0)
                         break;
                 bind_text(st, 1, value);
                 sqlite3_bind_int64(st, 2, recs[i]);
@@ -28,7 +29,8 @@ int catalog_hold_add(struct catalog *c, const char *scope, const char *value, co
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        if ((r = prepare(c, "INSERT INTO holds (scope, value, reason, placed_by, placed_at) VALUES (?, ?, ?, ?, ?)", &st)) < 0)
+        if ((r = prepare(c, "INSERT INTO holds (scope, value, reason, placed_by, placed_at) VALUES (?, ?, ?, ?, ?)",
+                         &st)) < 0)
                 return r;
         bind_text(st, 1, scope);
         bind_text(st, 2, value);
@@ -46,8 +48,10 @@ int catalog_hold_release(struct catalog *c, int64_t id, const char *reason, cons
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        int r = prepare(c, "UPDATE holds SET released_by = ?, released_at = ?, release_reason = ?"
-                           " WHERE id = ? AND released_at IS NULL", &st);
+        int r = prepare(c,
+                        "UPDATE holds SET released_by = ?, released_at = ?, release_reason = ?"
+                        " WHERE id = ? AND released_at IS NULL",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, by);
@@ -64,29 +68,37 @@ int catalog_hold_release(struct catalog *c, int64_t id, const char *reason, cons
 }
 
 /* The recordings a hold covers, as a condition on recording r. */
-#define HOLD_COVERS                                                                                              \
-        "((h.scope = 'recording' AND h.value = CAST(r.id AS TEXT))"                                              \
-        " OR (h.scope = 'officer' AND h.value = (SELECT badge FROM officers WHERE id = r.officer_id))"           \
-        " OR (h.scope = 'device' AND h.value = (SELECT serial FROM devices WHERE id = r.device_id))"             \
-        " OR (h.scope = 'case' AND EXISTS (SELECT 1 FROM case_recordings k WHERE k.case_no = h.value"           \
+#define HOLD_COVERS                                                                                                    \
+        "((h.scope = 'recording' AND h.value = CAST(r.id AS TEXT))"                                                    \
+        " OR (h.scope = 'officer' AND h.value = (SELECT badge FROM officers WHERE id = r.officer_id))"                 \
+        " OR (h.scope = 'device' AND h.value = (SELECT serial FROM devices WHERE id = r.device_id))"                   \
+        " OR (h.scope = 'case' AND EXISTS (SELECT 1 FROM case_recordings k WHERE k.case_no = h.value"                  \
         "  AND k.recording_id = r.id)))"
 
 int catalog_holds_foreach(struct catalog *c, bool active_only, hold_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT h.id, h.scope, h.value, h.reason, h.placed_by, h.placed_at, h.released_by,"
-                           " h.released_at, h.release_reason,"
-                           " (SELECT count(*) FROM recordings r WHERE " HOLD_COVERS ")"
-                           " FROM holds h WHERE ?1 = 0 OR h.released_at IS NULL ORDER BY h.id", &st);
+        int r = prepare(c,
+                        "SELECT h.id, h.scope, h.value, h.reason, h.placed_by, h.placed_at, h.released_by,"
+                        " h.released_at, h.release_reason,"
+                        " (SELECT count(*) FROM recordings r WHERE " HOLD_COVERS ")"
+                        " FROM holds h WHERE ?1 = 0 OR h.released_at IS NULL ORDER BY h.id",
+                        &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int(st, 1, active_only);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct hold_info h = { .id = sqlite3_column_int64(st, 0), .scope = col(st, 1), .value = col(st, 2),
-                                       .reason = col(st, 3), .placed_by = col(st, 4), .placed_at = col(st, 5),
-                                       .released_by = col(st, 6), .released_at = col(st, 7),
-                                       .release_reason = col(st, 8), .recordings = sqlite3_column_int64(st, 9) };
+                struct hold_info h = { .id = sqlite3_column_int64(st, 0),
+                                       .scope = col(st, 1),
+                                       .value = col(st, 2),
+                                       .reason = col(st, 3),
+                                       .placed_by = col(st, 4),
+                                       .placed_at = col(st, 5),
+                                       .released_by = col(st, 6),
+                                       .released_at = col(st, 7),
+                                       .release_reason = col(st, 8),
+                                       .recordings = sqlite3_column_int64(st, 9) };
                 if ((r = cb(&h, userdata)) < 0)
                         return r;
         }
@@ -110,8 +122,11 @@ int catalog_recording_held(struct catalog *c, int64_t rec_id, bool *held, int64_
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         *held = false;
-        int r = prepare(c, "SELECT h.id FROM recordings r, holds h WHERE r.id = ? AND h.released_at IS NULL AND " HOLD_COVERS
-                           " ORDER BY h.id LIMIT 1", &st);
+        int r = prepare(
+                c,
+                "SELECT h.id FROM recordings r, holds h WHERE r.id = ? AND h.released_at IS NULL AND " HOLD_COVERS
+                " ORDER BY h.id LIMIT 1",
+                &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, rec_id);
@@ -130,17 +145,20 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
          * (ingest time where the end is unknown). */
         for (size_t k = 0; k < classes->n; k++) {
                 _cleanup_stmt_ sqlite3_stmt *st = NULL;
-                int r = prepare(c, "SELECT r.id, r.size, d.serial, r.device_path, o.badge,"
-                                   " coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at), r.retention_class,"
-                                   " strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at),"
-                                   "  printf('+%d months', ?2))"
-                                   " FROM recordings r JOIN devices d ON d.id = r.device_id"
-                                   " LEFT JOIN officers o ON o.id = r.officer_id"
-                                   " WHERE r.retention_class = ?1 AND r.destroyed_at IS NULL"
-                                   " AND strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at),"
-                                   "  printf('+%d months', ?2)) <= ?3"
-                                   " AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.released_at IS NULL AND " HOLD_COVERS ")"
-                                   " ORDER BY r.id", &st);
+                int r = prepare(
+                        c,
+                        "SELECT r.id, r.size, d.serial, r.device_path, o.badge,"
+                        " coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at), r.retention_class,"
+                        " strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at),"
+                        "  printf('+%d months', ?2))"
+                        " FROM recordings r JOIN devices d ON d.id = r.device_id"
+                        " LEFT JOIN officers o ON o.id = r.officer_id"
+                        " WHERE r.retention_class = ?1 AND r.destroyed_at IS NULL"
+                        " AND strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at),"
+                        "  printf('+%d months', ?2)) <= ?3"
+                        " AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.released_at IS NULL AND " HOLD_COVERS ")"
+                        " ORDER BY r.id",
+                        &st);
                 if (r < 0)
                         return r;
                 bind_text(st, 1, classes->c[k].name);
@@ -148,9 +166,13 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
                 bind_text(st, 3, now);
                 int rc;
                 while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                        struct due_info d = { .id = sqlite3_column_int64(st, 0), .size = sqlite3_column_int64(st, 1),
-                                              .device = col(st, 2), .device_path = col(st, 3), .officer = col(st, 4),
-                                              .rec_end_utc = col(st, 5), .retention_class = col(st, 6),
+                        struct due_info d = { .id = sqlite3_column_int64(st, 0),
+                                              .size = sqlite3_column_int64(st, 1),
+                                              .device = col(st, 2),
+                                              .device_path = col(st, 3),
+                                              .officer = col(st, 4),
+                                              .rec_end_utc = col(st, 5),
+                                              .retention_class = col(st, 6),
                                               .due_at = col(st, 7) };
                         if ((r = cb(&d, userdata)) < 0)
                                 return r;

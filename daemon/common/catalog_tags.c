@@ -8,8 +8,9 @@
 static int set_lag(struct catalog *c, int64_t rec_id)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "UPDATE recordings SET lag_s = CAST(round((julianday(ingested_at) - julianday(rec_end_utc))"
-                           " * 86400) AS INTEGER) WHERE id = ? AND ingested_at IS NOT NULL AND rec_end_utc IS NOT NULL",
+        int r = prepare(c,
+                        "UPDATE recordings SET lag_s = CAST(round((julianday(ingested_at) - julianday(rec_end_utc))"
+                        " * 86400) AS INTEGER) WHERE id = ? AND ingested_at IS NOT NULL AND rec_end_utc IS NOT NULL",
                         &st);
         if (r < 0)
                 return r;
@@ -40,8 +41,10 @@ int catalog_recording_tag_facts(struct catalog *c, int64_t rec_id, const char *w
                 return 0;
         if (when) {
                 _cleanup_stmt_ sqlite3_stmt *a = NULL;
-                if ((r = prepare(c, "SELECT officer_id FROM assignments WHERE device_id = ?1 AND start_at <= ?2"
-                                    " AND (end_at IS NULL OR end_at > ?2) LIMIT 1", &a)) < 0)
+                if ((r = prepare(c,
+                                 "SELECT officer_id FROM assignments WHERE device_id = ?1 AND start_at <= ?2"
+                                 " AND (end_at IS NULL OR end_at > ?2) LIMIT 1",
+                                 &a)) < 0)
                         return r;
                 sqlite3_bind_int64(a, 1, dev);
                 bind_text(a, 2, when);
@@ -59,10 +62,12 @@ int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct record
 {
         int r;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if ((r = prepare(c, "UPDATE recordings SET rec_start_device = ?, rec_end_device = ?, rec_start_utc = ?,"
-                            " rec_end_utc = ?, time_source = ?, duration_s = ?, codec = ?, width = ?, height = ?,"
-                            " media_flag = ?, media_error = ?, name_seq = ?, officer_id = ?, officer_source = ?,"
-                            " device_officer = ?, assigned_officer_id = ?, attribution_flag = ? WHERE id = ?", &st)) < 0)
+        if ((r = prepare(c,
+                         "UPDATE recordings SET rec_start_device = ?, rec_end_device = ?, rec_start_utc = ?,"
+                         " rec_end_utc = ?, time_source = ?, duration_s = ?, codec = ?, width = ?, height = ?,"
+                         " media_flag = ?, media_error = ?, name_seq = ?, officer_id = ?, officer_source = ?,"
+                         " device_officer = ?, assigned_officer_id = ?, attribution_flag = ? WHERE id = ?",
+                         &st)) < 0)
                 return r;
         bind_text(st, 1, t->start_device[0] ? t->start_device : NULL);
         bind_text(st, 2, t->end_device[0] ? t->end_device : NULL);
@@ -127,7 +132,6 @@ int catalog_session_set_clock_offset(struct catalog *c, int64_t session_id, int6
         return session_set_int(c, "UPDATE dock_sessions SET clock_offset_s = ? WHERE id = ?", session_id, offset_s);
 }
 
-
 int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, const char *reason, const char *by,
                         char *err, size_t err_size)
 {
@@ -137,12 +141,15 @@ int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, co
                 return r;
         char now[32];
         time_now_iso(now, sizeof(now));
-        bool own = !sqlite3_get_autocommit(c->db) ? false : true;     /* join the caller's transaction */
+        bool own = !sqlite3_get_autocommit(c->db) ? false : true; /* join the caller's transaction */
         if (own && (r = catalog_begin(c)) < 0)
                 return r;
         _cleanup_stmt_ sqlite3_stmt *ins = NULL, *up = NULL;
-        if ((r = prepare(c, "INSERT INTO reattributions (recording_id, old_officer_id, new_officer_id, reason, by_user, at)"
-                            " SELECT id, officer_id, ?, ?, ?, ? FROM recordings WHERE id = ?", &ins)) < 0)
+        if ((r = prepare(
+                     c,
+                     "INSERT INTO reattributions (recording_id, old_officer_id, new_officer_id, reason, by_user, at)"
+                     " SELECT id, officer_id, ?, ?, ?, ? FROM recordings WHERE id = ?",
+                     &ins)) < 0)
                 goto fail;
         sqlite3_bind_int64(ins, 1, off);
         bind_text(ins, 2, reason);
@@ -151,8 +158,10 @@ int catalog_reattribute(struct catalog *c, int64_t rec_id, const char *badge, co
         sqlite3_bind_int64(ins, 5, rec_id);
         if ((r = step_done(c, ins)) < 0)
                 goto fail;
-        if ((r = prepare(c, "UPDATE recordings SET officer_id = ?, officer_source = 'custodian', attribution_flag = NULL"
-                            " WHERE id = ?", &up)) < 0)
+        if ((r = prepare(c,
+                         "UPDATE recordings SET officer_id = ?, officer_source = 'custodian', attribution_flag = NULL"
+                         " WHERE id = ?",
+                         &up)) < 0)
                 goto fail;
         sqlite3_bind_int64(up, 1, off);
         sqlite3_bind_int64(up, 2, rec_id);
@@ -174,7 +183,8 @@ int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         char now[32];
         time_now_iso(now, sizeof(now));
-        if ((r = prepare(c, "INSERT INTO justifications (recording_id, reason, by_user, at) VALUES (?, ?, ?, ?)", &st)) < 0)
+        if ((r = prepare(c, "INSERT INTO justifications (recording_id, reason, by_user, at) VALUES (?, ?, ?, ?)",
+                         &st)) < 0)
                 return r;
         sqlite3_bind_int64(st, 1, rec_id);
         bind_text(st, 2, reason);
@@ -188,9 +198,11 @@ int catalog_justify(struct catalog *c, int64_t rec_id, const char *reason, const
 int catalog_device_seq_gaps(struct catalog *c, const char *serial, gaps_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, "SELECT r.first_session_id, r.name_seq FROM recordings r INDEXED BY recordings_device_seq"
-                           " WHERE r.device_id = (SELECT id FROM devices WHERE serial = ?) AND r.name_seq IS NOT NULL"
-                           " ORDER BY r.first_session_id, r.name_seq", &st);
+        int r = prepare(c,
+                        "SELECT r.first_session_id, r.name_seq FROM recordings r INDEXED BY recordings_device_seq"
+                        " WHERE r.device_id = (SELECT id FROM devices WHERE serial = ?) AND r.name_seq IS NOT NULL"
+                        " ORDER BY r.first_session_id, r.name_seq",
+                        &st);
         if (r < 0)
                 return r;
         bind_text(st, 1, serial);
@@ -205,7 +217,7 @@ int catalog_device_seq_gaps(struct catalog *c, const char *serial, gaps_cb cb, v
                         session = sid;
                         n = 0;
                         if (high < 0)
-                                high = seq - 1;         /* the device's first numbers: nothing before */
+                                high = seq - 1; /* the device's first numbers: nothing before */
                 }
                 for (int64_t k = high + 1; k < seq; k++, n++)
                         if (n < CATALOG_GAPS_SHOWN)

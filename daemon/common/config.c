@@ -20,12 +20,15 @@ struct parse_state {
         const char *file;
         FILE *f;
         int line;
-        int fail_line;  /* line of the first semantic error, 0: none */
+        int fail_line; /* line of the first semantic error, 0: none */
         bool allow_set, clock_set;
-        bool at_line_start;     /* the last chunk read ended a line */
-        int long_line;          /* first line longer than the reader's buffer, 0: none */
+        bool at_line_start; /* the last chunk read ended a line */
+        int long_line;      /* first line longer than the reader's buffer, 0: none */
         int long_max;
-        struct { char *key; int line; } seen[256];      /* "section\nkey" given so far */
+        struct {
+                char *key;
+                int line;
+        } seen[256]; /* "section\nkey" given so far */
         size_t n_seen;
 };
 
@@ -34,8 +37,8 @@ static bool valid_name(const char *s)
         if (!*s || strlen(s) > 32)
                 return false;
         for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-                      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+                      *s == '_'))
                         return false;
         return true;
 }
@@ -63,7 +66,14 @@ static struct target_conf *target_get(struct config *cfg, const char *name)
         return t;
 }
 
-#define FAIL(...) do { if (!ps->fail_line) { snprintf(ps->err, ps->err_size, __VA_ARGS__); ps->fail_line = lineno; } return 0; } while (0)
+#define FAIL(...)                                                                                                      \
+        do {                                                                                                           \
+                if (!ps->fail_line) {                                                                                  \
+                        snprintf(ps->err, ps->err_size, __VA_ARGS__);                                                  \
+                        ps->fail_line = lineno;                                                                        \
+                }                                                                                                      \
+                return 0;                                                                                              \
+        } while (0)
 
 /* inih (Debian's build) does not pass line numbers; count them in the reader. */
 static char *read_line(char *str, int num, void *stream)
@@ -77,7 +87,7 @@ static char *read_line(char *str, int num, void *stream)
         size_t n = strlen(str);
         ps->at_line_start = n > 0 && str[n - 1] == '\n';
         if (!ps->at_line_start && !feof(ps->f) && !ps->long_line) {
-                ps->long_line = ps->line;       /* inih would take the rest as a line of its own */
+                ps->long_line = ps->line; /* inih would take the rest as a line of its own */
                 ps->long_max = num - 2;
         }
         return r;
@@ -111,9 +121,11 @@ static int on_entry(void *user, const char *section, const char *key, const char
                 if (strcmp(ps->seen[i].key, id) == 0) {
                         int lineno = ps->line;
                         const char *f = ps->file;
-                        FAIL("%s:%d: [%s] %s is given twice (first on line %d); give it once%s", f, lineno, section, key,
-                             ps->seen[i].line, strcmp(key, "allow") == 0 || strcmp(key, "clock") == 0
-                                                       ? ", listing every model on that line, comma-separated" : "");
+                        FAIL("%s:%d: [%s] %s is given twice (first on line %d); give it once%s", f, lineno, section,
+                             key, ps->seen[i].line,
+                             strcmp(key, "allow") == 0 || strcmp(key, "clock") == 0
+                                     ? ", listing every model on that line, comma-separated"
+                                     : "");
                 }
         if (ps->n_seen < ELEMENTSOF(ps->seen)) {
                 ps->seen[ps->n_seen].key = id;
@@ -124,7 +136,6 @@ static int on_entry(void *user, const char *section, const char *key, const char
         return on_entry_value(ps, section, key, v);
 }
 
-
 static int on_entry_value(struct parse_state *ps, const char *section, const char *key, const char *value)
 {
         int lineno = ps->line;
@@ -132,7 +143,7 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
         const char *f = ps->file;
         unsigned long n;
 
-        if (!key)       /* a bare [section] line: validated by its keys, or below */
+        if (!key) /* a bare [section] line: validated by its keys, or below */
                 return 1;
         if (!*section)
                 FAIL("%s:%d: '%s' is outside any [section]", f, lineno, key);
@@ -149,7 +160,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         cfg->state_dir = xstrdup(value);
                 } else if (strcmp(key, "max_parallel") == 0) {
                         if (parse_uint(value, 1, 64, &n) < 0)
-                                FAIL("%s:%d: [station] max_parallel '%s' must be a number from 1 to 64", f, lineno, value);
+                                FAIL("%s:%d: [station] max_parallel '%s' must be a number from 1 to 64", f, lineno,
+                                     value);
                         cfg->max_parallel = (unsigned)n;
                 } else if (strcmp(key, "socket") == 0) {
                         if (value[0] != '/')
@@ -158,15 +170,18 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         cfg->socket_path = xstrdup(value);
                 } else if (strcmp(key, "copies") == 0) {
                         if (parse_uint(value, 1, DOCKD_MAX_TARGETS, &n) < 0)
-                                FAIL("%s:%d: [station] copies '%s' must be a number from 1 to %d", f, lineno, value, DOCKD_MAX_TARGETS);
+                                FAIL("%s:%d: [station] copies '%s' must be a number from 1 to %d", f, lineno, value,
+                                     DOCKD_MAX_TARGETS);
                         cfg->copies = (int)n;
                 } else if (strcmp(key, "allow_same_filesystem") == 0) {
                         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
                                 FAIL("%s:%d: [station] allow_same_filesystem '%s' must be yes or no", f, lineno, value);
                         cfg->allow_same_filesystem = value[0] == 'y';
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies, max_parallel, socket, "
-                             "allow_same_filesystem)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies, max_parallel, "
+                             "socket, "
+                             "allow_same_filesystem)",
+                             f, lineno, key);
         } else if (strncmp(section, "target.", 7) == 0) {
                 const char *name = section + 7;
                 if (!valid_name(name))
@@ -184,7 +199,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
         } else if (strcmp(section, "ingest") == 0) {
                 if (strcmp(key, "chunk_kib") == 0) {
                         if (parse_uint(value, 64, 65536, &n) < 0 || n % 4)
-                                FAIL("%s:%d: [ingest] chunk_kib '%s' must be a multiple of 4 from 64 to 65536", f, lineno, value);
+                                FAIL("%s:%d: [ingest] chunk_kib '%s' must be a multiple of 4 from 64 to 65536", f,
+                                     lineno, value);
                         cfg->chunk_size = n * 1024;
                 } else if (strcmp(key, "chunks") == 0) {
                         if (parse_uint(value, 2, 256, &n) < 0)
@@ -204,11 +220,16 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                                 FAIL("%s:%d: [ingest] bay_memory_mib '%s' must be a positive number", f, lineno, value);
                         cfg->bay_memory_mib = (unsigned)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, writers, checkpoint_mib, bay_memory_mib)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [ingest] (known: chunk_kib, chunks, writers, checkpoint_mib, "
+                             "bay_memory_mib)",
+                             f, lineno, key);
         } else if (strcmp(section, "archive") == 0) {
-                char **slot = strcmp(key, "url") == 0 ? &cfg->archive_url : strcmp(key, "ca") == 0 ? &cfg->archive_ca
-                              : strcmp(key, "cert") == 0 ? &cfg->archive_cert : strcmp(key, "key") == 0 ? &cfg->archive_key
-                              : strcmp(key, "token") == 0 ? &cfg->archive_token : NULL;
+                char **slot = strcmp(key, "url") == 0     ? &cfg->archive_url
+                              : strcmp(key, "ca") == 0    ? &cfg->archive_ca
+                              : strcmp(key, "cert") == 0  ? &cfg->archive_cert
+                              : strcmp(key, "key") == 0   ? &cfg->archive_key
+                              : strcmp(key, "token") == 0 ? &cfg->archive_token
+                                                          : NULL;
                 if (slot) {
                         if (slot == &cfg->archive_url && strncmp(value, "https://", 8) != 0 &&
                             strncmp(value, "file://", 7) != 0 && strncmp(value, "http://127.", 11) != 0)
@@ -221,11 +242,14 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         *(key[0] == 't' ? &cfg->archive_timeout_s : &cfg->archive_retry_cap_s) = (unsigned)n;
                 } else if (strcmp(key, "deadline_h") == 0 || strcmp(key, "warn_margin_h") == 0) {
                         if (parse_uint(value, key[0] == 'd' ? 1 : 0, 24 * 30, &n) < 0)
-                                FAIL("%s:%d: [archive] %s '%s' must be a number of hours up to 720", f, lineno, key, value);
+                                FAIL("%s:%d: [archive] %s '%s' must be a number of hours up to 720", f, lineno, key,
+                                     value);
                         *(key[0] == 'd' ? &cfg->archive_deadline_h : &cfg->archive_warn_margin_h) = (unsigned)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [archive] (known: url, ca, cert, key, token, timeout_s, retry_cap_s,"
-                             " deadline_h, warn_margin_h)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [archive] (known: url, ca, cert, key, token, timeout_s, "
+                             "retry_cap_s,"
+                             " deadline_h, warn_margin_h)",
+                             f, lineno, key);
         } else if (strcmp(section, "recorders") == 0) {
                 if (strcmp(key, "name_pattern") == 0) {
                         char why[200];
@@ -239,7 +263,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         /* how 8.3 names' bytes >= 0x80 decode; the rest of the name is ASCII */
                         iconv_t cd = iconv_open("UTF-32LE", value);
                         if (cd == (iconv_t)-1)
-                                FAIL("%s:%d: [recorders] codepage '%s' is not known to iconv (e.g. CP936, CP950, CP932, CP437)",
+                                FAIL("%s:%d: [recorders] codepage '%s' is not known to iconv (e.g. CP936, CP950, "
+                                     "CP932, CP437)",
                                      f, lineno, value);
                         iconv_close(cd);
                         free(cfg->codepage);
@@ -247,8 +272,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         return 1;
                 }
                 if (strcmp(key, "allow") != 0 && strcmp(key, "clock") != 0)
-                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow, clock, name_pattern, codepage)", f, lineno,
-                             key);
+                        FAIL("%s:%d: unknown key '%s' in [recorders] (known: allow, clock, name_pattern, codepage)", f,
+                             lineno, key);
                 /* "allow = 1234:5678, abcd:ef01" (hex USB vendor:product pairs);
                  * a configured list replaces the embedded one. "clock = ..." lists
                  * the models that answer dockd's clock request (driver_msc.c). */
@@ -266,8 +291,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         unsigned v, p;
                         int used = 0;
                         if (sscanf(tok, "%4x:%4x%n", &v, &p, &used) != 2 || tok[used] != '\0')
-                                FAIL("%s:%d: [recorders] %s: '%s' is not a USB vendor:product pair like 1d6b:0104", f, lineno,
-                                     key, tok);
+                                FAIL("%s:%d: [recorders] %s: '%s' is not a USB vendor:product pair like 1d6b:0104", f,
+                                     lineno, key, tok);
                         if (*n_ids == DOCKD_MAX_ALLOW)
                                 FAIL("%s:%d: [recorders] %s: more than %d pairs", f, lineno, key, DOCKD_MAX_ALLOW);
                         ids[(*n_ids)++] = (struct usb_id){ v, p };
@@ -294,18 +319,21 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
         } else if (strcmp(section, "alarms") == 0) {
                 if (strcmp(key, "target_min_free_gib") == 0) {
                         if (parse_uint(value, 0, 1 << 20, &n) < 0)
-                                FAIL("%s:%d: [alarms] target_min_free_gib '%s' must be a number of GiB", f, lineno, value);
+                                FAIL("%s:%d: [alarms] target_min_free_gib '%s' must be a number of GiB", f, lineno,
+                                     value);
                         cfg->alarm_min_free_gib = (unsigned)n;
                 } else if (strcmp(key, "clock_offset_max_s") == 0) {
                         if (parse_uint(value, 1, 86400 * 365, &n) < 0)
-                                FAIL("%s:%d: [alarms] clock_offset_max_s '%s' must be a number of seconds", f, lineno, value);
+                                FAIL("%s:%d: [alarms] clock_offset_max_s '%s' must be a number of seconds", f, lineno,
+                                     value);
                         cfg->alarm_clock_offset_s = (unsigned)n;
                 } else
                         FAIL("%s:%d: unknown key '%s' in [alarms] (known: target_min_free_gib, clock_offset_max_s)", f,
                              lineno, key);
         } else if (strcmp(section, "retention") == 0) {
                 if (parse_uint(value, 1, 1200, &n) < 0)
-                        FAIL("%s:%d: [retention] %s '%s' must be a number of months from 1 to 1200", f, lineno, key, value);
+                        FAIL("%s:%d: [retention] %s '%s' must be a number of months from 1 to 1200", f, lineno, key,
+                             value);
                 if (strcmp(key, "default_months") == 0)
                         cfg->retention_months = (unsigned)n;
                 else if (strncmp(key, "class.", 6) == 0 && valid_name(key + 6) && strcmp(key + 6, "default") != 0) {
@@ -314,7 +342,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         snprintf(cfg->retention[cfg->n_retention].name, sizeof(cfg->retention[0].name), "%s", key + 6);
                         cfg->retention[cfg->n_retention++].months = (unsigned)n;
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [retention] (known: default_months, class.NAME)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [retention] (known: default_months, class.NAME)", f, lineno,
+                             key);
         } else if (strcmp(section, "policy") == 0) {
                 if (strcmp(key, "wipe") != 0)
                         FAIL("%s:%d: unknown key '%s' in [policy] (known: late_h, wipe)", f, lineno, key);
@@ -322,7 +351,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         FAIL("%s:%d: [policy] wipe '%s' must be never or verified", f, lineno, value);
                 cfg->wipe_verified = strcmp(value, "verified") == 0;
         } else
-                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, roles, alarms, retention, policy)",
+                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, "
+                     "roles, alarms, retention, policy)",
                      f, lineno, section);
         return 1;
 }
@@ -339,10 +369,11 @@ static int targets_apart(struct config *cfg, char *err, size_t err_size)
         for (size_t i = 0; i < cfg->n_targets; i++)
                 for (size_t j = 0; j < i; j++)
                         if (ok[i] && ok[j] && st[i].st_dev == st[j].st_dev && st[i].st_ino == st[j].st_ino) {
-                                snprintf(err, err_size, "%s: targets %s (%s) and %s (%s) are one directory; two copies need "
-                                         "two places", cfg->source_file ? cfg->source_file : "defaults",
-                                         cfg->targets[j].name, cfg->targets[j].path, cfg->targets[i].name,
-                                         cfg->targets[i].path);
+                                snprintf(err, err_size,
+                                         "%s: targets %s (%s) and %s (%s) are one directory; two copies need "
+                                         "two places",
+                                         cfg->source_file ? cfg->source_file : "defaults", cfg->targets[j].name,
+                                         cfg->targets[j].path, cfg->targets[i].name, cfg->targets[i].path);
                                 return -EINVAL;
                         }
         return 0;
@@ -353,7 +384,7 @@ static void set_defaults(struct config *cfg)
         cfg->station_id = xstrdup("station");
         cfg->state_dir = xstrdup(DOCKD_DEFAULT_STATE);
         cfg->copies = 2;
-        cfg->codepage = xstrdup("CP936");       /* GBK: what Chinese-market recorders write in 8.3 names */
+        cfg->codepage = xstrdup("CP936"); /* GBK: what Chinese-market recorders write in 8.3 names */
         cfg->chunk_size = 4u << 20;
         cfg->chunks = 8;
         cfg->writers = 2;
@@ -414,7 +445,7 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
 
         bool explicit = path != NULL;
         if (path && !*path)
-                path = NULL;    /* "": the embedded defaults, whatever /etc holds */
+                path = NULL; /* "": the embedded defaults, whatever /etc holds */
         else if (!path && access(DOCKD_DEFAULT_CONFIG, F_OK) == 0)
                 path = DOCKD_DEFAULT_CONFIG;
         if (path) {
@@ -425,20 +456,23 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                                  explicit ? "" : " (remove it to run on embedded defaults)");
                         return -e;
                 }
-                struct parse_state ps = { .cfg = cfg, .err = err, .err_size = err_size, .file = path, .f = f,
-                                          .at_line_start = true };
+                struct parse_state ps = {
+                        .cfg = cfg, .err = err, .err_size = err_size, .file = path, .f = f, .at_line_start = true
+                };
                 int r = ini_parse_stream(read_line, &ps, on_entry, &ps);
                 for (size_t i = 0; i < ps.n_seen; i++)
                         free(ps.seen[i].key);
                 if (ps.long_line && (!ps.fail_line || ps.long_line <= ps.fail_line) && (r == 0 || r >= ps.long_line)) {
-                        snprintf(err, err_size, "%s:%d: line longer than %d characters", path, ps.long_line, ps.long_max);
+                        snprintf(err, err_size, "%s:%d: line longer than %d characters", path, ps.long_line,
+                                 ps.long_max);
                         config_free(cfg);
                         return -EINVAL;
                 }
                 if (r != 0) {
                         /* inih returns the first failing line, ours or its own syntax error. */
                         if (r > 0 && (!ps.fail_line || r < ps.fail_line))
-                                snprintf(err, err_size, "%s:%d: syntax error (expected [section] or key = value)", path, r);
+                                snprintf(err, err_size, "%s:%d: syntax error (expected [section] or key = value)", path,
+                                         r);
                         else if (r < 0)
                                 snprintf(err, err_size, "%s: cannot read config file", path);
                         config_free(cfg);
@@ -478,8 +512,10 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                         tp[n - 1] = '\0';
                 for (size_t j = 0; j < i; j++)
                         if (strcmp(cfg->targets[i].path, cfg->targets[j].path) == 0) {
-                                snprintf(err, err_size, "%s: targets %s and %s share the path %s; two copies need two places",
-                                         cfg->source_file, cfg->targets[j].name, cfg->targets[i].name, cfg->targets[i].path);
+                                snprintf(err, err_size,
+                                         "%s: targets %s and %s share the path %s; two copies need two places",
+                                         cfg->source_file, cfg->targets[j].name, cfg->targets[i].name,
+                                         cfg->targets[i].path);
                                 return -EINVAL;
                         }
         }

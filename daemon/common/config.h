@@ -5,57 +5,57 @@
 #include <stddef.h>
 
 #define DOCKD_DEFAULT_CONFIG "/etc/dockd/dockd.conf"
-#define DOCKD_DEFAULT_STATE  "/var/lib/dockd"
-#define DOCKD_MAX_WRITERS 8     /* [ingest] writers: writes in flight per target */
+#define DOCKD_DEFAULT_STATE "/var/lib/dockd"
+#define DOCKD_MAX_WRITERS 8 /* [ingest] writers: writes in flight per target */
 #define DOCKD_MAX_TARGETS 8
 #define DOCKD_MAX_ALLOW 64
 
 struct target_conf {
         char *name;
         char *path;
-        bool create;            /* embedded default: make the directory; configured: must exist */
+        bool create; /* embedded default: make the directory; configured: must exist */
 };
 
 struct config {
-        char *source_file;      /* NULL: embedded defaults */
+        char *source_file; /* NULL: embedded defaults */
         char *station_id;
         char *state_dir;
-        int copies;             /* verified copies a recording needs */
+        int copies; /* verified copies a recording needs */
         struct target_conf targets[DOCKD_MAX_TARGETS];
         size_t n_targets;
-        size_t chunk_size;      /* bytes per pipeline buffer */
-        unsigned chunks;        /* buffers in flight per ingest: memory = chunk_size * chunks */
-        unsigned writers;       /* writes in flight per target */
-        unsigned checkpoint_mb; /* durable resume point every this many MiB */
-        unsigned bay_memory_mib;        /* dockd: pipeline memory shared by all bays ingesting at once */
+        size_t chunk_size;       /* bytes per pipeline buffer */
+        unsigned chunks;         /* buffers in flight per ingest: memory = chunk_size * chunks */
+        unsigned writers;        /* writes in flight per target */
+        unsigned checkpoint_mb;  /* durable resume point every this many MiB */
+        unsigned bay_memory_mib; /* dockd: pipeline memory shared by all bays ingesting at once */
         char *archive_url;
         char *archive_ca, *archive_cert, *archive_key, *archive_token;
         unsigned archive_timeout_s, archive_retry_cap_s;
         unsigned archive_deadline_h;    /* a manifest is due at the archive this long after docking */
         unsigned archive_warn_margin_h; /* alarm when an undelivered manifest has less than this left */
-        char *socket_path;      /* control socket; default STATE/dockd.sock */
-        char *metrics_listen;   /* [metrics] listen: IPv4:PORT for /metrics and the status page, or "off" */
-        unsigned max_parallel;  /* bays ingesting at once; the rest wait in dock order */
+        char *socket_path;              /* control socket; default STATE/dockd.sock */
+        char *metrics_listen;           /* [metrics] listen: IPv4:PORT for /metrics and the status page, or "off" */
+        unsigned max_parallel;          /* bays ingesting at once; the rest wait in dock order */
         struct usb_id {
                 unsigned vendor, product;
         } allow[DOCKD_MAX_ALLOW];
-        size_t n_allow;         /* [recorders] allow: only these USB devices are recorders */
+        size_t n_allow; /* [recorders] allow: only these USB devices are recorders */
         struct usb_id clock[DOCKD_MAX_ALLOW];
-        size_t n_clock;         /* [recorders] clock: models that answer the clock request */
-        char *name_pattern;     /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
-        bool allow_same_filesystem;     /* [station]: two targets on one filesystem (demos, tests) */
-        char *codepage;         /* [recorders] codepage: 8.3 names' OEM codepage (default CP936, GBK) */
-        unsigned late_h;        /* [policy] late_h: the 24-hour rule's threshold */
-        bool wipe_verified;     /* [policy] wipe = verified: wipe a recorder once all of it is verified twice */
-        char *operator_group, *custodian_group, *admin_group;  /* [roles]: Unix groups granting each role */
-        unsigned retention_months;      /* [retention] default_months */
+        size_t n_clock;             /* [recorders] clock: models that answer the clock request */
+        char *name_pattern;         /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
+        bool allow_same_filesystem; /* [station]: two targets on one filesystem (demos, tests) */
+        char *codepage;             /* [recorders] codepage: 8.3 names' OEM codepage (default CP936, GBK) */
+        unsigned late_h;            /* [policy] late_h: the 24-hour rule's threshold */
+        bool wipe_verified;         /* [policy] wipe = verified: wipe a recorder once all of it is verified twice */
+        char *operator_group, *custodian_group, *admin_group; /* [roles]: Unix groups granting each role */
+        unsigned retention_months;                            /* [retention] default_months */
         struct retention_class {
                 char name[33];
                 unsigned months;
         } retention[16];
-        size_t n_retention;             /* [retention] class.NAME = MONTHS */
-        unsigned alarm_min_free_gib;    /* [alarms] target_min_free_gib */
-        unsigned alarm_clock_offset_s;  /* [alarms] clock_offset_max_s */
+        size_t n_retention;            /* [retention] class.NAME = MONTHS */
+        unsigned alarm_min_free_gib;   /* [alarms] target_min_free_gib */
+        unsigned alarm_clock_offset_s; /* [alarms] clock_offset_max_s */
 };
 
 bool config_allows(const struct config *cfg, unsigned vendor, unsigned product);
@@ -67,6 +67,5 @@ unsigned config_retention_months(const struct config *cfg, const char *cls);
  * "": the embedded defaults),
  * then applies `state_dir` if non-NULL. On failure returns -EINVAL (or -errno)
  * and writes a message naming file, line and problem into err. */
-int config_load(struct config *cfg, const char *path, const char *state_dir,
-                char *err, size_t err_size);
+int config_load(struct config *cfg, const char *path, const char *state_dir, char *err, size_t err_size);
 void config_free(struct config *cfg);

@@ -29,9 +29,9 @@ struct chunk {
         void *buf;
         size_t len;
         int64_t off;
-        unsigned refs;          /* live sinks that have not yet verified it */
-        unsigned busy;          /* threads using buf outside the lock */
-        uint32_t written;       /* bit i: sink i has written it (cleared when published) */
+        unsigned refs;    /* live sinks that have not yet verified it */
+        unsigned busy;    /* threads using buf outside the lock */
+        uint32_t written; /* bit i: sink i has written it (cleared when published) */
 };
 
 struct copy_pipe {
@@ -39,13 +39,13 @@ struct copy_pipe {
         /* Each waits on its own condition and is woken only by what it waits
          * for: one shared condition woke all eight threads of a bay for every
          * block event, which cost a sixth of the CPU with sixteen bays. */
-        pthread_cond_t reader_cv;       /* a ring slot came free */
-        pthread_cond_t hasher_cv;       /* a slot was filled, or the reader stopped */
+        pthread_cond_t reader_cv; /* a ring slot came free */
+        pthread_cond_t hasher_cv; /* a slot was filled, or the reader stopped */
         struct chunk *ring;
         unsigned n;
-        uint64_t filled;        /* chunks [0, filled) hold source bytes */
-        uint64_t published;     /* chunks [0, published) are hashed and readable by sinks */
-        bool src_done;          /* the reader stopped */
+        uint64_t filled;    /* chunks [0, filled) hold source bytes */
+        uint64_t published; /* chunks [0, published) are hashed and readable by sinks */
+        bool src_done;      /* the reader stopped */
         int src_err;
         char src_msg[512];
         bool eof, abort;
@@ -62,7 +62,7 @@ int copy_sink_open(struct copy_sink *s, const struct target *t, const char *part
          * page-cache copy (in a VM that copy was 70% of an ingest's CPU), and
          * read-back comes from the device, not from memory. */
         s->fd = open_past_cache(partial_path, O_RDWR | O_CREAT, 0640, &s->direct);
-        s->method = s->direct ? "o_direct" : "fadvise";     /* fadvise: e.g. tmpfs */
+        s->method = s->direct ? "o_direct" : "fadvise"; /* fadvise: e.g. tmpfs */
         if (s->fd < 0) {
                 int r = s->fd;
                 s->fd = -1;
@@ -210,8 +210,10 @@ static int readback(struct copy_sink *s, const struct chunk *c, char *msg, size_
                 return (int)k;
         }
         if ((size_t)k < c->len || memcmp(s->rbuf, c->buf, c->len) != 0) {
-                snprintf(msg, msg_size, "read-back at offset %lld does not match what was written"
-                         " (the target's storage altered or lost data)", (long long)c->off);
+                snprintf(msg, msg_size,
+                         "read-back at offset %lld does not match what was written"
+                         " (the target's storage altered or lost data)",
+                         (long long)c->off);
                 return -EIO;
         }
         return 0;
@@ -273,7 +275,7 @@ static void *sink_verifier(void *arg)
                         pthread_cond_wait(&s->verifier_cv, &cp->mu);
                 if (!s->active || cp->abort)
                         break;
-                if (s->verify_seq == cp->published) {   /* eof: everything written and read back */
+                if (s->verify_seq == cp->published) { /* eof: everything written and read back */
                         pthread_mutex_unlock(&cp->mu);
                         const char *what = "fdatasync";
                         int r = sink_sync(s);
@@ -294,14 +296,15 @@ static void *sink_verifier(void *arg)
 
                 int r = readback(s, c, msg, sizeof(msg));
                 int64_t end = c->off + (int64_t)c->len;
-                bool crosses = cp->checkpoint_bytes > 0 && end / cp->checkpoint_bytes != s->durable / cp->checkpoint_bytes;
+                bool crosses =
+                        cp->checkpoint_bytes > 0 && end / cp->checkpoint_bytes != s->durable / cp->checkpoint_bytes;
                 if (r == 0 && crosses && (r = sink_sync(s)) < 0)
                         snprintf(msg, sizeof(msg), "fdatasync: %s", strerror(-r));
 
                 pthread_mutex_lock(&cp->mu);
                 c->busy--;
                 maybe_free(cp, c);
-                if (!s->active)         /* a writer failed meanwhile and released our chunks */
+                if (!s->active) /* a writer failed meanwhile and released our chunks */
                         break;
                 if (r < 0) {
                         sink_fail_locked(s, r, "%s", msg);
@@ -344,8 +347,8 @@ static void *source_main(void *arg)
                         want = (size_t)(ckpt - off % ckpt);
                 size_t got = 0;
                 while (got < want) {
-                        ssize_t k = volume_file_read(p->src, off + (int64_t)got, (char *)c->buf + got, want - got,
-                                                     msg, sizeof(msg));
+                        ssize_t k = volume_file_read(p->src, off + (int64_t)got, (char *)c->buf + got, want - got, msg,
+                                                     sizeof(msg));
                         if (k < 0) {
                                 r = (int)k;
                                 break;
@@ -361,7 +364,7 @@ static void *source_main(void *arg)
                 if (r < 0)
                         break;
                 crashpoint("source-read");
-                if (got % ALIGN)        /* pad for O_DIRECT writers; never hashed, cut off at the end */
+                if (got % ALIGN) /* pad for O_DIRECT writers; never hashed, cut off at the end */
                         memset((char *)c->buf + got, 0, ALIGN - got % ALIGN);
                 c->len = got;
                 c->off = off;
@@ -394,9 +397,12 @@ static int64_t min_durable(struct copy_pipe *cp)
 int copy_run(struct copy_params *p)
 {
         struct copy_pipe cp = {
-                .mu = PTHREAD_MUTEX_INITIALIZER, .reader_cv = PTHREAD_COND_INITIALIZER,
+                .mu = PTHREAD_MUTEX_INITIALIZER,
+                .reader_cv = PTHREAD_COND_INITIALIZER,
                 .hasher_cv = PTHREAD_COND_INITIALIZER,
-                .n = p->pool->chunks, .checkpoint_bytes = p->checkpoint_bytes, .p = p,
+                .n = p->pool->chunks,
+                .checkpoint_bytes = p->checkpoint_bytes,
+                .p = p,
         };
         int r = 0;
         p->err[0] = '\0';
@@ -423,8 +429,8 @@ int copy_run(struct copy_params *p)
                         snprintf(s->errmsg, sizeof(s->errmsg), "truncate: %m");
                         continue;
                 }
-                if (p->size > p->offset &&
-                    fallocate(s->fd, FALLOC_FL_KEEP_SIZE, p->offset, p->size - p->offset) < 0 && errno == ENOSPC) {
+                if (p->size > p->offset && fallocate(s->fd, FALLOC_FL_KEEP_SIZE, p->offset, p->size - p->offset) < 0 &&
+                    errno == ENOSPC) {
                         s->error = -ENOSPC;
                         snprintf(s->errmsg, sizeof(s->errmsg), "no space left on the target: %lld more bytes needed",
                                  (long long)(p->size - p->offset));
@@ -446,7 +452,8 @@ int copy_run(struct copy_params *p)
                         continue;
                 s->index = (unsigned)i;
                 for (unsigned w = 0; w <= writers && w < COPY_MAX_THREADS; w++) {
-                        if (pthread_create(&s->threads[s->n_threads], NULL, w == 0 ? sink_verifier : sink_writer, s) != 0) {
+                        if (pthread_create(&s->threads[s->n_threads], NULL, w == 0 ? sink_verifier : sink_writer, s) !=
+                            0) {
                                 pthread_mutex_lock(&cp.mu);
                                 sink_fail_locked(s, -EAGAIN, "cannot start a copy thread");
                                 pthread_mutex_unlock(&cp.mu);
@@ -492,7 +499,7 @@ int copy_run(struct copy_params *p)
                         r = -ECANCELED;
                         break;
                 }
-                if (!have) {            /* the reader stopped: at the end, or on an error */
+                if (!have) { /* the reader stopped: at the end, or on an error */
                         if (cp.src_err < 0) {
                                 snprintf(p->err, sizeof(p->err), "%s", cp.src_msg);
                                 r = cp.src_err;

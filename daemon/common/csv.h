@@ -11,7 +11,7 @@
 struct csv_record {
         char *field[CSV_MAX_FIELDS];
         size_t n;
-        int line;               /* where the record starts, 1-based */
+        int line; /* where the record starts, 1-based */
 };
 
 /* Reads the next record. Returns 1, 0 at end of input, or -EINVAL with a

@@ -14,7 +14,9 @@ int ctl_send(int sock, char type, const void *data, size_t n, int fd)
         char head[32];
         int h = snprintf(head, sizeof(head), "%c%zu:", type, n);
         struct iovec iov[3] = {
-                { head, (size_t)h }, { (void *)data, n }, { (void *)",", 1 },
+                { head, (size_t)h },
+                { (void *)data, n },
+                { (void *)",", 1 },
         };
         union {
                 struct cmsghdr h;
@@ -38,7 +40,7 @@ int ctl_send(int sock, char type, const void *data, size_t n, int fd)
                         continue;
                 if (k < 0)
                         return -errno;
-                msg.msg_control = NULL;         /* the descriptor went with the first bytes */
+                msg.msg_control = NULL; /* the descriptor went with the first bytes */
                 msg.msg_controllen = 0;
                 left -= (size_t)k;
                 while (k > 0 && msg.msg_iovlen > 0) {
@@ -89,7 +91,7 @@ int ctl_next(struct ctl_reader *r, char *type, const char **data, size_t *len)
         if (i >= r->n)
                 return 0;
         if (i == 1 || (r->buf[1] == '0' && i > 2))
-                return -EPROTO;         /* no digits, or a leading zero */
+                return -EPROTO; /* no digits, or a leading zero */
         size_t end = i + 1 + size;
         if (r->n < end + 1)
                 return 0;

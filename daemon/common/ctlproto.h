@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 #define CTL_VERSION "1"
-#define CTL_MAX_ARG 4096        /* request frames */
-#define CTL_MAX_REQUEST 65536   /* the whole request */
+#define CTL_MAX_ARG 4096      /* request frames */
+#define CTL_MAX_REQUEST 65536 /* the whole request */
 #define CTL_MAX_ARGS 64
-#define CTL_MAX_FRAME 65536     /* reply frames */
+#define CTL_MAX_FRAME 65536 /* reply frames */
 
 /* Request: V (version), A (an argument), F (an argument naming a file; its
  * descriptor rides with the frame), D (the same file opened O_DIRECT), "."
@@ -24,8 +24,8 @@ int ctl_connect(const char *path);
 int ctl_send(int sock, char type, const void *data, size_t n, int fd);
 
 struct ctl_reader {
-        char *buf, *frame;      /* frame: the payload handed out last, NUL-terminated */
-        size_t n, cap, max;     /* max: the largest frame accepted */
+        char *buf, *frame;  /* frame: the payload handed out last, NUL-terminated */
+        size_t n, cap, max; /* max: the largest frame accepted */
 };
 /* The next whole frame in r (data is NUL-terminated, valid until the
  * next call): 1 with type, data and len set, 0 if more bytes are needed, -EPROTO on a

@@ -12,7 +12,6 @@
 
 #include "util.h"
 
-
 void fw_issue(struct fatwalk *fs, bool blocking, const char *fmt, ...)
 {
         char msg[768];
@@ -44,16 +43,12 @@ const char *fatwalk_type(const struct fatwalk *fs)
         }
 }
 
-
 uint64_t fw_cluster_off(const struct fatwalk *fs, uint32_t c)
 {
         return fs->heap_off + (uint64_t)(c - 2) * fs->cluster_size;
 }
 
-bool fw_valid_cluster(const struct fatwalk *fs, uint32_t c)
-{
-        return c >= 2 && c - 2 < fs->n_clusters;
-}
+bool fw_valid_cluster(const struct fatwalk *fs, uint32_t c) { return c >= 2 && c - 2 < fs->n_clusters; }
 
 /* ---- the FAT ---- */
 
@@ -80,7 +75,8 @@ static int fat_load(struct fatwalk *fs, uint64_t o)
                         uint64_t n = len - s < fs->sector ? len - s : fs->sector;
                         bool ok = false;
                         for (unsigned k = 0; k < fs->n_fats && !ok; k++)
-                                ok = fw_dev_read(fs, fs->fat_off[(fs->active + k) % fs->n_fats] + start + s, fs->win + s, n) == 0;
+                                ok = fw_dev_read(fs, fs->fat_off[(fs->active + k) % fs->n_fats] + start + s,
+                                                 fs->win + s, n) == 0;
                         if (!ok)
                                 return -EIO;
                 }
@@ -106,23 +102,31 @@ enum link fw_fat_next(struct fatwalk *fs, uint32_t c, uint32_t *next)
         case 12:
                 v = le16(p);
                 v = c & 1 ? v >> 4 : v & 0xFFF;
-                if (v >= 0xFF8) return L_EOC;
-                if (v == 0xFF7) return L_BAD;
+                if (v >= 0xFF8)
+                        return L_EOC;
+                if (v == 0xFF7)
+                        return L_BAD;
                 break;
         case 16:
                 v = le16(p);
-                if (v >= 0xFFF8) return L_EOC;
-                if (v == 0xFFF7) return L_BAD;
+                if (v >= 0xFFF8)
+                        return L_EOC;
+                if (v == 0xFFF7)
+                        return L_BAD;
                 break;
         case 32:
                 v = le32(p) & 0x0FFFFFFF;
-                if (v >= 0x0FFFFFF8) return L_EOC;
-                if (v == 0x0FFFFFF7) return L_BAD;
+                if (v >= 0x0FFFFFF8)
+                        return L_EOC;
+                if (v == 0x0FFFFFF7)
+                        return L_BAD;
                 break;
         default:
                 v = le32(p);
-                if (v >= 0xFFFFFFF8) return L_EOC;
-                if (v == 0xFFFFFFF7) return L_BAD;
+                if (v >= 0xFFFFFFF8)
+                        return L_EOC;
+                if (v == 0xFFFFFFF7)
+                        return L_BAD;
                 break;
         }
         if (v == 0)
@@ -185,17 +189,22 @@ static int fat_scan(struct fatwalk *fs)
                 }
         }
         if (lost_n) {
-                fw_issue(fs, true, "the FAT cannot be read in any copy at %llu sector(s) (first: sector %llu of the FAT): "
-                      "files whose clusters it maps cannot be read", (unsigned long long)lost_n, (unsigned long long)lost_first);
+                fw_issue(fs, true,
+                         "the FAT cannot be read in any copy at %llu sector(s) (first: sector %llu of the FAT): "
+                         "files whose clusters it maps cannot be read",
+                         (unsigned long long)lost_n, (unsigned long long)lost_first);
         }
         if (bad_n > lost_n)
-                fw_issue(fs, true, "FAT copy %u cannot be read at %llu sector(s) (first: sector %llu of the FAT); "
-                      "those sectors were read from copy %u", fs->active + 1, (unsigned long long)(bad_n - lost_n),
-                      (unsigned long long)bad_first, 2 - fs->active);
+                fw_issue(fs, true,
+                         "FAT copy %u cannot be read at %llu sector(s) (first: sector %llu of the FAT); "
+                         "those sectors were read from copy %u",
+                         fs->active + 1, (unsigned long long)(bad_n - lost_n), (unsigned long long)bad_first,
+                         2 - fs->active);
         if (diff_n)
-                fw_issue(fs, true, "FAT copies 1 and 2 differ in %llu sector(s) (first: sector %llu of the FAT); "
-                      "the walk used copy %u, and files mapped differently by the other may be missing or wrong",
-                      (unsigned long long)diff_n, (unsigned long long)diff_first, fs->active + 1);
+                fw_issue(fs, true,
+                         "FAT copies 1 and 2 differ in %llu sector(s) (first: sector %llu of the FAT); "
+                         "the walk used copy %u, and files mapped differently by the other may be missing or wrong",
+                         (unsigned long long)diff_n, (unsigned long long)diff_first, fs->active + 1);
         if (fs->type == EXFAT)
                 return 0;
         for (uint32_t c = 2; c - 2 < fs->n_clusters; c++) {
@@ -250,10 +259,11 @@ static int open_fat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t err
         fs->mirrored = true;
         if (fs->type == 32) {
                 uint16_t flags = le16(bs + 40);
-                if (flags & 0x80) {             /* mirroring off: only the active FAT is valid */
+                if (flags & 0x80) { /* mirroring off: only the active FAT is valid */
                         fs->active = flags & 0xF;
                         if (fs->active >= nfats) {
-                                snprintf(err, err_size, "corrupt FAT32 boot sector: active FAT %u of %u", fs->active + 1, nfats);
+                                snprintf(err, err_size, "corrupt FAT32 boot sector: active FAT %u of %u",
+                                         fs->active + 1, nfats);
                                 return -EUCLEAN;
                         }
                         fs->mirrored = false;
@@ -298,7 +308,7 @@ static int open_exfat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t e
                 fs->n_clusters = (uint32_t)(fs->fat_len / 4 - 2);
         fs->n_fats = nfats;
         fs->active = nfats == 2 ? (le16(bs + 106) & 1) : 0;
-        fs->mirrored = false;   /* TexFAT's second FAT is not a mirror */
+        fs->mirrored = false; /* TexFAT's second FAT is not a mirror */
         fs->fat_off[0] = fs->base + (uint64_t)fat_off * fs->sector;
         fs->fat_off[1] = fs->fat_off[0] + fs->fat_len;
         fs->fat_off[0] += (uint64_t)fs->active * fs->fat_len;
@@ -307,7 +317,7 @@ static int open_exfat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t e
         fs->heap_off = fs->base + (uint64_t)heap * fs->sector;
         if (vol_len && vol_len < heap + ((uint64_t)fs->n_clusters << spc_shift))
                 fw_issue(fs, false, "exFAT volume length (%llu sectors) is smaller than its cluster heap",
-                      (unsigned long long)vol_len);
+                         (unsigned long long)vol_len);
         if (!fw_valid_cluster(fs, fs->root_cluster)) {
                 snprintf(err, err_size, "corrupt exFAT boot sector: root directory cluster %u is outside the volume",
                          fs->root_cluster);
@@ -317,7 +327,7 @@ static int open_exfat(struct fatwalk *fs, const uint8_t *bs, char *err, size_t e
 }
 
 int fatwalk_open(fatwalk_read_fn read, void *ud, uint64_t base, uint64_t dev_size, const char *codepage,
-               struct fatwalk **out, char *err, size_t err_size)
+                 struct fatwalk **out, char *err, size_t err_size)
 {
         uint8_t bs[512];
         struct fatwalk *fs = calloc(1, sizeof(*fs));
@@ -343,7 +353,8 @@ int fatwalk_open(fatwalk_read_fn read, void *ud, uint64_t base, uint64_t dev_siz
                 r = -EMEDIUMTYPE;
         }
         if (r == 0 && fs->heap_off - base >= dev_size - base) {
-                snprintf(err, err_size, "the %s volume's data area starts past the end of the device", fatwalk_type(fs));
+                snprintf(err, err_size, "the %s volume's data area starts past the end of the device",
+                         fatwalk_type(fs));
                 r = -EUCLEAN;
         }
         if (r == 0 && codepage && fs->type != EXFAT) {
@@ -385,14 +396,25 @@ void fatwalk_close(struct fatwalk *fs)
 
 static size_t put_utf8(char *o, uint32_t cp)
 {
-        if (cp < 0x80) { o[0] = (char)cp; return 1; }
-        if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+        if (cp < 0x80) {
+                o[0] = (char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                o[0] = (char)(0xC0 | cp >> 6);
+                o[1] = (char)(0x80 | (cp & 0x3F));
+                return 2;
+        }
         if (cp < 0x10000) {
-                o[0] = (char)(0xE0 | cp >> 12); o[1] = (char)(0x80 | (cp >> 6 & 0x3F)); o[2] = (char)(0x80 | (cp & 0x3F));
+                o[0] = (char)(0xE0 | cp >> 12);
+                o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+                o[2] = (char)(0x80 | (cp & 0x3F));
                 return 3;
         }
-        o[0] = (char)(0xF0 | cp >> 18); o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        o[2] = (char)(0x80 | (cp >> 6 & 0x3F)); o[3] = (char)(0x80 | (cp & 0x3F));
+        o[0] = (char)(0xF0 | cp >> 18);
+        o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        o[3] = (char)(0x80 | (cp & 0x3F));
         return 4;
 }
 
@@ -401,7 +423,7 @@ char *fatwalk_escape(const int32_t *cp, size_t n)
         char *out = xmalloc(n * 6 + 8), *o = out;
         bool dots = (n == 1 || n == 2) && cp[0] == '.' && cp[n - 1] == '.';
         if (n == 0) {
-                strcpy(out, "\\0");     /* no name at all: still a name of its own */
+                strcpy(out, "\\0"); /* no name at all: still a name of its own */
                 return out;
         }
         for (size_t i = 0; i < n; i++) {
@@ -482,7 +504,7 @@ char *fw_sfn_name(struct fatwalk *fs, const uint8_t *d, bool deleted)
         uint8_t raw[11];
         memcpy(raw, d, 11);
         if (raw[0] == 0x05)
-                raw[0] = 0xE5;          /* a name starting with byte 0xE5 (a lead byte in some codepages) */
+                raw[0] = 0xE5; /* a name starting with byte 0xE5 (a lead byte in some codepages) */
         size_t bl = 8, el = 3;
         while (bl && raw[bl - 1] == ' ')
                 bl--;
@@ -491,7 +513,7 @@ char *fw_sfn_name(struct fatwalk *fs, const uint8_t *d, bool deleted)
         int32_t cp[24];
         size_t n = 0;
         if (deleted && bl) {
-                cp[n++] = '_';          /* the first byte was overwritten by the deletion mark */
+                cp[n++] = '_'; /* the first byte was overwritten by the deletion mark */
                 n += oem_decode(fs, raw + 1, bl - 1, cp + n);
         } else {
                 n = oem_decode(fs, raw, bl, cp);
@@ -536,15 +558,17 @@ int64_t fw_dos_time(uint16_t date, uint16_t time, unsigned centis)
         if (date == 0)
                 return 0;
         unsigned y = 1980 + (date >> 9), m = date >> 5 & 0xF, d = date & 0x1F;
-        if (m < 1) m = 1;
-        if (m > 12) m = 12;
-        if (d < 1) d = 1;
+        if (m < 1)
+                m = 1;
+        if (m > 12)
+                m = 12;
+        if (d < 1)
+                d = 1;
         unsigned hh = time >> 11, mm = time >> 5 & 0x3F, ss = (time & 0x1F) * 2 + centis / 100;
         return days_from_civil((int)y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
 }
 
 /* ---- clusters ---- */
-
 
 void fw_chain_push(struct chain *ch, uint32_t c)
 {
@@ -569,7 +593,7 @@ enum link fw_chain_follow(struct fatwalk *fs, uint32_t first, uint64_t max, stru
                 if (max && ch->n >= max)
                         return L_NEXT;
                 if (ch->n > fs->n_clusters)
-                        return L_INVALID;       /* a loop */
+                        return L_INVALID; /* a loop */
                 uint32_t next;
                 enum link l = fw_fat_next(fs, c, &next);
                 if (l != L_NEXT)
@@ -584,9 +608,11 @@ bool fw_own(struct fatwalk *fs, const char *path, const uint32_t *c, size_t n)
 {
         for (size_t i = 0; i < n; i++) {
                 if (bit(fs->owned, c[i] - 2)) {
-                        fw_issue(fs, true, "%s: cluster %u is also used by another file or directory (cross-linked or looping "
-                              "chain); it is not walked twice", path[0] ? path : "/", c[i]);
-                        return false;   /* the ones before stay owned: they are this entry's */
+                        fw_issue(fs, true,
+                                 "%s: cluster %u is also used by another file or directory (cross-linked or looping "
+                                 "chain); it is not walked twice",
+                                 path[0] ? path : "/", c[i]);
+                        return false; /* the ones before stay owned: they are this entry's */
                 }
                 set_bit(fs->owned, c[i] - 2);
         }
@@ -599,7 +625,7 @@ static bool exfat_system(struct fatwalk *fs, const struct chain *root)
         bool have_bitmap = false;
         for (size_t ci = 0; ci < root->n; ci++) {
                 if (fw_dev_read(fs, fw_cluster_off(fs, root->c[ci]), b, fs->cluster_size) < 0)
-                        break;  /* reported by the walk */
+                        break; /* reported by the walk */
                 for (size_t i = 0; i < fs->cluster_size / 32; i++) {
                         const uint8_t *e = b + i * 32;
                         if (e[0] != 0x81 && e[0] != 0x82)
@@ -610,9 +636,10 @@ static bool exfat_system(struct fatwalk *fs, const struct chain *root)
                         const char *what = e[0] == 0x81 ? "the allocation bitmap" : "the up-case table";
                         struct chain ch = { 0 };
                         uint32_t next;
-                        if (!fw_valid_cluster(fs, first) || need > fs->n_clusters || first - 2 + need > fs->n_clusters) {
+                        if (!fw_valid_cluster(fs, first) || need > fs->n_clusters ||
+                            first - 2 + need > fs->n_clusters) {
                                 fw_issue(fs, true, "%s lies outside the volume (cluster %u, %llu bytes)", what, first,
-                                      (unsigned long long)len);
+                                         (unsigned long long)len);
                                 continue;
                         }
                         /* contiguous where the FAT does not chain it */
@@ -620,21 +647,23 @@ static bool exfat_system(struct fatwalk *fs, const struct chain *root)
                                 for (uint64_t k = 0; k < need; k++)
                                         fw_chain_push(&ch, first + (uint32_t)k);
                         } else if (fw_chain_follow(fs, first, need, &ch), ch.n < need) {
-                                fw_issue(fs, true, "%s: its cluster chain is broken after %zu of %llu clusters", what, ch.n,
-                                      (unsigned long long)need);
+                                fw_issue(fs, true, "%s: its cluster chain is broken after %zu of %llu clusters", what,
+                                         ch.n, (unsigned long long)need);
                         }
                         fw_own(fs, what, ch.c, ch.n);
                         if (e[0] == 0x81 && !have_bitmap && ch.n == need) {
                                 uint64_t bytes = ((uint64_t)fs->n_clusters + 7) / 8, got = 0;
                                 if (len < bytes) {
-                                        fw_issue(fs, true, "the allocation bitmap is shorter than the volume's clusters");
+                                        fw_issue(fs, true,
+                                                 "the allocation bitmap is shorter than the volume's clusters");
                                         free(ch.c);
                                         continue;
                                 }
                                 for (size_t k = 0; k < ch.n && got < bytes; k++) {
                                         uint64_t n = bytes - got < fs->cluster_size ? bytes - got : fs->cluster_size;
                                         if (fw_dev_read(fs, fw_cluster_off(fs, ch.c[k]), fs->alloc + got, n) < 0) {
-                                                fw_issue(fs, true, "the allocation bitmap cannot be read: %s", fs->io_err);
+                                                fw_issue(fs, true, "the allocation bitmap cannot be read: %s",
+                                                         fs->io_err);
                                                 break;
                                         }
                                         got += n;
@@ -649,7 +678,8 @@ static bool exfat_system(struct fatwalk *fs, const struct chain *root)
                 }
         }
         if (!have_bitmap)
-                fw_issue(fs, true, "no readable allocation bitmap: data outside the walked files cannot be accounted for");
+                fw_issue(fs, true,
+                         "no readable allocation bitmap: data outside the walked files cannot be accounted for");
         return have_bitmap;
 }
 
@@ -667,17 +697,19 @@ static void unaccounted_check(struct fatwalk *fs, uint64_t *bytes)
                         i++;
                 total += (uint64_t)(i - s) * fs->cluster_size;
                 if (runs++ < MAX_ISSUE_RUNS)
-                        fw_issue(fs, true, "clusters %u-%u (%llu bytes) are marked in use but belong to no file or directory "
-                              "that could be walked (data the walk cannot account for)",
-                              s + 2, i + 1, (unsigned long long)(i - s) * fs->cluster_size);
+                        fw_issue(fs, true,
+                                 "clusters %u-%u (%llu bytes) are marked in use but belong to no file or directory "
+                                 "that could be walked (data the walk cannot account for)",
+                                 s + 2, i + 1, (unsigned long long)(i - s) * fs->cluster_size);
         }
         if (runs > MAX_ISSUE_RUNS)
                 fw_issue(fs, true, "%u more runs of clusters marked in use belong to no file or directory",
-                      runs - MAX_ISSUE_RUNS);
+                         runs - MAX_ISSUE_RUNS);
         *bytes = total;
 }
 
-int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_t *unaccounted, char *err, size_t err_size)
+int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_t *unaccounted, char *err,
+                 size_t err_size)
 {
         fs->ops = ops;
         *unaccounted = 0;
@@ -697,8 +729,10 @@ int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_
                         return -EIO;
                 }
                 if (l != L_EOC)
-                        fw_issue(fs, true, "/: the root directory's cluster chain breaks after %zu cluster(s) at %s; "
-                              "entries after it are not known", ch.n, fw_link_why(l));
+                        fw_issue(fs, true,
+                                 "/: the root directory's cluster chain breaks after %zu cluster(s) at %s; "
+                                 "entries after it are not known",
+                                 ch.n, fw_link_why(l));
                 fw_own(fs, "/", ch.c, ch.n);
                 if (fs->type == EXFAT && !exfat_system(fs, &ch))
                         memset(fs->alloc, 0, ((size_t)fs->n_clusters + 7) / 8);
@@ -714,7 +748,7 @@ int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_
 }
 
 int fatwalk_file_map(struct fatwalk *fs, uint32_t first, uint64_t size, uint64_t valid_size, bool contiguous,
-                   struct fatwalk_file *out, char *err, size_t err_size)
+                     struct fatwalk_file *out, char *err, size_t err_size)
 {
         memset(out, 0, sizeof(*out));
         out->size = size;
@@ -745,7 +779,8 @@ int fatwalk_file_map(struct fatwalk *fs, uint32_t first, uint64_t size, uint64_t
         for (size_t i = 0; i < ch.n; i++) {
                 uint64_t len = left < fs->cluster_size ? left : fs->cluster_size;
                 left -= len;
-                if (out->n_ext && out->ext[out->n_ext - 1].dev_off + out->ext[out->n_ext - 1].len == fw_cluster_off(fs, ch.c[i]))
+                if (out->n_ext &&
+                    out->ext[out->n_ext - 1].dev_off + out->ext[out->n_ext - 1].len == fw_cluster_off(fs, ch.c[i]))
                         out->ext[out->n_ext - 1].len += len;
                 else
                         out->ext[out->n_ext++] = (struct fatwalk_extent){ fw_cluster_off(fs, ch.c[i]), len };

@@ -17,17 +17,17 @@ struct fatwalk;
 
 /* One entry as the walk found it. Strings live until the callback returns. */
 struct fatwalk_entry {
-        const char *path;               /* "/DCIM/A.MP4": names decoded, odd bytes escaped (fatwalk_escape) */
-        const uint8_t *raw_name;        /* the name's bytes on disk: 11-byte 8.3 name, then any long name (UTF-16LE) */
+        const char *path;        /* "/DCIM/A.MP4": names decoded, odd bytes escaped (fatwalk_escape) */
+        const uint8_t *raw_name; /* the name's bytes on disk: 11-byte 8.3 name, then any long name (UTF-16LE) */
         size_t raw_name_len;
-        char key[80];                   /* where the entry lives on disk: distinct for distinct entries */
+        char key[80]; /* where the entry lives on disk: distinct for distinct entries */
         bool is_dir, deleted;
         uint32_t first_cluster;
-        uint64_t size;                  /* bytes */
-        uint64_t valid_size;            /* exFAT ValidDataLength; = size on FAT */
-        bool contiguous;                /* exFAT NoFatChain: clusters first..first+n-1 */
-        int64_t mtime, ctime, atime;    /* device clock as seconds (no zone) */
-        const char *unreadable;         /* in use, but its data cannot be read whole: why (NULL: readable) */
+        uint64_t size;               /* bytes */
+        uint64_t valid_size;         /* exFAT ValidDataLength; = size on FAT */
+        bool contiguous;             /* exFAT NoFatChain: clusters first..first+n-1 */
+        int64_t mtime, ctime, atime; /* device clock as seconds (no zone) */
+        const char *unreadable;      /* in use, but its data cannot be read whole: why (NULL: readable) */
 };
 
 struct fatwalk_walk_ops {
@@ -42,15 +42,16 @@ struct fatwalk_walk_ops {
  * `dev_size` bytes. Returns 0 and a filesystem, -EMEDIUMTYPE when there is
  * none there (err says what was found), or -errno. */
 int fatwalk_open(fatwalk_read_fn read, void *ud, uint64_t base, uint64_t dev_size, const char *codepage,
-               struct fatwalk **out, char *err, size_t err_size);
+                 struct fatwalk **out, char *err, size_t err_size);
 void fatwalk_close(struct fatwalk *fs);
-const char *fatwalk_type(const struct fatwalk *fs);        /* "FAT12", "FAT16", "FAT32", "exFAT" */
+const char *fatwalk_type(const struct fatwalk *fs); /* "FAT12", "FAT16", "FAT32", "exFAT" */
 
 /* Walks the whole tree once: entries and issues through ops. Then checks
  * that every allocated cluster is owned; *unaccounted gets the bytes that
  * are not (each such run is also an issue). Returns 0 or -errno (a failure
  * to walk at all, e.g. the root cannot be read; err says why). */
-int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_t *unaccounted, char *err, size_t err_size);
+int fatwalk_walk(struct fatwalk *fs, const struct fatwalk_walk_ops *ops, uint64_t *unaccounted, char *err,
+                 size_t err_size);
 
 /* A file's extents on the device, from its first cluster and size. */
 struct fatwalk_extent {
@@ -63,7 +64,7 @@ struct fatwalk_file {
 };
 /* Returns 0, or -EIO/-EUCLEAN with the reason (a broken chain) in err. */
 int fatwalk_file_map(struct fatwalk *fs, uint32_t first_cluster, uint64_t size, uint64_t valid_size, bool contiguous,
-                   struct fatwalk_file *out, char *err, size_t err_size);
+                     struct fatwalk_file *out, char *err, size_t err_size);
 void fatwalk_file_unmap(struct fatwalk_file *f);
 
 /* A name for people and paths from code points: control characters, '/',

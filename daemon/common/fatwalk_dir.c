@@ -13,7 +13,7 @@
 struct dirbuf {
         uint8_t *b;
         size_t len;
-        bool *bad;              /* per unit (cluster, or sector of a fixed root): could not be read */
+        bool *bad; /* per unit (cluster, or sector of a fixed root): could not be read */
         size_t unit;
 };
 
@@ -32,8 +32,10 @@ static void dir_read(struct fatwalk *fs, const char *path, const struct chain *c
         db->len = ch->n * fs->cluster_size;
         for (size_t i = 0; i < ch->n; i++)
                 if (fw_dev_read(fs, fw_cluster_off(fs, ch->c[i]), db->b + i * fs->cluster_size, fs->cluster_size) < 0) {
-                        fw_issue(fs, true, "%s: directory cluster %u (%zu of %zu) cannot be read: %s; the entries in it are "
-                              "not known", path[0] ? path : "/", ch->c[i], i + 1, ch->n, fs->io_err);
+                        fw_issue(fs, true,
+                                 "%s: directory cluster %u (%zu of %zu) cannot be read: %s; the entries in it are "
+                                 "not known",
+                                 path[0] ? path : "/", ch->c[i], i + 1, ch->n, fs->io_err);
                         db->bad[i] = true;
                         memset(db->b + i * fs->cluster_size, 0, fs->cluster_size);
                 }
@@ -52,8 +54,9 @@ static void names_check(struct fatwalk *fs, const char *dir, struct names *nm)
                 qsort(nm->v, nm->n, sizeof(*nm->v), cmp_str);
         for (size_t i = 1; i < nm->n; i++)
                 if (strcmp(nm->v[i], nm->v[i - 1]) == 0 && (i < 2 || strcmp(nm->v[i], nm->v[i - 2]) != 0))
-                        fw_issue(fs, false, "%s/%s: more than one entry has this name; each is kept apart by its place on disk",
-                              dir, nm->v[i]);
+                        fw_issue(fs, false,
+                                 "%s/%s: more than one entry has this name; each is kept apart by its place on disk",
+                                 dir, nm->v[i]);
         for (size_t i = 0; i < nm->n; i++)
                 free(nm->v[i]);
         free(nm->v);
@@ -69,7 +72,6 @@ static void names_add(struct names *nm, const char *s)
         }
         nm->v[nm->n++] = xstrdup(s);
 }
-
 
 void fw_emit(struct fatwalk *fs, const struct fatwalk_entry *e)
 {
@@ -106,15 +108,16 @@ static const char *file_clusters(struct fatwalk *fs, const char *path, uint32_t 
         } else {
                 enum link l = fw_chain_follow(fs, first, need > fs->n_clusters ? fs->n_clusters + 1ull : need, &ch);
                 if (ch.n < need) {
-                        snprintf(why, why_size, "its cluster chain ends after %zu of %llu clusters at %s",
-                                 ch.n, (unsigned long long)need, fw_link_why(l));
+                        snprintf(why, why_size, "its cluster chain ends after %zu of %llu clusters at %s", ch.n,
+                                 (unsigned long long)need, fw_link_why(l));
                         ret = why;
                 } else if (l == L_NEXT) {
                         uint32_t next;
                         enum link t = fw_fat_next(fs, ch.c[ch.n - 1], &next);
                         if (t == L_NEXT)
-                                fw_issue(fs, false, "%s: its cluster chain goes on past its size (%llu bytes) from cluster %u",
-                                      path, (unsigned long long)size, next);
+                                fw_issue(fs, false,
+                                         "%s: its cluster chain goes on past its size (%llu bytes) from cluster %u",
+                                         path, (unsigned long long)size, next);
                         else if (t != L_EOC)
                                 fw_issue(fs, false, "%s: its last cluster is followed by %s", path, fw_link_why(t));
                 }
@@ -128,7 +131,7 @@ static const char *file_clusters(struct fatwalk *fs, const char *path, uint32_t 
 }
 
 void fw_walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
-                     uint64_t fixed_len);
+                 uint64_t fixed_len);
 
 /* A deleted entry: a file is reported (and recorded), a directory said. */
 static void deleted_entry(struct fatwalk *fs, const struct fatwalk_entry *fe)
@@ -143,12 +146,14 @@ static void descend(struct fatwalk *fs, const struct dirref *parent, const char 
                     bool contiguous)
 {
         if (parent->depth + 1 > MAX_DEPTH) {
-                fw_issue(fs, true, "%s: the directory tree is deeper than %d levels here; nothing below is walked", path, MAX_DEPTH);
+                fw_issue(fs, true, "%s: the directory tree is deeper than %d levels here; nothing below is walked",
+                         path, MAX_DEPTH);
                 return;
         }
         if (!fw_valid_cluster(fs, first)) {
-                fw_issue(fs, true, "%s: directory whose first cluster %u is outside the volume; its entries are not known",
-                      path, first);
+                fw_issue(fs, true,
+                         "%s: directory whose first cluster %u is outside the volume; its entries are not known", path,
+                         first);
                 return;
         }
         struct chain ch = { 0 };
@@ -158,7 +163,8 @@ static void descend(struct fatwalk *fs, const struct dirref *parent, const char 
         enum link l = L_EOC;
         if (contiguous && fs->type == EXFAT) {
                 if (first - 2 + max > fs->n_clusters) {
-                        fw_issue(fs, true, "%s: directory runs past the end of the volume; its entries are not known", path);
+                        fw_issue(fs, true, "%s: directory runs past the end of the volume; its entries are not known",
+                                 path);
                         return;
                 }
                 for (uint64_t i = 0; i < max; i++)
@@ -166,15 +172,20 @@ static void descend(struct fatwalk *fs, const struct dirref *parent, const char 
         } else {
                 l = fw_chain_follow(fs, first, max + (size ? 0 : 1), &ch);
                 if (!size && ch.n > max) {
-                        fw_issue(fs, true, "%s: directory chain is longer than a directory can be; only the first %llu "
-                              "clusters are walked", path, (unsigned long long)max);
+                        fw_issue(fs, true,
+                                 "%s: directory chain is longer than a directory can be; only the first %llu "
+                                 "clusters are walked",
+                                 path, (unsigned long long)max);
                         ch.n = max;
                 } else if (l != L_EOC && l != L_NEXT) {
-                        fw_issue(fs, true, "%s: directory cluster chain breaks after %zu cluster(s) at %s; entries after "
-                              "it are not known", path, ch.n, fw_link_why(l));
+                        fw_issue(fs, true,
+                                 "%s: directory cluster chain breaks after %zu cluster(s) at %s; entries after "
+                                 "it are not known",
+                                 path, ch.n, fw_link_why(l));
                 } else if (size && ch.n < max) {
-                        fw_issue(fs, true, "%s: directory chain ends after %zu of %llu clusters; entries after it are not known",
-                              path, ch.n, (unsigned long long)max);
+                        fw_issue(fs, true,
+                                 "%s: directory chain ends after %zu of %llu clusters; entries after it are not known",
+                                 path, ch.n, (unsigned long long)max);
                 }
         }
         size_t n_own = ch.n;
@@ -184,8 +195,10 @@ static void descend(struct fatwalk *fs, const struct dirref *parent, const char 
                         break;
                 }
         if (n_own < ch.n) {
-                fw_issue(fs, true, "%s: directory reaches cluster %u, which already belongs to another file or directory "
-                      "(a loop or cross-link); it is walked only up to there", path, ch.c[n_own]);
+                fw_issue(fs, true,
+                         "%s: directory reaches cluster %u, which already belongs to another file or directory "
+                         "(a loop or cross-link); it is walked only up to there",
+                         path, ch.c[n_own]);
                 ch.n = n_own;
         }
         fw_own(fs, path, ch.c, ch.n);
@@ -288,7 +301,8 @@ static void fat_walk_entries(struct fatwalk *fs, const struct dirref *d, const s
                 if ((attr & 0x08) && !(attr & 0x10)) {
                         /* a volume label: its cluster fields must be empty */
                         if (le16(e + 26) || le16(e + 20) || le32(e + 28))
-                                fw_issue(fs, false, "%s: a volume-label entry (index %zu) has a cluster or a size", dirpath[0] ? dirpath : "/", i);
+                                fw_issue(fs, false, "%s: a volume-label entry (index %zu) has a cluster or a size",
+                                         dirpath[0] ? dirpath : "/", i);
                         L.on = false;
                         L.n_del = 0;
                         continue;
@@ -307,8 +321,9 @@ static void fat_walk_entries(struct fatwalk *fs, const struct dirref *d, const s
                                 nu = lfn_len(L.u, L.n * 13);
                                 memcpy(units, L.u, nu * sizeof(*units));
                                 if (nu == 0)
-                                        fw_issue(fs, false, "%s: entry %zu has an empty long name; its 8.3 name is used",
-                                              dirpath[0] ? dirpath : "/", i);
+                                        fw_issue(fs, false,
+                                                 "%s: entry %zu has an empty long name; its 8.3 name is used",
+                                                 dirpath[0] ? dirpath : "/", i);
                         } else {
                                 orphans++;
                         }
@@ -346,16 +361,21 @@ static void fat_walk_entries(struct fatwalk *fs, const struct dirref *d, const s
                 int pl = snprintf(path, sizeof(path), "%s/%s", d->path, name);
                 if (pl < 0 || (size_t)pl >= sizeof(path)) {
                         fw_issue(fs, true, "%s: entry %zu: its path is longer than %zu bytes; not walked",
-                              dirpath[0] ? dirpath : "/", i, sizeof(path));
+                                 dirpath[0] ? dirpath : "/", i, sizeof(path));
                         continue;
                 }
                 uint32_t first = (fs->type == 32 ? (uint32_t)le16(e + 20) << 16 : 0) | le16(e + 26);
                 uint64_t size = le32(e + 28);
                 char why[256];
                 struct fatwalk_entry fe = {
-                        .path = path, .raw_name = raw, .raw_name_len = 11 + 2 * nu,
-                        .is_dir = (attr & 0x10) != 0, .deleted = deleted, .first_cluster = first,
-                        .size = (attr & 0x10) ? 0 : size, .valid_size = (attr & 0x10) ? 0 : size,
+                        .path = path,
+                        .raw_name = raw,
+                        .raw_name_len = 11 + 2 * nu,
+                        .is_dir = (attr & 0x10) != 0,
+                        .deleted = deleted,
+                        .first_cluster = first,
+                        .size = (attr & 0x10) ? 0 : size,
+                        .valid_size = (attr & 0x10) ? 0 : size,
                         .mtime = fw_dos_time(le16(e + 24), le16(e + 22), 0),
                         .ctime = fw_dos_time(le16(e + 16), le16(e + 14), e[13]),
                         .atime = fw_dos_time(le16(e + 18), 0, 0),
@@ -378,10 +398,10 @@ static void fat_walk_entries(struct fatwalk *fs, const struct dirref *d, const s
         }
         if (orphans)
                 fw_issue(fs, false, "%s: %u long-name entr%s belong to no file (left by a deletion or damage)",
-                      dirpath[0] ? dirpath : "/", orphans, orphans == 1 ? "y" : "ies");
+                         dirpath[0] ? dirpath : "/", orphans, orphans == 1 ? "y" : "ies");
         if (after_end)
                 fw_issue(fs, false, "%s: %u entr%s after the end-of-directory mark; walked anyway",
-                      dirpath[0] ? dirpath : "/", after_end, after_end == 1 ? "y lies" : "ies lie");
+                         dirpath[0] ? dirpath : "/", after_end, after_end == 1 ? "y lies" : "ies lie");
         names_check(fs, dirpath, &nm);
 }
 
@@ -424,12 +444,14 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                 if (ended && (type & 0x80))
                         after_end++;
                 if (type == 0x81 || type == 0x82 || type == 0x83 || type == 0xA0 || type == 0xA1 || type == 0xA2)
-                        continue;       /* bitmap, up-case table, label, GUID, padding, ACT: never recordings */
+                        continue; /* bitmap, up-case table, label, GUID, padding, ACT: never recordings */
                 if (type != 0x85 && type != 0x05) {
                         if (type & 0x80) {
                                 if (!(type & 0x40) && !(type & 0x20))
-                                        fw_issue(fs, true, "%s: entry %zu has an unknown critical type 0x%02X; what it "
-                                              "describes cannot be read", dp, i, type);
+                                        fw_issue(fs, true,
+                                                 "%s: entry %zu has an unknown critical type 0x%02X; what it "
+                                                 "describes cannot be read",
+                                                 dp, i, type);
                                 else if (type >= 0xC0)
                                         stray++;
                         }
@@ -441,11 +463,12 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                 for (unsigned k = 1; k <= sec && i + k < n; k++)
                         torn |= dir_bad(db, (i + k) * 32);
                 if (torn)
-                        continue;       /* its unreadable part is reported with the cluster */
+                        continue; /* its unreadable part is reported with the cluster */
                 if (sec < 2 || sec > 18 || i + sec >= n) {
                         if (!deleted)
-                                fw_issue(fs, true, "%s: entry set %zu claims %u secondary entries (%s); it cannot be read",
-                                      dp, i, sec, i + sec >= n ? "past the end of the directory" : "out of range");
+                                fw_issue(fs, true,
+                                         "%s: entry set %zu claims %u secondary entries (%s); it cannot be read", dp, i,
+                                         sec, i + sec >= n ? "past the end of the directory" : "out of range");
                         continue;
                 }
                 const uint8_t *s = e + 32;
@@ -461,8 +484,10 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                         ok = false;
                 if (!ok) {
                         if (!deleted)
-                                fw_issue(fs, true, "%s: entry set %zu is damaged (bad checksum or malformed); the file or "
-                                      "directory it describes cannot be read", dp, i);
+                                fw_issue(fs, true,
+                                         "%s: entry set %zu is damaged (bad checksum or malformed); the file or "
+                                         "directory it describes cannot be read",
+                                         dp, i);
                         continue;
                 }
                 uint16_t units[256];
@@ -474,7 +499,8 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                 char path[4096];
                 int pl = snprintf(path, sizeof(path), "%s/%s", d->path, name);
                 if (pl < 0 || (size_t)pl >= sizeof(path)) {
-                        fw_issue(fs, true, "%s: entry %zu: its path is longer than %zu bytes; not walked", dp, i, sizeof(path));
+                        fw_issue(fs, true, "%s: entry %zu: its path is longer than %zu bytes; not walked", dp, i,
+                                 sizeof(path));
                         i += sec;
                         continue;
                 }
@@ -491,11 +517,18 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                 bool contiguous = flags & 2;
                 char why[256];
                 struct fatwalk_entry fe = {
-                        .path = path, .raw_name = raw, .raw_name_len = 11 + 2 * (size_t)name_len,
-                        .is_dir = (attr & 0x10) != 0, .deleted = deleted, .first_cluster = first,
-                        .size = (attr & 0x10) ? 0 : size, .valid_size = (attr & 0x10) ? 0 : valid,
+                        .path = path,
+                        .raw_name = raw,
+                        .raw_name_len = 11 + 2 * (size_t)name_len,
+                        .is_dir = (attr & 0x10) != 0,
+                        .deleted = deleted,
+                        .first_cluster = first,
+                        .size = (attr & 0x10) ? 0 : size,
+                        .valid_size = (attr & 0x10) ? 0 : valid,
                         .contiguous = contiguous,
-                        .mtime = exfat_time(e + 12, e[21]), .ctime = exfat_time(e + 8, e[20]), .atime = exfat_time(e + 16, 0),
+                        .mtime = exfat_time(e + 12, e[21]),
+                        .ctime = exfat_time(e + 8, e[20]),
+                        .atime = exfat_time(e + 16, 0),
                 };
                 snprintf(fe.key, sizeof(fe.key), "%llx:%s:%zu:c%u", (unsigned long long)fs->base, d->id, i, first);
                 i += sec;
@@ -513,11 +546,15 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                 if (fe.is_dir) {
                         fw_emit(fs, &fe);
                         if (size % fs->cluster_size || !size)
-                                fw_issue(fs, true, "%s: directory size %llu is not a whole number of clusters; its entries "
-                                      "are not known", path, (unsigned long long)size);
+                                fw_issue(fs, true,
+                                         "%s: directory size %llu is not a whole number of clusters; its entries "
+                                         "are not known",
+                                         path, (unsigned long long)size);
                         else if (size > MAX_DIR_BYTES)
-                                fw_issue(fs, true, "%s: directory size %llu is larger than exFAT allows; its entries are "
-                                      "not known", path, (unsigned long long)size);
+                                fw_issue(fs, true,
+                                         "%s: directory size %llu is larger than exFAT allows; its entries are "
+                                         "not known",
+                                         path, (unsigned long long)size);
                         else
                                 descend(fs, d, path, first, size, contiguous);
                         continue;
@@ -530,20 +567,23 @@ static void exfat_walk_entries(struct fatwalk *fs, const struct dirref *d, const
                 if (fe.unreadable)
                         fw_issue(fs, true, "%s: cannot be read: %s", path, fe.unreadable);
                 else if (valid < size)
-                        fw_issue(fs, false, "%s: only %llu of its %llu bytes were written (valid data length); the rest "
-                              "reads as zeros", path, (unsigned long long)valid, (unsigned long long)size);
+                        fw_issue(fs, false,
+                                 "%s: only %llu of its %llu bytes were written (valid data length); the rest "
+                                 "reads as zeros",
+                                 path, (unsigned long long)valid, (unsigned long long)size);
                 fw_emit(fs, &fe);
         }
         if (stray)
-                fw_issue(fs, false, "%s: %u secondary entr%s belong to no entry set", dp, stray, stray == 1 ? "y" : "ies");
+                fw_issue(fs, false, "%s: %u secondary entr%s belong to no entry set", dp, stray,
+                         stray == 1 ? "y" : "ies");
         if (after_end)
                 fw_issue(fs, false, "%s: %u entr%s after the end-of-directory mark; walked anyway", dp, after_end,
-                      after_end == 1 ? "y lies" : "ies lie");
+                         after_end == 1 ? "y lies" : "ies lie");
         names_check(fs, dp, &nm);
 }
 
 void fw_walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain *ch, uint64_t fixed_off,
-                     uint64_t fixed_len)
+                 uint64_t fixed_len)
 {
         struct dirbuf db = { 0 };
         if (ch) {
@@ -557,9 +597,12 @@ void fw_walk_dir(struct fatwalk *fs, const struct dirref *d, const struct chain 
                 db.unit = fs->sector;
                 db.len = fixed_len;
                 for (size_t u = 0; u < units; u++)
-                        if (fw_dev_read(fs, fixed_off + (uint64_t)u * fs->sector, db.b + u * fs->sector, fs->sector) < 0) {
-                                fw_issue(fs, true, "/: root directory sector %zu cannot be read: %s; the entries in it are "
-                                      "not known", u, fs->io_err);
+                        if (fw_dev_read(fs, fixed_off + (uint64_t)u * fs->sector, db.b + u * fs->sector, fs->sector) <
+                            0) {
+                                fw_issue(fs, true,
+                                         "/: root directory sector %zu cannot be read: %s; the entries in it are "
+                                         "not known",
+                                         u, fs->io_err);
                                 db.bad[u] = true;
                                 memset(db.b + u * fs->sector, 0, fs->sector);
                         }

@@ -12,7 +12,7 @@
 #define EXFAT 64
 #define MAX_DEPTH 128
 #define FAT_WINDOW (64u << 10)
-#define MAX_DIR_BYTES (256u << 20)      /* exFAT allows 256 MiB directories; FAT 2 MiB */
+#define MAX_DIR_BYTES (256u << 20) /* exFAT allows 256 MiB directories; FAT 2 MiB */
 #define MAX_ISSUE_RUNS 8
 
 enum link { L_NEXT, L_EOC, L_FREE, L_BAD, L_INVALID, L_UNREADABLE };
@@ -21,29 +21,31 @@ struct fatwalk {
         fatwalk_read_fn read;
         void *ud;
         uint64_t base, dev_size;
-        int type;                       /* 12, 16, 32 or EXFAT */
+        int type; /* 12, 16, 32 or EXFAT */
         uint32_t sector;
         uint64_t cluster_size;
         uint64_t fat_off[2], fat_len;
-        unsigned n_fats, active;        /* copies compared; the one walked first */
+        unsigned n_fats, active; /* copies compared; the one walked first */
         bool mirrored;
         uint64_t heap_off;
-        uint32_t n_clusters;            /* clusters 2 .. n_clusters + 1 */
-        uint64_t root_off, root_len;    /* FAT12/16: the fixed root region */
+        uint32_t n_clusters;         /* clusters 2 .. n_clusters + 1 */
+        uint64_t root_off, root_len; /* FAT12/16: the fixed root region */
         uint32_t root_cluster;
-        uint8_t *win;                   /* FAT cache: FAT_WINDOW + one sector */
+        uint8_t *win; /* FAT cache: FAT_WINDOW + one sector */
         uint64_t win_start, win_len;
         bool win_valid;
-        uint8_t *alloc, *owned;         /* a bit per cluster */
+        uint8_t *alloc, *owned; /* a bit per cluster */
         iconv_t cd;
         /* walk */
         const struct fatwalk_walk_ops *ops;
         char io_err[256];
 };
 
-
 static inline uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static inline uint32_t le32(const uint8_t *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24; }
+static inline uint32_t le32(const uint8_t *p)
+{
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 static inline uint64_t le64(const uint8_t *p) { return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32; }
 static inline bool bit(const uint8_t *m, uint32_t i) { return m[i >> 3] >> (i & 7) & 1; }
 static inline void set_bit(uint8_t *m, uint32_t i) { m[i >> 3] |= (uint8_t)(1u << (i & 7)); }
@@ -54,8 +56,8 @@ struct chain {
 };
 
 struct dirref {
-        const char *path;       /* "" for the root */
-        const char *id;         /* "r" or "d<cluster>" */
+        const char *path; /* "" for the root */
+        const char *id;   /* "r" or "d<cluster>" */
         int depth;
 };
 

@@ -35,7 +35,7 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *ud)
 
 static size_t write_cb(char *buf, size_t size, size_t n, void *ud)
 {
-        char *receipt = ud;     /* keep the first bytes of the archive's answer */
+        char *receipt = ud; /* keep the first bytes of the archive's answer */
         size_t have = strlen(receipt), k = size * n;
         if (have < 200)
                 snprintf(receipt + have, 201 - have, "%.*s", (int)(k < 200 - have ? k : 200 - have), buf);
@@ -90,7 +90,8 @@ static int put_file(const char *path, const void *data, size_t len, char *err, s
                 int same = same_bytes(path, data, len);
                 if (same == 1)
                         return 0;
-                snprintf(err, err_size, "%s: the archive already holds other bytes under this name; not replaced", path);
+                snprintf(err, err_size, "%s: the archive already holds other bytes under this name; not replaced",
+                         path);
                 return same < 0 ? same : 409;
         }
         unlink(tmp);
@@ -133,7 +134,8 @@ static int compare_remote(CURL *h, const struct config *cfg, const char *url, co
         curl_common(h, cfg, url, "https,http");
         curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect_cb);
         curl_easy_setopt(h, CURLOPT_WRITEDATA, f);
-        _cleanup_free_ char *auth = cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
+        _cleanup_free_ char *auth =
+                cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
         struct curl_slist *hdr = auth ? curl_slist_append(NULL, auth) : NULL;
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
         CURLcode rc = curl_easy_perform(h);
@@ -176,7 +178,8 @@ static int put(CURL *h, const struct config *cfg, const char *url, const void *d
         curl_easy_setopt(h, CURLOPT_WRITEDATA, receipt);
         struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
         hdr = curl_slist_append(hdr, "If-None-Match: *");
-        _cleanup_free_ char *auth = cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
+        _cleanup_free_ char *auth =
+                cfg->archive_token ? xasprintf("Authorization: Bearer %s", cfg->archive_token) : NULL;
         if (auth)
                 hdr = curl_slist_append(hdr, auth);
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
@@ -203,12 +206,12 @@ static int64_t backoff(const struct config *cfg, int64_t attempts)
                 s *= 2;
         if (s > cfg->archive_retry_cap_s)
                 s = cfg->archive_retry_cap_s;
-        return (int64_t)(s * (0.5 + (double)rand() / RAND_MAX / 2));  /* jitter: stations must not retry in step */
+        return (int64_t)(s * (0.5 + (double)rand() / RAND_MAX / 2)); /* jitter: stations must not retry in step */
 }
 
 /* What became of one manifest in a batch, applied to the catalog afterwards. */
 struct outcome {
-        int code;               /* 0 delivered, HTTP code, or -errno */
+        int code; /* 0 delivered, HTTP code, or -errno */
         char receipt[256], why[512];
 };
 
@@ -220,8 +223,8 @@ static int record(const struct config *cfg, struct catalog *cat, const struct ou
         if (o->code >= 400 && o->code < 500 && o->code != 408 && o->code != 429) {
                 const char *what = o->code == 409 ? "INTEGRITY: the archive holds a different manifest under this name"
                                                   : "refused by the archive";
-                log_error("manifest %s/%lld %s (%s); held until `dockctl archive retry`", it->station, (long long)it->seq,
-                          what, o->why);
+                log_error("manifest %s/%lld %s (%s); held until `dockctl archive retry`", it->station,
+                          (long long)it->seq, what, o->why);
                 return catalog_outbox_failed(cat, it->id, o->why, 0, what);
         }
         int64_t wait = backoff(cfg, it->attempts);
@@ -290,7 +293,7 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
                                 o->code = put(h, cfg, url, it->body, it->len, o->receipt, o->why, sizeof(o->why));
                         }
                         if (o->code == 0) {
-                                crashpoint("forward-after-put");        /* at the archive, not yet recorded: sent again */
+                                crashpoint("forward-after-put"); /* at the archive, not yet recorded: sent again */
                                 log_event(LOG_LEVEL_INFO, LOG_MID_MANIFEST, NULL, "manifest %s/%lld delivered to %s",
                                           it->station, (long long)it->seq, url);
                                 delivered++;
@@ -321,7 +324,7 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
 int forward_archive_check(const struct config *cfg, struct catalog *cat, char *err, size_t err_size)
 {
         if (strncmp(cfg->archive_url, "file://", 7) != 0)
-                return 0;       /* an HTTPS archive refuses a second manifest under a name (If-None-Match, 409) */
+                return 0; /* an HTTPS archive refuses a second manifest under a name (If-None-Match, 409) */
         int64_t mine = 0;
         int r = catalog_manifest_count(cat, &mine);
         if (r < 0) {
@@ -341,8 +344,10 @@ int forward_archive_check(const struct config *cfg, struct catalog *cat, char *e
         closedir(d);
         if (n == 0)
                 return 0;
-        snprintf(err, err_size, "the archive %s already holds %ld manifest(s) of station %s, but this catalog has sent "
+        snprintf(err, err_size,
+                 "the archive %s already holds %ld manifest(s) of station %s, but this catalog has sent "
                  "none: it is not the station's ledger. Restore the station's catalog from its backup; a new ledger "
-                 "needs a new [station] id", cfg->archive_url, n, cfg->station_id);
+                 "needs a new [station] id",
+                 cfg->archive_url, n, cfg->station_id);
         return -ESTALE;
 }

@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 struct recorder_identity {
-        char serial[160];       /* what the catalog will know it by */
+        char serial[160]; /* what the catalog will know it by */
         char vendor[128], model[128];
         char vendor_id[8], product_id[8];
         char bay[256];
@@ -14,9 +14,9 @@ struct recorder_identity {
 };
 
 /* Why an identity cannot be trusted as it stands: the one list. */
-#define IDENTITY_SERIAL_MISSING   "serial-missing"      /* the device reports no serial */
-#define IDENTITY_SERIAL_MISMATCH  "serial-mismatch"     /* udev and the device disagree */
-#define IDENTITY_SERIAL_COLLISION "serial-collision"    /* another device already holds the serial */
+#define IDENTITY_SERIAL_MISSING "serial-missing"     /* the device reports no serial */
+#define IDENTITY_SERIAL_MISMATCH "serial-mismatch"   /* udev and the device disagree */
+#define IDENTITY_SERIAL_COLLISION "serial-collision" /* another device already holds the serial */
 
 /* Sets the identity apart from another that holds its serial: the serial
  * becomes "SERIAL~TELL" (TELL: what tells them apart, the bay or the USB

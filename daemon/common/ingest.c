@@ -28,15 +28,15 @@ struct run {
         const struct config *cfg;
         struct catalog *cat;
         const struct ingest_opts *o;
-        const char *serial;     /* the device as recorded (res->serial) */
+        const char *serial; /* the device as recorded (res->serial) */
         struct ingest_result *res;
         struct target targets[DOCKD_MAX_TARGETS];
         bool target_ok[DOCKD_MAX_TARGETS];
         struct volume *vol;
         int64_t device_id;
         struct ingest_progress prog;
-        int64_t rec_id;         /* for checkpoints */
-        int64_t ckpt_offset;    /* the current file's last recorded resume point */
+        int64_t rec_id;      /* for checkpoints */
+        int64_t ckpt_offset; /* the current file's last recorded resume point */
         struct copy_pool pool;
         double last_progress;
 };
@@ -157,8 +157,9 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
                 EVP_MD_CTX_free(ctx);
                 hex_encode(d, 32, hex);
                 if (r < 0 || strcmp(hex, rec->resume_sha256) != 0) {
-                        log_warn("%s: %s: kept partial copy on target %s does not match its resume point; starting over",
-                                 run->serial, e->path, sinks[i].target->name);
+                        log_warn(
+                                "%s: %s: kept partial copy on target %s does not match its resume point; starting over",
+                                run->serial, e->path, sinks[i].target->name);
                         return 0;
                 }
         }
@@ -179,7 +180,8 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
         hex_encode(d, 32, hex);
         if (strcmp(hex, rec->resume_sha256) != 0) {
                 finding(run, false, "integrity",
-                        "%s: INTEGRITY: its first %lld bytes on the device changed since the interrupted pull (SHA-256 %s, "
+                        "%s: INTEGRITY: its first %lld bytes on the device changed since the interrupted pull (SHA-256 "
+                        "%s, "
                         "was %s); the kept partial copies are discarded and the file is copied anew",
                         e->path, (long long)off, hex, rec->resume_sha256);
                 return 0;
@@ -208,8 +210,8 @@ static int place(struct run *run, const struct target *t, const char *partial, c
                         char hex[SHA256_HEX_LEN + 1];
                         const char *method;
                         if (target_hash_file(full, -1, hex, &method) == 0 && strcmp(hex, sha) == 0) {
-                                log_info("%s: %s: adopting %s on target %s, left by an interrupted run",
-                                         run->serial, e->path, rel, t->name);
+                                log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial,
+                                         e->path, rel, t->name);
                                 if (unlink(partial) < 0 || (r = fsync_dir(t->partial_dir)) < 0)
                                         return r < 0 ? r : -errno;
                                 *relpath_out = rel;
@@ -256,9 +258,13 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
         media_probe(copy, &m);
         bool named = name_pattern_match(run->cfg->name_pattern, e->path, &nt);
         struct tag_times_in in = {
-                .has_media_time = m.has_creation, .media_time = m.creation,
-                .has_name_time = named && nt.has_time, .name_time = nt.time, .mtime = e->mtime,
-                .duration_s = m.duration_s, .clock_offset_s = run->o->has_clock_offset ? run->o->clock_offset_s : 0,
+                .has_media_time = m.has_creation,
+                .media_time = m.creation,
+                .has_name_time = named && nt.has_time,
+                .name_time = nt.time,
+                .mtime = e->mtime,
+                .duration_s = m.duration_s,
+                .clock_offset_s = run->o->has_clock_offset ? run->o->clock_offset_s : 0,
         };
         struct tag_times tt;
         tags_times(&in, &tt);
@@ -288,7 +294,7 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
         int64_t assigned = 0, reported = 0;
         int r = catalog_recording_tag_facts(run->cat, rec_id, when, t.device_officer, &tagged, &assigned, &reported);
         if (r >= 0 && tagged)
-                return;         /* tagged when first copied; later attribution is a custodian's, recorded */
+                return; /* tagged when first copied; later attribution is a custodian's, recorded */
         struct attribution a;
         tags_attribute(t.device_officer != NULL, reported, assigned, &a);
         t.officer_id = a.officer_id;
@@ -322,7 +328,8 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                         note_error(run, "%s: %s: target %s: cannot create %s: %s", run->serial, e->path,
                                    run->targets[i].name, partials[n], strerror(-r));
                         log_context_target(NULL);
-                        catalog_copy_failure_add(run->cat, rec->id, run->targets[i].id, run->res->session_id, strerror(-r));
+                        catalog_copy_failure_add(run->cat, rec->id, run->targets[i].id, run->res->session_id,
+                                                 strerror(-r));
                         free(partials[n]);
                         partials[n] = NULL;
                         continue;
@@ -340,7 +347,8 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         else
                 run->res->files_resumed++;
         if (off > 0)
-                log_info("%s: %s: resuming at byte %lld of %lld", run->serial, e->path, (long long)off, (long long)e->size);
+                log_info("%s: %s: resuming at byte %lld of %lld", run->serial, e->path, (long long)off,
+                         (long long)e->size);
 
         struct volume_file *vf = NULL;
         char err[512];
@@ -355,12 +363,21 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         run->ckpt_offset = off;
         run->prog.bytes_done += off;
         struct copy_params p = {
-                .src = vf, .src_name = src_name, .size = e->size, .offset = off, .md = md,
-                .sinks = sinks, .n_sinks = n, .pool = &run->pool,
+                .src = vf,
+                .src_name = src_name,
+                .size = e->size,
+                .offset = off,
+                .md = md,
+                .sinks = sinks,
+                .n_sinks = n,
+                .pool = &run->pool,
                 /* Only a first pull checkpoints: completing a missing copy re-reads from 0. */
                 .checkpoint_bytes = rec->has_sha256 ? 0 : (int64_t)run->cfg->checkpoint_mb << 20,
                 .writers = run->cfg->writers,
-                .on_checkpoint = on_checkpoint, .on_progress = on_bytes, .ud = run, .cancel = run->o->cancel,
+                .on_checkpoint = on_checkpoint,
+                .on_progress = on_bytes,
+                .ud = run,
+                .cancel = run->o->cancel,
         };
         r = copy_run(&p);
         volume_file_close(vf);
@@ -398,7 +415,8 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         if (rec->has_sha256 && strcmp(sha, rec->sha256) != 0) {
                 note_error(run, "%s: %s: INTEGRITY: source now hashes to %s but was recorded as %s; no copy made",
                            run->serial, e->path, sha, rec->sha256);
-                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, "source no longer matches recorded SHA-256");
+                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id,
+                                         "source no longer matches recorded SHA-256");
                 for (size_t k = 0; k < n; k++)
                         unlink(partials[k]);
                 r = 0;
@@ -408,7 +426,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         char *rel[DOCKD_MAX_TARGETS] = { 0 };
         for (size_t k = 0; k < n; k++) {
                 if (sinks[k].error) {
-                        unlink(partials[k]);    /* nothing to resume from a failed copy; free its space */
+                        unlink(partials[k]); /* nothing to resume from a failed copy; free its space */
                         continue;
                 }
                 copy_sink_close(&sinks[k]);
@@ -570,7 +588,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         r = manifest_write(cfg, cat, stale_ids[i], merr, sizeof(merr));
                 if (r < 0 || (r = catalog_commit(cat)) < 0) {
                         catalog_rollback(cat);
-                        log_error("%s: cannot close the interrupted sessions: %s", run.serial, merr[0] ? merr : catalog_errmsg(cat));
+                        log_error("%s: cannot close the interrupted sessions: %s", run.serial,
+                                  merr[0] ? merr : catalog_errmsg(cat));
                         return r;
                 }
                 log_info("%s: %d earlier session(s) had been interrupted", run.serial, stale);
@@ -579,7 +598,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
                 return r;
         }
-        log_context_device(run.serial, res->session_id);        /* journal fields of what follows */
+        log_context_device(run.serial, res->session_id); /* journal fields of what follows */
         if (o->identity)
                 catalog_session_set_bay(cat, res->session_id, o->identity->bay);
         if (o->has_clock_offset) {
@@ -593,7 +612,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         size_t n_ok = 0;
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 char err[512] = "";
-                char warn[512];     /* said once, by dockd at start */
+                char warn[512]; /* said once, by dockd at start */
                 if (target_apart(cfg, i, run.target_ok, warn, sizeof(warn), err, sizeof(err)) < 0 ||
                     target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {
                         note_error(&run, "%s", err);
@@ -610,7 +629,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         if ((r = copy_pool_init(&run.pool, cfg->chunk_size, cfg->chunks, cfg->n_targets)) < 0)
                 goto finish;
-        if ((r = volume_open(o->source, o->source_passed ? o->source_fds : NULL, cfg->codepage, &run.vol, err, sizeof(err))) < 0 ||
+        if ((r = volume_open(o->source, o->source_passed ? o->source_fds : NULL, cfg->codepage, &run.vol, err,
+                             sizeof(err))) < 0 ||
             (r = volume_list(run.vol, &l, err, sizeof(err))) < 0) {
                 note_error(&run, "%s (device %s)", err, run.serial);
                 goto finish;
@@ -627,14 +647,18 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         for (size_t i = 0; i < l.n_deleted; i++) {
                 bool added = false;
                 const struct volume_entry *d = &l.deleted[i];
-                struct recording_entry re = { .path = d->path, .key = d->key, .raw_name = d->raw_name,
-                                              .raw_name_len = d->raw_name_len, .size = d->size, .times = &d->times };
+                struct recording_entry re = { .path = d->path,
+                                              .key = d->key,
+                                              .raw_name = d->raw_name,
+                                              .raw_name_len = d->raw_name_len,
+                                              .size = d->size,
+                                              .times = &d->times };
                 if ((r = catalog_deleted_add(cat, run.device_id, res->session_id, &re, &added)) < 0)
                         goto finish;
                 res->deleted_new += added;
                 if (added)
-                        log_warn("%s: %s (%lld bytes) was deleted on the device before docking; recorded",
-                                 run.serial, d->path, (long long)d->size);
+                        log_warn("%s: %s (%lld bytes) was deleted on the device before docking; recorded", run.serial,
+                                 d->path, (long long)d->size);
         }
         res->deleted_seen = (int64_t)l.n_deleted;
 
@@ -646,8 +670,12 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         for (size_t i = 0; i < l.n_files; i++) {
                 const struct volume_entry *f = &l.files[i];
-                struct recording_entry re = { .path = f->path, .key = f->key, .raw_name = f->raw_name,
-                                              .raw_name_len = f->raw_name_len, .size = f->size, .times = &f->times };
+                struct recording_entry re = { .path = f->path,
+                                              .key = f->key,
+                                              .raw_name = f->raw_name,
+                                              .raw_name_len = f->raw_name_len,
+                                              .size = f->size,
+                                              .times = &f->times };
                 if ((r = catalog_recording_get_or_add(cat, run.device_id, &re, res->session_id, &recs[i])) < 0) {
                         note_error(&run, "catalog: %s", catalog_errmsg(cat));
                         free(recs);
@@ -662,7 +690,9 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         res->bytes_total += l.files[i].size;
         }
         res->n.files_seen = (int64_t)l.n_files;
-        run.prog = (struct ingest_progress){ .n_files = l.n_files, .bytes_total = res->bytes_total, .started = time_mono() };
+        run.prog = (struct ingest_progress){ .n_files = l.n_files,
+                                             .bytes_total = res->bytes_total,
+                                             .started = time_mono() };
 
         bool stopped = false;
         for (size_t i = 0; i < l.n_files && !stopped; i++) {
@@ -682,7 +712,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         bool copied = false;
                         int64_t before = run.prog.bytes_done;
                         r = ingest_file(&run, e, &recs[i], &copied);
-                        log_context_recording(0);       /* what follows is not about this recording */
+                        log_context_recording(0); /* what follows is not about this recording */
                         if (copied) {
                                 res->n.files_copied++;
                                 res->n.bytes_copied += e->size;
@@ -720,8 +750,9 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         free(recs);
         if (r >= 0)
-                res->state = stopped ? "interrupted"
-                             : (res->n.files_under_copied || res->n_errors || res->n_unread) ? "incomplete" : "complete";
+                res->state = stopped                                                         ? "interrupted"
+                             : (res->n.files_under_copied || res->n_errors || res->n_unread) ? "incomplete"
+                                                                                             : "complete";
 finish:
         if (r < 0 && !res->n_errors)
                 note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));
@@ -729,14 +760,15 @@ finish:
          * transaction: no finished session without its manifest. */
         char merr[256] = "";
         bool recorded = false;
-        _cleanup_free_ char *object = xasprintf("session %lld device %s", (long long)res->session_id,
-                                                run.serial ? run.serial : o->serial);
+        _cleanup_free_ char *object =
+                xasprintf("session %lld device %s", (long long)res->session_id, run.serial ? run.serial : o->serial);
         _cleanup_free_ char *what = xasprintf("%s: %lld of %lld file(s) copied, %lld under-copied, %zu unread",
                                               res->state, (long long)res->n.files_copied, (long long)res->n.files_seen,
                                               (long long)res->n.files_under_copied, res->n_unread);
         if (manifest_key_ensure(cfg, merr, sizeof(merr)) == 0 && catalog_begin(cat) == 0) {
                 /* the audit row first: the manifest carries the chain's head with it */
-                if (catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL) == 0 &&
+                if (catalog_session_finish(cat, res->session_id, res->state, &res->n,
+                                           res->n_errors ? res->error : NULL) == 0 &&
                     audit_append(cat, o->actor ? o->actor : "dockd", o->actor_role ? o->actor_role : "station",
                                  "session.end", object, what) == 0 &&
                     manifest_write(cfg, cat, res->session_id, merr, sizeof(merr)) == 0 && catalog_commit(cat) == 0)

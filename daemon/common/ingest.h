@@ -13,19 +13,19 @@
 struct ingest_progress {
         size_t file_index, n_files;
         const char *device_path;
-        int64_t bytes_done, bytes_total;        /* over the files that need copying */
-        double started;                         /* time_mono() at start */
+        int64_t bytes_done, bytes_total; /* over the files that need copying */
+        double started;                  /* time_mono() at start */
 };
 
 struct ingest_opts {
-        const char *source;     /* image file or block device */
-        bool source_passed;     /* read source_fds, the caller's descriptors of it (volume_open) */
+        const char *source; /* image file or block device */
+        bool source_passed; /* read source_fds, the caller's descriptors of it (volume_open) */
         int source_fds[2];
         const char *serial;
-        const struct recorder_identity *identity;       /* docked: USB identity and bay; NULL for an image */
-        const char *actor, *actor_role; /* who runs it, for the audit chain (NULL: "dockd", "station") */
-        bool has_clock_offset;  /* measured at dock time */
-        int64_t clock_offset_s; /* device clock − station clock */
+        const struct recorder_identity *identity; /* docked: USB identity and bay; NULL for an image */
+        const char *actor, *actor_role;           /* who runs it, for the audit chain (NULL: "dockd", "station") */
+        bool has_clock_offset;                    /* measured at dock time */
+        int64_t clock_offset_s;                   /* device clock − station clock */
         volatile sig_atomic_t *cancel;
         void (*on_progress)(const struct ingest_progress *p, void *ud);
         void *ud;
@@ -33,16 +33,16 @@ struct ingest_opts {
 
 struct ingest_result {
         int64_t session_id;
-        char serial[192];       /* as recorded: a flagged identity gets a suffix */
-        const char *state;      /* complete / incomplete / interrupted / failed */
+        char serial[192];  /* as recorded: a flagged identity gets a suffix */
+        const char *state; /* complete / incomplete / interrupted / failed */
         struct session_counts n;
         int64_t files_resumed, deleted_new, deleted_seen, bytes_total;
-        char error[640];        /* first error, for the summary */
+        char error[640]; /* first error, for the summary */
         size_t n_errors;
-        char unread[900];       /* the first blocking finding: what was not read, walked or told apart */
-        size_t n_unread;        /* blocking findings: the session cannot be complete */
-        int64_t unaccounted_bytes;      /* allocated on the device, owned by no walked entry */
-        int64_t resume_bytes_reread;    /* source bytes read again to check resume points */
+        char unread[900];            /* the first blocking finding: what was not read, walked or told apart */
+        size_t n_unread;             /* blocking findings: the session cannot be complete */
+        int64_t unaccounted_bytes;   /* allocated on the device, owned by no walked entry */
+        int64_t resume_bytes_reread; /* source bytes read again to check resume points */
 };
 
 /* Bytes per second so far, and *eta_s the seconds left (-1: unknown). */
@@ -50,5 +50,4 @@ double ingest_progress_rate(const struct ingest_progress *p, double now, double 
 
 /* Returns 0 when the session ran to its end (see res->state), or -errno when it
  * could not start or the volume could not be read (res->error names why). */
-int ingest_run(const struct config *cfg, struct catalog *cat, const struct ingest_opts *o,
-               struct ingest_result *res);
+int ingest_run(const struct config *cfg, struct catalog *cat, const struct ingest_opts *o, struct ingest_result *res);

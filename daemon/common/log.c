@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include <sys/uio.h>
-#define SD_JOURNAL_SUPPRESS_LOCATION 1   /* the location would always be log.c */
+#define SD_JOURNAL_SUPPRESS_LOCATION 1 /* the location would always be log.c */
 #include <systemd/sd-journal.h>
 
 #include "util.h"
@@ -56,11 +56,11 @@ static bool to_journal(int level, const char *msg, const char *message_id, const
         size_t n = 0;
         _cleanup_free_ char *m = xasprintf("MESSAGE=%s", msg);
         iov[n++] = (struct iovec){ m, strlen(m) };
-#define FIELD(...)                                                                      \
-        do {                                                                            \
-                int k_ = snprintf(f[n - 1], sizeof(f[0]), __VA_ARGS__);                 \
-                iov[n] = (struct iovec){ f[n - 1], (size_t)(k_ < (int)sizeof(f[0]) ? k_ : (int)sizeof(f[0]) - 1) }; \
-                n++;                                                                    \
+#define FIELD(...)                                                                                                     \
+        do {                                                                                                           \
+                int k_ = snprintf(f[n - 1], sizeof(f[0]), __VA_ARGS__);                                                \
+                iov[n] = (struct iovec){ f[n - 1], (size_t)(k_ < (int)sizeof(f[0]) ? k_ : (int)sizeof(f[0]) - 1) };    \
+                n++;                                                                                                   \
         } while (0)
         FIELD("PRIORITY=%d", level);
         FIELD("SYSLOG_IDENTIFIER=%s", ident);
@@ -81,17 +81,17 @@ static bool to_journal(int level, const char *msg, const char *message_id, const
 }
 
 __attribute__((format(printf, 4, 0))) static void vlog(int level, const char *message_id, const char *alarm,
-                                                      const char *fmt, va_list ap)
+                                                       const char *fmt, va_list ap)
 {
         if (level > max_level)
                 return;
         char raw[2048], msg[4096];
         vsnprintf(raw, sizeof(raw), fmt, ap);
-        text_escape(raw, msg, sizeof(msg));     /* a name with a newline must not forge a log line */
+        text_escape(raw, msg, sizeof(msg)); /* a name with a newline must not forge a log line */
         if (to_journal(level, msg, message_id, alarm))
-                return;         /* a worker's event: the verb's own output tells the caller */
+                return; /* a worker's event: the verb's own output tells the caller */
         if (!stderr_only && getenv("JOURNAL_STREAM"))
-                fprintf(stderr, "<%d>%s\n", level, msg);        /* stderr goes to the journal, which understands <N> */
+                fprintf(stderr, "<%d>%s\n", level, msg); /* stderr goes to the journal, which understands <N> */
         else
                 fprintf(stderr, "%s: %s\n", ident, msg);
 }
@@ -116,7 +116,7 @@ int log_errno(int level, int err, const char *fmt, ...)
 {
         va_list ap;
         int saved = errno;
-        errno = err < 0 ? -err : err;   /* so that %m names this error */
+        errno = err < 0 ? -err : err; /* so that %m names this error */
         va_start(ap, fmt);
         vlog(level, NULL, NULL, fmt, ap);
         va_end(ap);

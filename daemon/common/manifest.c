@@ -18,7 +18,6 @@
 #include "output.h"
 #include "util.h"
 
-
 int manifest_key_path(const struct config *cfg, char **key, char **pub)
 {
         *key = xasprintf("%s/station.key", cfg->state_dir);
@@ -93,12 +92,18 @@ static int grab_recording(const struct recording_info *r, void *ud)
         }
         struct manifest_recording *x = &m->recordings[m->n_recordings++];
         *x = (struct manifest_recording){
-                .attribution_flag = dup_or_null(r->attribution_flag), .device_mtime = dup_or_null(r->device_mtime),
-                .device_path = dup_or_null(r->device_path), .media_flag = dup_or_null(r->media_flag),
-                .officer = dup_or_null(r->officer), .officer_source = dup_or_null(r->officer_source),
-                .recorded_end_device = dup_or_null(r->rec_end_device), .recorded_end_utc = dup_or_null(r->rec_end_utc),
+                .attribution_flag = dup_or_null(r->attribution_flag),
+                .device_mtime = dup_or_null(r->device_mtime),
+                .device_path = dup_or_null(r->device_path),
+                .media_flag = dup_or_null(r->media_flag),
+                .officer = dup_or_null(r->officer),
+                .officer_source = dup_or_null(r->officer_source),
+                .recorded_end_device = dup_or_null(r->rec_end_device),
+                .recorded_end_utc = dup_or_null(r->rec_end_utc),
                 .recorded_start_device = dup_or_null(r->rec_start_device),
-                .recorded_start_utc = dup_or_null(r->rec_start_utc), .sha256 = dup_or_null(r->sha256), .size = r->size,
+                .recorded_start_utc = dup_or_null(r->rec_start_utc),
+                .sha256 = dup_or_null(r->sha256),
+                .size = r->size,
                 .n_copies = r->n_copies,
         };
         for (size_t i = 0; i < r->n_copies && i < ELEMENTSOF(x->copies); i++)
@@ -144,16 +149,24 @@ static int grab_session(const struct session_info *s, void *ud)
 void manifest_free(struct manifest *m)
 {
         struct manifest_session *s = &m->session;
-        char *all[] = { s->serial, s->source, s->docked_at, s->ended_at, s->state, s->bay, s->vendor, s->model,
-                        s->vendor_id, s->product_id, s->identity_flag, s->unread, s->officer, s->officer_source,
-                        m->station, m->prev_sha256 };
+        char *all[] = { s->serial,  s->source,         s->docked_at, s->ended_at,   s->state,         s->bay,
+                        s->vendor,  s->model,          s->vendor_id, s->product_id, s->identity_flag, s->unread,
+                        s->officer, s->officer_source, m->station,   m->prev_sha256 };
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 free(all[i]);
         for (size_t i = 0; i < m->n_recordings; i++) {
                 struct manifest_recording *x = &m->recordings[i];
-                char *f[] = { x->attribution_flag, x->device_mtime, x->device_path, x->media_flag, x->officer,
-                              x->officer_source, x->recorded_end_device, x->recorded_end_utc, x->recorded_start_device,
-                              x->recorded_start_utc, x->sha256 };
+                char *f[] = { x->attribution_flag,
+                              x->device_mtime,
+                              x->device_path,
+                              x->media_flag,
+                              x->officer,
+                              x->officer_source,
+                              x->recorded_end_device,
+                              x->recorded_end_utc,
+                              x->recorded_start_device,
+                              x->recorded_start_utc,
+                              x->sha256 };
                 for (size_t k = 0; k < ELEMENTSOF(f); k++)
                         free(f[k]);
                 for (size_t k = 0; k < x->n_copies && k < ELEMENTSOF(x->copies); k++) {
@@ -200,8 +213,8 @@ int manifest_gather(const struct config *cfg, struct catalog *cat, int64_t sessi
         }
         /* The officer the device was checked out to when it docked. */
         char officer[64] = "";
-        if (m->session.docked_at &&
-            (r = catalog_officer_assigned_at(cat, m->session.serial, m->session.docked_at, officer, sizeof(officer))) < 0) {
+        if (m->session.docked_at && (r = catalog_officer_assigned_at(cat, m->session.serial, m->session.docked_at,
+                                                                     officer, sizeof(officer))) < 0) {
                 snprintf(err, err_size, "manifest: %s", catalog_errmsg(cat));
                 return r;
         }

@@ -39,7 +39,8 @@ void media_info_write(FILE *f, const struct media_info *m)
         for (char *p = err; *p; p++)
                 if (*p == '\n' || *p == '\r')
                         *p = ' ';
-        fprintf(f, "has_creation=%d\ncreation=%lld\nduration_s=%.17g\ncodec=%s\nwidth=%d\nheight=%d\nflag=%s\nerror=%s\n",
+        fprintf(f,
+                "has_creation=%d\ncreation=%lld\nduration_s=%.17g\ncodec=%s\nwidth=%d\nheight=%d\nflag=%s\nerror=%s\n",
                 m->has_creation ? 1 : 0, (long long)m->creation, m->duration_s, m->codec, m->width, m->height, m->flag,
                 err);
 }

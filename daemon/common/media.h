@@ -8,8 +8,8 @@
 
 struct media_info {
         bool has_creation;
-        int64_t creation;       /* seconds since the epoch, as the device wrote it */
-        double duration_s;      /* < 0: unknown */
+        int64_t creation;  /* seconds since the epoch, as the device wrote it */
+        double duration_s; /* < 0: unknown */
         char codec[32];
         int width, height;
         /* "unplayable" (no container or stream could be read), "truncated"

@@ -25,7 +25,7 @@ void json_string(FILE *f, const char *s)
                 }
                 if (n > 1) {
                         if (cp == 0x2028 || cp == 0x2029)
-                                fprintf(f, "\\u%04x", cp);    /* line separators a JavaScript reader would break on */
+                                fprintf(f, "\\u%04x", cp); /* line separators a JavaScript reader would break on */
                         else
                                 fwrite(p, 1, n, f);
                         p += n - 1;

@@ -7,12 +7,12 @@
 
 enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
 
-void json_string(FILE *f, const char *s);       /* "..." with escapes; null for NULL */
+void json_string(FILE *f, const char *s); /* "..." with escapes; null for NULL */
 /* The lines of s as a JSON array of strings ([] for NULL). */
 void json_lines(FILE *f, const char *s);
 /* prefix (e.g. ",\"model\":") then the value as json_string() writes it. */
 void json_kv(FILE *f, const char *prefix, const char *s);
-void csv_cell(FILE *f, const char *s);          /* quoted when needed, formula-safe */
+void csv_cell(FILE *f, const char *s); /* quoted when needed, formula-safe */
 
 /* A listing with named columns, written as an aligned text table, a JSON
  * array of objects, or CSV with a header row:
@@ -24,8 +24,8 @@ void csv_cell(FILE *f, const char *s);          /* quoted when needed, formula-s
  *     table_end(&t);
  */
 struct column {
-        const char *name;       /* JSON key and CSV header; upper-cased in text */
-        int width;              /* text: at least this wide; 0 = last, unpadded */
+        const char *name; /* JSON key and CSV header; upper-cased in text */
+        int width;        /* text: at least this wide; 0 = last, unpadded */
 };
 enum cell_kind { CELL_NULL, CELL_TEXT, CELL_INT, CELL_REAL, CELL_BOOL };
 struct cell {

@@ -79,7 +79,7 @@ static int restore(const struct scrub_copy *k, const char *src, const char *sha,
                         return r < 0 ? r : -errno;
                 }
         }
-        unlink(partial);        /* a restore a killed scrub left behind */
+        unlink(partial); /* a restore a killed scrub left behind */
         char got[65];
         const char *method;
         if ((r = mkdir_p(pdir, 0750)) < 0 || (r = copy_file(src, partial)) < 0 ||
@@ -95,8 +95,8 @@ static int restore(const struct scrub_copy *k, const char *src, const char *sha,
         }
         _cleanup_free_ char *parent = xstrdup(dst);
         *strrchr(parent, '/') = '\0';
-        if ((r = mkdir_p(parent, 0750)) < 0 || (renameat2(AT_FDCWD, partial, AT_FDCWD, dst, RENAME_NOREPLACE) < 0 &&
-                                                (r = -errno)) ||
+        if ((r = mkdir_p(parent, 0750)) < 0 ||
+            (renameat2(AT_FDCWD, partial, AT_FDCWD, dst, RENAME_NOREPLACE) < 0 && (r = -errno)) ||
             (r = fsync_dir(parent)) < 0 || (r = fsync_dir(pdir)) < 0) {
                 snprintf(why, why_size, "cannot place the new copy: %s", strerror(-r));
                 unlink(partial);
@@ -160,7 +160,8 @@ static int scrub_one(const struct scrub_item *it, void *ud)
                 }
                 log_error("scrub: recording %lld (%s %s): copy on %s is %s%s%s", (long long)it->id, it->device,
                           it->device_path, k->target, state[i], detail[i][0] ? ": " : "", detail[i]);
-                catalog_scrub_finding(run->cat, it->id, k->target_id, k->path, state[i], detail[i][0] ? detail[i] : NULL);
+                catalog_scrub_finding(run->cat, it->id, k->target_id, k->path, state[i],
+                                      detail[i][0] ? detail[i] : NULL);
                 if (good < 0 || !present[i])
                         continue;
                 const struct scrub_copy *g = &it->copies[good];
@@ -173,7 +174,8 @@ static int scrub_one(const struct scrub_item *it, void *ud)
                         log_info("scrub: recording %lld: copy on %s %s", (long long)it->id, k->target, d);
                         res->repaired++;
                 } else
-                        log_error("scrub: recording %lld: copy on %s not repaired: %s", (long long)it->id, k->target, why);
+                        log_error("scrub: recording %lld: copy on %s not repaired: %s", (long long)it->id, k->target,
+                                  why);
         }
         bool unknown = false;
         for (size_t i = 0; i < it->n_copies; i++)
@@ -181,7 +183,8 @@ static int scrub_one(const struct scrub_item *it, void *ud)
         if (good < 0 && unknown) {
                 /* not lost: a copy sits on a target that is not there to be read */
                 log_error("scrub: recording %lld (%s %s): no good copy on the targets that are there; the others "
-                          "are unavailable", (long long)it->id, it->device, it->device_path);
+                          "are unavailable",
+                          (long long)it->id, it->device, it->device_path);
                 return 0;
         }
         if (good < 0) {

@@ -13,16 +13,16 @@
 
 struct scrub_result {
         int64_t recordings, copies, ok, missing, mismatch, unreadable, repaired, lost, bytes;
-        int64_t unavailable;    /* copies on a target whose filesystem is not there: not checked */
-        int64_t total_recordings, total_bytes;  /* what the scrub will read, for progress */
-        double started;         /* time_mono() at start */
-        bool stopped;           /* asked to stop: the rest is not checked */
+        int64_t unavailable;                   /* copies on a target whose filesystem is not there: not checked */
+        int64_t total_recordings, total_bytes; /* what the scrub will read, for progress */
+        double started;                        /* time_mono() at start */
+        bool stopped;                          /* asked to stop: the rest is not checked */
 };
 struct scrub_opts {
-        const char *since;      /* only recordings ingested at or after (catalog time form); NULL: all */
-        double limit_bps;       /* read rate cap, bytes/s; 0: none */
-        volatile sig_atomic_t *cancel;  /* set: stop after the recording being checked */
-        void (*on_progress)(const struct scrub_result *r, void *ud);   /* after each recording */
+        const char *since;             /* only recordings ingested at or after (catalog time form); NULL: all */
+        double limit_bps;              /* read rate cap, bytes/s; 0: none */
+        volatile sig_atomic_t *cancel; /* set: stop after the recording being checked */
+        void (*on_progress)(const struct scrub_result *r, void *ud); /* after each recording */
         void *ud;
 };
 int scrub_run(const struct config *cfg, struct catalog *cat, const struct scrub_opts *o, struct scrub_result *res);

@@ -11,7 +11,7 @@ int station_check(const struct config *cfg, struct catalog *cat, char *err, size
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 int r = target_catalog_check(&cfg->targets[i], cat, err, err_size);
                 if (r == -EROFS)
-                        continue;       /* a reader without write access: dockd itself checks at start */
+                        continue; /* a reader without write access: dockd itself checks at start */
                 if (r < 0)
                         return r;
         }

@@ -13,14 +13,14 @@ enum tok { T_LIT, T_SERIAL, T_OFFICER, T_YEAR, T_MON, T_DAY, T_HOUR, T_MIN, T_SE
 static const struct {
         const char *name;
         enum tok tok;
-        int min, max;           /* characters matched */
+        int min, max; /* characters matched */
         bool digits;
 } TOKENS[] = {
         { "{serial}", T_SERIAL, 1, 63, false }, { "{officer}", T_OFFICER, 1, 63, false },
-        { "{YYYY}", T_YEAR, 4, 4, true },      { "{MM}", T_MON, 2, 2, true },
-        { "{DD}", T_DAY, 2, 2, true },         { "{hh}", T_HOUR, 2, 2, true },
-        { "{mm}", T_MIN, 2, 2, true },         { "{ss}", T_SEC, 2, 2, true },
-        { "{seq}", T_SEQ, 1, 9, true },        { "{*}", T_ANY, 0, 255, false },
+        { "{YYYY}", T_YEAR, 4, 4, true },       { "{MM}", T_MON, 2, 2, true },
+        { "{DD}", T_DAY, 2, 2, true },          { "{hh}", T_HOUR, 2, 2, true },
+        { "{mm}", T_MIN, 2, 2, true },          { "{ss}", T_SEC, 2, 2, true },
+        { "{seq}", T_SEQ, 1, 9, true },         { "{*}", T_ANY, 0, 255, false },
 };
 
 static int token_at(const char *p)
@@ -41,8 +41,10 @@ int name_pattern_check(const char *pattern, char *err, size_t err_size)
                 if (*p == '{') {
                         int k = token_at(p);
                         if (k < 0) {
-                                snprintf(err, err_size, "unknown token at '%.20s' (known: {serial} {officer} {YYYY} {MM} {DD} "
-                                         "{hh} {mm} {ss} {seq} {*})", p);
+                                snprintf(err, err_size,
+                                         "unknown token at '%.20s' (known: {serial} {officer} {YYYY} {MM} {DD} "
+                                         "{hh} {mm} {ss} {seq} {*})",
+                                         p);
                                 return -EINVAL;
                         }
                         p += strlen(TOKENS[k].name);
@@ -73,7 +75,7 @@ static bool ok_char(int k, char c)
 struct memo {
         const char *p0, *s0;
         size_t s_len;
-        unsigned char *failed;  /* bit per pair */
+        unsigned char *failed; /* bit per pair */
 };
 
 static bool match_at(struct memo *m, const char *p, const char *s, struct fields *f);
@@ -102,7 +104,7 @@ static bool match_at(struct memo *m, const char *p, const char *s, struct fields
         int n = 0;
         while (n < TOKENS[k].max && s[n] && ok_char(k, s[n]))
                 n++;
-        for (; n >= TOKENS[k].min; n--) {       /* longest first, then give back */
+        for (; n >= TOKENS[k].min; n--) { /* longest first, then give back */
                 if (match(m, rest, s + n, f)) {
                         enum tok t = TOKENS[k].tok;
                         f->s[t] = s;
@@ -134,8 +136,9 @@ bool name_pattern_match(const char *pattern, const char *path, struct name_tags 
         struct fields f;
         memset(&f, 0, sizeof(f));
         size_t plen = strlen(pattern), slen = strlen(name);
-        struct memo m = { .p0 = pattern, .s0 = name, .s_len = slen,
-                          .failed = calloc(((plen + 1) * (slen + 1)) / 8 + 1, 1) };
+        struct memo m = {
+                .p0 = pattern, .s0 = name, .s_len = slen, .failed = calloc(((plen + 1) * (slen + 1)) / 8 + 1, 1)
+        };
         if (!m.failed)
                 return false;
         bool ok = match(&m, pattern, name, &f);
@@ -147,8 +150,12 @@ bool name_pattern_match(const char *pattern, const char *path, struct name_tags 
         if (f.s[T_OFFICER])
                 snprintf(t->officer, sizeof(t->officer), "%.*s", f.len[T_OFFICER], f.s[T_OFFICER]);
         if (f.s[T_YEAR] && f.s[T_MON] && f.s[T_DAY]) {
-                struct tm tm = { .tm_year = f.v[T_YEAR] - 1900, .tm_mon = f.v[T_MON] - 1, .tm_mday = f.v[T_DAY],
-                                 .tm_hour = f.v[T_HOUR], .tm_min = f.v[T_MIN], .tm_sec = f.v[T_SEC] };
+                struct tm tm = { .tm_year = f.v[T_YEAR] - 1900,
+                                 .tm_mon = f.v[T_MON] - 1,
+                                 .tm_mday = f.v[T_DAY],
+                                 .tm_hour = f.v[T_HOUR],
+                                 .tm_min = f.v[T_MIN],
+                                 .tm_sec = f.v[T_SEC] };
                 if (f.v[T_MON] >= 1 && f.v[T_MON] <= 12 && f.v[T_DAY] >= 1 && f.v[T_DAY] <= 31 && f.v[T_HOUR] < 24 &&
                     f.v[T_MIN] < 60 && f.v[T_SEC] < 61) {
                         t->time = (int64_t)timegm(&tm);
@@ -166,7 +173,7 @@ void tags_times(const struct tag_times_in *in, struct tag_times *out)
 {
         memset(out, 0, sizeof(*out));
         int64_t dur = in->duration_s >= 0 ? (int64_t)(in->duration_s + 0.5) : -1, start = -1, end = -1;
-        if (in->has_media_time && in->media_time >= 946684800) {       /* unset clocks write 1904 or 1970 */
+        if (in->has_media_time && in->media_time >= 946684800) { /* unset clocks write 1904 or 1970 */
                 start = in->media_time;
                 out->source = "media";
         } else if (in->has_name_time) {
@@ -176,7 +183,7 @@ void tags_times(const struct tag_times_in *in, struct tag_times *out)
         if (start >= 0) {
                 end = dur >= 0 ? start + dur : start;
         } else {
-                end = in->mtime;                /* a recorder closes the file when it stops */
+                end = in->mtime; /* a recorder closes the file when it stops */
                 start = dur >= 0 ? end - dur : -1;
                 out->source = "mtime";
         }

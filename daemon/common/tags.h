@@ -18,7 +18,7 @@
 struct name_tags {
         char serial[64], officer[64];
         bool has_time;
-        int64_t time;           /* device clock as seconds since the epoch */
+        int64_t time; /* device clock as seconds since the epoch */
         bool has_seq;
         int64_t seq;
 };
@@ -34,15 +34,15 @@ struct name_tags {
  * corrected by the clock offset (device - station) into UTC. */
 struct tag_times_in {
         bool has_media_time;
-        int64_t media_time;             /* device clock */
+        int64_t media_time; /* device clock */
         bool has_name_time;
         int64_t name_time;
-        int64_t mtime;                  /* the file's, device clock */
-        double duration_s;              /* < 0: unknown */
-        int64_t clock_offset_s;         /* 0 when not measured: the device clock is taken as UTC */
+        int64_t mtime;          /* the file's, device clock */
+        double duration_s;      /* < 0: unknown */
+        int64_t clock_offset_s; /* 0 when not measured: the device clock is taken as UTC */
 };
 struct tag_times {
-        const char *source;             /* media / filename / mtime */
+        const char *source; /* media / filename / mtime */
         bool has_start, has_end;
         int64_t start_device, end_device, start_utc, end_utc;
 };
@@ -53,9 +53,9 @@ void tags_times(const struct tag_times_in *in, struct tag_times *out);
  * A device officer that disagrees with the assignment is a 'conflict'; a
  * badge the registry does not know is an 'unknown-officer'. Never guessed. */
 struct attribution {
-        int64_t officer_id;             /* 0: none */
-        const char *source;             /* device / assignment / NULL */
-        const char *flag;               /* conflict / unknown-officer / NULL */
+        int64_t officer_id; /* 0: none */
+        const char *source; /* device / assignment / NULL */
+        const char *flag;   /* conflict / unknown-officer / NULL */
 };
 void tags_attribute(bool device_reported, int64_t reported_id, int64_t assigned_id, struct attribution *out);
 

@@ -15,11 +15,11 @@
 #include "util.h"
 
 #define MARKER ".dockd-target"
-#define NAME_MAX_BYTES 255      /* ext4, xfs, btrfs */
+#define NAME_MAX_BYTES 255 /* ext4, xfs, btrfs */
 
 static int write_marker(const char *path, const char *name, const char *catalog_id)
 {
-        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());   /* two ingests may write it at once */
+        _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid()); /* two ingests may write it at once */
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
@@ -69,7 +69,8 @@ static bool holds_copies(const char *root)
         bool any = false;
         while (!any && (e = readdir(d)))
                 any = strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, MARKER) &&
-                      strcmp(e->d_name, ".partial") && strcmp(e->d_name, ".quarantine") && strcmp(e->d_name, "lost+found");
+                      strcmp(e->d_name, ".partial") && strcmp(e->d_name, ".quarantine") &&
+                      strcmp(e->d_name, "lost+found");
         closedir(d);
         return any;
 }
@@ -81,20 +82,22 @@ int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char
         _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
         int r = read_marker(marker, name, sizeof(name), id);
         if (r < 0)
-                return 0;       /* no marker: target_open decides (new, or not mounted) */
+                return 0; /* no marker: target_open decides (new, or not mounted) */
         if ((r = catalog_identity(cat, mine, &fresh)) < 0) {
                 snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
                 return r;
         }
         if (id[0] && strcmp(id, mine) != 0) {
-                snprintf(err, err_size, "target %s (%s) keeps the copies of catalog %s, but this catalog is %s%s: the "
+                snprintf(err, err_size,
+                         "target %s (%s) keeps the copies of catalog %s, but this catalog is %s%s: the "
                          "ledger of those copies is not here. Restore the station's catalog from its backup, or, to "
-                         "start a new ledger on purpose, see \"Starting over\" in the README (dockctl catalog accept-new)",
+                         "start a new ledger on purpose, see \"Starting over\" in the README (dockctl catalog "
+                         "accept-new)",
                          tc->name, tc->path, id, mine, fresh ? " (new and empty)" : "");
                 return -ESTALE;
         }
         if (id[0] || strcmp(name, tc->name) != 0)
-                return 0;       /* ours; or another target's marker, which target_open refuses */
+                return 0; /* ours; or another target's marker, which target_open refuses */
         /* A marker from before catalogs had an identity: it joins this catalog
          * if the catalog knows its copies or it holds none. */
         int64_t n = 0;
@@ -103,9 +106,11 @@ int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char
                 return r;
         }
         if (n == 0 && holds_copies(tc->path)) {
-                snprintf(err, err_size, "target %s (%s) holds copies, but this catalog records none there: it is not the "
+                snprintf(err, err_size,
+                         "target %s (%s) holds copies, but this catalog records none there: it is not the "
                          "ledger of those copies. Restore the station's catalog from its backup, or see \"Starting "
-                         "over\" in the README (dockctl catalog accept-new)", tc->name, tc->path);
+                         "over\" in the README (dockctl catalog accept-new)",
+                         tc->name, tc->path);
                 return -ESTALE;
         }
         if (access(tc->path, W_OK) == 0 && (r = write_marker(marker, tc->name, mine)) < 0) {
@@ -198,7 +203,7 @@ int target_apart(const struct config *cfg, size_t i, const bool *opened, char *w
                 _cleanup_free_ char *parent = xstrdup(b->path);
                 char *slash = strrchr(parent, '/');
                 if (!b->create || !slash || slash == parent)
-                        return 0;       /* target_open says what is wrong with it */
+                        return 0; /* target_open says what is wrong with it */
                 *slash = '\0';
                 if (stat(parent, &sb) < 0)
                         return 0;
@@ -210,16 +215,20 @@ int target_apart(const struct config *cfg, size_t i, const bool *opened, char *w
                         continue;
                 bool embedded = a->create && b->create;
                 if (cfg->allow_same_filesystem || embedded) {
-                        snprintf(warn, warn_size, "targets %s and %s are on one filesystem (%s): the two copies would be "
-                                 "lost together with that disk%s", a->name, b->name, a->path,
+                        snprintf(warn, warn_size,
+                                 "targets %s and %s are on one filesystem (%s): the two copies would be "
+                                 "lost together with that disk%s",
+                                 a->name, b->name, a->path,
                                  embedded ? " (the embedded defaults: configure two targets on two disks)"
                                           : " ([station] allow_same_filesystem = yes)");
                         continue;
                 }
-                snprintf(err, err_size, "target %s (%s) is on the same filesystem as target %s (%s): two copies on one disk "
-                         "are lost together, so no copy is made there. If its own disk is not mounted, mount it; if it is "
-                         "meant to be there (a demo, a test), set [station] allow_same_filesystem = yes", b->name, b->path,
-                         a->name, a->path);
+                snprintf(err, err_size,
+                         "target %s (%s) is on the same filesystem as target %s (%s): two copies on one disk "
+                         "are lost together, so no copy is made there. If its own disk is not mounted, mount it; if it "
+                         "is "
+                         "meant to be there (a demo, a test), set [station] allow_same_filesystem = yes",
+                         b->name, b->path, a->name, a->path);
                 return -EXDEV;
         }
         return 0;
@@ -287,8 +296,10 @@ int target_open(struct target *t, const struct target_conf *tc, struct catalog *
                         return r;
                 }
                 if (n > 0) {
-                        snprintf(err, err_size, "target %s: %s holds no %s marker but the catalog records %lld copies there;"
-                                 " is its filesystem mounted?", tc->name, tc->path, MARKER, (long long)n);
+                        snprintf(err, err_size,
+                                 "target %s: %s holds no %s marker but the catalog records %lld copies there;"
+                                 " is its filesystem mounted?",
+                                 tc->name, tc->path, MARKER, (long long)n);
                         return -ENODEV;
                 }
                 char mine[33];
@@ -301,7 +312,8 @@ int target_open(struct target *t, const struct target_conf *tc, struct catalog *
                 snprintf(err, err_size, "target %s: cannot read %s: %s", tc->name, marker, strerror(-r));
                 return r;
         } else if (strcmp(name, tc->name) != 0) {
-                snprintf(err, err_size, "target %s: %s belongs to target '%s'; refusing to mix copies", tc->name, tc->path, name);
+                snprintf(err, err_size, "target %s: %s belongs to target '%s'; refusing to mix copies", tc->name,
+                         tc->path, name);
                 return -EEXIST;
         }
         t->name = xstrdup(tc->name);
@@ -476,7 +488,7 @@ int target_hash_into(const char *path, int64_t len, EVP_MD_CTX *ctx, const char 
                         break;
         }
         if (r == 0 && len >= 0 && off < len)
-                r = -ENODATA;   /* shorter than it must be */
+                r = -ENODATA; /* shorter than it must be */
         return r;
 }
 

@@ -12,8 +12,8 @@
 struct target {
         char *name;
         char *root;
-        char *partial_dir;      /* ROOT/.partial: copies being written, by recording id */
-        int64_t id;             /* catalog id */
+        char *partial_dir; /* ROOT/.partial: copies being written, by recording id */
+        int64_t id;        /* catalog id */
 };
 
 /* Checks (or, for the embedded defaults, creates) the target directory and its

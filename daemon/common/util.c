@@ -51,9 +51,11 @@ int64_t time_parse_iso(const char *s)
 {
         struct tm tm = { 0 };
         int used = 0;
-        if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                         &tm.tm_sec, &used) != 6 || used != 19 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
-            tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+        if (!s ||
+            sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                   &tm.tm_sec, &used) != 6 ||
+            used != 19 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+            tm.tm_min > 59 || tm.tm_sec > 60)
                 return -1;
         tm.tm_year -= 1900;
         tm.tm_mon -= 1;
@@ -188,7 +190,7 @@ void *xmalloc(size_t n)
 {
         void *p = malloc(n ? n : 1);
         if (!p)
-                abort();        /* out of memory: nothing sensible left to do */
+                abort(); /* out of memory: nothing sensible left to do */
         return p;
 }
 
@@ -196,7 +198,7 @@ int open_past_cache(const char *path, int flags, unsigned mode, bool *direct)
 {
         int fd = open(path, flags | O_DIRECT | O_CLOEXEC, mode);
         *direct = fd >= 0;
-        if (fd < 0 && errno == EINVAL) {        /* tmpfs, FUSE: no O_DIRECT */
+        if (fd < 0 && errno == EINVAL) { /* tmpfs, FUSE: no O_DIRECT */
                 fd = open(path, flags | O_CLOEXEC, mode);
                 if (fd >= 0 && (flags & O_ACCMODE) == O_RDONLY) {
                         fdatasync(fd);

@@ -17,29 +17,30 @@
 const struct verb VERBS[] = {
         { "status", ROLE_OPERATOR, "[--watch] [--json]",
           "every docked recorder: state, progress, rate, ETA, safe to remove", NULL, VERB_IN_DAEMON, NULL },
-        { "alarms", ROLE_OPERATOR, "[--json]",
-          "what needs a person (exit 3 while any alarm is active)", cmd_alarms, 0, NULL },
+        { "alarms", ROLE_OPERATOR, "[--json]", "what needs a person (exit 3 while any alarm is active)", cmd_alarms, 0,
+          NULL },
         { "ingest", ROLE_CUSTODIAN, "--image PATH --serial SERIAL [--device-clock TIME] [--json]",
-          "pull every new recording from a volume image or block device (read-only), verify two copies",
-          cmd_ingest, VERB_LONG, "--image" },
+          "pull every new recording from a volume image or block device (read-only), verify two copies", cmd_ingest,
+          VERB_LONG, "--image" },
         { "recordings", ROLE_OPERATOR,
           "[--device SERIAL] [--officer ID] [--from T] [--to T] [--session N]\n"
           "      [--flag late|unattributed|conflict|truncated|deleted-on-device] [--json|--csv]",
           "recordings: SHA-256, verified copies, time, officer, flags", cmd_list, VERB_READS, NULL },
         { "sessions", ROLE_OPERATOR, "[--device SERIAL] [--session N] [--json|--csv]",
           "dock and ingest sessions, what each could not read", cmd_list, VERB_READS, NULL },
-        { "deleted", ROLE_OPERATOR, "[--device SERIAL] [--json|--csv]",
-          "entries deleted on devices before they docked", cmd_list, VERB_READS, NULL },
-        { "manifests", ROLE_OPERATOR, "[--json]", "signed session manifests, their chain and delivery",
-          cmd_manifests, VERB_READS, NULL },
+        { "deleted", ROLE_OPERATOR, "[--device SERIAL] [--json|--csv]", "entries deleted on devices before they docked",
+          cmd_list, VERB_READS, NULL },
+        { "manifests", ROLE_OPERATOR, "[--json]", "signed session manifests, their chain and delivery", cmd_manifests,
+          VERB_READS, NULL },
         { "manifest show", ROLE_OPERATOR, "SESSION [--signature]",
           "the manifest's canonical bytes (or its raw Ed25519 signature)", cmd_manifest, VERB_READS, NULL },
-        { "key show", ROLE_OPERATOR, "", "the station's public key (PEM), to verify manifests with openssl", cmd_key,
-          0, NULL },
+        { "key show", ROLE_OPERATOR, "", "the station's public key (PEM), to verify manifests with openssl", cmd_key, 0,
+          NULL },
         { "archive status", ROLE_OPERATOR, "[--json]",
           "the manifest outbox: queued, delivered, next deadline, last error", cmd_archive, 0, NULL },
         { "archive retry", ROLE_ADMIN, "", "deliver the queued manifests now", cmd_archive, VERB_LONG, NULL },
-        { "officers", ROLE_OPERATOR, "[--json|--csv]", "the officers the ledger knows", cmd_officers, VERB_READS, NULL },
+        { "officers", ROLE_OPERATOR, "[--json|--csv]", "the officers the ledger knows", cmd_officers, VERB_READS,
+          NULL },
         { "officers add", ROLE_CUSTODIAN, "ID --name NAME [--unit UNIT]", "add an officer", cmd_officers, 0, NULL },
         { "officers import", ROLE_CUSTODIAN, "FILE.csv", "add officers from a CSV file (header: badge,name,unit)",
           cmd_officers, 0, "2" },
@@ -65,18 +66,18 @@ const struct verb VERBS[] = {
           "RECORDING... | --officer ID | --device SERIAL | --case CASE [RECORDING...] --reason TEXT",
           "keep recordings past their retention (legal hold)", cmd_hold, 0, NULL },
         { "hold remove", ROLE_CUSTODIAN, "HOLD --reason TEXT", "release a hold", cmd_hold, 0, NULL },
-        { "hold list", ROLE_OPERATOR, "[--all] [--json|--csv]", "holds in force (--all: released too)", cmd_hold, VERB_READS,
-          NULL },
+        { "hold list", ROLE_OPERATOR, "[--all] [--json|--csv]", "holds in force (--all: released too)", cmd_hold,
+          VERB_READS, NULL },
         { "retention due", ROLE_OPERATOR, "[--json|--csv]", "recordings past their retention and not held",
           cmd_retention, VERB_READS, NULL },
         { "retention class", ROLE_ADMIN, "RECORDING CLASS --reason TEXT", "change a recording's retention class",
           cmd_retention, 0, NULL },
         { "destroy request", ROLE_ADMIN, "RECORDING... --reason TEXT",
           "ask for recordings past retention to be destroyed", cmd_destroy, 0, NULL },
-        { "destroy approve", ROLE_ADMIN, "REQUEST",
-          "a second admin approves: every copy is overwritten and removed", cmd_destroy, VERB_TO_THE_END, NULL },
-        { "destroy list", ROLE_OPERATOR, "[--json|--csv]", "destruction requests and what became of them",
-          cmd_destroy, VERB_READS, NULL },
+        { "destroy approve", ROLE_ADMIN, "REQUEST", "a second admin approves: every copy is overwritten and removed",
+          cmd_destroy, VERB_TO_THE_END, NULL },
+        { "destroy list", ROLE_OPERATOR, "[--json|--csv]", "destruction requests and what became of them", cmd_destroy,
+          VERB_READS, NULL },
         { "scrub", ROLE_CUSTODIAN, "[--since TIME] [--limit-mbps N] [--json]",
           "re-read every copy, compare with its SHA-256, restore bad or missing ones", cmd_scrub, VERB_LONG, NULL },
         { "audit", ROLE_ADMIN, "[--who U] [--action A] [--from T] [--to T] [--json|--csv]",
@@ -102,7 +103,7 @@ const struct verb *verb_find(int argc, char *const *argv)
         const struct verb *best = NULL;
         for (const struct verb *v = VERBS; v->name; v++)
                 if (strstr(v->name, " --"))
-                        continue;       /* "device --status": an option's role, found by name only */
+                        continue; /* "device --status": an option's role, found by name only */
                 else if (name_is(v->name, argc, argv) && (!best || strlen(v->name) > strlen(best->name)))
                         best = v;
         return best;
@@ -157,15 +158,12 @@ const struct verb_input *verb_input(const struct ctx *c, const char *name)
         return NULL;
 }
 
-const char *caller_role(const struct ctx *c)
-{
-        return c->offline ? "field kit" : role_name(c->role);
-}
+const char *caller_role(const struct ctx *c) { return c->offline ? "field kit" : role_name(c->role); }
 
 int require_role(struct ctx *c, const char *name)
 {
         const struct verb *v = verb_named(name);
-        enum role need = v ? v->role : ROLE_ADMIN;     /* a name missing from the table: the most it could need */
+        enum role need = v ? v->role : ROLE_ADMIN; /* a name missing from the table: the most it could need */
         if (c->offline || c->role >= need)
                 return 0;
         fprintf(stderr, "dockctl %s: needs the %s role (group %s); %s has %s\n", name, role_name(need),
@@ -179,7 +177,7 @@ int verbs_run(struct ctx *c, int argc, char **argv)
         if (!v && argc > 0 && verb_named(argv[0]) == NULL) {
                 for (const struct verb *k = VERBS; k->name; k++)
                         if (strncmp(k->name, argv[0], strlen(argv[0])) == 0 && k->name[strlen(argv[0])] == ' ') {
-                                verb_usage(stderr, argv[0]);    /* "hold" alone, or "hold frobnicate" */
+                                verb_usage(stderr, argv[0]); /* "hold" alone, or "hold frobnicate" */
                                 return EXIT_USAGE;
                         }
         }
@@ -190,7 +188,7 @@ int verbs_run(struct ctx *c, int argc, char **argv)
         int r = require_role(c, v->name);
         if (r)
                 return r;
-        optind = 0;     /* each verb parses its own options */
+        optind = 0; /* each verb parses its own options */
         r = v->run(c, argc, argv);
         if ((v->flags & VERB_READS) && c->cat && !c->audit_written) {
                 /* who read what: the verb and its words */

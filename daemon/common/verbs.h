@@ -15,7 +15,7 @@
 
 #define EXIT_USAGE 2
 #define EXIT_INCOMPLETE 3
-#define EXIT_ALARM 3    /* `alarms`: at least one is active */
+#define EXIT_ALARM 3 /* `alarms`: at least one is active */
 /* The caller lacks the role the verb needs ([roles] of dockd's config). */
 #define EXIT_DENIED 4
 /* dockctl could not reach dockd, or dockd could not run the request. */
@@ -33,32 +33,32 @@ struct verb_input {
 struct ctx {
         struct config cfg;
         struct catalog *cat;
-        enum role role;         /* of the caller (audit.h) */
-        char caller[64];        /* the caller's login name, for the ledger's "who" */
-        bool offline;           /* the field kit: the caller's own state, roles do not apply */
-        bool accept_new;        /* `catalog accept-new`: skip the station check */
-        bool progress;          /* the caller watches a terminal: progress lines on stderr */
-        bool audit_written;     /* the verb appended its own audit row (a change, an export) */
-        volatile sig_atomic_t *cancel;  /* set when the caller asks the work to stop */
+        enum role role;                /* of the caller (audit.h) */
+        char caller[64];               /* the caller's login name, for the ledger's "who" */
+        bool offline;                  /* the field kit: the caller's own state, roles do not apply */
+        bool accept_new;               /* `catalog accept-new`: skip the station check */
+        bool progress;                 /* the caller watches a terminal: progress lines on stderr */
+        bool audit_written;            /* the verb appended its own audit row (a change, an export) */
+        volatile sig_atomic_t *cancel; /* set when the caller asks the work to stop */
         struct verb_input inputs[VERB_MAX_INPUTS];
         size_t n_inputs;
 };
 
 enum {
-        VERB_IN_DAEMON = 1 << 0,        /* answered by dockd's own process (the bays' state) */
-        VERB_LONG = 1 << 1,             /* long work: Ctrl-C stops it at its next safe point */
-        VERB_TO_THE_END = 1 << 2,       /* long work that Ctrl-C does not stop (a destruction) */
-        VERB_READS = 1 << 3,            /* reads evidence data: a "read" row unless it wrote its own */
+        VERB_IN_DAEMON = 1 << 0,  /* answered by dockd's own process (the bays' state) */
+        VERB_LONG = 1 << 1,       /* long work: Ctrl-C stops it at its next safe point */
+        VERB_TO_THE_END = 1 << 2, /* long work that Ctrl-C does not stop (a destruction) */
+        VERB_READS = 1 << 3,      /* reads evidence data: a "read" row unless it wrote its own */
 };
 
 struct verb {
-        const char *name;       /* "hold add": a verb and its subverb, or one word */
-        enum role role;         /* the least role that may run it */
-        const char *args;       /* usage after the name */
+        const char *name; /* "hold add": a verb and its subverb, or one word */
+        enum role role;   /* the least role that may run it */
+        const char *args; /* usage after the name */
         const char *summary;
-        int (*run)(struct ctx *c, int argc, char **argv);       /* argv[0] is the first word of name */
+        int (*run)(struct ctx *c, int argc, char **argv); /* argv[0] is the first word of name */
         unsigned flags;
-        const char *input;      /* the option ("--image") or position ("2") naming a file the caller opens */
+        const char *input; /* the option ("--image") or position ("2") naming a file the caller opens */
 };
 
 extern const struct verb VERBS[];

@@ -16,8 +16,8 @@
 #include "util.h"
 
 static const struct column HOLD_COLS[] = {
-        { "id", 4 }, { "scope", 9 }, { "value", 14 }, { "recordings", 10 }, { "reason", 28 }, { "placed_by", 10 },
-        { "placed_at", 24 }, { "released_by", 11 }, { "released_at", 24 }, { "release_reason", 0 },
+        { "id", 4 },         { "scope", 9 },      { "value", 14 },       { "recordings", 10 },  { "reason", 28 },
+        { "placed_by", 10 }, { "placed_at", 24 }, { "released_by", 11 }, { "released_at", 24 }, { "release_reason", 0 },
 };
 
 static int hold_row(const struct hold_info *h, void *ud)
@@ -30,14 +30,15 @@ static int hold_row(const struct hold_info *h, void *ud)
 
 static int hold_add(struct ctx *c, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "officer", required_argument, NULL, 'o' }, { "device", required_argument, NULL, 'd' },
-                { "case", required_argument, NULL, 'k' }, { "reason", required_argument, NULL, 'r' }, {}
-        };
-        static const char usage_text[] =
-                "usage: dockctl hold add RECORDING --reason TEXT\n"
-                "       dockctl hold add --officer ID | --device SERIAL --reason TEXT\n"
-                "       dockctl hold add --case CASE [RECORDING...] --reason TEXT   (links the recordings to the case)\n";
+        static const struct option opts[] = { { "officer", required_argument, NULL, 'o' },
+                                              { "device", required_argument, NULL, 'd' },
+                                              { "case", required_argument, NULL, 'k' },
+                                              { "reason", required_argument, NULL, 'r' },
+                                              {} };
+        static const char usage_text[] = "usage: dockctl hold add RECORDING --reason TEXT\n"
+                                         "       dockctl hold add --officer ID | --device SERIAL --reason TEXT\n"
+                                         "       dockctl hold add --case CASE [RECORDING...] --reason TEXT   (links "
+                                         "the recordings to the case)\n";
         const char *scope = "recording", *value = NULL, *reason = NULL;
         int ch;
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
@@ -57,7 +58,7 @@ static int hold_add(struct ctx *c, int argc, char **argv)
                 bad = *end || recs[i] <= 0;
         }
         char one[32];
-        if (!value && n == 1) {         /* a single recording */
+        if (!value && n == 1) { /* a single recording */
                 snprintf(one, sizeof(one), "%lld", (long long)recs[0]);
                 value = one;
                 n = 0;
@@ -106,8 +107,8 @@ int cmd_hold(struct ctx *c, int argc, char **argv)
                 if (change_begin(c) < 0)
                         return 1;
                 _cleanup_free_ char *object = xasprintf("hold %lld", (long long)id);
-                if (audited(c, catalog_hold_release(c->cat, id, reason, c->caller, err, sizeof(err)), "hold.remove", object,
-                            reason) < 0) {
+                if (audited(c, catalog_hold_release(c->cat, id, reason, c->caller, err, sizeof(err)), "hold.remove",
+                            object, reason) < 0) {
                         log_error("%s", err[0] ? err : catalog_errmsg(c->cat));
                         return 1;
                 }
@@ -125,7 +126,8 @@ int cmd_hold(struct ctx *c, int argc, char **argv)
                 }
         }
         if (argc < 2 || strcmp(argv[1], "list") != 0) {
-                fputs("usage: dockctl hold add ... | hold remove HOLD --reason TEXT | hold list [--all] [--json|--csv]\n",
+                fputs("usage: dockctl hold add ... | hold remove HOLD --reason TEXT | hold list [--all] "
+                      "[--json|--csv]\n",
                       stderr);
                 return EXIT_USAGE;
         }
@@ -151,8 +153,8 @@ static void retention_classes_of(const struct config *cfg, struct retention_clas
 }
 
 static const struct column DUE_COLS[] = {
-        { "recording", 9 }, { "device", 14 }, { "officer", 8 }, { "retention_class", 15 }, { "recorded_end_utc", 24 },
-        { "due_at", 24 }, { "size", 10 }, { "device_path", 0 },
+        { "recording", 9 },         { "device", 14 }, { "officer", 8 }, { "retention_class", 15 },
+        { "recorded_end_utc", 24 }, { "due_at", 24 }, { "size", 10 },   { "device_path", 0 },
 };
 
 static int due_row(const struct due_info *d, void *ud)
@@ -169,12 +171,14 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
                 int64_t id;
                 const char *reason;
                 int u = recording_and_reason(argc - 1, argv + 1,
-                                             "usage: dockctl retention class RECORDING CLASS --reason TEXT\n", &id, &reason, 2);
+                                             "usage: dockctl retention class RECORDING CLASS --reason TEXT\n", &id,
+                                             &reason, 2);
                 if (u)
                         return u;
-                const char *cls = (argv + 1)[optind + 1];     /* after RECORDING, as parsed from "class" on */
+                const char *cls = (argv + 1)[optind + 1]; /* after RECORDING, as parsed from "class" on */
                 if (!config_retention_months(&c->cfg, cls)) {
-                        fprintf(stderr, "dockctl: retention class '%s' is not configured ([retention] class.%s = MONTHS)\n",
+                        fprintf(stderr,
+                                "dockctl: retention class '%s' is not configured ([retention] class.%s = MONTHS)\n",
                                 cls, cls);
                         return EXIT_USAGE;
                 }
@@ -185,8 +189,8 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
                         return 1;
                 _cleanup_free_ char *object = xasprintf("recording %lld", (long long)id);
                 _cleanup_free_ char *what = xasprintf("class %s: %s", cls, reason);
-                if (audited(c, catalog_recording_set_class(c->cat, id, cls, err, sizeof(err)), "retention.class", object,
-                            what) < 0) {
+                if (audited(c, catalog_recording_set_class(c->cat, id, cls, err, sizeof(err)), "retention.class",
+                            object, what) < 0) {
                         log_error("%s", err[0] ? err : catalog_errmsg(c->cat));
                         return 1;
                 }
@@ -244,10 +248,10 @@ static void scrub_progress(const struct scrub_result *r, void *ud)
 
 int cmd_scrub(struct ctx *c, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "since", required_argument, NULL, 'f' }, { "limit-mbps", required_argument, NULL, 'l' },
-                { "json", no_argument, NULL, 'j' }, {}
-        };
+        static const struct option opts[] = { { "since", required_argument, NULL, 'f' },
+                                              { "limit-mbps", required_argument, NULL, 'l' },
+                                              { "json", no_argument, NULL, 'j' },
+                                              {} };
         struct scrub_opts o = { 0 };
         char period[2][32];
         const char *unused = NULL;
@@ -290,13 +294,13 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
                 return 1;
         }
         int64_t unrepaired = res.missing + res.mismatch + res.unreadable - res.repaired;
-        _cleanup_free_ char *what = xasprintf("%s%lld copies of %lld recordings: %lld ok, %lld missing, %lld mismatched, "
-                                              "%lld unreadable, %lld repaired, %lld lost, %lld on unavailable targets "
-                                              "(not checked)",
-                                              res.stopped ? "stopped as asked; " : "",
-                                              (long long)res.copies, (long long)res.recordings, (long long)res.ok,
-                                              (long long)res.missing, (long long)res.mismatch, (long long)res.unreadable,
-                                              (long long)res.repaired, (long long)res.lost, (long long)res.unavailable);
+        _cleanup_free_ char *what =
+                xasprintf("%s%lld copies of %lld recordings: %lld ok, %lld missing, %lld mismatched, "
+                          "%lld unreadable, %lld repaired, %lld lost, %lld on unavailable targets "
+                          "(not checked)",
+                          res.stopped ? "stopped as asked; " : "", (long long)res.copies, (long long)res.recordings,
+                          (long long)res.ok, (long long)res.missing, (long long)res.mismatch, (long long)res.unreadable,
+                          (long long)res.repaired, (long long)res.lost, (long long)res.unavailable);
         if (audit_append(c->cat, c->caller, caller_role(c), "scrub", o.since ? o.since : "all recordings", what) < 0)
                 log_error("cannot record the scrub in the audit chain: %s", catalog_errmsg(c->cat));
         double secs = time_mono() - t0;
@@ -311,7 +315,7 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
                 printf("scrub: %s (%.1f s)\n", what, secs);
         if (unrepaired > 0 || res.lost > 0 || res.unavailable > 0)
                 return 1;
-        return res.stopped ? EXIT_INCOMPLETE : 0;       /* the rest keep their last check */
+        return res.stopped ? EXIT_INCOMPLETE : 0; /* the rest keep their last check */
 }
 
 /* ---- approved destruction ---- */
@@ -360,11 +364,15 @@ static int check_due(struct ctx *c, const int64_t *recs, size_t n)
                 int64_t hold = 0;
                 catalog_recording_held(c->cat, recs[i], &held, &hold);
                 if (held)
-                        fprintf(stderr, "dockctl destroy: recording %lld is under hold %lld; a held recording is never "
-                                        "destroyed\n", (long long)recs[i], (long long)hold);
+                        fprintf(stderr,
+                                "dockctl destroy: recording %lld is under hold %lld; a held recording is never "
+                                "destroyed\n",
+                                (long long)recs[i], (long long)hold);
                 else
-                        fprintf(stderr, "dockctl destroy: recording %lld is not due under the retention policy "
-                                        "(see `dockctl retention due`), or is already destroyed\n", (long long)recs[i]);
+                        fprintf(stderr,
+                                "dockctl destroy: recording %lld is not due under the retention policy "
+                                "(see `dockctl retention due`), or is already destroyed\n",
+                                (long long)recs[i]);
                 bad++;
         }
         free(due.v);
@@ -391,10 +399,11 @@ static int destroy_one(const struct scrub_item *it, void *ud)
                 } else if (r == -ENOENT) {
                         /* the target is there (its marker checked) and the copy is not */
                         snprintf(done[i], sizeof(done[i]), "%s: already missing (nothing to overwrite)", k->target);
-                        log_warn("destroy: recording %lld: copy on %s was already missing", (long long)it->id, k->target);
+                        log_warn("destroy: recording %lld: copy on %s was already missing", (long long)it->id,
+                                 k->target);
                 } else {
-                        log_error("destroy: recording %lld: %s; the recording is NOT marked destroyed", (long long)it->id,
-                                  err);
+                        log_error("destroy: recording %lld: %s; the recording is NOT marked destroyed",
+                                  (long long)it->id, err);
                         failed++;
                 }
         }
@@ -407,8 +416,8 @@ static int destroy_one(const struct scrub_item *it, void *ud)
         size_t n = 0;
         for (size_t i = 0; i < it->n_copies && n < sizeof(copies); i++)
                 n += (size_t)snprintf(copies + n, sizeof(copies) - n, "%s%s", i ? "; " : "", done[i]);
-        _cleanup_free_ char *what = xasprintf("request %lld: %s; sha256 %s kept", (long long)a->request, copies,
-                                              it->sha256);
+        _cleanup_free_ char *what =
+                xasprintf("request %lld: %s; sha256 %s kept", (long long)a->request, copies, it->sha256);
         int r = catalog_begin(a->c->cat);
         if (r >= 0)
                 r = catalog_recording_destroyed(a->c->cat, it->id, a->request, "overwrite-zero+unlink+fsync");
@@ -421,8 +430,9 @@ static int destroy_one(const struct scrub_item *it, void *ud)
 }
 
 static const struct column DESTROY_COLS[] = {
-        { "id", 4 }, { "state", 10 }, { "recordings", 10 }, { "reason", 28 }, { "requested_by", 12 },
-        { "requested_at", 24 }, { "approved_by", 11 }, { "approved_at", 24 }, { "detail", 0 },
+        { "id", 4 },           { "state", 10 },        { "recordings", 10 },
+        { "reason", 28 },      { "requested_by", 12 }, { "requested_at", 24 },
+        { "approved_by", 11 }, { "approved_at", 24 },  { "detail", 0 },
 };
 
 static int destroy_row(const struct destruction_info *d, void *ud)
@@ -497,7 +507,8 @@ static int destroy_approve(struct ctx *c, int64_t id)
 {
         struct destruction_info q = { 0 };
         if (catalog_destructions_foreach(c->cat, id, grab_request, &q) < 0 || !q.id) {
-                fprintf(stderr, "dockctl destroy approve: no request %lld (see `dockctl destroy list`)\n", (long long)id);
+                fprintf(stderr, "dockctl destroy approve: no request %lld (see `dockctl destroy list`)\n",
+                        (long long)id);
                 return 1;
         }
         _cleanup_free_ char *requester = (char *)q.requested_by, *state = (char *)q.state;
@@ -517,7 +528,8 @@ static int destroy_approve(struct ctx *c, int64_t id)
                 r = check_due(c, items.v, items.n);
         free(items.v);
         if (r < 0) {
-                fprintf(stderr, "dockctl destroy approve: request %lld not approved; nothing destroyed\n", (long long)id);
+                fprintf(stderr, "dockctl destroy approve: request %lld not approved; nothing destroyed\n",
+                        (long long)id);
                 return 1;
         }
         struct approval a = { .c = c, .request = id };
@@ -536,8 +548,10 @@ static int destroy_approve(struct ctx *c, int64_t id)
                         char err[600];
                         const struct scrub_copy *cp = &all.v[i].copies[k];
                         if (target_root_check(cp->root, cp->target, err, sizeof(err)) < 0) {
-                                fprintf(stderr, "dockctl destroy approve: request %lld not approved: %s; nothing destroyed, "
-                                        "the request stays pending\n", (long long)id, err);
+                                fprintf(stderr,
+                                        "dockctl destroy approve: request %lld not approved: %s; nothing destroyed, "
+                                        "the request stays pending\n",
+                                        (long long)id, err);
                                 held_items_free(&all);
                                 return 1;
                         }
@@ -553,11 +567,12 @@ static int destroy_approve(struct ctx *c, int64_t id)
         if (c->progress && all.n)
                 fputc('\n', stderr);
         held_items_free(&all);
-        _cleanup_free_ char *detail = xasprintf("%lld destroyed, %lld failed", (long long)a.destroyed, (long long)a.failed);
+        _cleanup_free_ char *detail =
+                xasprintf("%lld destroyed, %lld failed", (long long)a.destroyed, (long long)a.failed);
         _cleanup_free_ char *object = xasprintf("destruction request %lld", (long long)id);
         if (catalog_begin(c->cat) < 0 ||
-            audited(c, catalog_destruction_finish(c->cat, id, c->caller, a.failed ? "incomplete" : "done", detail), "destroy.approve",
-                    object, detail) < 0) {
+            audited(c, catalog_destruction_finish(c->cat, id, c->caller, a.failed ? "incomplete" : "done", detail),
+                    "destroy.approve", object, detail) < 0) {
                 log_error("destroy: %s", catalog_errmsg(c->cat));
                 return 1;
         }
@@ -575,7 +590,8 @@ int cmd_destroy(struct ctx *c, int argc, char **argv)
                                          "       dockctl destroy list [--json|--csv]\n";
         if (argc >= 2 && strcmp(argv[1], "list") == 0) {
                 enum out_format fmt = OUT_TEXT;
-                if (argc > 3 || (argc == 3 && (strncmp(argv[2], "--", 2) != 0 || parse_format(argv[2] + 2, &fmt) < 0))) {
+                if (argc > 3 ||
+                    (argc == 3 && (strncmp(argv[2], "--", 2) != 0 || parse_format(argv[2] + 2, &fmt) < 0))) {
                         fputs(usage_text, stderr);
                         return EXIT_USAGE;
                 }
@@ -640,6 +656,7 @@ int cmd_destroy(struct ctx *c, int argc, char **argv)
                 return 1;
         }
         printf("destruction request %lld for %zu recording(s); another admin approves it with `dockctl destroy approve "
-               "%lld`\n", (long long)id, n, (long long)id);
+               "%lld`\n",
+               (long long)id, n, (long long)id);
         return 0;
 }

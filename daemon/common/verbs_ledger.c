@@ -27,7 +27,7 @@ static int format_opt(int ch, enum out_format *fmt)
 static int fail_catalog(struct ctx *c, const char *err)
 {
         if (!c->cat)
-                return 1;       /* open_catalog said why */
+                return 1; /* open_catalog said why */
         log_error("%s", err && err[0] ? err : catalog_errmsg(c->cat));
         return 1;
 }
@@ -87,7 +87,7 @@ static int officers_import(struct ctx *c, const char *path)
                         bad++;
                         continue;
                 }
-                if (header) {   /* badge,name[,unit] */
+                if (header) { /* badge,name[,unit] */
                         header = false;
                         if (rec.n < 2 || strcmp(rec.field[0], "badge") != 0 || strcmp(rec.field[1], "name") != 0 ||
                             (rec.n > 2 && strcmp(rec.field[2], "unit") != 0)) {
@@ -101,7 +101,7 @@ static int officers_import(struct ctx *c, const char *path)
                 }
                 if (rec.n == 1 && !rec.field[0][0]) {
                         csv_record_free(&rec);
-                        continue;       /* a blank line */
+                        continue; /* a blank line */
                 }
                 if (rec.n < 2 || rec.n > 3) {
                         fprintf(stderr, "%s: line %d: expected 2 or 3 fields (badge,name,unit), found %zu\n", path,
@@ -130,12 +130,12 @@ static int officers_import(struct ctx *c, const char *path)
 int cmd_officers(struct ctx *c, int argc, char **argv)
 {
         if (argc >= 2 && strcmp(argv[1], "add") == 0) {
-                static const struct option opts[] = {
-                        { "name", required_argument, NULL, 'n' }, { "unit", required_argument, NULL, 'u' }, {}
-                };
+                static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
+                                                      { "unit", required_argument, NULL, 'u' },
+                                                      {} };
                 const char *name = NULL, *unit = NULL;
                 int ch;
-                argc--, argv++;         /* parse from "add" on */
+                argc--, argv++; /* parse from "add" on */
                 while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
                         switch (ch) {
                         case 'n': name = optarg; break;
@@ -169,7 +169,9 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
                         return EXIT_DENIED;
                 return open_catalog(c) < 0 ? 1 : officers_import(c, argv[2]);
         }
-        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {} };
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                              { "csv", no_argument, NULL, 'C' },
+                                              {} };
         enum out_format fmt = OUT_TEXT;
         int ch;
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
@@ -194,27 +196,28 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
 /* ---- devices ---- */
 
 static const struct column DEVICE_COLS[] = {
-        { "serial", 16 }, { "model", 14 }, { "status", 10 }, { "officer_now", 11 }, { "last_docked", 24 },
-        { "clock_offset_s", 14 }, { "recordings", 10 }, { "identity_flag", 14 }, { "notes", 0 },
+        { "serial", 16 },      { "model", 14 },         { "status", 10 },
+        { "officer_now", 11 }, { "last_docked", 24 },   { "clock_offset_s", 14 },
+        { "recordings", 10 },  { "identity_flag", 14 }, { "notes", 0 },
 };
 
 static int device_row(const struct device_info *d, void *ud)
 {
-        table_row(ud, (struct cell[]){ CELL_S(d->serial), CELL_S(d->model), CELL_S(d->status), CELL_S(d->officer_now),
-                                       CELL_S(d->last_docked),
-                                       d->has_clock_offset ? CELL_I(d->clock_offset_s) : CELL_NONE,
-                                       CELL_I(d->recordings), CELL_S(d->identity_flag), CELL_S(d->notes) });
+        table_row(ud,
+                  (struct cell[]){ CELL_S(d->serial), CELL_S(d->model), CELL_S(d->status), CELL_S(d->officer_now),
+                                   CELL_S(d->last_docked), d->has_clock_offset ? CELL_I(d->clock_offset_s) : CELL_NONE,
+                                   CELL_I(d->recordings), CELL_S(d->identity_flag), CELL_S(d->notes) });
         return 0;
 }
 
 static int devices_add(struct ctx *c, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "model", required_argument, NULL, 'm' }, { "notes", required_argument, NULL, 'n' }, {}
-        };
+        static const struct option opts[] = { { "model", required_argument, NULL, 'm' },
+                                              { "notes", required_argument, NULL, 'n' },
+                                              {} };
         const char *model = NULL, *notes = NULL;
         int ch;
-        argc--, argv++;         /* parse from "add" on */
+        argc--, argv++; /* parse from "add" on */
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
                 switch (ch) {
                 case 'm': model = optarg; break;
@@ -243,7 +246,9 @@ int cmd_devices(struct ctx *c, int argc, char **argv)
 {
         if (argc >= 2 && strcmp(argv[1], "add") == 0)
                 return devices_add(c, argc, argv);
-        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {} };
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' },
+                                              { "csv", no_argument, NULL, 'C' },
+                                              {} };
         enum out_format fmt = OUT_TEXT;
         int ch;
         while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1)
@@ -276,8 +281,9 @@ static int assignment_row(const struct assignment_info *a, void *ud)
 }
 
 static const struct column DOCK_COLS[] = {
-        { "session", 7 }, { "docked_at", 24 }, { "state", 11 }, { "bay", 20 }, { "clock_offset_s", 14 },
-        { "files_seen", 10 }, { "files_copied", 12 }, { "deleted_entries", 15 }, { "seq_gaps", 0 },
+        { "session", 7 },       { "docked_at", 24 },       { "state", 11 },
+        { "bay", 20 },          { "clock_offset_s", 14 },  { "files_seen", 10 },
+        { "files_copied", 12 }, { "deleted_entries", 15 }, { "seq_gaps", 0 },
 };
 
 struct gap_text {
@@ -324,10 +330,10 @@ static int dock_row(const struct session_info *s, void *ud)
 
 int cmd_device(struct ctx *c, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "status", required_argument, NULL, 's' }, { "notes", required_argument, NULL, 'n' },
-                { "json", no_argument, NULL, 'j' }, {}
-        };
+        static const struct option opts[] = { { "status", required_argument, NULL, 's' },
+                                              { "notes", required_argument, NULL, 'n' },
+                                              { "json", no_argument, NULL, 'j' },
+                                              {} };
         const char *status = NULL, *notes = NULL;
         enum out_format fmt = OUT_TEXT;
         int ch;
@@ -339,8 +345,9 @@ int cmd_device(struct ctx *c, int argc, char **argv)
                 default: return EXIT_USAGE;
                 }
         if (optind + 1 != argc) {
-                fprintf(stderr, "usage: dockctl device SERIAL [--json]   (history)\n"
-                                "       dockctl device SERIAL [--status in-service|repair|lost|retired] [--notes TEXT]\n");
+                fprintf(stderr,
+                        "usage: dockctl device SERIAL [--json]   (history)\n"
+                        "       dockctl device SERIAL [--status in-service|repair|lost|retired] [--notes TEXT]\n");
                 return EXIT_USAGE;
         }
         const char *serial = argv[optind];
@@ -349,7 +356,7 @@ int cmd_device(struct ctx *c, int argc, char **argv)
         char err[512] = "";
         if (status || notes) {
                 char st[32];
-                if (status) {   /* "in-service" on a command line, "in service" in the ledger */
+                if (status) { /* "in-service" on a command line, "in service" in the ledger */
                         snprintf(st, sizeof(st), "%s", status);
                         for (char *p = st; *p; p++)
                                 if (*p == '-')
@@ -360,8 +367,9 @@ int cmd_device(struct ctx *c, int argc, char **argv)
                 if (catalog_begin(c->cat) < 0)
                         return fail_catalog(c, NULL);
                 _cleanup_free_ char *object = xasprintf("device %s", serial);
-                _cleanup_free_ char *what = xasprintf("%s%s%s%s", status ? "status " : "", status ? st : "",
-                                                      notes ? (status ? "; notes " : "notes ") : "", notes ? notes : "");
+                _cleanup_free_ char *what =
+                        xasprintf("%s%s%s%s", status ? "status " : "", status ? st : "",
+                                  notes ? (status ? "; notes " : "notes ") : "", notes ? notes : "");
                 if (audited(c, catalog_device_update(c->cat, serial, status ? st : NULL, notes, err, sizeof(err)),
                             "device.update", object, what) < 0)
                         return fail_catalog(c, err);
@@ -447,13 +455,15 @@ static int assignment_change(struct ctx *c, int argc, char **argv, const char *u
 int cmd_assign(struct ctx *c, int argc, char **argv)
 {
         char at[32], err[512] = "";
-        int r = assignment_change(c, argc, argv, "usage: dockctl assign SERIAL OFFICER-ID [--at TIME]\n", 2, "assign", at);
+        int r = assignment_change(c, argc, argv, "usage: dockctl assign SERIAL OFFICER-ID [--at TIME]\n", 2, "assign",
+                                  at);
         if (r)
                 return r;
         const char *serial = argv[optind], *officer = argv[optind + 1];
         _cleanup_free_ char *object = xasprintf("device %s", serial);
         _cleanup_free_ char *what = xasprintf("check-out to %s at %s", officer, at);
-        if (audited(c, catalog_assign(c->cat, serial, officer, at, c->caller, err, sizeof(err)), "assign", object, what) < 0)
+        if (audited(c, catalog_assign(c->cat, serial, officer, at, c->caller, err, sizeof(err)), "assign", object,
+                    what) < 0)
                 return fail_catalog(c, err);
         printf("%s checked out to %s at %s\n", serial, officer, at);
         return 0;
@@ -476,10 +486,11 @@ int cmd_unassign(struct ctx *c, int argc, char **argv)
 
 int cmd_assignments(struct ctx *c, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "device", required_argument, NULL, 'd' }, { "officer", required_argument, NULL, 'o' },
-                { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {}
-        };
+        static const struct option opts[] = { { "device", required_argument, NULL, 'd' },
+                                              { "officer", required_argument, NULL, 'o' },
+                                              { "json", no_argument, NULL, 'j' },
+                                              { "csv", no_argument, NULL, 'C' },
+                                              {} };
         const char *serial = NULL, *badge = NULL;
         enum out_format fmt = OUT_TEXT;
         int ch;
@@ -509,8 +520,9 @@ int cmd_assignments(struct ctx *c, int argc, char **argv)
 /* ---- the 24-hour rule ---- */
 
 static const struct column LATE_COLS[] = {
-        { "recording", 9 }, { "officer", 10 }, { "device", 16 }, { "recorded_end_utc", 24 }, { "ingested_at", 24 },
-        { "lag_h", 7 }, { "justification", 30 }, { "justified_by", 12 }, { "device_path", 0 },
+        { "recording", 9 },         { "officer", 10 },      { "device", 16 },
+        { "recorded_end_utc", 24 }, { "ingested_at", 24 },  { "lag_h", 7 },
+        { "justification", 30 },    { "justified_by", 12 }, { "device_path", 0 },
 };
 
 static int late_row(const struct recording_info *r, void *ud)
@@ -523,12 +535,15 @@ static int late_row(const struct recording_info *r, void *ud)
 
 int cmd_compliance(struct ctx *c, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
-                { "officer", required_argument, NULL, 'o' }, { "device", required_argument, NULL, 'd' },
-                { "threshold-h", required_argument, NULL, 'T' }, { "unjustified", no_argument, NULL, 'u' },
-                { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {}
-        };
+        static const struct option opts[] = { { "from", required_argument, NULL, 'f' },
+                                              { "to", required_argument, NULL, 't' },
+                                              { "officer", required_argument, NULL, 'o' },
+                                              { "device", required_argument, NULL, 'd' },
+                                              { "threshold-h", required_argument, NULL, 'T' },
+                                              { "unjustified", no_argument, NULL, 'u' },
+                                              { "json", no_argument, NULL, 'j' },
+                                              { "csv", no_argument, NULL, 'C' },
+                                              {} };
         struct recording_filter f = { .flags = REC_LATE, .late_s = (int64_t)c->cfg.late_h * 3600 };
         char period[2][32];
         enum out_format fmt = OUT_TEXT;
@@ -593,8 +608,8 @@ int recording_and_reason(int argc, char **argv, const char *usage_text, int64_t 
                 *reason = optarg;
         }
         char *end = NULL;
-        if (optind + positional != argc || !*reason || !(*reason)[0] ||
-            (*id = strtoll(argv[optind], &end, 10)) <= 0 || *end) {
+        if (optind + positional != argc || !*reason || !(*reason)[0] || (*id = strtoll(argv[optind], &end, 10)) <= 0 ||
+            *end) {
                 fputs(usage_text, stderr);
                 return EXIT_USAGE;
         }
@@ -636,8 +651,8 @@ int cmd_reattribute(struct ctx *c, int argc, char **argv)
                 return fail_catalog(c, NULL);
         _cleanup_free_ char *object = xasprintf("recording %lld", (long long)id);
         _cleanup_free_ char *what = xasprintf("to %s: %s", badge, reason);
-        if (audited(c, catalog_reattribute(c->cat, id, badge, reason, c->caller, err, sizeof(err)), "reattribute", object,
-                    what) < 0)
+        if (audited(c, catalog_reattribute(c->cat, id, badge, reason, c->caller, err, sizeof(err)), "reattribute",
+                    object, what) < 0)
                 return fail_catalog(c, err);
         printf("recording %lld: attributed to %s (by %s)\n", (long long)id, badge, c->caller);
         return 0;

@@ -37,7 +37,8 @@ int cmd_catalog(struct ctx *c, int argc, char **argv)
                 if (strcmp(argv[i], "--reason") == 0)
                         reason = argv[i + 1];
         if (!reason || !*reason) {
-                fprintf(stderr, "dockctl catalog accept-new: --reason TEXT is required (it goes into the audit chain)\n");
+                fprintf(stderr,
+                        "dockctl catalog accept-new: --reason TEXT is required (it goes into the audit chain)\n");
                 return EXIT_USAGE;
         }
         c->accept_new = true;
@@ -60,7 +61,8 @@ int cmd_catalog(struct ctx *c, int argc, char **argv)
         if (catalog_begin(c->cat) < 0 || audited(c, 0, "catalog.accept-new", c->cfg.state_dir, why) < 0)
                 return 1;
         printf("this catalog now keeps the ledger of the targets: %s\n"
-               "copies already on them stay there, unknown to this catalog\n", what);
+               "copies already on them stay there, unknown to this catalog\n",
+               what);
         return 0;
 }
 
@@ -83,14 +85,12 @@ static void show_progress(const struct ingest_progress *p, void *ud)
 
 int cmd_ingest(struct ctx *c, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "image", required_argument, NULL, 'i' },
-                { "serial", required_argument, NULL, 's' },
-                { "device-clock", required_argument, NULL, 'k' },
-                { "json", no_argument, NULL, 'j' },
-                { "help", no_argument, NULL, 'h' },
-                {}
-        };
+        static const struct option opts[] = { { "image", required_argument, NULL, 'i' },
+                                              { "serial", required_argument, NULL, 's' },
+                                              { "device-clock", required_argument, NULL, 'k' },
+                                              { "json", no_argument, NULL, 'j' },
+                                              { "help", no_argument, NULL, 'h' },
+                                              {} };
         const char *image = NULL, *serial = NULL, *device_clock = NULL;
         bool json = false;
         int ch;
@@ -114,16 +114,19 @@ int cmd_ingest(struct ctx *c, int argc, char **argv)
         if (open_catalog(c) < 0)
                 return 1;
         struct ingest_opts o = {
-                .source = image, .serial = serial, .cancel = c->cancel,
+                .source = image,
+                .serial = serial,
+                .cancel = c->cancel,
                 .on_progress = c->progress ? show_progress : NULL,
-                .actor = c->caller, .actor_role = caller_role(c),
+                .actor = c->caller,
+                .actor_role = caller_role(c),
         };
         if (in) {
                 o.source_passed = true;
                 o.source_fds[0] = in->fds[0];
                 o.source_fds[1] = in->fds[1];
         }
-        if (device_clock) {     /* read off the recorder's display at dock time */
+        if (device_clock) { /* read off the recorder's display at dock time */
                 char t[32];
                 if (parse_when("--device-clock", device_clock, t) < 0)
                         return EXIT_USAGE;
@@ -175,12 +178,14 @@ int cmd_ingest(struct ctx *c, int argc, char **argv)
                                res.n.files_seen, res.n.files_copied, b, res.n.files_already, res.files_resumed,
                                res.n.files_under_copied);
                 if (res.deleted_seen)
-                        printf("  %" PRId64 " entr%s deleted on the device before docking (%" PRId64 " new): see `dockctl deleted`\n",
+                        printf("  %" PRId64 " entr%s deleted on the device before docking (%" PRId64
+                               " new): see `dockctl deleted`\n",
                                res.deleted_seen, res.deleted_seen == 1 ? "y" : "ies", res.deleted_new);
                 if (res.n_errors)
                         printf("  %zu error(s); first: %s\n", res.n_errors, res.error);
                 if (res.n_unread)
-                        printf("  NOT COMPLETE: %zu thing(s) on the device could not be read, walked or told apart; first: %s\n"
+                        printf("  NOT COMPLETE: %zu thing(s) on the device could not be read, walked or told apart; "
+                               "first: %s\n"
                                "  (all of them: `dockctl sessions --session %" PRId64 "`)\n",
                                res.n_unread, res.unread, res.session_id);
         }
@@ -207,7 +212,8 @@ static int print_recording(const struct recording_info *r, void *ud)
                 json_kv(stdout, ",\"sha256\":", r->sha256);
                 json_kv(stdout, ",\"hashed_at\":", r->hashed_at);
                 printf(",\"first_session\":%" PRId64 ",\"copies_verified\":%zu,\"under_copied\":%s,\"copies\":[",
-                       r->first_session_id, r->n_copies, !r->destroyed_at && (int)r->n_copies < l->copies ? "true" : "false");
+                       r->first_session_id, r->n_copies,
+                       !r->destroyed_at && (int)r->n_copies < l->copies ? "true" : "false");
                 for (size_t i = 0; i < r->n_copies; i++) {
                         _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
                         printf("%s{\"target\":", i ? "," : "");
@@ -256,7 +262,8 @@ static int print_recording(const struct recording_info *r, void *ud)
                 printf("}");
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
-                        printf("id,device,device_path,size,device_mtime,sha256,copies_verified,copies,officer,officer_source,"
+                        printf("id,device,device_path,size,device_mtime,sha256,copies_verified,copies,officer,officer_"
+                               "source,"
                                "attribution_flag,recorded_start_utc,recorded_end_utc,time_source,media_flag,lag_s\r\n");
                 printf("%" PRId64 ",", r->id);
                 csv_cell(stdout, r->device);
@@ -267,7 +274,8 @@ static int print_recording(const struct recording_info *r, void *ud)
                 printf(",%s,%zu,", r->sha256 ? r->sha256 : "", r->n_copies);
                 size_t cap = 16;
                 for (size_t i = 0; i < r->n_copies; i++)
-                        cap += strlen(r->copies[i].target) + strlen(r->copies[i].target_root) + strlen(r->copies[i].path) + 4;
+                        cap += strlen(r->copies[i].target) + strlen(r->copies[i].target_root) +
+                               strlen(r->copies[i].path) + 4;
                 _cleanup_free_ char *all = xmalloc(cap);
                 size_t n = 0;
                 all[0] = '\0';
@@ -275,8 +283,8 @@ static int print_recording(const struct recording_info *r, void *ud)
                         n += (size_t)snprintf(all + n, cap - n, "%s%s=%s/%s", i ? ";" : "", r->copies[i].target,
                                               r->copies[i].target_root, r->copies[i].path);
                 csv_cell(stdout, all);
-                const char *more[] = { r->officer, r->officer_source, r->attribution_flag, r->rec_start_utc,
-                                       r->rec_end_utc, r->time_source, r->media_flag };
+                const char *more[] = { r->officer,     r->officer_source, r->attribution_flag, r->rec_start_utc,
+                                       r->rec_end_utc, r->time_source,    r->media_flag };
                 for (size_t i = 0; i < ELEMENTSOF(more); i++) {
                         putchar(',');
                         csv_cell(stdout, more[i]);
@@ -290,14 +298,16 @@ static int print_recording(const struct recording_info *r, void *ud)
                 char b[32];
                 format_bytes((double)r->size, b, sizeof(b));
                 if (!l->n)
-                        printf("%-6s %-14s %10s  %-12s %-6s %s\n", "ID", "DEVICE", "SIZE", "SHA256", "COPIES", "PATH ON DEVICE");
+                        printf("%-6s %-14s %10s  %-12s %-6s %s\n", "ID", "DEVICE", "SIZE", "SHA256", "COPIES",
+                               "PATH ON DEVICE");
                 /* names come from devices and people: never raw control characters */
                 char dev[256], path[2048], why[1024], cp[2048], off[256];
-                printf("%-6" PRId64 " %-14s %10s  %-12.12s %zu/%-4d %s%s%s\n", r->id, text_escape(r->device, dev, sizeof(dev)), b,
-                       r->sha256 ? r->sha256 : "(not yet)", r->n_copies, l->copies,
-                       text_escape(r->device_path, path, sizeof(path)),
+                printf("%-6" PRId64 " %-14s %10s  %-12.12s %zu/%-4d %s%s%s\n", r->id,
+                       text_escape(r->device, dev, sizeof(dev)), b, r->sha256 ? r->sha256 : "(not yet)", r->n_copies,
+                       l->copies, text_escape(r->device_path, path, sizeof(path)),
                        (int)r->n_copies < l->copies && r->last_failure ? "  ! " : "",
-                       (int)r->n_copies < l->copies && r->last_failure ? text_escape(r->last_failure, why, sizeof(why)) : "");
+                       (int)r->n_copies < l->copies && r->last_failure ? text_escape(r->last_failure, why, sizeof(why))
+                                                                       : "");
                 for (size_t i = 0; i < r->n_copies; i++) {
                         _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
                         printf("         %s: %s (verified %s)\n", r->copies[i].target, text_escape(abs, cp, sizeof(cp)),
@@ -308,10 +318,12 @@ static int print_recording(const struct recording_info *r, void *ud)
                 if (r->time_source)
                         printf("         recorded %s .. %s UTC (%s); officer %s%s%s%s%s%s\n",
                                r->rec_start_utc ? r->rec_start_utc : "?", r->rec_end_utc ? r->rec_end_utc : "?",
-                               r->time_source, r->officer ? off : "UNATTRIBUTED",
-                               r->officer_source ? " via " : "", r->officer_source ? r->officer_source : "",
-                               r->attribution_flag ? "; FLAG " : "", r->attribution_flag ? r->attribution_flag : "",
-                               r->media_flag ? (strcmp(r->media_flag, "truncated") ? "; footage UNPLAYABLE" : "; footage TRUNCATED") : "");
+                               r->time_source, r->officer ? off : "UNATTRIBUTED", r->officer_source ? " via " : "",
+                               r->officer_source ? r->officer_source : "", r->attribution_flag ? "; FLAG " : "",
+                               r->attribution_flag ? r->attribution_flag : "",
+                               r->media_flag ? (strcmp(r->media_flag, "truncated") ? "; footage UNPLAYABLE"
+                                                                                   : "; footage TRUNCATED")
+                                             : "");
         }
         l->n++;
         return 0;
@@ -346,7 +358,8 @@ static int print_session(const struct session_info *s, void *ud)
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
                         printf("id,device,state,started_at,ended_at,files_seen,files_copied,files_already,"
-                               "files_under_copied,bytes_copied,deleted_entries,fs_type,source,error,bay,undocked_at\r\n");
+                               "files_under_copied,bytes_copied,deleted_entries,fs_type,source,error,bay,undocked_"
+                               "at\r\n");
                 printf("%" PRId64 ",", s->id);
                 csv_cell(stdout, s->device);
                 printf(",%s,%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",", s->state,
@@ -367,7 +380,8 @@ static int print_session(const struct session_info *s, void *ud)
                         printf("%-5s %-14s %-12s %-24s %6s %6s %6s %6s %7s  %s\n", "ID", "DEVICE", "STATE", "STARTED",
                                "FILES", "COPIED", "KNOWN", "UNDER", "DELETED", "ERROR");
                 char dev[256], why[2048];
-                printf("%-5" PRId64 " %-14s %-12s %-24s %6" PRId64 " %6" PRId64 " %6" PRId64 " %6" PRId64 " %7" PRId64 "  %s\n",
+                printf("%-5" PRId64 " %-14s %-12s %-24s %6" PRId64 " %6" PRId64 " %6" PRId64 " %6" PRId64 " %7" PRId64
+                       "  %s\n",
                        s->id, text_escape(s->device, dev, sizeof(dev)), s->state, s->started_at, s->files_seen,
                        s->files_copied, s->files_already, s->files_under_copied, s->deleted_entries,
                        text_escape(s->error, why, sizeof(why)));
@@ -403,10 +417,12 @@ static int print_deleted(const struct deleted_info *d, void *ud)
                 printf(",%" PRId64 ",%s\r\n", d->size, d->device_mtime);
         } else {
                 if (!l->n)
-                        printf("%-5s %-14s %-7s %12s %-20s %s\n", "ID", "DEVICE", "SESSION", "SIZE", "DEVICE MTIME", "PATH ON DEVICE");
+                        printf("%-5s %-14s %-7s %12s %-20s %s\n", "ID", "DEVICE", "SESSION", "SIZE", "DEVICE MTIME",
+                               "PATH ON DEVICE");
                 char dev[256], path[2048];
-                printf("%-5" PRId64 " %-14s %-7" PRId64 " %12" PRId64 " %-20s %s\n", d->id, text_escape(d->device, dev, sizeof(dev)),
-                       d->session_id, d->size, d->device_mtime, text_escape(d->device_path, path, sizeof(path)));
+                printf("%-5" PRId64 " %-14s %-7" PRId64 " %12" PRId64 " %-20s %s\n", d->id,
+                       text_escape(d->device, dev, sizeof(dev)), d->session_id, d->size, d->device_mtime,
+                       text_escape(d->device_path, path, sizeof(path)));
         }
         l->n++;
         return 0;
@@ -416,16 +432,11 @@ int cmd_list(struct ctx *c, int argc, char **argv)
 {
         const char *what = argv[0];
         static const struct option opts[] = {
-                { "device", required_argument, NULL, 'd' },
-                { "officer", required_argument, NULL, 'o' },
-                { "from", required_argument, NULL, 'f' },
-                { "to", required_argument, NULL, 't' },
-                { "flag", required_argument, NULL, 'F' },
-                { "session", required_argument, NULL, 's' },
-                { "json", no_argument, NULL, 'j' },
-                { "csv", no_argument, NULL, 'C' },
-                { "help", no_argument, NULL, 'h' },
-                {}
+                { "device", required_argument, NULL, 'd' }, { "officer", required_argument, NULL, 'o' },
+                { "from", required_argument, NULL, 'f' },   { "to", required_argument, NULL, 't' },
+                { "flag", required_argument, NULL, 'F' },   { "session", required_argument, NULL, 's' },
+                { "json", no_argument, NULL, 'j' },         { "csv", no_argument, NULL, 'C' },
+                { "help", no_argument, NULL, 'h' },         {}
         };
         struct list_ctx l = { .fmt = OUT_TEXT, .copies = c->cfg.copies };
         const char *serial = NULL;
@@ -442,19 +453,31 @@ int cmd_list(struct ctx *c, int argc, char **argv)
                 }
                 switch (ch) {
                 case 'd': serial = optarg; break;
-                case 'o': flt.officer = optarg; filtered = true; break;
-                case 's': flt.session = strtoll(optarg, NULL, 10); filtered = true; break;
+                case 'o':
+                        flt.officer = optarg;
+                        filtered = true;
+                        break;
+                case 's':
+                        flt.session = strtoll(optarg, NULL, 10);
+                        filtered = true;
+                        break;
                 case 'F': {
-                        static const struct { const char *name; unsigned bit; } flags[] = {
-                                { "late", REC_LATE }, { "unattributed", REC_UNATTRIBUTED }, { "conflict", REC_CONFLICT },
-                                { "truncated", REC_TRUNCATED }, { "deleted-on-device", 0 },
+                        static const struct {
+                                const char *name;
+                                unsigned bit;
+                        } flags[] = {
+                                { "late", REC_LATE },         { "unattributed", REC_UNATTRIBUTED },
+                                { "conflict", REC_CONFLICT }, { "truncated", REC_TRUNCATED },
+                                { "deleted-on-device", 0 },
                         };
                         size_t i = 0;
                         while (i < ELEMENTSOF(flags) && strcmp(optarg, flags[i].name) != 0)
                                 i++;
                         if (i == ELEMENTSOF(flags)) {
-                                fprintf(stderr, "dockctl: --flag '%s' is not one of: late, unattributed, conflict, "
-                                                "truncated, deleted-on-device\n", optarg);
+                                fprintf(stderr,
+                                        "dockctl: --flag '%s' is not one of: late, unattributed, conflict, "
+                                        "truncated, deleted-on-device\n",
+                                        optarg);
                                 return EXIT_USAGE;
                         }
                         flt.flags |= flags[i].bit;
@@ -476,7 +499,8 @@ int cmd_list(struct ctx *c, int argc, char **argv)
                 return EXIT_USAGE;
         }
         if (deleted_flag && flt.flags) {
-                fprintf(stderr, "dockctl: --flag deleted-on-device lists deleted entries; it combines with no other flag\n");
+                fprintf(stderr,
+                        "dockctl: --flag deleted-on-device lists deleted entries; it combines with no other flag\n");
                 return EXIT_USAGE;
         }
         if (open_catalog(c) < 0)
@@ -487,7 +511,7 @@ int cmd_list(struct ctx *c, int argc, char **argv)
         flt.serial = serial;
         if (l.fmt != OUT_TEXT)
                 audit_export(c, what, serial ? serial : flt.officer);
-        if (deleted_flag)       /* deleted on the device before docking: never ingested */
+        if (deleted_flag) /* deleted on the device before docking: never ingested */
                 r = catalog_deleted_foreach(c->cat, serial, flt.session, print_deleted, &l);
         else if (strcmp(what, "recordings") == 0)
                 r = catalog_recordings_query(c->cat, &flt, print_recording, &l);
@@ -521,8 +545,8 @@ static int print_manifest(const struct manifest_info *m, void *ud)
                 printf(",\"attempts\":%lld}", (long long)m->attempts);
         } else {
                 if (!l->n)
-                        printf("%-12s %5s %7s  %-16s %-24s %-24s %s\n", "STATION", "SEQ", "SESSION", "SHA256", "CREATED",
-                               "DEADLINE", "DELIVERED");
+                        printf("%-12s %5s %7s  %-16s %-24s %-24s %s\n", "STATION", "SEQ", "SESSION", "SHA256",
+                               "CREATED", "DEADLINE", "DELIVERED");
                 printf("%-12s %5lld %7lld  %-16.16s %-24s %-24s %s\n", m->station, (long long)m->seq,
                        (long long)m->session_id, m->sha256, m->created_at, m->deadline,
                        m->delivered_at ? m->delivered_at : "not yet (issue #5)");
@@ -552,7 +576,8 @@ int cmd_manifests(struct ctx *c, int argc, char **argv)
 
 int cmd_manifest(struct ctx *c, int argc, char **argv)
 {
-        if (argc < 3 || strcmp(argv[1], "show") != 0 || argc > 4 || (argc == 4 && strcmp(argv[3], "--signature") != 0)) {
+        if (argc < 3 || strcmp(argv[1], "show") != 0 || argc > 4 ||
+            (argc == 4 && strcmp(argv[3], "--signature") != 0)) {
                 fprintf(stderr, "usage: dockctl manifest show SESSION [--signature]\n");
                 return EXIT_USAGE;
         }
@@ -608,7 +633,8 @@ int cmd_key(struct ctx *c, int argc, char **argv)
 int cmd_archive(struct ctx *c, int argc, char **argv)
 {
         bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
-        if (argc < 2 || (strcmp(argv[1], "status") != 0 && strcmp(argv[1], "retry") != 0) || (argc == 3 && !json) || argc > 3) {
+        if (argc < 2 || (strcmp(argv[1], "status") != 0 && strcmp(argv[1], "retry") != 0) || (argc == 3 && !json) ||
+            argc > 3) {
                 fprintf(stderr, "usage: dockctl archive status [--json] | dockctl archive retry\n");
                 return EXIT_USAGE;
         }
@@ -695,14 +721,17 @@ int cmd_audit(struct ctx *c, int argc, char **argv)
                 int64_t id;
                 char head[65];
                 audit_head(c->cat, &id, head);
-                printf("audit chain intact: %lld row(s), head %lld %s\n", (long long)n, (long long)id, head[0] ? head : "-");
+                printf("audit chain intact: %lld row(s), head %lld %s\n", (long long)n, (long long)id,
+                       head[0] ? head : "-");
                 return 0;
         }
-        static const struct option opts[] = {
-                { "who", required_argument, NULL, 'w' }, { "action", required_argument, NULL, 'a' },
-                { "from", required_argument, NULL, 'f' }, { "to", required_argument, NULL, 't' },
-                { "json", no_argument, NULL, 'j' }, { "csv", no_argument, NULL, 'C' }, {}
-        };
+        static const struct option opts[] = { { "who", required_argument, NULL, 'w' },
+                                              { "action", required_argument, NULL, 'a' },
+                                              { "from", required_argument, NULL, 'f' },
+                                              { "to", required_argument, NULL, 't' },
+                                              { "json", no_argument, NULL, 'j' },
+                                              { "csv", no_argument, NULL, 'C' },
+                                              {} };
         struct audit_filter f = { 0 };
         char period[2][32];
         enum out_format fmt = OUT_TEXT;
@@ -722,7 +751,8 @@ int cmd_audit(struct ctx *c, int argc, char **argv)
                 }
         }
         if (optind != argc) {
-                fprintf(stderr, "usage: dockctl audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | audit verify\n");
+                fprintf(stderr, "usage: dockctl audit [--who U] [--action A] [--from T] [--to T] [--json|--csv] | "
+                                "audit verify\n");
                 return EXIT_USAGE;
         }
         if (open_catalog(c) < 0)
@@ -753,6 +783,5 @@ int cmd_alarms(struct ctx *c, int argc, char **argv)
                 alarms_text(&al, stdout);
         else
                 printf("no alarms\n");
-        return al.n ? EXIT_ALARM : 0;   /* a monitor's check: non-zero while anything needs a person */
+        return al.n ? EXIT_ALARM : 0; /* a monitor's check: non-zero while anything needs a person */
 }
-

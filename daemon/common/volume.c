@@ -26,8 +26,8 @@
  * never write to evidence. */
 struct source {
         int fd;
-        int dfd;                /* O_DIRECT, or -1 where the source has none (FUSE, tmpfs) */
-        size_t align;           /* offset, length and buffer alignment O_DIRECT needs */
+        int dfd;      /* O_DIRECT, or -1 where the source has none (FUSE, tmpfs) */
+        size_t align; /* offset, length and buffer alignment O_DIRECT needs */
         uint64_t size;
         const char *name;
 };
@@ -61,7 +61,7 @@ static int src_pread(struct source *s, uint64_t off, void *buf, size_t len, char
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0 && errno == EINVAL && fd == s->dfd) {
-                        fd = s->fd;     /* the device wants coarser alignment: read buffered */
+                        fd = s->fd; /* the device wants coarser alignment: read buffered */
                         continue;
                 }
                 if (k < 0) {
@@ -121,8 +121,9 @@ static int source_open(struct source *s, const char *path, const int *fds, char 
                 return -ENOMEDIUM;
         }
         s->size = size;
-        s->dfd = !fds ? open(path, O_RDONLY | O_DIRECT | O_CLOEXEC)
-                 : fds[1] >= 0 && (fcntl(fds[1], F_GETFL) & O_DIRECT) ? fcntl(fds[1], F_DUPFD_CLOEXEC, 3) : -1;
+        s->dfd = !fds                                                 ? open(path, O_RDONLY | O_DIRECT | O_CLOEXEC)
+                 : fds[1] >= 0 && (fcntl(fds[1], F_GETFL) & O_DIRECT) ? fcntl(fds[1], F_DUPFD_CLOEXEC, 3)
+                                                                      : -1;
         int ssz = 0;
         s->align = S_ISBLK(st.st_mode) && ioctl(s->fd, BLKSSZGET, &ssz) == 0 && ssz >= 512 ? (size_t)ssz : 4096;
         posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -141,7 +142,7 @@ static void source_close(struct source *s)
 /* ---- partitions, through libtsk's volume-system parsers (MBR, GPT, …) ---- */
 
 struct tsk_src {
-        TSK_IMG_INFO img;       /* first: libtsk casts between the two */
+        TSK_IMG_INFO img; /* first: libtsk casts between the two */
         struct source *s;
 };
 
@@ -187,7 +188,8 @@ static void foreign_name(struct source *src, uint64_t off, uint64_t len, char *b
         if (len < sizeof(b) || src_pread(src, off, b, sizeof(b), err, sizeof(err)) < 0)
                 return;
         if (b[1080] == 0x53 && b[1081] == 0xEF) {
-                uint32_t compat = (uint32_t)b[1116] | (uint32_t)b[1117] << 8, incompat = (uint32_t)b[1120] | (uint32_t)b[1121] << 8;
+                uint32_t compat = (uint32_t)b[1116] | (uint32_t)b[1117] << 8,
+                         incompat = (uint32_t)b[1120] | (uint32_t)b[1121] << 8;
                 snprintf(buf, size, "%s", incompat & 0x40 ? "ext4" : compat & 0x4 ? "ext3" : "ext2");
         } else if (memcmp(b + 3, "NTFS    ", 8) == 0) {
                 snprintf(buf, size, "NTFS");
@@ -255,8 +257,8 @@ static TSK_WALK_RET_ENUM part_cb(TSK_VS_INFO *vs, const TSK_VS_PART_INFO *part, 
                 char name[128];
                 foreign_name(&w->v->src, off, len, name, sizeof(name));
                 if (strcmp(name, "no filesystem dockd knows") == 0 && why[0])
-                        w->v->foreign[w->v->n_foreign++] = xasprintf("%s holds no filesystem dockd knows (%s); not read",
-                                                                     what, why);
+                        w->v->foreign[w->v->n_foreign++] =
+                                xasprintf("%s holds no filesystem dockd knows (%s); not read", what, why);
                 else
                         w->v->foreign[w->v->n_foreign++] = xasprintf("%s holds %s; not read", what, name);
         }
@@ -305,13 +307,17 @@ int volume_open(const char *source, const int *fds, const char *codepage, struct
                         char name[128];
                         foreign_name(&v->src, 0, v->src.size, name, sizeof(name));
                         if (!vs && strcmp(name, "no filesystem dockd knows") != 0)
-                                snprintf(err, err_size, "%s: filesystem %s is not a recorder filesystem (FAT or exFAT expected)",
+                                snprintf(err, err_size,
+                                         "%s: filesystem %s is not a recorder filesystem (FAT or exFAT expected)",
                                          source, name);
                         else if (v->n_foreign)
-                                snprintf(err, err_size, "%s: no FAT32 or exFAT filesystem found: %s", source, v->foreign[0]);
+                                snprintf(err, err_size, "%s: no FAT32 or exFAT filesystem found: %s", source,
+                                         v->foreign[0]);
                         else
-                                snprintf(err, err_size, "%s: %s%s%s", source, strstr(why, "FAT") ? "" :
-                                         "no FAT32 or exFAT filesystem found (unknown or corrupt volume): ",
+                                snprintf(err, err_size, "%s: %s%s%s", source,
+                                         strstr(why, "FAT")
+                                                 ? ""
+                                                 : "no FAT32 or exFAT filesystem found (unknown or corrupt volume): ",
                                          why, strstr(why, "FAT") ? " (unknown or corrupt volume)" : "");
                         if (img)
                                 tsk_img_close(img);
@@ -323,7 +329,8 @@ int volume_open(const char *source, const int *fds, const char *codepage, struct
         }
         size_t n = 0;
         for (unsigned i = 0; i < v->n_fs; i++)
-                n += (size_t)snprintf(v->fs_type + n, sizeof(v->fs_type) - n, "%s%s", i ? "+" : "", fatwalk_type(v->fs[i]));
+                n += (size_t)snprintf(v->fs_type + n, sizeof(v->fs_type) - n, "%s%s", i ? "+" : "",
+                                      fatwalk_type(v->fs[i]));
         *out = v;
         return 0;
 }
@@ -473,8 +480,8 @@ void volume_listing_free(struct volume_listing *l)
 
 /* ---- file bytes ---- */
 
-int volume_file_open(struct volume *v, const struct volume_entry *e, struct volume_file **out,
-                     char *err, size_t err_size)
+int volume_file_open(struct volume *v, const struct volume_entry *e, struct volume_file **out, char *err,
+                     size_t err_size)
 {
         if (e->unreadable) {
                 snprintf(err, err_size, "%s: %s cannot be read: %s", v->source, e->path, e->unreadable);
@@ -487,7 +494,7 @@ int volume_file_open(struct volume *v, const struct volume_entry *e, struct volu
                 return -ENOMEM;
         char why[256];
         int r = fatwalk_file_map(v->fs[e->fs], e->first_cluster, (uint64_t)e->size, e->valid_size, e->contiguous,
-                               &f->map, why, sizeof(why));
+                                 &f->map, why, sizeof(why));
         if (r < 0) {
                 snprintf(err, err_size, "%s: %s cannot be read: %s", v->source, e->path, why);
                 free(f);
@@ -522,7 +529,8 @@ ssize_t volume_file_read(struct volume_file *f, int64_t off, void *buf, size_t n
                 uint64_t rd = len < valid ? len : valid;
                 if (rd) {
                         char why[256];
-                        if (src_pread(&f->v->src, x->dev_off + in, (char *)buf + done, (size_t)rd, why, sizeof(why)) < 0) {
+                        if (src_pread(&f->v->src, x->dev_off + in, (char *)buf + done, (size_t)rd, why, sizeof(why)) <
+                            0) {
                                 snprintf(err, err_size, "%s: %s: %s", f->v->source, f->path, why);
                                 return -EIO;
                         }

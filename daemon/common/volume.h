@@ -15,14 +15,14 @@ struct volume;
 struct volume_file;
 
 struct volume_entry {
-        char *path;             /* "/DCIM/clip 0001.mp4"; "p2:/DCIM/…" when the device holds several filesystems */
-        char *key;              /* on-disk identity: filesystem, directory, entry index, first cluster */
-        uint8_t *raw_name;      /* the name's bytes on disk */
+        char *path;        /* "/DCIM/clip 0001.mp4"; "p2:/DCIM/…" when the device holds several filesystems */
+        char *key;         /* on-disk identity: filesystem, directory, entry index, first cluster */
+        uint8_t *raw_name; /* the name's bytes on disk */
         size_t raw_name_len;
         int64_t size;
-        struct file_times times;   /* device clock, no zone */
-        int64_t mtime;          /* seconds, for the target layout */
-        char *unreadable;       /* in use but its data cannot be read whole: why (NULL: readable) */
+        struct file_times times; /* device clock, no zone */
+        int64_t mtime;           /* seconds, for the target layout */
+        char *unreadable;        /* in use but its data cannot be read whole: why (NULL: readable) */
         /* where its bytes are */
         unsigned fs;
         uint32_t first_cluster;
@@ -31,8 +31,8 @@ struct volume_entry {
 };
 
 struct volume_issue {
-        bool blocking;          /* the session cannot be complete */
-        char *what;             /* names the file, directory, region or partition */
+        bool blocking; /* the session cannot be complete */
+        char *what;    /* names the file, directory, region or partition */
 };
 
 struct volume_listing {
@@ -43,7 +43,7 @@ struct volume_listing {
         size_t n_dirs;
         struct volume_issue *issues;
         size_t n_issues, n_blocking;
-        uint64_t unaccounted_bytes;     /* allocated clusters no walked entry owns */
+        uint64_t unaccounted_bytes; /* allocated clusters no walked entry owns */
 };
 
 /* codepage: how 8.3 names' bytes >= 0x80 are decoded ("CP936"); NULL: escaped.
@@ -57,8 +57,8 @@ const char *volume_fs_type(struct volume *v);
 int volume_list(struct volume *v, struct volume_listing *out, char *err, size_t err_size);
 void volume_listing_free(struct volume_listing *l);
 
-int volume_file_open(struct volume *v, const struct volume_entry *e, struct volume_file **out,
-                     char *err, size_t err_size);
+int volume_file_open(struct volume *v, const struct volume_entry *e, struct volume_file **out, char *err,
+                     size_t err_size);
 /* Reads up to n bytes at off; returns bytes read (0 at end), or -EIO with the
  * reason in err. */
 ssize_t volume_file_read(struct volume_file *f, int64_t off, void *buf, size_t n, char *err, size_t err_size);

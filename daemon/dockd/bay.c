@@ -50,7 +50,7 @@ static void on_progress(const struct ingest_progress *p, void *ud)
         struct bay *bay = ud;
         pthread_mutex_lock(&bay->owner->mu);
         bay->prog = *p;
-        bay->prog.device_path = NULL;   /* points into the ingest's listing */
+        bay->prog.device_path = NULL; /* points into the ingest's listing */
         pthread_mutex_unlock(&bay->owner->mu);
 }
 
@@ -79,7 +79,7 @@ static void on_identified(void *ud, struct recorder_identity *id)
         bay->id = *id;
         pthread_mutex_unlock(&bay->owner->mu);
         check_collision(bay);
-        *id = bay->id;          /* set apart, if it was */
+        *id = bay->id; /* set apart, if it was */
 }
 
 static void on_officer(void *ud, const char *badge)
@@ -111,10 +111,16 @@ static void *bay_main(void *arg)
         struct config bay_cfg = *b->cfg;
         bay_cfg.chunk_size = b->chunk_size;
         bay_cfg.chunks = b->chunks;
-        struct dock_session s = { .cfg = b->cfg, .ingest_cfg = &bay_cfg, .dock = &bay->dock,
-                                  .docked_at = bay->docked_at, .cancel = &bay->cancel };
-        struct dock_hooks h = { .ud = bay, .identified = on_identified, .officer = on_officer,
-                                .progress = on_progress, .wiped = on_wiped };
+        struct dock_session s = { .cfg = b->cfg,
+                                  .ingest_cfg = &bay_cfg,
+                                  .dock = &bay->dock,
+                                  .docked_at = bay->docked_at,
+                                  .cancel = &bay->cancel };
+        struct dock_hooks h = { .ud = bay,
+                                .identified = on_identified,
+                                .officer = on_officer,
+                                .progress = on_progress,
+                                .wiped = on_wiped };
         struct dock_result res;
         dock_run(&s, &h, &res);
         pthread_mutex_lock(&b->mu);
@@ -129,9 +135,10 @@ static void *bay_main(void *arg)
         bay->safe_to_remove = res.safe_to_remove;
         bay->finished = true;
         pthread_mutex_unlock(&b->mu);
-        log_event(bay->safe_to_remove ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, LOG_MID_SESSION_END, NULL, "bay %s: %s: %s%s%s%s",
-                  bay->dock.bay, bay->id.serial, res.state, bay->safe_to_remove ? ", safe to remove" : ", NOT safe to remove",
-                  res.error[0] ? "; " : "", res.error);
+        log_event(bay->safe_to_remove ? LOG_LEVEL_INFO : LOG_LEVEL_WARN, LOG_MID_SESSION_END, NULL,
+                  "bay %s: %s: %s%s%s%s", bay->dock.bay, bay->id.serial, res.state,
+                  bay->safe_to_remove ? ", safe to remove" : ", NOT safe to remove", res.error[0] ? "; " : "",
+                  res.error);
         uint64_t one = 1;
         if (write(b->notify_fd, &one, sizeof(one)) < 0)
                 log_warn("cannot wake the event loop: %m");
@@ -165,7 +172,7 @@ void bays_dock(struct bays *b, const struct dock_info *d)
 {
         for (struct bay *bay = b->list; bay; bay = bay->next)
                 if (strcmp(bay->dock.syspath, d->syspath) == 0 && !bay->undocked)
-                        return;         /* coldplug and an add event for the same device */
+                        return; /* coldplug and an add event for the same device */
         struct bay *bay = calloc(1, sizeof(*bay));
         if (!bay)
                 return;
@@ -210,21 +217,25 @@ static void unlink_bay(struct bays *b, struct bay *bay)
 void bays_undock(struct bays *b, const char *syspath)
 {
         for (struct bay *bay = b->list; bay; bay = bay->next) {
-                if (bay->undocked || (strcmp(bay->dock.syspath, syspath) != 0 && strcmp(bay->dock.usb_syspath, syspath) != 0))
+                if (bay->undocked ||
+                    (strcmp(bay->dock.syspath, syspath) != 0 && strcmp(bay->dock.usb_syspath, syspath) != 0))
                         continue;
-                pthread_mutex_lock(&b->mu);     /* check_collision() reads it on a bay thread */
+                pthread_mutex_lock(&b->mu); /* check_collision() reads it on a bay thread */
                 bay->undocked = true;
                 bool safe = bay->safe_to_remove;
                 pthread_mutex_unlock(&b->mu);
                 bay->cancel = 1;
                 if (bay->started && !bay->joined) {
                         /* the ingest thread ends at its next block; bays_reap() finishes up */
-                        log_warn("bay %s: recorder pulled while ingesting; the session is interrupted and resumes on re-dock",
+                        log_warn("bay %s: recorder pulled while ingesting; the session is interrupted and resumes on "
+                                 "re-dock",
                                  bay->dock.bay);
                         return;
                 }
                 log_info("bay %s: recorder removed%s", bay->dock.bay,
-                         !bay->started ? " before its ingest began" : safe ? "" : " before it was safe to remove");
+                         !bay->started ? " before its ingest began"
+                         : safe        ? ""
+                                       : " before it was safe to remove");
                 record_undocked(b, bay);
                 unlink_bay(b, bay);
                 return;

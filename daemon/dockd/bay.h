@@ -33,8 +33,8 @@ void bays_status_text(struct bays *b, FILE *f);
 
 struct bay_metrics {
         unsigned docked, ingesting, safe_to_remove;
-        double rate_bps;                /* all bays together */
-        int64_t bytes_in_flight;        /* of sessions still running */
-        int64_t bytes_copied, files_copied;     /* finished sessions since start */
+        double rate_bps;                    /* all bays together */
+        int64_t bytes_in_flight;            /* of sessions still running */
+        int64_t bytes_copied, files_copied; /* finished sessions since start */
 };
 void bays_metrics(struct bays *b, struct bay_metrics *m);

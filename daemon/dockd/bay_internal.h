@@ -15,12 +15,12 @@ struct bay {
         struct bays *owner;
         struct dock_info dock;
         struct recorder_identity id;
-        uint64_t order;                 /* dock order */
+        uint64_t order; /* dock order */
         char docked_at[32];
-        char officer[64];               /* checked out to, when it docked ("" none) */
-        char wipe[320];                 /* [policy] wipe: what was done, or why not ("" not asked) */
+        char officer[64]; /* checked out to, when it docked ("" none) */
+        char wipe[320];   /* [policy] wipe: what was done, or why not ("" not asked) */
         enum bay_state phase;
-        const char *result;             /* when BAY_DONE: complete / incomplete / interrupted / failed */
+        const char *result; /* when BAY_DONE: complete / incomplete / interrupted / failed */
         int64_t session_id;
         struct ingest_progress prog;
         int64_t files_under_copied, files_seen;
@@ -34,15 +34,15 @@ struct bay {
 
 struct bays {
         const struct config *cfg;
-        pthread_mutex_t mu;             /* guards the fields bay threads write */
+        pthread_mutex_t mu; /* guards the fields bay threads write */
         struct bay *list;
         uint64_t next_order;
         unsigned running;
-        size_t chunk_size;              /* per-bay pipeline block: the budget split over max_parallel bays */
-        unsigned chunks;                /* per-bay blocks in flight */
-        bool stopping;          /* shutting down: start nothing new */
+        size_t chunk_size; /* per-bay pipeline block: the budget split over max_parallel bays */
+        unsigned chunks;   /* per-bay blocks in flight */
+        bool stopping;     /* shutting down: start nothing new */
         int notify_fd;
-        int64_t bytes_copied, files_copied;     /* since start, for the metrics */
+        int64_t bytes_copied, files_copied; /* since start, for the metrics */
 };
 
 /* "docked", "identifying", "ingesting", or the session's result. */

@@ -44,13 +44,14 @@ void bays_status_json(struct bays *b, FILE *f)
                 json_kv(f, ",\"docked_at\":", bay->docked_at);
                 json_kv(f, ",\"wipe\":", bay->wipe[0] ? bay->wipe : NULL);
                 json_kv(f, ",\"state\":", bay_phase_name(bay));
-                fprintf(f, ",\"queued\":%s,\"session\":%lld,\"files_done\":%zu,\"files_total\":%zu,"
-                           "\"bytes_done\":%lld,\"bytes_total\":%lld,\"rate_bps\":%.0f,\"eta_s\":%.0f,"
-                           "\"files_under_copied\":%lld,\"safe_to_remove\":%s,\"error\":",
+                fprintf(f,
+                        ",\"queued\":%s,\"session\":%lld,\"files_done\":%zu,\"files_total\":%zu,"
+                        "\"bytes_done\":%lld,\"bytes_total\":%lld,\"rate_bps\":%.0f,\"eta_s\":%.0f,"
+                        "\"files_under_copied\":%lld,\"safe_to_remove\":%s,\"error\":",
                         !bay->started && bay->phase == BAY_DOCKED ? "true" : "false", (long long)bay->session_id,
-                        p->file_index < p->n_files ? p->file_index : p->n_files, p->n_files,
-                        (long long)p->bytes_done, (long long)p->bytes_total, rate, eta,
-                        (long long)bay->files_under_copied, bay->safe_to_remove ? "true" : "false");
+                        p->file_index < p->n_files ? p->file_index : p->n_files, p->n_files, (long long)p->bytes_done,
+                        (long long)p->bytes_total, rate, eta, (long long)bay->files_under_copied,
+                        bay->safe_to_remove ? "true" : "false");
                 json_string(f, bay->error[0] ? bay->error : NULL);
                 fputc('}', f);
         }
@@ -107,8 +108,7 @@ void bays_status_text(struct bays *b, FILE *f)
                         if (eta_s >= 0)
                                 snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
                 }
-                const char *safe = bay->phase != BAY_DONE ? "no, wait"
-                                   : bay->safe_to_remove ? "YES" : "NO: see error";
+                const char *safe = bay->phase != BAY_DONE ? "no, wait" : bay->safe_to_remove ? "YES" : "NO: see error";
                 fprintf(f, "%-28.28s %-18.18s %-10s %-12s %-24s %10s %7s  %s\n", bay->dock.bay,
                         bay->id.serial[0] ? bay->id.serial : "?", bay->officer[0] ? bay->officer : "-",
                         !bay->started && bay->phase == BAY_DOCKED ? "waiting" : bay_phase_name(bay), bar, r, eta, safe);

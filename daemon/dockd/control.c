@@ -29,17 +29,17 @@ extern char **environ;
 
 struct control {
         const struct config *cfg;
-        struct catalog *cat;    /* opened on first use: alarms come from the catalog */
+        struct catalog *cat; /* opened on first use: alarms come from the catalog */
         char *path;
-        const char *self;       /* dockd's own binary, which the workers run */
-        int config_fd;          /* the config dockd read at start, for the workers (-1: embedded) */
+        const char *self; /* dockd's own binary, which the workers run */
+        int config_fd;    /* the config dockd read at start, for the workers (-1: embedded) */
         int fd;
         sd_event *ev;
         sd_event_source *src;
         struct bays *bays;
         unsigned n_clients, n_workers;
-        struct client *clients;         /* the open ones, freed with the control socket */
-        struct worker *workers;         /* running; their ends are logged */
+        struct client *clients; /* the open ones, freed with the control socket */
+        struct worker *workers; /* running; their ends are logged */
 };
 
 static int make_addr(const char *path, struct sockaddr_un *sa)
@@ -68,12 +68,12 @@ struct client {
         int fd;
         sd_event_source *io, *timer;
         struct ctl_reader rd;
-        size_t got;             /* request bytes so far */
+        size_t got; /* request bytes so far */
         bool versioned, terminal;
-        bool waiting;           /* a whole request, waiting for a worker to be free */
+        bool waiting; /* a whole request, waiting for a worker to be free */
         char *argv[CTL_MAX_ARGS + 1];
         int argc;
-        int fds[MAX_FDS];       /* received, in order, not yet given to an input */
+        int fds[MAX_FDS]; /* received, in order, not yet given to an input */
         size_t n_fds;
         struct verb_input inputs[VERB_MAX_INPUTS];
         size_t n_inputs;
@@ -86,7 +86,7 @@ struct worker {
         struct worker *next, **prev;
         pid_t pid;
         uid_t uid;
-        char *what;             /* "verb" by caller, for the journal line at its end */
+        char *what; /* "verb" by caller, for the journal line at its end */
         sd_event_source *child;
 };
 
@@ -175,7 +175,7 @@ static int on_worker_exit(sd_event_source *s, const siginfo_t *si, void *ud)
         struct client *next = NULL;
         for (struct client *k = c->clients; k; k = k->next)
                 if (k->waiting)
-                        next = k;       /* the list runs newest first: the oldest waiting */
+                        next = k; /* the list runs newest first: the oldest waiting */
         if (next) {
                 next->waiting = false;
                 hand_over(next);
@@ -189,7 +189,7 @@ static int spawn_worker(struct client *cl, const struct verb *v, uid_t uid, cons
 {
         struct control *c = cl->c;
         if (c->n_workers >= MAX_WORKERS) {
-                cl->waiting = true;     /* its turn comes when a worker ends (on_worker_exit) */
+                cl->waiting = true; /* its turn comes when a worker ends (on_worker_exit) */
                 sd_event_source_set_enabled(cl->timer, SD_EVENT_OFF);
                 sd_event_source_set_enabled(cl->io, SD_EVENT_OFF);
                 return 2;
@@ -352,8 +352,10 @@ static int take_frames(struct client *cl)
         while ((r = ctl_next(&cl->rd, &type, &data, &n)) > 0) {
                 if (!cl->versioned) {
                         if (type != 'V' || strcmp(data, CTL_VERSION) != 0) {
-                                refuse(cl, EXIT_USAGE, "dockd speaks control protocol %s; this request is %s%s: use "
-                                       "the dockctl of this dockd", CTL_VERSION, type == 'V' ? "version " : "not one",
+                                refuse(cl, EXIT_USAGE,
+                                       "dockd speaks control protocol %s; this request is %s%s: use "
+                                       "the dockctl of this dockd",
+                                       CTL_VERSION, type == 'V' ? "version " : "not one",
                                        type == 'V' ? (strlen(data) < 16 ? data : "(long)") : "");
                                 return -1;
                         }
@@ -368,7 +370,8 @@ static int take_frames(struct client *cl)
                 }
                 if (type == 'D') {
                         if (cl->n_inputs == 0 || cl->n_fds == 0 || cl->inputs[cl->n_inputs - 1].fds[1] >= 0) {
-                                refuse(cl, EXIT_USAGE, "dockd: a D frame must follow an F frame and carry a descriptor");
+                                refuse(cl, EXIT_USAGE,
+                                       "dockd: a D frame must follow an F frame and carry a descriptor");
                                 return -1;
                         }
                         cl->inputs[cl->n_inputs - 1].fds[1] = cl->fds[0];
@@ -376,7 +379,8 @@ static int take_frames(struct client *cl)
                         continue;
                 }
                 if ((type != 'A' && type != 'F') || memchr(data, '\0', n)) {
-                        refuse(cl, EXIT_USAGE, "dockd: malformed request (frame '%c'%s)", type >= ' ' && type < 127 ? type : '?',
+                        refuse(cl, EXIT_USAGE, "dockd: malformed request (frame '%c'%s)",
+                               type >= ' ' && type < 127 ? type : '?',
                                type == 'A' || type == 'F' ? " with a NUL byte" : " is not a request frame");
                         return -1;
                 }
@@ -410,7 +414,7 @@ static int take_frames(struct client *cl)
 static void hand_over(struct client *cl)
 {
         int r = answer(cl);
-        if (r == 1) {   /* the worker has the socket now */
+        if (r == 1) { /* the worker has the socket now */
                 /* out of epoll first: the worker's copy keeps the socket alive */
                 cl->io = sd_event_source_disable_unref(cl->io);
                 close(cl->fd);
@@ -435,13 +439,14 @@ static int read_request(struct client *cl)
                         char b[CMSG_SPACE(MAX_FDS * sizeof(int))];
                 } cm;
                 struct iovec iov = { buf, sizeof(buf) };
-                struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b,
-                                      .msg_controllen = sizeof(cm.b) };
+                struct msghdr msg = {
+                        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.b, .msg_controllen = sizeof(cm.b)
+                };
                 ssize_t k = recvmsg(cl->fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-                        return 0;       /* the rest later */
+                        return 0; /* the rest later */
                 for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h))
                         if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) {
                                 size_t nf = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
@@ -492,7 +497,7 @@ static int on_client(sd_event_source *s, int fd, uint32_t revents, void *ud)
                         return 0;
                 }
                 if (r == 2) {
-                        hand_over(cl);  /* the reply, if any, is written when the socket takes it */
+                        hand_over(cl); /* the reply, if any, is written when the socket takes it */
                         return 0;
                 }
                 sd_event_source_set_io_events(cl->io, EPOLLOUT);
@@ -538,7 +543,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *ud)
                         struct client *idle = NULL;
                         for (struct client *k = c->clients; k; k = k->next)
                                 if (k->got == 0 && !k->out)
-                                        idle = k;       /* the list runs newest first */
+                                        idle = k; /* the list runs newest first */
                         if (idle) {
                                 log_debug("control: dropped an idle client to make room");
                                 client_free(idle);
@@ -596,7 +601,7 @@ int control_new(const struct config *cfg, const char *self, int config_fd, sd_ev
                 r = -errno;
                 goto fail;
         }
-        unlink(path);   /* a stale socket of a dockd that died */
+        unlink(path); /* a stale socket of a dockd that died */
         /* Anyone may connect: what a caller may do is decided per request from
          * its credentials, and a caller with no role is refused by name. */
         if (bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0666) < 0 || listen(c->fd, 64) < 0) {
@@ -618,7 +623,7 @@ void control_free(struct control *c)
                 return;
         while (c->clients)
                 client_free(c->clients);
-        while (c->workers)      /* they finish on their own; their ends go unlogged */
+        while (c->workers) /* they finish on their own; their ends go unlogged */
                 worker_free(c->workers);
         sd_event_source_unref(c->src);
         if (c->fd >= 0) {

@@ -15,7 +15,8 @@
 /* The driver for the model: the clock request only where [recorders] clock says it is answered. */
 static const struct driver_ops *driver_for(const struct config *cfg, const struct dock_info *d)
 {
-        return config_has_clock(cfg, (unsigned)strtoul(d->vendor_id, NULL, 16), (unsigned)strtoul(d->product_id, NULL, 16))
+        return config_has_clock(cfg, (unsigned)strtoul(d->vendor_id, NULL, 16),
+                                (unsigned)strtoul(d->product_id, NULL, 16))
                        ? &driver_msc_clock
                        : &driver_msc;
 }
@@ -32,7 +33,8 @@ static void read_clock(const struct driver_ops *drv, const struct dock_info *d, 
                 o->clock_offset_s = (int64_t)device_time.tv_sec - clock_now();
                 log_info("bay %s: %s clock is %+llds off the station's", d->bay, serial, (long long)o->clock_offset_s);
         } else if (r != -EOPNOTSUPP)
-                log_warn("bay %s: cannot read the clock of %s: %s; times are taken as UTC", d->bay, serial, strerror(-r));
+                log_warn("bay %s: cannot read the clock of %s: %s; times are taken as UTC", d->bay, serial,
+                         strerror(-r));
 }
 
 /* [policy] wipe = verified: only once every recording on the recorder has
@@ -88,8 +90,12 @@ void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct d
             h->officer)
                 h->officer(h->ud, officer);
         struct ingest_opts o = {
-                .source = s->dock->devnode, .serial = id.serial, .identity = &id,
-                .cancel = s->cancel, .on_progress = h->progress, .ud = h->ud,
+                .source = s->dock->devnode,
+                .serial = id.serial,
+                .identity = &id,
+                .cancel = s->cancel,
+                .on_progress = h->progress,
+                .ud = h->ud,
         };
         read_clock(drv, s->dock, id.serial, &o);
         r = ingest_run(s->ingest_cfg, cat, &o, &res);

@@ -23,16 +23,16 @@ struct dock_hooks {
 
 struct dock_session {
         const struct config *cfg;
-        const struct config *ingest_cfg;        /* cfg with the bay's share of the memory budget */
+        const struct config *ingest_cfg; /* cfg with the bay's share of the memory budget */
         const struct dock_info *dock;
         const char *docked_at;
         volatile sig_atomic_t *cancel;
 };
 
 struct dock_result {
-        const char *state;      /* complete / incomplete / interrupted / failed */
+        const char *state; /* complete / incomplete / interrupted / failed */
         int64_t session_id, files_seen, files_under_copied, files_copied, bytes_copied;
-        bool safe_to_remove;    /* complete: every entry accounted for with its verified copies */
+        bool safe_to_remove; /* complete: every entry accounted for with its verified copies */
         char error[640];
 };
 

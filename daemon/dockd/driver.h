@@ -13,16 +13,15 @@
 
 /* What udev told us at dock time, copied out so a bay thread can use it. */
 struct dock_info {
-        char syspath[512];      /* the block device (partition) */
-        char devnode[256];      /* /dev/sdX1: what ingest reads */
+        char syspath[512]; /* the block device (partition) */
+        char devnode[256]; /* /dev/sdX1: what ingest reads */
         char fs_type[32];
         char usb_syspath[512];
-        char bay[256];          /* USB port path (ID_PATH): which bay */
+        char bay[256]; /* USB port path (ID_PATH): which bay */
         char vendor_id[8], product_id[8];
         char udev_serial[128], vendor[128], model[128];
         int busnum, devnum;
 };
-
 
 struct driver_ops {
         const char *name;
@@ -32,5 +31,5 @@ struct driver_ops {
         int (*wipe)(const struct dock_info *d, char *what, size_t what_size);
 };
 
-extern const struct driver_ops driver_msc;      /* generic USB mass storage */
-extern const struct driver_ops driver_msc_clock;        /* ... that answers the clock request ([recorders] clock) */
+extern const struct driver_ops driver_msc;       /* generic USB mass storage */
+extern const struct driver_ops driver_msc_clock; /* ... that answers the clock request ([recorders] clock) */

@@ -101,8 +101,8 @@ static int msc_identify(const struct dock_info *d, struct recorder_identity *id,
         char from_usb[128] = "";
         int r = usb_serial(d->busnum, d->devnum, from_usb, sizeof(from_usb));
         if (r < 0)
-                log_warn("%s: cannot read the serial from the device itself (%s); using udev's",
-                         d->devnode, strerror(-r));
+                log_warn("%s: cannot read the serial from the device itself (%s); using udev's", d->devnode,
+                         strerror(-r));
         char serial[128] = "";
         if (r > 0 && d->udev_serial[0] && strcmp(from_usb, d->udev_serial) != 0) {
                 /* Two answers to "who are you": keep the device's, flag it. */
@@ -131,7 +131,12 @@ static int msc_identify(const struct dock_info *d, struct recorder_identity *id,
         return 0;
 }
 
-static int not_supported_clock(const struct dock_info *d, struct timespec *t) { (void)d; (void)t; return -EOPNOTSUPP; }
+static int not_supported_clock(const struct dock_info *d, struct timespec *t)
+{
+        (void)d;
+        (void)t;
+        return -EOPNOTSUPP;
+}
 
 /* The clock request: a vendor IN control transfer (bmRequestType 0xC0,
  * bRequest 0x44, wValue 0, wIndex 0, wLength 8) answered with the device's
@@ -239,8 +244,8 @@ static int msc_wipe(const struct dock_info *d, char *what, size_t what_size)
                 return r;
         }
         snprintf(what, what_size, "wiped: %s reformatted %s%s%s, label '%s'", d->devnode, type,
-                 strcmp(type, "vfat") == 0 ? " " : "", strcmp(type, "vfat") == 0 ? (version[0] ? version : "FAT32") : "",
-                 label);
+                 strcmp(type, "vfat") == 0 ? " " : "",
+                 strcmp(type, "vfat") == 0 ? (version[0] ? version : "FAT32") : "", label);
         return 0;
 }
 

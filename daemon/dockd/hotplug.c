@@ -17,7 +17,7 @@ struct hotplug {
         struct hotplug_handlers h;
         struct udev *udev;
         struct udev_monitor *mon;
-        char **ignored;         /* syspaths already logged as ignored */
+        char **ignored; /* syspaths already logged as ignored */
         size_t n_ignored;
 };
 
@@ -81,7 +81,7 @@ static bool recorder_volume(struct hotplug *hp, struct udev_device *blk, struct 
         }
         struct udev_device *usb = udev_device_get_parent_with_subsystem_devtype(blk, "usb", "usb_device");
         if (!usb)
-                return false;   /* not USB: the station's own disks */
+                return false; /* not USB: the station's own disks */
         unsigned vid = 0, pid = 0;
         sscanf(attr(usb, "idVendor"), "%x", &vid);
         sscanf(attr(usb, "idProduct"), "%x", &pid);
@@ -159,7 +159,8 @@ int hotplug_coldplug(struct hotplug *hp)
                 return -EIO;
         }
         struct udev_list_entry *entry;
-        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e)) {
+        udev_list_entry_foreach(entry, udev_enumerate_get_list_entry(e))
+        {
                 struct udev_device *blk = udev_device_new_from_syspath(hp->udev, udev_list_entry_get_name(entry));
                 struct dock_info d;
                 if (blk && recorder_volume(hp, blk, &d))

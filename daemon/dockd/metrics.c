@@ -24,7 +24,7 @@ struct metrics {
         struct MHD_Daemon *mhd;
 };
 
-extern const char dockd_status_page[];  /* status_page.c */
+extern const char dockd_status_page[]; /* status_page.c */
 
 static void metric(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -36,14 +36,18 @@ static void write_metrics(struct metrics *m, FILE *f)
         const struct config *cfg = m->cfg;
         struct bay_metrics b;
         bays_metrics(m->bays, &b);
-        metric(f, "dockd_ingested_bytes_total", "counter", "Bytes copied with verified copies by sessions finished since dockd started.");
+        metric(f, "dockd_ingested_bytes_total", "counter",
+               "Bytes copied with verified copies by sessions finished since dockd started.");
         fprintf(f, "dockd_ingested_bytes_total %lld\n", (long long)b.bytes_copied);
-        metric(f, "dockd_ingested_files_total", "counter", "Recordings copied with verified copies by sessions finished since dockd started.");
+        metric(f, "dockd_ingested_files_total", "counter",
+               "Recordings copied with verified copies by sessions finished since dockd started.");
         fprintf(f, "dockd_ingested_files_total %lld\n", (long long)b.files_copied);
         metric(f, "dockd_ingest_rate_bytes_per_second", "gauge", "Read rate of all ingesting bays together.");
         fprintf(f, "dockd_ingest_rate_bytes_per_second %.0f\n", b.rate_bps);
         metric(f, "dockd_bays", "gauge", "Docked recorders by what they are doing.");
-        fprintf(f, "dockd_bays{state=\"docked\"} %u\ndockd_bays{state=\"ingesting\"} %u\ndockd_bays{state=\"safe_to_remove\"} %u\n",
+        fprintf(f,
+                "dockd_bays{state=\"docked\"} %u\ndockd_bays{state=\"ingesting\"} "
+                "%u\ndockd_bays{state=\"safe_to_remove\"} %u\n",
                 b.docked, b.ingesting, b.safe_to_remove);
 
         char err[512];
@@ -55,24 +59,31 @@ static void write_metrics(struct metrics *m, FILE *f)
         if (catalog_metrics_get(m->cat, cfg->copies, &cm) == 0) {
                 metric(f, "dockd_sessions", "gauge", "Dock sessions in the catalog by state.");
                 for (size_t i = 0; i < 5; i++)
-                        fprintf(f, "dockd_sessions{state=\"%s\"} %lld\n", catalog_session_states[i], (long long)cm.sessions[i]);
+                        fprintf(f, "dockd_sessions{state=\"%s\"} %lld\n", catalog_session_states[i],
+                                (long long)cm.sessions[i]);
                 metric(f, "dockd_recordings", "gauge", "Recordings in the catalog.");
                 fprintf(f, "dockd_recordings %lld\n", (long long)cm.recordings);
                 metric(f, "dockd_verified_copies", "gauge", "Verified copies recorded per target.");
                 for (size_t i = 0; i < cm.n_targets; i++)
-                        fprintf(f, "dockd_verified_copies{target=\"%s\"} %lld\n", cm.targets[i].name, (long long)cm.targets[i].copies);
-                metric(f, "dockd_under_copied_recordings", "gauge", "Recordings with fewer verified copies than required.");
+                        fprintf(f, "dockd_verified_copies{target=\"%s\"} %lld\n", cm.targets[i].name,
+                                (long long)cm.targets[i].copies);
+                metric(f, "dockd_under_copied_recordings", "gauge",
+                       "Recordings with fewer verified copies than required.");
                 fprintf(f, "dockd_under_copied_recordings %lld\n", (long long)cm.under_copied);
         }
         struct archive_view v;
         if (archive_view_get(cfg, m->cat, &v) == 0) {
                 metric(f, "dockd_outbox_depth", "gauge", "Manifests waiting for the archive.");
                 fprintf(f, "dockd_outbox_depth %lld\n", (long long)v.o.queued);
-                metric(f, "dockd_outbox_rejected", "gauge", "Manifests the archive refused, held for `dockctl archive retry`.");
+                metric(f, "dockd_outbox_rejected", "gauge",
+                       "Manifests the archive refused, held for `dockctl archive retry`.");
                 fprintf(f, "dockd_outbox_rejected %lld\n", (long long)v.o.rejected);
-                metric(f, "dockd_outbox_oldest_age_seconds", "gauge", "Age of the oldest undelivered manifest (0: none).");
-                fprintf(f, "dockd_outbox_oldest_age_seconds %lld\n", (long long)(v.oldest_age_s > 0 ? v.oldest_age_s : 0));
-                metric(f, "dockd_next_deadline_seconds", "gauge", "Seconds to the earliest undelivered manifest's deadline (negative: overdue; absent: none).");
+                metric(f, "dockd_outbox_oldest_age_seconds", "gauge",
+                       "Age of the oldest undelivered manifest (0: none).");
+                fprintf(f, "dockd_outbox_oldest_age_seconds %lld\n",
+                        (long long)(v.oldest_age_s > 0 ? v.oldest_age_s : 0));
+                metric(f, "dockd_next_deadline_seconds", "gauge",
+                       "Seconds to the earliest undelivered manifest's deadline (negative: overdue; absent: none).");
                 if (v.o.queued)
                         fprintf(f, "dockd_next_deadline_seconds %lld\n", (long long)v.next_deadline_in_s);
         }
@@ -81,7 +92,8 @@ static void write_metrics(struct metrics *m, FILE *f)
                 int64_t free_bytes;
                 target_probe(&cfg->targets[i], &free_bytes, err, sizeof(err));
                 if (free_bytes >= 0)
-                        fprintf(f, "dockd_target_free_bytes{target=\"%s\"} %lld\n", cfg->targets[i].name, (long long)free_bytes);
+                        fprintf(f, "dockd_target_free_bytes{target=\"%s\"} %lld\n", cfg->targets[i].name,
+                                (long long)free_bytes);
         }
         struct alarm_list al;
         if (alarms_collect(cfg, m->cat, &al) == 0) {
@@ -97,8 +109,11 @@ static void write_metrics(struct metrics *m, FILE *f)
 /* The last few manifests the archive took, newest first, for the page. */
 #define LAST_DELIVERED 5
 struct delivered {
-        struct { int64_t seq, session; char at[32]; } d[LAST_DELIVERED];
-        size_t n;       /* total seen; the ring holds the last LAST_DELIVERED */
+        struct {
+                int64_t seq, session;
+                char at[32];
+        } d[LAST_DELIVERED];
+        size_t n; /* total seen; the ring holds the last LAST_DELIVERED */
 };
 
 static int manifest_row(const struct manifest_info *mi, void *ud)
@@ -186,7 +201,8 @@ int metrics_start(const struct config *cfg, struct bays *bays, struct metrics **
         unsigned port;
         if (sscanf(cfg->metrics_listen, "%63[^:]:%u", host, &port) != 2 || port == 0 || port > 65535 ||
             inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-                snprintf(err, err_size, "[metrics] listen '%s' must be IPv4:PORT, e.g. 127.0.0.1:9477", cfg->metrics_listen);
+                snprintf(err, err_size, "[metrics] listen '%s' must be IPv4:PORT, e.g. 127.0.0.1:9477",
+                         cfg->metrics_listen);
                 return -EINVAL;
         }
         sa.sin_port = htons((uint16_t)port);
@@ -195,9 +211,9 @@ int metrics_start(const struct config *cfg, struct bays *bays, struct metrics **
                 return -ENOMEM;
         m->cfg = cfg;
         m->bays = bays;
-        m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, answer, m,
-                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_TIMEOUT,
-                                  (unsigned)10, MHD_OPTION_END);
+        m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+                                  answer, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
         if (!m->mhd) {
                 snprintf(err, err_size, "cannot listen on %s for /metrics (in use?)", cfg->metrics_listen);
                 free(m);

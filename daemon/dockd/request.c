@@ -37,7 +37,7 @@ static void on_sigio(int sig)
 static void on_term(int sig)
 {
         (void)sig;
-        stop_asked = 1;         /* dockd stops: the work ends at its next safe point */
+        stop_asked = 1; /* dockd stops: the work ends at its next safe point */
 }
 
 struct stream {
@@ -49,7 +49,7 @@ static ssize_t stream_write(void *cookie, const char *buf, size_t n)
 {
         struct stream *s = cookie;
         if (s->broken)
-                return (ssize_t)n;      /* the caller left; the work's own result still counts */
+                return (ssize_t)n; /* the caller left; the work's own result still counts */
         for (size_t off = 0; off < n;) {
                 size_t k = n - off < CTL_MAX_FRAME ? n - off : CTL_MAX_FRAME;
                 if (ctl_send(SOCK, s->type, buf + off, k, -1) < 0) {
@@ -81,7 +81,7 @@ int request_serve(int argc, char **argv)
                 return 1;
         stdout = fo;
         stderr = fe;
-        log_set_ident("dockctl");       /* the caller's words: what they ran said it */
+        log_set_ident("dockctl"); /* the caller's words: what they ran said it */
         log_to_stderr();
 
         const char *state = NULL;
@@ -118,7 +118,8 @@ int request_serve(int argc, char **argv)
                 fcntl(SOCK, F_SETFL, fcntl(SOCK, F_GETFL) | O_ASYNC);
                 rc = verbs_run(&c, argc - i - 1, argv + i + 1);
                 if (stop_asked && !out.broken)
-                        fprintf(stderr, "dockctl: stopped at a safe point, as asked; what was verified stays recorded\n");
+                        fprintf(stderr,
+                                "dockctl: stopped at a safe point, as asked; what was verified stays recorded\n");
                 catalog_close(c.cat);
                 config_free(&c.cfg);
         }

@@ -23,7 +23,7 @@ static bool parse_creation(const char *s, int64_t *t)
 
 static void quiet(void *avcl, int level, const char *fmt, va_list vl)
 {
-        (void)avcl, (void)level, (void)fmt, (void)vl;  /* findings go to the catalog, not stderr */
+        (void)avcl, (void)level, (void)fmt, (void)vl; /* findings go to the catalog, not stderr */
 }
 
 void media_probe_here(const char *path, struct media_info *m)

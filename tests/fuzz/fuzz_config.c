@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (config_load(&cfg, path, "/nonexistent-state", err, sizeof(err)) == 0)
                 config_free(&cfg);
         else if (!err[0])
-                abort();        /* a refusal must say why */
+                abort(); /* a refusal must say why */
         close(fd);
         return 0;
 }

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         csv_record_free(&rec);
                 }
                 if (++records > size + 1)
-                        abort();        /* no progress: a loop */
+                        abort(); /* no progress: a loop */
         }
         fclose(f);
         return 0;

@@ -10,7 +10,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         if (size > 600)
-                return 0;       /* names are at most 255 bytes, patterns short */
+                return 0; /* names are at most 255 bytes, patterns short */
         char buf[601];
         memcpy(buf, data, size);
         buf[size] = '\0';

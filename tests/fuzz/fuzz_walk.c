@@ -24,7 +24,10 @@
 #include "volume.h"
 
 #define MAX_SEEDS 8
-static struct { uint8_t *data; size_t size; } seeds[MAX_SEEDS];
+static struct {
+        uint8_t *data;
+        size_t size;
+} seeds[MAX_SEEDS];
 static size_t n_seeds;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -78,7 +81,7 @@ static TSK_WALK_RET_ENUM tsk_cb(TSK_FS_FILE *f, const char *parent, void *ptr)
             s->n == 512)
                 return TSK_WALK_CONT;
         if (f->name->name[0] == '$')
-                return TSK_WALK_CONT;   /* its own views of exFAT's bitmap and up-case table */
+                return TSK_WALK_CONT; /* its own views of exFAT's bitmap and up-case table */
         char *buf = malloc((size_t)f->meta->size);
         if (!buf)
                 return TSK_WALK_CONT;
@@ -97,8 +100,10 @@ static void tsk_list(const char *path, struct tsk_seen *s)
         TSK_IMG_INFO *img = tsk_img_open_utf8(1, paths, TSK_IMG_TYPE_RAW, 0);
         TSK_FS_INFO *fs = img ? tsk_fs_open_img(img, 0, TSK_FS_TYPE_FAT_DETECT) : NULL;
         if (fs && TSK_FS_TYPE_ISFAT(fs->ftype))
-                tsk_fs_dir_walk(fs, fs->root_inum, TSK_FS_DIR_WALK_FLAG_RECURSE | TSK_FS_DIR_WALK_FLAG_ALLOC |
-                                TSK_FS_DIR_WALK_FLAG_NOORPHAN, tsk_cb, s);
+                tsk_fs_dir_walk(fs, fs->root_inum,
+                                TSK_FS_DIR_WALK_FLAG_RECURSE | TSK_FS_DIR_WALK_FLAG_ALLOC |
+                                        TSK_FS_DIR_WALK_FLAG_NOORPHAN,
+                                tsk_cb, s);
         if (fs)
                 tsk_fs_close(fs);
         if (img)
@@ -164,7 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                         for (size_t j = 0; j < l.n_files && !found; j++)
                                                 found = l.files[j].size == seen.sizes[i];
                                         if (!found) {
-                                                fprintf(stderr, "ORACLE: The Sleuth Kit reads a %lld-byte file that dockd "
+                                                fprintf(stderr,
+                                                        "ORACLE: The Sleuth Kit reads a %lld-byte file that dockd "
                                                         "does not list, and dockd reports nothing blocking\n",
                                                         (long long)seen.sizes[i]);
                                                 abort();

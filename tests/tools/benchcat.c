@@ -15,11 +15,36 @@
 #include "catalog.h"
 #include "util.h"
 
-static int count_rec(const struct recording_info *r, void *ud) { (void)r; ++*(long *)ud; return 0; }
-static int count_dev(const struct device_info *d, void *ud) { (void)d; ++*(long *)ud; return 0; }
-static int count_asg(const struct assignment_info *a, void *ud) { (void)a; ++*(long *)ud; return 0; }
-static int count_ses(const struct session_info *s, void *ud) { (void)s; ++*(long *)ud; return 0; }
-static int count_gap(int64_t s, const int64_t *g, size_t n, void *ud) { (void)s, (void)g, (void)n; ++*(long *)ud; return 0; }
+static int count_rec(const struct recording_info *r, void *ud)
+{
+        (void)r;
+        ++*(long *)ud;
+        return 0;
+}
+static int count_dev(const struct device_info *d, void *ud)
+{
+        (void)d;
+        ++*(long *)ud;
+        return 0;
+}
+static int count_asg(const struct assignment_info *a, void *ud)
+{
+        (void)a;
+        ++*(long *)ud;
+        return 0;
+}
+static int count_ses(const struct session_info *s, void *ud)
+{
+        (void)s;
+        ++*(long *)ud;
+        return 0;
+}
+static int count_gap(int64_t s, const int64_t *g, size_t n, void *ud)
+{
+        (void)s, (void)g, (void)n;
+        ++*(long *)ud;
+        return 0;
+}
 
 static int cmp(const void *a, const void *b)
 {
@@ -39,11 +64,16 @@ int main(int argc, char **argv)
         const char *state = NULL;
         int officers = 1000, devices = 500, months = 24, runs = 40;
         for (int i = 1; i + 1 < argc; i += 2) {
-                if (strcmp(argv[i], "--state") == 0) state = argv[i + 1];
-                else if (strcmp(argv[i], "--officers") == 0) officers = atoi(argv[i + 1]);
-                else if (strcmp(argv[i], "--devices") == 0) devices = atoi(argv[i + 1]);
-                else if (strcmp(argv[i], "--months") == 0) months = atoi(argv[i + 1]);
-                else if (strcmp(argv[i], "--runs") == 0) runs = atoi(argv[i + 1]);
+                if (strcmp(argv[i], "--state") == 0)
+                        state = argv[i + 1];
+                else if (strcmp(argv[i], "--officers") == 0)
+                        officers = atoi(argv[i + 1]);
+                else if (strcmp(argv[i], "--devices") == 0)
+                        devices = atoi(argv[i + 1]);
+                else if (strcmp(argv[i], "--months") == 0)
+                        months = atoi(argv[i + 1]);
+                else if (strcmp(argv[i], "--runs") == 0)
+                        runs = atoi(argv[i + 1]);
         }
         struct catalog *cat = NULL;
         char err[512];
@@ -74,8 +104,9 @@ int main(int argc, char **argv)
                                     (r = catalog_device_seq_gaps(cat, who, count_gap, &n)) >= 0)
                                         r = catalog_sessions_foreach(cat, who, 0, count_ses, &n);
                         } else {
-                                struct recording_filter f = { .from = from, .to = to, .flags = REC_LATE,
-                                                              .late_s = 24 * 3600 };
+                                struct recording_filter f = {
+                                        .from = from, .to = to, .flags = REC_LATE, .late_s = 24 * 3600
+                                };
                                 r = catalog_recordings_query(cat, &f, count_rec, &n);
                         }
                         ms[i] = (time_mono() - t0) * 1000;

@@ -54,10 +54,10 @@ static int on_disk(int fd)
         return fd > 2 && fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISDIR(st.st_mode));
 }
 
-#define REAL(ret, name, ...)                                                     \
-        static ret (*real)(__VA_ARGS__);                                         \
-        if (!real)                                                               \
-                real = (ret(*)(__VA_ARGS__))dlsym(RTLD_NEXT, name)
+#define REAL(ret, name, ...)                                                                                           \
+        static ret (*real)(__VA_ARGS__);                                                                               \
+        if (!real)                                                                                                     \
+        real = (ret(*)(__VA_ARGS__))dlsym(RTLD_NEXT, name)
 
 ssize_t write(int fd, const void *buf, size_t n)
 {

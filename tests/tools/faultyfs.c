@@ -34,8 +34,8 @@ struct image {
         char name[32];
         int fd;
         pthread_mutex_t mu;
-        double next_free;       /* when this image's simulated link is idle again */
-        pid_t readers[256];     /* processes whose first read is logged */
+        double next_free;   /* when this image's simulated link is idle again */
+        pid_t readers[256]; /* processes whose first read is logged */
         int n_readers;
 };
 
@@ -44,7 +44,9 @@ static int n_images;
 static const char *fail_path;
 static const char *log_path;
 static double bps;
-static struct { off_t off, len; } bad[64];
+static struct {
+        off_t off, len;
+} bad[64];
 static int n_bad;
 
 /* FUSE names the reading thread; the log names its process. */
@@ -116,8 +118,8 @@ static int fs_open(const char *path, struct fuse_file_info *fi)
         if (!find(path))
                 return -ENOENT;
         if ((fi->flags & O_ACCMODE) != O_RDONLY)
-                return -EROFS;          /* a recorder is evidence: never writable here */
-        fi->direct_io = 1;              /* every read reaches us, none served from cache */
+                return -EROFS; /* a recorder is evidence: never writable here */
+        fi->direct_io = 1;     /* every read reaches us, none served from cache */
         return 0;
 }
 
@@ -144,7 +146,8 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
                 clock_gettime(CLOCK_REALTIME, &rt);
                 FILE *f = fopen(log_path, "a");
                 if (f) {
-                        fprintf(f, "%s %d %lld\n", im->name, (int)pid, (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec);
+                        fprintf(f, "%s %d %lld\n", im->name, (int)pid,
+                                (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec);
                         fclose(f);
                 }
         }
@@ -168,7 +171,7 @@ static int fs_read(const char *path, char *buf, size_t size, off_t off, struct f
 static int fs_chmod(const char *path, mode_t mode)
 {
         (void)mode;
-        return find(path) || strcmp(path, "/") == 0 ? 0 : -ENOENT;    /* the mode is fixed; accept and ignore */
+        return find(path) || strcmp(path, "/") == 0 ? 0 : -ENOENT; /* the mode is fixed; accept and ignore */
 }
 
 static struct fuse_operations ops = {
@@ -230,6 +233,8 @@ int main(int argc, char **argv)
                 if (*p == ',')
                         p++;
         }
-        char *fargv[] = { argv[0], (char *)mnt, "-f", "-o", "ro,default_permissions,allow_other,max_read=1048576", NULL };
+        char *fargv[] = {
+                argv[0], (char *)mnt, "-f", "-o", "ro,default_permissions,allow_other,max_read=1048576", NULL
+        };
         return fuse_main(5, fargv, &ops, NULL);
 }

@@ -37,23 +37,59 @@ static int full(const char *path, char *out)
         return 0;
 }
 
-#define FULL(p)                         \
-        char real[PATH_MAX];            \
-        int fr_ = full((p), real);      \
-        if (fr_ < 0)                    \
-                return fr_
+#define FULL(p)                                                                                                        \
+        char real[PATH_MAX];                                                                                           \
+        int fr_ = full((p), real);                                                                                     \
+        if (fr_ < 0)                                                                                                   \
+        return fr_
 
 static int ret(int r) { return r < 0 ? -errno : 0; }
 
-static int ly_getattr(const char *p, struct stat *st) { FULL(p); return ret(lstat(real, st)); }
-static int ly_access(const char *p, int mode) { FULL(p); return ret(access(real, mode)); }
-static int ly_mkdir(const char *p, mode_t m) { FULL(p); return ret(mkdir(real, m)); }
-static int ly_rmdir(const char *p) { FULL(p); return ret(rmdir(real)); }
-static int ly_unlink(const char *p) { FULL(p); return ret(unlink(real)); }
-static int ly_chmod(const char *p, mode_t m) { FULL(p); return ret(chmod(real, m)); }
-static int ly_chown(const char *p, uid_t u, gid_t g) { FULL(p); return ret(lchown(real, u, g)); }
-static int ly_truncate(const char *p, off_t size) { FULL(p); return ret(truncate(real, size)); }
-static int ly_statfs(const char *p, struct statvfs *st) { FULL(p); return ret(statvfs(real, st)); }
+static int ly_getattr(const char *p, struct stat *st)
+{
+        FULL(p);
+        return ret(lstat(real, st));
+}
+static int ly_access(const char *p, int mode)
+{
+        FULL(p);
+        return ret(access(real, mode));
+}
+static int ly_mkdir(const char *p, mode_t m)
+{
+        FULL(p);
+        return ret(mkdir(real, m));
+}
+static int ly_rmdir(const char *p)
+{
+        FULL(p);
+        return ret(rmdir(real));
+}
+static int ly_unlink(const char *p)
+{
+        FULL(p);
+        return ret(unlink(real));
+}
+static int ly_chmod(const char *p, mode_t m)
+{
+        FULL(p);
+        return ret(chmod(real, m));
+}
+static int ly_chown(const char *p, uid_t u, gid_t g)
+{
+        FULL(p);
+        return ret(lchown(real, u, g));
+}
+static int ly_truncate(const char *p, off_t size)
+{
+        FULL(p);
+        return ret(truncate(real, size));
+}
+static int ly_statfs(const char *p, struct statvfs *st)
+{
+        FULL(p);
+        return ret(statvfs(real, st));
+}
 
 static int ly_utimens(const char *p, const struct timespec tv[2])
 {
@@ -184,11 +220,28 @@ static int ly_release(const char *p, struct fuse_file_info *fi)
 }
 
 static struct fuse_operations ops = {
-        .getattr = ly_getattr, .fgetattr = ly_fgetattr, .access = ly_access, .readdir = ly_readdir,
-        .mkdir = ly_mkdir, .rmdir = ly_rmdir, .unlink = ly_unlink, .rename = ly_rename, .link = ly_link,
-        .chmod = ly_chmod, .chown = ly_chown, .truncate = ly_truncate, .ftruncate = ly_ftruncate,
-        .utimens = ly_utimens, .open = ly_open, .create = ly_create, .read = ly_read, .write = ly_write,
-        .statfs = ly_statfs, .fsync = ly_fsync, .fsyncdir = ly_fsyncdir, .fallocate = ly_fallocate,
+        .getattr = ly_getattr,
+        .fgetattr = ly_fgetattr,
+        .access = ly_access,
+        .readdir = ly_readdir,
+        .mkdir = ly_mkdir,
+        .rmdir = ly_rmdir,
+        .unlink = ly_unlink,
+        .rename = ly_rename,
+        .link = ly_link,
+        .chmod = ly_chmod,
+        .chown = ly_chown,
+        .truncate = ly_truncate,
+        .ftruncate = ly_ftruncate,
+        .utimens = ly_utimens,
+        .open = ly_open,
+        .create = ly_create,
+        .read = ly_read,
+        .write = ly_write,
+        .statfs = ly_statfs,
+        .fsync = ly_fsync,
+        .fsyncdir = ly_fsyncdir,
+        .fallocate = ly_fallocate,
         .release = ly_release,
 };
 

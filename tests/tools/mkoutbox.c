@@ -31,7 +31,8 @@ int main(int argc, char **argv)
         struct config cfg;
         struct catalog *cat = NULL;
         char err[512];
-        if (config_load(&cfg, conf, state, err, sizeof(err)) < 0 || catalog_open_in(cfg.state_dir, &cat, err, sizeof(err)) < 0 ||
+        if (config_load(&cfg, conf, state, err, sizeof(err)) < 0 ||
+            catalog_open_in(cfg.state_dir, &cat, err, sizeof(err)) < 0 ||
             manifest_key_ensure(&cfg, err, sizeof(err)) < 0) {
                 fprintf(stderr, "mkoutbox: %s\n", err);
                 return 1;
@@ -44,7 +45,8 @@ int main(int argc, char **argv)
                 struct session_counts none = { 0 };
                 if (i % 100 == 0 && (r = catalog_begin(cat)) < 0)
                         break;
-                if ((r = catalog_device_ensure(cat, serial, &dev)) < 0 || (r = catalog_session_start(cat, dev, "bench", &sid)) < 0 ||
+                if ((r = catalog_device_ensure(cat, serial, &dev)) < 0 ||
+                    (r = catalog_session_start(cat, dev, "bench", &sid)) < 0 ||
                     (r = catalog_session_finish(cat, sid, "complete", &none, NULL)) < 0 ||
                     (r = manifest_write(&cfg, cat, sid, err, sizeof(err))) < 0)
                         break;

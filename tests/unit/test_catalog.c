@@ -77,7 +77,7 @@ static void test_migrations_recorded_once_with_wal(void **state)
         char err[512];
         assert_int_equal(catalog_schema_version(f->cat), (int)catalog_migrations[catalog_n_migrations - 1].version);
         catalog_close(f->cat);
-        assert_int_equal(catalog_open(f->db, &f->cat, err, sizeof(err)), 0);   /* reopen: nothing re-applied */
+        assert_int_equal(catalog_open(f->db, &f->cat, err, sizeof(err)), 0); /* reopen: nothing re-applied */
         char want[16];
         snprintf(want, sizeof(want), "%zu", catalog_n_migrations);
         assert_string_equal(sql1(f->db, "SELECT count(*) FROM schema_migrations"), want);
@@ -166,15 +166,19 @@ static void test_device_identity_is_never_merged(void **state)
         /* the same serial on another kind of device: a collision, nothing changed */
         assert_int_equal(catalog_device_register(f->cat, "SN1", "Other", "X", "1234", "5678", "", &c, &collision), 0);
         assert_true(collision);
-        assert_string_equal(sql1(f->db, "SELECT vendor_id || ':' || product_id FROM devices WHERE serial = 'SN1'"), "f055:d0c0");
+        assert_string_equal(sql1(f->db, "SELECT vendor_id || ':' || product_id FROM devices WHERE serial = 'SN1'"),
+                            "f055:d0c0");
         /* a device first seen by `dockctl ingest` learns its USB ids once */
         assert_int_equal(catalog_device_ensure(f->cat, "SN2", &a), 0);
         assert_int_equal(catalog_device_register(f->cat, "SN2", "Acme", "Cam", "f055", "d0c0", "", &b, &collision), 0);
         assert_false(collision);
         assert_int_equal(a, b);
         assert_string_equal(sql1(f->db, "SELECT vendor_id FROM devices WHERE serial = 'SN2'"), "f055");
-        assert_int_equal(catalog_device_register(f->cat, "NOSERIAL-1", "", "", "f055", "d0c0", "serial-missing", &c, &collision), 0);
-        assert_string_equal(sql1(f->db, "SELECT identity_flag FROM devices WHERE serial = 'NOSERIAL-1'"), "serial-missing");
+        assert_int_equal(
+                catalog_device_register(f->cat, "NOSERIAL-1", "", "", "f055", "d0c0", "serial-missing", &c, &collision),
+                0);
+        assert_string_equal(sql1(f->db, "SELECT identity_flag FROM devices WHERE serial = 'NOSERIAL-1'"),
+                            "serial-missing");
 }
 
 int main(void)

@@ -48,9 +48,11 @@ static void test_configured_targets_and_state(void **state)
         struct config cfg;
         char err[512];
         assert_int_equal(load_text(&cfg,
-                "[station]\nid = bay-north\nstate_dir = /var/lib/x\ncopies = 2\n"
-                "[target.ssd]\npath = /mnt/ssd\n[target.hdd]\npath = /mnt/hdd\n"
-                "[ingest]\nchunk_kib = 1024\nchunks = 4\nwriters = 3\n", err, sizeof(err)), 0);
+                                   "[station]\nid = bay-north\nstate_dir = /var/lib/x\ncopies = 2\n"
+                                   "[target.ssd]\npath = /mnt/ssd\n[target.hdd]\npath = /mnt/hdd\n"
+                                   "[ingest]\nchunk_kib = 1024\nchunks = 4\nwriters = 3\n",
+                                   err, sizeof(err)),
+                         0);
         assert_string_equal(cfg.station_id, "bay-north");
         assert_int_equal(cfg.n_targets, 2);
         assert_string_equal(cfg.targets[0].name, "ssd");
@@ -135,7 +137,8 @@ static void test_socket_keeps_archive_credentials(void **state)
         struct config cfg;
         char err[512];
         assert_int_equal(load_text(&cfg, "[archive]\nca = /etc/ca.pem\ntoken = t\n[station]\nsocket = /run/d.sock\n",
-                                   err, sizeof(err)), 0);
+                                   err, sizeof(err)),
+                         0);
         assert_string_equal(cfg.archive_ca, "/etc/ca.pem");
         assert_string_equal(cfg.archive_token, "t");
         assert_string_equal(cfg.socket_path, "/run/d.sock");
@@ -146,8 +149,10 @@ static void test_name_pattern_is_checked(void **state)
 {
         struct config cfg;
         char err[512];
-        assert_int_equal(load_text(&cfg, "[recorders]\nname_pattern = {serial}_{officer}_{YYYY}{MM}{DD}{hh}{mm}{ss}_{seq}\n",
-                                   err, sizeof(err)), 0);
+        assert_int_equal(load_text(&cfg,
+                                   "[recorders]\nname_pattern = {serial}_{officer}_{YYYY}{MM}{DD}{hh}{mm}{ss}_{seq}\n",
+                                   err, sizeof(err)),
+                         0);
         config_free(&cfg);
         assert_true(load_text(&cfg, "[recorders]\nname_pattern = {serial}_{badge}\n", err, sizeof(err)) < 0);
         assert_non_null(strstr(err, ":2: [recorders] name_pattern: unknown token at '{badge}'"));
@@ -158,10 +163,12 @@ static void test_recorder_allow_list(void **state)
 {
         struct config cfg;
         char err[512];
-        assert_int_equal(load_text(&cfg, "[recorders]\nallow = 1d6b:0104, ABCD:ef01\n[station]\nmax_parallel = 3\n", err, sizeof(err)), 0);
+        assert_int_equal(load_text(&cfg, "[recorders]\nallow = 1d6b:0104, ABCD:ef01\n[station]\nmax_parallel = 3\n",
+                                   err, sizeof(err)),
+                         0);
         assert_true(config_allows(&cfg, 0x1d6b, 0x0104));
         assert_true(config_allows(&cfg, 0xabcd, 0xef01));
-        assert_false(config_allows(&cfg, 0xf055, 0xd0c0));     /* a configured list replaces the default */
+        assert_false(config_allows(&cfg, 0xf055, 0xd0c0)); /* a configured list replaces the default */
         assert_false(config_allows(&cfg, 0x1d6b, 0x0105));
         assert_int_equal(cfg.max_parallel, 3);
         config_free(&cfg);

@@ -18,13 +18,13 @@
 #include "testutil.h"
 #include "volume.h"
 
-#define SIZE (5 * 1024 * 1024 + 4321)   /* not a multiple of any block */
+#define SIZE (5 * 1024 * 1024 + 4321) /* not a multiple of any block */
 
 struct fixture {
         char *dir;
         struct volume *vol;
         struct volume_listing l;
-        unsigned char *want;    /* the file's bytes */
+        unsigned char *want; /* the file's bytes */
         char sha[65];
         struct copy_pool pool;
 };
@@ -42,7 +42,8 @@ static int setup(void **state)
         FILE *o = fopen(path, "w");
         fwrite(f->want, 1, SIZE, o);
         fclose(o);
-        snprintf(cmd, sizeof(cmd), "cd '%s' && mkfs.fat -C -F 32 rec.img 40960 >/dev/null && mcopy -i rec.img CLIP.MP4 ::/", f->dir);
+        snprintf(cmd, sizeof(cmd),
+                 "cd '%s' && mkfs.fat -C -F 32 rec.img 40960 >/dev/null && mcopy -i rec.img CLIP.MP4 ::/", f->dir);
         if (system(cmd) != 0)
                 return -1;
         unsigned char d[32];
@@ -52,8 +53,8 @@ static int setup(void **state)
                 snprintf(f->sha + 2 * i, 3, "%02x", d[i]);
         snprintf(path, sizeof(path), "%s/rec.img", f->dir);
         char err[512];
-        if (volume_open(path, NULL, NULL, &f->vol, err, sizeof(err)) < 0 || volume_list(f->vol, &f->l, err, sizeof(err)) < 0 ||
-            f->l.n_files != 1)
+        if (volume_open(path, NULL, NULL, &f->vol, err, sizeof(err)) < 0 ||
+            volume_list(f->vol, &f->l, err, sizeof(err)) < 0 || f->l.n_files != 1)
                 return -1;
         if (copy_pool_init(&f->pool, 256 * 1024, 4, 2) < 0)
                 return -1;
@@ -76,10 +77,10 @@ static int teardown(void **state)
 
 /* What a fake sink does, on top of its real file. */
 struct fake {
-        int64_t fail_write_at;  /* a write covering this offset fails with EIO (-1: never) */
-        int64_t lie_at;         /* read-back of this offset returns a flipped byte (-1: never) */
-        long delay_ns;          /* every write and read waits this long */
-        int fail_sync;          /* syncs fail with this errno (0: never) */
+        int64_t fail_write_at; /* a write covering this offset fails with EIO (-1: never) */
+        int64_t lie_at;        /* read-back of this offset returns a flipped byte (-1: never) */
+        long delay_ns;         /* every write and read waits this long */
+        int fail_sync;         /* syncs fail with this errno (0: never) */
 };
 
 static void nap(long ns)
@@ -148,8 +149,15 @@ static void run_copy(struct fixture *f, struct run *u, const struct fake *fa, co
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);
         struct copy_params p = {
-                .src = vf, .src_name = "TEST:/CLIP.MP4", .size = SIZE, .md = md, .sinks = u->sinks, .n_sinks = 2,
-                .pool = &f->pool, .checkpoint_bytes = 1 << 20, .writers = 2,
+                .src = vf,
+                .src_name = "TEST:/CLIP.MP4",
+                .size = SIZE,
+                .md = md,
+                .sinks = u->sinks,
+                .n_sinks = 2,
+                .pool = &f->pool,
+                .checkpoint_bytes = 1 << 20,
+                .writers = 2,
         };
         u->r = copy_run(&p);
         unsigned char d[32];
@@ -203,7 +211,7 @@ static void test_failing_sink_named_other_completes(void **state)
         assert_copy_exact(f, u.part[0]);
         assert_int_equal(u.sinks[1].error, -EIO);
         assert_non_null(strstr(u.sinks[1].errmsg, "write at offset"));
-        assert_true(u.sinks[1].durable < SIZE);         /* never claimed whole */
+        assert_true(u.sinks[1].durable < SIZE); /* never claimed whole */
 }
 
 static void test_lying_sink_caught_by_readback(void **state)
@@ -216,7 +224,7 @@ static void test_lying_sink_caught_by_readback(void **state)
         assert_string_equal(u.sha, f->sha);
         assert_int_equal(u.sinks[0].error, -EIO);
         assert_non_null(strstr(u.sinks[0].errmsg, "does not match what was written"));
-        assert_true(u.sinks[0].durable <= 2 * 1024 * 1024 + 5);        /* nothing past the lie counts */
+        assert_true(u.sinks[0].durable <= 2 * 1024 * 1024 + 5); /* nothing past the lie counts */
         assert_int_equal(u.sinks[1].error, 0);
         assert_copy_exact(f, u.part[1]);
 }

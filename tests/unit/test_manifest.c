@@ -54,23 +54,41 @@ static void test_full_manifest_is_golden(void **state)
         snprintf(m.audit_sha256, sizeof(m.audit_sha256), "%s",
                  "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
         m.session = (struct manifest_session){
-                .found = true, .has_clock_offset = true, .id = 7, .clock_offset_s = -95, .unaccounted_bytes = 12288,
-                .serial = s("CAM-0042"), .source = s("/dev/sdb1"), .docked_at = s("2026-11-25T18:02:03.004Z"),
-                .ended_at = s("2026-11-25T18:05:00.120Z"), .state = s("incomplete"),
-                .bay = s("pci-0000:00:14.0-usb-0:1:1.0"), .vendor = s("Acme \"Pro\""), .model = s("BodyCam\\2"),
-                .vendor_id = s("f055"), .product_id = s("d0c0"), .identity_flag = s("serial-mismatch"),
+                .found = true,
+                .has_clock_offset = true,
+                .id = 7,
+                .clock_offset_s = -95,
+                .unaccounted_bytes = 12288,
+                .serial = s("CAM-0042"),
+                .source = s("/dev/sdb1"),
+                .docked_at = s("2026-11-25T18:02:03.004Z"),
+                .ended_at = s("2026-11-25T18:05:00.120Z"),
+                .state = s("incomplete"),
+                .bay = s("pci-0000:00:14.0-usb-0:1:1.0"),
+                .vendor = s("Acme \"Pro\""),
+                .model = s("BodyCam\\2"),
+                .vendor_id = s("f055"),
+                .product_id = s("d0c0"),
+                .identity_flag = s("serial-mismatch"),
                 .unread = s("/DCIM/bad dir: cluster 1234 unreadable\nunaccounted data: 12288 bytes"),
-                .officer = s("P-1042"), .officer_source = s("assignment"),
+                .officer = s("P-1042"),
+                .officer_source = s("assignment"),
         };
         m.n_recordings = 2;
         m.recordings = calloc(2, sizeof(*m.recordings));
         m.recordings[0] = (struct manifest_recording){
-                .attribution_flag = NULL, .device_mtime = s("2026-11-25T08:00:00"),
-                .device_path = s("/DCIM/执法 0001.MP4"), .media_flag = NULL, .officer = s("P-1042"),
-                .officer_source = s("assignment"), .recorded_end_device = s("2026-11-25T08:10:00"),
-                .recorded_end_utc = s("2026-11-25T08:11:35.000Z"), .recorded_start_device = s("2026-11-25T08:00:00"),
+                .attribution_flag = NULL,
+                .device_mtime = s("2026-11-25T08:00:00"),
+                .device_path = s("/DCIM/执法 0001.MP4"),
+                .media_flag = NULL,
+                .officer = s("P-1042"),
+                .officer_source = s("assignment"),
+                .recorded_end_device = s("2026-11-25T08:10:00"),
+                .recorded_end_utc = s("2026-11-25T08:11:35.000Z"),
+                .recorded_start_device = s("2026-11-25T08:00:00"),
                 .recorded_start_utc = s("2026-11-25T08:01:35.000Z"),
-                .sha256 = s("a3f1c2e4b5d6978812345678901234567890abcdefabcdefabcdefabcdefabcd"), .size = 104857600,
+                .sha256 = s("a3f1c2e4b5d6978812345678901234567890abcdefabcdefabcdefabcdefabcd"),
+                .size = 104857600,
                 .n_copies = 2,
         };
         m.recordings[0].copies[0] = (struct manifest_copy){ s("2026/11/25/CAM-0042/DCIM/执法 0001.MP4"), s("ssd"),
@@ -78,10 +96,15 @@ static void test_full_manifest_is_golden(void **state)
         m.recordings[0].copies[1] = (struct manifest_copy){ s("2026/11/25/CAM-0042/DCIM/执法 0001.MP4"), s("hdd"),
                                                             s("2026-11-25T18:03:01.250Z") };
         m.recordings[1] = (struct manifest_recording){
-                .attribution_flag = s("conflict"), .device_mtime = s("2026-11-25T09:00:00"),
-                .device_path = s("/DCIM/ctl\x01name.MP4"), .media_flag = s("truncated"), .officer = NULL,
-                .officer_source = NULL, .sha256 = s("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
-                .size = 0, .n_copies = 0,
+                .attribution_flag = s("conflict"),
+                .device_mtime = s("2026-11-25T09:00:00"),
+                .device_path = s("/DCIM/ctl\x01name.MP4"),
+                .media_flag = s("truncated"),
+                .officer = NULL,
+                .officer_source = NULL,
+                .sha256 = s("ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"),
+                .size = 0,
+                .n_copies = 0,
         };
         m.n_deleted = 1;
         m.deleted = calloc(1, sizeof(*m.deleted));
@@ -96,7 +119,11 @@ static void test_empty_manifest_is_golden(void **state)
         struct manifest m = { 0 };
         m.station = s("station");
         m.seq = 1;
-        m.session = (struct manifest_session){ .found = true, .id = 1, .serial = s("CAM-1"), .source = s("img"), .docked_at = s("2026-11-25T18:00:00.000Z"),
+        m.session = (struct manifest_session){ .found = true,
+                                               .id = 1,
+                                               .serial = s("CAM-1"),
+                                               .source = s("img"),
+                                               .docked_at = s("2026-11-25T18:00:00.000Z"),
                                                .state = s("failed") };
         check_golden(&m, "manifest-empty.json");
         manifest_free(&m);

@@ -18,8 +18,13 @@
 static void test_answer_round_trips(void **state)
 {
         (void)state;
-        struct media_info m = { .has_creation = true, .creation = 1795593600, .duration_s = 12.345678901234567,
-                                .codec = "h264", .width = 1920, .height = 1080, .flag = "truncated",
+        struct media_info m = { .has_creation = true,
+                                .creation = 1795593600,
+                                .duration_s = 12.345678901234567,
+                                .codec = "h264",
+                                .width = 1920,
+                                .height = 1080,
+                                .flag = "truncated",
                                 .error = "stream 0: samples\nto byte 99" };
         char *buf = NULL;
         size_t len = 0;
@@ -35,7 +40,7 @@ static void test_answer_round_trips(void **state)
         assert_int_equal(back.width, 1920);
         assert_int_equal(back.height, 1080);
         assert_string_equal(back.flag, "truncated");
-        assert_string_equal(back.error, "stream 0: samples to byte 99");     /* one line */
+        assert_string_equal(back.error, "stream 0: samples to byte 99"); /* one line */
         free(buf);
 }
 
@@ -44,10 +49,11 @@ static void test_nonsense_is_refused(void **state)
         (void)state;
         struct media_info m;
         assert_true(media_info_parse("", &m) < 0);
-        assert_true(media_info_parse("has_creation=1\ncreation=5\n", &m) < 0);  /* keys missing */
+        assert_true(media_info_parse("has_creation=1\ncreation=5\n", &m) < 0); /* keys missing */
         assert_true(media_info_parse("garbage without equals", &m) < 0);
         assert_true(media_info_parse("has_creation=0\ncreation=0\nduration_s=-1\ncodec=\nwidth=-5\nheight=0\nflag=\n"
-                                     "error=\n", &m) < 0);
+                                     "error=\n",
+                                     &m) < 0);
 }
 
 /* media_probe runs the dockd-probe next to its own binary: put a crashing

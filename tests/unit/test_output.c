@@ -54,23 +54,23 @@ static void test_json_escapes(void **state)
  * never makes invalid JSON: each such byte is the text \xHH. */
 static void test_json_never_invalid_utf8(void **state)
 {
-        check(json_string, "\xd5\xc5\xc8\xfd", "\"\\\\xD5\\\\xC5\\\\xC8\\\\xFD\"");     /* 张三 in GBK */
+        check(json_string, "\xd5\xc5\xc8\xfd", "\"\\\\xD5\\\\xC5\\\\xC8\\\\xFD\""); /* 张三 in GBK */
         check(json_string, "ok\xff!", "\"ok\\\\xFF!\"");
-        check(json_string, "\xc0\xaf", "\"\\\\xC0\\\\xAF\"");                     /* overlong '/' */
-        check(json_string, "\xed\xa0\x80", "\"\\\\xED\\\\xA0\\\\x80\"");         /* a surrogate */
+        check(json_string, "\xc0\xaf", "\"\\\\xC0\\\\xAF\"");            /* overlong '/' */
+        check(json_string, "\xed\xa0\x80", "\"\\\\xED\\\\xA0\\\\x80\""); /* a surrogate */
         check(json_string, "张三 \xe2\x80\xa8", "\"张三 \\u2028\"");
-        check(json_string, "\xe5\xbc", "\"\\\\xE5\\\\xBC\"");                     /* cut short */
+        check(json_string, "\xe5\xbc", "\"\\\\xE5\\\\xBC\""); /* cut short */
 }
 
 static void test_text_escape_never_prints_control_characters(void **state)
 {
         char out[128];
         assert_string_equal(text_escape("a\nb\x1b[2Jc\t", out, sizeof(out)), "a\\x0Ab\\x1B[2Jc\\x09");
-        assert_string_equal(text_escape("\xff\xc3(", out, sizeof(out)), "\\xFF\\xC3(");   /* not UTF-8 */
+        assert_string_equal(text_escape("\xff\xc3(", out, sizeof(out)), "\\xFF\\xC3("); /* not UTF-8 */
         assert_string_equal(text_escape("\xc2\x85 \xe2\x80\xa8", out, sizeof(out)), "\\u0085 \\u2028");
         assert_string_equal(text_escape("录像 ok", out, sizeof(out)), "录像 ok");
         assert_string_equal(text_escape(NULL, out, sizeof(out)), "");
-        assert_string_equal(text_escape("\n\n\n", out, 9), "\\x0A\\x0A");   /* cut on a whole escape */
+        assert_string_equal(text_escape("\n\n\n", out, 9), "\\x0A\\x0A"); /* cut on a whole escape */
 }
 
 int main(void)

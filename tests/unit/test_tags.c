@@ -29,8 +29,8 @@ static void test_names_that_do_not_fit(void **state)
 {
         struct name_tags t;
         assert_false(name_pattern_match(P, "/DCIM/VID_0001.MP4", &t));
-        assert_false(name_pattern_match(P, "/DCIM/CAM-1_A100_2026112409000_0042.MP4", &t));     /* 13 digits */
-        assert_false(name_pattern_match(P, "/DCIM/CAM 1_A100_20261124090000_0042.MP4", &t));    /* space in serial */
+        assert_false(name_pattern_match(P, "/DCIM/CAM-1_A100_2026112409000_0042.MP4", &t));  /* 13 digits */
+        assert_false(name_pattern_match(P, "/DCIM/CAM 1_A100_20261124090000_0042.MP4", &t)); /* space in serial */
         assert_false(name_pattern_match(NULL, "/DCIM/x.MP4", &t));
         /* a time that is not a time is not taken */
         assert_true(name_pattern_match(P, "/DCIM/CAM-1_A100_20261399990000_0042.MP4", &t));
@@ -73,20 +73,30 @@ static void test_many_stars_against_a_hostile_name(void **state)
 static void test_times_policy(void **state)
 {
         struct tag_times t;
-        const int64_t T = 1764057600;   /* 2025-11-25T08:00:00 */
-        tags_times(&(struct tag_times_in){ .has_media_time = true, .media_time = T, .has_name_time = true,
-                                           .name_time = T + 99, .mtime = T + 999, .duration_s = 59.6,
-                                           .clock_offset_s = 300 }, &t);
+        const int64_t T = 1764057600; /* 2025-11-25T08:00:00 */
+        tags_times(&(struct tag_times_in){ .has_media_time = true,
+                                           .media_time = T,
+                                           .has_name_time = true,
+                                           .name_time = T + 99,
+                                           .mtime = T + 999,
+                                           .duration_s = 59.6,
+                                           .clock_offset_s = 300 },
+                   &t);
         assert_string_equal(t.source, "media");
         assert_true(t.has_start && t.has_end);
         assert_int_equal(t.start_device, T);
         assert_int_equal(t.end_device, T + 60);
-        assert_int_equal(t.start_utc, T - 300);         /* the device ran 5 minutes fast */
+        assert_int_equal(t.start_utc, T - 300); /* the device ran 5 minutes fast */
         /* a 1970 media clock is unset: the name wins */
-        tags_times(&(struct tag_times_in){ .has_media_time = true, .media_time = 0, .has_name_time = true,
-                                           .name_time = T, .mtime = T + 999, .duration_s = -1 }, &t);
+        tags_times(&(struct tag_times_in){ .has_media_time = true,
+                                           .media_time = 0,
+                                           .has_name_time = true,
+                                           .name_time = T,
+                                           .mtime = T + 999,
+                                           .duration_s = -1 },
+                   &t);
         assert_string_equal(t.source, "filename");
-        assert_int_equal(t.end_device, T);              /* unplayable: ends where it starts */
+        assert_int_equal(t.end_device, T); /* unplayable: ends where it starts */
         /* nothing but the mtime: it is the end */
         tags_times(&(struct tag_times_in){ .mtime = T, .duration_s = 30 }, &t);
         assert_string_equal(t.source, "mtime");
@@ -112,7 +122,7 @@ static void test_attribution_policy(void **state)
         assert_int_equal(a.officer_id, 9);
         assert_string_equal(a.source, "assignment");
         assert_null(a.flag);
-        tags_attribute(true, 0, 9, &a);                 /* a badge the registry does not know */
+        tags_attribute(true, 0, 9, &a); /* a badge the registry does not know */
         assert_int_equal(a.officer_id, 9);
         assert_string_equal(a.source, "assignment");
         assert_string_equal(a.flag, "unknown-officer");
@@ -125,12 +135,9 @@ static void test_attribution_policy(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_vendor_name),
-                cmocka_unit_test(test_names_that_do_not_fit),
-                cmocka_unit_test(test_pattern_errors),
-                cmocka_unit_test(test_many_stars_against_a_hostile_name),
-                cmocka_unit_test(test_times_policy),
-                cmocka_unit_test(test_attribution_policy),
+                cmocka_unit_test(test_vendor_name),    cmocka_unit_test(test_names_that_do_not_fit),
+                cmocka_unit_test(test_pattern_errors), cmocka_unit_test(test_many_stars_against_a_hostile_name),
+                cmocka_unit_test(test_times_policy),   cmocka_unit_test(test_attribution_policy),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,7 @@
 #include "target.h"
 #include "testutil.h"
 
-#define T_2026_11_25_0800 1795593600    /* 2026-11-25T08:00:00 */
+#define T_2026_11_25_0800 1795593600 /* 2026-11-25T08:00:00 */
 
 static void test_layout_is_date_serial_then_device_path(void **state)
 {
@@ -35,12 +35,12 @@ static void test_layout_cuts_long_utf8_names_on_a_boundary_keeping_extension(voi
 {
         char name[1024] = "/";
         for (int i = 0; i < 130; i++)
-                strcat(name, "ü");      /* 260 bytes of two-byte characters: over NAME_MAX */
+                strcat(name, "ü"); /* 260 bytes of two-byte characters: over NAME_MAX */
         strcat(name, ".mp4");
         char *p = target_layout_relpath("S", T_2026_11_25_0800, name, 5);
         const char *base = strrchr(p, '/') + 1;
         assert_true(strlen(base) <= 255);
-        assert_true(strlen(base) >= 250);       /* cut only as much as needed */
+        assert_true(strlen(base) >= 250); /* cut only as much as needed */
         assert_non_null(strstr(base, " ~6.mp4"));
         /* every byte before the suffix is whole two-byte characters */
         size_t stem = strstr(base, " ~6.mp4") - base;
@@ -120,7 +120,7 @@ static void test_layout_keeps_a_255_byte_name_whole(void **state)
         char name[300] = "/";
         for (int i = 0; i < 125; i++)
                 strcat(name, "ü");
-        strcat(name, "x.mp4");          /* 255 bytes */
+        strcat(name, "x.mp4"); /* 255 bytes */
         char *p = target_layout_relpath("S", T_2026_11_25_0800, name, 0);
         assert_string_equal(strrchr(p, '/'), name);
         free(p);
