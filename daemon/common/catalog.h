@@ -121,7 +121,7 @@ struct recording_info {
         struct copy_info copies[8];
         const char *last_failure;
         /* tags (issue #4); NULL where unknown */
-        const char *rec_start_device, *rec_end_device, *rec_start_utc, *rec_end_utc, *time_source;
+        const char *recorded_start_device, *recorded_end_device, *recorded_start_utc, *recorded_end_utc, *time_source;
         double duration_s; /* < 0: unknown */
         const char *codec, *media_flag, *media_error;
         int width, height;
@@ -230,7 +230,7 @@ int catalog_officers_foreach(struct catalog *c, officer_cb cb, void *userdata);
 /* Registers a device before it first docks (checked out new from stores). */
 int catalog_device_add(struct catalog *c, const char *serial, const char *model, const char *notes, char *err,
                        size_t err_size);
-/* status: in service / repair / lost / retired; NULL leaves a field as is. */
+/* status: in-service / repair / lost / retired; NULL leaves a field as is. */
 int catalog_device_update(struct catalog *c, const char *serial, const char *status, const char *notes, char *err,
                           size_t err_size);
 struct device_info {
@@ -353,7 +353,7 @@ int catalog_recording_set_class(struct catalog *c, int64_t rec_id, const char *c
  * and that no active hold covers. months_of(class) gives each class's period. */
 struct due_info {
         int64_t id, size;
-        const char *device, *device_path, *officer, *rec_end_utc, *retention_class, *due_at;
+        const char *device, *device_path, *officer, *recorded_end_utc, *retention_class, *due_at;
 };
 typedef int (*due_cb)(const struct due_info *d, void *userdata);
 struct retention_classes {

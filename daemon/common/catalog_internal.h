@@ -150,7 +150,7 @@ static inline int officer_id(struct catalog *c, const char *badge, int64_t *id, 
 {
         int r = one_id(c, "SELECT id FROM officers WHERE badge = ?", badge, id);
         if (r == -ENOENT && err)
-                snprintf(err, err_size, "no officer with ID '%s' (add with `dockctl officers add`)", badge);
+                snprintf(err, err_size, "no officer with badge '%s' (add with `dockctl officers add`)", badge);
         return r;
 }
 

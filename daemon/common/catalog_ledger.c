@@ -21,7 +21,7 @@ int catalog_officer_add(struct catalog *c, const char *badge, const char *name, 
         bind_text(st, 5, by);
         r = step_done(c, st);
         if (r == -EEXIST)
-                snprintf(err, err_size, "officer ID '%s' is already registered", badge);
+                snprintf(err, err_size, "officer badge '%s' is already registered", badge);
         else if (r < 0)
                 snprintf(err, err_size, "%s", sqlite3_errmsg(c->db));
         return r;
@@ -74,12 +74,12 @@ int catalog_device_add(struct catalog *c, const char *serial, const char *model,
 int catalog_device_update(struct catalog *c, const char *serial, const char *status, const char *notes, char *err,
                           size_t err_size)
 {
-        static const char *const states[] = { "in service", "repair", "lost", "retired" };
+        static const char *const states[] = { "in-service", "repair", "lost", "retired" };
         bool known = !status;
         for (size_t i = 0; i < ELEMENTSOF(states) && !known; i++)
                 known = strcmp(status, states[i]) == 0;
         if (!known) {
-                snprintf(err, err_size, "status '%s' is not one of: in service, repair, lost, retired", status);
+                snprintf(err, err_size, "status '%s' is not one of: in-service, repair, lost, retired", status);
                 return -EINVAL;
         }
         int64_t id = 0;

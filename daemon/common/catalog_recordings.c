@@ -11,7 +11,8 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t se
 
 #define REC_SELECT                                                                                                     \
         "SELECT r.id, d.serial, r.device_path, r.size, r.device_mtime, r.sha256, r.hashed_at,"                         \
-        " r.first_session_id, r.rec_start_device, r.rec_end_device, r.rec_start_utc, r.rec_end_utc,"                   \
+        " r.first_session_id, r.recorded_start_device, r.recorded_end_device, r.recorded_start_utc, "                  \
+        "r.recorded_end_utc,"                                                                                          \
         " r.time_source, r.duration_s, r.codec, r.width, r.height, r.media_flag, r.media_error,"                       \
         " r.name_seq, o.badge, o.name, r.officer_source, r.device_officer, ao.badge,"                                  \
         " r.attribution_flag, r.ingested_at, r.lag_s, j.reason, j.by_user, j.at, r.destroyed_at,"                      \
@@ -43,9 +44,9 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         if (f->officer)
                 fputs(" AND r.officer_id = (SELECT id FROM officers WHERE badge = ?2)", q);
         if (f->from)
-                fputs(" AND r.rec_end_utc >= ?3", q);
+                fputs(" AND r.recorded_end_utc >= ?3", q);
         if (f->to)
-                fputs(" AND r.rec_end_utc < ?4", q);
+                fputs(" AND r.recorded_end_utc < ?4", q);
         if (f->session && late)
                 fputs(" AND r.first_session_id = ?5", q);
         else if (f->session)
@@ -64,7 +65,7 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                 fputs(" AND r.media_flag IS NOT NULL", q);
         if (f->flags & REC_UNJUSTIFIED)
                 fputs(" AND j.id IS NULL", q);
-        fputs(f->officer || f->from || f->to || late ? " ORDER BY r.rec_end_utc, r.id" : " ORDER BY r.id", q);
+        fputs(f->officer || f->from || f->to || late ? " ORDER BY r.recorded_end_utc, r.id" : " ORDER BY r.id", q);
         fclose(q);
         int r = prepare(c, sql, &st);
         free(sql);
@@ -104,10 +105,10 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                         .sha256 = col(st, 5),
                         .hashed_at = col(st, 6),
                         .first_session_id = sqlite3_column_int64(st, 7),
-                        .rec_start_device = col(st, 8),
-                        .rec_end_device = col(st, 9),
-                        .rec_start_utc = col(st, 10),
-                        .rec_end_utc = col(st, 11),
+                        .recorded_start_device = col(st, 8),
+                        .recorded_end_device = col(st, 9),
+                        .recorded_start_utc = col(st, 10),
+                        .recorded_end_utc = col(st, 11),
                         .time_source = col(st, 12),
                         .duration_s = sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 13),
                         .codec = col(st, 14),

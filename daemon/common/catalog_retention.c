@@ -148,13 +148,14 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
                 int r = prepare(
                         c,
                         "SELECT r.id, r.size, d.serial, r.device_path, o.badge,"
-                        " coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at), r.retention_class,"
-                        " strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at),"
+                        " coalesce(r.recorded_end_utc, r.ingested_at, r.hashed_at), r.retention_class,"
+                        " strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.recorded_end_utc, r.ingested_at, r.hashed_at),"
                         "  printf('+%d months', ?2))"
                         " FROM recordings r JOIN devices d ON d.id = r.device_id"
                         " LEFT JOIN officers o ON o.id = r.officer_id"
                         " WHERE r.retention_class = ?1 AND r.destroyed_at IS NULL"
-                        " AND strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.rec_end_utc, r.ingested_at, r.hashed_at),"
+                        " AND strftime('%Y-%m-%dT%H:%M:%S.000Z', coalesce(r.recorded_end_utc, r.ingested_at, "
+                        "r.hashed_at),"
                         "  printf('+%d months', ?2)) <= ?3"
                         " AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.released_at IS NULL AND " HOLD_COVERS ")"
                         " ORDER BY r.id",
@@ -171,7 +172,7 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
                                               .device = col(st, 2),
                                               .device_path = col(st, 3),
                                               .officer = col(st, 4),
-                                              .rec_end_utc = col(st, 5),
+                                              .recorded_end_utc = col(st, 5),
                                               .retention_class = col(st, 6),
                                               .due_at = col(st, 7) };
                         if ((r = cb(&d, userdata)) < 0)

@@ -8,10 +8,11 @@
 static int set_lag(struct catalog *c, int64_t rec_id)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c,
-                        "UPDATE recordings SET lag_s = CAST(round((julianday(ingested_at) - julianday(rec_end_utc))"
-                        " * 86400) AS INTEGER) WHERE id = ? AND ingested_at IS NOT NULL AND rec_end_utc IS NOT NULL",
-                        &st);
+        int r = prepare(
+                c,
+                "UPDATE recordings SET lag_s = CAST(round((julianday(ingested_at) - julianday(recorded_end_utc))"
+                " * 86400) AS INTEGER) WHERE id = ? AND ingested_at IS NOT NULL AND recorded_end_utc IS NOT NULL",
+                &st);
         if (r < 0)
                 return r;
         sqlite3_bind_int64(st, 1, rec_id);
@@ -62,12 +63,13 @@ int catalog_recording_tag(struct catalog *c, int64_t rec_id, const struct record
 {
         int r;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        if ((r = prepare(c,
-                         "UPDATE recordings SET rec_start_device = ?, rec_end_device = ?, rec_start_utc = ?,"
-                         " rec_end_utc = ?, time_source = ?, duration_s = ?, codec = ?, width = ?, height = ?,"
-                         " media_flag = ?, media_error = ?, name_seq = ?, officer_id = ?, officer_source = ?,"
-                         " device_officer = ?, assigned_officer_id = ?, attribution_flag = ? WHERE id = ?",
-                         &st)) < 0)
+        if ((r = prepare(
+                     c,
+                     "UPDATE recordings SET recorded_start_device = ?, recorded_end_device = ?, recorded_start_utc = ?,"
+                     " recorded_end_utc = ?, time_source = ?, duration_s = ?, codec = ?, width = ?, height = ?,"
+                     " media_flag = ?, media_error = ?, name_seq = ?, officer_id = ?, officer_source = ?,"
+                     " device_officer = ?, assigned_officer_id = ?, attribution_flag = ? WHERE id = ?",
+                     &st)) < 0)
                 return r;
         bind_text(st, 1, t->start_device[0] ? t->start_device : NULL);
         bind_text(st, 2, t->end_device[0] ? t->end_device : NULL);

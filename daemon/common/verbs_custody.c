@@ -36,7 +36,7 @@ static int hold_add(struct ctx *c, int argc, char **argv)
                                               { "reason", required_argument, NULL, 'r' },
                                               {} };
         static const char usage_text[] = "usage: dockctl hold add RECORDING --reason TEXT\n"
-                                         "       dockctl hold add --officer ID | --device SERIAL --reason TEXT\n"
+                                         "       dockctl hold add --officer BADGE | --device SERIAL --reason TEXT\n"
                                          "       dockctl hold add --case CASE [RECORDING...] --reason TEXT   (links "
                                          "the recordings to the case)\n";
         const char *scope = "recording", *value = NULL, *reason = NULL;
@@ -160,7 +160,7 @@ static const struct column DUE_COLS[] = {
 static int due_row(const struct due_info *d, void *ud)
 {
         table_row(ud, (struct cell[]){ CELL_I(d->id), CELL_S(d->device), CELL_S(d->officer), CELL_S(d->retention_class),
-                                       CELL_S(d->rec_end_utc), CELL_S(d->due_at), CELL_I(d->size),
+                                       CELL_S(d->recorded_end_utc), CELL_S(d->due_at), CELL_I(d->size),
                                        CELL_S(d->device_path) });
         return 0;
 }

@@ -108,8 +108,8 @@ static int officers_import(struct ctx *c, const char *path)
                                 rec.line, rec.n);
                         bad++;
                 } else if (!valid_badge(rec.field[0])) {
-                        fprintf(stderr, "%s: line %d: officer ID '%s' must be 1-32 of A-Z a-z 0-9 -\n", path, rec.line,
-                                rec.field[0]);
+                        fprintf(stderr, "%s: line %d: officer badge '%s' must be 1-32 of A-Z a-z 0-9 -\n", path,
+                                rec.line, rec.field[0]);
                         bad++;
                 } else if (!rec.field[1][0]) {
                         fprintf(stderr, "%s: line %d: officer %s has no name\n", path, rec.line, rec.field[0]);
@@ -143,11 +143,11 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
                         default: return EXIT_USAGE;
                         }
                 if (optind + 1 != argc || !name || !name[0]) {
-                        fprintf(stderr, "usage: dockctl officers add OFFICER-ID --name NAME [--unit UNIT]\n");
+                        fprintf(stderr, "usage: dockctl officers add BADGE --name NAME [--unit UNIT]\n");
                         return EXIT_USAGE;
                 }
                 if (!valid_badge(argv[optind])) {
-                        fprintf(stderr, "dockctl: officer ID '%s' must be 1-32 of A-Z a-z 0-9 -\n", argv[optind]);
+                        fprintf(stderr, "dockctl: officer badge '%s' must be 1-32 of A-Z a-z 0-9 -\n", argv[optind]);
                         return EXIT_USAGE;
                 }
                 char err[512] = "";
@@ -178,7 +178,7 @@ int cmd_officers(struct ctx *c, int argc, char **argv)
                 if (format_opt(ch, &fmt))
                         return EXIT_USAGE;
         if (optind != argc) {
-                fprintf(stderr, "usage: dockctl officers [--json|--csv] | officers add ID --name N [--unit U] | "
+                fprintf(stderr, "usage: dockctl officers [--json|--csv] | officers add BADGE --name N [--unit U] | "
                                 "officers import FILE.csv\n");
                 return EXIT_USAGE;
         }
@@ -356,12 +356,8 @@ int cmd_device(struct ctx *c, int argc, char **argv)
         char err[512] = "";
         if (status || notes) {
                 char st[32];
-                if (status) { /* "in-service" on a command line, "in service" in the ledger */
+                if (status)
                         snprintf(st, sizeof(st), "%s", status);
-                        for (char *p = st; *p; p++)
-                                if (*p == '-')
-                                        *p = ' ';
-                }
                 if (require_role(c, "device --status"))
                         return EXIT_DENIED;
                 if (catalog_begin(c->cat) < 0)
@@ -455,8 +451,7 @@ static int assignment_change(struct ctx *c, int argc, char **argv, const char *u
 int cmd_assign(struct ctx *c, int argc, char **argv)
 {
         char at[32], err[512] = "";
-        int r = assignment_change(c, argc, argv, "usage: dockctl assign SERIAL OFFICER-ID [--at TIME]\n", 2, "assign",
-                                  at);
+        int r = assignment_change(c, argc, argv, "usage: dockctl assign SERIAL BADGE [--at TIME]\n", 2, "assign", at);
         if (r)
                 return r;
         const char *serial = argv[optind], *officer = argv[optind + 1];
@@ -503,7 +498,7 @@ int cmd_assignments(struct ctx *c, int argc, char **argv)
                                 return EXIT_USAGE;
                 }
         if (optind != argc) {
-                fprintf(stderr, "usage: dockctl assignments [--device SERIAL] [--officer ID] [--json|--csv]\n");
+                fprintf(stderr, "usage: dockctl assignments [--device SERIAL] [--officer BADGE] [--json|--csv]\n");
                 return EXIT_USAGE;
         }
         if (open_catalog(c) < 0)
@@ -527,9 +522,10 @@ static const struct column LATE_COLS[] = {
 
 static int late_row(const struct recording_info *r, void *ud)
 {
-        table_row(ud, (struct cell[]){ CELL_I(r->id), CELL_S(r->officer), CELL_S(r->device), CELL_S(r->rec_end_utc),
-                                       CELL_S(r->ingested_at), CELL_R((double)r->lag_s / 3600.0),
-                                       CELL_S(r->justification), CELL_S(r->justified_by), CELL_S(r->device_path) });
+        table_row(ud,
+                  (struct cell[]){ CELL_I(r->id), CELL_S(r->officer), CELL_S(r->device), CELL_S(r->recorded_end_utc),
+                                   CELL_S(r->ingested_at), CELL_R((double)r->lag_s / 3600.0), CELL_S(r->justification),
+                                   CELL_S(r->justified_by), CELL_S(r->device_path) });
         return 0;
 }
 
@@ -574,8 +570,9 @@ int cmd_compliance(struct ctx *c, int argc, char **argv)
                 }
         }
         if (optind != argc) {
-                fprintf(stderr, "usage: dockctl compliance [--from TIME] [--to TIME] [--officer ID] [--device SERIAL]\n"
-                                "                          [--threshold-h H] [--unjustified] [--json|--csv]\n");
+                fprintf(stderr,
+                        "usage: dockctl compliance [--from TIME] [--to TIME] [--officer BADGE] [--device SERIAL]\n"
+                        "                          [--threshold-h H] [--unjustified] [--json|--csv]\n");
                 return EXIT_USAGE;
         }
         if (open_catalog(c) < 0)
@@ -640,7 +637,7 @@ int cmd_reattribute(struct ctx *c, int argc, char **argv)
         int64_t id;
         const char *reason;
         char err[512] = "";
-        int r = recording_and_reason(argc, argv, "usage: dockctl reattribute RECORDING OFFICER-ID --reason TEXT\n", &id,
+        int r = recording_and_reason(argc, argv, "usage: dockctl reattribute RECORDING BADGE --reason TEXT\n", &id,
                                      &reason, 2);
         if (r)
                 return r;

@@ -224,10 +224,10 @@ static int print_recording(const struct recording_info *r, void *ud)
                         printf("}");
                 }
                 json_kv(stdout, "],\"last_error\":", r->last_failure);
-                json_kv(stdout, ",\"recorded_start_device\":", r->rec_start_device);
-                json_kv(stdout, ",\"recorded_end_device\":", r->rec_end_device);
-                json_kv(stdout, ",\"recorded_start_utc\":", r->rec_start_utc);
-                json_kv(stdout, ",\"recorded_end_utc\":", r->rec_end_utc);
+                json_kv(stdout, ",\"recorded_start_device\":", r->recorded_start_device);
+                json_kv(stdout, ",\"recorded_end_device\":", r->recorded_end_device);
+                json_kv(stdout, ",\"recorded_start_utc\":", r->recorded_start_utc);
+                json_kv(stdout, ",\"recorded_end_utc\":", r->recorded_end_utc);
                 json_kv(stdout, ",\"time_source\":", r->time_source);
                 if (r->duration_s >= 0)
                         printf(",\"duration_s\":%.3f", r->duration_s);
@@ -283,8 +283,10 @@ static int print_recording(const struct recording_info *r, void *ud)
                         n += (size_t)snprintf(all + n, cap - n, "%s%s=%s/%s", i ? ";" : "", r->copies[i].target,
                                               r->copies[i].target_root, r->copies[i].path);
                 csv_cell(stdout, all);
-                const char *more[] = { r->officer,     r->officer_source, r->attribution_flag, r->rec_start_utc,
-                                       r->rec_end_utc, r->time_source,    r->media_flag };
+                const char *more[] = { r->officer,          r->officer_source,
+                                       r->attribution_flag, r->recorded_start_utc,
+                                       r->recorded_end_utc, r->time_source,
+                                       r->media_flag };
                 for (size_t i = 0; i < ELEMENTSOF(more); i++) {
                         putchar(',');
                         csv_cell(stdout, more[i]);
@@ -317,8 +319,9 @@ static int print_recording(const struct recording_info *r, void *ud)
                         text_escape(r->officer, off, sizeof(off));
                 if (r->time_source)
                         printf("         recorded %s .. %s UTC (%s); officer %s%s%s%s%s%s\n",
-                               r->rec_start_utc ? r->rec_start_utc : "?", r->rec_end_utc ? r->rec_end_utc : "?",
-                               r->time_source, r->officer ? off : "UNATTRIBUTED", r->officer_source ? " via " : "",
+                               r->recorded_start_utc ? r->recorded_start_utc : "?",
+                               r->recorded_end_utc ? r->recorded_end_utc : "?", r->time_source,
+                               r->officer ? off : "UNATTRIBUTED", r->officer_source ? " via " : "",
                                r->officer_source ? r->officer_source : "", r->attribution_flag ? "; FLAG " : "",
                                r->attribution_flag ? r->attribution_flag : "",
                                r->media_flag ? (strcmp(r->media_flag, "truncated") ? "; footage UNPLAYABLE"

@@ -28,8 +28,8 @@ rc=0
 dc officers import "$WORK/officers.csv" >"$WORK/import.out" 2>"$WORK/import.err" || rc=$?
 [ "$rc" = 1 ] || fail "an import with bad rows must exit 1, got $rc"
 grep -q "3 officer(s) added, 3 row(s) refused" "$WORK/import.out" || fail "import summary: $(cat "$WORK/import.out")"
-grep -q "line 4: officer ID 'bad id!'" "$WORK/import.err" || fail "bad ID not named: $(cat "$WORK/import.err")"
-grep -q "line 5: officer ID 'A100' is already registered" "$WORK/import.err" || fail "duplicate not named"
+grep -q "line 4: officer badge 'bad id!'" "$WORK/import.err" || fail "bad ID not named: $(cat "$WORK/import.err")"
+grep -q "line 5: officer badge 'A100' is already registered" "$WORK/import.err" || fail "duplicate not named"
 grep -q "line 7: officer D400 has no name" "$WORK/import.err" || fail "missing name not named"
 dc officers --json | jq -e 'map(.badge) == ["A100","B200","C300"] and .[1].name == "Bob \"Jr\", Brown"' >/dev/null ||
 	fail "officers after import: $(dc officers --json)"
@@ -149,7 +149,7 @@ row=$(sqlite3 "$STATE/catalog.sqlite" "SELECT o.badge, n.badge, r.reason, r.by_u
 	fail "re-attribution record: $row"
 rc=0
 dc reattribute "$id2" Z999 --reason x 2>"$WORK/re.err" || rc=$?
-[ "$rc" = 1 ] && grep -q "no officer with ID 'Z999'" "$WORK/re.err" || fail "unknown officer not refused clearly"
+[ "$rc" = 1 ] && grep -q "no officer with badge 'Z999'" "$WORK/re.err" || fail "unknown officer not refused clearly"
 pass "a custodian's re-attribution is recorded with who, when and why"
 
 dc recordings --officer A100 --from 2026-11-24 --to 2026-11-25 --json | jq -e 'length == 4' >/dev/null ||
