@@ -239,7 +239,7 @@ int manifest_render_json(const struct manifest *m, char **body, size_t *len)
         fputs("\"deleted_on_device\":[", f);
         for (size_t i = 0; i < m->n_deleted; i++) {
                 fputs(i ? ",{\"device_mtime\":" : "{\"device_mtime\":", f);
-                json_string(f, m->deleted[i].device_mtime);
+                json_str(f, m->deleted[i].device_mtime);
                 json_kv(f, ",\"device_path\":", m->deleted[i].device_path);
                 fprintf(f, ",\"size\":%lld}", (long long)m->deleted[i].size);
         }
@@ -251,7 +251,7 @@ int manifest_render_json(const struct manifest *m, char **body, size_t *len)
                 fputs(",\"copies\":[", f);
                 for (size_t k = 0; k < r->n_copies && k < ELEMENTSOF(r->copies); k++) {
                         fputs(k ? ",{\"path\":" : "{\"path\":", f);
-                        json_string(f, r->copies[k].path);
+                        json_str(f, r->copies[k].path);
                         json_kv(f, ",\"target\":", r->copies[k].target);
                         json_kv(f, ",\"verified_at\":", r->copies[k].verified_at);
                         fputc('}', f);
@@ -270,7 +270,7 @@ int manifest_render_json(const struct manifest *m, char **body, size_t *len)
         }
         const struct manifest_session *s = &m->session;
         fprintf(f, "],\"seq\":%lld,\"session\":{\"bay\":", (long long)m->seq);
-        json_string(f, s->bay);
+        json_str(f, s->bay);
         if (s->has_clock_offset)
                 fprintf(f, ",\"clock_offset_s\":%lld", (long long)s->clock_offset_s);
         else
@@ -287,7 +287,7 @@ int manifest_render_json(const struct manifest *m, char **body, size_t *len)
         json_kv(f, ",\"officer\":", s->officer);
         json_kv(f, ",\"officer_source\":", s->officer_source);
         fputs(",\"source\":", f);
-        json_string(f, s->source);
+        json_str(f, s->source);
         json_kv(f, ",\"state\":", s->state);
         /* what the session could not read, walk or tell apart: why it is not complete */
         fprintf(f, ",\"unaccounted_bytes\":%lld,\"unread\":", (long long)s->unaccounted_bytes);

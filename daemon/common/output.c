@@ -1,13 +1,16 @@
 /* output.c — JSON string escaping and CSV cells. */
 #include "output.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "util.h"
 
-void json_string(FILE *f, const char *s)
+void json_str(FILE *f, const char *s)
 {
         if (!s) {
                 fputs("null", f);
@@ -47,6 +50,55 @@ void json_string(FILE *f, const char *s)
         fputc('"', f);
 }
 
+/* s as valid UTF-8: each byte that is not becomes the text \xHH (json_str's rule). */
+static char *utf8_text(const char *s)
+{
+        size_t n = strlen(s);
+        char *out = xmalloc(4 * n + 1), *o = out;
+        for (const unsigned char *p = (const unsigned char *)s; *p;) {
+                uint32_t cp;
+                size_t k = *p >= 0x80 ? utf8_seq(p, &cp) : 1;
+                if (k == 0) {
+                        o += sprintf(o, "\\x%02X", *p);
+                        p++;
+                        continue;
+                }
+                memcpy(o, p, k);
+                o += k;
+                p += k;
+        }
+        *o = '\0';
+        return out;
+}
+
+json_t *json_text(const char *s)
+{
+        if (!s)
+                return json_null();
+        _cleanup_free_ char *t = utf8_text(s);
+        json_t *j = json_string(t);
+        return j ? j : json_null();
+}
+
+json_t *json_text_lines(const char *s)
+{
+        json_t *a = json_array();
+        for (const char *p = s; p && *p;) {
+                size_t n = strcspn(p, "\n");
+                _cleanup_free_ char *line = strndup(p, n);
+                json_array_append_new(a, json_text(line ? line : ""));
+                p += n + (p[n] == '\n');
+        }
+        return a;
+}
+
+int json_emit(FILE *f, json_t *j)
+{
+        int r = json_dumpf(j, f, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+        json_decref(j);
+        return r < 0 ? -EIO : 0;
+}
+
 void json_lines(FILE *f, const char *s)
 {
         fputc('[', f);
@@ -55,7 +107,7 @@ void json_lines(FILE *f, const char *s)
                 char *line = strndup(p, n);
                 if (p != s)
                         fputc(',', f);
-                json_string(f, line ? line : "");
+                json_str(f, line ? line : "");
                 free(line);
                 p += n + (p[n] == '\n');
         }
@@ -65,7 +117,7 @@ void json_lines(FILE *f, const char *s)
 void json_kv(FILE *f, const char *prefix, const char *s)
 {
         fputs(prefix, f);
-        json_string(f, s);
+        json_str(f, s);
 }
 
 void csv_cell(FILE *f, const char *s)
@@ -128,19 +180,17 @@ static void cell_text(FILE *f, const struct cell *c, char *buf, size_t size)
 void table_row(struct table *t, const struct cell *cells)
 {
         FILE *f = t->f;
+        json_t *row = NULL;
         for (size_t i = 0; i < t->n_cols; i++) {
                 const struct cell *c = &cells[i];
                 if (t->fmt == OUT_JSON) {
-                        fputs(i ? "," : t->rows ? ",\n  {" : "\n  {", f);
-                        json_string(f, t->cols[i].name);
-                        fputc(':', f);
-                        switch (c->kind) {
-                        case CELL_NULL: fputs("null", f); break;
-                        case CELL_TEXT: json_string(f, c->s); break;
-                        case CELL_INT: fprintf(f, "%lld", (long long)c->i); break;
-                        case CELL_REAL: fprintf(f, "%.3f", c->d); break;
-                        case CELL_BOOL: fputs(c->i ? "true" : "false", f); break;
-                        }
+                        json_t *v = c->kind == CELL_TEXT  ? json_text(c->s)
+                                    : c->kind == CELL_INT ? json_integer(c->i)
+                                    : c->kind == CELL_REAL
+                                            ? json_real((double)(int64_t)(c->d * 1000 + (c->d < 0 ? -0.5 : 0.5)) / 1000)
+                                    : c->kind == CELL_BOOL ? json_boolean(c->i)
+                                                           : json_null();
+                        json_object_set_new(row ? row : (row = json_object()), t->cols[i].name, v);
                         continue;
                 }
                 char buf[64];
@@ -166,9 +216,11 @@ void table_row(struct table *t, const struct cell *cells)
                 else
                         fputs(s, f);
         }
-        if (t->fmt == OUT_JSON)
-                fputc('}', f);
-        else
+        if (t->fmt == OUT_JSON) {
+                /* a row at a time, so a listing of millions never sits in memory */
+                fputs(t->rows ? ",\n  " : "\n  ", f);
+                json_emit(f, row ? row : json_object());
+        } else
                 fputs(t->fmt == OUT_CSV ? "\r\n" : "\n", f);
         t->rows++;
 }

@@ -7,12 +7,21 @@
 
 enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
 
-void json_string(FILE *f, const char *s); /* "..." with escapes; null for NULL */
+void json_str(FILE *f, const char *s); /* "..." with escapes; null for NULL */
 /* The lines of s as a JSON array of strings ([] for NULL). */
 void json_lines(FILE *f, const char *s);
-/* prefix (e.g. ",\"model\":") then the value as json_string() writes it. */
+/* prefix (e.g. ",\"model\":") then the value as json_str() writes it. */
 void json_kv(FILE *f, const char *prefix, const char *s);
 void csv_cell(FILE *f, const char *s); /* quoted when needed, formula-safe */
+
+/* JSON listings are built with jansson: json_text is a string as json_str
+ * writes it (NULL: null; bytes that are not UTF-8 as the text \xHH, so the
+ * value always exists), json_emit writes a value compactly, keys in the
+ * order they were set, and releases it. */
+typedef struct json_t json_t;
+json_t *json_text(const char *s);
+json_t *json_text_lines(const char *s); /* the lines of s as an array of json_text ([] for NULL) */
+int json_emit(FILE *f, json_t *j);
 
 /* A listing with named columns, written as an aligned text table, a JSON
  * array of objects, or CSV with a header row:

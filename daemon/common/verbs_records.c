@@ -2,6 +2,7 @@
  * image or device, listings, manifests, the station key, the archive outbox,
  * the audit chain, alarms, and a new catalog on purpose. */
 #include <errno.h>
+#include <jansson.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <pwd.h>
@@ -150,16 +151,16 @@ int cmd_ingest(struct ctx *c, int argc, char **argv)
         getrusage(RUSAGE_SELF, &ru);
         if (json) {
                 printf("{\"session\":%" PRId64 ",\"serial\":", res.session_id);
-                json_string(stdout, serial);
+                json_str(stdout, serial);
                 printf(",\"state\":\"%s\",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64
                        ",\"files_already\":%" PRId64 ",\"files_resumed\":%" PRId64 ",\"files_under_copied\":%" PRId64
                        ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64 ",\"deleted_new\":%" PRId64
                        ",\"errors\":%zu,\"error\":",
                        res.state, res.n.files_seen, res.n.files_copied, res.n.files_already, res.files_resumed,
                        res.n.files_under_copied, res.n.bytes_copied, res.deleted_seen, res.deleted_new, res.n_errors);
-                json_string(stdout, res.n_errors ? res.error : NULL);
+                json_str(stdout, res.n_errors ? res.error : NULL);
                 printf(",\"unread\":%zu,\"unread_first\":", res.n_unread);
-                json_string(stdout, res.n_unread ? res.unread : NULL);
+                json_str(stdout, res.n_unread ? res.unread : NULL);
                 printf(",\"unaccounted_bytes\":%" PRId64 ",\"resume_bytes_reread\":%" PRId64, res.unaccounted_bytes,
                        res.resume_bytes_reread);
                 printf(",\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
@@ -204,62 +205,54 @@ static int print_recording(const struct recording_info *r, void *ud)
 {
         struct list_ctx *l = ud;
         if (l->fmt == OUT_JSON) {
-                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", r->id);
-                json_string(stdout, r->device);
-                json_kv(stdout, ",\"device_path\":", r->device_path);
-                printf(",\"size\":%" PRId64 ",\"device_mtime\":", r->size);
-                json_string(stdout, r->device_mtime);
-                json_kv(stdout, ",\"sha256\":", r->sha256);
-                json_kv(stdout, ",\"hashed_at\":", r->hashed_at);
-                printf(",\"first_session\":%" PRId64 ",\"copies_verified\":%zu,\"under_copied\":%s,\"copies\":[",
-                       r->first_session_id, r->n_copies,
-                       !r->destroyed_at && (int)r->n_copies < l->copies ? "true" : "false");
+                json_t *o = json_object(), *copies = json_array();
+                json_object_set_new(o, "id", json_integer(r->id));
+                json_object_set_new(o, "device", json_text(r->device));
+                json_object_set_new(o, "device_path", json_text(r->device_path));
+                json_object_set_new(o, "size", json_integer(r->size));
+                json_object_set_new(o, "device_mtime", json_text(r->device_mtime));
+                json_object_set_new(o, "sha256", json_text(r->sha256));
+                json_object_set_new(o, "hashed_at", json_text(r->hashed_at));
+                json_object_set_new(o, "first_session", json_integer(r->first_session_id));
+                json_object_set_new(o, "copies_verified", json_integer((json_int_t)r->n_copies));
+                json_object_set_new(o, "under_copied", json_boolean(!r->destroyed_at && (int)r->n_copies < l->copies));
                 for (size_t i = 0; i < r->n_copies; i++) {
                         _cleanup_free_ char *abs = xasprintf("%s/%s", r->copies[i].target_root, r->copies[i].path);
-                        printf("%s{\"target\":", i ? "," : "");
-                        json_string(stdout, r->copies[i].target);
-                        json_kv(stdout, ",\"path\":", abs);
-                        json_kv(stdout, ",\"verified_at\":", r->copies[i].verified_at);
-                        json_kv(stdout, ",\"method\":", r->copies[i].method);
-                        printf("}");
+                        json_t *k = json_object();
+                        json_object_set_new(k, "target", json_text(r->copies[i].target));
+                        json_object_set_new(k, "path", json_text(abs));
+                        json_object_set_new(k, "verified_at", json_text(r->copies[i].verified_at));
+                        json_object_set_new(k, "method", json_text(r->copies[i].method));
+                        json_array_append_new(copies, k);
                 }
-                json_kv(stdout, "],\"last_error\":", r->last_failure);
-                json_kv(stdout, ",\"recorded_start_device\":", r->recorded_start_device);
-                json_kv(stdout, ",\"recorded_end_device\":", r->recorded_end_device);
-                json_kv(stdout, ",\"recorded_start_utc\":", r->recorded_start_utc);
-                json_kv(stdout, ",\"recorded_end_utc\":", r->recorded_end_utc);
-                json_kv(stdout, ",\"time_source\":", r->time_source);
-                if (r->duration_s >= 0)
-                        printf(",\"duration_s\":%.3f", r->duration_s);
-                else
-                        printf(",\"duration_s\":null");
-                json_kv(stdout, ",\"codec\":", r->codec);
-                if (r->width > 0)
-                        printf(",\"width\":%d,\"height\":%d", r->width, r->height);
-                else
-                        printf(",\"width\":null,\"height\":null");
-                json_kv(stdout, ",\"media_flag\":", r->media_flag);
-                json_kv(stdout, ",\"media_error\":", r->media_error);
-                if (r->has_seq)
-                        printf(",\"name_seq\":%" PRId64, r->seq);
-                else
-                        printf(",\"name_seq\":null");
-                json_kv(stdout, ",\"officer\":", r->officer);
-                json_kv(stdout, ",\"officer_name\":", r->officer_name);
-                json_kv(stdout, ",\"officer_source\":", r->officer_source);
-                json_kv(stdout, ",\"device_officer\":", r->device_officer);
-                json_kv(stdout, ",\"assigned_officer\":", r->assigned_officer);
-                json_kv(stdout, ",\"attribution_flag\":", r->attribution_flag);
-                json_kv(stdout, ",\"ingested_at\":", r->ingested_at);
-                if (r->has_lag)
-                        printf(",\"lag_s\":%" PRId64, r->lag_s);
-                else
-                        printf(",\"lag_s\":null");
-                json_kv(stdout, ",\"justification\":", r->justification);
-                json_kv(stdout, ",\"destroyed_at\":", r->destroyed_at);
+                json_object_set_new(o, "copies", copies);
+                json_object_set_new(o, "last_error", json_text(r->last_failure));
+                json_object_set_new(o, "recorded_start_device", json_text(r->recorded_start_device));
+                json_object_set_new(o, "recorded_end_device", json_text(r->recorded_end_device));
+                json_object_set_new(o, "recorded_start_utc", json_text(r->recorded_start_utc));
+                json_object_set_new(o, "recorded_end_utc", json_text(r->recorded_end_utc));
+                json_object_set_new(o, "time_source", json_text(r->time_source));
+                json_object_set_new(o, "duration_s", r->duration_s >= 0 ? json_real(r->duration_s) : json_null());
+                json_object_set_new(o, "codec", json_text(r->codec));
+                json_object_set_new(o, "width", r->width > 0 ? json_integer(r->width) : json_null());
+                json_object_set_new(o, "height", r->width > 0 ? json_integer(r->height) : json_null());
+                json_object_set_new(o, "media_flag", json_text(r->media_flag));
+                json_object_set_new(o, "media_error", json_text(r->media_error));
+                json_object_set_new(o, "name_seq", r->has_seq ? json_integer(r->seq) : json_null());
+                json_object_set_new(o, "officer", json_text(r->officer));
+                json_object_set_new(o, "officer_name", json_text(r->officer_name));
+                json_object_set_new(o, "officer_source", json_text(r->officer_source));
+                json_object_set_new(o, "device_officer", json_text(r->device_officer));
+                json_object_set_new(o, "assigned_officer", json_text(r->assigned_officer));
+                json_object_set_new(o, "attribution_flag", json_text(r->attribution_flag));
+                json_object_set_new(o, "ingested_at", json_text(r->ingested_at));
+                json_object_set_new(o, "lag_s", r->has_lag ? json_integer(r->lag_s) : json_null());
+                json_object_set_new(o, "justification", json_text(r->justification));
+                json_object_set_new(o, "destroyed_at", json_text(r->destroyed_at));
                 if (r->destroyed_at)
-                        printf(",\"destruction_request\":%" PRId64, r->destruction_request);
-                printf("}");
+                        json_object_set_new(o, "destruction_request", json_integer(r->destruction_request));
+                fputs(l->n ? ",\n  " : "\n  ", stdout);
+                json_emit(stdout, o);
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
                         printf("id,device,device_path,size,device_mtime,sha256,copies_verified,copies,officer,officer_"
@@ -336,28 +329,30 @@ static int print_session(const struct session_info *s, void *ud)
 {
         struct list_ctx *l = ud;
         if (l->fmt == OUT_JSON) {
-                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", s->id);
-                json_string(stdout, s->device);
-                json_kv(stdout, ",\"source\":", s->source);
-                json_kv(stdout, ",\"fs_type\":", s->fs_type);
-                json_kv(stdout, ",\"started_at\":", s->started_at);
-                json_kv(stdout, ",\"ended_at\":", s->ended_at);
-                json_kv(stdout, ",\"bay\":", s->bay);
-                json_kv(stdout, ",\"undocked_at\":", s->undocked_at);
-                json_kv(stdout, ",\"state\":", s->state);
-                json_kv(stdout, ",\"wipe\":", s->wipe);
-                json_kv(stdout, ",\"wiped_at\":", s->wiped_at);
-                printf(",\"files_seen\":%" PRId64 ",\"files_copied\":%" PRId64 ",\"files_already\":%" PRId64
-                       ",\"files_under_copied\":%" PRId64 ",\"bytes_copied\":%" PRId64 ",\"deleted_entries\":%" PRId64
-                       ",\"error\":",
-                       s->files_seen, s->files_copied, s->files_already, s->files_under_copied, s->bytes_copied,
-                       s->deleted_entries);
-                json_string(stdout, s->error);
-                printf(",\"unread\":");
-                json_lines(stdout, s->unread);
-                printf(",\"warnings\":");
-                json_lines(stdout, s->warnings);
-                printf(",\"unaccounted_bytes\":%" PRId64 "}", s->unaccounted_bytes);
+                json_t *o = json_object();
+                json_object_set_new(o, "id", json_integer(s->id));
+                json_object_set_new(o, "device", json_text(s->device));
+                json_object_set_new(o, "source", json_text(s->source));
+                json_object_set_new(o, "fs_type", json_text(s->fs_type));
+                json_object_set_new(o, "started_at", json_text(s->started_at));
+                json_object_set_new(o, "ended_at", json_text(s->ended_at));
+                json_object_set_new(o, "bay", json_text(s->bay));
+                json_object_set_new(o, "undocked_at", json_text(s->undocked_at));
+                json_object_set_new(o, "state", json_text(s->state));
+                json_object_set_new(o, "wipe", json_text(s->wipe));
+                json_object_set_new(o, "wiped_at", json_text(s->wiped_at));
+                json_object_set_new(o, "files_seen", json_integer(s->files_seen));
+                json_object_set_new(o, "files_copied", json_integer(s->files_copied));
+                json_object_set_new(o, "files_already", json_integer(s->files_already));
+                json_object_set_new(o, "files_under_copied", json_integer(s->files_under_copied));
+                json_object_set_new(o, "bytes_copied", json_integer(s->bytes_copied));
+                json_object_set_new(o, "deleted_entries", json_integer(s->deleted_entries));
+                json_object_set_new(o, "error", json_text(s->error));
+                json_object_set_new(o, "unread", json_text_lines(s->unread));
+                json_object_set_new(o, "warnings", json_text_lines(s->warnings));
+                json_object_set_new(o, "unaccounted_bytes", json_integer(s->unaccounted_bytes));
+                fputs(l->n ? ",\n  " : "\n  ", stdout);
+                json_emit(stdout, o);
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
                         printf("id,device,state,started_at,ended_at,files_seen,files_copied,files_already,"
@@ -403,13 +398,15 @@ static int print_deleted(const struct deleted_info *d, void *ud)
 {
         struct list_ctx *l = ud;
         if (l->fmt == OUT_JSON) {
-                printf("%s\n  {\"id\":%" PRId64 ",\"device\":", l->n ? "," : "", d->id);
-                json_string(stdout, d->device);
-                printf(",\"session\":%" PRId64 ",\"device_path\":", d->session_id);
-                json_string(stdout, d->device_path);
-                printf(",\"size\":%" PRId64 ",\"device_mtime\":", d->size);
-                json_string(stdout, d->device_mtime);
-                printf("}");
+                json_t *o = json_object();
+                json_object_set_new(o, "id", json_integer(d->id));
+                json_object_set_new(o, "device", json_text(d->device));
+                json_object_set_new(o, "session", json_integer(d->session_id));
+                json_object_set_new(o, "device_path", json_text(d->device_path));
+                json_object_set_new(o, "size", json_integer(d->size));
+                json_object_set_new(o, "device_mtime", json_text(d->device_mtime));
+                fputs(l->n ? ",\n  " : "\n  ", stdout);
+                json_emit(stdout, o);
         } else if (l->fmt == OUT_CSV) {
                 if (!l->n)
                         printf("id,device,session,device_path,size,device_mtime\r\n");
@@ -538,9 +535,9 @@ static int print_manifest(const struct manifest_info *m, void *ud)
         struct list_ctx *l = ud;
         if (l->fmt == OUT_JSON) {
                 printf("%s\n  {\"station\":", l->n ? "," : "");
-                json_string(stdout, m->station);
+                json_str(stdout, m->station);
                 printf(",\"seq\":%lld,\"session\":%lld,\"sha256\":", (long long)m->seq, (long long)m->session_id);
-                json_string(stdout, m->sha256);
+                json_str(stdout, m->sha256);
                 json_kv(stdout, ",\"prev_sha256\":", m->prev_sha256);
                 json_kv(stdout, ",\"created_at\":", m->created_at);
                 json_kv(stdout, ",\"deadline\":", m->deadline);
@@ -667,7 +664,7 @@ int cmd_archive(struct ctx *c, int argc, char **argv)
                        "\"deadline_h\":%u,\"warn_margin_h\":%u,\"oldest_undelivered_created_at\":",
                        (long long)st->queued, (long long)st->delivered, (long long)st->rejected, (long long)st->overdue,
                        (long long)st->near, c->cfg.archive_deadline_h, c->cfg.archive_warn_margin_h);
-                json_string(stdout, queued ? st->oldest_created : NULL);
+                json_str(stdout, queued ? st->oldest_created : NULL);
                 if (queued)
                         printf(",\"oldest_undelivered_age_s\":%lld,\"next_deadline_in_s\":%lld",
                                (long long)v.oldest_age_s, (long long)v.next_deadline_in_s);

@@ -34,7 +34,7 @@ void bays_status_json(struct bays *b, FILE *f)
                         eta = 0;
                 fprintf(f, "%s{\"bay\":", first ? "" : ",");
                 first = false;
-                json_string(f, bay->dock.bay);
+                json_str(f, bay->dock.bay);
                 json_kv(f, ",\"devnode\":", bay->dock.devnode);
                 json_kv(f, ",\"serial\":", bay->id.serial);
                 json_kv(f, ",\"identity_flag\":", bay->id.flag[0] ? bay->id.flag : NULL);
@@ -52,7 +52,7 @@ void bays_status_json(struct bays *b, FILE *f)
                         p->file_index < p->n_files ? p->file_index : p->n_files, p->n_files, (long long)p->bytes_done,
                         (long long)p->bytes_total, rate, eta, (long long)bay->files_under_copied,
                         bay->safe_to_remove ? "true" : "false");
-                json_string(f, bay->error[0] ? bay->error : NULL);
+                json_str(f, bay->error[0] ? bay->error : NULL);
                 fputc('}', f);
         }
         fputc(']', f);

@@ -45,21 +45,21 @@ static void test_csv_quotes_rfc4180(void **state)
 
 static void test_json_escapes(void **state)
 {
-        check(json_string, "a\"b\\c\n\x01", "\"a\\\"b\\\\c\\n\\u0001\"");
-        check(json_string, "Straße ü", "\"Straße ü\"");
-        check(json_string, NULL, "null");
+        check(json_str, "a\"b\\c\n\x01", "\"a\\\"b\\\\c\\n\\u0001\"");
+        check(json_str, "Straße ü", "\"Straße ü\"");
+        check(json_str, NULL, "null");
 }
 
 /* Invalid UTF-8 (a GBK name, a stray byte, an overlong form, a surrogate)
  * never makes invalid JSON: each such byte is the text \xHH. */
 static void test_json_never_invalid_utf8(void **state)
 {
-        check(json_string, "\xd5\xc5\xc8\xfd", "\"\\\\xD5\\\\xC5\\\\xC8\\\\xFD\""); /* 张三 in GBK */
-        check(json_string, "ok\xff!", "\"ok\\\\xFF!\"");
-        check(json_string, "\xc0\xaf", "\"\\\\xC0\\\\xAF\"");            /* overlong '/' */
-        check(json_string, "\xed\xa0\x80", "\"\\\\xED\\\\xA0\\\\x80\""); /* a surrogate */
-        check(json_string, "张三 \xe2\x80\xa8", "\"张三 \\u2028\"");
-        check(json_string, "\xe5\xbc", "\"\\\\xE5\\\\xBC\""); /* cut short */
+        check(json_str, "\xd5\xc5\xc8\xfd", "\"\\\\xD5\\\\xC5\\\\xC8\\\\xFD\""); /* 张三 in GBK */
+        check(json_str, "ok\xff!", "\"ok\\\\xFF!\"");
+        check(json_str, "\xc0\xaf", "\"\\\\xC0\\\\xAF\"");            /* overlong '/' */
+        check(json_str, "\xed\xa0\x80", "\"\\\\xED\\\\xA0\\\\x80\""); /* a surrogate */
+        check(json_str, "张三 \xe2\x80\xa8", "\"张三 \\u2028\"");
+        check(json_str, "\xe5\xbc", "\"\\\\xE5\\\\xBC\""); /* cut short */
 }
 
 static void test_text_escape_never_prints_control_characters(void **state)
