@@ -18,6 +18,7 @@
 #include "manifest.h"
 #include "media.h"
 #include "tags.h"
+#include "station.h"
 #include "target.h"
 #include "util.h"
 #include "volume.h"
@@ -614,7 +615,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 char err[512] = "";
                 char warn[512]; /* said once, by dockd at start */
                 if (target_apart(cfg, i, run.target_ok, warn, sizeof(warn), err, sizeof(err)) < 0 ||
-                    target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {
+                    station_target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {
                         note_error(&run, "%s", err);
                         continue;
                 }

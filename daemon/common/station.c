@@ -1,15 +1,135 @@
-/* station.c — see station.h. */
+/* station.c — see station.h. The targets' markers hold the catalog's
+ * identity, the catalog holds the targets' copies: this file checks the one
+ * against the other; target.c knows only the filesystem, the catalog only SQL. */
 #include "station.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "forward.h"
-#include "target.h"
+
+int station_target_check(const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
+{
+        char id[33], name[128], mine[33];
+        bool fresh;
+        int r = target_marker_read(tc, name, sizeof(name), id);
+        if (r < 0)
+                return 0; /* no marker: station_target_open decides (new, or not mounted) */
+        if ((r = catalog_identity(cat, mine, &fresh)) < 0) {
+                snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
+                return r;
+        }
+        if (id[0] && strcmp(id, mine) != 0) {
+                snprintf(err, err_size,
+                         "target %s (%s) keeps the copies of catalog %s, but this catalog is %s%s: the "
+                         "ledger of those copies is not here. Restore the station's catalog from its backup, or, to "
+                         "start a new ledger on purpose, see \"Starting over\" in the README (dockctl catalog "
+                         "accept-new)",
+                         tc->name, tc->path, id, mine, fresh ? " (new and empty)" : "");
+                return -ESTALE;
+        }
+        if (id[0] || strcmp(name, tc->name) != 0)
+                return 0; /* ours; or another target's marker, which station_target_open refuses */
+        /* A marker from before catalogs had an identity: it joins this catalog
+         * if the catalog knows its copies or it holds none. */
+        int64_t n = 0;
+        if ((r = catalog_target_copies_by_name(cat, tc->name, &n)) < 0) {
+                snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
+                return r;
+        }
+        if (n == 0 && target_holds_copies(tc)) {
+                snprintf(err, err_size,
+                         "target %s (%s) holds copies, but this catalog records none there: it is not the "
+                         "ledger of those copies. Restore the station's catalog from its backup, or see \"Starting "
+                         "over\" in the README (dockctl catalog accept-new)",
+                         tc->name, tc->path);
+                return -ESTALE;
+        }
+        if (access(tc->path, W_OK) == 0 && (r = target_marker_write(tc, mine)) < 0) {
+                snprintf(err, err_size, "target %s: cannot write its marker: %s", tc->name, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int station_target_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
+                         size_t err_size)
+{
+        char id[33], name[128], mine[33];
+        bool fresh;
+        int r = target_marker_read(tc, name, sizeof(name), id);
+        snprintf(old_id, old_size, "%s", r == 0 && id[0] ? id : "none");
+        if (r < 0)
+                return 0;
+        if (strcmp(name, tc->name) != 0) {
+                snprintf(err, err_size, "target %s: %s belongs to target '%s'", tc->name, tc->path, name);
+                return -EXDEV;
+        }
+        if ((r = catalog_identity(cat, mine, &fresh)) < 0 || (r = target_marker_write(tc, mine)) < 0) {
+                snprintf(err, err_size, "target %s: cannot write its marker: %s", tc->name, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
+int station_target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
+{
+        int64_t id = 0;
+        int r = target_open_dir(t, tc, 0, err, err_size);
+        if (r < 0)
+                return r;
+        if ((r = catalog_target_ensure(cat, tc->name, tc->path, &id)) < 0) {
+                snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
+                goto fail;
+        }
+        t->id = id;
+        if ((r = station_target_check(tc, cat, err, err_size)) < 0)
+                goto fail;
+        char name[256], marked[33];
+        r = target_marker_read(tc, name, sizeof(name), marked);
+        if (r == -ENOENT) {
+                int64_t n = 0;
+                if ((r = catalog_target_copy_count(cat, id, &n)) < 0) {
+                        snprintf(err, err_size, "target %s: catalog: %s", tc->name, catalog_errmsg(cat));
+                        goto fail;
+                }
+                if (n > 0) {
+                        snprintf(err, err_size,
+                                 "target %s: %s holds no .dockd-target marker but the catalog records %lld copies "
+                                 "there; is its filesystem mounted?",
+                                 tc->name, tc->path, (long long)n);
+                        r = -ENODEV;
+                        goto fail;
+                }
+                char mine[33];
+                bool fresh;
+                if ((r = catalog_identity(cat, mine, &fresh)) < 0 || (r = target_marker_write(tc, mine)) < 0) {
+                        snprintf(err, err_size, "target %s: cannot write its marker: %s", tc->name, strerror(-r));
+                        goto fail;
+                }
+        } else if (r < 0) {
+                snprintf(err, err_size, "target %s: cannot read its marker: %s", tc->name, strerror(-r));
+                goto fail;
+        } else if (strcmp(name, tc->name) != 0) {
+                snprintf(err, err_size, "target %s: %s belongs to target '%s'; refusing to mix copies", tc->name,
+                         tc->path, name);
+                r = -EEXIST;
+                goto fail;
+        }
+        if ((r = target_ready(t, err, err_size)) < 0)
+                goto fail;
+        return 0;
+fail:
+        target_close(t);
+        return r;
+}
 
 int station_check(const struct config *cfg, struct catalog *cat, char *err, size_t err_size)
 {
         for (size_t i = 0; i < cfg->n_targets; i++) {
-                int r = target_catalog_check(&cfg->targets[i], cat, err, err_size);
+                int r = station_target_check(&cfg->targets[i], cat, err, err_size);
                 if (r == -EROFS)
                         continue; /* a reader without write access: dockd itself checks at start */
                 if (r < 0)

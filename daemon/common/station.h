@@ -5,6 +5,24 @@
 
 #include "catalog.h"
 #include "config.h"
+#include "target.h"
+
+/* Opens a configured target against the ledger: its directory (created for
+ * the embedded defaults), registered in the catalog, its identity marker
+ * checked or written. A configured target whose marker is missing while the
+ * catalog records copies on it is refused (its filesystem is probably not
+ * mounted), and so is one whose marker names another target. */
+int station_target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err,
+                        size_t err_size);
+/* The station never forgets silently: a target whose marker names another
+ * catalog, or that holds copies this catalog does not know, is refused with
+ * what to do (-ESTALE). A marker from before catalogs had identities joins
+ * this catalog. Called by station_target_open and at every start. */
+int station_target_check(const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
+/* `dockctl catalog accept-new`: the target's marker names this catalog from
+ * now on; *old_id gets the catalog it named before ("none"). */
+int station_target_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
+                         size_t err_size);
 
 /* Refuses (-ESTALE, err says what to do) a catalog that is empty, new or
  * another station's while the targets or the file:// archive show that this

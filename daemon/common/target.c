@@ -75,72 +75,6 @@ static bool holds_copies(const char *root)
         return any;
 }
 
-int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
-{
-        char id[33], name[128], mine[33];
-        bool fresh;
-        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
-        int r = read_marker(marker, name, sizeof(name), id);
-        if (r < 0)
-                return 0; /* no marker: target_open decides (new, or not mounted) */
-        if ((r = catalog_identity(cat, mine, &fresh)) < 0) {
-                snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
-                return r;
-        }
-        if (id[0] && strcmp(id, mine) != 0) {
-                snprintf(err, err_size,
-                         "target %s (%s) keeps the copies of catalog %s, but this catalog is %s%s: the "
-                         "ledger of those copies is not here. Restore the station's catalog from its backup, or, to "
-                         "start a new ledger on purpose, see \"Starting over\" in the README (dockctl catalog "
-                         "accept-new)",
-                         tc->name, tc->path, id, mine, fresh ? " (new and empty)" : "");
-                return -ESTALE;
-        }
-        if (id[0] || strcmp(name, tc->name) != 0)
-                return 0; /* ours; or another target's marker, which target_open refuses */
-        /* A marker from before catalogs had an identity: it joins this catalog
-         * if the catalog knows its copies or it holds none. */
-        int64_t n = 0;
-        if ((r = catalog_target_copies_by_name(cat, tc->name, &n)) < 0) {
-                snprintf(err, err_size, "catalog: %s", catalog_errmsg(cat));
-                return r;
-        }
-        if (n == 0 && holds_copies(tc->path)) {
-                snprintf(err, err_size,
-                         "target %s (%s) holds copies, but this catalog records none there: it is not the "
-                         "ledger of those copies. Restore the station's catalog from its backup, or see \"Starting "
-                         "over\" in the README (dockctl catalog accept-new)",
-                         tc->name, tc->path);
-                return -ESTALE;
-        }
-        if (access(tc->path, W_OK) == 0 && (r = write_marker(marker, tc->name, mine)) < 0) {
-                snprintf(err, err_size, "target %s: cannot write %s: %s", tc->name, marker, strerror(-r));
-                return r;
-        }
-        return 0;
-}
-
-int target_catalog_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
-                         size_t err_size)
-{
-        char id[33], name[128], mine[33];
-        bool fresh;
-        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
-        int r = read_marker(marker, name, sizeof(name), id);
-        snprintf(old_id, old_size, "%s", r == 0 && id[0] ? id : "none");
-        if (r < 0)
-                return 0;
-        if (strcmp(name, tc->name) != 0) {
-                snprintf(err, err_size, "target %s: %s belongs to target '%s'", tc->name, tc->path, name);
-                return -EXDEV;
-        }
-        if ((r = catalog_identity(cat, mine, &fresh)) < 0 || (r = write_marker(marker, tc->name, mine)) < 0) {
-                snprintf(err, err_size, "target %s: cannot write %s: %s", tc->name, marker, strerror(-r));
-                return r;
-        }
-        return 0;
-}
-
 int target_root_check(const char *root, const char *name, char *err, size_t err_size)
 {
         _cleanup_free_ char *marker = xasprintf("%s/" MARKER, root);
@@ -261,7 +195,7 @@ int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, s
         return 0;
 }
 
-int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
+int target_open_dir(struct target *t, const struct target_conf *tc, int64_t id, char *err, size_t err_size)
 {
         memset(t, 0, sizeof(*t));
         struct stat st;
@@ -280,52 +214,34 @@ int target_open(struct target *t, const struct target_conf *tc, struct catalog *
                 snprintf(err, err_size, "target %s: %s is not a directory", tc->name, tc->path);
                 return -ENOTDIR;
         }
-        if ((r = catalog_target_ensure(cat, tc->name, tc->path, &t->id)) < 0) {
-                snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
-                return r;
-        }
-        if ((r = target_catalog_check(tc, cat, err, err_size)) < 0)
-                return r;
-        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
-        char name[256];
-        r = read_marker_name(marker, name, sizeof(name));
-        if (r == -ENOENT) {
-                int64_t n = 0;
-                if ((r = catalog_target_copy_count(cat, t->id, &n)) < 0) {
-                        snprintf(err, err_size, "target %s: catalog: %s", tc->name, catalog_errmsg(cat));
-                        return r;
-                }
-                if (n > 0) {
-                        snprintf(err, err_size,
-                                 "target %s: %s holds no %s marker but the catalog records %lld copies there;"
-                                 " is its filesystem mounted?",
-                                 tc->name, tc->path, MARKER, (long long)n);
-                        return -ENODEV;
-                }
-                char mine[33];
-                bool fresh;
-                if ((r = catalog_identity(cat, mine, &fresh)) < 0 || (r = write_marker(marker, tc->name, mine)) < 0) {
-                        snprintf(err, err_size, "target %s: cannot write %s: %s", tc->name, marker, strerror(-r));
-                        return r;
-                }
-        } else if (r < 0) {
-                snprintf(err, err_size, "target %s: cannot read %s: %s", tc->name, marker, strerror(-r));
-                return r;
-        } else if (strcmp(name, tc->name) != 0) {
-                snprintf(err, err_size, "target %s: %s belongs to target '%s'; refusing to mix copies", tc->name,
-                         tc->path, name);
-                return -EEXIST;
-        }
+        t->id = id;
         t->name = xstrdup(tc->name);
         t->root = xstrdup(tc->path);
         t->partial_dir = xasprintf("%s/.partial", tc->path);
-        if ((r = mkdir_p(t->partial_dir, 0750)) < 0) {
-                snprintf(err, err_size, "target %s: cannot create %s: %s", tc->name, t->partial_dir, strerror(-r));
-                target_close(t);
-                return r;
-        }
         return 0;
 }
+
+int target_ready(struct target *t, char *err, size_t err_size)
+{
+        int r = mkdir_p(t->partial_dir, 0750);
+        if (r < 0)
+                snprintf(err, err_size, "target %s: cannot create %s: %s", t->name, t->partial_dir, strerror(-r));
+        return r;
+}
+
+int target_marker_read(const struct target_conf *tc, char *name, size_t size, char catalog_id[33])
+{
+        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
+        return read_marker(marker, name, size, catalog_id);
+}
+
+int target_marker_write(const struct target_conf *tc, const char *catalog_id)
+{
+        _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
+        return write_marker(marker, tc->name, catalog_id);
+}
+
+bool target_holds_copies(const struct target_conf *tc) { return holds_copies(tc->path); }
 
 void target_close(struct target *t)
 {

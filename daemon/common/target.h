@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "catalog.h"
 #include "config.h"
 
 struct target {
@@ -16,19 +15,14 @@ struct target {
         int64_t id;        /* catalog id */
 };
 
-/* Checks (or, for the embedded defaults, creates) the target directory and its
- * identity marker, and registers it in the catalog. A configured target whose
- * marker is missing while the catalog records copies on it is refused: its
- * filesystem is probably not mounted. */
-/* The station never forgets silently: a target whose marker names another
- * catalog, or that holds copies this catalog does not know, is refused with
- * what to do (-ESTALE). A marker from before catalogs had identities joins
- * this catalog. Called by target_open and at every start. */
-int target_catalog_check(const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
-/* `dockctl catalog accept-new`: the target's marker names this catalog from
- * now on; *old_id gets the catalog it named before ("none"). */
-int target_catalog_adopt(const struct target_conf *tc, struct catalog *cat, char *old_id, size_t old_size, char *err,
-                         size_t err_size);
+/* The target's identity marker (ROOT/.dockd-target): its name, and the
+ * identity of the catalog that keeps the ledger of its copies ("" in
+ * markers from before catalogs had one). -ENOENT when there is none. What
+ * the marker means to the station is station.c's. */
+int target_marker_read(const struct target_conf *tc, char *name, size_t size, char catalog_id[33]);
+int target_marker_write(const struct target_conf *tc, const char *catalog_id);
+/* Does the tree hold anything but the marker and dockd's own directories? */
+bool target_holds_copies(const struct target_conf *tc);
 /* Two targets on one filesystem are one disk: -EXDEV (err says why) when
  * target i shares one with a target before it that is opened[], unless
  * [station] allow_same_filesystem = yes or both are the embedded defaults,
@@ -36,7 +30,11 @@ int target_catalog_adopt(const struct target_conf *tc, struct catalog *cat, char
  * so nothing is written under an empty mount point. */
 int target_apart(const struct config *cfg, size_t i, const bool *opened, char *warn, size_t warn_size, char *err,
                  size_t err_size);
-int target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size);
+/* The target's directory (created for the embedded defaults), as target id
+ * (the catalog's). station_target_open checks it against the ledger first. */
+int target_open_dir(struct target *t, const struct target_conf *tc, int64_t id, char *err, size_t err_size);
+/* Makes ROOT/.partial, once the marker says the target is this one. */
+int target_ready(struct target *t, char *err, size_t err_size);
 void target_close(struct target *t);
 
 /* Read-only look at a configured target, for alarms and metrics: is it there

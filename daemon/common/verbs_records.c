@@ -49,7 +49,7 @@ int cmd_catalog(struct ctx *c, int argc, char **argv)
         size_t n = 0;
         for (size_t i = 0; i < c->cfg.n_targets; i++) {
                 char old[40], err[600];
-                if (target_catalog_adopt(&c->cfg.targets[i], c->cat, old, sizeof(old), err, sizeof(err)) < 0) {
+                if (station_target_adopt(&c->cfg.targets[i], c->cat, old, sizeof(old), err, sizeof(err)) < 0) {
                         log_error("%s", err);
                         return 1;
                 }

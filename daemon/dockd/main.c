@@ -138,7 +138,7 @@ static long check_targets(const struct config *cfg)
                 int ra = target_apart(cfg, i, opened, warn, sizeof(warn), err, sizeof(err));
                 if (warn[0])
                         log_warn("%s", warn);
-                if (ra < 0 || target_open(&t, &cfg->targets[i], cat, err, sizeof(err)) < 0) {
+                if (ra < 0 || station_target_open(&t, &cfg->targets[i], cat, err, sizeof(err)) < 0) {
                         log_error("%s", err); /* a target down is an alarm, not a reason to stop */
                         continue;
                 }

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "catalog.h"
+#include "station.h"
 #include "target.h"
 #include "testutil.h"
 
@@ -87,10 +88,10 @@ static void test_target_without_marker_but_with_copies_is_refused(void **state)
         struct target_conf tc = { .name = "a", .path = tdir, .create = false };
         struct target t;
         /* configured target that does not exist: refused, not created */
-        assert_true(target_open(&t, &tc, cat, err, sizeof(err)) < 0);
+        assert_true(station_target_open(&t, &tc, cat, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "No such file"));
         tc.create = true;
-        assert_int_equal(target_open(&t, &tc, cat, err, sizeof(err)), 0);
+        assert_int_equal(station_target_open(&t, &tc, cat, err, sizeof(err)), 0);
         /* a copy recorded there, then the marker vanishes (an unmounted disk) */
         int64_t dev, sess;
         struct recording rec;
@@ -104,11 +105,11 @@ static void test_target_without_marker_but_with_copies_is_refused(void **state)
         char marker[4300];
         snprintf(marker, sizeof(marker), "%s/.dockd-target", tdir);
         assert_int_equal(unlink(marker), 0);
-        assert_true(target_open(&t, &tc, cat, err, sizeof(err)) < 0);
+        assert_true(station_target_open(&t, &tc, cat, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "is its filesystem mounted?"));
         /* a marker of another target is refused too */
         write_file(marker, "dockd storage target\nname=b\n");
-        assert_true(target_open(&t, &tc, cat, err, sizeof(err)) < 0);
+        assert_true(station_target_open(&t, &tc, cat, err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "belongs to target 'b'"));
         catalog_close(cat);
         rm_rf(dir);
