@@ -23,8 +23,6 @@
 #include "util.h"
 #include "volume.h"
 
-#define MAX_NAME_ATTEMPTS 1000
-
 struct run {
         const struct config *cfg;
         struct catalog *cat;
@@ -190,44 +188,24 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
         return off;
 }
 
-/* Puts a verified partial into the target's layout. Returns the relative path. */
+/* The ledger's side of placement: a path the catalog already gives a copy. */
+static int path_taken(void *ud, const struct target *t, const char *rel, bool *taken)
+{
+        struct run *run = ud;
+        return catalog_copy_path_taken(run->cat, t->id, rel, taken);
+}
+
+/* Puts a verified partial into the target's layout (target_place_copy). */
 static int place(struct run *run, const struct target *t, const char *partial, const struct volume_entry *e,
                  const char *sha, char **relpath_out)
 {
-        for (unsigned attempt = 0; attempt < MAX_NAME_ATTEMPTS; attempt++) {
-                _cleanup_free_ char *rel = target_layout_relpath(run->serial, e->mtime, e->path, attempt);
-                bool taken = false;
-                int r = catalog_copy_path_taken(run->cat, t->id, rel, &taken);
-                if (r < 0)
-                        return r;
-                if (taken)
-                        continue;
-                r = target_place(t, partial, rel);
-                if (r == -EEXIST) {
-                        /* A file the catalog does not know: an earlier run may have
-                         * been killed between placing it and recording it. If it is
-                         * this very recording (read back past the cache), adopt it. */
-                        _cleanup_free_ char *full = xasprintf("%s/%s", t->root, rel);
-                        char hex[SHA256_HEX_LEN + 1];
-                        const char *method;
-                        if (target_hash_file(full, -1, hex, &method) == 0 && strcmp(hex, sha) == 0) {
-                                log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial,
-                                         e->path, rel, t->name);
-                                if (unlink(partial) < 0 || (r = fsync_dir(t->partial_dir)) < 0)
-                                        return r < 0 ? r : -errno;
-                                *relpath_out = rel;
-                                rel = NULL;
-                                return 0;
-                        }
-                        continue;
-                }
-                if (r < 0)
-                        return r;
-                *relpath_out = rel;
-                rel = NULL;
-                return 0;
-        }
-        return -EEXIST;
+        bool adopted = false;
+        int r = target_place_copy(t, partial, run->serial, e->mtime, e->path, sha, path_taken, run, relpath_out,
+                                  &adopted);
+        if (r == 0 && adopted)
+                log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial, e->path,
+                         *relpath_out, t->name);
+        return r;
 }
 
 static int verified_copies(struct run *run, int64_t rec_id, int *n)

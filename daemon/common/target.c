@@ -423,3 +423,44 @@ int target_hash_file(const char *path, int64_t len, char out_hex[65], const char
         hex_encode(md, 32, out_hex);
         return r;
 }
+
+int target_place_copy(const struct target *t, const char *partial, const char *serial, int64_t device_mtime,
+                      const char *device_path, const char *sha256,
+                      int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *ud,
+                      char **relpath_out, bool *adopted)
+{
+        *adopted = false;
+        for (unsigned attempt = 0; attempt < TARGET_NAME_ATTEMPTS; attempt++) {
+                _cleanup_free_ char *rel = target_layout_relpath(serial, device_mtime, device_path, attempt);
+                bool in_ledger = false;
+                int r = taken(ud, t, rel, &in_ledger);
+                if (r < 0)
+                        return r;
+                if (in_ledger)
+                        continue;
+                r = target_place(t, partial, rel);
+                if (r == -EEXIST) {
+                        /* A file the ledger does not know: an earlier run may have
+                         * been killed between placing it and recording it. If it is
+                         * this very recording (read back past the cache), adopt it. */
+                        _cleanup_free_ char *full = xasprintf("%s/%s", t->root, rel);
+                        char hex[SHA256_HEX_LEN + 1];
+                        const char *method;
+                        if (target_hash_file(full, -1, hex, &method) == 0 && strcmp(hex, sha256) == 0) {
+                                if (unlink(partial) < 0 || (r = fsync_dir(t->partial_dir)) < 0)
+                                        return r < 0 ? r : -errno;
+                                *adopted = true;
+                                *relpath_out = rel;
+                                rel = NULL;
+                                return 0;
+                        }
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                *relpath_out = rel;
+                rel = NULL;
+                return 0;
+        }
+        return -EEXIST;
+}

@@ -63,6 +63,17 @@ char *target_layout_relpath(const char *serial, int64_t device_mtime, const char
 /* Moves partial → ROOT/relpath without ever replacing a file (-EEXIST if one is
  * there), then fsyncs both directories. */
 int target_place(const struct target *t, const char *partial, const char *relpath);
+/* Places a verified partial copy in the layout under the first name that
+ * neither the ledger (taken) nor the disk holds (target_place never
+ * replaces); a file already there that hashes to sha256 (left by a run killed
+ * between placing and recording it) is adopted instead (*adopted). At most
+ * TARGET_NAME_ATTEMPTS names ("name ~2", "name ~3", ...). *relpath_out: the
+ * path relative to the target's root. */
+#define TARGET_NAME_ATTEMPTS 1000
+int target_place_copy(const struct target *t, const char *partial, const char *serial, int64_t device_mtime,
+                      const char *device_path, const char *sha256,
+                      int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *ud,
+                      char **relpath_out, bool *adopted);
 
 /* Re-reads path past the page cache (O_DIRECT; fdatasync + FADV_DONTNEED where
  * the filesystem has no O_DIRECT) and returns SHA-256 of its first len bytes
