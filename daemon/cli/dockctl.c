@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <locale.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -250,6 +251,8 @@ int main(int argc, char **argv)
         int ch;
         setenv("TZ", "UTC", 1);
         tzset();
+        /* Text is UTF-8 (names are escaped to it): tables measure it by display width. */
+        setlocale(LC_CTYPE, "C.UTF-8");
         log_set_ident("dockctl");
         while ((ch = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1)
                 switch (ch) {

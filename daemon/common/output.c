@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <libsmartcols.h>
 
 #include "util.h"
 
@@ -150,19 +151,26 @@ void table_begin(struct table *t)
                 fputc('[', t->f);
                 return;
         }
-        for (size_t i = 0; i < t->n_cols; i++) {
-                const char *name = t->cols[i].name;
-                if (t->fmt == OUT_CSV) {
-                        fprintf(t->f, "%s%s", i ? "," : "", name);
-                        continue;
-                }
-                int w = 0;
-                for (const char *p = name; *p; p++, w++)
-                        fputc(*p == '_' ? ' ' : (*p >= 'a' && *p <= 'z') ? *p - 32 : *p, t->f);
-                if (i + 1 < t->n_cols)
-                        fprintf(t->f, "%*s", (t->cols[i].width > w ? t->cols[i].width - w : 0) + 2, "");
+        if (t->fmt == OUT_CSV) {
+                for (size_t i = 0; i < t->n_cols; i++)
+                        fprintf(t->f, "%s%s", i ? "," : "", t->cols[i].name);
+                fputs("\r\n", t->f);
+                return;
         }
-        fputs(t->fmt == OUT_CSV ? "\r\n" : "\n", t->f);
+        /* Text: libsmartcols aligns by display width (Chinese names, accents). */
+        t->sc = scols_new_table();
+        if (!t->sc)
+                return;
+        scols_table_set_column_separator(t->sc, "  ");
+        for (size_t i = 0; i < t->n_cols; i++) {
+                char head[64];
+                size_t k = 0;
+                for (const char *p = t->cols[i].name; *p && k + 1 < sizeof(head); p++)
+                        head[k++] = *p == '_' ? ' ' : (*p >= 'a' && *p <= 'z') ? (char)(*p - 32) : *p;
+                head[k] = '\0';
+                /* the configured width is a minimum: no cell is ever cut */
+                scols_table_new_column(t->sc, head, t->cols[i].width > 0 ? t->cols[i].width : 1, 0);
+        }
 }
 
 static void cell_text(FILE *f, const struct cell *c, char *buf, size_t size)
@@ -181,6 +189,7 @@ void table_row(struct table *t, const struct cell *cells)
 {
         FILE *f = t->f;
         json_t *row = NULL;
+        struct libscols_line *line = NULL;
         for (size_t i = 0; i < t->n_cols; i++) {
                 const struct cell *c = &cells[i];
                 if (t->fmt == OUT_JSON) {
@@ -211,17 +220,17 @@ void table_row(struct table *t, const struct cell *cells)
                         s = text_escape(c->s, esc, sizeof(esc));
                 else
                         cell_text(f, c, buf, sizeof(buf));
-                if (i + 1 < t->n_cols)
-                        fprintf(f, "%-*s  ", t->cols[i].width, s);
-                else
-                        fputs(s, f);
+                if (!line && t->sc)
+                        line = scols_table_new_line(t->sc, NULL);
+                if (line)
+                        scols_line_set_data(line, i, s);
         }
         if (t->fmt == OUT_JSON) {
                 /* a row at a time, so a listing of millions never sits in memory */
                 fputs(t->rows ? ",\n  " : "\n  ", f);
                 json_emit(f, row ? row : json_object());
-        } else
-                fputs(t->fmt == OUT_CSV ? "\r\n" : "\n", f);
+        } else if (t->fmt == OUT_CSV)
+                fputs("\r\n", f);
         t->rows++;
 }
 
@@ -229,4 +238,10 @@ void table_end(struct table *t)
 {
         if (t->fmt == OUT_JSON)
                 fputs(t->rows ? "\n]\n" : "]\n", t->f);
+        else if (t->sc) {
+                scols_table_set_stream(t->sc, t->f);
+                scols_print_table(t->sc);
+                scols_unref_table(t->sc);
+                t->sc = NULL;
+        }
 }

@@ -54,6 +54,7 @@ struct table {
         size_t n_cols;
         FILE *f;
         size_t rows;
+        struct libscols_table *sc; /* text: the rows, aligned by display width at table_end */
 };
 void table_begin(struct table *t);
 void table_row(struct table *t, const struct cell *cells);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,8 @@ int request_serve(int argc, char **argv)
                 return 1;
         stdout = fo;
         stderr = fe;
-        log_set_ident("dockctl"); /* the caller's words: what they ran said it */
+        log_set_ident("dockctl");       /* the caller's words: what they ran said it */
+        setlocale(LC_CTYPE, "C.UTF-8"); /* tables measure UTF-8 text by display width */
         log_to_stderr();
 
         const char *state = NULL;

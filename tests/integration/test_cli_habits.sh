@@ -2,8 +2,9 @@
 # Everyday habits (issue #13): --version on both binaries; `dockctl VERB
 # --help` for every verb of the table prints that verb's usage and exits 0;
 # `dockctl alarms` exits 3 while an alarm is active and 0 when none is, so a
-# monitor can use it (and an officer name that is not UTF-8 keeps `officers
-# --json` valid JSON); dockd.conf(5) names every key the parser knows; SIGHUP
+# monitor can use it (an officer name that is not UTF-8 keeps `officers
+# --json` valid JSON, a Chinese one stays aligned in the text table);
+# dockd.conf(5) names every key the parser knows; SIGHUP
 # leaves dockd running and says why; alarms and key events reach the journal
 # (sd_journal_sendv) with a MESSAGE_ID that systemd/dockd.catalog explains; Ctrl-C on an ingest that dockd runs
 # says that the work stops, and it stops at a safe point and resumes.
@@ -65,6 +66,16 @@ printf 'badge,name,unit\nG1,\xd5\xc5\xc8\xfd,East\n' >"$WORK/gbk.csv"
 dc officers import "$WORK/gbk.csv" >/dev/null 2>&1 || true
 dc officers --json | jq -e 'any(.[]; .badge == "G1" and .name == "\\xD5\\xC5\\xC8\\xFD")' >/dev/null ||
 	fail "an officer name that is not UTF-8 broke the JSON listing: $(dc officers --json | head -c 300)"
+# text tables align by display width: a Chinese name takes two columns a character
+dc officers add Z9 --name "张三丰" --unit "东区" >/dev/null
+table=$(dc officers)
+col() { python3 -c 'import sys, unicodedata
+for line in sys.stdin.read().splitlines():
+    if sys.argv[1] in line:
+        i = line.index(sys.argv[2]); print(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line[:i]))' "$1" "$2"; }
+[ "$(col A1 2026- <<<"$table")" = "$(col Z9 2026- <<<"$table")" ] && [ -n "$(col Z9 2026- <<<"$table")" ] ||
+	fail "the CREATED AT column is not aligned by display width after a Chinese name:
+$table"
 dc reattribute 1 A1 --reason "known" >/dev/null
 rc=0
 dc alarms >"$WORK/al.out" || rc=$?
