@@ -338,6 +338,10 @@ int main(int argc, char **argv)
         char socket[512];
         _cleanup_close_ int lockfd = -1;
         int mode = choose_mode(state, c.cfg.socket_path, socket, sizeof(socket), &lockfd);
+        if (mode == MODE_OFFLINE && (v->flags & VERB_IN_DAEMON) && lockfd >= 0) {
+                close(lockfd); /* nothing to do offline: hold no lock a starting dockd would wait for */
+                lockfd = -1;
+        }
         struct sigaction sa = { .sa_handler = on_signal }; /* no SA_RESTART: a read sees the Ctrl-C */
         sigaction(SIGINT, &sa, NULL);
         sigaction(SIGTERM, &sa, NULL);

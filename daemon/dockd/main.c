@@ -218,7 +218,15 @@ static int state_lock(const struct config *cfg)
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return log_error_errno(-errno, "%s: %m", path);
-        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        /* A dockctl field kit holds the lock while it reads (a listing takes a
+         * moment): wait for it, up to 10 s, rather than fail to start. */
+        int r, tries = 0;
+        while ((r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && tries++ < 100) {
+                if (tries == 1)
+                        log_info("%s is in use (a dockctl field kit?); waiting for it", cfg->state_dir);
+                usleep(100 * 1000);
+        }
+        if (r < 0) {
                 char who[128] = "";
                 ssize_t k = pread(fd, who, sizeof(who) - 1, 0);
                 who[k > 0 ? k : 0] = '\0';

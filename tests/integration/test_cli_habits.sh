@@ -101,16 +101,21 @@ listen = off
 CONF
 mkdir -p "$WORK/journal"
 journal_listen "$WORK/journal/socket" "$WORK/journal.jsonl"
+# a field kit still reading the state as dockd starts: dockd waits for it
+flock -s "$STATE/dockd.lock" sleep 1.5 &
+sleep 0.2
 in_journal "$WORK/journal" "$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" >"$WORK/dockd.log" 2>&1 &
 dpid=$!
 at_exit "kill $dpid 2>/dev/null; wait $dpid 2>/dev/null"
 for ((i = 0; i < 100; i++)); do [ -S "$WORK/dockd.sock" ] && break; sleep 0.1; done
+[ -S "$WORK/dockd.sock" ] && grep -q "is in use (a dockctl field kit?); waiting for it" "$WORK/journal.jsonl" ||
+	fail "dockd did not wait for a field kit holding its state: $(tail -3 "$WORK/journal.jsonl")"
 kill -HUP "$dpid"
 sleep 0.5
 kill -0 "$dpid" 2>/dev/null || fail "SIGHUP killed dockd: $(tail -3 "$WORK/dockd.log")"
 grep -q "SIGHUP ignored: dockd reads its configuration at start only" "$WORK/journal.jsonl" || fail "SIGHUP not explained: $(tail -3 "$WORK/journal.jsonl")"
 dc officers >/dev/null || fail "dockd does not answer after SIGHUP"
-pass "SIGHUP leaves dockd running and the journal says to restart it to apply a change"
+pass "dockd waits for a field kit still reading its state; SIGHUP leaves dockd running and the journal says to restart it to apply a change"
 
 # Alarms and key events in the journal: a MESSAGE_ID from systemd/dockd.catalog, and DOCKD_ALARM.
 has() { jq -e -s "any(.[]; $1)" "$WORK/journal.jsonl" >/dev/null; }
