@@ -232,6 +232,76 @@ static bool wants_help(int argc, char **argv)
         return false;
 }
 
+/* The first words of the table, each once, in order. */
+static bool first_seen(const struct verb *v)
+{
+        size_t n = strcspn(v->name, " ");
+        for (const struct verb *k = VERBS; k != v; k++)
+                if (strncmp(k->name, v->name, n) == 0 && (k->name[n] == ' ' || !k->name[n]))
+                        return true;
+        return false;
+}
+
+/* Writes the words of `args` that are options ("--json" of "[--json|--csv]"). */
+static void options_of(const char *args, FILE *f)
+{
+        for (const char *p = args; (p = strstr(p, "--"));) {
+                size_t n = strspn(p, "-abcdefghijklmnopqrstuvwxyz");
+                fprintf(f, " %.*s", (int)n, p);
+                p += n;
+        }
+}
+
+/* `dockctl help --bash-completion`: completion made from the verb table, so
+ * it knows every verb, subverb and option, and no more. */
+static void bash_completion(FILE *f)
+{
+        fputs("# bash completion for dockctl, made from its verb table (dockctl help --bash-completion)\n"
+              "_dockctl() {\n"
+              "\tlocal cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]} i verb= words=\n"
+              "\tcase $prev in\n"
+              "\t-c | --image) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
+              "\t--state) COMPREPLY=($(compgen -d -- \"$cur\")); return ;;\n"
+              "\tesac\n"
+              "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+              "\t\tcase ${COMP_WORDS[i]} in\n"
+              "\t\t-c | --state) ((i++)) ;;\n"
+              "\t\t-*) ;;\n"
+              "\t\t*) verb=${COMP_WORDS[i]}; break ;;\n"
+              "\t\tesac\n"
+              "\tdone\n"
+              "\tcase $verb in\n"
+              "\t'') words='--help --version -c --state -v",
+              f);
+        for (const struct verb *v = VERBS; v->name; v++)
+                if (!first_seen(v))
+                        fprintf(f, " %.*s", (int)strcspn(v->name, " "), v->name);
+        fputs("' ;;\n", f);
+        for (const struct verb *v = VERBS; v->name; v++) {
+                if (first_seen(v))
+                        continue;
+                size_t n = strcspn(v->name, " ");
+                fprintf(f, "\t%.*s) words='--help", (int)n, v->name);
+                for (const struct verb *k = v; k->name; k++) {
+                        if (strncmp(k->name, v->name, n) != 0 || (k->name[n] != ' ' && k->name[n]))
+                                continue;
+                        if (k->name[n] == ' ')
+                                fprintf(f, " %s", k->name + n + 1); /* a subverb, or "--status" */
+                        options_of(k->args, f);
+                }
+                fputs("' ;;\n", f);
+        }
+        fputs("\tesac\n"
+              "\tif [ \"$verb\" = officers ] && [ \"$prev\" = import ]; then\n"
+              "\t\tCOMPREPLY=($(compgen -f -- \"$cur\"))\n"
+              "\t\treturn\n"
+              "\tfi\n"
+              "\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+              "}\n"
+              "complete -F _dockctl dockctl\n",
+              f);
+}
+
 static bool known_word(const char *w)
 {
         for (const struct verb *v = VERBS; v->name; v++)
@@ -279,6 +349,8 @@ int main(int argc, char **argv)
                                                 putchar(*p);
                                 putchar('\n');
                         }
+                } else if (vargc > 1 && strcmp(vargv[1], "--bash-completion") == 0) {
+                        bash_completion(stdout);
                 } else if (vargc > 1 && strcmp(vargv[1], "--roff") == 0) {
                         /* the VERBS section of dockctl(8), made from the table at build time */
                         for (const struct verb *v = VERBS; v->name; v++) {

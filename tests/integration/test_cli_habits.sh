@@ -24,10 +24,19 @@ while IFS=$'\t' read -r name _ args; do
 	fi
 	n=$((n + 1))
 done < <("$BUILD/dockctl" help --table)
+# bash completion, made from the same table: verbs, subverbs, options
+complete_words() {
+	bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _dockctl; echo "${COMPREPLY[*]}"' _ \
+		"$BUILD/dockctl.bash-completion" "$@"
+}
+[ "$(complete_words dockctl ho)" = hold ] || fail "completion of 'dockctl ho': $(complete_words dockctl ho)"
+[ "$(complete_words dockctl hold '')" = "--help add --officer --device --case --reason remove --reason list --all --json --csv" ] ||
+	fail "completion of 'dockctl hold ': $(complete_words dockctl hold '')"
+[ "$(complete_words dockctl --state /tmp ingest --im)" = --image ] || fail "completion after --state: $(complete_words dockctl --state /tmp ingest --im)"
 rc=0
 "$BUILD/dockctl" frobnicate >/dev/null 2>"$WORK/unk.err" || rc=$?
 [ "$rc" = 2 ] && grep -q "unknown verb 'frobnicate'" "$WORK/unk.err" || fail "an unknown verb: rc $rc: $(cat "$WORK/unk.err")"
-pass "--version on dockd and dockctl; --help on all $n verbs exits 0 with its usage; an unknown verb exits 2"
+pass "--version on dockd and dockctl; --help on all $n verbs exits 0 with its usage; bash completion from the table; an unknown verb exits 2"
 
 # Every key the parser knows (its own "known:" lists) is in dockd.conf(5).
 page=$(MANWIDTH=200 man -l "$SRC/man/dockd.conf.5" 2>/dev/null)

@@ -33,7 +33,8 @@ grep -q "_chk@" <<<"$(nm -D "$x/usr/bin/dockd")" || fail "dockd calls no fortifi
 bad=$(find "$x" \( ! -user root -o ! -group root -o -perm -o+w -o -perm -4000 -o -perm -2000 \) ! -type l)
 [ -z "$bad" ] || fail "files in the package that are not root's, are writable by others or set-id: $bad"
 [ "$(stat -c %a "$x/etc/dockd/dockd.conf")" = 644 ] || fail "the config is not 0644"
-for f in usr/share/doc/dockd/copyright usr/share/doc/dockd/changelog.gz usr/share/lintian/overrides/dockd; do
+for f in usr/share/doc/dockd/copyright usr/share/doc/dockd/changelog.gz usr/share/lintian/overrides/dockd \
+	usr/share/bash-completion/completions/dockctl; do
 	[ -f "$x/$f" ] || fail "the package has no /$f"
 done
 pass "release .deb: lintian clean, hardened (PIE, relro, bindnow, stack protector, fortify), stripped, every file root's"
