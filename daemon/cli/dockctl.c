@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -105,12 +106,24 @@ static int input_arg(const struct verb *v, int argc, char **argv)
         return -1;
 }
 
+static unsigned terminal_width(void)
+{
+        struct winsize ws;
+        if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+                return ws.ws_col;
+        const char *c = getenv("COLUMNS");
+        return c && atoi(c) >= 20 ? (unsigned)atoi(c) : 80;
+}
+
 static int send_request(int sock, const struct verb *v, int argc, char **argv)
 {
         int in = input_arg(v, argc, argv);
         int r = ctl_send(sock, 'V', CTL_VERSION, strlen(CTL_VERSION), -1);
-        if (r == 0 && isatty(STDERR_FILENO))
-                r = ctl_send(sock, 'T', "", 0, -1);
+        if (r == 0 && isatty(STDERR_FILENO)) {
+                char cols[16];
+                snprintf(cols, sizeof(cols), "%u", terminal_width());
+                r = ctl_send(sock, 'T', cols, strlen(cols), -1);
+        }
         for (int i = 0; i < argc && r == 0; i++) {
                 if (i != in) {
                         r = ctl_send(sock, 'A', argv[i], strlen(argv[i]), -1);
@@ -441,6 +454,7 @@ int main(int argc, char **argv)
         } else {
                 c.offline = true;
                 c.progress = isatty(STDERR_FILENO);
+                c.width = terminal_width();
                 c.cancel = &interrupted;
                 caller_name(c.caller, sizeof(c.caller));
                 rc = verbs_run(&c, nargs, args);

@@ -22,7 +22,9 @@ static int max_level = LOG_LEVEL_INFO;
 static const char *ident = "dockd";
 
 void log_set_level(int level) { max_level = level; }
-static bool stderr_only;
+static bool stderr_only, progress_shown;
+
+void log_progress_shown(bool shown) { progress_shown = shown; }
 
 void log_set_ident(const char *id) { ident = id; }
 void log_to_stderr(void) { stderr_only = true; }
@@ -90,6 +92,10 @@ __attribute__((format(printf, 4, 0))) static void vlog(int level, const char *me
         text_escape(raw, msg, sizeof(msg)); /* a name with a newline must not forge a log line */
         if (to_journal(level, msg, message_id, alarm))
                 return; /* a worker's event: the verb's own output tells the caller */
+        if (progress_shown) {
+                fputs("\r\033[K", stderr); /* never a warning printed onto a progress line */
+                progress_shown = false;
+        }
         if (!stderr_only && getenv("JOURNAL_STREAM"))
                 fprintf(stderr, "<%d>%s\n", level, msg); /* stderr goes to the journal, which understands <N> */
         else

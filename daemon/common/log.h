@@ -11,6 +11,8 @@ enum log_level { LOG_LEVEL_ERR = 3, LOG_LEVEL_WARN = 4, LOG_LEVEL_INFO = 6, LOG_
 
 void log_set_level(int level);
 void log_set_ident(const char *ident);
+/* A progress line is on stderr without its newline: the next message clears it first. */
+void log_progress_shown(bool shown);
 /* Plain lines on stderr only, never the journal (a request worker: stderr is the caller's). */
 void log_to_stderr(void);
 /* The thread's context, sent as journal fields with every message: the

@@ -2,6 +2,7 @@
 #include "output.h"
 
 #include <errno.h>
+#include <wchar.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <jansson.h>
 #include <libsmartcols.h>
 
+#include "log.h"
 #include "util.h"
 
 void json_str(FILE *f, const char *s)
@@ -244,4 +246,48 @@ void table_end(struct table *t)
                 scols_unref_table(t->sc);
                 t->sc = NULL;
         }
+}
+
+/* Display columns of the UTF-8 string s (LC_CTYPE must be a UTF-8 locale). */
+static size_t columns(const char *s)
+{
+        size_t w = 0;
+        mbstate_t st = { 0 };
+        for (const char *p = s; *p;) {
+                wchar_t wc;
+                size_t k = mbrtowc(&wc, p, MB_CUR_MAX, &st);
+                if (k == 0 || k > 4) {
+                        memset(&st, 0, sizeof(st));
+                        k = 1;
+                        wc = L'?';
+                }
+                int cw = wcwidth(wc);
+                w += cw > 0 ? (size_t)cw : 0;
+                p += k;
+        }
+        return w;
+}
+
+void progress_show(FILE *f, unsigned width, const char *head, const char *name, bool done)
+{
+        if (width < 20)
+                width = 80;
+        char esc[1024] = "";
+        if (name)
+                text_escape(name, esc, sizeof(esc));
+        /* head first; the name gets what is left, its end kept (the file's own
+         * name is at the end of its path) and its start marked cut with "…" */
+        size_t room = width - 1 > columns(head) + 2 ? width - 1 - columns(head) - 2 : 0;
+        const char *tail = esc;
+        bool cut = columns(esc) > room;
+        while (cut && *tail && columns(tail) > (room ? room - 1 : 0)) { /* room for the "…" */
+                tail++;
+                while ((*tail & 0xC0) == 0x80)
+                        tail++;
+        }
+        fprintf(f, "\r\033[K%s%s%s%s", head, *esc && room ? "  " : "", cut && room ? "…" : "", room ? tail : "");
+        if (done)
+                fputc('\n', f);
+        log_progress_shown(!done);
+        fflush(f);
 }

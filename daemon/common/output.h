@@ -18,6 +18,11 @@ void csv_cell(FILE *f, const char *s); /* quoted when needed, formula-safe */
  * writes it (NULL: null; bytes that are not UTF-8 as the text \xHH, so the
  * value always exists), json_emit writes a value compactly, keys in the
  * order they were set, and releases it. */
+/* A progress line on a terminal of `width` columns: head, then as much of
+ * name's end as fits; redrawn in place; done ends it. A log line printed
+ * meanwhile clears it first (log_progress_shown). */
+void progress_show(FILE *f, unsigned width, const char *head, const char *name, bool done);
+
 typedef struct json_t json_t;
 json_t *json_text(const char *s);
 json_t *json_text_lines(const char *s); /* the lines of s as an array of json_text ([] for NULL) */

@@ -38,6 +38,7 @@ struct ctx {
         bool offline;                  /* the field kit: the caller's own state, roles do not apply */
         bool accept_new;               /* `catalog accept-new`: skip the station check */
         bool progress;                 /* the caller watches a terminal: progress lines on stderr */
+        unsigned width;                /* its columns */
         bool audit_written;            /* the verb appended its own audit row (a change, an export) */
         volatile sig_atomic_t *cancel; /* set when the caller asks the work to stop */
         struct verb_input inputs[VERB_MAX_INPUTS];

@@ -230,20 +230,19 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
 
 static void scrub_progress(const struct scrub_result *r, void *ud)
 {
-        (void)ud;
+        const struct ctx *c = ud;
         double secs = time_mono() - r->started, rate = secs > 0 ? (double)r->bytes / secs : 0;
-        char done[32], total[32], eta[32] = "--:--";
+        char done[32], total[32], eta[32] = "--:--", head[200];
         format_bytes((double)r->bytes, done, sizeof(done));
         format_bytes((double)r->total_bytes, total, sizeof(total));
         if (rate > 0 && r->total_bytes >= r->bytes) {
                 long s = (long)((double)(r->total_bytes - r->bytes) / rate);
                 snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
         }
-        fprintf(stderr, "\r\033[K[%lld/%lld recordings] %s / %s  %.1f MB/s  ETA %s  %lld bad", (long long)r->recordings,
-                (long long)r->total_recordings, done, total, rate / 1e6, eta,
-                (long long)(r->missing + r->mismatch + r->unreadable));
-        if (r->recordings >= r->total_recordings)
-                fputc('\n', stderr);
+        snprintf(head, sizeof(head), "[%lld/%lld recordings] %s / %s  %.1f MB/s  ETA %s  %lld bad",
+                 (long long)r->recordings, (long long)r->total_recordings, done, total, rate / 1e6, eta,
+                 (long long)(r->missing + r->mismatch + r->unreadable));
+        progress_show(stderr, c->width, head, NULL, r->recordings >= r->total_recordings);
 }
 
 int cmd_scrub(struct ctx *c, int argc, char **argv)
@@ -286,6 +285,7 @@ int cmd_scrub(struct ctx *c, int argc, char **argv)
         double t0 = time_mono();
         o.cancel = c->cancel;
         o.on_progress = c->progress ? scrub_progress : NULL;
+        o.ud = c;
         int r = scrub_run(&c->cfg, c->cat, &o, &res);
         if (c->progress && res.recordings < res.total_recordings)
                 fputc('\n', stderr);
@@ -559,9 +559,12 @@ static int destroy_approve(struct ctx *c, int64_t id)
         for (size_t i = 0; i < all.n; i++) {
                 /* Once begun it goes to its end (VERB_TO_THE_END): a destruction
                  * is never left half done because the caller left. */
-                if (c->progress)
-                        fprintf(stderr, "\r\033[K[%zu/%zu recordings] overwriting and removing their copies", i + 1,
-                                all.n);
+                if (c->progress) {
+                        char head[120];
+                        snprintf(head, sizeof(head), "[%zu/%zu recordings] overwriting and removing their copies",
+                                 i + 1, all.n);
+                        progress_show(stderr, c->width, head, NULL, false);
+                }
                 destroy_one(&all.v[i], &a);
         }
         if (c->progress && all.n)

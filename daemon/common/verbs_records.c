@@ -69,7 +69,7 @@ int cmd_catalog(struct ctx *c, int argc, char **argv)
 
 static void show_progress(const struct ingest_progress *p, void *ud)
 {
-        (void)ud;
+        const struct ctx *c = ud;
         double eta_s;
         double rate = ingest_progress_rate(p, time_mono(), &eta_s);
         char done[32], total[32], eta[32] = "--:--";
@@ -78,10 +78,14 @@ static void show_progress(const struct ingest_progress *p, void *ud)
         if (eta_s >= 0)
                 snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
         size_t shown = p->file_index < p->n_files ? p->file_index + 1 : p->n_files;
-        fprintf(stderr, "\r\033[K[%zu/%zu files] %s / %s  %.1f MB/s  ETA %s  %.40s", shown, p->n_files, done, total,
-                rate / 1e6, eta, p->file_index < p->n_files && p->device_path ? p->device_path : "");
-        if (p->file_index >= p->n_files)
-                fputc('\n', stderr);
+        char head[160];
+        snprintf(head, sizeof(head), "[%zu/%zu files] %s / %s  %.1f MB/s  ETA %s", shown, p->n_files, done, total,
+                 rate / 1e6, eta);
+        /* the file's own name: its directory is the same for most of a recorder */
+        const char *name = p->file_index < p->n_files && p->device_path ? p->device_path : NULL;
+        if (name && strrchr(name, '/'))
+                name = strrchr(name, '/') + 1;
+        progress_show(stderr, c->width, head, name, p->file_index >= p->n_files);
 }
 
 int cmd_ingest(struct ctx *c, int argc, char **argv)
@@ -119,6 +123,7 @@ int cmd_ingest(struct ctx *c, int argc, char **argv)
                 .serial = serial,
                 .cancel = c->cancel,
                 .on_progress = c->progress ? show_progress : NULL,
+                .ud = c,
                 .actor = c->caller,
                 .actor_role = caller_role(c),
         };

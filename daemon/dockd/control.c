@@ -70,7 +70,8 @@ struct client {
         struct ctl_reader rd;
         size_t got; /* request bytes so far */
         bool versioned, terminal;
-        bool waiting; /* a whole request, waiting for a worker to be free */
+        unsigned width; /* the caller's terminal columns (0: not said) */
+        bool waiting;   /* a whole request, waiting for a worker to be free */
         char *argv[CTL_MAX_ARGS + 1];
         int argc;
         int fds[MAX_FDS]; /* received, in order, not yet given to an input */
@@ -205,8 +206,12 @@ static int spawn_worker(struct client *cl, const struct verb *v, uid_t uid, cons
         src[n_src++] = c->config_fd;
         args[na++] = (char *)"--state";
         args[na++] = c->cfg->state_dir;
-        if (cl->terminal)
+        char width[16];
+        if (cl->terminal) {
+                snprintf(width, sizeof(width), "%u", cl->width >= 20 && cl->width <= 1000 ? cl->width : 80);
                 args[na++] = (char *)"--terminal";
+                args[na++] = width;
+        }
         for (size_t i = 0; i < cl->n_inputs; i++) {
                 args[na++] = (char *)"--input";
                 args[na++] = (char *)cl->inputs[i].name;
@@ -366,6 +371,7 @@ static int take_frames(struct client *cl)
                         return 1;
                 if (type == 'T') {
                         cl->terminal = true;
+                        cl->width = (unsigned)strtoul(data, NULL, 10);
                         continue;
                 }
                 if (type == 'D') {

@@ -92,9 +92,10 @@ int request_serve(int argc, char **argv)
         for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
                 if (strcmp(argv[i], "--state") == 0 && i + 1 < argc)
                         state = argv[++i];
-                else if (strcmp(argv[i], "--terminal") == 0)
+                else if (strcmp(argv[i], "--terminal") == 0 && i + 1 < argc) {
                         c.progress = true;
-                else if (strcmp(argv[i], "--input") == 0 && i + 3 < argc && c.n_inputs < VERB_MAX_INPUTS) {
+                        c.width = (unsigned)atoi(argv[++i]);
+                } else if (strcmp(argv[i], "--input") == 0 && i + 3 < argc && c.n_inputs < VERB_MAX_INPUTS) {
                         struct verb_input *in = &c.inputs[c.n_inputs++];
                         in->name = argv[i + 1];
                         in->fds[0] = atoi(argv[i + 2]);

@@ -148,6 +148,33 @@ journalctl --root="$WORK/cat" --update-catalog && [ "$(journalctl --root="$WORK/
 	fail "journalctl does not read systemd/dockd.catalog: $(journalctl --root="$WORK/cat" --list-catalog 2>&1)"
 pass "alarms, their clearing, readiness and requests reach the journal with a catalogued MESSAGE_ID (and DOCKD_ALARM)"
 
+# On a 70-column terminal, through dockd: each progress line fits, keeps the
+# end of the file's name, and a warning (random bytes are unplayable footage)
+# never lands on a progress line.
+mkdir -p "$WORK/long/DCIM/a directory with a rather long name"
+for i in 1 2; do
+	head -c $((3 << 20)) /dev/urandom >"$WORK/long/DCIM/a directory with a rather long name/recording number 000$i.MP4"
+done
+make_fat32 "$WORK/long.img" 40 "$WORK/long"
+script -qec "stty cols 70; '$BUILD/dockctl' -c '$WORK/dockd.conf' --state '$STATE' ingest --image '$WORK/long.img' --serial LONG" \
+	"$WORK/narrow.log" >/dev/null
+python3 - "$WORK/narrow.log" <<'PY' || fail "the progress lines on a 70-column terminal: $(tr '\r' '\n' <"$WORK/narrow.log" | tail -5)"
+import re, sys, unicodedata
+raw = open(sys.argv[1], encoding="utf-8", errors="replace", newline="").read()
+lines = [seg for seg in re.split(r"\r\x1b\[K|\r|\n", raw)]
+progress = [l for l in lines if l.startswith("[") and "files]" in l]
+assert progress, "no progress line"
+width = lambda s: sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+assert all(width(l) <= 70 for l in progress), [l for l in progress if width(l) > 70]
+# the file's own name, its start cut to fit
+assert any(l.endswith("number 0001.MP4") and "…" in l for l in progress), progress
+# a warning always begins its own line: never after progress text
+for m in re.finditer(r"dockctl: [^\r\n]*unplayable", raw):
+    before = raw[:m.start()]
+    assert before.endswith("\r\x1b[K") or before.endswith("\n"), repr(before[-80:])
+PY
+pass "progress on a 70-column terminal: every line fits, keeps the file's name, and no warning lands on it"
+
 # Ctrl-C on an ingest dockd runs: dockctl says it stops; it stops at a safe
 # point; the next ingest resumes and completes.
 head -c $((160 << 20)) /dev/urandom >"$src/DCIM/BIG0002.MP4"
