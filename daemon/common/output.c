@@ -268,6 +268,23 @@ static size_t columns(const char *s)
         return w;
 }
 
+void fput_cols(FILE *f, const char *s, size_t width, bool cut)
+{
+        char esc[1024];
+        text_escape(s ? s : "", esc, sizeof(esc));
+        size_t n = strlen(esc);
+        if (cut)
+                while (n > 0 && columns(esc) > width) {
+                        do
+                                n--;
+                        while (n > 0 && (esc[n] & 0xC0) == 0x80);
+                        esc[n] = '\0';
+                }
+        fputs(esc, f);
+        for (size_t w = columns(esc); w < width; w++)
+                fputc(' ', f);
+}
+
 void progress_show(FILE *f, unsigned width, const char *head, const char *name, bool done)
 {
         if (width < 20)

@@ -22,6 +22,9 @@ void csv_cell(FILE *f, const char *s); /* quoted when needed, formula-safe */
  * name's end as fits; redrawn in place; done ends it. A log line printed
  * meanwhile clears it first (log_progress_shown). */
 void progress_show(FILE *f, unsigned width, const char *head, const char *name, bool done);
+/* s made safe for a terminal (text_escape), padded to `width` display
+ * columns; cut on a character to fit when `cut`. */
+void fput_cols(FILE *f, const char *s, size_t width, bool cut);
 
 typedef struct json_t json_t;
 json_t *json_text(const char *s);

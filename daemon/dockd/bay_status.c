@@ -109,13 +109,20 @@ void bays_status_text(struct bays *b, FILE *f)
                                 snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
                 }
                 const char *safe = bay->phase != BAY_DONE ? "no, wait" : bay->safe_to_remove ? "YES" : "NO: see error";
-                fprintf(f, "%-28.28s %-18.18s %-10s %-12s %-24s %10s %7s  %s\n", bay->dock.bay,
-                        bay->id.serial[0] ? bay->id.serial : "?", bay->officer[0] ? bay->officer : "-",
+                /* the serial and the officer come from the device and people:
+                 * escaped, and aligned by display width */
+                fput_cols(f, bay->dock.bay, 28, true);
+                fputc(' ', f);
+                fput_cols(f, bay->id.serial[0] ? bay->id.serial : "?", 18, true);
+                fputc(' ', f);
+                fput_cols(f, bay->officer[0] ? bay->officer : "-", 10, false);
+                fprintf(f, " %-12s %-24s %10s %7s  %s\n",
                         !bay->started && bay->phase == BAY_DOCKED ? "waiting" : bay_phase_name(bay), bar, r, eta, safe);
+                char esc[1400];
                 if (bay->error[0])
-                        fprintf(f, "    ! %s\n", bay->error);
+                        fprintf(f, "    ! %s\n", text_escape(bay->error, esc, sizeof(esc)));
                 if (bay->wipe[0])
-                        fprintf(f, "    %s\n", bay->wipe);
+                        fprintf(f, "    %s\n", text_escape(bay->wipe, esc, sizeof(esc)));
         }
         if (!n)
                 fprintf(f, "no recorder docked\n");

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <getopt.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -257,6 +258,7 @@ int main(int argc, char **argv)
         int ch;
         setenv("TZ", "UTC", 1);
         tzset();
+        setlocale(LC_CTYPE, "C.UTF-8"); /* the status table measures names by display width */
         log_set_ident("dockd");
         if (argc > 1 && strcmp(argv[1], "--serve-request") == 0)
                 return request_serve(argc - 2, argv + 2);

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <locale.h>
 #include <stdlib.h>
 
 #include "output.h"
@@ -73,14 +74,34 @@ static void test_text_escape_never_prints_control_characters(void **state)
         assert_string_equal(text_escape("\n\n\n", out, 9), "\\x0A\\x0A"); /* cut on a whole escape */
 }
 
+/* A name from a device on a terminal: escaped, padded by display width, cut
+ * on a character (the dock status table). */
+static void test_columns(void **state)
+{
+        char *buf = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&buf, &n);
+        fput_cols(f, "CAM\x1b[2J", 12, true);
+        fputc('|', f);
+        fput_cols(f, "张三", 6, false);
+        fputc('|', f);
+        fput_cols(f, "张三丰张三丰", 5, true);
+        fputc('|', f);
+        fclose(f);
+        assert_string_equal(buf, "CAM\\x1B[2J  |张三  |张三 |");
+        free(buf);
+}
+
 int main(void)
 {
+        setlocale(LC_CTYPE, "C.UTF-8"); /* as dockd and dockctl run */
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_text_escape_never_prints_control_characters),
                 cmocka_unit_test(test_csv_defuses_formulas),
                 cmocka_unit_test(test_csv_quotes_rfc4180),
                 cmocka_unit_test(test_json_escapes),
                 cmocka_unit_test(test_json_never_invalid_utf8),
+                cmocka_unit_test(test_columns),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
