@@ -248,9 +248,8 @@ static bool wants_help(int argc, char **argv)
 /* The first words of the table, each once, in order. */
 static bool first_seen(const struct verb *v)
 {
-        size_t n = strcspn(v->name, " ");
         for (const struct verb *k = VERBS; k != v; k++)
-                if (strncmp(k->name, v->name, n) == 0 && (k->name[n] == ' ' || !k->name[n]))
+                if (verb_word_is(k, v->name, strcspn(v->name, " ")))
                         return true;
         return false;
 }
@@ -296,7 +295,7 @@ static void bash_completion(FILE *f)
                 size_t n = strcspn(v->name, " ");
                 fprintf(f, "\t%.*s) words='--help", (int)n, v->name);
                 for (const struct verb *k = v; k->name; k++) {
-                        if (strncmp(k->name, v->name, n) != 0 || (k->name[n] != ' ' && k->name[n]))
+                        if (!verb_word_is(k, v->name, n))
                                 continue;
                         if (k->name[n] == ' ')
                                 fprintf(f, " %s", k->name + n + 1); /* a subverb, or "--status" */
@@ -318,7 +317,7 @@ static void bash_completion(FILE *f)
 static bool known_word(const char *w)
 {
         for (const struct verb *v = VERBS; v->name; v++)
-                if (strncmp(v->name, w, strlen(w)) == 0 && (v->name[strlen(w)] == ' ' || !v->name[strlen(w)]))
+                if (verb_word_is(v, w, strlen(w)))
                         return true;
         return false;
 }

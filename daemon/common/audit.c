@@ -50,14 +50,18 @@ static enum role role_in(const struct config *cfg, const gid_t *groups, int n)
         return ROLE_NONE;
 }
 
-enum role peer_role(const struct config *cfg, int sock, char *name, size_t name_size)
+enum role peer_role(const struct config *cfg, int sock, char *name, size_t name_size, uid_t *uid)
 {
         struct ucred cred;
         socklen_t len = sizeof(cred);
+        if (uid)
+                *uid = (uid_t)-1;
         if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
                 snprintf(name, name_size, "an unknown peer");
                 return ROLE_NONE;
         }
+        if (uid)
+                *uid = cred.uid;
         struct passwd *pw = getpwuid(cred.uid);
         if (pw)
                 snprintf(name, name_size, "%s", pw->pw_name);

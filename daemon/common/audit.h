@@ -18,8 +18,9 @@ enum role { ROLE_NONE, ROLE_OPERATOR, ROLE_CUSTODIAN, ROLE_ADMIN };
 const char *role_name(enum role r);
 /* The highest role of the process at the other end of the AF_UNIX socket,
  * from its credentials (SO_PEERCRED, SO_PEERGROUPS) and cfg's [roles]; name
- * gets its login name. root and dockd's own user are admin. */
-enum role peer_role(const struct config *cfg, int sock, char *name, size_t name_size);
+ * gets its login name, *uid (if uid) its uid ((uid_t)-1 unknown). root and
+ * dockd's own user are admin. */
+enum role peer_role(const struct config *cfg, int sock, char *name, size_t name_size, uid_t *uid);
 /* The group that grants role r, for messages. */
 const char *role_group(const struct config *cfg, enum role r);
 

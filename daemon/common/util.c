@@ -80,6 +80,14 @@ double time_mono(void)
         return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+void format_eta(double seconds, char *buf, size_t size)
+{
+        if (seconds < 0)
+                snprintf(buf, size, "--:--");
+        else
+                snprintf(buf, size, "%ld:%02ld", (long)seconds / 60, (long)seconds % 60);
+}
+
 void format_bytes(double n, char *buf, size_t size)
 {
         static const char *unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };

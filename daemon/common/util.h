@@ -50,6 +50,8 @@ double time_mono(void);
 
 /* "512 B", "1.5 MiB": sizes and rates for people. */
 void format_bytes(double n, char *buf, size_t size);
+/* "1:05" for 65 s; "--:--" when unknown (< 0). */
+void format_eta(double seconds, char *buf, size_t size);
 
 /* Text for a terminal or a log line: control characters (a newline that
  * would forge a row, an escape sequence that would repaint a terminal) and

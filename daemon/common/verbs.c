@@ -141,12 +141,16 @@ void verbs_usage(FILE *f)
               f);
 }
 
+bool verb_word_is(const struct verb *v, const char *word, size_t n)
+{
+        return strncmp(v->name, word, n) == 0 && (v->name[n] == ' ' || !v->name[n]);
+}
+
 void verb_usage(FILE *f, const char *first_word)
 {
         fprintf(f, "usage: dockctl %s ...\n", first_word);
         for (const struct verb *v = VERBS; v->name; v++)
-                if (strncmp(v->name, first_word, strlen(first_word)) == 0 &&
-                    (v->name[strlen(first_word)] == ' ' || !v->name[strlen(first_word)]))
+                if (verb_word_is(v, first_word, strlen(first_word)))
                         verb_line(f, v);
 }
 
@@ -166,9 +170,17 @@ int require_role(struct ctx *c, const char *name)
         enum role need = v ? v->role : ROLE_ADMIN; /* a name missing from the table: the most it could need */
         if (c->offline || c->role >= need)
                 return 0;
-        fprintf(stderr, "dockctl %s: needs the %s role (group %s); %s has %s\n", name, role_name(need),
-                role_group(&c->cfg, need), c->caller, c->role == ROLE_NONE ? "none" : role_name(c->role));
+        char msg[512];
+        role_refusal(msg, sizeof(msg), &c->cfg, name, need, c->caller, c->role);
+        fprintf(stderr, "%s\n", msg);
         return EXIT_DENIED;
+}
+
+void role_refusal(char *buf, size_t size, const struct config *cfg, const char *name, enum role need,
+                  const char *caller, enum role have)
+{
+        snprintf(buf, size, "dockctl %s: needs the %s role (group %s); %s has %s", name, role_name(need),
+                 role_group(cfg, need), caller, role_name(have));
 }
 
 int verbs_run(struct ctx *c, int argc, char **argv)
@@ -176,7 +188,7 @@ int verbs_run(struct ctx *c, int argc, char **argv)
         const struct verb *v = verb_find(argc, argv);
         if (!v && argc > 0 && verb_named(argv[0]) == NULL) {
                 for (const struct verb *k = VERBS; k->name; k++)
-                        if (strncmp(k->name, argv[0], strlen(argv[0])) == 0 && k->name[strlen(argv[0])] == ' ') {
+                        if (verb_word_is(k, argv[0], strlen(argv[0])) && k->name[strlen(argv[0])] == ' ') {
                                 verb_usage(stderr, argv[0]); /* "hold" alone, or "hold frobnicate" */
                                 return EXIT_USAGE;
                         }

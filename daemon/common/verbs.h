@@ -66,6 +66,12 @@ extern const struct verb VERBS[];
 /* The entry for argv (the longest name that matches: "hold add" before
  * "hold"), or NULL. */
 const struct verb *verb_find(int argc, char *const *argv);
+/* Is v's first word the n bytes at word ("hold" of "hold add")? */
+bool verb_word_is(const struct verb *v, const char *word, size_t n);
+/* The refusal of `name` to a caller with role `have`, naming the role and
+ * group it needs (dockd and its workers say it alike). */
+void role_refusal(char *buf, size_t size, const struct config *cfg, const char *name, enum role need,
+                  const char *caller, enum role have);
 /* The entry by its name ("device --status"), for checks inside a verb. */
 const struct verb *verb_named(const char *name);
 /* `dockctl --help`: every verb with its role, from the table. */

@@ -232,13 +232,11 @@ static void scrub_progress(const struct scrub_result *r, void *ud)
 {
         const struct ctx *c = ud;
         double secs = time_mono() - r->started, rate = secs > 0 ? (double)r->bytes / secs : 0;
-        char done[32], total[32], eta[32] = "--:--", head[200];
+        char done[32], total[32], eta[32], head[200];
         format_bytes((double)r->bytes, done, sizeof(done));
         format_bytes((double)r->total_bytes, total, sizeof(total));
-        if (rate > 0 && r->total_bytes >= r->bytes) {
-                long s = (long)((double)(r->total_bytes - r->bytes) / rate);
-                snprintf(eta, sizeof(eta), "%ld:%02ld", s / 60, s % 60);
-        }
+        format_eta(rate > 0 && r->total_bytes >= r->bytes ? (double)(r->total_bytes - r->bytes) / rate : -1, eta,
+                   sizeof(eta));
         snprintf(head, sizeof(head), "[%lld/%lld recordings] %s / %s  %.1f MB/s  ETA %s  %lld bad",
                  (long long)r->recordings, (long long)r->total_recordings, done, total, rate / 1e6, eta,
                  (long long)(r->missing + r->mismatch + r->unreadable));

@@ -72,11 +72,10 @@ static void show_progress(const struct ingest_progress *p, void *ud)
         const struct ctx *c = ud;
         double eta_s;
         double rate = ingest_progress_rate(p, time_mono(), &eta_s);
-        char done[32], total[32], eta[32] = "--:--";
+        char done[32], total[32], eta[32];
         format_bytes((double)p->bytes_done, done, sizeof(done));
         format_bytes((double)p->bytes_total, total, sizeof(total));
-        if (eta_s >= 0)
-                snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
+        format_eta(eta_s, eta, sizeof(eta));
         size_t shown = p->file_index < p->n_files ? p->file_index + 1 : p->n_files;
         char head[160];
         snprintf(head, sizeof(head), "[%zu/%zu files] %s / %s  %.1f MB/s  ETA %s", shown, p->n_files, done, total,

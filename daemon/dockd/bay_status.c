@@ -106,7 +106,7 @@ void bays_status_text(struct bays *b, FILE *f)
                         format_bytes(rate, r, sizeof(r));
                         strcat(r, "/s");
                         if (eta_s >= 0)
-                                snprintf(eta, sizeof(eta), "%ld:%02ld", (long)eta_s / 60, (long)eta_s % 60);
+                                format_eta(eta_s, eta, sizeof(eta));
                 }
                 const char *safe = bay->phase != BAY_DONE ? "no, wait" : bay->safe_to_remove ? "YES" : "NO: see error";
                 /* the serial and the officer come from the device and people:

@@ -289,14 +289,9 @@ static int spawn_worker(struct client *cl, const struct verb *v, uid_t uid, cons
 static int answer(struct client *cl)
 {
         struct control *c = cl->c;
-        struct ucred cred = { .uid = (uid_t)-1 };
-        socklen_t len = sizeof(cred);
         char caller[64];
-        enum role role = ROLE_NONE;
-        if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
-                role = peer_role(c->cfg, cl->fd, caller, sizeof(caller));
-        else
-                snprintf(caller, sizeof(caller), "an unknown peer");
+        uid_t uid;
+        enum role role = peer_role(c->cfg, cl->fd, caller, sizeof(caller), &uid);
         const struct verb *v = verb_find(cl->argc, cl->argv);
         if (!v) {
                 char shown[256];
@@ -305,12 +300,13 @@ static int answer(struct client *cl)
                 return 0;
         }
         if (!(v->flags & VERB_IN_DAEMON))
-                return spawn_worker(cl, v, cred.uid, caller);
+                return spawn_worker(cl, v, uid, caller);
         if (role < v->role) {
-                log_warn("control: refused '%s' to %s (uid %u): needs %s", v->name, caller, (unsigned)cred.uid,
+                log_warn("control: refused '%s' to %s (uid %u): needs %s", v->name, caller, (unsigned)uid,
                          role_name(v->role));
-                refuse(cl, EXIT_DENIED, "dockctl %s: needs the %s role (group %s); %s has %s", v->name,
-                       role_name(v->role), role_group(c->cfg, v->role), caller, role_name(role));
+                char msg[512];
+                role_refusal(msg, sizeof(msg), c->cfg, v->name, v->role, caller, role);
+                refuse(cl, EXIT_DENIED, "%s", msg);
                 return 0;
         }
         bool json = false;

@@ -214,14 +214,15 @@ static int config_snapshot(const struct config *cfg)
 static int state_lock(const struct config *cfg)
 {
         _cleanup_free_ char *path = xasprintf("%s/dockd.lock", cfg->state_dir);
-        if (mkdir_p(cfg->state_dir, 0750) < 0)
-                return log_error_errno(-errno, "%s: cannot create the state directory: %m", cfg->state_dir);
+        int r = mkdir_p(cfg->state_dir, 0750); /* -errno: errno itself may be another call's */
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot create the state directory: %m", cfg->state_dir);
         int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd < 0)
                 return log_error_errno(-errno, "%s: %m", path);
         /* A dockctl field kit holds the lock while it reads (a listing takes a
          * moment): wait for it, up to 10 s, rather than fail to start. */
-        int r, tries = 0;
+        int tries = 0;
         while ((r = flock(fd, LOCK_EX | LOCK_NB)) < 0 && errno == EWOULDBLOCK && tries++ < 100) {
                 if (tries == 1)
                         log_info("%s is in use (a dockctl field kit?); waiting for it", cfg->state_dir);

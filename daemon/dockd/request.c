@@ -114,7 +114,7 @@ int request_serve(int argc, char **argv)
         } else if (config_load(&c.cfg, cfgfile, state, e, sizeof(e)) < 0) {
                 log_error("dockd's configuration: %s", e);
         } else {
-                c.role = peer_role(&c.cfg, SOCK, c.caller, sizeof(c.caller));
+                c.role = peer_role(&c.cfg, SOCK, c.caller, sizeof(c.caller), NULL);
                 struct sigaction io = { .sa_handler = on_sigio };
                 sigaction(SIGIO, &io, NULL);
                 fcntl(SOCK, F_SETOWN, getpid());
