@@ -135,7 +135,14 @@ static int send_request(int sock, const struct verb *v, int argc, char **argv)
                         fprintf(stderr, "dockctl: %s: cannot open: %s\n", argv[i], strerror(errno));
                         return -errno;
                 }
-                _cleanup_close_ int dfd = open(argv[i], O_RDONLY | O_CLOEXEC | O_DIRECT);
+                /* Opened without waiting (a FIFO with no writer would hang here);
+                 * reads wait as usual. The O_DIRECT twin only of a volume: a
+                 * second open of anything else could block, and dockd refuses
+                 * it anyway. */
+                fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+                struct stat st;
+                bool volume = fstat(fd, &st) == 0 && (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode));
+                _cleanup_close_ int dfd = volume ? open(argv[i], O_RDONLY | O_CLOEXEC | O_DIRECT) : -1;
                 r = ctl_send(sock, 'F', argv[i], strlen(argv[i]), fd);
                 if (r == 0 && dfd >= 0)
                         r = ctl_send(sock, 'D', "", 0, dfd);

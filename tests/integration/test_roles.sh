@@ -7,7 +7,8 @@
 # - the caller's own -c file (naming their group admin) changes nothing;
 # - the audit chain records the real caller and role;
 # - the custodian verbs that once crashed work, as a custodian;
-# - dockd reads an image only through the caller's own descriptor;
+# - dockd reads an image only through the caller's own descriptor, and a
+#   damaged or hostile one (lost clusters, a FIFO) is never called complete;
 # - no evidence file is readable by the role users, and with dockd stopped
 #   dockctl will not open dockd's state as a field kit.
 source "$(dirname "$0")/common.sh"
@@ -70,6 +71,30 @@ as "$uc" ingest --image "$WORK/rec.img" --serial CAM-1 --json >"$WORK/ingest.jso
 	fail "a custodian's ingest failed: $(cat "$WORK/ingest.err")"
 jq -e '.state == "complete" and .files_copied == 1' "$WORK/ingest.json" >/dev/null || fail "ingest: $(cat "$WORK/ingest.json")"
 pass "dockd ingests through the custodian's own descriptor of the image, and not an image the custodian cannot read"
+
+# Damaged and hostile input through dockd, by the custodian's descriptors: a
+# recorder with lost clusters is never called complete, its session names
+# why; a FIFO given as the image is refused at once; and the recording it
+# could read still has both copies.
+cp "$WORK/rec.img" "$WORK/lost.img"
+python3 "$HERE/../lib/fatedit.py" "$WORK/lost.img" lost-chain 3 >/dev/null
+chown "$uc" "$WORK/lost.img"
+rc=0
+as "$uc" ingest --image "$WORK/lost.img" --serial CAM-L --json >"$WORK/lost.json" 2>"$WORK/lost.err" || rc=$?
+[ "$rc" = 3 ] && jq -e '.state == "incomplete" and .unread >= 1 and .unaccounted_bytes > 0 and (.unread_first | test("belong to no file"))' \
+	"$WORK/lost.json" >/dev/null || fail "a damaged recorder through dockd: rc $rc, $(cat "$WORK/lost.json") $(cat "$WORK/lost.err")"
+as "$uc" sessions --device CAM-L --json | jq -e '.[-1].state == "incomplete" and (.[-1].unread | length) >= 1' >/dev/null ||
+	fail "the damaged recorder's session does not say it is incomplete: $(as "$uc" sessions --device CAM-L --json)"
+as "$uc" recordings --device CAM-L --json | jq -e 'length == 1 and (.[0].copies | length) == 2' >/dev/null ||
+	fail "the readable recording of the damaged recorder lacks its copies"
+mkfifo "$WORK/fifo"
+chown "$uc" "$WORK/fifo"
+rc=0
+timeout 20 runuser -u "$uc" -- "$BUILD/dockctl" -c "$WORK/dockd.conf" ingest --image "$WORK/fifo" --serial CAM-F \
+	>/dev/null 2>"$WORK/fifo.err" || rc=$?
+[ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -q "not a block device or image file" "$WORK/fifo.err" ||
+	fail "a FIFO given to dockd as the image: rc $rc: $(cat "$WORK/fifo.err")"
+pass "through dockd: a recorder with lost clusters is incomplete and says why, a FIFO is refused at once"
 
 # The verbs that crashed on a catalog they could not open, as a custodian.
 as "$uc" devices add CAM-2 --model X1 >/dev/null || fail "devices add"
