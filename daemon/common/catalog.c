@@ -8,7 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
+#include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -234,10 +236,34 @@ static int shm_reserve(const char *path, char *err, size_t err_size)
         return 0; /* EOPNOTSUPP and the like: the filesystem allocates as it writes */
 }
 
+/* Two processes preparing one fresh catalog at once (two field kits on a new
+ * state directory) race to switch it to WAL, and SQLite answers the loser
+ * "database is locked" at once, without its busy handler. The catalog's
+ * directory is flocked while a connection is prepared, so one process does
+ * it at a time. flock on the directory: a descriptor of the catalog file
+ * itself must never be closed (see shm_reserve). -1 where there is no
+ * directory to lock (":memory:") or it cannot be opened: SQLite's own
+ * locking still holds, only the race is not excluded. */
+static int prepare_lock(const char *path)
+{
+        if (path[0] == ':')
+                return -1;
+        _cleanup_free_ char *copy = xstrdup(path);
+        int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
 int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size)
 {
+        _cleanup_close_ int dirlock = prepare_lock(path);
         struct catalog *c = xmalloc(sizeof(*c));
         c->err[0] = c->migrated[0] = '\0';
+        if (err_size)
+                err[0] = '\0'; /* "if (!err[0])" below: the caller's buffer may be fresh stack */
         int rc = sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
         if (rc != SQLITE_OK) {
                 snprintf(err, err_size, "%s: cannot open catalog: %s", path,
@@ -251,12 +277,13 @@ int catalog_open(const char *path, struct catalog **out, char *err, size_t err_s
         /* WAL: readers (dockctl listings) never block the ingest. synchronous=FULL:
          * a committed "verified" row survives power loss, like the copy it names. */
         int r;
+        const char *step = "WAL mode";
         if ((r = exec(c, "PRAGMA journal_mode=WAL")) < 0 || (r = shm_reserve(path, err, err_size)) < 0 ||
-            (r = exec(c, "PRAGMA synchronous=FULL")) < 0 ||
+            (step = "synchronous", r = exec(c, "PRAGMA synchronous=FULL")) < 0 ||
             /* small: one connection per bay, and the ledger's hot set is tiny */
-            (r = exec(c, "PRAGMA cache_size=-512")) < 0 || (r = migrate(c, err, err_size)) < 0) {
+            (r = exec(c, "PRAGMA cache_size=-512")) < 0 || (step = "migrations", r = migrate(c, err, err_size)) < 0) {
                 if (!err[0])
-                        snprintf(err, err_size, "%s: cannot prepare catalog: %s", path, sqlite3_errmsg(c->db));
+                        snprintf(err, err_size, "%s: cannot prepare catalog (%s): %s", path, step, catalog_errmsg(c));
                 catalog_close(c);
                 return r;
         }
