@@ -1,0 +1,83 @@
+/* s3.h — an S3 client for one bucket (path-style, SigV4 on every request):
+ * uploads whose every byte the server checks against a SHA-256 dockd
+ * computed (x-amz-content-sha256), reads of exact object versions, Object
+ * Lock (retention, legal hold) and the bucket checks dockd makes at start.
+ * libcurl carries HTTP and TLS; sigv4.c signs. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct s3_conf {
+        char *endpoint; /* "https://rgw.example:443"; http only to a loopback address */
+        char *bucket;
+        char *region;      /* default us-east-1 */
+        char *prefix;      /* key prefix, "" or ending in '/' */
+        char *credentials; /* file: access_key_id = ..., secret_access_key = ... */
+        char *ca_file;
+        char *object_lock; /* "compliance", "governance" or "off" */
+};
+
+struct s3 {
+        char *endpoint, *host, *bucket, *region, *prefix, *ca_file;
+        char *access_key, *secret_key;
+        char lock_mode[16]; /* "COMPLIANCE", "GOVERNANCE" or "" (off) */
+        long timeout_s;
+        void *curl;
+};
+
+/* What the server answered. */
+struct s3_reply {
+        long status;       /* HTTP status, 0 when no answer */
+        char code[64];     /* S3 error code ("AccessDenied"), "" on success */
+        char message[256]; /* the server's message, or the transport's */
+        char version_id[128];
+        char etag[80];
+        char sha256_meta[65]; /* x-amz-meta-sha256 */
+        char lock_mode[16];
+        char retain_until[40];
+        char legal_hold[8]; /* "ON" / "OFF" */
+        int64_t length;     /* Content-Length of a HEAD */
+};
+
+/* Reads the credentials file (refused when others than its owner may read
+ * it) and prepares a client. err names the file or key that is wrong. */
+int s3_open(struct s3 *s, const struct s3_conf *c, char *err, size_t err_size);
+void s3_close(struct s3 *s);
+
+/* The object's key under the configured prefix: prefix + rel. malloc'd. */
+char *s3_key(const struct s3 *s, const char *rel);
+
+/* Source of an upload body: read(ud, buf, n, off) returns bytes or -errno. */
+typedef ssize_t (*s3_read_fn)(void *ud, void *buf, size_t n, int64_t off);
+
+/* PUT key from src (len bytes), signed over sha256_hex, with If-None-Match: *,
+ * x-amz-meta-sha256, and the lock in the client's mode until retain_until
+ * ("2027-06-05T00:00:00Z"; NULL or lock off: none). rep gets the version id
+ * and ETag. Returns 0 or -errno (err: the request and the server's words). */
+int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, const char *sha256_hex,
+           const char *retain_until, struct s3_reply *rep, char *err, size_t err_size);
+/* GET key (version: that version; NULL: the newest) streamed through SHA-256:
+ * out_hex and *bytes. The copy's read-back. */
+int s3_get_sha256(struct s3 *s, const char *key, const char *version, char out_hex[65], int64_t *bytes,
+                  struct s3_reply *rep, char *err, size_t err_size);
+/* GET key into fd (a restore from this target). */
+int s3_get_to_fd(struct s3 *s, const char *key, const char *version, int fd, struct s3_reply *rep, char *err,
+                 size_t err_size);
+/* HEAD: -ENOENT when there is no such object (or version). */
+int s3_head(struct s3 *s, const char *key, const char *version, struct s3_reply *rep, char *err, size_t err_size);
+/* DELETE one version (never a delete marker): bypass sends
+ * x-amz-bypass-governance-retention. -EACCES when the lock refuses. */
+int s3_delete_version(struct s3 *s, const char *key, const char *version, bool bypass, struct s3_reply *rep, char *err,
+                      size_t err_size);
+/* Legal hold on one version: on or off. */
+int s3_legal_hold(struct s3 *s, const char *key, const char *version, bool on, struct s3_reply *rep, char *err,
+                  size_t err_size);
+/* The bucket is there, reachable with these credentials, versioned, and has
+ * Object Lock enabled (unless the client's mode is off). */
+int s3_bucket_check(struct s3 *s, char *err, size_t err_size);
+/* Proves the lock: writes a probe object under PREFIX.dockd/lock-probe/ locked
+ * for a day and checks that deleting that version is refused. 0: refused
+ * (write-once); -EPERM: the server deleted it (not write-once). */
+int s3_lock_probe(struct s3 *s, const char *station, char *err, size_t err_size);
