@@ -60,13 +60,23 @@ static void archive_alarms(const struct config *cfg, const struct archive_view *
                          (long long)(o->rejected - o->integrity), why);
 }
 
-static void target_alarms(const struct config *cfg, struct alarm_list *l)
+static void target_alarms(const struct config *cfg, struct catalog *cat, struct alarm_list *l)
 {
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 const struct target_conf *tc = &cfg->targets[i];
                 char why[300], name[64];
                 int64_t free_bytes;
                 struct alarm *a;
+                int write_once = -1;
+                if (tc->type == TARGET_S3 &&
+                    catalog_target_write_once(cat, tc->name, &write_once, why, sizeof(why)) == 0 && write_once == 0) {
+                        snprintf(name, sizeof(name), "target-not-write-once:%.32s", tc->name);
+                        if ((a = add(l, name, false, 1)))
+                                snprintf(a->text, sizeof(a->text),
+                                         "target %s did not prove write-once at start (%.200s): its copies could be "
+                                         "deleted or replaced; enable Object Lock on the bucket",
+                                         tc->name, why);
+                }
                 if (target_probe(tc, &free_bytes, why, sizeof(why)) < 0) {
                         snprintf(name, sizeof(name), "target-unavailable:%.32s", tc->name);
                         if ((a = add(l, name, false, 1)))
@@ -74,7 +84,7 @@ static void target_alarms(const struct config *cfg, struct alarm_list *l)
                                          "target %s cannot take copies (%s); recordings stay under-copied until it is "
                                          "back",
                                          tc->name, why);
-                } else if (free_bytes < (int64_t)cfg->alarm_min_free_gib << 30) {
+                } else if (free_bytes >= 0 && free_bytes < (int64_t)cfg->alarm_min_free_gib << 30) {
                         char b[32];
                         format_bytes((double)free_bytes, b, sizeof(b));
                         snprintf(name, sizeof(name), "target-low-space:%.32s", tc->name);
@@ -143,7 +153,7 @@ int alarms_collect(const struct config *cfg, struct catalog *cat, struct alarm_l
                 return r;
         archive_alarms(cfg, &v, out);
         archive_unreachable(&v, out);
-        target_alarms(cfg, out);
+        target_alarms(cfg, cat, out);
         ledger_alarms(cfg, &k, out);
         return 0;
 }

@@ -48,7 +48,9 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
                             bool *collision);
 int catalog_session_set_bay(struct catalog *c, int64_t session_id, const char *bay);
 int catalog_session_set_undocked(struct catalog *c, int64_t session_id);
-int catalog_target_ensure(struct catalog *c, const char *name, const char *path, int64_t *id);
+/* Registers target name (type "fs" or "s3") or finds it; a target recorded
+ * as another type is refused (-EXDEV, catalog_errmsg says why). */
+int catalog_target_ensure(struct catalog *c, const char *name, const char *type, const char *path, int64_t *id);
 /* Number of verified copies recorded on a target (to notice a target that vanished). */
 int catalog_target_copy_count(struct catalog *c, int64_t target_id, int64_t *n);
 
@@ -98,6 +100,16 @@ int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target
 
 int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath, const char *method,
                      int64_t session_id);
+/* Whether the target proved write-once at dockd's start (why: the refusal). */
+int catalog_target_set_write_once(struct catalog *c, int64_t target_id, bool proven, const char *why);
+/* *state: 1 proven, 0 not, -1 never checked; why: the reason it was not. */
+int catalog_target_write_once(struct catalog *c, const char *name, int *state, char *why, size_t why_size);
+/* A copy that is one object version on an S3 target. */
+struct object_copy {
+        const char *key, *method, *version_id, *etag, *lock_mode, *retain_until;
+};
+int catalog_copy_add_object(struct catalog *c, int64_t rec_id, int64_t target_id, const struct object_copy *o,
+                            int64_t session_id);
 int catalog_copy_path_taken(struct catalog *c, int64_t target_id, const char *relpath, bool *taken);
 int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: source */, int64_t session_id,
                              const char *error);
@@ -112,6 +124,7 @@ int catalog_session_set_unaccounted(struct catalog *c, int64_t session_id, int64
 /* ---- listings, for dockctl ---- */
 struct copy_info {
         const char *target, *target_root, *path, *verified_at, *method;
+        const char *version_id, *retain_until; /* an object copy's version and lock; NULL on a filesystem */
 };
 struct recording_info {
         int64_t id;

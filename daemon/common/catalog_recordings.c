@@ -71,7 +71,8 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         free(sql);
         if (r < 0 ||
             (r = prepare(c,
-                         "SELECT t.name, t.path, c.path, c.verified_at, c.method FROM copies c"
+                         "SELECT t.name, t.path, c.path, c.verified_at, c.method, c.version_id, c.retain_until FROM "
+                         "copies c"
                          " JOIN targets t ON t.id = c.target_id WHERE c.recording_id = ? ORDER BY t.name",
                          &cst)) < 0 ||
             (r = prepare(
@@ -145,6 +146,8 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                                 .path = xstrdup(col(cst, 2)),
                                 .verified_at = xstrdup(col(cst, 3)),
                                 .method = xstrdup(col(cst, 4)),
+                                .version_id = col(cst, 5) ? xstrdup(col(cst, 5)) : NULL,
+                                .retain_until = col(cst, 6) ? xstrdup(col(cst, 6)) : NULL,
                         };
                 sqlite3_reset(fst);
                 sqlite3_bind_int64(fst, 1, ri.id);
@@ -158,6 +161,8 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                         free((char *)ci->path);
                         free((char *)ci->verified_at);
                         free((char *)ci->method);
+                        free((char *)ci->version_id);
+                        free((char *)ci->retain_until);
                 }
                 if (r < 0)
                         return r;

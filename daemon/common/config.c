@@ -54,6 +54,59 @@ static int parse_uint(const char *v, unsigned long min, unsigned long max, unsig
         return 0;
 }
 
+/* An S3 target's keys complete and its place its own: returns 1 for an S3
+ * target (its path becomes "s3://BUCKET/PREFIX"), 0 for a filesystem
+ * target without S3 keys, or -EINVAL naming what is wrong. */
+static int target_s3_settle(struct config *cfg, struct target_conf *t, char *err, size_t err_size)
+{
+        const char *f = cfg->source_file ? cfg->source_file : "defaults";
+        struct s3_conf *s = &t->s3;
+        if (t->type == TARGET_FS) {
+                if (s->endpoint || s->bucket || s->region || s->prefix || s->credentials || s->ca_file ||
+                    s->object_lock) {
+                        snprintf(err, err_size, "%s: [target.%s] has S3 keys but no 'type = s3'", f, t->name);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        const char *missing = !s->endpoint      ? "endpoint"
+                              : !s->bucket      ? "bucket"
+                              : !s->credentials ? "credentials"
+                                                : NULL;
+        if (missing || t->path) {
+                snprintf(err, err_size, "%s: [target.%s] type = s3 %s", f, t->name,
+                         missing ? "needs " : "takes no path (its place is endpoint, bucket and prefix)");
+                if (missing)
+                        snprintf(err + strlen(err), err_size - strlen(err), "%s", missing);
+                return -EINVAL;
+        }
+        size_t bl = strlen(s->bucket);
+        if (bl < 3 || bl > 63 || strspn(s->bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != bl) {
+                snprintf(err, err_size, "%s: [target.%s] bucket '%s' must be 3-63 of a-z 0-9 . -", f, t->name,
+                         s->bucket);
+                return -EINVAL;
+        }
+        /* "evidence" and "evidence/" are one prefix; "/x" is "x" */
+        const char *p = s->prefix ? s->prefix : "";
+        while (*p == '/')
+                p++;
+        char *prefix = xasprintf("%s%s", p, *p && p[strlen(p) - 1] != '/' ? "/" : "");
+        free(s->prefix);
+        s->prefix = prefix;
+        t->path =
+                xasprintf("s3://%s%s%.*s", s->bucket, *s->prefix ? "/" : "", (int)strlen(s->prefix) - (*s->prefix != 0),
+                          s->prefix); /* a copy is PATH/its key under the prefix */
+        for (struct target_conf *o = cfg->targets; o < t; o++)
+                if (o->type == TARGET_S3 && strcmp(o->s3.endpoint, s->endpoint) == 0 && strcmp(o->path, t->path) == 0) {
+                        snprintf(err, err_size,
+                                 "%s: targets %s and %s are one place (%s at %s); two copies need two "
+                                 "places",
+                                 f, o->name, t->name, t->path, s->endpoint);
+                        return -EINVAL;
+                }
+        return 1;
+}
+
 static struct target_conf *target_get(struct config *cfg, const char *name)
 {
         for (size_t i = 0; i < cfg->n_targets; i++)
@@ -189,13 +242,42 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                 struct target_conf *t = target_get(cfg, name);
                 if (!t)
                         FAIL("%s:%d: more than %d targets", f, lineno, DOCKD_MAX_TARGETS);
+                char **s3key = strcmp(key, "endpoint") == 0      ? &t->s3.endpoint
+                               : strcmp(key, "bucket") == 0      ? &t->s3.bucket
+                               : strcmp(key, "region") == 0      ? &t->s3.region
+                               : strcmp(key, "prefix") == 0      ? &t->s3.prefix
+                               : strcmp(key, "credentials") == 0 ? &t->s3.credentials
+                               : strcmp(key, "ca_file") == 0     ? &t->s3.ca_file
+                               : strcmp(key, "object_lock") == 0 ? &t->s3.object_lock
+                                                                 : NULL;
                 if (strcmp(key, "path") == 0) {
                         if (value[0] != '/')
                                 FAIL("%s:%d: [%s] path '%s' must be an absolute path", f, lineno, section, value);
                         free(t->path);
                         t->path = xstrdup(value);
+                } else if (strcmp(key, "type") == 0) {
+                        if (strcmp(value, "fs") != 0 && strcmp(value, "s3") != 0)
+                                FAIL("%s:%d: [%s] type '%s' must be fs or s3", f, lineno, section, value);
+                        t->type = strcmp(value, "s3") == 0 ? TARGET_S3 : TARGET_FS;
+                } else if (s3key) {
+                        if ((strcmp(key, "credentials") == 0 || strcmp(key, "ca_file") == 0) && value[0] != '/')
+                                FAIL("%s:%d: [%s] %s '%s' must be an absolute path", f, lineno, section, key, value);
+                        if (strcmp(key, "object_lock") == 0 && strcmp(value, "compliance") != 0 &&
+                            strcmp(value, "governance") != 0 && strcmp(value, "off") != 0)
+                                FAIL("%s:%d: [%s] object_lock '%s' must be compliance, governance or off", f, lineno,
+                                     section, value);
+                        if (strcmp(key, "endpoint") == 0 && strncmp(value, "https://", 8) != 0 &&
+                            strncmp(value, "http://127.", 11) != 0 && strncmp(value, "http://localhost", 16) != 0 &&
+                            strncmp(value, "http://[::1]", 12) != 0)
+                                FAIL("%s:%d: [%s] endpoint '%s' must be an https:// URL (http:// only to a loopback "
+                                     "address)",
+                                     f, lineno, section, value);
+                        free(*s3key);
+                        *s3key = xstrdup(value);
                 } else
-                        FAIL("%s:%d: unknown key '%s' in [%s] (known: path)", f, lineno, key, section);
+                        FAIL("%s:%d: unknown key '%s' in [%s] (known: type, path, endpoint, bucket, region, prefix, "
+                             "credentials, ca_file, object_lock)",
+                             f, lineno, key, section);
         } else if (strcmp(section, "ingest") == 0) {
                 if (strcmp(key, "chunk_kib") == 0) {
                         if (parse_uint(value, 64, 65536, &n) < 0 || n % 4)
@@ -365,7 +447,7 @@ static int targets_apart(struct config *cfg, char *err, size_t err_size)
         struct stat st[DOCKD_MAX_TARGETS];
         bool ok[DOCKD_MAX_TARGETS];
         for (size_t i = 0; i < cfg->n_targets; i++)
-                ok[i] = stat(cfg->targets[i].path, &st[i]) == 0;
+                ok[i] = cfg->targets[i].type == TARGET_FS && stat(cfg->targets[i].path, &st[i]) == 0;
         for (size_t i = 0; i < cfg->n_targets; i++)
                 for (size_t j = 0; j < i; j++)
                         if (ok[i] && ok[j] && st[i].st_dev == st[j].st_dev && st[i].st_ino == st[j].st_ino) {
@@ -502,6 +584,11 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                 }
         }
         for (size_t i = 0; i < cfg->n_targets; i++) {
+                int r = target_s3_settle(cfg, &cfg->targets[i], err, err_size);
+                if (r < 0)
+                        return r;
+                if (r > 0)
+                        continue; /* an S3 target: no directory to compare */
                 if (!cfg->targets[i].path) {
                         snprintf(err, err_size, "%s: [target.%s] has no path", cfg->source_file, cfg->targets[i].name);
                         return -EINVAL;
@@ -511,7 +598,8 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                 for (size_t n = strlen(tp); n > 1 && tp[n - 1] == '/'; n--)
                         tp[n - 1] = '\0';
                 for (size_t j = 0; j < i; j++)
-                        if (strcmp(cfg->targets[i].path, cfg->targets[j].path) == 0) {
+                        if (cfg->targets[j].type == TARGET_FS &&
+                            strcmp(cfg->targets[i].path, cfg->targets[j].path) == 0) {
                                 snprintf(err, err_size,
                                          "%s: targets %s and %s share the path %s; two copies need two places",
                                          cfg->source_file, cfg->targets[j].name, cfg->targets[i].name,
@@ -566,8 +654,16 @@ void config_free(struct config *cfg)
         free(cfg->custodian_group);
         free(cfg->admin_group);
         for (size_t i = 0; i < cfg->n_targets; i++) {
-                free(cfg->targets[i].name);
-                free(cfg->targets[i].path);
+                struct target_conf *t = &cfg->targets[i];
+                free(t->name);
+                free(t->path);
+                free(t->s3.endpoint);
+                free(t->s3.bucket);
+                free(t->s3.region);
+                free(t->s3.prefix);
+                free(t->s3.credentials);
+                free(t->s3.ca_file);
+                free(t->s3.object_lock);
         }
         memset(cfg, 0, sizeof(*cfg));
 }

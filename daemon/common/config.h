@@ -10,10 +10,25 @@
 #define DOCKD_MAX_TARGETS 8
 #define DOCKD_MAX_ALLOW 64
 
+/* [target.NAME] type = s3: one bucket (and key prefix) of an S3 service. */
+struct s3_conf {
+        char *endpoint; /* "https://rgw.example:443"; http only to a loopback address */
+        char *bucket;
+        char *region;      /* default us-east-1 */
+        char *prefix;      /* key prefix: "" or ending in '/' */
+        char *credentials; /* file: access_key_id = ..., secret_access_key = ... */
+        char *ca_file;
+        char *object_lock; /* "compliance", "governance" (default) or "off" */
+};
+
+enum target_type { TARGET_FS, TARGET_S3 };
+
 struct target_conf {
         char *name;
-        char *path;
+        enum target_type type;
+        char *path;  /* fs: the directory; s3: "s3://BUCKET/PREFIX" at ENDPOINT, for people and the ledger */
         bool create; /* embedded default: make the directory; configured: must exist */
+        struct s3_conf s3;
 };
 
 struct config {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "audit.h"
@@ -223,8 +224,6 @@ static int verified_copies(struct run *run, int64_t rec_id, int *n)
         return 0;
 }
 
-/* Copies one file to every open target that lacks a verified copy. Returns
- * -errno when the source failed (the session cannot go on with this file). */
 /* Tags a recording once its copies are recorded (tags.c decides, the catalog
  * stores): its times, media facts, and its officer. Reads the verified copy,
  * never the recorder. A tag that cannot be read is flagged, never a reason
@@ -234,7 +233,10 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
         struct media_info m;
         struct name_tags nt;
         struct recording_tags t = { .duration_s = -1 };
-        media_probe(copy, &m);
+        if (copy)
+                media_probe(copy, &m);
+        else /* only object copies: the footage is not probed (times from the name or mtime) */
+                m = (struct media_info){ .duration_s = -1 };
         bool named = name_pattern_match(run->cfg->name_pattern, e->path, &nt);
         struct tag_times_in in = {
                 .has_media_time = m.has_creation,
@@ -284,7 +286,10 @@ static void tag_recording(struct run *run, const struct volume_entry *e, int64_t
                 log_warn("%s: %s: cannot record its tags: %s", run->serial, e->path, catalog_errmsg(run->cat));
 }
 
-static int ingest_file(struct run *run, const struct volume_entry *e, struct recording *rec, bool *copied)
+/* The copies on filesystem targets, all from one read of the device (copy.c).
+ * *local: a verified copy placed now, for the S3 targets' uploads. */
+static int copy_to_filesystems(struct run *run, const struct volume_entry *e, struct recording *rec, bool *copied,
+                               char **local, bool *targets_failed)
 {
         log_context_recording(rec->id);
         struct copy_sink sinks[DOCKD_MAX_TARGETS];
@@ -294,7 +299,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         *copied = false;
         for (size_t i = 0; i < run->cfg->n_targets; i++) {
                 bool has = false;
-                if (!run->target_ok[i])
+                if (!run->target_ok[i] || run->targets[i].type != TARGET_FS)
                         continue;
                 if ((r = catalog_recording_has_copy(run->cat, rec->id, run->targets[i].id, &has)) < 0)
                         return r;
@@ -368,6 +373,10 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
                         log_context_target(NULL);
                 }
         if (r < 0) {
+                /* every copy failed, not the device: the object copies may still be made */
+                *targets_failed = r != -ECANCELED;
+                for (size_t k = 0; k < n; k++)
+                        *targets_failed = *targets_failed && sinks[k].error;
                 /* Keep the partials and the checkpoint: a later run resumes. */
                 if (r != -ECANCELED && p.err[0]) {
                         note_error(run, "%s: %s: %s", run->serial, e->path, p.err);
@@ -447,8 +456,8 @@ out_tx:
                 crashpoint("after-commit");
                 for (size_t k = 0; k < n; k++)
                         if (rel[k]) {
-                                _cleanup_free_ char *abs = xasprintf("%s/%s", sinks[k].target->root, rel[k]);
-                                tag_recording(run, e, rec->id, abs);
+                                *local = xasprintf("%s/%s", sinks[k].target->root, rel[k]);
+                                tag_recording(run, e, rec->id, *local);
                                 break;
                         }
                 int total = 0;
@@ -467,6 +476,182 @@ out:
                 free(partials[k]);
         }
         return r;
+}
+
+/* An S3 upload's body: a verified local copy, or the device itself. */
+struct upload_src {
+        int fd; /* the local copy, or -1 */
+        struct volume_file *vf;
+        char err[256];
+};
+
+static ssize_t upload_read(void *ud, void *buf, size_t n, int64_t off)
+{
+        struct upload_src *u = ud;
+        if (u->fd >= 0)
+                return pread_full(u->fd, buf, n, off);
+        return volume_file_read(u->vf, off, buf, n, u->err, sizeof(u->err));
+}
+
+/* SHA-256 of the device's file, for object copies when no filesystem copy
+ * was made from this read (only S3 targets, or every filesystem copy failed). */
+static int hash_source(struct run *run, const struct volume_entry *e, char sha[SHA256_HEX_LEN + 1], char *err,
+                       size_t err_size)
+{
+        struct volume_file *vf = NULL;
+        int r = volume_file_open(run->vol, e, &vf, err, err_size);
+        if (r < 0)
+                return r;
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        void *buf = run->pool.bufs[0];
+        int64_t off = 0;
+        while (off < e->size) {
+                size_t want = run->pool.chunk_size;
+                if ((int64_t)want > e->size - off)
+                        want = (size_t)(e->size - off);
+                ssize_t k = volume_file_read(vf, off, buf, want, err, err_size);
+                if (k <= 0) {
+                        if (k == 0)
+                                snprintf(err, err_size, "%s: %s: the device's file ends at byte %lld of %lld",
+                                         run->serial, e->path, (long long)off, (long long)e->size);
+                        r = k < 0 ? (int)k : -EIO;
+                        break;
+                }
+                EVP_DigestUpdate(md, buf, (size_t)k);
+                off += k;
+                run->prog.bytes_done += k;
+        }
+        unsigned char d[32];
+        unsigned dl;
+        EVP_DigestFinal_ex(md, d, &dl);
+        EVP_MD_CTX_free(md);
+        volume_file_close(vf);
+        if (r == 0)
+                hex_encode(d, 32, sha);
+        return r;
+}
+
+/* The Object Lock a new copy gets: the default retention from now. */
+static void retain_until(const struct config *cfg, char *buf, size_t size)
+{
+        time_t t = (time_t)clock_now();
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        tm.tm_mon += (int)cfg->retention_months;
+        t = timegm(&tm);
+        gmtime_r(&t, &tm);
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* The copies on S3 targets: uploaded once the SHA-256 is known, from the
+ * verified local copy when there is one, else from the device; the server
+ * checks every byte against that SHA-256, and each copy counts only when its
+ * version reads back the same. */
+static int copy_to_buckets(struct run *run, const struct volume_entry *e, struct recording *rec, const char *local,
+                           bool *copied)
+{
+        size_t need[DOCKD_MAX_TARGETS], n = 0;
+        for (size_t i = 0; i < run->cfg->n_targets; i++) {
+                bool has = false;
+                if (!run->target_ok[i] || run->targets[i].type != TARGET_S3)
+                        continue;
+                int r = catalog_recording_has_copy(run->cat, rec->id, run->targets[i].id, &has);
+                if (r < 0)
+                        return r;
+                if (!has)
+                        need[n++] = i;
+        }
+        if (n == 0)
+                return 0;
+        char err[640] = "", sha[SHA256_HEX_LEN + 1];
+        if (rec->has_sha256) {
+                snprintf(sha, sizeof(sha), "%s", rec->sha256);
+        } else if (hash_source(run, e, sha, err, sizeof(err)) < 0) {
+                note_error(run, "%s", err);
+                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
+                return 0;
+        }
+        struct upload_src u = { .fd = -1 };
+        int r = 0;
+        if (local)
+                u.fd = open(local, O_RDONLY | O_CLOEXEC);
+        if (u.fd < 0 && (r = volume_file_open(run->vol, e, &u.vf, err, sizeof(err))) < 0) {
+                note_error(run, "%s", err);
+                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
+                return 0;
+        }
+        char until[32];
+        retain_until(run->cfg, until, sizeof(until));
+        for (size_t k = 0; k < n; k++) {
+                struct target *t = &run->targets[need[k]];
+                struct target_object o;
+                bool adopted = false;
+                err[0] = '\0';
+                log_context_target(t->name);
+                r = target_s3_put_copy(t, upload_read, &u, e->size, sha, run->serial, e->mtime, e->path, until,
+                                       path_taken, run, &o, &adopted, err, sizeof(err));
+                if (r == -EBADMSG && !local)
+                        snprintf(err + strlen(err), sizeof(err) - strlen(err),
+                                 " (INTEGRITY: the device gave other bytes than when it was hashed)");
+                if (r < 0) {
+                        note_error(run, "%s: %s: copy to target %s failed: %s", run->serial, e->path, t->name,
+                                   u.err[0] ? u.err : err);
+                        catalog_copy_failure_add(run->cat, rec->id, t->id, run->res->session_id,
+                                                 u.err[0] ? u.err : err);
+                        log_context_target(NULL);
+                        u.err[0] = '\0';
+                        continue;
+                }
+                if (adopted)
+                        log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial, e->path,
+                                 o.key, t->name);
+                crashpoint("s3-after-put");
+                struct object_copy oc = { .key = o.key,
+                                          .method = "s3-get",
+                                          .version_id = o.version_id,
+                                          .etag = o.etag,
+                                          .lock_mode = o.lock_mode,
+                                          .retain_until = o.retain_until };
+                if ((r = catalog_begin(run->cat)) < 0 ||
+                    (!rec->has_sha256 && (r = catalog_recording_set_sha256(run->cat, rec->id, sha)) < 0) ||
+                    (r = catalog_copy_add_object(run->cat, rec->id, t->id, &oc, run->res->session_id)) < 0 ||
+                    (r = catalog_commit(run->cat)) < 0) {
+                        note_error(run, "%s: %s: cannot record the copy on target %s: %s", run->serial, e->path,
+                                   t->name, catalog_errmsg(run->cat));
+                        catalog_rollback(run->cat);
+                } else {
+                        if (!rec->has_sha256 && !local)
+                                tag_recording(run, e, rec->id, NULL);
+                        rec->has_sha256 = true;
+                        snprintf(rec->sha256, sizeof(rec->sha256), "%s", sha);
+                        *copied = true;
+                }
+                log_context_target(NULL);
+                target_object_free(&o);
+        }
+        if (u.fd >= 0)
+                close(u.fd);
+        if (u.vf)
+                volume_file_close(u.vf);
+        int total = 0;
+        if (*copied && catalog_recording_copy_count(run->cat, rec->id, &total) == 0 && total >= run->cfg->copies &&
+            catalog_recording_ingested(run->cat, rec->id) < 0)
+                log_warn("%s: %s: cannot record the ingest time: %s", run->serial, e->path, catalog_errmsg(run->cat));
+        return 0;
+}
+
+/* Copies one file to every open target that lacks a verified copy. Returns
+ * -errno when the source failed (the session cannot go on with this file). */
+static int ingest_file(struct run *run, const struct volume_entry *e, struct recording *rec, bool *copied)
+{
+        _cleanup_free_ char *local = NULL;
+        bool targets_failed = false;
+        int r = copy_to_filesystems(run, e, rec, copied, &local, &targets_failed);
+        if (r < 0 && !targets_failed)
+                return r;
+        int rb = copy_to_buckets(run, e, rec, local, copied);
+        return r < 0 ? r : rb;
 }
 
 static int lock_device(const struct config *cfg, const char *serial, int *fd_out, char *err, size_t err_size)

@@ -9,15 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct s3_conf {
-        char *endpoint; /* "https://rgw.example:443"; http only to a loopback address */
-        char *bucket;
-        char *region;      /* default us-east-1 */
-        char *prefix;      /* key prefix, "" or ending in '/' */
-        char *credentials; /* file: access_key_id = ..., secret_access_key = ... */
-        char *ca_file;
-        char *object_lock; /* "compliance", "governance" or "off" */
-};
+#include "config.h"
 
 struct s3 {
         char *endpoint, *host, *bucket, *region, *prefix, *ca_file;

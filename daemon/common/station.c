@@ -14,6 +14,8 @@ int station_target_check(const struct target_conf *tc, struct catalog *cat, char
 {
         char id[33], name[128], mine[33];
         bool fresh;
+        if (tc->type == TARGET_S3)
+                return 0; /* no marker object yet: the ledger names each copy's version */
         int r = target_marker_read(tc, name, sizeof(name), id);
         if (r < 0)
                 return 0; /* no marker: station_target_open decides (new, or not mounted) */
@@ -59,6 +61,10 @@ int station_target_adopt(const struct target_conf *tc, struct catalog *cat, char
 {
         char id[33], name[128], mine[33];
         bool fresh;
+        if (tc->type == TARGET_S3) {
+                snprintf(old_id, old_size, "none");
+                return 0;
+        }
         int r = target_marker_read(tc, name, sizeof(name), id);
         snprintf(old_id, old_size, "%s", r == 0 && id[0] ? id : "none");
         if (r < 0)
@@ -74,13 +80,28 @@ int station_target_adopt(const struct target_conf *tc, struct catalog *cat, char
         return 0;
 }
 
+static int target_s3_register(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err,
+                              size_t err_size)
+{
+        int r = target_s3_open(t, tc, err, err_size);
+        if (r < 0)
+                return r;
+        if ((r = catalog_target_ensure(cat, tc->name, "s3", tc->path, &t->id)) < 0) {
+                snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
+                target_close(t);
+        }
+        return r;
+}
+
 int station_target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
 {
         int64_t id = 0;
+        if (tc->type == TARGET_S3)
+                return target_s3_register(t, tc, cat, err, err_size);
         int r = target_open_dir(t, tc, 0, err, err_size);
         if (r < 0)
                 return r;
-        if ((r = catalog_target_ensure(cat, tc->name, tc->path, &id)) < 0) {
+        if ((r = catalog_target_ensure(cat, tc->name, "fs", tc->path, &id)) < 0) {
                 snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
                 goto fail;
         }

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "s3.h"
 #include "util.h"
 
 #define MARKER ".dockd-target"
@@ -132,6 +133,8 @@ int target_apart(const struct config *cfg, size_t i, const bool *opened, char *w
         const struct target_conf *b = &cfg->targets[i];
         struct stat sb;
         warn[0] = '\0';
+        if (b->type != TARGET_FS)
+                return 0; /* a bucket: config refuses one place twice */
         if (stat(b->path, &sb) < 0) {
                 /* An embedded target not made yet lands in its parent's filesystem. */
                 _cleanup_free_ char *parent = xstrdup(b->path);
@@ -145,7 +148,7 @@ int target_apart(const struct config *cfg, size_t i, const bool *opened, char *w
         for (size_t j = 0; j < i; j++) {
                 const struct target_conf *a = &cfg->targets[j];
                 struct stat sa;
-                if (!opened[j] || stat(a->path, &sa) < 0 || sa.st_dev != sb.st_dev)
+                if (!opened[j] || a->type != TARGET_FS || stat(a->path, &sa) < 0 || sa.st_dev != sb.st_dev)
                         continue;
                 bool embedded = a->create && b->create;
                 if (cfg->allow_same_filesystem || embedded) {
@@ -172,6 +175,13 @@ int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, s
 {
         struct statvfs vfs;
         *free_bytes = -1;
+        if (tc->type == TARGET_S3) { /* reachable, versioned, locked; free space is the cluster's */
+                struct target t;
+                int r = target_s3_open(&t, tc, err, err_size);
+                if (r == 0)
+                        target_close(&t);
+                return r;
+        }
         if (statvfs(tc->path, &vfs) < 0) {
                 snprintf(err, err_size, "%s: %s", tc->path, strerror(errno));
                 return -errno;
@@ -245,6 +255,10 @@ bool target_holds_copies(const struct target_conf *tc) { return holds_copies(tc-
 
 void target_close(struct target *t)
 {
+        if (t->s3) {
+                s3_close(t->s3);
+                free(t->s3);
+        }
         free(t->name);
         free(t->root);
         free(t->partial_dir);

@@ -1,6 +1,8 @@
-/* target.h — one storage target: a directory tree on its own filesystem that
- * holds one verified copy of each recording. Owns the on-target layout
- * (YYYY/MM/DD/SERIAL/device path), partial files, and durable placement. */
+/* target.h — one storage target, holding one verified copy of each
+ * recording: a directory tree on its own filesystem (target.c: the on-target
+ * layout YYYY/MM/DD/SERIAL/device path, partial files, durable placement),
+ * or a bucket and key prefix of an S3 service (target_s3.c: the same layout
+ * as keys, object versions under Object Lock). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,11 +10,14 @@
 
 #include "config.h"
 
+struct s3;
 struct target {
         char *name;
-        char *root;
-        char *partial_dir; /* ROOT/.partial: copies being written, by recording id */
+        enum target_type type;
+        char *root;        /* fs: the directory; s3: "s3://BUCKET/PREFIX" */
+        char *partial_dir; /* fs: ROOT/.partial: copies being written, by recording id */
         int64_t id;        /* catalog id */
+        struct s3 *s3;     /* s3: the bucket's client */
 };
 
 /* The target's identity marker (ROOT/.dockd-target): its name, and the
@@ -38,8 +43,9 @@ int target_ready(struct target *t, char *err, size_t err_size);
 void target_close(struct target *t);
 
 /* Read-only look at a configured target, for alarms and metrics: is it there
- * (its marker present and naming it, the directory writable), and how many
- * bytes are free. Returns 0 if usable; else -errno and why in err. */
+ * (its marker present and naming it, the directory writable; a bucket
+ * reachable, versioned and locked), and how many bytes are free (-1: not
+ * known, as for a bucket). Returns 0 if usable; else -errno and why in err. */
 int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size);
 
 /* Checks that root is the filesystem of target `name` right now: its marker
@@ -82,3 +88,29 @@ int target_hash_file(const char *path, int64_t len, char out_hex[65], const char
 /* The same, feeding an existing digest context (resume re-hashes a partial copy). */
 struct evp_md_ctx_st;
 int target_hash_into(const char *path, int64_t len, struct evp_md_ctx_st *ctx, const char **method);
+
+/* S3 targets (target_s3.c). */
+/* Opens the client and checks the bucket: reachable with the credentials,
+ * versioned, Object Lock enabled (unless object_lock = off). */
+int target_s3_open(struct target *t, const struct target_conf *tc, char *err, size_t err_size);
+/* Proves the target write-once (s3_lock_probe): 0, or -EPERM and why. */
+int target_s3_prove_lock(struct target *t, const char *station, char *err, size_t err_size);
+/* Where an S3 copy's bytes come from: a verified local copy or the device. */
+typedef ssize_t (*target_read_fn)(void *ud, void *buf, size_t n, int64_t off);
+struct target_object {
+        char *key, *version_id, *etag, *lock_mode, *retain_until;
+};
+void target_object_free(struct target_object *o);
+/* Uploads len bytes from src under the layout's first key that neither the
+ * ledger (taken) nor the bucket holds, signed over sha256 (the server checks
+ * every byte), locked until retain_until; then reads that version back by
+ * GET and compares its SHA-256 and length. An object already there under
+ * the key with this SHA-256 in its metadata (left by a run killed before
+ * recording it) is read back and adopted instead (*adopted). */
+int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t len, const char *sha256,
+                       const char *serial, int64_t device_mtime, const char *device_path, const char *retain_until,
+                       int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
+                       struct target_object *out, bool *adopted, char *err, size_t err_size);
+/* SHA-256 of one object version, read by GET (scrub). */
+int target_s3_hash(struct target *t, const char *key, const char *version_id, char out_hex[65], int64_t *bytes,
+                   char *err, size_t err_size);

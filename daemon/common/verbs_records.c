@@ -227,6 +227,10 @@ static int print_recording(const struct recording_info *r, void *ud)
                         json_object_set_new(k, "path", json_text(abs));
                         json_object_set_new(k, "verified_at", json_text(r->copies[i].verified_at));
                         json_object_set_new(k, "method", json_text(r->copies[i].method));
+                        if (r->copies[i].version_id) {
+                                json_object_set_new(k, "version_id", json_text(r->copies[i].version_id));
+                                json_object_set_new(k, "retain_until", json_text(r->copies[i].retain_until));
+                        }
                         json_array_append_new(copies, k);
                 }
                 json_object_set_new(o, "copies", copies);

@@ -27,6 +27,7 @@
 #include "media.h"
 #include "metrics.h"
 #include "request.h"
+#include "s3.h"
 #include "station.h"
 #include "target.h"
 #include "util.h"
@@ -145,6 +146,16 @@ static long check_targets(const struct config *cfg)
                 }
                 opened[i] = true;
                 log_info("target %s: %s", t.name, t.root);
+                if (t.type == TARGET_S3) {
+                        /* Proven, not trusted: a locked version's delete must be refused. */
+                        int rl = target_s3_prove_lock(&t, cfg->station_id, err, sizeof(err));
+                        if (rl < 0)
+                                log_error("%s", err);
+                        else
+                                log_info("target %s: write-once (Object Lock %s proven)", t.name, t.s3->lock_mode);
+                        if (catalog_target_set_write_once(cat, t.id, rl == 0, err) < 0)
+                                log_warn("target %s: cannot record its lock check: %s", t.name, catalog_errmsg(cat));
+                }
                 target_close(&t);
                 up++;
         }

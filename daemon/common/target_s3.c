@@ -1,0 +1,124 @@
+/* target_s3.c — a storage target that is a bucket and key prefix of an S3
+ * service (see target.h). The layout is the filesystem target's, as keys
+ * under the prefix; a copy is one object version, never replaced. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3.h"
+#include "target.h"
+#include "util.h"
+
+int target_s3_open(struct target *t, const struct target_conf *tc, char *err, size_t err_size)
+{
+        memset(t, 0, sizeof(*t));
+        t->name = xstrdup(tc->name);
+        t->type = TARGET_S3;
+        t->root = xstrdup(tc->path);
+        t->s3 = xmalloc(sizeof(*t->s3));
+        char why[512] = "";
+        int r = s3_open(t->s3, &tc->s3, why, sizeof(why));
+        if (r == 0)
+                r = s3_bucket_check(t->s3, why, sizeof(why));
+        if (r < 0) {
+                snprintf(err, err_size, "target %s (%s at %s): %s", tc->name, tc->path, tc->s3.endpoint, why);
+                target_close(t);
+        }
+        return r;
+}
+
+int target_s3_prove_lock(struct target *t, const char *station, char *err, size_t err_size)
+{
+        char why[512] = "";
+        int r = s3_lock_probe(t->s3, station, why, sizeof(why));
+        if (r < 0)
+                snprintf(err, err_size, "target %s: not write-once: %s", t->name, why);
+        return r;
+}
+
+void target_object_free(struct target_object *o)
+{
+        free(o->key);
+        free(o->version_id);
+        free(o->etag);
+        free(o->lock_mode);
+        free(o->retain_until);
+        memset(o, 0, sizeof(*o));
+}
+
+/* GET of the version just written must give back exactly what was hashed. */
+static int read_back(struct target *t, const char *key, const char *version, const char *sha256, int64_t len, char *err,
+                     size_t err_size)
+{
+        char got[65];
+        int64_t n = 0;
+        struct s3_reply rep;
+        int r = s3_get_sha256(t->s3, key, version, got, &n, &rep, err, err_size);
+        if (r < 0)
+                return r;
+        if (n != len || strcmp(got, sha256) != 0) {
+                snprintf(err, err_size,
+                         "read back %s version %s: %lld bytes with SHA-256 %s, but %lld bytes with %s were written",
+                         key, version, (long long)n, got, (long long)len, sha256);
+                return -EIO;
+        }
+        return 0;
+}
+
+int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t len, const char *sha256,
+                       const char *serial, int64_t device_mtime, const char *device_path, const char *retain_until,
+                       int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
+                       struct target_object *out, bool *adopted, char *err, size_t err_size)
+{
+        memset(out, 0, sizeof(*out));
+        *adopted = false;
+        for (unsigned attempt = 0; attempt < TARGET_NAME_ATTEMPTS; attempt++) {
+                _cleanup_free_ char *rel = target_layout_relpath(serial, device_mtime, device_path, attempt);
+                bool in_ledger = false;
+                int r = taken(taken_ud, t, rel, &in_ledger);
+                if (r < 0) {
+                        snprintf(err, err_size, "catalog: cannot check %s", rel);
+                        return r;
+                }
+                if (in_ledger)
+                        continue;
+                _cleanup_free_ char *key = s3_key(t->s3, rel);
+                struct s3_reply rep;
+                r = s3_head(t->s3, key, NULL, &rep, err, err_size);
+                if (r == 0) {
+                        /* Left by a run killed before recording it: adopted only
+                         * when it reads back as this recording. A versioned
+                         * bucket may accept a PUT over it, but a second version
+                         * under one key is never what we write. */
+                        if (strcmp(rep.sha256_meta, sha256) != 0 || rep.length != len ||
+                            read_back(t, key, rep.version_id, sha256, len, err, err_size) < 0)
+                                continue;
+                        *adopted = true;
+                } else if (r != -ENOENT) {
+                        return r;
+                } else if ((r = s3_put(t->s3, key, src, ud, len, sha256, retain_until, &rep, err, err_size)) < 0) {
+                        if (r == -EEXIST)
+                                continue; /* another writer took the name just now */
+                        return r;
+                } else if ((r = read_back(t, key, rep.version_id, sha256, len, err, err_size)) < 0) {
+                        return r;
+                }
+                out->key = xstrdup(rel);
+                out->version_id = xstrdup(rep.version_id);
+                out->etag = xstrdup(rep.etag);
+                out->lock_mode = xstrdup(t->s3->lock_mode);
+                out->retain_until = xstrdup(*adopted ? rep.retain_until : retain_until ? retain_until : "");
+                return 0;
+        }
+        snprintf(err, err_size, "no free name for %s after %d attempts", device_path, TARGET_NAME_ATTEMPTS);
+        return -EEXIST;
+}
+
+int target_s3_hash(struct target *t, const char *key, const char *version_id, char out_hex[65], int64_t *bytes,
+                   char *err, size_t err_size)
+{
+        _cleanup_free_ char *k = s3_key(t->s3, key);
+        struct s3_reply rep;
+        return s3_get_sha256(t->s3, k, version_id, out_hex, bytes, &rep, err, err_size);
+}

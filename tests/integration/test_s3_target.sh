@@ -1,0 +1,138 @@
+#!/bin/bash
+# An S3 target on a real Ceph cluster (RGW on 127.0.0.1, issue #15): two
+# copies, one on a filesystem and one as an object version in a bucket with
+# Object Lock; each object read back by GET before it counts, its SHA-256
+# checked by the server on upload, locked until its retention, never deleted
+# by a plain DELETE; RGW down mid-way leaves the recording under-copied with
+# the reason and a later run completes it; wrong credentials, an unlocked
+# bucket or a credentials file others can read are clear errors.
+source "$(dirname "$0")/common.sh"
+source "$HERE/../lib/ceph.sh"
+
+ceph=$WORK/ceph
+ceph_rgw_start "$ceph" "$(ceph_free_port)" $((20000 + RANDOM % 20000)) || fail "the Ceph test cluster did not start"
+at_exit "ceph_rgw_destroy '$ceph'"
+# shellcheck disable=SC1091
+source "$ceph/s3.env"
+s3curl() { curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" "$@"; }
+s3curl -X PUT -H "x-amz-bucket-object-lock-enabled: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	-o /dev/null -w '%{http_code}' "$S3_ENDPOINT/evidence" | grep -q 200 || fail "cannot create the locked bucket"
+s3curl -X PUT -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o /dev/null "$S3_ENDPOINT/unlocked"
+
+printf 'access_key_id = %s\nsecret_access_key = %s\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" >"$WORK/s3.cred"
+chmod 0600 "$WORK/s3.cred"
+mkdir -p "$WORK/disk"
+conf() { # conf BUCKET CREDENTIALS
+	cat >"$WORK/dockd.conf" <<-CONF
+	[station]
+	id = s3test
+	[target.disk]
+	path = $WORK/disk
+	[target.vault]
+	type = s3
+	endpoint = $S3_ENDPOINT
+	bucket = $1
+	prefix = station-7
+	credentials = $2
+	object_lock = governance
+	CONF
+}
+conf evidence "$WORK/s3.cred"
+C=(-c "$WORK/dockd.conf")
+
+src=$WORK/src
+mkdir -p "$src/DCIM"
+make_clip "$src/DCIM/A0001.MP4" 1 2026-11-25T08:00:00Z
+head -c $((5 << 20)) /dev/urandom >"$src/DCIM/A0002.MP4"
+head -c 1000 /dev/urandom >"$src/DCIM/note 1.txt"
+img=$WORK/r1.img
+make_fat32 "$img" 40 "$src"
+
+# 1. Two copies: the filesystem and the bucket; the object is what the device held.
+ingest_rc "$img" CAM-S3 "${C[@]}" || fail "ingest to fs + s3: rc $?: $(cat "$WORK/last.err")"
+[ "$(last .state)" = complete ] || fail "ingest to fs + s3: state $(last .state): $(cat "$WORK/last.err")"
+dockctl "${C[@]}" recordings --json >"$WORK/recs.json"
+jq -e 'length == 3 and all(.[]; .copies_verified == 2)' "$WORK/recs.json" >/dev/null ||
+	fail "not every recording has its two copies: $(jq -c 'map([.device_path, .copies_verified, .last_error])' "$WORK/recs.json")"
+n=0
+while IFS=$'\t' read -r path sha url version until; do
+	key=${url#s3://}
+	[ "$version" != null ] || fail "$path: the object copy has no version id"
+	# an independent reader: curl, by version, and sleuthkit for the device
+	got=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "$key" '$k|@uri|gsub("%2F";"/")')?versionId=$version" | sha256sum | cut -d' ' -f1)
+	[ "$got" = "$sha" ] || fail "$path: object $key version $version hashes to $got, catalog says $sha"
+	[ "$(device_sha "$img" "$path")" = "$sha" ] || fail "$path: the device's file does not hash to $sha"
+	# locked: GOVERNANCE about six months on; a plain DELETE of the version is refused
+	head=$(s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "$key" '$k|@uri|gsub("%2F";"/")')?versionId=$version")
+	grep -qi "^x-amz-object-lock-mode: GOVERNANCE" <<<"$head" || fail "$path: object not locked: $head"
+	[[ "$until" == "$(date -u -d '+6 months' +%Y-%m)"* ]] || fail "$path: retained until $until, not six months on"
+	code=$(s3curl -o /dev/null -w '%{http_code}' -X DELETE -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+		"$S3_ENDPOINT/$(jq -rn --arg k "$key" '$k|@uri|gsub("%2F";"/")')?versionId=$version")
+	[ "$code" = 403 ] || fail "$path: DELETE of the locked version answered $code, not 403"
+	n=$((n + 1))
+done < <(jq -r '.[] | [.device_path, .sha256, (.copies[] | select(.target == "vault") | .path, .version_id, .retain_until)] | @tsv' "$WORK/recs.json")
+[ "$n" = 3 ] || fail "$n object copies found, 3 expected"
+jq -e 'all(.[]; any(.copies[]; .target == "vault" and .method == "s3-get" and (.path | startswith("s3://evidence/station-7/"))))' \
+	"$WORK/recs.json" >/dev/null || fail "object copies not named by bucket, prefix and key, or not read back by GET"
+pass "fs + s3: 3 recordings, each an object version equal to the device's file, locked GOVERNANCE 6 months, DELETE refused"
+
+# 2. Docking again copies nothing.
+ingest_rc "$img" CAM-S3 "${C[@]}" || fail "re-dock: rc $?"
+[ "$(last .files_copied)" = 0 ] || fail "re-dock copied $(last .files_copied) files again"
+# "versions=": curl 7.88's signer mis-canonicalises a valueless parameter
+versions=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence?prefix=station-7%2F2&versions=" |
+	{ grep -o '<Version>' || true; } | wc -l)
+[ "$versions" = 3 ] || fail "the bucket holds $versions versions under the prefix, 3 expected"
+pass "re-dock: nothing copied twice, 3 object versions"
+
+# 3. RGW down: the filesystem copy stands, the recording is under-copied
+#    with the reason; RGW back: the next run completes it.
+mkdir -p "$WORK/s2/DCIM"
+head -c $((3 << 20)) /dev/urandom >"$WORK/s2/DCIM/B0001.MP4"
+make_fat32 "$WORK/r2.img" 40 "$WORK/s2"
+ceph_rgw_kill_rgw "$ceph"
+rc=0
+ingest_rc "$WORK/r2.img" CAM-S3B "${C[@]}" || rc=$?
+[ $rc = 3 ] || fail "RGW down: expected exit 3 (incomplete), got $rc: $(cat "$WORK/last.err")"
+grep -q "target vault" "$WORK/last.err" || fail "RGW down: the error does not name the target: $(cat "$WORK/last.err")"
+dockctl "${C[@]}" recordings --device CAM-S3B --json >"$WORK/recs.json"
+jq -e 'length == 1 and .[0].copies_verified == 1 and .[0].under_copied and .[0].copies[0].target == "disk"' \
+	"$WORK/recs.json" >/dev/null || fail "RGW down: $(jq -c . "$WORK/recs.json")"
+ceph_rgw_start_rgw "$ceph" || fail "RGW did not come back"
+ingest_rc "$WORK/r2.img" CAM-S3B "${C[@]}" || fail "RGW back: rc $?: $(cat "$WORK/last.err")"
+dockctl "${C[@]}" recordings --device CAM-S3B --json | jq -e '.[0].copies_verified == 2 and (.[0].under_copied | not)' \
+	>/dev/null || fail "RGW back: the missing object copy was not made"
+pass "RGW down: under-copied 1 of 2 naming target vault; back: completed"
+
+# 4. Only S3 targets (two buckets): the SHA-256 from one read of the device,
+#    uploads from the device checked by the server against it.
+s3curl -X PUT -H "x-amz-bucket-object-lock-enabled: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	-o /dev/null "$S3_ENDPOINT/evidence2"
+sed -e 's/^\[target.disk\]/[target.vault2]\ntype = s3\nendpoint = '"${S3_ENDPOINT//\//\\/}"'\nbucket = evidence2\ncredentials = '"${WORK//\//\\/}"'\/s3.cred/' \
+	-e '/^path = /d' "$WORK/dockd.conf" >"$WORK/s3only.conf"
+STATE=$WORK/state-s3only
+ingest_rc "$img" CAM-S3 -c "$WORK/s3only.conf" || fail "s3 + s3: rc $?: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/s3only.conf" recordings --json >"$WORK/recs.json"
+jq -e 'length == 3 and all(.[]; .copies_verified == 2 and all(.copies[]; .method == "s3-get"))' "$WORK/recs.json" >/dev/null ||
+	fail "s3 + s3: $(jq -c 'map([.device_path, .copies_verified, .last_error])' "$WORK/recs.json")"
+jq -e 'all(.[]; .time_source != null)' "$WORK/recs.json" >/dev/null || fail "s3 + s3: recordings left untagged"
+pass "s3 + s3: every recording in both buckets, read back by GET"
+STATE=$WORK/state
+
+# 5. Clear errors: an unlocked bucket, wrong keys, credentials others can read.
+bad() { # bad WHAT PATTERN
+	local rc=0
+	ingest_rc "$img" CAM-BAD "${C[@]}" || rc=$?
+	[ $rc != 0 ] && grep -q "$2" "$WORK/last.err" || fail "$1: rc $rc, message: $(cat "$WORK/last.err")"
+}
+conf unlocked "$WORK/s3.cred"
+bad "an unlocked bucket" "target vault.*bucket unlocked.*Object Lock"
+printf 'access_key_id = %s\nsecret_access_key = wrong\n' "$S3_ACCESS_KEY" >"$WORK/wrong.cred"
+chmod 0600 "$WORK/wrong.cred"
+conf evidence "$WORK/wrong.cred"
+bad "a wrong secret" "target vault.*access denied"
+chmod 0644 "$WORK/s3.cred"
+conf evidence "$WORK/s3.cred"
+bad "credentials readable by others" "s3.cred can be read by others"
+chmod 0600 "$WORK/s3.cred"
+pass "unlocked bucket, wrong secret, readable credentials: each refused, naming what is wrong"
