@@ -12,3 +12,6 @@ ALTER TABLE copies ADD COLUMN retain_until TEXT;
 -- proven (a filesystem target, or not yet), 1 proven, 0 refused with the reason.
 ALTER TABLE targets ADD COLUMN write_once INTEGER;
 ALTER TABLE targets ADD COLUMN write_once_error TEXT;
+-- An object copy's S3 legal hold as last set by dockd (1 on, 0 or NULL off):
+-- kept in step with the holds in force (station.c).
+ALTER TABLE copies ADD COLUMN legal_hold INTEGER;

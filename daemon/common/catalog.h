@@ -380,15 +380,28 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
                           void *userdata);
 /* Whether an active hold covers the recording (and the first such hold). */
 int catalog_recording_held(struct catalog *c, int64_t rec_id, bool *held, int64_t *hold_id);
+/* Object copies whose S3 legal hold differs from the holds in force. */
+struct object_hold {
+        int64_t rec_id, target_id;
+        const char *target, *key, *version_id;
+        bool held; /* what it should be */
+};
+typedef int (*object_hold_cb)(const struct object_hold *o, void *userdata);
+int catalog_object_holds_due(struct catalog *c, object_hold_cb cb, void *userdata);
+int catalog_object_hold_set(struct catalog *c, int64_t rec_id, int64_t target_id, bool on);
 
 /* ---- scrub (catalog_ledger.c) ---- */
+/* A copy as the ledger names it: on target `target` (recorded at `root`), at
+ * `path` (relative to a filesystem target's root; a key under an S3 target's
+ * prefix), and for an object copy the version that was read back. */
 struct scrub_copy {
         int64_t target_id;
         const char *target, *root, *path;
+        const char *version_id; /* NULL on a filesystem */
 };
 struct scrub_item {
         int64_t id, size;
-        const char *sha256, *device, *device_path;
+        const char *sha256, *device, *device_path, *device_mtime;
         size_t n_copies;
         struct scrub_copy copies[8];
 };
@@ -400,6 +413,8 @@ int catalog_scrub_totals(struct catalog *c, const char *since, int64_t *recordin
 int catalog_scrub_finding(struct catalog *c, int64_t rec_id, int64_t target_id /* 0: none */, const char *path,
                           const char *finding, const char *detail);
 int catalog_copy_scrubbed(struct catalog *c, int64_t rec_id, int64_t target_id);
+/* A repaired object copy is a new object version: the ledger follows it. */
+int catalog_copy_moved(struct catalog *c, int64_t rec_id, int64_t target_id, const struct object_copy *o);
 int catalog_recording_set_lost(struct catalog *c, int64_t rec_id, bool lost);
 
 /* ---- approved destruction (catalog_ledger.c) ---- */

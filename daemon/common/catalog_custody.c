@@ -5,7 +5,8 @@
 #include "util.h"
 
 #define ITEM_SELECT                                                                                                    \
-        "SELECT r.id, r.size, r.sha256, d.serial, r.device_path, k.target_id, t.name, t.path, k.path"                  \
+        "SELECT r.id, r.size, r.sha256, d.serial, r.device_path, k.target_id, t.name, t.path, k.path, k.version_id,"   \
+        " r.device_mtime"                                                                                              \
         " FROM recordings r JOIN devices d ON d.id = r.device_id"                                                      \
         " LEFT JOIN copies k ON k.recording_id = r.id LEFT JOIN targets t ON t.id = k.target_id"
 
@@ -59,7 +60,7 @@ static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *us
 {
         int r;
         struct scrub_item it = { 0 };
-        char *owned[4 + 8 * 3] = { 0 };
+        char *owned[5 + 8 * 4] = { 0 };
         size_t n_owned = 0;
         int rc;
         for (;;) {
@@ -82,6 +83,7 @@ static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *us
                         it.sha256 = owned[n_owned++] = xstrdup(col(st, 2));
                         it.device = owned[n_owned++] = xstrdup(col(st, 3));
                         it.device_path = owned[n_owned++] = xstrdup(col(st, 4));
+                        it.device_mtime = owned[n_owned++] = xstrdup(col(st, 10));
                 }
                 if (sqlite3_column_type(st, 5) != SQLITE_NULL && it.n_copies < ELEMENTSOF(it.copies)) {
                         struct scrub_copy *k = &it.copies[it.n_copies++];
@@ -89,6 +91,7 @@ static int walk_items(struct catalog *c, sqlite3_stmt *st, scrub_cb cb, void *us
                         k->target = owned[n_owned++] = xstrdup(col(st, 6));
                         k->root = owned[n_owned++] = xstrdup(col(st, 7));
                         k->path = owned[n_owned++] = xstrdup(col(st, 8));
+                        k->version_id = col(st, 9) ? (owned[n_owned++] = xstrdup(col(st, 9))) : NULL;
                 }
         }
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
@@ -241,5 +244,28 @@ int catalog_destruction_finish(struct catalog *c, int64_t id, const char *approv
         bind_text(st, 3, state);
         bind_text(st, 4, detail);
         sqlite3_bind_int64(st, 5, id);
+        return step_done(c, st);
+}
+
+int catalog_copy_moved(struct catalog *c, int64_t rec_id, int64_t target_id, const struct object_copy *o)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        char now[32];
+        time_now_iso(now, sizeof(now));
+        int r = prepare(c,
+                        "UPDATE copies SET path = ?, version_id = ?, etag = ?, lock_mode = ?, retain_until = ?,"
+                        " verified_at = ?, method = ? WHERE recording_id = ? AND target_id = ?",
+                        &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, o->key);
+        bind_text(st, 2, o->version_id);
+        bind_text(st, 3, o->etag);
+        bind_text(st, 4, o->lock_mode && *o->lock_mode ? o->lock_mode : NULL);
+        bind_text(st, 5, o->retain_until && *o->retain_until ? o->retain_until : NULL);
+        bind_text(st, 6, now);
+        bind_text(st, 7, o->method);
+        sqlite3_bind_int64(st, 8, rec_id);
+        sqlite3_bind_int64(st, 9, target_id);
         return step_done(c, st);
 }

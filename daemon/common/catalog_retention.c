@@ -183,3 +183,44 @@ int catalog_retention_due(struct catalog *c, const struct retention_classes *cla
         }
         return 0;
 }
+
+int catalog_object_holds_due(struct catalog *c, object_hold_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c,
+                        "SELECT recording_id, target_id, name, path, version_id, held FROM ("
+                        " SELECT k.recording_id, k.target_id, t.name, k.path, k.version_id,"
+                        "  coalesce(k.legal_hold, 0) AS was,"
+                        "  EXISTS (SELECT 1 FROM recordings r, holds h WHERE r.id = k.recording_id"
+                        "   AND h.released_at IS NULL AND " HOLD_COVERS ") AS held"
+                        " FROM copies k JOIN targets t ON t.id = k.target_id"
+                        " WHERE t.type = 's3' AND k.version_id IS NOT NULL)"
+                        " WHERE held <> was ORDER BY recording_id",
+                        &st);
+        if (r < 0)
+                return r;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct object_hold o = { .rec_id = sqlite3_column_int64(st, 0),
+                                         .target_id = sqlite3_column_int64(st, 1),
+                                         .target = col(st, 2),
+                                         .key = col(st, 3),
+                                         .version_id = col(st, 4),
+                                         .held = sqlite3_column_int(st, 5) != 0 };
+                if ((r = cb(&o, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_object_hold_set(struct catalog *c, int64_t rec_id, int64_t target_id, bool on)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE copies SET legal_hold = ? WHERE recording_id = ? AND target_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int(st, 1, on);
+        sqlite3_bind_int64(st, 2, rec_id);
+        sqlite3_bind_int64(st, 3, target_id);
+        return step_done(c, st);
+}

@@ -896,6 +896,11 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         res->n.files_already++;
                 }
         }
+        /* New object copies of recordings under a hold get their legal hold. */
+        size_t hold_failed = 0;
+        if (station_sync_legal_holds(cfg, cat, &hold_failed) < 0 || hold_failed)
+                log_warn("%s: %zu object copies' legal holds not in step with the holds in force; retried later",
+                         run.serial, hold_failed);
         /* Under-copied: fewer verified copies than the policy requires. The
          * catalog is the truth: copies on a target that is down right now still
          * count (that target raises its own alarm). */

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "forward.h"
+#include "log.h"
+#include "s3.h"
+#include "util.h"
 
 int station_target_check(const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
 {
@@ -157,4 +160,58 @@ int station_check(const struct config *cfg, struct catalog *cat, char *err, size
                         return r;
         }
         return forward_archive_check(cfg, cat, err, err_size);
+}
+
+struct hold_list {
+        struct object_hold *v;
+        size_t n;
+};
+
+static int keep_hold(const struct object_hold *o, void *ud)
+{
+        struct hold_list *l = ud;
+        l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+        l->v[l->n] = *o;
+        l->v[l->n].target = xstrdup(o->target);
+        l->v[l->n].key = xstrdup(o->key);
+        l->v[l->n].version_id = xstrdup(o->version_id);
+        l->n++;
+        return 0;
+}
+
+int station_sync_legal_holds(const struct config *cfg, struct catalog *cat, size_t *failed)
+{
+        struct hold_list l = { 0 };
+        *failed = 0;
+        int r = catalog_object_holds_due(cat, keep_hold, &l);
+        struct target_set ts = { .cfg = cfg };
+        for (size_t i = 0; r >= 0 && i < l.n; i++) {
+                const struct object_hold *o = &l.v[i];
+                char err[600];
+                struct s3_reply rep;
+                struct target *t = target_set_get(&ts, o->target, err, sizeof(err));
+                _cleanup_free_ char *key = t && t->s3 ? s3_key(t->s3, o->key) : NULL;
+                int rh = !t       ? -ENODEV
+                         : !t->s3 ? (snprintf(err, sizeof(err), "target %s is no longer an S3 target", o->target),
+                                     -EXDEV)
+                                  : s3_legal_hold(t->s3, key, o->version_id, o->held, &rep, err, sizeof(err));
+                if (rh < 0) {
+                        log_error("recording %lld: cannot %s the legal hold on target %s: %s; retried at the next "
+                                  "change",
+                                  (long long)o->rec_id, o->held ? "set" : "release", o->target, err);
+                        (*failed)++;
+                        continue;
+                }
+                r = catalog_object_hold_set(cat, o->rec_id, o->target_id, o->held);
+                log_info("recording %lld: legal hold %s on %s version %s (target %s)", (long long)o->rec_id,
+                         o->held ? "set" : "released", key, o->version_id, o->target);
+        }
+        target_set_close(&ts);
+        for (size_t i = 0; i < l.n; i++) {
+                free((char *)l.v[i].target);
+                free((char *)l.v[i].key);
+                free((char *)l.v[i].version_id);
+        }
+        free(l.v);
+        return r;
 }

@@ -28,3 +28,10 @@ int station_target_adopt(const struct target_conf *tc, struct catalog *cat, char
  * another station's while the targets or the file:// archive show that this
  * station has had a ledger: a lost catalog must never start over silently. */
 int station_check(const struct config *cfg, struct catalog *cat, char *err, size_t err_size);
+
+/* The S3 legal hold of every object copy follows the holds in force: set on
+ * the versions of held recordings, released when no hold covers them (a
+ * permanent hold is a legal hold, never a far-future retain-until). One that
+ * cannot be changed now is logged, counted in *failed, and retried at the
+ * next call (after each hold change and each ingest). */
+int station_sync_legal_holds(const struct config *cfg, struct catalog *cat, size_t *failed);

@@ -224,6 +224,7 @@ int target_open_dir(struct target *t, const struct target_conf *tc, int64_t id, 
                 snprintf(err, err_size, "target %s: %s is not a directory", tc->name, tc->path);
                 return -ENOTDIR;
         }
+        t->ops = &target_fs_ops;
         t->id = id;
         t->name = xstrdup(tc->name);
         t->root = xstrdup(tc->path);
@@ -477,4 +478,99 @@ int target_place_copy(const struct target *t, const char *partial, const char *s
                 return 0;
         }
         return -EEXIST;
+}
+
+/* The filesystem target's operations on copies it holds. */
+static int fs_check(struct target *t, char *err, size_t err_size)
+{
+        return target_root_check(t->root, t->name, err, err_size);
+}
+
+static int fs_hash(struct target *t, const struct copy_ref *k, int64_t size, char out_hex[65], const char **method,
+                   char *err, size_t err_size)
+{
+        _cleanup_free_ char *abs = xasprintf("%s/%s", t->root, k->path);
+        int r = target_hash_file(abs, size, out_hex, method);
+        if (r < 0)
+                snprintf(err, err_size, "%s", strerror(-r));
+        return r;
+}
+
+static int fs_fetch(struct target *t, const struct copy_ref *k, int fd, char *err, size_t err_size)
+{
+        _cleanup_free_ char *abs = xasprintf("%s/%s", t->root, k->path);
+        _cleanup_close_ int in = open(abs, O_RDONLY | O_CLOEXEC);
+        if (in < 0) {
+                snprintf(err, err_size, "%s: %s", abs, strerror(errno));
+                return -errno;
+        }
+        _cleanup_free_ char *buf = xmalloc(4u << 20);
+        for (off_t off = 0;;) {
+                ssize_t n = pread_full(in, buf, 4u << 20, off);
+                int r = n < 0 ? (int)n : n > 0 ? pwrite_full(fd, buf, (size_t)n, off) : 0;
+                if (r < 0) {
+                        snprintf(err, err_size, "%s: %s", abs, strerror(-r));
+                        return r;
+                }
+                if (n == 0)
+                        return 0;
+                off += n;
+        }
+}
+
+static int fs_destroy(struct target *t, const struct copy_ref *k, char *err, size_t err_size)
+{
+        return target_copy_destroy(t->root, t->name, k->path, err, err_size);
+}
+
+static int fs_destroyable(struct target *t, const struct copy_ref *k, char *err, size_t err_size)
+{
+        (void)k;
+        return fs_check(t, err, err_size); /* its disk mounted: never an empty mount point */
+}
+
+const struct target_ops target_fs_ops = { .type = "fs",
+                                          .check = fs_check,
+                                          .hash = fs_hash,
+                                          .fetch = fs_fetch,
+                                          .destroyable = fs_destroyable,
+                                          .destroy = fs_destroy };
+
+int target_open_existing(struct target *t, const struct target_conf *tc, char *err, size_t err_size)
+{
+        if (tc->type == TARGET_S3)
+                return target_s3_open(t, tc, err, err_size);
+        memset(t, 0, sizeof(*t));
+        t->ops = &target_fs_ops;
+        t->type = TARGET_FS;
+        t->name = xstrdup(tc->name);
+        t->root = xstrdup(tc->path);
+        t->partial_dir = xasprintf("%s/.partial", tc->path);
+        return 0;
+}
+
+struct target *target_set_get(struct target_set *s, const char *name, char *why, size_t why_size)
+{
+        for (size_t i = 0; i < s->cfg->n_targets; i++) {
+                if (strcmp(s->cfg->targets[i].name, name) != 0)
+                        continue;
+                if (!s->opened[i]) {
+                        s->opened[i] = true;
+                        s->rc[i] = target_open_existing(&s->t[i], &s->cfg->targets[i], s->err[i], sizeof(s->err[i]));
+                }
+                if (s->rc[i] < 0) {
+                        snprintf(why, why_size, "%s", s->err[i]);
+                        return NULL;
+                }
+                return &s->t[i];
+        }
+        snprintf(why, why_size, "target %s is not in the configuration", name);
+        return NULL;
+}
+
+void target_set_close(struct target_set *s)
+{
+        for (size_t i = 0; i < DOCKD_MAX_TARGETS; i++)
+                if (s->opened[i] && s->rc[i] == 0)
+                        target_close(&s->t[i]);
 }

@@ -11,7 +11,9 @@
 #include "config.h"
 
 struct s3;
+struct target_ops;
 struct target {
+        const struct target_ops *ops; /* what it does with the copies it holds */
         char *name;
         enum target_type type;
         char *root;        /* fs: the directory; s3: "s3://BUCKET/PREFIX" */
@@ -114,3 +116,50 @@ int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t l
 /* SHA-256 of one object version, read by GET (scrub). */
 int target_s3_hash(struct target *t, const char *key, const char *version_id, char out_hex[65], int64_t *bytes,
                    char *err, size_t err_size);
+
+/* A copy as the ledger names it: at `path` (relative to a filesystem
+ * target's root; a key under an S3 target's prefix) and, for an object copy,
+ * the version that was read back. */
+struct copy_ref {
+        const char *path, *version_id;
+};
+
+/* What every kind of target does with the copies it already holds (scrub,
+ * restore, destruction): one table per kind, as a filesystem's VFS. */
+struct target_ops {
+        const char *type; /* "fs", "s3" */
+        /* Is it there to be read: a filesystem's marker names it (not an empty
+         * mount point), a bucket answers with the credentials? */
+        int (*check)(struct target *t, char *err, size_t err_size);
+        /* SHA-256 of the copy, read past any cache; -ENOENT: it is missing. */
+        int (*hash)(struct target *t, const struct copy_ref *k, int64_t size, char out_hex[65], const char **method,
+                    char *err, size_t err_size);
+        /* The copy's bytes into fd (the source of a restore elsewhere). */
+        int (*fetch)(struct target *t, const struct copy_ref *k, int fd, char *err, size_t err_size);
+        /* May the copy be destroyed now: 0, or -EPERM and why (an S3 version
+         * locked until a later date or under a legal hold). Asked of every
+         * copy of a request before any is touched. */
+        int (*destroyable)(struct target *t, const struct copy_ref *k, char *err, size_t err_size);
+        /* Approved destruction: 0, -ENOENT (already gone), or -errno and why
+         * (an S3 version still locked is refused until its retain-until). */
+        int (*destroy)(struct target *t, const struct copy_ref *k, char *err, size_t err_size);
+};
+extern const struct target_ops target_fs_ops, target_s3_ops;
+
+/* A configured target opened for work on the copies it holds: a filesystem
+ * target is not created or written; an S3 target's client is opened and its
+ * bucket checked. err says why not. */
+int target_open_existing(struct target *t, const struct target_conf *tc, char *err, size_t err_size);
+
+/* The station's configured targets, each opened (target_open_existing) when
+ * first asked for by name: scrub and destruction meet copies by the name the
+ * ledger gives. NULL, and why, when it is not configured or cannot be opened. */
+struct target_set {
+        const struct config *cfg;
+        struct target t[DOCKD_MAX_TARGETS];
+        bool opened[DOCKD_MAX_TARGETS];
+        int rc[DOCKD_MAX_TARGETS];
+        char err[DOCKD_MAX_TARGETS][400];
+};
+struct target *target_set_get(struct target_set *s, const char *name, char *why, size_t why_size);
+void target_set_close(struct target_set *s);

@@ -2,9 +2,11 @@
  * service (see target.h). The layout is the filesystem target's, as keys
  * under the prefix; a copy is one object version, never replaced. */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "s3.h"
 #include "target.h"
@@ -13,6 +15,7 @@
 int target_s3_open(struct target *t, const struct target_conf *tc, char *err, size_t err_size)
 {
         memset(t, 0, sizeof(*t));
+        t->ops = &target_s3_ops;
         t->name = xstrdup(tc->name);
         t->type = TARGET_S3;
         t->root = xstrdup(tc->path);
@@ -122,3 +125,81 @@ int target_s3_hash(struct target *t, const char *key, const char *version_id, ch
         struct s3_reply rep;
         return s3_get_sha256(t->s3, k, version_id, out_hex, bytes, &rep, err, err_size);
 }
+
+/* The S3 target's operations on copies it holds: each names one version. */
+static int s3_check(struct target *t, char *err, size_t err_size) { return s3_bucket_check(t->s3, err, err_size); }
+
+static int s3_hash(struct target *t, const struct copy_ref *k, int64_t size, char out_hex[65], const char **method,
+                   char *err, size_t err_size)
+{
+        int64_t n = 0;
+        *method = "s3-get";
+        int r = target_s3_hash(t, k->path, k->version_id, out_hex, &n, err, err_size);
+        if (r == 0 && n != size)
+                snprintf(out_hex, 65, "%s", "size-differs"); /* never the recorded SHA-256 */
+        return r;
+}
+
+static int s3_fetch(struct target *t, const struct copy_ref *k, int fd, char *err, size_t err_size)
+{
+        _cleanup_free_ char *key = s3_key(t->s3, k->path);
+        struct s3_reply rep;
+        return s3_get_to_fd(t->s3, key, k->version_id, fd, &rep, err, err_size);
+}
+
+static int s3_destroyable(struct target *t, const struct copy_ref *k, char *err, size_t err_size)
+{
+        _cleanup_free_ char *key = s3_key(t->s3, k->path);
+        struct s3_reply h;
+        int r = s3_head(t->s3, key, k->version_id, &h, err, err_size);
+        if (r == -ENOENT)
+                return 0; /* already gone: destroy says so */
+        if (r < 0)
+                return r;
+        time_t now = time(NULL); /* the server's lock runs on real time */
+        struct tm tm = { 0 };
+        bool locked = h.retain_until[0] && strptime(h.retain_until, "%Y-%m-%dT%H:%M:%S", &tm) && timegm(&tm) > now;
+        bool held = strcmp(h.legal_hold, "ON") == 0;
+        if (locked || held) {
+                snprintf(err, err_size,
+                         "target %s: %s version %s is %s%s%s%s: the bucket refuses its deletion until then", t->name,
+                         key, k->version_id, locked ? "locked in " : "", locked ? h.lock_mode : "",
+                         locked ? " mode until " : "", locked ? h.retain_until : "under a legal hold");
+                return -EPERM;
+        }
+        return 0;
+}
+
+/* Deletes the one version the ledger names, without bypassing the lock: a
+ * version still under retention or a legal hold is refused by the server,
+ * and the refusal says until when. */
+static int s3_destroy(struct target *t, const struct copy_ref *k, char *err, size_t err_size)
+{
+        _cleanup_free_ char *key = s3_key(t->s3, k->path);
+        struct s3_reply head, rep;
+        int r = s3_head(t->s3, key, k->version_id, &head, err, err_size);
+        if (r < 0)
+                return r;
+        char why[400];
+        r = s3_delete_version(t->s3, key, k->version_id, false, &rep, why, sizeof(why));
+        if (r == -EACCES) {
+                snprintf(err, err_size,
+                         "target %s: %s version %s is locked (%s until %s%s): refused by the bucket; destroy it "
+                         "after that date%s",
+                         t->name, key, k->version_id, head.lock_mode[0] ? head.lock_mode : "no retention",
+                         head.retain_until[0] ? head.retain_until : "-",
+                         strcmp(head.legal_hold, "ON") == 0 ? ", legal hold ON" : "",
+                         strcmp(head.legal_hold, "ON") == 0 ? " and once the legal hold is released" : "");
+                return -EPERM;
+        }
+        if (r < 0)
+                snprintf(err, err_size, "target %s: %s", t->name, why);
+        return r;
+}
+
+const struct target_ops target_s3_ops = { .type = "s3",
+                                          .check = s3_check,
+                                          .hash = s3_hash,
+                                          .fetch = s3_fetch,
+                                          .destroyable = s3_destroyable,
+                                          .destroy = s3_destroy };

@@ -12,6 +12,7 @@
 #include "verbs.h"
 #include "log.h"
 #include "scrub.h"
+#include "station.h"
 #include "target.h"
 #include "util.h"
 
@@ -25,6 +26,19 @@ static int hold_row(const struct hold_info *h, void *ud)
         table_row(ud, (struct cell[]){ CELL_I(h->id), CELL_S(h->scope), CELL_S(h->value), CELL_I(h->recordings),
                                        CELL_S(h->reason), CELL_S(h->placed_by), CELL_S(h->placed_at),
                                        CELL_S(h->released_by), CELL_S(h->released_at), CELL_S(h->release_reason) });
+        return 0;
+}
+
+/* After a hold changes, the object copies' legal holds follow it. */
+static int sync_object_holds(struct ctx *c)
+{
+        size_t failed = 0;
+        int r = station_sync_legal_holds(&c->cfg, c->cat, &failed);
+        if (r < 0 || failed) {
+                log_error("the hold is recorded, but %zu object copies' legal holds could not be changed yet%s%s",
+                          failed, r < 0 ? ": " : "", r < 0 ? catalog_errmsg(c->cat) : "");
+                return 1;
+        }
         return 0;
 }
 
@@ -87,7 +101,7 @@ static int hold_add(struct ctx *c, int argc, char **argv)
                 return 1;
         }
         printf("hold %lld placed on %s %s\n", (long long)id, scope, value);
-        return 0;
+        return sync_object_holds(c);
 }
 
 int cmd_hold(struct ctx *c, int argc, char **argv)
@@ -113,7 +127,7 @@ int cmd_hold(struct ctx *c, int argc, char **argv)
                         return 1;
                 }
                 printf("hold %lld released\n", (long long)id);
-                return 0;
+                return sync_object_holds(c);
         }
         bool all = false;
         enum out_format fmt = OUT_TEXT;
@@ -381,6 +395,7 @@ struct approval {
         struct ctx *c;
         int64_t request;
         int64_t destroyed, failed;
+        struct target_set targets;
 };
 
 static int destroy_one(const struct scrub_item *it, void *ud)
@@ -391,9 +406,13 @@ static int destroy_one(const struct scrub_item *it, void *ud)
         for (size_t i = 0; i < it->n_copies; i++) {
                 const struct scrub_copy *k = &it->copies[i];
                 char err[600];
-                int r = target_copy_destroy(k->root, k->target, k->path, err, sizeof(err));
+                struct copy_ref ref = { k->path, k->version_id };
+                struct target *t = target_set_get(&a->targets, k->target, err, sizeof(err));
+                int r = t ? t->ops->destroy(t, &ref, err, sizeof(err)) : -ENODEV;
                 if (r == 0) {
-                        snprintf(done[i], sizeof(done[i]), "%s: overwritten with zeros, unlinked, fsynced", k->target);
+                        snprintf(done[i], sizeof(done[i]), "%s: %s", k->target,
+                                 t->type == TARGET_S3 ? "object version deleted"
+                                                      : "overwritten with zeros, unlinked, fsynced");
                 } else if (r == -ENOENT) {
                         /* the target is there (its marker checked) and the copy is not */
                         snprintf(done[i], sizeof(done[i]), "%s: already missing (nothing to overwrite)", k->target);
@@ -481,6 +500,7 @@ static int keep_item(const struct scrub_item *it, void *ud)
                 k->copies[i].target = dup_str(it->copies[i].target);
                 k->copies[i].root = dup_str(it->copies[i].root);
                 k->copies[i].path = dup_str(it->copies[i].path);
+                k->copies[i].version_id = it->copies[i].version_id ? dup_str(it->copies[i].version_id) : NULL;
         }
         return 0;
 }
@@ -496,6 +516,7 @@ static void held_items_free(struct held_items *h)
                         free((char *)k->copies[i].target);
                         free((char *)k->copies[i].root);
                         free((char *)k->copies[i].path);
+                        free((char *)k->copies[i].version_id);
                 }
         }
         free(h->v);
@@ -530,27 +551,31 @@ static int destroy_approve(struct ctx *c, int64_t id)
                         (long long)id);
                 return 1;
         }
-        struct approval a = { .c = c, .request = id };
+        struct approval a = { .c = c, .request = id, .targets.cfg = &c->cfg };
         struct held_items all = { 0 };
         if ((r = catalog_destruction_items(c->cat, id, keep_item, &all)) < 0) {
                 held_items_free(&all);
                 log_error("destroy: %s", catalog_errmsg(c->cat));
                 return 1;
         }
-        /* Every target that holds a copy must be there (its filesystem
-         * mounted, its marker naming it) before anything is overwritten: an
-         * unmounted target's empty mount point would otherwise count as
-         * "destroyed" while its copy survives. The request stays pending. */
+        /* Every copy must be destroyable before anything is overwritten: its
+         * filesystem mounted, its marker naming it (an unmounted target's
+         * empty mount point would otherwise count as "destroyed" while its
+         * copy survives); an object version past its lock and under no legal
+         * hold (a request must never end half done). The request stays pending. */
         for (size_t i = 0; i < all.n; i++)
                 for (size_t k = 0; k < all.v[i].n_copies; k++) {
                         char err[600];
                         const struct scrub_copy *cp = &all.v[i].copies[k];
-                        if (target_root_check(cp->root, cp->target, err, sizeof(err)) < 0) {
+                        struct copy_ref ref = { cp->path, cp->version_id };
+                        struct target *t = target_set_get(&a.targets, cp->target, err, sizeof(err));
+                        if (!t || t->ops->destroyable(t, &ref, err, sizeof(err)) < 0) {
                                 fprintf(stderr,
                                         "dockctl destroy approve: request %lld not approved: %s; nothing destroyed, "
                                         "the request stays pending\n",
                                         (long long)id, err);
                                 held_items_free(&all);
+                                target_set_close(&a.targets);
                                 return 1;
                         }
                 }
@@ -568,6 +593,7 @@ static int destroy_approve(struct ctx *c, int64_t id)
         if (c->progress && all.n)
                 fputc('\n', stderr);
         held_items_free(&all);
+        target_set_close(&a.targets);
         _cleanup_free_ char *detail =
                 xasprintf("%lld destroyed, %lld failed", (long long)a.destroyed, (long long)a.failed);
         _cleanup_free_ char *object = xasprintf("destruction request %lld", (long long)id);

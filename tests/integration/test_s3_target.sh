@@ -22,10 +22,21 @@ s3curl -X PUT -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o /dev/null "$S3_ENDP
 printf 'access_key_id = %s\nsecret_access_key = %s\n' "$S3_ACCESS_KEY" "$S3_SECRET_KEY" >"$WORK/s3.cred"
 chmod 0600 "$WORK/s3.cred"
 mkdir -p "$WORK/disk"
+tag=s3$$
+groupadd "${tag}ad"
+useradd -M -N -g "${tag}ad" "${tag}u"
+at_exit "userdel '${tag}u'; groupdel '${tag}ad'"
 conf() { # conf BUCKET CREDENTIALS
 	cat >"$WORK/dockd.conf" <<-CONF
 	[station]
 	id = s3test
+	socket = $WORK/dockd.sock
+	[roles]
+	admin_group = ${tag}ad
+	[recorders]
+	name_pattern = {*}_{YYYY}{MM}{DD}{hh}{mm}{ss}
+	[metrics]
+	listen = off
 	[target.disk]
 	path = $WORK/disk
 	[target.vault]
@@ -43,6 +54,7 @@ C=(-c "$WORK/dockd.conf")
 src=$WORK/src
 mkdir -p "$src/DCIM"
 make_clip "$src/DCIM/A0001.MP4" 1 2026-11-25T08:00:00Z
+head -c $((2 << 20)) /dev/urandom >"$src/DCIM/OLD_20260105080000.MP4" # past its 6 months: due
 head -c $((5 << 20)) /dev/urandom >"$src/DCIM/A0002.MP4"
 head -c 1000 /dev/urandom >"$src/DCIM/note 1.txt"
 img=$WORK/r1.img
@@ -52,7 +64,7 @@ make_fat32 "$img" 40 "$src"
 ingest_rc "$img" CAM-S3 "${C[@]}" || fail "ingest to fs + s3: rc $?: $(cat "$WORK/last.err")"
 [ "$(last .state)" = complete ] || fail "ingest to fs + s3: state $(last .state): $(cat "$WORK/last.err")"
 dockctl "${C[@]}" recordings --json >"$WORK/recs.json"
-jq -e 'length == 3 and all(.[]; .copies_verified == 2)' "$WORK/recs.json" >/dev/null ||
+jq -e 'length == 4 and all(.[]; .copies_verified == 2)' "$WORK/recs.json" >/dev/null ||
 	fail "not every recording has its two copies: $(jq -c 'map([.device_path, .copies_verified, .last_error])' "$WORK/recs.json")"
 n=0
 while IFS=$'\t' read -r path sha url version until; do
@@ -71,10 +83,10 @@ while IFS=$'\t' read -r path sha url version until; do
 	[ "$code" = 403 ] || fail "$path: DELETE of the locked version answered $code, not 403"
 	n=$((n + 1))
 done < <(jq -r '.[] | [.device_path, .sha256, (.copies[] | select(.target == "vault") | .path, .version_id, .retain_until)] | @tsv' "$WORK/recs.json")
-[ "$n" = 3 ] || fail "$n object copies found, 3 expected"
+[ "$n" = 4 ] || fail "$n object copies found, 4 expected"
 jq -e 'all(.[]; any(.copies[]; .target == "vault" and .method == "s3-get" and (.path | startswith("s3://evidence/station-7/"))))' \
 	"$WORK/recs.json" >/dev/null || fail "object copies not named by bucket, prefix and key, or not read back by GET"
-pass "fs + s3: 3 recordings, each an object version equal to the device's file, locked GOVERNANCE 6 months, DELETE refused"
+pass "fs + s3: 4 recordings, each an object version equal to the device's file, locked GOVERNANCE 6 months, DELETE refused"
 
 # 2. Docking again copies nothing.
 ingest_rc "$img" CAM-S3 "${C[@]}" || fail "re-dock: rc $?"
@@ -82,8 +94,8 @@ ingest_rc "$img" CAM-S3 "${C[@]}" || fail "re-dock: rc $?"
 # "versions=": curl 7.88's signer mis-canonicalises a valueless parameter
 versions=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence?prefix=station-7%2F2&versions=" |
 	{ grep -o '<Version>' || true; } | wc -l)
-[ "$versions" = 3 ] || fail "the bucket holds $versions versions under the prefix, 3 expected"
-pass "re-dock: nothing copied twice, 3 object versions"
+[ "$versions" = 4 ] || fail "the bucket holds $versions versions under the prefix, 4 expected"
+pass "re-dock: nothing copied twice, 4 object versions"
 
 # 3. RGW down: the filesystem copy stands, the recording is under-copied
 #    with the reason; RGW back: the next run completes it.
@@ -113,13 +125,64 @@ sed -e 's/^\[target.disk\]/[target.vault2]\ntype = s3\nendpoint = '"${S3_ENDPOIN
 STATE=$WORK/state-s3only
 ingest_rc "$img" CAM-S3 -c "$WORK/s3only.conf" || fail "s3 + s3: rc $?: $(cat "$WORK/last.err")"
 dockctl -c "$WORK/s3only.conf" recordings --json >"$WORK/recs.json"
-jq -e 'length == 3 and all(.[]; .copies_verified == 2 and all(.copies[]; .method == "s3-get"))' "$WORK/recs.json" >/dev/null ||
+jq -e 'length == 4 and all(.[]; .copies_verified == 2 and all(.copies[]; .method == "s3-get"))' "$WORK/recs.json" >/dev/null ||
 	fail "s3 + s3: $(jq -c 'map([.device_path, .copies_verified, .last_error])' "$WORK/recs.json")"
 jq -e 'all(.[]; .time_source != null)' "$WORK/recs.json" >/dev/null || fail "s3 + s3: recordings left untagged"
 pass "s3 + s3: every recording in both buckets, read back by GET"
 STATE=$WORK/state
 
-# 5. Clear errors: an unlocked bucket, wrong keys, credentials others can read.
+# 5. A hold is an S3 legal hold on the recording's object version; its
+#    release removes it.
+uri() { jq -rn --arg k "${1#s3://}" '$k|@uri|gsub("%2F";"/")'; }
+vault_copy() { dockctl "${C[@]}" recordings --json | jq -r --arg p "$1" '.[] | select(.device_path == $p) | .copies[] | select(.target == "vault") | "\(.path)\t\(.version_id)"'; }
+rec_id() { dockctl "${C[@]}" recordings --json | jq --arg p "$1" '.[] | select(.device_path == $p) | .id'; }
+legal_hold() { IFS=$'\t' read -r u v < <(vault_copy "$1"); s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u")?versionId=$v" | tr -d '\r' | sed -n 's/^x-amz-object-lock-legal-hold: //Ip'; }
+A=$(rec_id /DCIM/A0001.MP4)
+dockctl "${C[@]}" hold add "$A" --reason "complaint 7" >/dev/null || fail "hold add failed"
+[ "$(legal_hold /DCIM/A0001.MP4)" = ON ] || fail "hold add: the object's legal hold is '$(legal_hold /DCIM/A0001.MP4)', not ON"
+dockctl "${C[@]}" hold remove 1 --reason "closed" >/dev/null || fail "hold remove failed"
+[ "$(legal_hold /DCIM/A0001.MP4)" = OFF ] || fail "hold remove: the object's legal hold is '$(legal_hold /DCIM/A0001.MP4)', not OFF"
+pass "hold add sets the object version's legal hold; its release clears it"
+
+# 6. Scrub reads object copies by GET. A version removed behind dockd's back
+#    (an admin's governance bypass) is found missing and uploaded anew from
+#    the filesystem copy; a filesystem copy deleted is restored from the
+#    bucket; the ledger follows the new version.
+IFS=$'\t' read -r u v < <(vault_copy /DCIM/A0002.MP4)
+s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	"$S3_ENDPOINT/$(uri "$u")?versionId=$v" || fail "cannot remove the version with the governance bypass"
+rm "$(dockctl "${C[@]}" recordings --json | jq -r '.[] | select(.device_path == "/DCIM/note 1.txt") | .copies[] | select(.target == "disk") | .path')"
+rc=0
+dockctl "${C[@]}" scrub --json >"$WORK/scrub.json" 2>"$WORK/scrub.err" || rc=$?
+[ $rc = 0 ] && jq -e '.missing == 2 and .repaired == 2 and .lost == 0' "$WORK/scrub.json" >/dev/null ||
+	fail "scrub with a missing version and a missing file: rc $rc: $(cat "$WORK/scrub.json" "$WORK/scrub.err")"
+IFS=$'\t' read -r u2 v2 < <(vault_copy /DCIM/A0002.MP4)
+[ "$v2" != "$v" ] && [ -n "$v2" ] || fail "the ledger still names the removed version $v"
+sha=$(dockctl "${C[@]}" recordings --json | jq -r '.[] | select(.device_path == "/DCIM/A0002.MP4") | .sha256')
+[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u2")?versionId=$v2" | sha256sum | cut -d' ' -f1)" = "$sha" ] ||
+	fail "the new version does not hold the recording"
+dockctl "${C[@]}" scrub --json >"$WORK/scrub2.json" 2>"$WORK/scrub2.err" || true
+jq -e ".ok == 10 and .copies == 10" "$WORK/scrub2.json" >/dev/null || fail "a second scrub still finds faults: $(cat "$WORK/scrub2.json" "$WORK/scrub2.err")"
+pass "scrub: a removed object version re-uploaded (new version in the ledger), a deleted file restored from the bucket"
+
+# 7. Destruction of a recording past its retention is refused while its
+#    object version is still locked, before any copy is touched.
+serve_dockd "$WORK/dockd.conf"
+OLD=$(rec_id /DCIM/OLD_20260105080000.MP4)
+disk_copy=$(dockctl "${C[@]}" recordings --json | jq -r --argjson r "$OLD" '.[] | select(.id == $r) | .copies[] | select(.target == "disk") | .path')
+dockctl "${C[@]}" destroy request "$OLD" --reason "retention expired" >/dev/null 2>"$WORK/req.err" || fail "request refused: $(cat "$WORK/req.err")"
+rc=0
+runuser -u "${tag}u" -- "$BUILD/dockctl" --state "$STATE" -c "$WORK/dockd.conf" destroy approve 1 >"$WORK/approve.out" 2>&1 || rc=$?
+[ $rc != 0 ] && grep -q "locked in GOVERNANCE mode until" "$WORK/approve.out" ||
+	fail "approval of a locked object: rc $rc: $(cat "$WORK/approve.out")"
+[ -f "$disk_copy" ] || fail "the filesystem copy was destroyed although the object copy is locked"
+dockctl "${C[@]}" destroy list --json | jq -e '.[0].state == "pending"' >/dev/null || fail "the request did not stay pending"
+pass "destroy approve: refused while the object version is locked, naming until when; no copy touched"
+
+# 8. Clear errors: an unlocked bucket, wrong keys, credentials others can read
+#    (the field kit again: dockd read its configuration when it started).
+kill "$SERVE_PID"
+wait "$SERVE_PID" 2>/dev/null || true
 bad() { # bad WHAT PATTERN
 	local rc=0
 	ingest_rc "$img" CAM-BAD "${C[@]}" || rc=$?
