@@ -109,7 +109,8 @@ static int grab_recording(const struct recording_info *r, void *ud)
         for (size_t i = 0; i < r->n_copies && i < ELEMENTSOF(x->copies); i++)
                 x->copies[i] = (struct manifest_copy){ .path = dup_or_null(r->copies[i].path),
                                                        .target = dup_or_null(r->copies[i].target),
-                                                       .verified_at = dup_or_null(r->copies[i].verified_at) };
+                                                       .verified_at = dup_or_null(r->copies[i].verified_at),
+                                                       .version_id = dup_or_null(r->copies[i].version_id) };
         return 0;
 }
 
@@ -173,6 +174,7 @@ void manifest_free(struct manifest *m)
                         free(x->copies[k].path);
                         free(x->copies[k].target);
                         free(x->copies[k].verified_at);
+                        free(x->copies[k].version_id);
                 }
         }
         free(m->recordings);
@@ -254,6 +256,8 @@ int manifest_render_json(const struct manifest *m, char **body, size_t *len)
                         json_str(f, r->copies[k].path);
                         json_kv(f, ",\"target\":", r->copies[k].target);
                         json_kv(f, ",\"verified_at\":", r->copies[k].verified_at);
+                        if (r->copies[k].version_id) /* an object copy: the version read back */
+                                json_kv(f, ",\"version_id\":", r->copies[k].version_id);
                         fputc('}', f);
                 }
                 json_kv(f, "],\"device_mtime\":", r->device_mtime);

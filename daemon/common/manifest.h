@@ -19,6 +19,7 @@ int manifest_key_ensure(const struct config *cfg, char *err, size_t err_size);
  * unknown. */
 struct manifest_copy {
         char *path, *target, *verified_at;
+        char *version_id; /* an object copy's version; NULL on a filesystem */
 };
 struct manifest_recording {
         char *attribution_flag, *device_mtime, *device_path, *media_flag, *officer, *officer_source;

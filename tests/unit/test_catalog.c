@@ -132,7 +132,7 @@ static void test_recording_identity_and_hash(void **state)
         const char *h2 = "2222222222222222222222222222222222222222222222222222222222222222";
         assert_int_equal(catalog_recording_set_sha256(f->cat, a.id, h1), 0);
         assert_int_equal(catalog_recording_set_sha256(f->cat, a.id, h2), -EEXIST);
-        assert_int_equal(catalog_target_ensure(f->cat, "a", "/t/a", &t), 0);
+        assert_int_equal(catalog_target_ensure(f->cat, "a", "fs", "/t/a", &t), 0);
         assert_int_equal(catalog_copy_add(f->cat, a.id, t, "x.mp4", "o_direct", sess), 0);
         /* one copy per recording and target; one recording per target path */
         assert_true(catalog_copy_add(f->cat, a.id, t, "y.mp4", "o_direct", sess) < 0);
