@@ -107,6 +107,35 @@ static int target_s3_settle(struct config *cfg, struct target_conf *t, char *err
         return 1;
 }
 
+/* url = s3://BUCKET/PREFIX: the bucket and prefix from the URL, the
+ * endpoint and credentials required; S3 keys without an s3:// URL refused. */
+static int archive_s3_settle(struct config *cfg, char *err, size_t err_size)
+{
+        const char *f = cfg->source_file ? cfg->source_file : "defaults";
+        struct s3_conf *s = &cfg->archive_s3;
+        if (strncmp(cfg->archive_url, "s3://", 5) != 0) {
+                if (s->endpoint || s->region || s->credentials || s->ca_file || s->object_lock) {
+                        snprintf(err, err_size, "%s: [archive] has S3 keys but its url is not s3://BUCKET/PREFIX", f);
+                        return -EINVAL;
+                }
+                return 0;
+        }
+        const char *b = cfg->archive_url + 5, *slash = strchr(b, '/');
+        s->bucket = xasprintf("%.*s", (int)(slash ? (size_t)(slash - b) : strlen(b)), b);
+        const char *p = slash ? slash + 1 : "";
+        s->prefix = xasprintf("%s%s", p, *p && p[strlen(p) - 1] != '/' ? "/" : "");
+        size_t bl = strlen(s->bucket);
+        if (bl < 3 || bl > 63 || strspn(s->bucket, "abcdefghijklmnopqrstuvwxyz0123456789.-") != bl) {
+                snprintf(err, err_size, "%s: [archive] url: bucket '%s' must be 3-63 of a-z 0-9 . -", f, s->bucket);
+                return -EINVAL;
+        }
+        if (!s->endpoint || !s->credentials) {
+                snprintf(err, err_size, "%s: [archive] url = %s needs endpoint and credentials", f, cfg->archive_url);
+                return -EINVAL;
+        }
+        return 0;
+}
+
 static struct target_conf *target_get(struct config *cfg, const char *name)
 {
         for (size_t i = 0; i < cfg->n_targets; i++)
@@ -306,16 +335,27 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                              "bay_memory_mib)",
                              f, lineno, key);
         } else if (strcmp(section, "archive") == 0) {
-                char **slot = strcmp(key, "url") == 0     ? &cfg->archive_url
-                              : strcmp(key, "ca") == 0    ? &cfg->archive_ca
-                              : strcmp(key, "cert") == 0  ? &cfg->archive_cert
-                              : strcmp(key, "key") == 0   ? &cfg->archive_key
-                              : strcmp(key, "token") == 0 ? &cfg->archive_token
-                                                          : NULL;
+                char **slot = strcmp(key, "url") == 0           ? &cfg->archive_url
+                              : strcmp(key, "ca") == 0          ? &cfg->archive_ca
+                              : strcmp(key, "cert") == 0        ? &cfg->archive_cert
+                              : strcmp(key, "key") == 0         ? &cfg->archive_key
+                              : strcmp(key, "token") == 0       ? &cfg->archive_token
+                              : strcmp(key, "endpoint") == 0    ? &cfg->archive_s3.endpoint
+                              : strcmp(key, "region") == 0      ? &cfg->archive_s3.region
+                              : strcmp(key, "credentials") == 0 ? &cfg->archive_s3.credentials
+                              : strcmp(key, "ca_file") == 0     ? &cfg->archive_s3.ca_file
+                              : strcmp(key, "object_lock") == 0 ? &cfg->archive_s3.object_lock
+                                                                : NULL;
                 if (slot) {
                         if (slot == &cfg->archive_url && strncmp(value, "https://", 8) != 0 &&
-                            strncmp(value, "file://", 7) != 0 && strncmp(value, "http://127.", 11) != 0)
-                                FAIL("%s:%d: [archive] url '%s' must be https:// (or file://)", f, lineno, value);
+                            strncmp(value, "file://", 7) != 0 && strncmp(value, "http://127.", 11) != 0 &&
+                            strncmp(value, "s3://", 5) != 0)
+                                FAIL("%s:%d: [archive] url '%s' must be https://, s3://BUCKET/PREFIX (or file://)", f,
+                                     lineno, value);
+                        if (slot == &cfg->archive_s3.object_lock && strcmp(value, "compliance") != 0 &&
+                            strcmp(value, "governance") != 0 && strcmp(value, "off") != 0)
+                                FAIL("%s:%d: [archive] object_lock '%s' must be compliance, governance or off", f,
+                                     lineno, value);
                         free(*slot);
                         *slot = xstrdup(value);
                 } else if (strcmp(key, "timeout_s") == 0 || strcmp(key, "retry_cap_s") == 0) {
@@ -329,8 +369,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         *(key[0] == 'd' ? &cfg->archive_deadline_h : &cfg->archive_warn_margin_h) = (unsigned)n;
                 } else
                         FAIL("%s:%d: unknown key '%s' in [archive] (known: url, ca, cert, key, token, timeout_s, "
-                             "retry_cap_s,"
-                             " deadline_h, warn_margin_h)",
+                             "retry_cap_s, deadline_h, warn_margin_h, endpoint, region, credentials, ca_file, "
+                             "object_lock)",
                              f, lineno, key);
         } else if (strcmp(section, "recorders") == 0) {
                 if (strcmp(key, "name_pattern") == 0) {
@@ -623,6 +663,9 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
         }
         if (!cfg->archive_url)
                 cfg->archive_url = xasprintf("file://%s/archive", cfg->state_dir);
+        int ra3 = archive_s3_settle(cfg, err, err_size);
+        if (ra3 < 0)
+                return ra3;
         if (!cfg->socket_path)
                 cfg->socket_path = xasprintf("%s/dockd.sock", cfg->state_dir);
         return 0;
@@ -647,6 +690,13 @@ void config_free(struct config *cfg)
         free(cfg->archive_cert);
         free(cfg->archive_key);
         free(cfg->archive_token);
+        free(cfg->archive_s3.endpoint);
+        free(cfg->archive_s3.bucket);
+        free(cfg->archive_s3.region);
+        free(cfg->archive_s3.prefix);
+        free(cfg->archive_s3.credentials);
+        free(cfg->archive_s3.ca_file);
+        free(cfg->archive_s3.object_lock);
         free(cfg->name_pattern);
         free(cfg->codepage);
         free(cfg->metrics_listen);

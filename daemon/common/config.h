@@ -45,6 +45,7 @@ struct config {
         unsigned bay_memory_mib; /* dockd: pipeline memory shared by all bays ingesting at once */
         char *archive_url;
         char *archive_ca, *archive_cert, *archive_key, *archive_token;
+        struct s3_conf archive_s3; /* url = s3://BUCKET/PREFIX: the bucket's endpoint, credentials, lock */
         unsigned archive_timeout_s, archive_retry_cap_s;
         unsigned archive_deadline_h;    /* a manifest is due at the archive this long after docking */
         unsigned archive_warn_margin_h; /* alarm when an undelivered manifest has less than this left */

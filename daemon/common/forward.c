@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 
 #include "log.h"
 #include "manifest.h"
+#include "s3.h"
 #include "util.h"
 
 struct reader {
@@ -160,14 +162,77 @@ static int compare_remote(CURL *h, const struct config *cfg, const char *url, co
         return r;
 }
 
+static ssize_t mem_read(void *ud, void *buf, size_t n, int64_t off)
+{
+        const struct reader *r = ud;
+        size_t left = (size_t)off < r->len ? r->len - (size_t)off : 0;
+        if (n > left)
+                n = left;
+        memcpy(buf, r->data + off, n);
+        return (ssize_t)n;
+}
+
+/* An S3 archive: the object under the name is never replaced (a versioned
+ * bucket takes a second PUT as a new version, so the name is looked up
+ * first): the same bytes there count as delivered, other bytes are an
+ * INTEGRITY error (409). A new manifest is PUT signed over its SHA-256, locked
+ * for the default retention, and counts only when its version reads back
+ * with that SHA-256 and length. */
+static int put_s3(struct s3 *s3, const struct config *cfg, const char *url, const void *data, size_t len, char *receipt,
+                  char *err, size_t err_size)
+{
+        const char *key = strchr(url + 5, '/') + 1; /* s3://BUCKET/KEY */
+        unsigned char d[32];
+        unsigned dl;
+        char sha[65], got[65], until[32];
+        EVP_Digest(data, len, d, &dl, EVP_sha256(), NULL);
+        hex_encode(d, 32, sha);
+        struct s3_reply rep;
+        int64_t n = 0;
+        int r = s3_head(s3, key, NULL, &rep, err, err_size);
+        if (r == 0) {
+                if ((r = s3_get_sha256(s3, key, rep.version_id, got, &n, &rep, err, err_size)) < 0)
+                        return r;
+                if (n == (int64_t)len && strcmp(got, sha) == 0)
+                        return 0;
+                snprintf(err, err_size, "%s: the archive already holds other bytes under this name; not replaced", url);
+                return 409;
+        }
+        if (r != -ENOENT)
+                return r == -EACCES ? 403 : r;
+        time_t t = (time_t)clock_now();
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        tm.tm_mon += (int)cfg->retention_months;
+        t = timegm(&tm);
+        gmtime_r(&t, &tm);
+        strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        struct reader rd = { data, len, 0 };
+        if ((r = s3_put(s3, key, mem_read, &rd, (int64_t)len, sha, until, &rep, err, err_size)) < 0)
+                return r == -EACCES ? 403 : r == -EEXIST ? put_s3(s3, cfg, url, data, len, receipt, err, err_size) : r;
+        char version[128];
+        snprintf(version, sizeof(version), "%s", rep.version_id);
+        if ((r = s3_get_sha256(s3, key, version, got, &n, &rep, err, err_size)) < 0)
+                return r;
+        if (n != (int64_t)len || strcmp(got, sha) != 0) {
+                snprintf(err, err_size, "%s version %s read back as %lld bytes with SHA-256 %s, not what was sent", url,
+                         version, (long long)n, got);
+                return -EIO;
+        }
+        snprintf(receipt, 201, "s3 version %s", version);
+        return 0;
+}
+
 /* One PUT. Returns 0 (2xx, or a file:// write), or the HTTP code, or -errno.
  * A manifest that is there is never replaced: If-None-Match: * asks the
  * archive to refuse (412), and then its bytes are compared. */
-static int put(CURL *h, const struct config *cfg, const char *url, const void *data, size_t len, char *receipt,
-               char *err, size_t err_size)
+static int put(CURL *h, struct s3 *s3, const struct config *cfg, const char *url, const void *data, size_t len,
+               char *receipt, char *err, size_t err_size)
 {
         if (strncmp(url, "file://", 7) == 0)
                 return put_file(url + 7, data, len, err, err_size);
+        if (strncmp(url, "s3://", 5) == 0)
+                return put_s3(s3, cfg, url, data, len, receipt, err, err_size);
         struct reader rd = { data, len, 0 };
         curl_common(h, cfg, url, "https,http");
         curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
@@ -272,6 +337,11 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
         }
         int delivered = 0, r = 0;
         err[0] = '\0';
+        /* an S3 archive: one client for the round */
+        struct s3 s3 = { 0 };
+        char s3_why[512] = "";
+        int s3_err =
+                strncmp(cfg->archive_url, "s3://", 5) == 0 ? s3_open(&s3, &cfg->archive_s3, s3_why, sizeof(s3_why)) : 0;
         struct outbox_item items[BATCH];
         struct outcome *out = xmalloc(sizeof(*out) * BATCH);
         for (;;) {
@@ -287,10 +357,15 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
                                                              (long long)it->seq);
                         _cleanup_free_ char *sig_url = xasprintf("%s.sig", url);
                         o->receipt[0] = o->why[0] = '\0';
-                        o->code = put(h, cfg, sig_url, it->sig, it->sig_len, o->receipt, o->why, sizeof(o->why));
+                        o->code = s3_err ? -EIO : 0;
+                        if (s3_err)
+                                snprintf(o->why, sizeof(o->why), "%s", s3_why);
+                        if (o->code == 0)
+                                o->code = put(h, &s3, cfg, sig_url, it->sig, it->sig_len, o->receipt, o->why,
+                                              sizeof(o->why));
                         if (o->code == 0) {
                                 o->receipt[0] = '\0';
-                                o->code = put(h, cfg, url, it->body, it->len, o->receipt, o->why, sizeof(o->why));
+                                o->code = put(h, &s3, cfg, url, it->body, it->len, o->receipt, o->why, sizeof(o->why));
                         }
                         if (o->code == 0) {
                                 crashpoint("forward-after-put"); /* at the archive, not yet recorded: sent again */
@@ -318,6 +393,8 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
         }
         free(out);
         curl_easy_cleanup(h);
+        if (s3.curl)
+                s3_close(&s3);
         return r < 0 ? r : delivered;
 }
 

@@ -158,6 +158,43 @@ jq -e 'all(.[]; .time_source != null)' "$WORK/recs.json" >/dev/null || fail "s3 
 pass "s3 + s3: every recording in both buckets, read back by GET"
 STATE=$WORK/state
 
+# 4b. The archive is an S3 bucket (s3://BUCKET/PREFIX): manifests and their
+#     signatures PUT signed, locked, read back; what the bucket holds
+#     verifies with openssl; a different manifest already under the next
+#     name is an INTEGRITY refusal, never replaced.
+s3curl -X PUT -H "x-amz-bucket-object-lock-enabled: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	-o /dev/null "$S3_ENDPOINT/archive"
+cat >"$WORK/s3arch.conf" <<CONF
+[station]
+id = s3arch
+[archive]
+url = s3://archive/agency-1
+endpoint = $S3_ENDPOINT
+credentials = $WORK/s3.cred
+CONF
+STATE=$WORK/state-s3arch
+ingest_rc "$img" CAM-S3 -c "$WORK/s3arch.conf" || fail "ingest with an S3 archive: rc $?: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/s3arch.conf" archive status --json | jq -e '.queued == 0 and .delivered == 1' >/dev/null ||
+	fail "S3 archive: not delivered: $(dockctl -c "$WORK/s3arch.conf" archive status)"
+s3get() { s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/archive/agency-1/manifests/s3arch/$1"; }
+s3get 1.json >"$WORK/m1.json"
+s3get 1.json.sig >"$WORK/m1.sig"
+dockctl -c "$WORK/s3arch.conf" manifest show 1 | cmp -s - "$WORK/m1.json" || fail "S3 archive: the bucket's manifest differs from the catalog's"
+dockctl -c "$WORK/s3arch.conf" key show >"$WORK/pub.pem"
+openssl pkeyutl -verify -pubin -inkey "$WORK/pub.pem" -rawin -in "$WORK/m1.json" -sigfile "$WORK/m1.sig" >/dev/null ||
+	fail "S3 archive: the manifest in the bucket does not verify"
+s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/archive/agency-1/manifests/s3arch/1.json" |
+	grep -qi "^x-amz-object-lock-mode: GOVERNANCE" || fail "S3 archive: the manifest is not locked"
+printf 'not the manifest' >"$WORK/junk"
+s3curl -X PUT -T "$WORK/junk" -H "x-amz-content-sha256: $(sha256sum <"$WORK/junk" | cut -d' ' -f1)" \
+	"$S3_ENDPOINT/archive/agency-1/manifests/s3arch/2.json" >/dev/null
+ingest_rc "$WORK/r2.img" CAM-S3B -c "$WORK/s3arch.conf" || true
+dockctl -c "$WORK/s3arch.conf" archive status --json | jq -e '.rejected == 1 and .delivered == 1' >/dev/null ||
+	fail "S3 archive: other bytes under the name: $(dockctl -c "$WORK/s3arch.conf" archive status)"
+[ "$(s3get 2.json)" = "not the manifest" ] || fail "S3 archive: the object under the name was replaced"
+pass "S3 archive: manifest and signature in the bucket, locked, verify with openssl; other bytes under the name refused, kept"
+STATE=$WORK/state
+
 # 5. A hold is an S3 legal hold on the recording's object version; its
 #    release removes it.
 uri() { jq -rn --arg k "${1#s3://}" '$k|@uri|gsub("%2F";"/")'; }
