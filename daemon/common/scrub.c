@@ -51,7 +51,7 @@ static int fetch_to(struct target *g, const struct scrub_copy *gk, const char *p
         if (r == 0 && fsync(fd) < 0)
                 r = -errno, snprintf(err, sizeof(err), "%s", strerror(errno));
         if (r < 0)
-                snprintf(why, why_size, "cannot read the good copy on %s: %s", g->name, err);
+                snprintf(why, why_size, "cannot read the good copy on %.32s: %.300s", g->name, err);
         return r;
 }
 
@@ -145,7 +145,7 @@ static int restore_object(struct run *run, struct target *t, const struct scrub_
         r = target_s3_put_copy(t, file_read, &fd, it->size, it->sha256, it->device, mtime, it->device_path, until,
                                ledger_taken, run, &o, &adopted, err, sizeof(err));
         if (r < 0) {
-                snprintf(why, why_size, "cannot upload a new version: %s", err);
+                snprintf(why, why_size, "cannot upload a new version: %.340s", err);
                 return r;
         }
         struct object_copy oc = { .key = o.key,

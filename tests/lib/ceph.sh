@@ -96,7 +96,7 @@ mon data = $dir/mon/\$name
 [osd]
 osd data = $dir/osd/\$name
 osd objectstore = memstore
-memstore device bytes = 4294967296
+memstore device bytes = ${CEPH_MEMSTORE_BYTES:-4294967296}
 osd fast shutdown = false
 [client.rgw.gw]
 rgw frontends = beast endpoint=127.0.0.1:$s3port tcp_nodelay=1
