@@ -21,6 +21,7 @@
 #include "tags.h"
 #include "station.h"
 #include "target.h"
+#include "upload.h"
 #include "util.h"
 #include "volume.h"
 
@@ -39,6 +40,8 @@ struct run {
         int64_t ckpt_offset; /* the current file's last recorded resume point */
         struct copy_pool pool;
         double last_progress;
+        struct uploader *up; /* object copies in the background, started when first needed */
+        char retain_until[32];
 };
 
 static void note_error(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -544,6 +547,72 @@ static void retain_until(const struct config *cfg, char *buf, size_t size)
         strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* One object copy into the ledger (with the recording's SHA-256 when this
+ * is its first copy). Returns 0, or -errno once noted. */
+static int record_object(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
+                         const struct target_object *o, bool adopted, const char *first_sha)
+{
+        if (adopted)
+                log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial, e->path, o->key,
+                         t->name);
+        crashpoint("s3-after-put");
+        struct object_copy oc = { .key = o->key,
+                                  .method = "s3-get",
+                                  .version_id = o->version_id,
+                                  .etag = o->etag,
+                                  .lock_mode = o->lock_mode,
+                                  .retain_until = o->retain_until };
+        int r;
+        if ((r = catalog_begin(run->cat)) < 0 ||
+            (first_sha && (r = catalog_recording_set_sha256(run->cat, rec_id, first_sha)) < 0) ||
+            (r = catalog_copy_add_object(run->cat, rec_id, t->id, &oc, run->res->session_id)) < 0 ||
+            (r = catalog_commit(run->cat)) < 0) {
+                note_error(run, "%s: %s: cannot record the copy on target %s: %s", run->serial, e->path, t->name,
+                           catalog_errmsg(run->cat));
+                catalog_rollback(run->cat);
+                return r;
+        }
+        return 0;
+}
+
+static void object_failed(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
+                          const char *why)
+{
+        log_context_target(t->name);
+        note_error(run, "%s: %s: copy to target %s failed: %s", run->serial, e->path, t->name, why);
+        catalog_copy_failure_add(run->cat, rec_id, t->id, run->res->session_id, why);
+        log_context_target(NULL);
+}
+
+static void note_ingested(struct run *run, int64_t rec_id, const struct volume_entry *e)
+{
+        int total = 0;
+        if (catalog_recording_copy_count(run->cat, rec_id, &total) == 0 && total >= run->cfg->copies &&
+            catalog_recording_ingested(run->cat, rec_id) < 0)
+                log_warn("%s: %s: cannot record the ingest time: %s", run->serial, e->path, catalog_errmsg(run->cat));
+}
+
+/* What the background uploads finished: recorded by this thread (wait: all of
+ * them, before the session is judged or the S3 clients are used here). */
+static void collect_uploads(struct run *run, bool wait)
+{
+        if (!run->up)
+                return;
+        struct upload_result *res;
+        size_t n = uploader_collect(run->up, &res, wait);
+        for (size_t i = 0; i < n; i++) {
+                const struct upload_result *u = &res[i];
+                const struct volume_entry *e = u->ud;
+                log_context_recording(u->rec_id);
+                if (u->rc < 0)
+                        object_failed(run, u->rec_id, e, u->target, u->err);
+                else if (record_object(run, u->rec_id, e, u->target, &u->o, u->adopted, NULL) == 0)
+                        note_ingested(run, u->rec_id, e);
+        }
+        log_context_recording(0);
+        upload_results_free(res, n);
+}
+
 /* The copies on S3 targets: uploaded once the SHA-256 is known, from the
  * verified local copy when there is one, else from the device; the server
  * checks every byte against that SHA-256, and each copy counts only when its
@@ -565,6 +634,27 @@ static int copy_to_buckets(struct run *run, const struct volume_entry *e, struct
         if (n == 0)
                 return 0;
         char err[640] = "", sha[SHA256_HEX_LEN + 1];
+        if (local && rec->has_sha256) {
+                /* From the verified local copy, in the background, while the
+                 * next file is read from the device. */
+                if (!run->up && uploader_start(&run->up, run->cfg->state_dir, run->retain_until, err, sizeof(err)) < 0)
+                        note_error(run, "%s: %s", run->serial, err);
+                if (run->up) {
+                        struct upload_job j = { .rec_id = rec->id,
+                                                .ud = e,
+                                                .size = e->size,
+                                                .local = xstrdup(local),
+                                                .serial = run->serial,
+                                                .device_path = e->path,
+                                                .device_mtime = e->mtime };
+                        snprintf(j.sha256, sizeof(j.sha256), "%s", rec->sha256);
+                        for (size_t k = 0; k < n; k++)
+                                j.targets[j.n_targets++] = &run->targets[need[k]];
+                        uploader_submit(run->up, &j);
+                        return 0;
+                }
+        }
+        collect_uploads(run, true); /* the S3 clients are this thread's again */
         if (rec->has_sha256) {
                 snprintf(sha, sizeof(sha), "%s", rec->sha256);
         } else if (hash_source(run, e, sha, err, sizeof(err)) < 0) {
@@ -581,63 +671,38 @@ static int copy_to_buckets(struct run *run, const struct volume_entry *e, struct
                 catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
                 return 0;
         }
-        char until[32];
-        retain_until(run->cfg, until, sizeof(until));
         for (size_t k = 0; k < n; k++) {
                 struct target *t = &run->targets[need[k]];
                 struct target_object o;
                 bool adopted = false;
                 err[0] = '\0';
                 log_context_target(t->name);
-                r = target_s3_put_copy(t, upload_read, &u, e->size, sha, run->serial, e->mtime, e->path, until,
-                                       path_taken, run, &o, &adopted, err, sizeof(err));
+                r = target_s3_put_copy(t, upload_read, &u, e->size, sha, run->serial, e->mtime, e->path,
+                                       run->retain_until, path_taken, run, &o, &adopted, err, sizeof(err));
+                log_context_target(NULL);
                 if (r == -EBADMSG && !local)
                         snprintf(err + strlen(err), sizeof(err) - strlen(err),
                                  " (INTEGRITY: the device gave other bytes than when it was hashed)");
                 if (r < 0) {
-                        note_error(run, "%s: %s: copy to target %s failed: %s", run->serial, e->path, t->name,
-                                   u.err[0] ? u.err : err);
-                        catalog_copy_failure_add(run->cat, rec->id, t->id, run->res->session_id,
-                                                 u.err[0] ? u.err : err);
-                        log_context_target(NULL);
+                        object_failed(run, rec->id, e, t, u.err[0] ? u.err : err);
                         u.err[0] = '\0';
                         continue;
                 }
-                if (adopted)
-                        log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial, e->path,
-                                 o.key, t->name);
-                crashpoint("s3-after-put");
-                struct object_copy oc = { .key = o.key,
-                                          .method = "s3-get",
-                                          .version_id = o.version_id,
-                                          .etag = o.etag,
-                                          .lock_mode = o.lock_mode,
-                                          .retain_until = o.retain_until };
-                if ((r = catalog_begin(run->cat)) < 0 ||
-                    (!rec->has_sha256 && (r = catalog_recording_set_sha256(run->cat, rec->id, sha)) < 0) ||
-                    (r = catalog_copy_add_object(run->cat, rec->id, t->id, &oc, run->res->session_id)) < 0 ||
-                    (r = catalog_commit(run->cat)) < 0) {
-                        note_error(run, "%s: %s: cannot record the copy on target %s: %s", run->serial, e->path,
-                                   t->name, catalog_errmsg(run->cat));
-                        catalog_rollback(run->cat);
-                } else {
+                if (record_object(run, rec->id, e, t, &o, adopted, rec->has_sha256 ? NULL : sha) == 0) {
                         if (!rec->has_sha256 && !local)
                                 tag_recording(run, e, rec->id, NULL);
                         rec->has_sha256 = true;
                         snprintf(rec->sha256, sizeof(rec->sha256), "%s", sha);
                         *copied = true;
                 }
-                log_context_target(NULL);
                 target_object_free(&o);
         }
         if (u.fd >= 0)
                 close(u.fd);
         if (u.vf)
                 volume_file_close(u.vf);
-        int total = 0;
-        if (*copied && catalog_recording_copy_count(run->cat, rec->id, &total) == 0 && total >= run->cfg->copies &&
-            catalog_recording_ingested(run->cat, rec->id) < 0)
-                log_warn("%s: %s: cannot record the ingest time: %s", run->serial, e->path, catalog_errmsg(run->cat));
+        if (*copied)
+                note_ingested(run, rec->id, e);
         return 0;
 }
 
@@ -773,6 +838,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         crashpoint("session-start");
 
+        retain_until(cfg, run.retain_until, sizeof(run.retain_until));
         size_t n_ok = 0;
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 char err[512] = "";
@@ -877,6 +943,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         int64_t before = run.prog.bytes_done;
                         r = ingest_file(&run, e, &recs[i], &copied);
                         log_context_recording(0); /* what follows is not about this recording */
+                        collect_uploads(&run, false);
                         if (copied) {
                                 res->n.files_copied++;
                                 res->n.bytes_copied += e->size;
@@ -896,6 +963,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         res->n.files_already++;
                 }
         }
+        collect_uploads(&run, true);
         /* New object copies of recordings under a hold get their legal hold. */
         size_t hold_failed = 0;
         if (station_sync_legal_holds(cfg, cat, &hold_failed) < 0 || hold_failed)
@@ -923,6 +991,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                              : (res->n.files_under_copied || res->n_errors || res->n_unread) ? "incomplete"
                                                                                              : "complete";
 finish:
+        collect_uploads(&run, true); /* what was uploaded is recorded, whatever stopped the run */
+        uploader_stop(run.up);
         if (r < 0 && !res->n_errors)
                 note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));
         /* The session ends and its signed manifest enters the outbox in one
