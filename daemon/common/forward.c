@@ -344,10 +344,23 @@ int forward_due(const struct config *cfg, struct catalog *cat, char *err, size_t
                 strncmp(cfg->archive_url, "s3://", 5) == 0 ? s3_open(&s3, &cfg->archive_s3, s3_why, sizeof(s3_why)) : 0;
         struct outbox_item items[BATCH];
         struct outcome *out = xmalloc(sizeof(*out) * BATCH);
+        bool key_published = false;
         for (;;) {
                 size_t n = 0;
                 if ((r = catalog_outbox_due(cat, clock_now(), items, BATCH, &n)) < 0 || n == 0)
                         break;
+                /* An S3 archive that stations share also holds each station's
+                 * public key, for `dockctl archive audit` (never replaced). */
+                if (!s3_err && s3.curl && !key_published) {
+                        _cleanup_free_ char *pem = NULL;
+                        size_t pem_len = 0;
+                        char kr[201] = "";
+                        _cleanup_free_ char *kurl = xasprintf("%s/stations/%s.pub", cfg->archive_url, cfg->station_id);
+                        if (manifest_public_key(cfg, &pem, &pem_len) == 0 &&
+                            put_s3(&s3, cfg, kurl, pem, pem_len, kr, s3_why, sizeof(s3_why)) != 0)
+                                log_warn("the station's public key is not in the archive yet: %s", s3_why);
+                        key_published = true;
+                }
                 bool transient = false;
                 size_t sent = 0;
                 for (size_t i = 0; i < n && !transient; i++, sent++) {

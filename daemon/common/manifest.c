@@ -354,3 +354,25 @@ int manifest_write(const struct config *cfg, struct catalog *cat, int64_t sessio
         free(body);
         return r;
 }
+
+int manifest_public_key(const struct config *cfg, char **pem, size_t *len)
+{
+        _cleanup_free_ char *key = NULL, *pub = NULL;
+        manifest_key_path(cfg, &key, &pub);
+        _cleanup_close_ int fd = open(pub, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size <= 0 || st.st_size > 64 << 10)
+                return -EINVAL;
+        *pem = xmalloc((size_t)st.st_size + 1);
+        ssize_t k = pread_full(fd, *pem, (size_t)st.st_size, 0);
+        if (k != st.st_size) {
+                free(*pem);
+                *pem = NULL;
+                return k < 0 ? (int)k : -EIO;
+        }
+        (*pem)[k] = '\0';
+        *len = (size_t)k;
+        return 0;
+}

@@ -12,6 +12,8 @@
 /* STATE/station.key (PKCS#8 PEM, 0600) and STATE/station.pub; created on first use. */
 int manifest_key_path(const struct config *cfg, char **key, char **pub);
 int manifest_key_ensure(const struct config *cfg, char *err, size_t err_size);
+/* STATE/station.pub's bytes (malloc'd), to publish in an S3 archive. */
+int manifest_public_key(const struct config *cfg, char **pem, size_t *len);
 
 /* A session's manifest as data: gathered from the catalog once, rendered by
  * each format (the canonical signed JSON here; receipts and custody reports

@@ -168,8 +168,8 @@ struct xfer {
         int fd;         /* GET: write it here (-1: no) */
         int fd_err;
         int64_t received;
-        char *body; /* an error, or a small answer */
-        size_t body_len;
+        char *body;                /* an error, or a small answer */
+        size_t body_len, body_max; /* 0: ERRBODY_MAX */
         struct s3_reply *rep;
 };
 
@@ -211,7 +211,8 @@ static size_t write_cb(char *buf, size_t size, size_t nmemb, void *ud)
                 x->received += (int64_t)n;
                 return n;
         }
-        size_t room = x->body_len < ERRBODY_MAX ? ERRBODY_MAX - x->body_len : 0;
+        size_t max = x->body_max ? x->body_max : ERRBODY_MAX;
+        size_t room = x->body_len < max ? max - x->body_len : 0;
         size_t take = n < room ? n : room;
         x->body = xrealloc(x->body, x->body_len + take + 1);
         memcpy(x->body + x->body_len, buf, take);
@@ -684,4 +685,91 @@ int s3_lock_probe(struct s3 *s, const char *station, char *err, size_t err_size)
         }
         snprintf(err, err_size, "bucket %s: the lock probe's delete failed otherwise: %s", s->bucket, derr);
         return r;
+}
+
+int s3_get_mem(struct s3 *s, const char *key, const char *version, size_t max, char **body, size_t *len,
+               struct s3_reply *rep, char *err, size_t err_size)
+{
+        _cleanup_free_ char *q = version_query(NULL, version);
+        struct request rq = { .method = "GET", .key = key, .query = q };
+        struct xfer x = { .fd = -1, .body_max = max };
+        int r = perform(s, &rq, &x, rep, err, err_size);
+        if (r == 0 && rep->length > (int64_t)max) {
+                snprintf(err, err_size, "GET %s: %lld bytes, more than the %zu expected", key, (long long)rep->length,
+                         max);
+                r = -EFBIG;
+        }
+        *body = x.body ? x.body : xstrdup("");
+        *len = x.body_len;
+        if (r < 0) {
+                free(*body);
+                *body = NULL;
+        }
+        return r;
+}
+
+/* &amp; and its kin back to the bytes they stand for, in place. */
+static void xml_unescape(char *s)
+{
+        static const struct {
+                const char *ent, c;
+        } ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' }, { "&quot;", '"' }, { "&apos;", '\'' } };
+        char *w = s;
+        for (const char *p = s; *p;) {
+                bool done = false;
+                for (size_t i = 0; *p == '&' && i < sizeof(ents) / sizeof(ents[0]); i++)
+                        if (strncmp(p, ents[i].ent, strlen(ents[i].ent)) == 0) {
+                                *w++ = ents[i].c;
+                                p += strlen(ents[i].ent);
+                                done = true;
+                                break;
+                        }
+                if (!done)
+                        *w++ = *p++;
+        }
+        *w = '\0';
+}
+
+int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t size, void *ud), void *ud, char *err,
+            size_t err_size)
+{
+        _cleanup_free_ char *token = NULL;
+        for (;;) {
+                _cleanup_free_ char *q = token ? xasprintf("list-type=2&prefix=%s&continuation-token=%s", prefix, token)
+                                               : xasprintf("list-type=2&prefix=%s", prefix);
+                struct request rq = { .method = "GET", .query = q };
+                struct xfer x = { .fd = -1, .body_max = 8u << 20 };
+                struct s3_reply rep;
+                int r = perform(s, &rq, &x, &rep, err, err_size);
+                if (r < 0) {
+                        xfer_free(&x);
+                        return r;
+                }
+                const char *p = x.body ? x.body : "";
+                while ((p = strstr(p, "<Contents>"))) {
+                        const char *end = strstr(p, "</Contents>");
+                        if (!end)
+                                break;
+                        _cleanup_free_ char *item = xasprintf("%.*s", (int)(end - p), p);
+                        char key[1100], size[32] = "0";
+                        if (xml_text(item, "Key", key, sizeof(key))) {
+                                xml_text(item, "Size", size, sizeof(size));
+                                xml_unescape(key);
+                                if ((r = cb(key, strtoll(size, NULL, 10), ud)) < 0) {
+                                        xfer_free(&x);
+                                        return r;
+                                }
+                        }
+                        p = end;
+                }
+                char truncated[8] = "", next[1024] = "";
+                xml_text(x.body, "IsTruncated", truncated, sizeof(truncated));
+                xml_text(x.body, "NextContinuationToken", next, sizeof(next));
+                xfer_free(&x);
+                if (strcmp(truncated, "true") != 0 || !next[0])
+                        return 0;
+                xml_unescape(next);
+                free(token);
+                token = xstrdup(next);
+        }
 }

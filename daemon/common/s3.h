@@ -73,3 +73,10 @@ int s3_bucket_check(struct s3 *s, char *err, size_t err_size);
  * for a day and checks that deleting that version is refused. 0: refused
  * (write-once); -EPERM: the server deleted it (not write-once). */
 int s3_lock_probe(struct s3 *s, const char *station, char *err, size_t err_size);
+/* GET key into memory (at most max bytes; more is -EFBIG). *body malloc'd. */
+int s3_get_mem(struct s3 *s, const char *key, const char *version, size_t max, char **body, size_t *len,
+               struct s3_reply *rep, char *err, size_t err_size);
+/* Every key under prefix (ListObjectsV2, page by page): cb(key, size, ud);
+ * a negative return from cb stops the walk and is returned. */
+int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t size, void *ud), void *ud, char *err,
+            size_t err_size);

@@ -39,6 +39,8 @@ const struct verb VERBS[] = {
         { "archive status", ROLE_OPERATOR, "[--json]",
           "the manifest outbox: queued, delivered, next deadline, last error", cmd_archive, 0, NULL },
         { "archive retry", ROLE_ADMIN, "", "deliver the queued manifests now", cmd_archive, VERB_LONG, NULL },
+        { "archive audit", ROLE_CUSTODIAN, "[s3://BUCKET/PREFIX] [--json]",
+          "every station's manifests in an S3 archive: signatures, chain links, gaps", cmd_archive, VERB_LONG, NULL },
         { "officers", ROLE_OPERATOR, "[--json|--csv]", "the officers the ledger knows", cmd_officers, VERB_READS,
           NULL },
         { "officers add", ROLE_CUSTODIAN, "BADGE --name NAME [--unit UNIT]", "add an officer", cmd_officers, 0, NULL },

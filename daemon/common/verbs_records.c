@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "alarms.h"
+#include "archive_audit.h"
 #include "catalog.h"
 #include "config.h"
 #include "verbs.h"
@@ -638,8 +639,54 @@ int cmd_key(struct ctx *c, int argc, char **argv)
         return 0;
 }
 
+/* `archive audit`: one row per station; exit 3 when anything is wrong. */
+static int archive_audit(struct ctx *c, int argc, char **argv)
+{
+        const char *url = NULL;
+        bool json = false;
+        for (int i = 2; i < argc; i++) {
+                if (strcmp(argv[i], "--json") == 0)
+                        json = true;
+                else if (!url && strncmp(argv[i], "s3://", 5) == 0)
+                        url = argv[i];
+                else {
+                        fprintf(stderr, "usage: dockctl archive audit [s3://BUCKET/PREFIX] [--json]\n");
+                        return EXIT_USAGE;
+                }
+        }
+        struct archive_audit a;
+        char err[600];
+        if (archive_audit_run(&c->cfg, url, &a, err, sizeof(err)) < 0) {
+                log_error("archive audit: %s", err);
+                return 1;
+        }
+        static const struct column cols[] = {
+                { "station", 12 },    { "manifests", 9 },     { "first", 5 },           { "last", 5 },
+                { "gaps", 4 },        { "broken_links", 12 }, { "bad_signatures", 14 }, { "unreadable", 10 },
+                { "key_sha256", 16 }, { "first_at", 24 },     { "last_at", 24 },        { "problems", 0 }
+        };
+        struct table t = { .fmt = json ? OUT_JSON : OUT_TEXT, .cols = cols, .n_cols = ELEMENTSOF(cols), .f = stdout };
+        table_begin(&t);
+        for (size_t i = 0; i < a.n; i++) {
+                const struct station_audit *s = &a.st[i];
+                table_row(&t, (struct cell[]){ CELL_S(s->station), CELL_I(s->manifests), CELL_I(s->first_seq),
+                                               CELL_I(s->last_seq), CELL_I(s->gaps), CELL_I(s->broken_links),
+                                               CELL_I(s->bad_signatures), CELL_I(s->unreadable),
+                                               CELL_S(s->key_sha256[0] ? s->key_sha256 : NULL),
+                                               CELL_S(s->first_at[0] ? s->first_at : NULL),
+                                               CELL_S(s->last_at[0] ? s->last_at : NULL),
+                                               CELL_S(s->detail[0] ? s->detail : NULL) });
+        }
+        table_end(&t);
+        int rc = archive_audit_clean(&a) ? 0 : EXIT_INCOMPLETE;
+        archive_audit_free(&a);
+        return rc;
+}
+
 int cmd_archive(struct ctx *c, int argc, char **argv)
 {
+        if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+                return archive_audit(c, argc, argv);
         bool json = argc == 3 && strcmp(argv[2], "--json") == 0;
         if (argc < 2 || (strcmp(argv[1], "status") != 0 && strcmp(argv[1], "retry") != 0) || (argc == 3 && !json) ||
             argc > 3) {

@@ -195,6 +195,52 @@ dockctl -c "$WORK/s3arch.conf" archive status --json | jq -e '.rejected == 1 and
 pass "S3 archive: manifest and signature in the bucket, locked, verify with openssl; other bytes under the name refused, kept"
 STATE=$WORK/state
 
+# 4c. One archive, many stations: two stations write to one prefix; an
+#     auditor checks every signature against each station's key in the
+#     archive, every chain link and sequence number; a manifest removed
+#     (governance bypass) is a gap, one replaced by other bytes a bad
+#     signature and a broken link.
+for st in st-a st-b; do
+	cat >"$WORK/$st.conf" <<CONF
+[station]
+id = $st
+[archive]
+url = s3://archive/agency-2
+endpoint = $S3_ENDPOINT
+credentials = $WORK/s3.cred
+CONF
+	STATE=$WORK/state-$st
+	for k in 1 2 3; do
+		ingest_rc "$img" CAM-$st -c "$WORK/$st.conf" || fail "$st: ingest $k: rc $?: $(cat "$WORK/last.err")"
+	done
+done
+STATE=$WORK/state-auditor
+audit() { dockctl -c "$WORK/st-a.conf" archive audit s3://archive/agency-2 --json >"$WORK/audit.json" 2>"$WORK/audit.err"; }
+audit || fail "archive audit of a clean archive: rc $?: $(cat "$WORK/audit.json" "$WORK/audit.err")"
+jq -e 'length == 2 and all(.[]; .manifests == 3 and .first == 1 and .last == 3 and .gaps == 0 and .broken_links == 0
+	and .bad_signatures == 0 and .key_sha256 != null)' "$WORK/audit.json" >/dev/null ||
+	fail "archive audit of a clean archive: $(cat "$WORK/audit.json")"
+m2=agency-2/manifests/st-a/2.json
+ver=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/archive?prefix=$(jq -rn --arg k "$m2" '$k|@uri')&versions=" |
+	grep -o '<Key>[^<]*</Key><VersionId>[^<]*</VersionId>' | head -1 | sed 's|.*<VersionId>\(.*\)</VersionId>|\1|')
+s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	"$S3_ENDPOINT/archive/$m2?versionId=$ver" >/dev/null
+s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	"$S3_ENDPOINT/archive/$m2.sig?versionId=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/archive?prefix=$(jq -rn --arg k "$m2.sig" '$k|@uri')&versions=" |
+		grep -o '<VersionId>[^<]*</VersionId>' | head -1 | sed 's|<VersionId>\(.*\)</VersionId>|\1|')" >/dev/null
+jq '.session.state = "complete, honestly"' <(dockctl -c "$WORK/st-b.conf" --state "$WORK/state-st-b" manifest show 1) >"$WORK/forged.json"
+s3curl -X PUT -T "$WORK/forged.json" -H "x-amz-content-sha256: $(sha256sum <"$WORK/forged.json" | cut -d' ' -f1)" \
+	"$S3_ENDPOINT/archive/agency-2/manifests/st-b/1.json" >/dev/null
+rc=0
+audit || rc=$?
+[ $rc = 3 ] || fail "archive audit after tampering: rc $rc, not 3: $(cat "$WORK/audit.json" "$WORK/audit.err")"
+jq -e '(.[] | select(.station == "st-a") | .gaps == 1 and .manifests == 2 and (.problems | test("missing before 3")))
+	and (.[] | select(.station == "st-b") | .bad_signatures == 1 and .broken_links == 1
+	and (.problems | test("bad signature: 1.*chain broken at 2")))' "$WORK/audit.json" >/dev/null ||
+	fail "archive audit after tampering: $(cat "$WORK/audit.json")"
+pass "archive audit: two stations in one bucket verified; a removed manifest is a gap, an altered one a bad signature and a broken link"
+STATE=$WORK/state
+
 # 5. A hold is an S3 legal hold on the recording's object version; its
 #    release removes it.
 uri() { jq -rn --arg k "${1#s3://}" '$k|@uri|gsub("%2F";"/")'; }
