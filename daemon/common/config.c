@@ -63,7 +63,7 @@ static int target_s3_settle(struct config *cfg, struct target_conf *t, char *err
         struct s3_conf *s = &t->s3;
         if (t->type == TARGET_FS) {
                 if (s->endpoint || s->bucket || s->region || s->prefix || s->credentials || s->ca_file ||
-                    s->object_lock) {
+                    s->object_lock || s->sse_c_key) {
                         snprintf(err, err_size, "%s: [target.%s] has S3 keys but no 'type = s3'", f, t->name);
                         return -EINVAL;
                 }
@@ -278,6 +278,7 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                                : strcmp(key, "credentials") == 0 ? &t->s3.credentials
                                : strcmp(key, "ca_file") == 0     ? &t->s3.ca_file
                                : strcmp(key, "object_lock") == 0 ? &t->s3.object_lock
+                               : strcmp(key, "sse_c_key") == 0   ? &t->s3.sse_c_key
                                                                  : NULL;
                 if (strcmp(key, "path") == 0) {
                         if (value[0] != '/')
@@ -289,7 +290,9 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                                 FAIL("%s:%d: [%s] type '%s' must be fs or s3", f, lineno, section, value);
                         t->type = strcmp(value, "s3") == 0 ? TARGET_S3 : TARGET_FS;
                 } else if (s3key) {
-                        if ((strcmp(key, "credentials") == 0 || strcmp(key, "ca_file") == 0) && value[0] != '/')
+                        if ((strcmp(key, "credentials") == 0 || strcmp(key, "ca_file") == 0 ||
+                             strcmp(key, "sse_c_key") == 0) &&
+                            value[0] != '/')
                                 FAIL("%s:%d: [%s] %s '%s' must be an absolute path", f, lineno, section, key, value);
                         if (strcmp(key, "object_lock") == 0 && strcmp(value, "compliance") != 0 &&
                             strcmp(value, "governance") != 0 && strcmp(value, "off") != 0)
@@ -305,7 +308,7 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         *s3key = xstrdup(value);
                 } else
                         FAIL("%s:%d: unknown key '%s' in [%s] (known: type, path, endpoint, bucket, region, prefix, "
-                             "credentials, ca_file, object_lock)",
+                             "credentials, ca_file, object_lock, sse_c_key)",
                              f, lineno, key, section);
         } else if (strcmp(section, "ingest") == 0) {
                 if (strcmp(key, "chunk_kib") == 0) {
@@ -467,8 +470,15 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         FAIL("%s:%d: unknown key '%s' in [retention] (known: default_months, class.NAME)", f, lineno,
                              key);
         } else if (strcmp(section, "policy") == 0) {
+                if (strcmp(key, "require_encryption") == 0) {
+                        if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
+                                FAIL("%s:%d: [policy] require_encryption '%s' must be yes or no", f, lineno, value);
+                        cfg->require_encryption = strcmp(value, "yes") == 0;
+                        return 1;
+                }
                 if (strcmp(key, "wipe") != 0)
-                        FAIL("%s:%d: unknown key '%s' in [policy] (known: late_h, wipe)", f, lineno, key);
+                        FAIL("%s:%d: unknown key '%s' in [policy] (known: late_h, wipe, require_encryption)", f, lineno,
+                             key);
                 if (strcmp(value, "never") != 0 && strcmp(value, "verified") != 0)
                         FAIL("%s:%d: [policy] wipe '%s' must be never or verified", f, lineno, value);
                 cfg->wipe_verified = strcmp(value, "verified") == 0;
@@ -663,6 +673,8 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
         }
         if (!cfg->archive_url)
                 cfg->archive_url = xasprintf("file://%s/archive", cfg->state_dir);
+        for (size_t i = 0; i < cfg->n_targets; i++)
+                cfg->targets[i].require_encryption = cfg->require_encryption;
         int ra3 = archive_s3_settle(cfg, err, err_size);
         if (ra3 < 0)
                 return ra3;
@@ -714,6 +726,7 @@ void config_free(struct config *cfg)
                 free(t->s3.credentials);
                 free(t->s3.ca_file);
                 free(t->s3.object_lock);
+                free(t->s3.sse_c_key);
         }
         memset(cfg, 0, sizeof(*cfg));
 }

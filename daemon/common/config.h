@@ -19,6 +19,7 @@ struct s3_conf {
         char *credentials; /* file: access_key_id = ..., secret_access_key = ... */
         char *ca_file;
         char *object_lock; /* "compliance", "governance" (default) or "off" */
+        char *sse_c_key;   /* file of 32 random bytes: objects encrypted by the server with it (SSE-C) */
 };
 
 enum target_type { TARGET_FS, TARGET_S3 };
@@ -28,6 +29,7 @@ struct target_conf {
         enum target_type type;
         char *path;  /* fs: the directory; s3: "s3://BUCKET/PREFIX" at ENDPOINT, for people and the ledger */
         bool create; /* embedded default: make the directory; configured: must exist */
+        bool require_encryption; /* [policy] require_encryption, for the code that opens it */
         struct s3_conf s3;
 };
 
@@ -63,6 +65,7 @@ struct config {
         char *codepage;             /* [recorders] codepage: 8.3 names' OEM codepage (default CP936, GBK) */
         unsigned late_h;            /* [policy] late_h: the 24-hour rule's threshold */
         bool wipe_verified;         /* [policy] wipe = verified: wipe a recorder once all of it is verified twice */
+        bool require_encryption;    /* [policy] require_encryption = yes: refuse a target not encrypted at rest */
         char *operator_group, *custodian_group, *admin_group; /* [roles]: Unix groups granting each role */
         unsigned retention_months;                            /* [retention] default_months */
         struct retention_class {

@@ -91,6 +91,36 @@ static int read_credentials(const char *path, char **key, char **secret, char *e
         return r;
 }
 
+/* The SSE-C key: exactly 32 bytes in a file only its owner may read. */
+static int read_sse_key(struct s3 *s, const char *path, char *err, size_t err_size)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        unsigned char key[33], md5[16];
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                snprintf(err, err_size, "sse_c_key %s: %s", path, strerror(errno));
+                return -errno;
+        }
+        if (st.st_mode & 0044) {
+                snprintf(err, err_size, "sse_c_key %s can be read by others than its owner (mode %04o): chmod 0600 it",
+                         path, (unsigned)(st.st_mode & 07777));
+                return -EPERM;
+        }
+        ssize_t k = pread_full(fd, key, sizeof(key), 0);
+        if (k != 32) {
+                snprintf(err, err_size, "sse_c_key %s must hold exactly 32 bytes (head -c 32 /dev/urandom), not %zd",
+                         path, k);
+                OPENSSL_cleanse(key, sizeof(key));
+                return -EINVAL;
+        }
+        unsigned ml;
+        EVP_Digest(key, 32, md5, &ml, EVP_md5(), NULL);
+        EVP_EncodeBlock((unsigned char *)s->sse_key, key, 32);
+        EVP_EncodeBlock((unsigned char *)s->sse_key_md5, md5, 16);
+        OPENSSL_cleanse(key, sizeof(key));
+        return 0;
+}
+
 int s3_open(struct s3 *s, const struct s3_conf *c, char *err, size_t err_size)
 {
         memset(s, 0, sizeof(*s));
@@ -127,6 +157,8 @@ int s3_open(struct s3 *s, const struct s3_conf *c, char *err, size_t err_size)
                                                    : "");
         s->timeout_s = 30;
         int r = read_credentials(c->credentials, &s->access_key, &s->secret_key, err, err_size);
+        if (r == 0 && c->sse_c_key)
+                r = read_sse_key(s, c->sse_c_key, err, err_size);
         if (r < 0) {
                 s3_close(s);
                 return r;
@@ -141,6 +173,7 @@ void s3_close(struct s3 *s)
                 curl_easy_cleanup(s->curl);
         if (s->secret_key)
                 OPENSSL_cleanse(s->secret_key, strlen(s->secret_key));
+        OPENSSL_cleanse(s->sse_key, sizeof(s->sse_key));
         free(s->endpoint);
         free(s->host);
         free(s->bucket);
@@ -294,10 +327,11 @@ struct request {
         const char *method;
         const char *key;   /* NULL: the bucket itself */
         const char *query; /* unencoded pairs, or NULL */
-        const char *headers[8][2];
+        const char *headers[12][2];
         size_t n_headers;
         const char *payload_sha256; /* NULL: no body (the empty SHA-256) */
         bool head;
+        bool object_data; /* reads or writes an object's bytes: SSE-C headers go with it */
 };
 
 static char *query_for_url(const char *query)
@@ -337,13 +371,18 @@ static int perform(struct s3 *s, const struct request *rq, struct xfer *x, struc
         sigv4_amz_date((int64_t)time(NULL), amz_date); /* the real clock: the server checks it */
         const char *payload = rq->payload_sha256 ? rq->payload_sha256 : EMPTY_SHA256;
 
-        struct sigv4_header hs[12];
+        struct sigv4_header hs[20];
         size_t n = 0;
         hs[n++] = (struct sigv4_header){ "host", s->host };
         hs[n++] = (struct sigv4_header){ "x-amz-date", amz_date };
         hs[n++] = (struct sigv4_header){ "x-amz-content-sha256", payload };
         for (size_t i = 0; i < rq->n_headers; i++)
                 hs[n++] = (struct sigv4_header){ rq->headers[i][0], rq->headers[i][1] };
+        if (rq->object_data && s->sse_key[0]) {
+                hs[n++] = (struct sigv4_header){ "x-amz-server-side-encryption-customer-algorithm", "AES256" };
+                hs[n++] = (struct sigv4_header){ "x-amz-server-side-encryption-customer-key", s->sse_key };
+                hs[n++] = (struct sigv4_header){ "x-amz-server-side-encryption-customer-key-MD5", s->sse_key_md5 };
+        }
         struct sigv4_request sr = {
                 .method = rq->method,
                 .path = path,
@@ -450,7 +489,7 @@ int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len,
                 sscanf(sha256_hex + 2 * i, "%2hhx", &d[i]);
         char sha_b64[48];
         b64(d, 32, sha_b64, sizeof(sha_b64));
-        struct request rq = { .method = "PUT", .key = key, .payload_sha256 = sha256_hex };
+        struct request rq = { .method = "PUT", .key = key, .payload_sha256 = sha256_hex, .object_data = true };
         size_t k = 0;
         rq.headers[k][0] = "If-None-Match", rq.headers[k++][1] = "*";
         rq.headers[k][0] = "x-amz-meta-sha256", rq.headers[k++][1] = sha256_hex;
@@ -484,7 +523,7 @@ int s3_get_sha256(struct s3 *s, const char *key, const char *version, char out_h
                   struct s3_reply *rep, char *err, size_t err_size)
 {
         _cleanup_free_ char *q = version_query(NULL, version);
-        struct request rq = { .method = "GET", .key = key, .query = q };
+        struct request rq = { .method = "GET", .key = key, .query = q, .object_data = true };
         struct xfer x = { .fd = -1, .md = EVP_MD_CTX_new() };
         EVP_DigestInit_ex(x.md, EVP_sha256(), NULL);
         int r = perform(s, &rq, &x, rep, err, err_size);
@@ -502,7 +541,7 @@ int s3_get_to_fd(struct s3 *s, const char *key, const char *version, int fd, str
                  size_t err_size)
 {
         _cleanup_free_ char *q = version_query(NULL, version);
-        struct request rq = { .method = "GET", .key = key, .query = q };
+        struct request rq = { .method = "GET", .key = key, .query = q, .object_data = true };
         struct xfer x = { .fd = fd };
         int r = perform(s, &rq, &x, rep, err, err_size);
         xfer_free(&x);
@@ -512,7 +551,7 @@ int s3_get_to_fd(struct s3 *s, const char *key, const char *version, int fd, str
 int s3_head(struct s3 *s, const char *key, const char *version, struct s3_reply *rep, char *err, size_t err_size)
 {
         _cleanup_free_ char *q = version_query(NULL, version);
-        struct request rq = { .method = "HEAD", .key = key, .query = q, .head = true };
+        struct request rq = { .method = "HEAD", .key = key, .query = q, .head = true, .object_data = true };
         struct xfer x = { .fd = -1 };
         int r = perform(s, &rq, &x, rep, err, err_size);
         xfer_free(&x);
@@ -691,7 +730,7 @@ int s3_get_mem(struct s3 *s, const char *key, const char *version, size_t max, c
                struct s3_reply *rep, char *err, size_t err_size)
 {
         _cleanup_free_ char *q = version_query(NULL, version);
-        struct request rq = { .method = "GET", .key = key, .query = q };
+        struct request rq = { .method = "GET", .key = key, .query = q, .object_data = true };
         struct xfer x = { .fd = -1, .body_max = max };
         int r = perform(s, &rq, &x, rep, err, err_size);
         if (r == 0 && rep->length > (int64_t)max) {

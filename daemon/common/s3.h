@@ -14,7 +14,8 @@
 struct s3 {
         char *endpoint, *host, *bucket, *region, *prefix, *ca_file;
         char *access_key, *secret_key;
-        char lock_mode[16]; /* "COMPLIANCE", "GOVERNANCE" or "" (off) */
+        char lock_mode[16];                /* "COMPLIANCE", "GOVERNANCE" or "" (off) */
+        char sse_key[48], sse_key_md5[32]; /* SSE-C: base64 of the key and of its MD5; "" when off */
         long timeout_s;
         void *curl;
 };

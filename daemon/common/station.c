@@ -83,6 +83,21 @@ int station_target_adopt(const struct target_conf *tc, struct catalog *cat, char
         return 0;
 }
 
+int station_encryption_required(const struct target_conf *tc, char *err, size_t err_size)
+{
+        if (!tc->require_encryption)
+                return 0;
+        char what[400];
+        int r = target_encryption(tc, what, sizeof(what));
+        if (r > 0)
+                return 0;
+        snprintf(err, err_size,
+                 "target %s (%s) is %s; [policy] require_encryption = yes refuses it: put it on an encrypted volume, "
+                 "set an fscrypt policy on its directory, or give an S3 target an sse_c_key",
+                 tc->name, tc->path, what);
+        return -EPERM;
+}
+
 static int target_s3_register(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err,
                               size_t err_size)
 {
@@ -99,6 +114,8 @@ static int target_s3_register(struct target *t, const struct target_conf *tc, st
 int station_target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
 {
         int64_t id = 0;
+        if (station_encryption_required(tc, err, err_size) < 0)
+                return -EPERM;
         if (tc->type == TARGET_S3)
                 return target_s3_register(t, tc, cat, err, err_size);
         int r = target_open_dir(t, tc, 0, err, err_size);

@@ -35,3 +35,8 @@ int station_check(const struct config *cfg, struct catalog *cat, char *err, size
  * cannot be changed now is logged, counted in *failed, and retried at the
  * next call (after each hold change and each ingest). */
 int station_sync_legal_holds(const struct config *cfg, struct catalog *cat, size_t *failed);
+
+/* With [policy] require_encryption = yes, a target whose copies are not
+ * encrypted at rest (target_encryption) is refused: -EPERM, err says why and
+ * what to do. Checked whenever a target is opened to take copies. */
+int station_encryption_required(const struct target_conf *tc, char *err, size_t err_size);

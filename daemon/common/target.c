@@ -7,7 +7,10 @@
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/fscrypt.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <time.h>
 
@@ -573,4 +576,49 @@ void target_set_close(struct target_set *s)
         for (size_t i = 0; i < DOCKD_MAX_TARGETS; i++)
                 if (s->opened[i] && s->rc[i] == 0)
                         target_close(&s->t[i]);
+}
+
+/* dm-crypt below the filesystem: the device-mapper device it is on has a
+ * CRYPT- uuid (cryptsetup's, LUKS or plain). */
+static bool on_dm_crypt(dev_t dev)
+{
+        _cleanup_free_ char *path = xasprintf("/sys/dev/block/%u:%u/dm/uuid", major(dev), minor(dev));
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char uuid[160] = "";
+        return f && fgets(uuid, sizeof(uuid), f) && strncmp(uuid, "CRYPT-", 6) == 0;
+}
+
+int target_encryption(const struct target_conf *tc, char *what, size_t what_size)
+{
+        if (tc->type == TARGET_S3) {
+                if (tc->s3.sse_c_key) {
+                        snprintf(what, what_size, "SSE-C (AES256, the key in %s)", tc->s3.sse_c_key);
+                        return 1;
+                }
+                snprintf(what, what_size, "not encrypted by dockd (no sse_c_key)");
+                return 0;
+        }
+        _cleanup_close_ int fd = open(tc->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0) {
+                snprintf(what, what_size, "%s: %s", tc->path, strerror(errno));
+                return -errno;
+        }
+        struct fscrypt_get_policy_ex_arg arg = { .policy_size = sizeof(arg.policy) };
+        if (ioctl(fd, FS_IOC_GET_ENCRYPTION_POLICY_EX, &arg) == 0) {
+                unsigned v = arg.policy.version, mode = v == FSCRYPT_POLICY_V2 ? arg.policy.v2.contents_encryption_mode
+                                                                               : arg.policy.v1.contents_encryption_mode;
+                snprintf(what, what_size, "fscrypt policy v%u on %s (contents mode %u%s)",
+                         v == FSCRYPT_POLICY_V2 ? 2 : 1, tc->path, mode,
+                         mode == FSCRYPT_MODE_AES_256_XTS ? ": AES-256-XTS" : "");
+                return 1;
+        }
+        int no_policy = errno;
+        if (on_dm_crypt(st.st_dev)) {
+                snprintf(what, what_size, "dm-crypt below %s", tc->path);
+                return 1;
+        }
+        snprintf(what, what_size, "not encrypted: %s, and its filesystem is not on dm-crypt",
+                 no_policy == ENODATA ? "no fscrypt policy on the directory" : "a filesystem without fscrypt");
+        return 0;
 }

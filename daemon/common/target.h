@@ -50,6 +50,11 @@ void target_close(struct target *t);
  * known, as for a bucket). Returns 0 if usable; else -errno and why in err. */
 int target_probe(const struct target_conf *tc, int64_t *free_bytes, char *err, size_t err_size);
 
+/* Are the target's copies encrypted at rest: 1 (what says how: an fscrypt
+ * policy on the directory, dm-crypt below its filesystem, SSE-C), 0 (what
+ * says why not), or -errno. */
+int target_encryption(const struct target_conf *tc, char *what, size_t what_size);
+
 /* Checks that root is the filesystem of target `name` right now: its marker
  * is there and names it. Every operation on an existing copy (scrub, restore,
  * destruction) checks this first, so that an unmounted target's empty mount

@@ -145,7 +145,9 @@ static long check_targets(const struct config *cfg)
                         continue;
                 }
                 opened[i] = true;
-                log_info("target %s: %s", t.name, t.root);
+                char enc[400];
+                target_encryption(&cfg->targets[i], enc, sizeof(enc));
+                log_info("target %s: %s; encryption at rest: %s", t.name, t.root, enc);
                 if (t.type == TARGET_S3) {
                         /* Proven, not trusted: a locked version's delete must be refused. */
                         int rl = target_s3_prove_lock(&t, cfg->station_id, err, sizeof(err));

@@ -87,6 +87,14 @@ static void write_metrics(struct metrics *m, FILE *f)
                 if (v.o.queued)
                         fprintf(f, "dockd_next_deadline_seconds %lld\n", (long long)v.next_deadline_in_s);
         }
+        metric(f, "dockd_target_encrypted", "gauge",
+               "1 when a target's copies are encrypted at rest (fscrypt, dm-crypt, SSE-C), else 0.");
+        for (size_t i = 0; i < cfg->n_targets; i++) {
+                char what[400];
+                int e = target_encryption(&cfg->targets[i], what, sizeof(what));
+                if (e >= 0)
+                        fprintf(f, "dockd_target_encrypted{target=\"%s\"} %d\n", cfg->targets[i].name, e);
+        }
         metric(f, "dockd_target_free_bytes", "gauge", "Free bytes on each storage target.");
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 int64_t free_bytes;

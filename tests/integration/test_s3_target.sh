@@ -241,6 +241,53 @@ jq -e '(.[] | select(.station == "st-a") | .gaps == 1 and .manifests == 2 and (.
 pass "archive audit: two stations in one bucket verified; a removed manifest is a gap, an altered one a bad signature and a broken link"
 STATE=$WORK/state
 
+# 4d. Encrypted at rest: with sse_c_key the server encrypts each object with
+#     dockd's key (SSE-C); the read-back compares the plaintext; without the
+#     key the object cannot be read, and the bytes RADOS stores are not the
+#     recording's.
+s3curl -X PUT -H "x-amz-bucket-object-lock-enabled: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	-o /dev/null "$S3_ENDPOINT/sealed"
+head -c 32 /dev/urandom >"$WORK/sse.key"
+chmod 0600 "$WORK/sse.key"
+cat >"$WORK/sse.conf" <<CONF
+[station]
+id = sse
+[target.disk]
+path = $WORK/disk-sse
+[target.sealed]
+type = s3
+endpoint = $S3_ENDPOINT
+bucket = sealed
+credentials = $WORK/s3.cred
+sse_c_key = $WORK/sse.key
+[policy]
+require_encryption = no
+CONF
+mkdir -p "$WORK/disk-sse"
+STATE=$WORK/state-sse
+ingest_rc "$img" CAM-SSE -c "$WORK/sse.conf" || fail "ingest to an SSE-C target: rc $?: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/sse.conf" recordings --json >"$WORK/recs.json"
+jq -e 'length == 4 and all(.[]; .copies_verified == 2)' "$WORK/recs.json" >/dev/null || fail "SSE-C: $(jq -c . "$WORK/recs.json")"
+IFS=$'\t' read -r u v < <(jq -r '.[] | select(.device_path == "/DCIM/A0002.MP4") | .copies[] | select(.target == "sealed") | "\(.path)\t\(.version_id)"' "$WORK/recs.json")
+code=$(s3curl -o /dev/null -w '%{http_code}' -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "${u#s3://}" '$k|@uri|gsub("%2F";"/")')?versionId=$v")
+[ "$code" = 400 ] || fail "SSE-C: a GET without the key answered $code, not 400"
+sig=$(dd if="$src/DCIM/A0002.MP4" bs=1 skip=100000 count=32 status=none | od -An -tx1 | tr -d ' \n')
+found=0 n_raw=0
+# the bucket's own RADOS objects: BUCKET-MARKER_KEY and its tail objects
+marker=$(radosgw-admin -c "$ceph/ceph.conf" -n client.admin bucket stats --bucket=sealed | jq -r .marker)
+while read -r obj; do
+	rados -c "$ceph/ceph.conf" -p default.rgw.buckets.data get "$obj" "$WORK/raw.bin" 2>/dev/null || continue
+	python3 -c 'import sys; sys.exit(0 if bytes.fromhex(sys.argv[2]) in open(sys.argv[1], "rb").read() else 1)' "$WORK/raw.bin" "$sig" && found=1
+	n_raw=$((n_raw + 1))
+done < <(rados -c "$ceph/ceph.conf" -p default.rgw.buckets.data ls | grep -F "${marker}_")
+[ "$n_raw" -gt 0 ] || fail "SSE-C: no RADOS objects of the bucket found to check"
+[ $found = 0 ] || fail "SSE-C: the recording's plaintext is in the cluster's stored objects"
+"$BUILD/dockd" -c "$WORK/sse.conf" --state "$STATE" --check >"$WORK/check.out" 2>&1 || true
+grep -q "target sealed: .*encryption at rest: SSE-C" "$WORK/check.out" ||
+	fail "dockd --check does not report the SSE-C target's encryption: $(cat "$WORK/check.out")"
+pass "SSE-C: objects encrypted with dockd's key, read back in plaintext; unreadable without the key; no plaintext in RADOS"
+STATE=$WORK/state
+
 # 5. A hold is an S3 legal hold on the recording's object version; its
 #    release removes it.
 uri() { jq -rn --arg k "${1#s3://}" '$k|@uri|gsub("%2F";"/")'; }

@@ -101,6 +101,8 @@ osd fast shutdown = false
 [client.rgw.gw]
 rgw frontends = beast endpoint=127.0.0.1:$s3port tcp_nodelay=1
 rgw dns name = 127.0.0.1
+# SSE-C over plain http: the tests reach RGW on 127.0.0.1 only
+rgw crypt require ssl = false
 rgw data = $dir/rgw
 EOF
 	ceph-authtool --create-keyring "$dir/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null &&

@@ -370,7 +370,8 @@ throttle_run() {
 }
 
 # small_ext4_mount SIZE_MB MOUNTPOINT
-# A tiny ext4 on a loop device, for "target disk full".  No reserved blocks:
+# A tiny ext4 on a loop device, for "target disk full" (SMALL_EXT4_FEATURES:
+# mkfs.ext4 -O, e.g. encrypt for fscrypt).  No reserved blocks:
 # dockd runs as root and would otherwise see 5% more room than asked for.
 small_ext4_mount() {
 	local size=${1:?small_ext4_mount SIZE_MB MOUNTPOINT} mnt=${2:?small_ext4_mount SIZE_MB MOUNTPOINT}
@@ -378,7 +379,8 @@ small_ext4_mount() {
 	_img_size_mb_ok "$size" || return 1
 	back=$(mktemp "${TMPDIR:-/tmp}/dockd-ext4.XXXXXX") || { _img_fail "mktemp"; return 1; }
 	if ! _img_run "creating $back" truncate -s "${size}M" "$back" ||
-		! _img_run "mkfs.ext4 on $back" mkfs.ext4 -q -F -m 0 -L dockd-target "$back"; then
+		! _img_run "mkfs.ext4 on $back" mkfs.ext4 -q -F -m 0 ${SMALL_EXT4_FEATURES:+-O "$SMALL_EXT4_FEATURES"} \
+			-L dockd-target "$back"; then
 		rm -f "$back"
 		return 1
 	fi
