@@ -193,7 +193,7 @@ struct xfer {
         s3_read_fn src;
         void *src_ud;
         const char *mem;
-        int64_t len, sent;
+        int64_t base, len, sent; /* the body is [base, base + len) of src */
         int src_err;
         /* answer */
         CURL *h;
@@ -219,7 +219,7 @@ static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud)
                 x->sent += (int64_t)want;
                 return want;
         }
-        ssize_t k = x->src(x->src_ud, buf, want, x->sent);
+        ssize_t k = x->src(x->src_ud, buf, want, x->base + x->sent);
         if (k <= 0) {
                 x->src_err = k < 0 ? (int)k : -EIO; /* a short source is an error, never a short object */
                 return CURL_READFUNC_ABORT;
@@ -430,11 +430,13 @@ static int perform(struct s3 *s, const struct request *rq, struct xfer *x, struc
         curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
         if (rq->head) {
                 curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
-        } else if (strcmp(rq->method, "PUT") == 0) {
+        } else if (strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "POST") == 0) {
                 curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
                 curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
                 curl_easy_setopt(h, CURLOPT_READDATA, x);
                 curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
+                if (rq->method[1] == 'O')
+                        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "POST");
         } else if (strcmp(rq->method, "GET") != 0) {
                 curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
         }
@@ -481,6 +483,129 @@ static void b64(const unsigned char *in, size_t n, char *out, size_t out_size)
                 out[0] = '\0';
 }
 
+/* S3 takes one PUT of at most 5 GiB; a larger copy goes up in parts, each
+ * signed over its own SHA-256 (read once to hash it, once to send it). */
+#define SINGLE_PUT_MAX (5LL << 30)
+#define PART_SIZE (256LL << 20)
+
+static void part_limits(int64_t *single_max, int64_t *part_size)
+{
+        *single_max = SINGLE_PUT_MAX;
+        *part_size = PART_SIZE;
+#ifdef DOCKD_TEST_HOOKS
+        /* DOCKD_TEST_S3_MULTIPART=THRESHOLD,PART: small parts in tests (RGW's least part is 5 MiB) */
+        const char *e = getenv("DOCKD_TEST_S3_MULTIPART");
+        long long a, b;
+        if (e && sscanf(e, "%lld,%lld", &a, &b) == 2 && a > 0 && b >= 5 << 20)
+                *single_max = a, *part_size = b;
+#endif
+}
+
+static int hash_range(s3_read_fn src, void *ud, int64_t off, int64_t n, char out[65])
+{
+        _cleanup_free_ char *buf = xmalloc(1 << 20);
+        EVP_MD_CTX *md = EVP_MD_CTX_new();
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        int r = 0;
+        for (int64_t done = 0; done < n;) {
+                size_t want = n - done < (1 << 20) ? (size_t)(n - done) : (size_t)(1 << 20);
+                ssize_t k = src(ud, buf, want, off + done);
+                if (k <= 0) {
+                        r = k < 0 ? (int)k : -EIO;
+                        break;
+                }
+                EVP_DigestUpdate(md, buf, (size_t)k);
+                done += k;
+        }
+        unsigned char d[32];
+        unsigned dl;
+        EVP_DigestFinal_ex(md, d, &dl);
+        EVP_MD_CTX_free(md);
+        hex_encode(d, 32, out);
+        return r;
+}
+
+static void sha256_of(const char *p, size_t n, char out[65])
+{
+        unsigned char d[32];
+        unsigned dl;
+        EVP_Digest(p, n, d, &dl, EVP_sha256(), NULL);
+        hex_encode(d, 32, out);
+}
+
+static int put_multipart(struct s3 *s, const struct request *create, s3_read_fn src, void *ud, int64_t len,
+                         int64_t part_size, struct s3_reply *rep, char *err, size_t err_size)
+{
+        struct request rq = *create;
+        rq.method = "POST";
+        rq.query = "uploads";
+        rq.payload_sha256 = NULL;
+        struct xfer x = { .fd = -1, .mem = "", .len = 0 };
+        int r = perform(s, &rq, &x, rep, err, err_size);
+        char upload[256] = "";
+        if (r == 0 && !xml_text(x.body, "UploadId", upload, sizeof(upload))) {
+                snprintf(err, err_size, "POST %s?uploads: the server named no upload id", create->key);
+                r = -EPROTO;
+        }
+        xfer_free(&x);
+        if (r < 0)
+                return r;
+        size_t n_parts = (size_t)((len + part_size - 1) / part_size);
+        char(*etags)[80] = calloc(n_parts ? n_parts : 1, sizeof(*etags));
+        for (size_t i = 0; r == 0 && i < n_parts; i++) {
+                int64_t off = (int64_t)i * part_size, n = len - off < part_size ? len - off : part_size;
+                char sha[65];
+                if ((r = hash_range(src, ud, off, n, sha)) < 0) {
+                        snprintf(err, err_size, "%s: reading part %zu to hash it failed: %s", create->key, i + 1,
+                                 strerror(-r));
+                        break;
+                }
+                _cleanup_free_ char *q = xasprintf("partNumber=%zu&uploadId=%s", i + 1, upload);
+                struct request pr = {
+                        .method = "PUT", .key = create->key, .query = q, .payload_sha256 = sha, .object_data = true
+                };
+                struct xfer px = { .src = src, .src_ud = ud, .base = off, .len = n, .fd = -1 };
+                r = perform(s, &pr, &px, rep, err, err_size);
+                snprintf(etags[i], sizeof(etags[i]), "%s", rep->etag);
+                xfer_free(&px);
+        }
+        if (r == 0) {
+                size_t cap = 128 + n_parts * 140;
+                _cleanup_free_ char *body = xmalloc(cap);
+                size_t k = (size_t)snprintf(body, cap, "<CompleteMultipartUpload>");
+                for (size_t i = 0; i < n_parts; i++)
+                        k += (size_t)snprintf(body + k, cap - k,
+                                              "<Part><PartNumber>%zu</PartNumber><ETag>\"%s\"</ETag></Part>", i + 1,
+                                              etags[i]);
+                k += (size_t)snprintf(body + k, cap - k, "</CompleteMultipartUpload>");
+                char sha[65];
+                sha256_of(body, k, sha);
+                _cleanup_free_ char *q = xasprintf("uploadId=%s", upload);
+                struct request cr = { .method = "POST", .key = create->key, .query = q, .payload_sha256 = sha };
+                cr.headers[0][0] = "Content-Type", cr.headers[0][1] = "application/xml";
+                cr.n_headers = 1;
+                struct xfer cx = { .mem = body, .len = (int64_t)k, .fd = -1 };
+                r = perform(s, &cr, &cx, rep, err, err_size);
+                char code[64];
+                if (r == 0 && xml_text(cx.body, "Code", code, sizeof(code))) { /* a 200 that is an error */
+                        snprintf(err, err_size, "POST %s?uploadId: %s", create->key, code);
+                        r = -EIO;
+                }
+                xfer_free(&cx);
+        }
+        free(etags);
+        if (r < 0) { /* no partial upload left behind */
+                _cleanup_free_ char *q = xasprintf("uploadId=%s", upload);
+                struct request ar = { .method = "DELETE", .key = create->key, .query = q };
+                struct xfer ax = { .fd = -1 };
+                struct s3_reply arep;
+                char aerr[256];
+                perform(s, &ar, &ax, &arep, aerr, sizeof(aerr));
+                xfer_free(&ax);
+        }
+        return r;
+}
+
 int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, const char *sha256_hex,
            const char *retain_until, struct s3_reply *rep, char *err, size_t err_size)
 {
@@ -502,9 +627,29 @@ int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len,
                 rq.headers[k][0] = "x-amz-object-lock-retain-until-date", rq.headers[k++][1] = retain_until;
         }
         rq.n_headers = k;
-        struct xfer x = { .src = src, .src_ud = ud, .len = len, .fd = -1 };
-        int r = perform(s, &rq, &x, rep, err, err_size);
-        xfer_free(&x);
+        int64_t single_max, part_size;
+        part_limits(&single_max, &part_size);
+        int r;
+        if (len > single_max) {
+                /* Each part is signed over its own SHA-256 (what the server
+                 * checks); the whole file's is in the metadata, and the
+                 * read-back compares it. No whole-object checksum header: for
+                 * parts S3 only has composite ones. */
+                struct request mp = { .method = "POST", .key = key, .object_data = true };
+                size_t m = 0;
+                mp.headers[m][0] = "x-amz-meta-sha256", mp.headers[m++][1] = sha256_hex;
+                mp.headers[m][0] = "Content-Type", mp.headers[m++][1] = "application/octet-stream";
+                if (s->lock_mode[0] && retain_until) {
+                        mp.headers[m][0] = "x-amz-object-lock-mode", mp.headers[m++][1] = s->lock_mode;
+                        mp.headers[m][0] = "x-amz-object-lock-retain-until-date", mp.headers[m++][1] = retain_until;
+                }
+                mp.n_headers = m;
+                r = put_multipart(s, &mp, src, ud, len, part_size, rep, err, err_size);
+        } else {
+                struct xfer x = { .src = src, .src_ud = ud, .len = len, .fd = -1 };
+                r = perform(s, &rq, &x, rep, err, err_size);
+                xfer_free(&x);
+        }
         if (r == 0 && !rep->version_id[0] && s->lock_mode[0]) {
                 snprintf(err, err_size, "PUT %s: the server named no version: is the bucket versioned?", key);
                 return -EPROTO;
