@@ -10,7 +10,7 @@ source "$(dirname "$0")/common.sh"
 source "$HERE/../lib/ceph.sh"
 
 ceph=$WORK/ceph
-ceph_rgw_start "$ceph" "$(ceph_free_port)" $((20000 + RANDOM % 20000)) || fail "the Ceph test cluster did not start"
+ceph_rgw_start_retry "$ceph" || fail "the Ceph test cluster did not start: $(tail -5 "$ceph"/log/*.log "$ceph"/log/*.out 2>/dev/null)"
 at_exit "ceph_rgw_destroy '$ceph'"
 # shellcheck disable=SC1091
 source "$ceph/s3.env"
@@ -379,8 +379,19 @@ printf 'access_key_id = %s\nsecret_access_key = wrong\n' "$S3_ACCESS_KEY" >"$WOR
 chmod 0600 "$WORK/wrong.cred"
 conf evidence "$WORK/wrong.cred"
 bad "a wrong secret" "target vault.*access denied"
+# a bucket without Object Lock, taken on purpose (object_lock = off): copies
+# are made, but the target is not called write-once and its alarm is raised
+conf unlocked "$WORK/s3.cred"
+sed 's/^object_lock = governance$/object_lock = off/' "$WORK/dockd.conf" >"$WORK/off.conf"
+"$BUILD/dockd" -c "$WORK/off.conf" --state "$STATE" --check >"$WORK/check.out" 2>&1 || true
+grep -q "target vault: not write-once: object_lock = off" "$WORK/check.out" ||
+	fail "dockd --check does not say an unlocked target is not write-once: $(cat "$WORK/check.out")"
+rc=0
+dockctl -c "$WORK/off.conf" alarms >"$WORK/alarms.out" 2>&1 || rc=$?
+[ $rc = 3 ] && grep -q "target-not-write-once:vault" "$WORK/alarms.out" ||
+	fail "no target-not-write-once alarm for an unlocked target (rc $rc): $(cat "$WORK/alarms.out")"
 chmod 0644 "$WORK/s3.cred"
 conf evidence "$WORK/s3.cred"
 bad "credentials readable by others" "s3.cred can be read by others"
 chmod 0600 "$WORK/s3.cred"
-pass "unlocked bucket, wrong secret, readable credentials: each refused, naming what is wrong"
+pass "unlocked bucket, wrong secret, readable credentials: each refused, naming what is wrong; object_lock = off: not write-once, alarm raised"

@@ -10,6 +10,8 @@
 #   ceph_rgw_restart DIR                  start the same cluster again
 #   ceph_rgw_kill_rgw DIR / ceph_rgw_start_rgw DIR   RGW alone down / up
 #   ceph_rgw_destroy DIR                  stop and remove DIR
+#   ceph_rgw_start_retry DIR              ceph_rgw_start on free ports, up to
+#                                         3 tries (a port taken meanwhile)
 #   ceph_free_port                        a free loopback TCP port
 
 ceph_free_port() {
@@ -146,4 +148,14 @@ ceph_rgw_restart() { _ceph_start_daemons "$1"; }
 ceph_rgw_destroy() {
 	ceph_rgw_stop "$1"
 	rm -rf "$1"
+}
+
+ceph_rgw_start_retry() {
+	local dir=$1 try
+	for try in 1 2 3; do
+		ceph_rgw_start "$dir" "$(ceph_free_port)" $((20000 + RANDOM % 20000)) && return 0
+		echo "ceph: start $try failed; logs: $(tail -3 "$dir"/log/*.log 2>/dev/null | tail -6)" >&2
+		[ "$try" = 3 ] || ceph_rgw_destroy "$dir"
+	done
+	return 1
 }
