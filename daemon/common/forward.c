@@ -200,13 +200,7 @@ static int put_s3(struct s3 *s3, const struct config *cfg, const char *url, cons
         }
         if (r != -ENOENT)
                 return r == -EACCES ? 403 : r;
-        time_t t = (time_t)clock_now();
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        tm.tm_mon += (int)cfg->retention_months;
-        t = timegm(&tm);
-        gmtime_r(&t, &tm);
-        strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        s3_retain_until(cfg->retention_months, until, sizeof(until));
         struct reader rd = { data, len, 0 };
         if ((r = s3_put(s3, key, mem_read, &rd, (int64_t)len, sha, until, &rep, err, err_size)) < 0)
                 return r == -EACCES ? 403 : r == -EEXIST ? put_s3(s3, cfg, url, data, len, receipt, err, err_size) : r;

@@ -19,6 +19,7 @@
 #include "manifest.h"
 #include "media.h"
 #include "tags.h"
+#include "s3.h"
 #include "station.h"
 #include "target.h"
 #include "upload.h"
@@ -535,18 +536,6 @@ static int hash_source(struct run *run, const struct volume_entry *e, char sha[S
         return r;
 }
 
-/* The Object Lock a new copy gets: the default retention from now. */
-static void retain_until(const struct config *cfg, char *buf, size_t size)
-{
-        time_t t = (time_t)clock_now();
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        tm.tm_mon += (int)cfg->retention_months;
-        t = timegm(&tm);
-        gmtime_r(&t, &tm);
-        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* One object copy into the ledger (with the recording's SHA-256 when this
  * is its first copy). Returns 0, or -errno once noted. */
 static int record_object(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
@@ -838,7 +827,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         crashpoint("session-start");
 
-        retain_until(cfg, run.retain_until, sizeof(run.retain_until));
+        s3_retain_until(cfg->retention_months, run.retain_until, sizeof(run.retain_until));
         size_t n_ok = 0;
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 char err[512] = "";

@@ -957,3 +957,20 @@ int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t
                 token = xstrdup(next);
         }
 }
+
+void s3_retain_until(unsigned months, char *buf, size_t size)
+{
+        time_t t = (time_t)clock_now();
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        tm.tm_mon += (int)months;
+        t = timegm(&tm);
+#ifdef DOCKD_TEST_HOOKS
+        /* DOCKD_TEST_S3_RETAIN_S=N: locked for N seconds, so a test sees the lock pass */
+        const char *e = getenv("DOCKD_TEST_S3_RETAIN_S");
+        if (e && atoi(e) > 0)
+                t = time(NULL) + atoi(e);
+#endif
+        gmtime_r(&t, &tm);
+        strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}

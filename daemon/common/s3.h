@@ -81,3 +81,6 @@ int s3_get_mem(struct s3 *s, const char *key, const char *version, size_t max, c
  * a negative return from cb stops the walk and is returned. */
 int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t size, void *ud), void *ud, char *err,
             size_t err_size);
+/* The retain-until of an object written now: months of retention from the
+ * station's clock, as "2027-06-05T08:00:00Z". buf needs 32 bytes. */
+void s3_retain_until(unsigned months, char *buf, size_t size);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "s3.h"
 #include "target.h"
 #include "util.h"
 
@@ -132,13 +133,7 @@ static int restore_object(struct run *run, struct target *t, const struct scrub_
         const char *end = it->device_mtime ? strptime(it->device_mtime, "%Y-%m-%dT%H:%M:%S", &mt) : NULL;
         int64_t mtime = end ? (int64_t)timegm(&mt) : 0; /* the layout's date directory */
         char until[32];
-        time_t now = (time_t)clock_now();
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        tm.tm_mon += (int)run->cfg->retention_months;
-        now = timegm(&tm);
-        gmtime_r(&now, &tm);
-        strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        s3_retain_until(run->cfg->retention_months, until, sizeof(until));
         struct target_object o;
         bool adopted;
         char err[600];

@@ -345,6 +345,11 @@ pass "scrub: a removed object version re-uploaded (new version in the ledger), a
 
 # 7. Destruction of a recording past its retention is refused while its
 #    object version is still locked, before any copy is touched.
+# a second due recording whose object the test build locks for 3 s only
+mkdir -p "$WORK/s5/DCIM"
+head -c $((1 << 20)) /dev/urandom >"$WORK/s5/DCIM/OLD2_20260105090000.MP4"
+make_fat32 "$WORK/r5.img" 40 "$WORK/s5"
+DOCKD_TEST_S3_RETAIN_S=3 ingest_rc "$WORK/r5.img" CAM-S3D "${C[@]}" || fail "ingest of OLD2: rc $?: $(cat "$WORK/last.err")"
 serve_dockd "$WORK/dockd.conf"
 OLD=$(rec_id /DCIM/OLD_20260105080000.MP4)
 disk_copy=$(dockctl "${C[@]}" recordings --json | jq -r --argjson r "$OLD" '.[] | select(.id == $r) | .copies[] | select(.target == "disk") | .path')
@@ -355,7 +360,19 @@ runuser -u "${tag}u" -- "$BUILD/dockctl" --state "$STATE" -c "$WORK/dockd.conf" 
 	fail "approval of a locked object: rc $rc: $(cat "$WORK/approve.out")"
 [ -f "$disk_copy" ] || fail "the filesystem copy was destroyed although the object copy is locked"
 dockctl "${C[@]}" destroy list --json | jq -e '.[0].state == "pending"' >/dev/null || fail "the request did not stay pending"
-pass "destroy approve: refused while the object version is locked, naming until when; no copy touched"
+OLD2=$(rec_id /DCIM/OLD2_20260105090000.MP4)
+IFS=$'\t' read -r u2 v2 < <(vault_copy /DCIM/OLD2_20260105090000.MP4)
+disk2=$(dockctl "${C[@]}" recordings --json | jq -r --argjson r "$OLD2" '.[] | select(.id == $r) | .copies[] | select(.target == "disk") | .path')
+sleep 4 # past its lock
+dockctl "${C[@]}" destroy request "$OLD2" --reason "retention expired" >/dev/null 2>"$WORK/req.err" || fail "request refused: $(cat "$WORK/req.err")"
+runuser -u "${tag}u" -- "$BUILD/dockctl" --state "$STATE" -c "$WORK/dockd.conf" destroy approve 2 >"$WORK/approve.out" 2>&1 ||
+	fail "approval once the lock has passed: $(cat "$WORK/approve.out")"
+code=$(s3curl -o /dev/null -w '%{http_code}' -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u2")?versionId=$v2")
+[ "$code" = 404 ] || fail "the destroyed object version still answers HEAD with $code"
+[ ! -e "$disk2" ] || fail "the destroyed recording's filesystem copy is still there"
+dockctl "${C[@]}" audit --json | jq -e '[.[] | select(.action == "destroy")][-1].why | test("vault: object version deleted")' >/dev/null ||
+	fail "the audit does not say the object version was deleted"
+pass "destroy approve: refused while the object version is locked, naming until when, no copy touched; once the lock has passed, the version deleted"
 
 # 8. Clear errors: an unlocked bucket, wrong keys, credentials others can read
 #    (the field kit again: dockd read its configuration when it started).
