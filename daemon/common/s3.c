@@ -155,7 +155,11 @@ int s3_open(struct s3 *s, const struct s3_conf *c, char *err, size_t err_size)
                  strcmp(mode, "compliance") == 0   ? "COMPLIANCE"
                  : strcmp(mode, "governance") == 0 ? "GOVERNANCE"
                                                    : "");
-        s->timeout_s = 30;
+        s->timeout_s = 30; /* seconds without a byte moving: the server is taken for gone */
+#ifdef DOCKD_TEST_HOOKS
+        if (getenv("DOCKD_TEST_S3_TIMEOUT_S") && atoi(getenv("DOCKD_TEST_S3_TIMEOUT_S")) > 0)
+                s->timeout_s = atoi(getenv("DOCKD_TEST_S3_TIMEOUT_S"));
+#endif
         int r = read_credentials(c->credentials, &s->access_key, &s->secret_key, err, err_size);
         if (r == 0 && c->sse_c_key)
                 r = read_sse_key(s, c->sse_c_key, err, err_size);

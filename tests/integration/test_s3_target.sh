@@ -123,6 +123,41 @@ dockctl "${C[@]}" recordings --device CAM-S3B --json | jq -e '.[0].copies_verifi
 	>/dev/null || fail "RGW back: the missing object copy was not made"
 pass "RGW down: under-copied 1 of 2 naming target vault; back: completed"
 
+# 3a. Faults RGW will not make on demand, through a proxy in front of it: a
+#     500, the connection cut mid-upload (the server dying), a server that
+#     stops answering. Each fails only the object copy, with the reason; the
+#     filesystem copy stands; nothing is left in the bucket; and once the
+#     server behaves, the next run completes the recording.
+pport=$(ceph_free_port)
+python3 "$HERE/../tools/faultproxy.py" "$pport" "${S3_ENDPOINT##*:}" "$WORK/proxy.mode" >"$WORK/proxy.out" 2>&1 &
+at_exit "kill $! 2>/dev/null"
+for ((i = 0; i < 50; i++)); do grep -q ready "$WORK/proxy.out" 2>/dev/null && break; sleep 0.1; done
+sed "s|^endpoint = .*|endpoint = http://127.0.0.1:$pport|" "$WORK/dockd.conf" >"$WORK/proxy.conf"
+mkdir -p "$WORK/s6/DCIM"
+head -c $((3 << 20)) /dev/urandom >"$WORK/s6/DCIM/F0001.MP4"
+make_fat32 "$WORK/r6.img" 40 "$WORK/s6"
+fault() { # fault MODE PATTERN: one ingest with the proxy in MODE
+	echo "$1" >"$WORK/proxy.mode"
+	local rc=0
+	DOCKD_TEST_S3_TIMEOUT_S=2 ingest_rc "$WORK/r6.img" CAM-S3F -c "$WORK/proxy.conf" || rc=$?
+	[ $rc = 3 ] && grep -q "target vault.*$2" "$WORK/last.err" ||
+		fail "server fault $1: rc $rc, no reason naming target vault and '$2': $(cat "$WORK/last.err")"
+	dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json |
+		jq -e '.[0].copies_verified == 1 and .[0].under_copied and .[0].copies[0].target == "disk"' >/dev/null ||
+		fail "server fault $1: $(dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json | jq -c .)"
+}
+fault 500 "500"
+fault cut:200000 "failed"
+fkey=$(printf '%s' "station-7/" ; dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json | jq -r '.[0].copies[0].path' | sed 's|.*/disk/||')
+code=$(s3curl -o /dev/null -w '%{http_code}' -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence/$(jq -rn --arg k "$fkey" '$k|@uri|gsub("%2F";"/")')")
+[ "$code" = 404 ] || fail "the upload cut mid-way left an object ($code) at $fkey"
+fault stall "Timeout"
+echo pass >"$WORK/proxy.mode"
+ingest_rc "$WORK/r6.img" CAM-S3F -c "$WORK/proxy.conf" || fail "server back: rc $?: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json | jq -e '.[0].copies_verified == 2' >/dev/null ||
+	fail "server back: the object copy was not made"
+pass "a 500, an upload cut mid-way, a server that stops answering: each fails only the object copy, naming it; nothing stored; then completed"
+
 # 3b. kill -9 after the object is stored, before the ledger records it: the
 #     next run finds it, reads it back and adopts it; no second version.
 mkdir -p "$WORK/s3k/DCIM"

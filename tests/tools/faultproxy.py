@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""faultproxy: a TCP proxy on 127.0.0.1 in front of a real server (RGW), for
+the faults the server itself will not produce on demand. The bytes pass
+through untouched (a SigV4 signature over the Host header still holds), unless
+the file MODE_FILE says otherwise, read at each new connection:
+
+  pass      forward both ways (also when the file is missing or empty)
+  500       answer every request "500 Internal Server Error" and close
+  stall     read the request, answer nothing (a server that hangs)
+  cut:N     forward the first N bytes of the request, then close both sides
+            (the server dies mid-upload)
+
+Usage: faultproxy.py LISTEN_PORT TARGET_PORT MODE_FILE
+"""
+import socket
+import sys
+import threading
+
+listen_port, target_port, mode_file = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+
+
+def mode():
+    try:
+        with open(mode_file) as f:
+            return f.read().strip() or "pass"
+    except OSError:
+        return "pass"
+
+
+def pipe(src, dst, limit=None):
+    sent = 0
+    try:
+        while True:
+            want = 65536 if limit is None else min(65536, limit - sent)
+            if want <= 0:
+                break
+            data = src.recv(want)
+            if not data:
+                break
+            dst.sendall(data)
+            sent += len(data)
+    except OSError:
+        pass
+    for s in (src, dst):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def serve(client):
+    m = mode()
+    if m == "500":
+        try:
+            client.recv(65536)
+            client.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        except OSError:
+            pass
+        client.close()
+        return
+    if m == "stall":
+        try:
+            while client.recv(65536):
+                pass
+        except OSError:
+            pass
+        client.close()
+        return
+    server = socket.create_connection(("127.0.0.1", target_port))
+    limit = int(m.split(":")[1]) if m.startswith("cut:") else None
+    threading.Thread(target=pipe, args=(server, client), daemon=True).start()
+    pipe(client, server, limit)
+    if limit is not None:
+        client.close()
+        server.close()
+
+
+def main():
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", listen_port))
+    ls.listen(64)
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    while True:
+        c, _ = ls.accept()
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
