@@ -100,8 +100,46 @@ static bool verify(EVP_PKEY *k, const char *body, size_t len, const char *sig, s
         return ok;
 }
 
+/* Each object copy a manifest names ("object": s3://BUCKET/KEY and its
+ * version) must be in its bucket, asked of the same service with the same
+ * credentials: a 404 is a missing object; any other answer (an SSE-C object
+ * answers 400 to a HEAD without its key) says it is there. */
+static void check_objects(const struct s3_conf *base, json_t *m, struct station_audit *sa)
+{
+        size_t i, k;
+        json_t *r, *c;
+        json_array_foreach(json_object_get(m, "recordings"), i, r)
+                json_array_foreach(json_object_get(r, "copies"), k, c)
+        {
+                const char *obj = json_string_value(json_object_get(c, "object"));
+                const char *ver = json_string_value(json_object_get(c, "version_id"));
+                if (!obj || strncmp(obj, "s3://", 5) != 0 || !strchr(obj + 5, '/'))
+                        continue;
+                sa->objects++;
+                const char *slash = strchr(obj + 5, '/');
+                _cleanup_free_ char *bucket = xasprintf("%.*s", (int)(slash - obj - 5), obj + 5);
+                struct s3_conf c3 = *base;
+                c3.bucket = bucket;
+                c3.prefix = "";
+                c3.object_lock = "off";
+                c3.sse_c_key = NULL;
+                struct s3 s3;
+                struct s3_reply rep;
+                char err[400];
+                if (s3_open(&s3, &c3, err, sizeof(err)) < 0)
+                        continue;
+                if (s3_head(&s3, slash + 1, ver, &rep, err, sizeof(err)) == -ENOENT) {
+                        sa->missing_objects++;
+                        _cleanup_free_ char *what = xasprintf("object missing: %s version %s", obj, ver ? ver : "-");
+                        note(sa, what, 0);
+                }
+                s3_close(&s3);
+        }
+}
+
 /* One station's manifests, in sequence order (v[0..n)). */
-static void audit_station(struct s3 *s3, const char *prefix, const struct entry *v, size_t n, struct station_audit *sa)
+static void audit_station(struct s3 *s3, const struct s3_conf *base, const char *prefix, const struct entry *v,
+                          size_t n, struct station_audit *sa)
 {
         memset(sa, 0, sizeof(*sa));
         snprintf(sa->station, sizeof(sa->station), "%s", v[0].station);
@@ -168,6 +206,8 @@ static void audit_station(struct s3 *s3, const char *prefix, const struct entry 
                         sa->broken_links++;
                         note(sa, "chain broken at", (long long)e->seq);
                 }
+                if (m)
+                        check_objects(base, m, sa);
                 if (at) {
                         if (!sa->first_at[0])
                                 snprintf(sa->first_at, sizeof(sa->first_at), "%s", at);
@@ -219,7 +259,7 @@ int archive_audit_run(const struct config *cfg, const char *url, struct archive_
                         while (j < w.n && strcmp(w.v[j].station, w.v[i].station) == 0)
                                 j++;
                         out->st = xrealloc(out->st, (out->n + 1) * sizeof(*out->st));
-                        audit_station(&s3, s3.prefix, &w.v[i], j - i, &out->st[out->n++]);
+                        audit_station(&s3, &c, s3.prefix, &w.v[i], j - i, &out->st[out->n++]);
                         i = j;
                 }
         }
@@ -238,7 +278,8 @@ bool archive_audit_clean(const struct archive_audit *a)
 {
         for (size_t i = 0; i < a->n; i++) {
                 const struct station_audit *s = &a->st[i];
-                if (s->gaps || s->broken_links || s->bad_signatures || s->unreadable || !s->key_sha256[0])
+                if (s->gaps || s->broken_links || s->bad_signatures || s->unreadable || s->missing_objects ||
+                    !s->key_sha256[0])
                         return false;
         }
         return true;

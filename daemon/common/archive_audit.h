@@ -15,7 +15,8 @@ struct station_audit {
         int64_t manifests, first_seq, last_seq;
         char first_at[40], last_at[40]; /* the sessions' docked_at */
         int64_t gaps, broken_links, bad_signatures, unreadable;
-        char detail[600]; /* the first few problems, for a person */
+        int64_t objects, missing_objects; /* object copies the manifests name, and those not in their bucket */
+        char detail[600];                 /* the first few problems, for a person */
 };
 
 struct archive_audit {

@@ -110,7 +110,11 @@ static int grab_recording(const struct recording_info *r, void *ud)
                 x->copies[i] = (struct manifest_copy){ .path = dup_or_null(r->copies[i].path),
                                                        .target = dup_or_null(r->copies[i].target),
                                                        .verified_at = dup_or_null(r->copies[i].verified_at),
-                                                       .version_id = dup_or_null(r->copies[i].version_id) };
+                                                       .version_id = dup_or_null(r->copies[i].version_id),
+                                                       .object = r->copies[i].version_id
+                                                                         ? xasprintf("%s/%s", r->copies[i].target_root,
+                                                                                     r->copies[i].path)
+                                                                         : NULL };
         return 0;
 }
 
@@ -175,6 +179,7 @@ void manifest_free(struct manifest *m)
                         free(x->copies[k].target);
                         free(x->copies[k].verified_at);
                         free(x->copies[k].version_id);
+                        free(x->copies[k].object);
                 }
         }
         free(m->recordings);
@@ -252,7 +257,13 @@ int manifest_render_json(const struct manifest *m, char **body, size_t *len)
                 json_kv(f, i ? ",{\"attribution_flag\":" : "{\"attribution_flag\":", r->attribution_flag);
                 fputs(",\"copies\":[", f);
                 for (size_t k = 0; k < r->n_copies && k < ELEMENTSOF(r->copies); k++) {
-                        fputs(k ? ",{\"path\":" : "{\"path\":", f);
+                        fputs(k ? ",{" : "{", f);
+                        if (r->copies[k].object) { /* where an auditor finds it */
+                                fputs("\"object\":", f);
+                                json_str(f, r->copies[k].object);
+                                fputc(',', f);
+                        }
+                        fputs("\"path\":", f);
                         json_str(f, r->copies[k].path);
                         json_kv(f, ",\"target\":", r->copies[k].target);
                         json_kv(f, ",\"verified_at\":", r->copies[k].verified_at);

@@ -22,6 +22,7 @@ int manifest_public_key(const struct config *cfg, char **pem, size_t *len);
 struct manifest_copy {
         char *path, *target, *verified_at;
         char *version_id; /* an object copy's version; NULL on a filesystem */
+        char *object;     /* an object copy: "s3://BUCKET/KEY"; NULL on a filesystem */
 };
 struct manifest_recording {
         char *attribution_flag, *device_mtime, *device_path, *media_flag, *officer, *officer_source;

@@ -661,21 +661,23 @@ static int archive_audit(struct ctx *c, int argc, char **argv)
                 return 1;
         }
         static const struct column cols[] = {
-                { "station", 12 },    { "manifests", 9 },     { "first", 5 },           { "last", 5 },
-                { "gaps", 4 },        { "broken_links", 12 }, { "bad_signatures", 14 }, { "unreadable", 10 },
-                { "key_sha256", 16 }, { "first_at", 24 },     { "last_at", 24 },        { "problems", 0 }
+                { "station", 12 }, { "manifests", 9 },        { "first", 5 },           { "last", 5 },
+                { "gaps", 4 },     { "broken_links", 12 },    { "bad_signatures", 14 }, { "unreadable", 10 },
+                { "objects", 7 },  { "missing_objects", 15 }, { "key_sha256", 16 },     { "first_at", 24 },
+                { "last_at", 24 }, { "problems", 0 }
         };
         struct table t = { .fmt = json ? OUT_JSON : OUT_TEXT, .cols = cols, .n_cols = ELEMENTSOF(cols), .f = stdout };
         table_begin(&t);
         for (size_t i = 0; i < a.n; i++) {
                 const struct station_audit *s = &a.st[i];
-                table_row(&t, (struct cell[]){ CELL_S(s->station), CELL_I(s->manifests), CELL_I(s->first_seq),
-                                               CELL_I(s->last_seq), CELL_I(s->gaps), CELL_I(s->broken_links),
-                                               CELL_I(s->bad_signatures), CELL_I(s->unreadable),
-                                               CELL_S(s->key_sha256[0] ? s->key_sha256 : NULL),
-                                               CELL_S(s->first_at[0] ? s->first_at : NULL),
-                                               CELL_S(s->last_at[0] ? s->last_at : NULL),
-                                               CELL_S(s->detail[0] ? s->detail : NULL) });
+                table_row(&t,
+                          (struct cell[]){ CELL_S(s->station), CELL_I(s->manifests), CELL_I(s->first_seq),
+                                           CELL_I(s->last_seq), CELL_I(s->gaps), CELL_I(s->broken_links),
+                                           CELL_I(s->bad_signatures), CELL_I(s->unreadable), CELL_I(s->objects),
+                                           CELL_I(s->missing_objects), CELL_S(s->key_sha256[0] ? s->key_sha256 : NULL),
+                                           CELL_S(s->first_at[0] ? s->first_at : NULL),
+                                           CELL_S(s->last_at[0] ? s->last_at : NULL),
+                                           CELL_S(s->detail[0] ? s->detail : NULL) });
         }
         table_end(&t);
         int rc = archive_audit_clean(&a) ? 0 : EXIT_INCOMPLETE;

@@ -257,9 +257,18 @@ STATE=$WORK/state
 #     (governance bypass) is a gap, one replaced by other bytes a bad
 #     signature and a broken link.
 for st in st-a st-b; do
+	mkdir -p "$WORK/disk-$st"
 	cat >"$WORK/$st.conf" <<CONF
 [station]
 id = $st
+[target.disk]
+path = $WORK/disk-$st
+[target.vault]
+type = s3
+endpoint = $S3_ENDPOINT
+bucket = evidence
+prefix = $st
+credentials = $WORK/s3.cred
 [archive]
 url = s3://archive/agency-2
 endpoint = $S3_ENDPOINT
@@ -274,7 +283,7 @@ STATE=$WORK/state-auditor
 audit() { dockctl -c "$WORK/st-a.conf" archive audit s3://archive/agency-2 --json >"$WORK/audit.json" 2>"$WORK/audit.err"; }
 audit || fail "archive audit of a clean archive: rc $?: $(cat "$WORK/audit.json" "$WORK/audit.err")"
 jq -e 'length == 2 and all(.[]; .manifests == 3 and .first == 1 and .last == 3 and .gaps == 0 and .broken_links == 0
-	and .bad_signatures == 0 and .key_sha256 != null)' "$WORK/audit.json" >/dev/null ||
+	and .bad_signatures == 0 and .key_sha256 != null and .objects == 4 and .missing_objects == 0)' "$WORK/audit.json" >/dev/null ||
 	fail "archive audit of a clean archive: $(cat "$WORK/audit.json")"
 m2=agency-2/manifests/st-a/2.json
 ver=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/archive?prefix=$(jq -rn --arg k "$m2" '$k|@uri')&versions=" |
@@ -284,6 +293,11 @@ s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-
 s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 	"$S3_ENDPOINT/archive/$m2.sig?versionId=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/archive?prefix=$(jq -rn --arg k "$m2.sig" '$k|@uri')&versions=" |
 		grep -o '<VersionId>[^<]*</VersionId>' | head -1 | sed 's|<VersionId>\(.*\)</VersionId>|\1|')" >/dev/null
+# an object copy that st-b's first manifest names, removed behind its back
+IFS=$'\t' read -r obj ov < <(jq -r '[.recordings[0].copies[] | select(.object) | .object, .version_id] | @tsv' \
+	<(dockctl -c "$WORK/st-b.conf" --state "$WORK/state-st-b" manifest show 1))
+s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	"$S3_ENDPOINT/$(jq -rn --arg k "${obj#s3://}" '$k|@uri|gsub("%2F";"/")')?versionId=$ov" >/dev/null
 jq '.session.state = "complete, honestly"' <(dockctl -c "$WORK/st-b.conf" --state "$WORK/state-st-b" manifest show 1) >"$WORK/forged.json"
 s3curl -X PUT -T "$WORK/forged.json" -H "x-amz-content-sha256: $(sha256sum <"$WORK/forged.json" | cut -d' ' -f1)" \
 	"$S3_ENDPOINT/archive/agency-2/manifests/st-b/1.json" >/dev/null
@@ -291,10 +305,10 @@ rc=0
 audit || rc=$?
 [ $rc = 3 ] || fail "archive audit after tampering: rc $rc, not 3: $(cat "$WORK/audit.json" "$WORK/audit.err")"
 jq -e '(.[] | select(.station == "st-a") | .gaps == 1 and .manifests == 2 and (.problems | test("missing before 3")))
-	and (.[] | select(.station == "st-b") | .bad_signatures == 1 and .broken_links == 1
-	and (.problems | test("bad signature: 1.*chain broken at 2")))' "$WORK/audit.json" >/dev/null ||
+	and (.[] | select(.station == "st-b") | .bad_signatures == 1 and .broken_links == 1 and .missing_objects >= 1
+	and (.problems | test("bad signature: 1.*object missing: s3://evidence/st-b/.*chain broken at 2")))' "$WORK/audit.json" >/dev/null ||
 	fail "archive audit after tampering: $(cat "$WORK/audit.json")"
-pass "archive audit: two stations in one bucket verified; a removed manifest is a gap, an altered one a bad signature and a broken link"
+pass "archive audit: two stations in one bucket verified, with the object copies their manifests name; a removed manifest is a gap, an altered one a bad signature and a broken link, a removed object is named"
 STATE=$WORK/state
 
 # 4d. Encrypted at rest: with sse_c_key the server encrypts each object with

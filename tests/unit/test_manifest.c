@@ -91,12 +91,17 @@ static void test_full_manifest_is_golden(void **state)
                 .size = 104857600,
                 .n_copies = 2,
         };
-        m.recordings[0].copies[0] = (struct manifest_copy){ s("2026/11/25/CAM-0042/DCIM/执法 0001.MP4"), s("ssd"),
-                                                            s("2026-11-25T18:03:00.500Z"), NULL };
-        /* an object copy names the version that was read back */
-        m.recordings[0].copies[1] =
-                (struct manifest_copy){ s("2026/11/25/CAM-0042/DCIM/执法 0001.MP4"), s("vault"),
-                                        s("2026-11-25T18:03:01.250Z"), s("3sA3CsJUnSiMLZIAePqqgzVOJxPBIh0") };
+        m.recordings[0].copies[0] = (struct manifest_copy){ .path = s("2026/11/25/CAM-0042/DCIM/执法 0001.MP4"),
+                                                            .target = s("ssd"),
+                                                            .verified_at = s("2026-11-25T18:03:00.500Z") };
+        /* an object copy names the version that was read back, and where it is */
+        m.recordings[0].copies[1] = (struct manifest_copy){
+                .path = s("2026/11/25/CAM-0042/DCIM/执法 0001.MP4"),
+                .target = s("vault"),
+                .verified_at = s("2026-11-25T18:03:01.250Z"),
+                .version_id = s("3sA3CsJUnSiMLZIAePqqgzVOJxPBIh0"),
+                .object = s("s3://evidence/station-01/2026/11/25/CAM-0042/DCIM/执法 0001.MP4"),
+        };
         m.recordings[1] = (struct manifest_recording){
                 .attribution_flag = s("conflict"),
                 .device_mtime = s("2026-11-25T09:00:00"),
