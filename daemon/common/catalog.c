@@ -259,7 +259,8 @@ static int prepare_lock(const char *path)
 
 int catalog_open(const char *path, struct catalog **out, char *err, size_t err_size)
 {
-        _cleanup_close_ int dirlock = prepare_lock(path);
+        _cleanup_close_ int dirlock = prepare_lock(path); /* held until return */
+        (void)dirlock;
         struct catalog *c = xmalloc(sizeof(*c));
         c->err[0] = c->migrated[0] = '\0';
         if (err_size)
