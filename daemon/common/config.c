@@ -691,6 +691,18 @@ int config_load(struct config *cfg, const char *path, const char *state_dir, cha
         return r;
 }
 
+static void s3_conf_free(struct s3_conf *s)
+{
+        free(s->endpoint);
+        free(s->bucket);
+        free(s->region);
+        free(s->prefix);
+        free(s->credentials);
+        free(s->ca_file);
+        free(s->object_lock);
+        free(s->sse_c_key);
+}
+
 void config_free(struct config *cfg)
 {
         free(cfg->source_file);
@@ -702,13 +714,7 @@ void config_free(struct config *cfg)
         free(cfg->archive_cert);
         free(cfg->archive_key);
         free(cfg->archive_token);
-        free(cfg->archive_s3.endpoint);
-        free(cfg->archive_s3.bucket);
-        free(cfg->archive_s3.region);
-        free(cfg->archive_s3.prefix);
-        free(cfg->archive_s3.credentials);
-        free(cfg->archive_s3.ca_file);
-        free(cfg->archive_s3.object_lock);
+        s3_conf_free(&cfg->archive_s3);
         free(cfg->name_pattern);
         free(cfg->codepage);
         free(cfg->metrics_listen);
@@ -719,14 +725,7 @@ void config_free(struct config *cfg)
                 struct target_conf *t = &cfg->targets[i];
                 free(t->name);
                 free(t->path);
-                free(t->s3.endpoint);
-                free(t->s3.bucket);
-                free(t->s3.region);
-                free(t->s3.prefix);
-                free(t->s3.credentials);
-                free(t->s3.ca_file);
-                free(t->s3.object_lock);
-                free(t->s3.sse_c_key);
+                s3_conf_free(&t->s3);
         }
         memset(cfg, 0, sizeof(*cfg));
 }
