@@ -389,6 +389,14 @@ struct object_hold {
 typedef int (*object_hold_cb)(const struct object_hold *o, void *userdata);
 int catalog_object_holds_due(struct catalog *c, object_hold_cb cb, void *userdata);
 int catalog_object_hold_set(struct catalog *c, int64_t rec_id, int64_t target_id, bool on);
+/* Every object copy with its lock and its recording's retention class. */
+struct object_retention {
+        int64_t rec_id, target_id;
+        const char *target, *key, *version_id, *retain_until, *written_at, *retention_class;
+};
+typedef int (*object_retention_cb)(const struct object_retention *o, void *userdata);
+int catalog_object_retention(struct catalog *c, object_retention_cb cb, void *userdata);
+int catalog_object_retention_set(struct catalog *c, int64_t rec_id, int64_t target_id, const char *retain_until);
 
 /* ---- scrub (catalog_ledger.c) ---- */
 /* A copy as the ledger names it: on target `target` (recorded at `root`), at

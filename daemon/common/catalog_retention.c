@@ -224,3 +224,43 @@ int catalog_object_hold_set(struct catalog *c, int64_t rec_id, int64_t target_id
         sqlite3_bind_int64(st, 3, target_id);
         return step_done(c, st);
 }
+
+int catalog_object_retention(struct catalog *c, object_retention_cb cb, void *userdata)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c,
+                        "SELECT k.recording_id, k.target_id, t.name, k.path, k.version_id, k.retain_until,"
+                        " k.verified_at, r.retention_class FROM copies k JOIN targets t ON t.id = k.target_id"
+                        " JOIN recordings r ON r.id = k.recording_id"
+                        " WHERE t.type = 's3' AND k.version_id IS NOT NULL AND k.retain_until IS NOT NULL"
+                        " ORDER BY k.recording_id",
+                        &st);
+        if (r < 0)
+                return r;
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct object_retention o = { .rec_id = sqlite3_column_int64(st, 0),
+                                              .target_id = sqlite3_column_int64(st, 1),
+                                              .target = col(st, 2),
+                                              .key = col(st, 3),
+                                              .version_id = col(st, 4),
+                                              .retain_until = col(st, 5),
+                                              .written_at = col(st, 6),
+                                              .retention_class = col(st, 7) };
+                if ((r = cb(&o, userdata)) < 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_object_retention_set(struct catalog *c, int64_t rec_id, int64_t target_id, const char *retain_until)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE copies SET retain_until = ? WHERE recording_id = ? AND target_id = ?", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, retain_until);
+        sqlite3_bind_int64(st, 2, rec_id);
+        sqlite3_bind_int64(st, 3, target_id);
+        return step_done(c, st);
+}

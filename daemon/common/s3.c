@@ -978,3 +978,17 @@ void s3_retain_until(unsigned months, char *buf, size_t size)
         gmtime_r(&t, &tm);
         strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+int s3_extend_retention(struct s3 *s, const char *key, const char *version, const char *retain_until,
+                        struct s3_reply *rep, char *err, size_t err_size)
+{
+        if (!s->lock_mode[0]) {
+                snprintf(err, err_size, "object_lock = off");
+                return -EPERM;
+        }
+        _cleanup_free_ char *q = version_query("retention", version);
+        _cleanup_free_ char *body = xasprintf("<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                                              "<Mode>%s</Mode><RetainUntilDate>%s</RetainUntilDate></Retention>",
+                                              s->lock_mode, retain_until);
+        return put_small(s, key, q, body, rep, err, err_size);
+}

@@ -84,3 +84,7 @@ int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t
 /* The retain-until of an object written now: months of retention from the
  * station's clock, as "2027-06-05T08:00:00Z". buf needs 32 bytes. */
 void s3_retain_until(unsigned months, char *buf, size_t size);
+/* Moves one version's retain-until later, in the client's lock mode (S3
+ * lets anyone with the right lengthen a lock, never shorten it). */
+int s3_extend_retention(struct s3 *s, const char *key, const char *version, const char *retain_until,
+                        struct s3_reply *rep, char *err, size_t err_size);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "forward.h"
@@ -230,5 +231,81 @@ int station_sync_legal_holds(const struct config *cfg, struct catalog *cat, size
                 free((char *)l.v[i].version_id);
         }
         free(l.v);
+        return r;
+}
+
+struct retention_work {
+        const struct config *cfg;
+        struct object_retention *v;
+        char (*until)[32];
+        size_t n;
+};
+
+/* The lock an object copy should have: its retention class's months from when
+ * it was written (the default's when it has none). */
+static int want_retention(const struct object_retention *o, void *ud)
+{
+        struct retention_work *w = ud;
+        int64_t written = time_parse_iso(o->written_at);
+        unsigned months = config_retention_months(w->cfg, o->retention_class ? o->retention_class : "default");
+        if (written < 0 || !months)
+                return 0;
+        time_t t = (time_t)written;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        tm.tm_mon += (int)months;
+        t = timegm(&tm);
+        char until[32];
+        gmtime_r(&t, &tm);
+        strftime(until, sizeof(until), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (strncmp(until, o->retain_until, 10) <= 0)
+                return 0; /* as long already, to the day: a lock is never shortened */
+        w->v = xrealloc(w->v, (w->n + 1) * sizeof(*w->v));
+        w->until = xrealloc(w->until, (w->n + 1) * sizeof(*w->until));
+        w->v[w->n] = (struct object_retention){ .rec_id = o->rec_id,
+                                                .target_id = o->target_id,
+                                                .target = xstrdup(o->target),
+                                                .key = xstrdup(o->key),
+                                                .version_id = xstrdup(o->version_id) };
+        snprintf(w->until[w->n++], sizeof(w->until[0]), "%s", until);
+        return 0;
+}
+
+int station_sync_retention(const struct config *cfg, struct catalog *cat, size_t *failed)
+{
+        struct retention_work w = { .cfg = cfg };
+        *failed = 0;
+        int r = catalog_object_retention(cat, want_retention, &w);
+        struct target_set ts = { .cfg = cfg };
+        for (size_t i = 0; r >= 0 && i < w.n; i++) {
+                const struct object_retention *o = &w.v[i];
+                char err[600];
+                struct s3_reply rep;
+                struct target *t = target_set_get(&ts, o->target, err, sizeof(err));
+                _cleanup_free_ char *key = t && t->s3 ? s3_key(t->s3, o->key) : NULL;
+                int re = !t       ? -ENODEV
+                         : !t->s3 ? (snprintf(err, sizeof(err), "target %s is no longer an S3 target", o->target),
+                                     -EXDEV)
+                                  : s3_extend_retention(t->s3, key, o->version_id, w.until[i], &rep, err, sizeof(err));
+                if (re < 0) {
+                        log_error(
+                                "recording %lld: cannot lengthen the lock on target %s to %s: %s; retried at the next "
+                                "change",
+                                (long long)o->rec_id, o->target, w.until[i], err);
+                        (*failed)++;
+                        continue;
+                }
+                r = catalog_object_retention_set(cat, o->rec_id, o->target_id, w.until[i]);
+                log_info("recording %lld: %s version %s locked until %s (target %s)", (long long)o->rec_id, key,
+                         o->version_id, w.until[i], o->target);
+        }
+        target_set_close(&ts);
+        for (size_t i = 0; i < w.n; i++) {
+                free((char *)w.v[i].target);
+                free((char *)w.v[i].key);
+                free((char *)w.v[i].version_id);
+        }
+        free(w.v);
+        free(w.until);
         return r;
 }

@@ -40,3 +40,9 @@ int station_sync_legal_holds(const struct config *cfg, struct catalog *cat, size
  * encrypted at rest (target_encryption) is refused: -EPERM, err says why and
  * what to do. Checked whenever a target is opened to take copies. */
 int station_encryption_required(const struct target_conf *tc, char *err, size_t err_size);
+
+/* An object copy's lock follows its recording's retention class: when a
+ * class asks for longer than the lock the version has, the lock is
+ * lengthened (never shortened). Called after each class change; one that
+ * fails is logged, counted in *failed and retried at the next call. */
+int station_sync_retention(const struct config *cfg, struct catalog *cat, size_t *failed);

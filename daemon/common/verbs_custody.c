@@ -210,6 +210,12 @@ int cmd_retention(struct ctx *c, int argc, char **argv)
                 }
                 printf("recording %lld: retention class %s (%u months)\n", (long long)id, cls,
                        config_retention_months(&c->cfg, cls));
+                size_t failed = 0;
+                if (station_sync_retention(&c->cfg, c->cat, &failed) < 0 || failed) {
+                        log_error("the class is recorded, but %zu object copies' locks could not be lengthened yet",
+                                  failed);
+                        return 1;
+                }
                 return 0;
         }
         enum out_format fmt = OUT_TEXT;

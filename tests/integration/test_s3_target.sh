@@ -37,6 +37,8 @@ conf() { # conf BUCKET CREDENTIALS
 	name_pattern = {*}_{YYYY}{MM}{DD}{hh}{mm}{ss}
 	[metrics]
 	listen = off
+	[retention]
+	class.evidence = 24
 	[target.disk]
 	path = $WORK/disk
 	[target.vault]
@@ -369,7 +371,14 @@ dockctl "${C[@]}" hold add "$A" --reason "complaint 7" >/dev/null || fail "hold 
 [ "$(legal_hold /DCIM/A0001.MP4)" = ON ] || fail "hold add: the object's legal hold is '$(legal_hold /DCIM/A0001.MP4)', not ON"
 dockctl "${C[@]}" hold remove 1 --reason "closed" >/dev/null || fail "hold remove failed"
 [ "$(legal_hold /DCIM/A0001.MP4)" = OFF ] || fail "hold remove: the object's legal hold is '$(legal_hold /DCIM/A0001.MP4)', not OFF"
-pass "hold add sets the object version's legal hold; its release clears it"
+# a longer retention class lengthens the object's lock
+until_of() { IFS=$'\t' read -r u v < <(vault_copy "$1"); s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u")?versionId=$v" | tr -d '\r' | sed -n 's/^x-amz-object-lock-retain-until-date: //Ip'; }
+dockctl "${C[@]}" retention class "$A" evidence --reason "case 7" >/dev/null || fail "retention class failed"
+[[ "$(until_of /DCIM/A0001.MP4)" == "$(date -u -d '+24 months' +%Y-%m)"* ]] ||
+	fail "a 24-month class did not lengthen the object's lock: $(until_of /DCIM/A0001.MP4)"
+dockctl "${C[@]}" recordings --json | jq -e --argjson a "$A" '.[] | select(.id == $a) | .copies[] | select(.target == "vault") |
+	.retain_until | startswith("'"$(date -u -d '+24 months' +%Y-%m)"'")' >/dev/null || fail "the ledger does not follow the longer lock"
+pass "hold add sets the object version's legal hold; its release clears it; a longer retention class lengthens its lock"
 
 # 6. Scrub reads object copies by GET. A version removed behind dockd's back
 #    (an admin's governance bypass) is found missing and uploaded anew from
