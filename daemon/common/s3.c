@@ -943,7 +943,7 @@ int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t
                         if (xml_text(item, "Key", key, sizeof(key))) {
                                 xml_text(item, "Size", size, sizeof(size));
                                 xml_unescape(key);
-                                if ((r = cb(key, strtoll(size, NULL, 10), ud)) < 0) {
+                                if ((r = cb(key, strtoll(size, NULL, 10), ud)) != 0) {
                                         xfer_free(&x);
                                         return r;
                                 }

@@ -78,7 +78,7 @@ int s3_lock_probe(struct s3 *s, const char *station, char *err, size_t err_size)
 int s3_get_mem(struct s3 *s, const char *key, const char *version, size_t max, char **body, size_t *len,
                struct s3_reply *rep, char *err, size_t err_size);
 /* Every key under prefix (ListObjectsV2, page by page): cb(key, size, ud);
- * a negative return from cb stops the walk and is returned. */
+ * a non-zero return from cb stops the walk and is returned. */
 int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t size, void *ud), void *ud, char *err,
             size_t err_size);
 /* The retain-until of an object written now: months of retention from the

@@ -18,8 +18,6 @@ int station_target_check(const struct target_conf *tc, struct catalog *cat, char
 {
         char id[33], name[128], mine[33];
         bool fresh;
-        if (tc->type == TARGET_S3)
-                return 0; /* no marker object yet: the ledger names each copy's version */
         int r = target_marker_read(tc, name, sizeof(name), id);
         if (r < 0)
                 return 0; /* no marker: station_target_open decides (new, or not mounted) */
@@ -53,7 +51,7 @@ int station_target_check(const struct target_conf *tc, struct catalog *cat, char
                          tc->name, tc->path);
                 return -ESTALE;
         }
-        if (access(tc->path, W_OK) == 0 && (r = target_marker_write(tc, mine)) < 0) {
+        if ((tc->type == TARGET_S3 || access(tc->path, W_OK) == 0) && (r = target_marker_write(tc, mine)) < 0) {
                 snprintf(err, err_size, "target %s: cannot write its marker: %s", tc->name, strerror(-r));
                 return r;
         }
@@ -65,10 +63,6 @@ int station_target_adopt(const struct target_conf *tc, struct catalog *cat, char
 {
         char id[33], name[128], mine[33];
         bool fresh;
-        if (tc->type == TARGET_S3) {
-                snprintf(old_id, old_size, "none");
-                return 0;
-        }
         int r = target_marker_read(tc, name, sizeof(name), id);
         snprintf(old_id, old_size, "%s", r == 0 && id[0] ? id : "none");
         if (r < 0)
@@ -99,30 +93,16 @@ int station_encryption_required(const struct target_conf *tc, char *err, size_t 
         return -EPERM;
 }
 
-static int target_s3_register(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err,
-                              size_t err_size)
-{
-        int r = target_s3_open(t, tc, err, err_size);
-        if (r < 0)
-                return r;
-        if ((r = catalog_target_ensure(cat, tc->name, "s3", tc->path, &t->id)) < 0) {
-                snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
-                target_close(t);
-        }
-        return r;
-}
-
 int station_target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
 {
         int64_t id = 0;
         if (station_encryption_required(tc, err, err_size) < 0)
                 return -EPERM;
-        if (tc->type == TARGET_S3)
-                return target_s3_register(t, tc, cat, err, err_size);
-        int r = target_open_dir(t, tc, 0, err, err_size);
+        bool s3 = tc->type == TARGET_S3;
+        int r = s3 ? target_s3_open(t, tc, err, err_size) : target_open_dir(t, tc, 0, err, err_size);
         if (r < 0)
                 return r;
-        if ((r = catalog_target_ensure(cat, tc->name, "fs", tc->path, &id)) < 0) {
+        if ((r = catalog_target_ensure(cat, tc->name, s3 ? "s3" : "fs", tc->path, &id)) < 0) {
                 snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
                 goto fail;
         }
@@ -140,8 +120,9 @@ int station_target_open(struct target *t, const struct target_conf *tc, struct c
                 if (n > 0) {
                         snprintf(err, err_size,
                                  "target %s: %s holds no .dockd-target marker but the catalog records %lld copies "
-                                 "there; is its filesystem mounted?",
-                                 tc->name, tc->path, (long long)n);
+                                 "there; %s",
+                                 tc->name, tc->path, (long long)n,
+                                 s3 ? "is it the right endpoint, bucket and prefix?" : "is its filesystem mounted?");
                         r = -ENODEV;
                         goto fail;
                 }
@@ -160,7 +141,7 @@ int station_target_open(struct target *t, const struct target_conf *tc, struct c
                 r = -EEXIST;
                 goto fail;
         }
-        if ((r = target_ready(t, err, err_size)) < 0)
+        if (!s3 && (r = target_ready(t, err, err_size)) < 0)
                 goto fail;
         return 0;
 fail:
@@ -171,6 +152,10 @@ fail:
 int station_check(const struct config *cfg, struct catalog *cat, char *err, size_t err_size)
 {
         for (size_t i = 0; i < cfg->n_targets; i++) {
+                /* A bucket is checked when it is opened to take copies, not on
+                 * every listing: its endpoint may be far, or down. */
+                if (cfg->targets[i].type == TARGET_S3)
+                        continue;
                 int r = station_target_check(&cfg->targets[i], cat, err, err_size);
                 if (r == -EROFS)
                         continue; /* a reader without write access: dockd itself checks at start */

@@ -21,13 +21,18 @@
 #define MARKER ".dockd-target"
 #define NAME_MAX_BYTES 255 /* ext4, xfs, btrfs */
 
+char *target_marker_text(const char *name, const char *catalog_id)
+{
+        return xasprintf("dockd storage target\nname=%s\ncatalog=%s\n", name, catalog_id);
+}
+
 static int write_marker(const char *path, const char *name, const char *catalog_id)
 {
         _cleanup_free_ char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid()); /* two ingests may write it at once */
         _cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
                 return -errno;
-        _cleanup_free_ char *body = xasprintf("dockd storage target\nname=%s\ncatalog=%s\n", name, catalog_id);
+        _cleanup_free_ char *body = target_marker_text(name, catalog_id);
         int r = pwrite_full(fd, body, strlen(body), 0);
         if (r < 0)
                 return r;
@@ -45,17 +50,24 @@ static int read_marker(const char *path, char *name, size_t size, char catalog_i
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         if (!f)
                 return -errno;
-        char line[256];
+        char text[1024];
+        size_t n = fread(text, 1, sizeof(text) - 1, f);
+        text[n] = '\0';
+        return target_marker_parse(text, name, size, catalog_id);
+}
+
+int target_marker_parse(const char *text, char *name, size_t size, char catalog_id[33])
+{
         bool named = false;
         if (catalog_id)
                 catalog_id[0] = '\0';
-        while (fgets(line, sizeof(line), f)) {
-                line[strcspn(line, "\n")] = '\0';
-                if (strncmp(line, "name=", 5) == 0) {
-                        snprintf(name, size, "%s", line + 5);
+        for (const char *line = text; *line; line += strcspn(line, "\n") + (line[strcspn(line, "\n")] == '\n')) {
+                size_t len = strcspn(line, "\n");
+                if (len > 5 && strncmp(line, "name=", 5) == 0) {
+                        snprintf(name, size, "%.*s", (int)(len - 5), line + 5);
                         named = true;
-                } else if (strncmp(line, "catalog=", 8) == 0 && catalog_id) {
-                        snprintf(catalog_id, 33, "%.32s", line + 8);
+                } else if (len >= 8 && strncmp(line, "catalog=", 8) == 0 && catalog_id) {
+                        snprintf(catalog_id, 33, "%.*s", (int)(len - 8 < 32 ? len - 8 : 32), line + 8);
                 }
         }
         return named ? 0 : -EBADMSG;
@@ -245,17 +257,24 @@ int target_ready(struct target *t, char *err, size_t err_size)
 
 int target_marker_read(const struct target_conf *tc, char *name, size_t size, char catalog_id[33])
 {
+        if (tc->type == TARGET_S3)
+                return target_s3_marker_read(tc, name, size, catalog_id);
         _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
         return read_marker(marker, name, size, catalog_id);
 }
 
 int target_marker_write(const struct target_conf *tc, const char *catalog_id)
 {
+        if (tc->type == TARGET_S3)
+                return target_s3_marker_write(tc, catalog_id);
         _cleanup_free_ char *marker = xasprintf("%s/" MARKER, tc->path);
         return write_marker(marker, tc->name, catalog_id);
 }
 
-bool target_holds_copies(const struct target_conf *tc) { return holds_copies(tc->path); }
+bool target_holds_copies(const struct target_conf *tc)
+{
+        return tc->type == TARGET_S3 ? target_s3_holds_copies(tc) : holds_copies(tc->path);
+}
 
 void target_close(struct target *t)
 {

@@ -168,3 +168,11 @@ struct target_set {
 };
 struct target *target_set_get(struct target_set *s, const char *name, char *why, size_t why_size);
 void target_set_close(struct target_set *s);
+
+/* The marker's text and its reading, one form for a file and an object. */
+char *target_marker_text(const char *name, const char *catalog_id);
+int target_marker_parse(const char *text, char *name, size_t size, char catalog_id[33]);
+/* An S3 target's marker is the object PREFIX.dockd-target (target_s3.c). */
+int target_s3_marker_read(const struct target_conf *tc, char *name, size_t size, char catalog_id[33]);
+int target_s3_marker_write(const struct target_conf *tc, const char *catalog_id);
+bool target_s3_holds_copies(const struct target_conf *tc);

@@ -2,6 +2,7 @@
  * service (see target.h). The layout is the filesystem target's, as keys
  * under the prefix; a copy is one object version, never replaced. */
 #include <errno.h>
+#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,3 +204,84 @@ const struct target_ops target_s3_ops = { .type = "s3",
                                           .fetch = s3_fetch,
                                           .destroyable = s3_destroyable,
                                           .destroy = s3_destroy };
+
+/* A client for marker work: the bucket's, without its checks. */
+static int marker_client(const struct target_conf *tc, struct s3 *s3, char **key)
+{
+        char err[400];
+        int r = s3_open(s3, &tc->s3, err, sizeof(err));
+        if (r == 0)
+                *key = s3_key(s3, ".dockd-target");
+        return r;
+}
+
+int target_s3_marker_read(const struct target_conf *tc, char *name, size_t size, char catalog_id[33])
+{
+        struct s3 s3;
+        _cleanup_free_ char *key = NULL;
+        int r = marker_client(tc, &s3, &key);
+        if (r < 0)
+                return r;
+        char *body = NULL, err[400];
+        size_t len = 0;
+        struct s3_reply rep;
+        if ((r = s3_get_mem(&s3, key, NULL, 1024, &body, &len, &rep, err, sizeof(err))) == 0)
+                r = target_marker_parse(body, name, size, catalog_id);
+        free(body);
+        s3_close(&s3);
+        return r;
+}
+
+static ssize_t text_read(void *ud, void *buf, size_t n, int64_t off)
+{
+        const char *t = ud;
+        size_t len = strlen(t);
+        if ((size_t)off >= len)
+                return 0;
+        if (n > len - (size_t)off)
+                n = len - (size_t)off;
+        memcpy(buf, t + off, n);
+        return (ssize_t)n;
+}
+
+int target_s3_marker_write(const struct target_conf *tc, const char *catalog_id)
+{
+        struct s3 s3;
+        _cleanup_free_ char *key = NULL;
+        int r = marker_client(tc, &s3, &key);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *text = target_marker_text(tc->name, catalog_id);
+        unsigned char d[32];
+        unsigned dl;
+        char sha[65], err[400];
+        EVP_Digest(text, strlen(text), d, &dl, EVP_sha256(), NULL);
+        hex_encode(d, 32, sha);
+        struct s3_reply rep;
+        /* not locked by dockd: a later adoption writes a new version of it */
+        r = s3_put(&s3, key, text_read, text, (int64_t)strlen(text), sha, NULL, &rep, err, sizeof(err));
+        s3_close(&s3);
+        return r == -EPROTO ? 0 : r; /* no version named is fine for the marker */
+}
+
+static int any_copy(const char *key, int64_t size, void *ud)
+{
+        (void)size;
+        const char *prefix = ud;
+        const char *rest = key + strlen(prefix);
+        if (strcmp(rest, ".dockd-target") == 0 || strncmp(rest, ".dockd/", 7) == 0)
+                return 0;
+        return 1; /* stops the walk: one is enough */
+}
+
+bool target_s3_holds_copies(const struct target_conf *tc)
+{
+        struct s3 s3;
+        _cleanup_free_ char *key = NULL;
+        if (marker_client(tc, &s3, &key) < 0)
+                return false;
+        char err[400];
+        int r = s3_list(&s3, s3.prefix, any_copy, s3.prefix, err, sizeof(err));
+        s3_close(&s3);
+        return r > 0;
+}

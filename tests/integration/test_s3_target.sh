@@ -206,7 +206,7 @@ pass "a copy above the single-PUT limit: 3 signed parts, read back whole, nothin
 s3curl -X PUT -H "x-amz-bucket-object-lock-enabled: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 	-o /dev/null "$S3_ENDPOINT/evidence2"
 sed -e 's/^\[target.disk\]/[target.vault2]\ntype = s3\nendpoint = '"${S3_ENDPOINT//\//\\/}"'\nbucket = evidence2\ncredentials = '"${WORK//\//\\/}"'\/s3.cred/' \
-	-e '/^path = /d' "$WORK/dockd.conf" >"$WORK/s3only.conf"
+	-e '/^path = /d' -e 's/^prefix = station-7$/prefix = s3only/' "$WORK/dockd.conf" >"$WORK/s3only.conf"
 STATE=$WORK/state-s3only
 ingest_rc "$img" CAM-S3 -c "$WORK/s3only.conf" || fail "s3 + s3: rc $?: $(cat "$WORK/last.err")"
 dockctl -c "$WORK/s3only.conf" recordings --json >"$WORK/recs.json"
@@ -445,6 +445,17 @@ rc=0
 "$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" --check >"$WORK/check.out" 2>&1 || rc=$?
 [ $rc = 0 ] && grep -q "target vault: write-once (Object Lock GOVERNANCE proven)" "$WORK/check.out" ||
 	fail "dockd --check on a locked bucket: rc $rc: $(cat "$WORK/check.out")"
+# a new, empty catalog pointed at a bucket prefix that holds another
+# catalog's copies: refused (a lost catalog never starts over silently)
+conf evidence "$WORK/s3.cred"
+mkdir -p "$WORK/disk-new"
+sed "s|^path = $WORK/disk\$|path = $WORK/disk-new|" "$WORK/dockd.conf" >"$WORK/new.conf"
+STATE=$WORK/state-new
+rc=0
+ingest_rc "$img" CAM-NEW -c "$WORK/new.conf" || rc=$?
+grep -q "target vault (s3://evidence/station-7) keeps the copies of catalog .*, but this catalog is .*: the ledger of those copies is not here" \
+	"$WORK/last.err" || fail "a new catalog on a bucket of another's copies: rc $rc: $(cat "$WORK/last.err")"
+STATE=$WORK/state
 conf unlocked "$WORK/s3.cred"
 bad "an unlocked bucket" "target vault.*bucket unlocked.*Object Lock"
 "$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" --check >"$WORK/check.out" 2>&1 || true
@@ -457,16 +468,16 @@ bad "a wrong secret" "target vault.*access denied"
 # a bucket without Object Lock, taken on purpose (object_lock = off): copies
 # are made, but the target is not called write-once and its alarm is raised
 conf unlocked "$WORK/s3.cred"
-sed 's/^object_lock = governance$/object_lock = off/' "$WORK/dockd.conf" >"$WORK/off.conf"
+sed -e 's/^object_lock = governance$/object_lock = off/' -e 's/^\[target.vault\]$/[target.unlocked]/' "$WORK/dockd.conf" >"$WORK/off.conf"
 "$BUILD/dockd" -c "$WORK/off.conf" --state "$STATE" --check >"$WORK/check.out" 2>&1 || true
-grep -q "target vault: not write-once: object_lock = off" "$WORK/check.out" ||
+grep -q "target unlocked: not write-once: object_lock = off" "$WORK/check.out" ||
 	fail "dockd --check does not say an unlocked target is not write-once: $(cat "$WORK/check.out")"
 rc=0
 dockctl -c "$WORK/off.conf" alarms >"$WORK/alarms.out" 2>&1 || rc=$?
-[ $rc = 3 ] && grep -q "target-not-write-once:vault" "$WORK/alarms.out" ||
+[ $rc = 3 ] && grep -q "target-not-write-once:unlocked" "$WORK/alarms.out" ||
 	fail "no target-not-write-once alarm for an unlocked target (rc $rc): $(cat "$WORK/alarms.out")"
 chmod 0644 "$WORK/s3.cred"
 conf evidence "$WORK/s3.cred"
 bad "credentials readable by others" "s3.cred can be read by others"
 chmod 0600 "$WORK/s3.cred"
-pass "unlocked bucket, wrong secret, readable credentials: each refused, naming what is wrong; object_lock = off: not write-once, alarm raised"
+pass "a new catalog on a bucket prefix of another catalog's copies refused; unlocked bucket, wrong secret, readable credentials: each refused, naming what is wrong; object_lock = off: not write-once, alarm raised"
