@@ -15,6 +15,7 @@
 
 #include "audit.h"
 #include "copy.h"
+#include "ingest_internal.h"
 #include "log.h"
 #include "manifest.h"
 #include "media.h"
@@ -26,27 +27,7 @@
 #include "util.h"
 #include "volume.h"
 
-struct run {
-        const struct config *cfg;
-        struct catalog *cat;
-        const struct ingest_opts *o;
-        const char *serial; /* the device as recorded (res->serial) */
-        struct ingest_result *res;
-        struct target targets[DOCKD_MAX_TARGETS];
-        bool target_ok[DOCKD_MAX_TARGETS];
-        struct volume *vol;
-        int64_t device_id;
-        struct ingest_progress prog;
-        int64_t rec_id;      /* for checkpoints */
-        int64_t ckpt_offset; /* the current file's last recorded resume point */
-        struct copy_pool pool;
-        double last_progress;
-        struct uploader *up; /* object copies in the background, started when first needed */
-        char retain_until[32];
-};
-
-static void note_error(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note_error(struct run *run, const char *fmt, ...)
+void note_error(struct run *run, const char *fmt, ...)
 {
         char msg[640];
         va_list ap;
@@ -194,7 +175,7 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
 }
 
 /* The ledger's side of placement: a path the catalog already gives a copy. */
-static int path_taken(void *ud, const struct target *t, const char *rel, bool *taken)
+int path_taken(void *ud, const struct target *t, const char *rel, bool *taken)
 {
         struct run *run = ud;
         return catalog_copy_path_taken(run->cat, t->id, rel, taken);
@@ -232,7 +213,7 @@ static int verified_copies(struct run *run, int64_t rec_id, int *n)
  * stores): its times, media facts, and its officer. Reads the verified copy,
  * never the recorder. A tag that cannot be read is flagged, never a reason
  * to fail the ingest. */
-static void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const char *copy)
+void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const char *copy)
 {
         struct media_info m;
         struct name_tags nt;
@@ -482,219 +463,6 @@ out:
         return r;
 }
 
-/* An S3 upload's body: a verified local copy, or the device itself. */
-struct upload_src {
-        int fd; /* the local copy, or -1 */
-        struct volume_file *vf;
-        char err[256];
-};
-
-static ssize_t upload_read(void *ud, void *buf, size_t n, int64_t off)
-{
-        struct upload_src *u = ud;
-        if (u->fd >= 0)
-                return pread_full(u->fd, buf, n, off);
-        return volume_file_read(u->vf, off, buf, n, u->err, sizeof(u->err));
-}
-
-/* SHA-256 of the device's file, for object copies when no filesystem copy
- * was made from this read (only S3 targets, or every filesystem copy failed). */
-static int hash_source(struct run *run, const struct volume_entry *e, char sha[SHA256_HEX_LEN + 1], char *err,
-                       size_t err_size)
-{
-        struct volume_file *vf = NULL;
-        int r = volume_file_open(run->vol, e, &vf, err, err_size);
-        if (r < 0)
-                return r;
-        EVP_MD_CTX *md = EVP_MD_CTX_new();
-        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-        void *buf = run->pool.bufs[0];
-        int64_t off = 0;
-        while (off < e->size) {
-                size_t want = run->pool.chunk_size;
-                if ((int64_t)want > e->size - off)
-                        want = (size_t)(e->size - off);
-                ssize_t k = volume_file_read(vf, off, buf, want, err, err_size);
-                if (k <= 0) {
-                        if (k == 0)
-                                snprintf(err, err_size, "%s: %s: the device's file ends at byte %lld of %lld",
-                                         run->serial, e->path, (long long)off, (long long)e->size);
-                        r = k < 0 ? (int)k : -EIO;
-                        break;
-                }
-                EVP_DigestUpdate(md, buf, (size_t)k);
-                off += k;
-                run->prog.bytes_done += k;
-        }
-        unsigned char d[32];
-        unsigned dl;
-        EVP_DigestFinal_ex(md, d, &dl);
-        EVP_MD_CTX_free(md);
-        volume_file_close(vf);
-        if (r == 0)
-                hex_encode(d, 32, sha);
-        return r;
-}
-
-/* One object copy into the ledger (with the recording's SHA-256 when this
- * is its first copy). Returns 0, or -errno once noted. */
-static int record_object(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
-                         const struct target_object *o, bool adopted, const char *first_sha)
-{
-        if (adopted)
-                log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial, e->path, o->key,
-                         t->name);
-        crashpoint("s3-after-put");
-        struct object_copy oc = { .key = o->key,
-                                  .method = "s3-get",
-                                  .version_id = o->version_id,
-                                  .etag = o->etag,
-                                  .lock_mode = o->lock_mode,
-                                  .retain_until = o->retain_until };
-        int r;
-        if ((r = catalog_begin(run->cat)) < 0 ||
-            (first_sha && (r = catalog_recording_set_sha256(run->cat, rec_id, first_sha)) < 0) ||
-            (r = catalog_copy_add_object(run->cat, rec_id, t->id, &oc, run->res->session_id)) < 0 ||
-            (r = catalog_commit(run->cat)) < 0) {
-                note_error(run, "%s: %s: cannot record the copy on target %s: %s", run->serial, e->path, t->name,
-                           catalog_errmsg(run->cat));
-                catalog_rollback(run->cat);
-                return r;
-        }
-        return 0;
-}
-
-static void object_failed(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
-                          const char *why)
-{
-        log_context_target(t->name);
-        note_error(run, "%s: %s: copy to target %s failed: %s", run->serial, e->path, t->name, why);
-        catalog_copy_failure_add(run->cat, rec_id, t->id, run->res->session_id, why);
-        log_context_target(NULL);
-}
-
-static void note_ingested(struct run *run, int64_t rec_id, const struct volume_entry *e)
-{
-        int total = 0;
-        if (catalog_recording_copy_count(run->cat, rec_id, &total) == 0 && total >= run->cfg->copies &&
-            catalog_recording_ingested(run->cat, rec_id) < 0)
-                log_warn("%s: %s: cannot record the ingest time: %s", run->serial, e->path, catalog_errmsg(run->cat));
-}
-
-/* What the background uploads finished: recorded by this thread (wait: all of
- * them, before the session is judged or the S3 clients are used here). */
-static void collect_uploads(struct run *run, bool wait)
-{
-        if (!run->up)
-                return;
-        struct upload_result *res;
-        size_t n = uploader_collect(run->up, &res, wait);
-        for (size_t i = 0; i < n; i++) {
-                const struct upload_result *u = &res[i];
-                const struct volume_entry *e = u->ud;
-                log_context_recording(u->rec_id);
-                if (u->rc < 0)
-                        object_failed(run, u->rec_id, e, u->target, u->err);
-                else if (record_object(run, u->rec_id, e, u->target, &u->o, u->adopted, NULL) == 0)
-                        note_ingested(run, u->rec_id, e);
-        }
-        log_context_recording(0);
-        upload_results_free(res, n);
-}
-
-/* The copies on S3 targets: uploaded once the SHA-256 is known, from the
- * verified local copy when there is one, else from the device; the server
- * checks every byte against that SHA-256, and each copy counts only when its
- * version reads back the same. */
-static int copy_to_buckets(struct run *run, const struct volume_entry *e, struct recording *rec, const char *local,
-                           bool *copied)
-{
-        size_t need[DOCKD_MAX_TARGETS], n = 0;
-        for (size_t i = 0; i < run->cfg->n_targets; i++) {
-                bool has = false;
-                if (!run->target_ok[i] || run->targets[i].type != TARGET_S3)
-                        continue;
-                int r = catalog_recording_has_copy(run->cat, rec->id, run->targets[i].id, &has);
-                if (r < 0)
-                        return r;
-                if (!has)
-                        need[n++] = i;
-        }
-        if (n == 0)
-                return 0;
-        char err[640] = "", sha[SHA256_HEX_LEN + 1];
-        if (local && rec->has_sha256) {
-                /* From the verified local copy, in the background, while the
-                 * next file is read from the device. */
-                if (!run->up && uploader_start(&run->up, run->cfg->state_dir, run->retain_until, err, sizeof(err)) < 0)
-                        note_error(run, "%s: %s", run->serial, err);
-                if (run->up) {
-                        struct upload_job j = { .rec_id = rec->id,
-                                                .ud = e,
-                                                .size = e->size,
-                                                .local = xstrdup(local),
-                                                .serial = run->serial,
-                                                .device_path = e->path,
-                                                .device_mtime = e->mtime };
-                        snprintf(j.sha256, sizeof(j.sha256), "%s", rec->sha256);
-                        for (size_t k = 0; k < n; k++)
-                                j.targets[j.n_targets++] = &run->targets[need[k]];
-                        uploader_submit(run->up, &j);
-                        return 0;
-                }
-        }
-        collect_uploads(run, true); /* the S3 clients are this thread's again */
-        if (rec->has_sha256) {
-                snprintf(sha, sizeof(sha), "%s", rec->sha256);
-        } else if (hash_source(run, e, sha, err, sizeof(err)) < 0) {
-                note_error(run, "%s", err);
-                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
-                return 0;
-        }
-        struct upload_src u = { .fd = -1 };
-        int r = 0;
-        if (local)
-                u.fd = open(local, O_RDONLY | O_CLOEXEC);
-        if (u.fd < 0 && (r = volume_file_open(run->vol, e, &u.vf, err, sizeof(err))) < 0) {
-                note_error(run, "%s", err);
-                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
-                return 0;
-        }
-        for (size_t k = 0; k < n; k++) {
-                struct target *t = &run->targets[need[k]];
-                struct target_object o;
-                bool adopted = false;
-                err[0] = '\0';
-                log_context_target(t->name);
-                r = target_s3_put_copy(t, upload_read, &u, e->size, sha, run->serial, e->mtime, e->path,
-                                       run->retain_until, path_taken, run, &o, &adopted, err, sizeof(err));
-                log_context_target(NULL);
-                if (r == -EBADMSG && !local)
-                        snprintf(err + strlen(err), sizeof(err) - strlen(err),
-                                 " (INTEGRITY: the device gave other bytes than when it was hashed)");
-                if (r < 0) {
-                        object_failed(run, rec->id, e, t, u.err[0] ? u.err : err);
-                        u.err[0] = '\0';
-                        continue;
-                }
-                if (record_object(run, rec->id, e, t, &o, adopted, rec->has_sha256 ? NULL : sha) == 0) {
-                        if (!rec->has_sha256 && !local)
-                                tag_recording(run, e, rec->id, NULL);
-                        rec->has_sha256 = true;
-                        snprintf(rec->sha256, sizeof(rec->sha256), "%s", sha);
-                        *copied = true;
-                }
-                target_object_free(&o);
-        }
-        if (u.fd >= 0)
-                close(u.fd);
-        if (u.vf)
-                volume_file_close(u.vf);
-        if (*copied)
-                note_ingested(run, rec->id, e);
-        return 0;
-}
-
 /* Copies one file to every open target that lacks a verified copy. Returns
  * -errno when the source failed (the session cannot go on with this file). */
 static int ingest_file(struct run *run, const struct volume_entry *e, struct recording *rec, bool *copied)
@@ -704,7 +472,7 @@ static int ingest_file(struct run *run, const struct volume_entry *e, struct rec
         int r = copy_to_filesystems(run, e, rec, copied, &local, &targets_failed);
         if (r < 0 && !targets_failed)
                 return r;
-        int rb = copy_to_buckets(run, e, rec, local, copied);
+        int rb = ingest_objects(run, e, rec, local, copied);
         return r < 0 ? r : rb;
 }
 
@@ -932,7 +700,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         int64_t before = run.prog.bytes_done;
                         r = ingest_file(&run, e, &recs[i], &copied);
                         log_context_recording(0); /* what follows is not about this recording */
-                        collect_uploads(&run, false);
+                        ingest_collect_uploads(&run, false);
                         if (copied) {
                                 res->n.files_copied++;
                                 res->n.bytes_copied += e->size;
@@ -952,7 +720,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         res->n.files_already++;
                 }
         }
-        collect_uploads(&run, true);
+        ingest_collect_uploads(&run, true);
         /* New object copies of recordings under a hold get their legal hold. */
         size_t hold_failed = 0;
         if (station_sync_legal_holds(cfg, cat, &hold_failed) < 0 || hold_failed)
@@ -980,7 +748,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                              : (res->n.files_under_copied || res->n_errors || res->n_unread) ? "incomplete"
                                                                                              : "complete";
 finish:
-        collect_uploads(&run, true); /* what was uploaded is recorded, whatever stopped the run */
+        ingest_collect_uploads(&run, true); /* what was uploaded is recorded, whatever stopped the run */
         uploader_stop(run.up);
         if (r < 0 && !res->n_errors)
                 note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));

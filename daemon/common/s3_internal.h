@@ -1,0 +1,52 @@
+/* s3_internal.h — what the S3 client's core (s3.c) and its operations
+ * (s3_ops.c) share. Not for other rooms. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "s3.h"
+
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+/* One request's body source and where its answer goes. */
+struct xfer {
+        /* body: a reader, or bytes in memory */
+        s3_read_fn src;
+        void *src_ud;
+        const char *mem;
+        int64_t base, len, sent; /* the body is [base, base + len) of src */
+        int src_err;
+        /* answer */
+        CURL *h;
+        EVP_MD_CTX *md; /* GET: hash what comes */
+        int fd;         /* GET: write it here (-1: no) */
+        int fd_err;
+        int64_t received;
+        char *body;                /* an error, or a small answer */
+        size_t body_len, body_max; /* 0: ERRBODY_MAX */
+        struct s3_reply *rep;
+};
+
+struct request {
+        const char *method;
+        const char *key;   /* NULL: the bucket itself */
+        const char *query; /* unencoded pairs, or NULL */
+        const char *headers[12][2];
+        size_t n_headers;
+        const char *payload_sha256; /* NULL: no body (the empty SHA-256) */
+        bool head;
+        bool object_data; /* reads or writes an object's bytes: SSE-C headers go with it */
+};
+
+/* Performs one signed request; fills rep; err says what failed, naming the
+ * method and object. Returns 0 for a 2xx, else -errno. */
+int s3_perform(struct s3 *s, const struct request *rq, struct xfer *x, struct s3_reply *rep, char *err,
+               size_t err_size);
+void s3_xfer_free(struct xfer *x);
+/* <Tag>text</Tag> out of a small XML answer. */
+bool s3_xml_text(const char *xml, const char *tag, char *out, size_t out_size);
+void s3_b64(const unsigned char *in, size_t n, char *out, size_t out_size);
