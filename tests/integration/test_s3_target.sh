@@ -154,11 +154,14 @@ fkey=$(printf '%s' "station-7/" ; dockctl -c "$WORK/proxy.conf" recordings --dev
 code=$(s3curl -o /dev/null -w '%{http_code}' -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence/$(jq -rn --arg k "$fkey" '$k|@uri|gsub("%2F";"/")')")
 [ "$code" = 404 ] || fail "the upload cut mid-way left an object ($code) at $fkey"
 fault stall "Timeout"
+# a server that lies on read-back: the object stored is right, the GET that
+# checks it gives a flipped byte; the copy must not count
+fault flip:1000000 "failed: read back .* were written"
 echo pass >"$WORK/proxy.mode"
 ingest_rc "$WORK/r6.img" CAM-S3F -c "$WORK/proxy.conf" || fail "server back: rc $?: $(cat "$WORK/last.err")"
 dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json | jq -e '.[0].copies_verified == 2' >/dev/null ||
 	fail "server back: the object copy was not made"
-pass "a 500, an upload cut mid-way, a server that stops answering: each fails only the object copy, naming it; nothing stored; then completed"
+pass "a 500, an upload cut mid-way, a server that stops answering, one that lies on read-back: each fails only the object copy, naming it; then completed"
 
 # 3b. kill -9 after the object is stored, before the ledger records it: the
 #     next run finds it, reads it back and adopts it; no second version.

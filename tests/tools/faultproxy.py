@@ -9,6 +9,8 @@ the file MODE_FILE says otherwise, read at each new connection:
   stall     read the request, answer nothing (a server that hangs)
   cut:N     forward the first N bytes of the request, then close both sides
             (the server dies mid-upload)
+  flip:N    forward both ways, but flip byte N of what the server sends back
+            on a connection (a large GET's body: a server that lies)
 
 Usage: faultproxy.py LISTEN_PORT TARGET_PORT MODE_FILE
 """
@@ -27,7 +29,7 @@ def mode():
         return "pass"
 
 
-def pipe(src, dst, limit=None):
+def pipe(src, dst, limit=None, flip=None):
     sent = 0
     try:
         while True:
@@ -37,6 +39,10 @@ def pipe(src, dst, limit=None):
             data = src.recv(want)
             if not data:
                 break
+            if flip is not None and sent <= flip < sent + len(data):
+                b = bytearray(data)
+                b[flip - sent] ^= 0x01
+                data = bytes(b)
             dst.sendall(data)
             sent += len(data)
     except OSError:
@@ -68,7 +74,8 @@ def serve(client):
         return
     server = socket.create_connection(("127.0.0.1", target_port))
     limit = int(m.split(":")[1]) if m.startswith("cut:") else None
-    threading.Thread(target=pipe, args=(server, client), daemon=True).start()
+    flip = int(m.split(":")[1]) if m.startswith("flip:") else None
+    threading.Thread(target=pipe, args=(server, client, None, flip), daemon=True).start()
     pipe(client, server, limit)
     if limit is not None:
         client.close()
