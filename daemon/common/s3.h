@@ -44,6 +44,8 @@ char *s3_key(const struct s3 *s, const char *rel);
 
 /* Source of an upload body: read(ud, buf, n, off) returns bytes or -errno. */
 typedef ssize_t (*s3_read_fn)(void *ud, void *buf, size_t n, int64_t off);
+/* An s3_read_fn over a NUL-terminated string (ud): small bodies such as markers. */
+ssize_t s3_read_string(void *ud, void *buf, size_t n, int64_t off);
 
 /* PUT key from src (len bytes), signed over sha256_hex, with If-None-Match: *,
  * x-amz-meta-sha256, and the lock in the client's mode until retain_until

@@ -347,7 +347,7 @@ int s3_bucket_check(struct s3 *s, char *err, size_t err_size)
         return 0;
 }
 
-static ssize_t mem_read(void *ud, void *buf, size_t n, int64_t off)
+ssize_t s3_read_string(void *ud, void *buf, size_t n, int64_t off)
 {
         const char *s = ud;
         size_t len = strlen(s);
@@ -382,7 +382,7 @@ int s3_lock_probe(struct s3 *s, const char *station, char *err, size_t err_size)
         _cleanup_free_ char *rel = xasprintf(".dockd/lock-probe/%s-%lld-%08x", station, (long long)time(NULL), rnd);
         _cleanup_free_ char *key = s3_key(s, rel);
         struct s3_reply rep;
-        int r = s3_put(s, key, mem_read, body, (int64_t)strlen(body), sha, until, &rep, err, err_size);
+        int r = s3_put(s, key, s3_read_string, body, (int64_t)strlen(body), sha, until, &rep, err, err_size);
         if (r < 0)
                 return r;
         char derr[512];

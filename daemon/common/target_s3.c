@@ -232,18 +232,6 @@ int target_s3_marker_read(const struct target_conf *tc, char *name, size_t size,
         return r;
 }
 
-static ssize_t text_read(void *ud, void *buf, size_t n, int64_t off)
-{
-        const char *t = ud;
-        size_t len = strlen(t);
-        if ((size_t)off >= len)
-                return 0;
-        if (n > len - (size_t)off)
-                n = len - (size_t)off;
-        memcpy(buf, t + off, n);
-        return (ssize_t)n;
-}
-
 int target_s3_marker_write(const struct target_conf *tc, const char *catalog_id)
 {
         struct s3 s3;
@@ -259,7 +247,7 @@ int target_s3_marker_write(const struct target_conf *tc, const char *catalog_id)
         hex_encode(d, 32, sha);
         struct s3_reply rep;
         /* not locked by dockd: a later adoption writes a new version of it */
-        r = s3_put(&s3, key, text_read, text, (int64_t)strlen(text), sha, NULL, &rep, err, sizeof(err));
+        r = s3_put(&s3, key, s3_read_string, text, (int64_t)strlen(text), sha, NULL, &rep, err, sizeof(err));
         s3_close(&s3);
         return r == -EPROTO ? 0 : r; /* no version named is fine for the marker */
 }
