@@ -673,7 +673,8 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
         " (SELECT group_concat(message, char(10)) FROM session_findings f WHERE f.session_id = s.id AND f.blocking),"  \
         " (SELECT group_concat(message, char(10)) FROM session_findings f WHERE f.session_id = s.id AND NOT "          \
         "f.blocking),"                                                                                                 \
-        " s.unaccounted_bytes"                                                                                         \
+        " s.unaccounted_bytes, s.reported_badge, s.reported_officer_name, s.reported_unit_no, s.reported_unit_name,"   \
+        " s.device_id_code, s.battery_pct, s.clock_set_at, s.clock_set_to, s.device_info_error"                        \
         " FROM dock_sessions s JOIN devices d ON d.id = s.device_id"
         /* One statement per filter shape: an OR with a NULL parameter would
          * keep SQLite from the index (a device's history at 365,000 sessions). */
@@ -718,6 +719,15 @@ int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t sess
                         .unread = col(st, 24),
                         .warnings = col(st, 25),
                         .unaccounted_bytes = sqlite3_column_int64(st, 26),
+                        .reported_badge = col(st, 27),
+                        .reported_officer_name = col(st, 28),
+                        .reported_unit_no = col(st, 29),
+                        .reported_unit_name = col(st, 30),
+                        .device_id_code = col(st, 31),
+                        .battery_pct = sqlite3_column_type(st, 32) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 32),
+                        .clock_set_at = col(st, 33),
+                        .clock_set_to = col(st, 34),
+                        .device_info_error = col(st, 35),
                 };
                 if ((r = cb(&si, userdata)) < 0)
                         return r;

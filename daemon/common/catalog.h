@@ -47,6 +47,18 @@ int catalog_device_register(struct catalog *c, const char *serial, const char *v
                             const char *vendor_id, const char *product_id, const char *flag, int64_t *id,
                             bool *collision);
 int catalog_session_set_bay(struct catalog *c, int64_t session_id, const char *bay);
+/* What the recorder said of itself when it docked (its 行标 functions). */
+struct session_report {
+        const char *badge, *officer_name, *unit_no, *unit_name, *id_code;
+        int battery_pct; /* -1 unknown */
+        const char *clock_set_at, *clock_set_to, *info_error;
+};
+int catalog_session_set_report(struct catalog *c, int64_t session_id, const struct session_report *rep);
+/* A device is bound to the first USB serial and volume label seen with its
+ * serial; *mismatch says which one differs now ("" none). A serial not yet
+ * registered has nothing to compare (bound when called after its ingest). */
+int catalog_device_bind(struct catalog *c, const char *serial, const char *usb_serial, const char *label,
+                        char *mismatch, size_t mismatch_size);
 int catalog_session_set_undocked(struct catalog *c, int64_t session_id);
 /* Registers target name (type "fs" or "s3") or finds it; a target recorded
  * as another type is refused (-EXDEV, catalog_errmsg says why). */
@@ -181,6 +193,10 @@ struct session_info {
         const char *unread;   /* blocking findings, one per line; NULL: none */
         const char *warnings; /* the other findings, one per line */
         int64_t unaccounted_bytes;
+        /* what the recorder said of itself (its 行标 functions); NULL / -1: nothing */
+        const char *reported_badge, *reported_officer_name, *reported_unit_no, *reported_unit_name, *device_id_code;
+        int battery_pct;
+        const char *clock_set_at, *clock_set_to, *device_info_error;
 };
 typedef int (*session_cb)(const struct session_info *s, void *userdata);
 int catalog_sessions_foreach(struct catalog *c, const char *serial, int64_t session, session_cb cb, void *userdata);

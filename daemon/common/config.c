@@ -255,6 +255,18 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                                 FAIL("%s:%d: [station] copies '%s' must be a number from 1 to %d", f, lineno, value,
                                      DOCKD_MAX_TARGETS);
                         cfg->copies = (int)n;
+                } else if (strcmp(key, "timezone") == 0) {
+                        /* An IANA zone: recorders keep local time without a zone, and
+                         * clock = sync sets them to the station's time in it. */
+                        _cleanup_free_ char *zf = xasprintf("/usr/share/zoneinfo/%s", value);
+                        struct stat st;
+                        if (!value[0] || value[0] == '/' || strstr(value, "..") || stat(zf, &st) < 0 ||
+                            !S_ISREG(st.st_mode))
+                                FAIL("%s:%d: [station] timezone '%s' is not a zone in /usr/share/zoneinfo (e.g. "
+                                     "Asia/Shanghai, UTC)",
+                                     f, lineno, value);
+                        free(cfg->timezone);
+                        cfg->timezone = xstrdup(value);
                 } else if (strcmp(key, "allow_same_filesystem") == 0) {
                         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
                                 FAIL("%s:%d: [station] allow_same_filesystem '%s' must be yes or no", f, lineno, value);
@@ -262,7 +274,7 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                 } else
                         FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies, max_parallel, "
                              "socket, "
-                             "allow_same_filesystem)",
+                             "timezone, allow_same_filesystem)",
                              f, lineno, key);
         } else if (strncmp(section, "target.", 7) == 0) {
                 const char *name = section + 7;
@@ -375,6 +387,26 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                              "retry_cap_s, deadline_h, warn_margin_h, endpoint, region, credentials, ca_file, "
                              "object_lock)",
                              f, lineno, key);
+        } else if (strncmp(section, "recorder.", 9) == 0) {
+                unsigned v, p;
+                if (!recorder_parse_usb_id(section + 9, &v, &p))
+                        FAIL("%s:%d: [%s]: '%s' is not a USB vendor:product pair like [recorder.1d6b:0104]", f, lineno,
+                             section, section + 9);
+                struct recorder_model *m = NULL;
+                for (size_t i = 0; i < cfg->n_models && !m; i++)
+                        if (cfg->models[i].vendor == v && cfg->models[i].product == p)
+                                m = &cfg->models[i];
+                if (!m) {
+                        if (cfg->n_models == DOCKD_MAX_ALLOW)
+                                FAIL("%s:%d: more than %d [recorder.VID:PID] sections", f, lineno, DOCKD_MAX_ALLOW);
+                        m = &cfg->models[cfg->n_models++];
+                        m->vendor = v;
+                        m->product = p;
+                        snprintf(m->origin, sizeof(m->origin), "[recorder.%04x:%04x]", v, p);
+                }
+                char why[400];
+                if (recorder_model_key(m, key, value, why, sizeof(why)) < 0)
+                        FAIL("%s:%d: [%s] %s", f, lineno, section, why);
         } else if (strcmp(section, "recorders") == 0) {
                 if (strcmp(key, "name_pattern") == 0) {
                         char why[200];
@@ -483,7 +515,8 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                         FAIL("%s:%d: [policy] wipe '%s' must be never or verified", f, lineno, value);
                 cfg->wipe_verified = strcmp(value, "verified") == 0;
         } else
-                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, metrics, "
+                FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, "
+                     "recorder.VID:PID, metrics, "
                      "roles, alarms, retention, policy)",
                      f, lineno, section);
         return 1;
@@ -549,9 +582,60 @@ static bool listed(const struct usb_id *ids, size_t n, unsigned vendor, unsigned
         return false;
 }
 
-bool config_allows(const struct config *cfg, unsigned vendor, unsigned product)
+const struct recorder_model *config_model(const struct config *cfg, unsigned vendor, unsigned product)
 {
-        return listed(cfg->allow, cfg->n_allow, vendor, product);
+        for (size_t i = 0; i < cfg->n_models; i++)
+                if (cfg->models[i].vendor == vendor && cfg->models[i].product == product)
+                        return &cfg->models[i];
+        return NULL;
+}
+
+/* The models table complete: each section checked and given its defaults;
+ * the [recorders] allow and clock lists read in as msc models (a section for
+ * the same model wins); the embedded models when nothing is configured. */
+static int settle_models(struct config *cfg, bool allow_set, char *err, size_t err_size)
+{
+        const char *file = cfg->source_file ? cfg->source_file : "defaults";
+        bool sections = cfg->n_models > 0;
+        for (size_t i = 0; i < cfg->n_models; i++) {
+                struct recorder_model *m = &cfg->models[i];
+                char why[400];
+                if (recorder_model_check(m, why, sizeof(why)) < 0) {
+                        snprintf(err, err_size, "%s: %s %s", file, m->origin, why);
+                        return -EINVAL;
+                }
+        }
+        if (sections && !allow_set)
+                cfg->n_allow = 0; /* the embedded simulated recorder is not a configured station's */
+        for (size_t i = 0; i < cfg->n_allow; i++) {
+                unsigned v = cfg->allow[i].vendor, p = cfg->allow[i].product;
+                if (config_model(cfg, v, p) || cfg->n_models == DOCKD_MAX_ALLOW)
+                        continue;
+                struct recorder_model *m = &cfg->models[cfg->n_models++];
+                *m = (struct recorder_model){ .vendor = v, .product = p, .driver = RECORDER_DRIVER_MSC };
+                m->clock = listed(cfg->clock, cfg->n_clock, v, p) ? RECORDER_CLOCK_READ : RECORDER_CLOCK_OFF;
+                snprintf(m->origin, sizeof(m->origin), allow_set ? "[recorders] allow" : "embedded");
+        }
+        if (!sections && !allow_set) {
+                /* The demo's and the tests' simulated 行标 recorder. */
+                struct recorder_model *m = &cfg->models[cfg->n_models++];
+                *m = (struct recorder_model){ .vendor = 0xf055,
+                                              .product = 0xd0c1,
+                                              .driver = RECORDER_DRIVER_GAT947_JL };
+                m->clock = RECORDER_CLOCK_SYNC;
+                m->clock_set = true;
+                snprintf(m->origin, sizeof(m->origin), "embedded");
+        }
+        for (size_t i = 0; i < cfg->n_models; i++) {
+                struct recorder_model *m = &cfg->models[i];
+                if (!m->clock_set)
+                        m->clock = m->driver == RECORDER_DRIVER_GAT947_JL ? RECORDER_CLOCK_SYNC : m->clock;
+                if (m->driver == RECORDER_DRIVER_GAT947_JL && !m->info_layout)
+                        m->info_layout = 89;
+                if (!m->unlock_timeout_s)
+                        m->unlock_timeout_s = 30;
+        }
+        return 0;
 }
 
 unsigned config_retention_months(const struct config *cfg, const char *cls)
@@ -564,18 +648,13 @@ unsigned config_retention_months(const struct config *cfg, const char *cls)
         return 0;
 }
 
-bool config_has_clock(const struct config *cfg, unsigned vendor, unsigned product)
-{
-        return listed(cfg->clock, cfg->n_clock, vendor, product);
-}
-
 static int load(struct config *cfg, const char *path, const char *state_dir, char *err, size_t err_size)
 {
         memset(cfg, 0, sizeof(*cfg));
         set_defaults(cfg);
         err[0] = '\0';
 
-        bool explicit = path != NULL;
+        bool explicit = path != NULL, allow_set = false;
         if (path && !*path)
                 path = NULL; /* "": the embedded defaults, whatever /etc holds */
         else if (!path && access(DOCKD_DEFAULT_CONFIG, F_OK) == 0)
@@ -592,6 +671,7 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                         .cfg = cfg, .err = err, .err_size = err_size, .file = path, .f = f, .at_line_start = true
                 };
                 int r = ini_parse_stream(read_line, &ps, on_entry, &ps);
+                allow_set = ps.allow_set;
                 for (size_t i = 0; i < ps.n_seen; i++)
                         free(ps.seen[i].key);
                 if (ps.long_line && (!ps.fail_line || ps.long_line <= ps.fail_line) && (r == 0 || r >= ps.long_line)) {
@@ -657,6 +737,9 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                                 return -EINVAL;
                         }
         }
+        int rm = settle_models(cfg, allow_set, err, err_size);
+        if (rm < 0)
+                return rm;
         int ra = targets_apart(cfg, err, err_size);
         if (ra < 0)
                 return ra;
@@ -717,6 +800,9 @@ void config_free(struct config *cfg)
         s3_conf_free(&cfg->archive_s3);
         free(cfg->name_pattern);
         free(cfg->codepage);
+        free(cfg->timezone);
+        for (size_t i = 0; i < cfg->n_models; i++)
+                recorder_model_free(&cfg->models[i]);
         free(cfg->metrics_listen);
         free(cfg->operator_group);
         free(cfg->custodian_group);

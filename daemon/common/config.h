@@ -4,6 +4,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "recorders.h"
+
 #define DOCKD_DEFAULT_CONFIG "/etc/dockd/dockd.conf"
 #define DOCKD_DEFAULT_STATE "/var/lib/dockd"
 #define DOCKD_MAX_WRITERS 8 /* [ingest] writers: writes in flight per target */
@@ -59,7 +61,12 @@ struct config {
         } allow[DOCKD_MAX_ALLOW];
         size_t n_allow; /* [recorders] allow: only these USB devices are recorders */
         struct usb_id clock[DOCKD_MAX_ALLOW];
-        size_t n_clock;             /* [recorders] clock: models that answer the clock request */
+        size_t n_clock; /* [recorders] clock: models that answer the clock request */
+        /* The recorder models and their drivers: [recorder.VID:PID] sections,
+         * and the allow / clock lists read into the same table. */
+        struct recorder_model models[DOCKD_MAX_ALLOW];
+        size_t n_models;
+        char *timezone;             /* [station] timezone: the zone recorders keep local time in; NULL: the host's */
         char *name_pattern;         /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
         bool allow_same_filesystem; /* [station]: two targets on one filesystem (demos, tests) */
         char *codepage;             /* [recorders] codepage: 8.3 names' OEM codepage (default CP936, GBK) */
@@ -77,8 +84,8 @@ struct config {
         unsigned alarm_clock_offset_s; /* [alarms] clock_offset_max_s */
 };
 
-bool config_allows(const struct config *cfg, unsigned vendor, unsigned product);
-bool config_has_clock(const struct config *cfg, unsigned vendor, unsigned product);
+/* The model a USB vendor:product docks as, or NULL: not a recorder, never read. */
+const struct recorder_model *config_model(const struct config *cfg, unsigned vendor, unsigned product);
 /* Months a recording of this retention class is kept; 0 if the class is unknown. */
 unsigned config_retention_months(const struct config *cfg, const char *cls);
 

@@ -15,7 +15,8 @@ struct recorder_identity {
 
 /* Why an identity cannot be trusted as it stands: the one list. */
 #define IDENTITY_SERIAL_MISSING "serial-missing"     /* the device reports no serial */
-#define IDENTITY_SERIAL_MISMATCH "serial-mismatch"   /* udev and the device disagree */
+#define IDENTITY_SERIAL_MISMATCH "serial-mismatch"   /* udev, the device, its 行标 info or its label disagree */
+#define IDENTITY_INFO_UNREADABLE "info-unreadable"   /* the device's 行标 info (ZFY_INFO) could not be read */
 #define IDENTITY_SERIAL_COLLISION "serial-collision" /* another device already holds the serial */
 
 /* Sets the identity apart from another that holds its serial: the serial

@@ -251,7 +251,9 @@ void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id
         t.media_error = m.error[0] ? m.error : NULL;
         t.has_seq = named && nt.has_seq;
         t.seq = nt.seq;
-        t.device_officer = named && nt.officer[0] ? nt.officer : NULL;
+        t.device_officer = named && nt.officer[0]                              ? nt.officer
+                           : run->o->device_officer && *run->o->device_officer ? run->o->device_officer
+                                                                               : NULL;
         if (t.media_flag)
                 log_warn("%s: %s: footage %s (%s); ingested and flagged", run->serial, e->path, t.media_flag, m.error);
         /* The assignment covering its start (or end) in station time. */
@@ -587,6 +589,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         log_context_device(run.serial, res->session_id); /* journal fields of what follows */
         if (o->identity)
                 catalog_session_set_bay(cat, res->session_id, o->identity->bay);
+        if (o->report && catalog_session_set_report(cat, res->session_id, o->report) < 0)
+                log_warn("%s: cannot record what the device reported: %s", run.serial, catalog_errmsg(cat));
         if (o->has_clock_offset) {
                 catalog_session_set_clock_offset(cat, res->session_id, o->clock_offset_s);
                 if (o->clock_offset_s > 60 || o->clock_offset_s < -60)

@@ -24,6 +24,8 @@ struct ingest_opts {
         const char *serial;
         const struct recorder_identity *identity; /* docked: USB identity and bay; NULL for an image */
         const char *actor, *actor_role;           /* who runs it, for the audit chain (NULL: "dockd", "station") */
+        const struct session_report *report;      /* what the device said of itself (NULL: nothing) */
+        const char *device_officer;               /* the badge the device names, for recordings whose name has none */
         bool has_clock_offset;                    /* measured at dock time */
         int64_t clock_offset_s;                   /* device clock − station clock */
         volatile sig_atomic_t *cancel;

@@ -334,6 +334,26 @@ static int print_recording(const struct recording_info *r, void *ud)
         return 0;
 }
 
+/* What the recorder said of itself when it docked; null when it said nothing. */
+static json_t *session_report_json(const struct session_info *s)
+{
+        if (!s->reported_badge && !s->device_id_code && s->battery_pct < 0 && !s->clock_set_at && !s->device_info_error)
+                return json_null();
+        json_t *r = json_object();
+        json_t *o = json_object();
+        json_object_set_new(o, "badge", json_text(s->reported_badge));
+        json_object_set_new(o, "name", json_text(s->reported_officer_name));
+        json_object_set_new(o, "unit_no", json_text(s->reported_unit_no));
+        json_object_set_new(o, "unit_name", json_text(s->reported_unit_name));
+        json_object_set_new(r, "officer", o);
+        json_object_set_new(r, "id_code", json_text(s->device_id_code));
+        json_object_set_new(r, "battery_pct", s->battery_pct >= 0 ? json_integer(s->battery_pct) : json_null());
+        json_object_set_new(r, "clock_set_at", json_text(s->clock_set_at));
+        json_object_set_new(r, "clock_set_to", json_text(s->clock_set_to));
+        json_object_set_new(r, "info_error", json_text(s->device_info_error));
+        return r;
+}
+
 static int print_session(const struct session_info *s, void *ud)
 {
         struct list_ctx *l = ud;
@@ -360,6 +380,7 @@ static int print_session(const struct session_info *s, void *ud)
                 json_object_set_new(o, "unread", json_text_lines(s->unread));
                 json_object_set_new(o, "warnings", json_text_lines(s->warnings));
                 json_object_set_new(o, "unaccounted_bytes", json_integer(s->unaccounted_bytes));
+                json_object_set_new(o, "device_report", session_report_json(s));
                 fputs(l->n ? ",\n  " : "\n  ", stdout);
                 json_emit(stdout, o);
         } else if (l->fmt == OUT_CSV) {

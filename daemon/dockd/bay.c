@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ingest.h"
@@ -90,6 +91,58 @@ static void on_officer(void *ud, const char *badge)
         pthread_mutex_unlock(&bay->owner->mu);
 }
 
+static void on_step(void *ud, const char *what)
+{
+        struct bay *bay = ud;
+        pthread_mutex_lock(&bay->owner->mu);
+        bay->phase = BAY_UNLOCKING;
+        snprintf(bay->step, sizeof(bay->step), "%s", what);
+        pthread_mutex_unlock(&bay->owner->mu);
+}
+
+static void on_reported(void *ud, const struct device_report *rep)
+{
+        struct bay *bay = ud;
+        pthread_mutex_lock(&bay->owner->mu);
+        bay->battery_pct = rep->battery_pct;
+        snprintf(bay->reported_badge, sizeof(bay->reported_badge), "%s", rep->badge);
+        snprintf(bay->reported_name, sizeof(bay->reported_name), "%s", rep->officer_name);
+        pthread_mutex_unlock(&bay->owner->mu);
+}
+
+static int wait_card(void *ud, unsigned timeout_s, struct dock_info *card)
+{
+        struct bay *bay = ud;
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_sec += timeout_s;
+        int r = 0;
+        pthread_mutex_lock(&bay->owner->mu);
+        /* Woken by bays_dock() (the card) or, for a pull or shutdown, checked
+         * every 200 ms: the cancel flag is set without the lock. */
+        while (!bay->card_ready && !bay->cancel && r == 0) {
+                struct timespec now, step;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                if (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+                        r = -ETIMEDOUT;
+                        break;
+                }
+                step = now;
+                step.tv_nsec += 200 * 1000000L;
+                if (step.tv_nsec >= 1000000000L) {
+                        step.tv_sec++;
+                        step.tv_nsec -= 1000000000L;
+                }
+                pthread_cond_timedwait(&bay->card_cond, &bay->owner->mu, &step);
+        }
+        if (bay->card_ready)
+                *card = bay->card, r = 0;
+        else if (bay->cancel)
+                r = -ECANCELED;
+        pthread_mutex_unlock(&bay->owner->mu);
+        return r;
+}
+
 static void on_wiped(void *ud, const char *what)
 {
         struct bay *bay = ud;
@@ -120,7 +173,10 @@ static void *bay_main(void *arg)
                                 .identified = on_identified,
                                 .officer = on_officer,
                                 .progress = on_progress,
-                                .wiped = on_wiped };
+                                .wiped = on_wiped,
+                                .step = on_step,
+                                .reported = on_reported,
+                                .wait_card = wait_card };
         struct dock_result res;
         dock_run(&s, &h, &res);
         pthread_mutex_lock(&b->mu);
@@ -168,15 +224,46 @@ static void start_waiting(struct bays *b)
         }
 }
 
+/* The card of a locked recorder this bay unlocks, appearing on its USB
+ * device: handed to the bay's thread. */
+static bool hand_over_card(struct bays *b, const struct dock_info *d)
+{
+        for (struct bay *bay = b->list; bay; bay = bay->next) {
+                if (bay->undocked || !bay->dock.locked || strcmp(bay->dock.usb_syspath, d->usb_syspath) != 0)
+                        continue;
+                pthread_mutex_lock(&b->mu);
+                bool taken = bay->card_ready || bay->phase == BAY_DONE;
+                if (!taken) {
+                        bay->card = *d;
+                        bay->card_ready = true;
+                        pthread_cond_signal(&bay->card_cond);
+                }
+                pthread_mutex_unlock(&b->mu);
+                if (taken)
+                        return strcmp(bay->card.syspath, d->syspath) == 0; /* the same card told twice */
+                log_info("bay %s: the card appeared (%s)", d->bay, d->devnode);
+                return true;
+        }
+        return false;
+}
+
 void bays_dock(struct bays *b, const struct dock_info *d)
 {
         for (struct bay *bay = b->list; bay; bay = bay->next)
                 if (strcmp(bay->dock.syspath, d->syspath) == 0 && !bay->undocked)
                         return; /* coldplug and an add event for the same device */
+        if (!d->locked && hand_over_card(b, d))
+                return;
         struct bay *bay = calloc(1, sizeof(*bay));
         if (!bay)
                 return;
         bay->owner = b;
+        bay->battery_pct = -1;
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* wait_card() counts on the monotonic clock */
+        pthread_cond_init(&bay->card_cond, &ca);
+        pthread_condattr_destroy(&ca);
         bay->dock = *d;
         bay->order = b->next_order++;
         time_now_iso(bay->docked_at, sizeof(bay->docked_at));
@@ -187,7 +274,8 @@ void bays_dock(struct bays *b, const struct dock_info *d)
                 tail = &(*tail)->next;
         *tail = bay;
         pthread_mutex_unlock(&b->mu);
-        log_info("bay %s: recorder docked (%s, USB %s:%s)", d->bay, d->devnode, d->vendor_id, d->product_id);
+        log_info("bay %s: recorder docked (%s, USB %s:%s%s)", d->bay, d->devnode, d->vendor_id, d->product_id,
+                 d->locked ? ", locked: no card yet" : "");
         start_waiting(b);
 }
 
@@ -211,6 +299,7 @@ static void unlink_bay(struct bays *b, struct bay *bay)
                         break;
                 }
         pthread_mutex_unlock(&b->mu);
+        pthread_cond_destroy(&bay->card_cond);
         free(bay);
 }
 
@@ -287,6 +376,7 @@ void bays_free(struct bays *b)
                 return;
         for (struct bay *bay = b->list, *next; bay; bay = next) {
                 next = bay->next;
+                pthread_cond_destroy(&bay->card_cond);
                 free(bay);
         }
         close(b->notify_fd);

@@ -9,7 +9,7 @@
 #include "bay.h"
 #include "ingest.h"
 
-enum bay_state { BAY_DOCKED, BAY_IDENTIFYING, BAY_INGESTING, BAY_DONE };
+enum bay_state { BAY_DOCKED, BAY_IDENTIFYING, BAY_UNLOCKING, BAY_INGESTING, BAY_DONE };
 
 struct bay {
         struct bays *owner;
@@ -17,8 +17,16 @@ struct bay {
         struct recorder_identity id;
         uint64_t order; /* dock order */
         char docked_at[32];
-        char officer[64]; /* checked out to, when it docked ("" none) */
-        char wipe[320];   /* [policy] wipe: what was done, or why not ("" not asked) */
+        char officer[64];                            /* checked out to, when it docked ("" none) */
+        char wipe[320];                              /* [policy] wipe: what was done, or why not ("" not asked) */
+        char step[32];                               /* BAY_UNLOCKING: "unlocking", "waiting for the card" */
+        int battery_pct;                             /* as the recorder reported it; -1 unknown */
+        char reported_badge[32], reported_name[128]; /* the officer the recorder names */
+        /* A locked recorder's card, handed over by bays_dock() when its volume
+         * appears on the same USB device (card_ready), to the waiting thread. */
+        struct dock_info card;
+        bool card_ready;
+        pthread_cond_t card_cond;
         enum bay_state phase;
         const char *result; /* when BAY_DONE: complete / incomplete / interrupted / failed */
         int64_t session_id;

@@ -12,6 +12,7 @@ const char *bay_phase_name(const struct bay *b)
         switch (b->phase) {
         case BAY_DOCKED: return "docked";
         case BAY_IDENTIFYING: return "identifying";
+        case BAY_UNLOCKING: return "unlocking";
         case BAY_INGESTING: return "ingesting";
         default: return b->result ? b->result : "failed";
         }
@@ -44,6 +45,11 @@ void bays_status_json(struct bays *b, FILE *f)
                 json_kv(f, ",\"docked_at\":", bay->docked_at);
                 json_kv(f, ",\"wipe\":", bay->wipe[0] ? bay->wipe : NULL);
                 json_kv(f, ",\"state\":", bay_phase_name(bay));
+                json_kv(f, ",\"step\":", bay->phase == BAY_UNLOCKING ? bay->step : NULL);
+                json_kv(f, ",\"reported_officer\":", bay->reported_badge[0] ? bay->reported_badge : NULL);
+                json_kv(f, ",\"reported_officer_name\":", bay->reported_name[0] ? bay->reported_name : NULL);
+                if (bay->battery_pct >= 0)
+                        fprintf(f, ",\"battery_pct\":%d", bay->battery_pct);
                 fprintf(f,
                         ",\"queued\":%s,\"session\":%lld,\"files_done\":%zu,\"files_total\":%zu,"
                         "\"bytes_done\":%lld,\"bytes_total\":%lld,\"rate_bps\":%.0f,\"eta_s\":%.0f,"
@@ -123,6 +129,17 @@ void bays_status_text(struct bays *b, FILE *f)
                         fprintf(f, "    ! %s\n", text_escape(bay->error, esc, sizeof(esc)));
                 if (bay->wipe[0])
                         fprintf(f, "    %s\n", text_escape(bay->wipe, esc, sizeof(esc)));
+                if (bay->phase == BAY_UNLOCKING)
+                        fprintf(f, "    %s\n", bay->step);
+                if (bay->battery_pct >= 0 || bay->reported_badge[0]) {
+                        fprintf(f, "    the recorder reports:");
+                        if (bay->reported_badge[0])
+                                fprintf(f, " officer %s %s;", text_escape(bay->reported_badge, esc, sizeof(esc)),
+                                        bay->reported_name);
+                        if (bay->battery_pct >= 0)
+                                fprintf(f, " battery %d%%", bay->battery_pct);
+                        fputc('\n', f);
+                }
         }
         if (!n)
                 fprintf(f, "no recorder docked\n");

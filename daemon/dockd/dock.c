@@ -12,21 +12,14 @@
 #include "log.h"
 #include "util.h"
 
-/* The driver for the model: the clock request only where [recorders] clock says it is answered. */
-static const struct driver_ops *driver_for(const struct config *cfg, const struct dock_info *d)
-{
-        return config_has_clock(cfg, (unsigned)strtoul(d->vendor_id, NULL, 16),
-                                (unsigned)strtoul(d->product_id, NULL, 16))
-                       ? &driver_msc_clock
-                       : &driver_msc;
-}
-
 /* The device's clock against the station's, at dock time: recording times
  * are corrected by it. */
 static void read_clock(const struct driver_ops *drv, const struct dock_info *d, const char *serial,
                        struct ingest_opts *o)
 {
         struct timespec device_time;
+        if (!drv->read_clock)
+                return;
         int r = drv->read_clock(d, &device_time);
         if (r == 0) {
                 o->has_clock_offset = true;
@@ -39,8 +32,9 @@ static void read_clock(const struct driver_ops *drv, const struct dock_info *d, 
 
 /* [policy] wipe = verified: only once every recording on the recorder has
  * its verified copies, and before "safe to remove". Recorded and audited. */
-static void wipe(const struct dock_session *s, const struct driver_ops *drv, struct catalog *cat,
-                 const struct recorder_identity *id, int r, const struct ingest_result *res, const struct dock_hooks *h)
+static void wipe(const struct dock_session *s, const struct driver_ops *drv, const struct dock_info *vol,
+                 struct catalog *cat, const struct recorder_identity *id, int r, const struct ingest_result *res,
+                 const struct dock_hooks *h)
 {
         char what[320] = "";
         bool wiped = false;
@@ -52,7 +46,7 @@ static void wipe(const struct dock_session *s, const struct driver_ops *drv, str
         else if (res->n_errors)
                 snprintf(what, sizeof(what), "not wiped: errors during the ingest (%.200s)", res->error);
         else
-                wiped = drv->wipe(s->dock, what, sizeof(what)) == 0;
+                wiped = drv->wipe(vol, what, sizeof(what)) == 0;
         _cleanup_free_ char *object = xasprintf("device %s session %lld", id->serial, (long long)res->session_id);
         if (catalog_session_set_wipe(cat, res->session_id, what, wiped) < 0 ||
             audit_append(cat, "dockd", "station", wiped ? "wipe" : "wipe.skipped", object, what) < 0)
@@ -63,6 +57,59 @@ static void wipe(const struct dock_session *s, const struct driver_ops *drv, str
                 h->wiped(h->ud, what);
 }
 
+/* The driver's part before the ingest: what the device says of itself, its
+ * clock, and for a locked recorder the unlock and the wait for its card
+ * (*vol: the volume to ingest then). -errno with the bay's reason in err. */
+static int talk(const struct dock_session *s, const struct driver_ops *drv, const struct recorder_model *m,
+                const struct dock_hooks *h, struct device_report *rep, struct dock_info *vol, char *err,
+                size_t err_size)
+{
+        struct driver_call c = { .dock = s->dock, .model = m, .timezone = s->cfg->timezone, .cancel = s->cancel };
+        int r;
+        *vol = *s->dock;
+        if (!drv->query)
+                return 0;
+        if (s->dock->locked && h->step)
+                h->step(h->ud, "unlocking");
+        if ((r = drv->query(&c, rep, err, err_size)) < 0)
+                return r;
+        if (h->reported)
+                h->reported(h->ud, rep);
+        if (!s->dock->locked)
+                return 0; /* its card is already a disk */
+        if ((r = drv->unlock(&c, err, err_size)) < 0)
+                return r;
+        if (h->step)
+                h->step(h->ud, "waiting for the card");
+        log_info("bay %s: recorder unlocked; waiting up to %u s for its card", s->dock->bay, m->unlock_timeout_s);
+        r = h->wait_card ? h->wait_card(h->ud, m->unlock_timeout_s, vol) : -ETIMEDOUT;
+        if (r == -ETIMEDOUT)
+                snprintf(err, err_size,
+                         "the recorder was unlocked but its card did not appear within %u s: undock it and dock it "
+                         "again; if it repeats, hand it to the custodian",
+                         m->unlock_timeout_s);
+        else if (r < 0)
+                snprintf(err, err_size, "pulled or stopped while waiting for the card");
+        return r;
+}
+
+/* The identity the device shows now against the one its serial is bound to
+ * (USB serial, volume label): a recorder that disagrees is kept apart,
+ * flagged, never merged with the bound one. */
+static void check_binding(struct catalog *cat, const struct dock_info *vol, struct recorder_identity *id)
+{
+        char mismatch[256];
+        if (catalog_device_bind(cat, id->serial, vol->udev_serial, vol->fs_label, mismatch, sizeof(mismatch)) < 0 ||
+            !mismatch[0])
+                return;
+        log_warn("bay %s: %s: %s; recorded apart, flagged", vol->bay, id->serial, mismatch);
+        char tell[64];
+        driver_safe_serial(tell, sizeof(tell), vol->udev_serial[0] ? vol->udev_serial : vol->fs_label);
+        snprintf(id->serial + strnlen(id->serial, sizeof(id->serial)),
+                 sizeof(id->serial) - strnlen(id->serial, sizeof(id->serial)), "~%s", tell);
+        snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISMATCH);
+}
+
 void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct dock_result *out)
 {
         memset(out, 0, sizeof(*out));
@@ -70,38 +117,76 @@ void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct d
         struct ingest_result res = { 0 };
         struct catalog *cat = NULL;
         struct recorder_identity id;
-        const struct driver_ops *drv = driver_for(s->cfg, s->dock);
-        int r = drv->identify(s->dock, &id, out->error, sizeof(out->error));
-        if (r < 0) {
-                log_error("bay %s: cannot identify %s: %s", s->dock->bay, s->dock->devnode, out->error);
+        struct device_report rep = { .battery_pct = -1 };
+        struct dock_info vol;
+        const struct recorder_model *m = config_model(s->cfg, (unsigned)strtoul(s->dock->vendor_id, NULL, 16),
+                                                      (unsigned)strtoul(s->dock->product_id, NULL, 16));
+        if (!m) {
+                snprintf(out->error, sizeof(out->error), "USB %s:%s is no configured recorder model",
+                         s->dock->vendor_id, s->dock->product_id);
                 goto done;
         }
-        log_context_device(id.serial, 0);
-        if (h->identified)
-                h->identified(h->ud, &id);
-        log_info("bay %s: %s %s serial %s%s%s docked (%s)", s->dock->bay, id.vendor, id.model, id.serial,
-                 id.flag[0] ? ", flagged " : "", id.flag, s->dock->devnode);
+        const struct driver_ops *drv = driver_for(m);
+        int r = talk(s, drv, m, h, &rep, &vol, out->error, sizeof(out->error));
+        if (r < 0) {
+                log_error("bay %s: %s", s->dock->bay, out->error);
+                goto done;
+        }
+        r = drv->identify(&vol, drv->query ? &rep : NULL, &id, out->error, sizeof(out->error));
+        if (r < 0) {
+                log_error("bay %s: cannot identify %s: %s", s->dock->bay, vol.devnode, out->error);
+                goto done;
+        }
         if ((r = catalog_open_in(s->cfg->state_dir, &cat, out->error, sizeof(out->error))) < 0) {
                 log_error("bay %s: %s", s->dock->bay, out->error);
                 goto done;
         }
+        if (drv->query && !id.flag[0])
+                check_binding(cat, &vol, &id);
+        log_context_device(id.serial, 0);
+        if (h->identified)
+                h->identified(h->ud, &id);
+        log_info("bay %s: %s %s serial %s%s%s docked (%s, driver %s)", s->dock->bay, id.vendor, id.model, id.serial,
+                 id.flag[0] ? ", flagged " : "", id.flag, vol.devnode, drv->name);
         char officer[64] = "";
         if (catalog_officer_assigned_at(cat, id.serial, s->docked_at, officer, sizeof(officer)) == 0 && officer[0] &&
             h->officer)
                 h->officer(h->ud, officer);
+        struct session_report srep = {
+                .badge = rep.badge,
+                .officer_name = rep.officer_name,
+                .unit_no = rep.unit_no,
+                .unit_name = rep.unit_name,
+                .id_code = rep.id_code,
+                .battery_pct = rep.battery_pct,
+                .clock_set_at = rep.clock_set_at,
+                .clock_set_to = rep.clock_set_to,
+                .info_error = rep.info_error,
+        };
+        /* The recorder's own name pattern, where its model has one. */
+        struct config icfg = *s->ingest_cfg;
+        if (m->name_pattern)
+                icfg.name_pattern = m->name_pattern;
         struct ingest_opts o = {
-                .source = s->dock->devnode,
+                .source = vol.devnode,
+                .report = drv->query ? &srep : NULL,
+                .device_officer = rep.badge,
                 .serial = id.serial,
                 .identity = &id,
                 .cancel = s->cancel,
                 .on_progress = h->progress,
                 .ud = h->ud,
         };
-        read_clock(drv, s->dock, id.serial, &o);
-        r = ingest_run(s->ingest_cfg, cat, &o, &res);
+        if (m->clock == RECORDER_CLOCK_READ)
+                read_clock(drv, &vol, id.serial, &o);
+        r = ingest_run(&icfg, cat, &o, &res);
         out->state = res.state;
+        if (drv->query && !id.flag[0]) {
+                char mismatch[256];
+                catalog_device_bind(cat, id.serial, vol.udev_serial, vol.fs_label, mismatch, sizeof(mismatch));
+        }
         if (s->cfg->wipe_verified && res.session_id)
-                wipe(s, drv, cat, &id, r, &res, h);
+                wipe(s, drv, &vol, cat, &id, r, &res, h);
         if (r < 0 || res.n_errors)
                 memcpy(out->error, res.error, sizeof(out->error));
         else if (res.n_unread)

@@ -1,5 +1,7 @@
-/* dock.h — one dock session's lifecycle: identify the recorder through its
- * driver, the officer it is checked out to, its clock against the station's,
+/* dock.h — one dock session's lifecycle: the model's driver (the config's
+ * table) asks the recorder who it is and who carries it, sets or reads its
+ * clock, unlocks a locked one and waits for its card; then the identity
+ * (bound to what the catalog first saw), the officer it is checked out to,
  * the ingest, the wipe ([policy] wipe = verified), and whether it is safe to
  * remove. The bay that runs it (bay.c: scheduling) hears of each step through
  * hooks; drivers plug in here (driver.h). */
@@ -16,6 +18,14 @@ struct dock_hooks {
         void *ud;
         /* Identified; the bay may set the identity apart (one serial docked twice at once). */
         void (*identified)(void *ud, struct recorder_identity *id);
+        /* A step before the ingest, in words: "unlocking", "waiting for the card". */
+        void (*step)(void *ud, const char *what);
+        /* What the device said of itself (battery, officer). */
+        void (*reported)(void *ud, const struct device_report *rep);
+        /* Waits up to timeout_s for the card of a locked recorder to appear on
+         * the same USB port: 0 with its volume in card, -ETIMEDOUT, or
+         * -ECANCELED (pulled, shutting down). */
+        int (*wait_card)(void *ud, unsigned timeout_s, struct dock_info *card);
         void (*officer)(void *ud, const char *badge);
         void (*progress)(const struct ingest_progress *p, void *ud);
         void (*wiped)(void *ud, const char *what);

@@ -1,8 +1,8 @@
 /* driver_msc.c — generic USB mass-storage recorders: identity from udev and
  * from the device's own descriptors (libusb); wipe by reformatting; no
- * battery. The clock is
- * read with a vendor control request from the models configured for it
- * (driver_msc_clock). */
+ * battery. The clock is read with a vendor control request from the models
+ * configured for it (clock = read: driver_msc_clock). And the table that
+ * picks a model's driver. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libusb.h>
@@ -15,6 +15,7 @@
 
 #include "driver.h"
 #include "log.h"
+#include "recorders.h"
 
 /* Opens the device at bus/address and runs fn on it. Returns fn's result, or
  * -errno if the device cannot be found or opened. */
@@ -70,17 +71,14 @@ static int read_serial(libusb_device_handle *h, const struct libusb_device_descr
         return 1;
 }
 
-/* Reads the serial-number string descriptor of the device at bus/address.
- * Returns 1 if read, 0 if the device has none, -errno if it cannot be asked. */
-static int usb_serial(int busnum, int devnum, char *out, size_t size)
+int driver_usb_serial(int busnum, int devnum, char *out, size_t size)
 {
         struct serial_buf b = { out, size };
         return with_usb_device(busnum, devnum, read_serial, &b);
 }
 
-static void safe_copy(char *dst, size_t size, const char *src)
+void driver_safe_serial(char *dst, size_t size, const char *src)
 {
-        /* A serial names files and paths: printable ASCII only. */
         size_t j = 0;
         for (size_t i = 0; src[i] && j + 1 < size; i++) {
                 unsigned char c = (unsigned char)src[i];
@@ -89,8 +87,10 @@ static void safe_copy(char *dst, size_t size, const char *src)
         dst[j] = '\0';
 }
 
-static int msc_identify(const struct dock_info *d, struct recorder_identity *id, char *err, size_t err_size)
+static int msc_identify(const struct dock_info *d, const struct device_report *rep, struct recorder_identity *id,
+                        char *err, size_t err_size)
 {
+        (void)rep;
         memset(id, 0, sizeof(*id));
         snprintf(id->vendor, sizeof(id->vendor), "%s", d->vendor);
         snprintf(id->model, sizeof(id->model), "%s", d->model);
@@ -99,27 +99,27 @@ static int msc_identify(const struct dock_info *d, struct recorder_identity *id,
         snprintf(id->bay, sizeof(id->bay), "%s", d->bay);
 
         char from_usb[128] = "";
-        int r = usb_serial(d->busnum, d->devnum, from_usb, sizeof(from_usb));
+        int r = driver_usb_serial(d->busnum, d->devnum, from_usb, sizeof(from_usb));
         if (r < 0)
                 log_warn("%s: cannot read the serial from the device itself (%s); using udev's", d->devnode,
                          strerror(-r));
         char serial[128] = "";
         if (r > 0 && d->udev_serial[0] && strcmp(from_usb, d->udev_serial) != 0) {
                 /* Two answers to "who are you": keep the device's, flag it. */
-                safe_copy(serial, sizeof(serial), from_usb);
+                driver_safe_serial(serial, sizeof(serial), from_usb);
                 snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISMATCH);
                 log_warn("%s: udev says serial '%s', the device says '%s'; flagged", d->devnode, d->udev_serial,
                          from_usb);
         } else if (r > 0) {
-                safe_copy(serial, sizeof(serial), from_usb);
+                driver_safe_serial(serial, sizeof(serial), from_usb);
         } else {
-                safe_copy(serial, sizeof(serial), d->udev_serial);
+                driver_safe_serial(serial, sizeof(serial), d->udev_serial);
         }
         if (!serial[0]) {
                 /* No serial: a device of its own for this dock, flagged, never
                  * merged with another serial-less recorder. */
                 char bay[64];
-                safe_copy(bay, sizeof(bay), d->bay);
+                driver_safe_serial(bay, sizeof(bay), d->bay);
                 snprintf(id->serial, sizeof(id->serial), "NOSERIAL-%s%s-%.40s-%lld", d->vendor_id, d->product_id, bay,
                          (long long)time(NULL));
                 snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISSING);
@@ -129,13 +129,6 @@ static int msc_identify(const struct dock_info *d, struct recorder_identity *id,
         (void)err;
         (void)err_size;
         return 0;
-}
-
-static int not_supported_clock(const struct dock_info *d, struct timespec *t)
-{
-        (void)d;
-        (void)t;
-        return -EOPNOTSUPP;
 }
 
 /* The clock request: a vendor IN control transfer (bmRequestType 0xC0,
@@ -163,8 +156,7 @@ static int clock_request(const struct dock_info *d, struct timespec *t)
 {
         return with_usb_device(d->busnum, d->devnum, read_clock_request, t);
 }
-/* Runs argv; its first line of output (stdout and stderr) into out. */
-static int run(char *const argv[], char *out, size_t out_size)
+int driver_run(char *const argv[], char *out, size_t out_size)
 {
         int pipefd[2];
         if (pipe2(pipefd, O_CLOEXEC) < 0)
@@ -214,11 +206,11 @@ static void export_value(const char *text, const char *key, char *out, size_t si
 /* Reformats the recorder's volume with its own filesystem type, FAT size and
  * label (blkid reads them first): the recorder comes back empty, as its
  * maker formats it. */
-static int msc_wipe(const struct dock_info *d, char *what, size_t what_size)
+int driver_reformat(const struct dock_info *d, char *what, size_t what_size)
 {
         char info[2048], type[32], version[32], label[64];
         char *blkid[] = { "blkid", "-p", "-o", "export", (char *)d->devnode, NULL };
-        if (run(blkid, info, sizeof(info)) < 0) {
+        if (driver_run(blkid, info, sizeof(info)) < 0) {
                 snprintf(what, what_size, "blkid cannot read %s: %.200s", d->devnode, info);
                 return -EIO;
         }
@@ -230,11 +222,11 @@ static int msc_wipe(const struct dock_info *d, char *what, size_t what_size)
         if (strcmp(type, "vfat") == 0) {
                 char *fat = strcmp(version, "FAT12") == 0 ? "12" : strcmp(version, "FAT16") == 0 ? "16" : "32";
                 char *argv[] = { "mkfs.fat", "-F", fat, "-n", label[0] ? label : "NO NAME", (char *)d->devnode, NULL };
-                r = run(argv, out, sizeof(out));
+                r = driver_run(argv, out, sizeof(out));
         } else if (strcmp(type, "exfat") == 0) {
                 char *argv[] = { "mkfs.exfat", "-L", label[0] ? label : "", (char *)d->devnode, NULL };
                 char *argv_nolabel[] = { "mkfs.exfat", (char *)d->devnode, NULL };
-                r = run(label[0] ? argv : argv_nolabel, out, sizeof(out));
+                r = driver_run(label[0] ? argv : argv_nolabel, out, sizeof(out));
         } else {
                 snprintf(what, what_size, "not wiped: %s holds '%s', not FAT or exFAT", d->devnode, type);
                 return -EOPNOTSUPP;
@@ -253,12 +245,18 @@ const struct driver_ops driver_msc_clock = {
         .name = "msc+clock",
         .identify = msc_identify,
         .read_clock = clock_request,
-        .wipe = msc_wipe,
+        .wipe = driver_reformat,
 };
 
 const struct driver_ops driver_msc = {
         .name = "msc",
         .identify = msc_identify,
-        .read_clock = not_supported_clock,
-        .wipe = msc_wipe,
+        .wipe = driver_reformat,
 };
+
+const struct driver_ops *driver_for(const struct recorder_model *m)
+{
+        if (m->driver == RECORDER_DRIVER_GAT947_JL)
+                return &driver_gat947_jl;
+        return m->clock == RECORDER_CLOCK_READ ? &driver_msc_clock : &driver_msc;
+}

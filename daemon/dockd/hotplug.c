@@ -1,6 +1,7 @@
 /* hotplug.c — see hotplug.h. Only block devices below a USB device whose
- * vendor:product is on the allow-list are recorders; anything else is ignored
- * and logged once. */
+ * vendor:product is a configured recorder model are recorders; anything else
+ * is ignored and logged once. A model whose driver can unlock it (gat947-jl)
+ * docks while its card is still hidden: its disk, without medium or volume. */
 #include "hotplug.h"
 
 #include <errno.h>
@@ -71,30 +72,55 @@ static bool recorder_volume(struct hotplug *hp, struct udev_device *blk, struct 
         if (!devtype || !devnode)
                 return false;
         const char *fs = prop(blk, "ID_FS_TYPE");
-        if (strcmp(devtype, "disk") == 0) {
-                /* A disk with a partition table docks through its partitions;
-                 * a "superfloppy" recorder carries its filesystem on the disk. */
-                if (*prop(blk, "ID_PART_TABLE_TYPE") || !*fs)
-                        return false;
-        } else if (strcmp(devtype, "partition") != 0) {
-                return false;
-        }
         struct udev_device *usb = udev_device_get_parent_with_subsystem_devtype(blk, "usb", "usb_device");
         if (!usb)
                 return false; /* not USB: the station's own disks */
         unsigned vid = 0, pid = 0;
         sscanf(attr(usb, "idVendor"), "%x", &vid);
         sscanf(attr(usb, "idProduct"), "%x", &pid);
+        const struct recorder_model *m = config_model(hp->cfg, vid, pid);
+        bool locked = false;
+        if (strcmp(devtype, "disk") == 0) {
+                /* A disk with a partition table docks through its partitions;
+                 * a "superfloppy" recorder carries its filesystem on the disk;
+                 * a recorder whose driver unlocks it docks by its empty disk. */
+                if (*prop(blk, "ID_PART_TABLE_TYPE"))
+                        return false;
+                if (!*fs) {
+                        if (!m || !driver_for(m)->unlock)
+                                return false;
+                        locked = true;
+                }
+        } else if (strcmp(devtype, "partition") != 0) {
+                return false;
+        }
         const char *syspath = udev_device_get_syspath(blk);
         char what[300];
         snprintf(what, sizeof(what), "%s (USB %04x:%04x %s %s)", devnode, vid, pid, prop(usb, "ID_VENDOR"),
                  prop(usb, "ID_MODEL"));
-        if (!config_allows(hp->cfg, vid, pid)) {
-                ignore_once(hp, syspath, "not on the [recorders] allow-list; never read", what);
+        if (!m) {
+                ignore_once(hp, syspath, "not a configured recorder model ([recorder.VID:PID]); never read", what);
                 return false;
         }
         if (*fs && strcmp(fs, "vfat") != 0 && strcmp(fs, "exfat") != 0) {
                 ignore_once(hp, syspath, "its filesystem is not FAT or exFAT", what);
+                return false;
+        }
+        struct udev_device *disk = strcmp(devtype, "disk") == 0
+                                           ? blk
+                                           : udev_device_get_parent_with_subsystem_devtype(blk, "block", "disk");
+        struct udev_device *scsi = udev_device_get_parent_with_subsystem_devtype(blk, "scsi", "scsi_device");
+        char sv[16] = "", sm[32] = "";
+        if (scsi) {
+                copy(sv, sizeof(sv), attr(scsi, "vendor"), "");
+                copy(sm, sizeof(sm), attr(scsi, "model"), "");
+        }
+        if (!recorder_inquiry_matches(m, sv, sm)) {
+                char why[200];
+                snprintf(why, sizeof(why),
+                         "its SCSI INQUIRY '%s' '%s' is not the one [recorder.%04x:%04x] names; never read", sv, sm,
+                         vid, pid);
+                ignore_once(hp, syspath, why, what);
                 return false;
         }
         memset(d, 0, sizeof(*d));
@@ -108,6 +134,12 @@ static bool recorder_volume(struct hotplug *hp, struct udev_device *blk, struct 
         copy(d->udev_serial, sizeof(d->udev_serial), prop(usb, "ID_SERIAL_SHORT"), attr(usb, "serial"));
         copy(d->vendor, sizeof(d->vendor), prop(usb, "ID_VENDOR"), attr(usb, "manufacturer"));
         copy(d->model, sizeof(d->model), prop(usb, "ID_MODEL"), attr(usb, "product"));
+        copy(d->fs_label, sizeof(d->fs_label), prop(blk, "ID_FS_LABEL"), "");
+        if (disk && udev_device_get_devnode(disk))
+                copy(d->disk_node, sizeof(d->disk_node), udev_device_get_devnode(disk), "");
+        snprintf(d->scsi_vendor, sizeof(d->scsi_vendor), "%s", sv);
+        snprintf(d->scsi_model, sizeof(d->scsi_model), "%s", sm);
+        d->locked = locked;
         d->busnum = atoi(attr(usb, "busnum"));
         d->devnum = atoi(attr(usb, "devnum"));
         return true;

@@ -85,7 +85,7 @@ harness_cmd add 3 1234 5678 FOREIGN "$X_DEV" >/dev/null
 harness_cmd echo synced >/dev/null
 sleep 2
 status_json | jq -e '[.bays[] | select(.serial == "FOREIGN")] | length == 0' >/dev/null || fail "foreign device shown as a bay"
-grep -q "ignoring /dev/sd.1 (USB 1234:5678 .*not on the \[recorders\] allow-list; never read" "$WORK/dockd.log" ||
+grep -q "ignoring /dev/sd.1 (USB 1234:5678 .*not a configured recorder model .*; never read" "$WORK/dockd.log" ||
 	fail "foreign device not logged: $(tail -3 "$WORK/dockd.log")"
 # (bayharness itself reads the boot sector, as udev's blkid would; dockd must not)
 ! grep -q "^disk2.img $DOCKD_PID " "$WORK/reads.log" 2>/dev/null || fail "dockd READ the foreign device"

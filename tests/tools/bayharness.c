@@ -4,8 +4,11 @@
  * Creates a umockdev testbed, prints "ready <UMOCKDEV_DIR>", then reads line
  * commands on stdin and answers one line per command on stdout:
  *
- *   add ID VID PID SERIAL IMAGE [FSTYPE] [clock=SKEW] -> added ID /dev/sdX1
- *        (clock=SKEW: answers dockd's clock request, SKEW seconds off)
+ *   add ID VID PID SERIAL IMAGE [FSTYPE] [clock=SKEW] [label=L] [jl.KEY=V ...]
+ *                                          -> added ID /dev/sdX1
+ *        (clock=SKEW: answers dockd's clock request, SKEW seconds off;
+ *         label=L: the volume label udev reports;
+ *         jl.*: a locked 行标 recorder, see "The 行标 recorder" below)
  *   remove ID                              -> removed ID
  *   spawn CMD [ARGS...]                    -> spawned PID   (shell-style quoting)
  *   signal TERM|KILL|INT|HUP|QUIT|USR1|USR2 -> signalled
@@ -25,6 +28,21 @@
  * ASan build refuses to start with another library preloaded before libasan),
  * stdin from /dev/null and stdout/stderr inherited: the child's stdout shares
  * the reply pipe. "wait" does not block other commands.
+ *
+ * The 行标 recorder (any jl.KEY=V option): the card stays hidden (a disk of
+ * size 0, no partition) until the recorder is sent SET_MSDC over SG_IO on
+ * /dev/sdX, answered here by an ioctl handler speaking the JieLi family's
+ * vendor commands (daemon/common/gat947.h); then the partition is added with
+ * its uevent, as the kernel does when a card appears. Keys:
+ *   jl.serial, jl.badge, jl.name, jl.unit_no, jl.unit_name  ZFY_INFO fields
+ *        (UTF-8 here, GBK on the wire); jl.layout=89|94 (default 89)
+ *   jl.password (default 000000), jl.battery (default 87)
+ *   jl.log=FILE  every CDB received, one line each: hex CDB [" > " data out]
+ *   jl.fault=F   uboot (INQUIRY says UBOOT), nocard, short-info (ZFY_INFO
+ *        answered 5 bytes short), bad-gbk, timeout:N or sense:N (command N
+ *        times out or fails with a sense), never-card (SET_MSDC accepted,
+ *        no card), init-fails (GET_RETURN_STATUS 1 after INIT)
+ * Anything not in the protocol is answered CHECK CONDITION, ILLEGAL REQUEST.
  *
  * umockdev quirks handled here (0.17.16):
  *  - add_devicev() checks the parent path through the preload library, so
@@ -47,6 +65,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <linux/usbdevice_fs.h>
+#include <scsi/sg.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -302,6 +321,197 @@ fault:
         return TRUE;
 }
 
+/* ---------------------------------------------------------------- 行标 recorder */
+
+typedef struct {
+        int bay;
+        guint8 info[94];
+        guint layout;
+        char password[16];
+        guint32 battery;
+        char *log;
+        char *fault;
+        gboolean init_failed; /* init-fails: the status after INIT */
+        gint unlocked;        /* SET_MSDC received */
+} JlInfo;
+
+static void jl_info_free(gpointer p)
+{
+        JlInfo *j = p;
+        g_free(j->log);
+        g_free(j->fault);
+        g_free(j);
+}
+
+static gboolean jl_card_appears(gpointer data); /* below: adds the partition */
+
+/* One ZFY_INFO field, UTF-8 given, GBK on the wire. */
+static void jl_put(guint8 *p, size_t n, const char *utf8, gboolean bad_gbk)
+{
+        gsize len = 0;
+        gchar *g = g_convert(utf8, -1, "GBK", "UTF-8", NULL, &len, NULL);
+        if (!g)
+                g = g_strdup(utf8), len = strlen(utf8);
+        memcpy(p, g, len < n ? len : n);
+        if (bad_gbk && len < n)
+                p[len] = 0xd5; /* half a GBK character */
+        g_free(g);
+}
+
+static void jl_log(const JlInfo *j, const guint8 *cdb, size_t cdb_len, const guint8 *out, size_t out_len)
+{
+        if (!j->log)
+                return;
+        FILE *f = fopen(j->log, "a");
+        if (!f)
+                return;
+        for (size_t i = 0; i < cdb_len; i++)
+                fprintf(f, "%02x", cdb[i]);
+        if (out_len) {
+                fputs(" >", f);
+                for (size_t i = 0; i < out_len; i++)
+                        fprintf(f, " %02x", out[i]);
+        }
+        fputc('\n', f);
+        fclose(f);
+}
+
+static gboolean jl_fault(const JlInfo *j, const char *kind, int cmd)
+{
+        if (!j->fault)
+                return FALSE;
+        if (cmd < 0)
+                return strcmp(j->fault, kind) == 0;
+        char want[32];
+        snprintf(want, sizeof want, "%s:%d", kind, cmd);
+        return strcmp(j->fault, want) == 0;
+}
+
+/*
+ * Answers one SCSI command: *status 0 with n bytes in data (IN), or a CHECK
+ * CONDITION with a sense key; *host 3 for a timeout.
+ */
+static int jl_answer(JlInfo *j, const guint8 *cdb, size_t cdb_len, guint8 *data, size_t max, int *status, int *key,
+                     int *host)
+{
+        *status = 0, *key = 0, *host = 0;
+        if (cdb_len == 6 && cdb[0] == 0x12) { /* INQUIRY */
+                guint8 inq[36] = { 0, 0x80, 2, 2, 31 };
+                memcpy(inq + 8, "JL      ", 8);
+                memcpy(inq + 16, jl_fault(j, "uboot", -1) ? "UBOOT1.00       " : "DV16 DEVICE V1.0", 16);
+                memcpy(inq + 32, "1.00", 4);
+                size_t n = max < sizeof inq ? max : sizeof inq;
+                memcpy(data, inq, n);
+                return (int)n;
+        }
+        if (cdb_len != 16 || (cdb[0] != 0xfb && cdb[0] != 0xfd) || (cdb[1] != 0x81 && cdb[1] != 0x82)) {
+                *status = 2, *key = 5; /* ILLEGAL REQUEST */
+                return 0;
+        }
+        int cmd = cdb[5];
+        size_t len = (size_t)cdb[6] << 8 | cdb[7];
+        if (jl_fault(j, "timeout", cmd)) {
+                *host = 3;
+                return 0;
+        }
+        if (jl_fault(j, "sense", cmd)) {
+                *status = 2, *key = 4; /* HARDWARE ERROR */
+                return 0;
+        }
+        guint8 buf[128] = { 0 };
+        size_t n = 0;
+        switch (cmd) {
+        case 1: j->init_failed = jl_fault(j, "init-fails", -1); return 0;
+        case 2: memcpy(buf, "\x4a\x4c\x00\x01\x02\x03", 6), n = 6; break;
+        case 3:
+                memcpy(buf, j->info, j->layout);
+                n = jl_fault(j, "short-info", -1) ? j->layout - 5 : j->layout;
+                break;
+        case 5: return 0; /* the time: logged */
+        case 6:
+                if (!g_atomic_int_get(&j->unlocked) && !jl_fault(j, "never-card", -1) && !jl_fault(j, "nocard", -1)) {
+                        g_atomic_int_set(&j->unlocked, 1);
+                        g_timeout_add(300, jl_card_appears, GINT_TO_POINTER(j->bay));
+                }
+                return 0;
+        case 8: buf[0] = (guint8)j->battery, n = 4; break;
+        case 12: buf[0] = jl_fault(j, "nocard", -1) ? 0 : 1, n = 4; break;
+        case 13: memcpy(buf, j->password, 16), n = 16; break;
+        case 14: buf[0] = j->init_failed ? 1 : 0, n = 4; break;
+        default: *status = 2, *key = 5; return 0;
+        }
+        (void)len;
+        if (n > max)
+                n = max;
+        memcpy(data, buf, n);
+        return (int)n;
+}
+
+/* "handle-ioctl" on a 行标 recorder's disk node: SG_IO only. */
+static gboolean on_sg_ioctl(UMockdevIoctlBase *handler, UMockdevIoctlClient *client, gpointer user_data)
+{
+        JlInfo *j = user_data;
+        unsigned int req = (unsigned int)umockdev_ioctl_client_get_request(client);
+        UMockdevIoctlData *arg = umockdev_ioctl_client_get_arg(client);
+        GError *err = NULL;
+        (void)handler;
+        if (req != (unsigned int)SG_IO) {
+                umockdev_ioctl_client_complete(client, -1, ENOTTY);
+                return TRUE;
+        }
+        UMockdevIoctlData *d = umockdev_ioctl_data_resolve(arg, 0, sizeof(sg_io_hdr_t), &err);
+        if (!d)
+                goto fault;
+        sg_io_hdr_t *h = (void *)d->data;
+        size_t cmd_len = h->cmd_len, dlen = h->dxfer_len, sblen = h->mx_sb_len;
+        int dir = h->dxfer_direction;
+        UMockdevIoctlData *cdb = umockdev_ioctl_data_resolve(d, offsetof(sg_io_hdr_t, cmdp), cmd_len, &err);
+        UMockdevIoctlData *data =
+                cdb && dlen ? umockdev_ioctl_data_resolve(d, offsetof(sg_io_hdr_t, dxferp), dlen, &err) : NULL;
+        UMockdevIoctlData *sense =
+                cdb && sblen ? umockdev_ioctl_data_resolve(d, offsetof(sg_io_hdr_t, sbp), sblen, &err) : NULL;
+        if (!cdb || (dlen && !data) || (sblen && !sense)) {
+                g_clear_object(&cdb);
+                g_clear_object(&data);
+                g_clear_object(&sense);
+                g_object_unref(d);
+                goto fault;
+        }
+        h = (void *)d->data; /* resolve() rewrote the pointers, re-read */
+        jl_log(j, cdb->data, cmd_len, dir == SG_DXFER_TO_DEV && data ? data->data : NULL,
+               dir == SG_DXFER_TO_DEV ? dlen : 0);
+        int status, key, host;
+        guint8 scratch[1];
+        int n = jl_answer(j, cdb->data, cmd_len, dir == SG_DXFER_FROM_DEV && data ? data->data : scratch,
+                          dir == SG_DXFER_FROM_DEV ? dlen : 0, &status, &key, &host);
+        h->status = (unsigned char)status;
+        h->masked_status = (unsigned char)(status >> 1);
+        h->host_status = (unsigned short)host;
+        h->driver_status = status ? 0x08 /* DRIVER_SENSE */ : 0;
+        h->resid = dir == SG_DXFER_FROM_DEV ? (int)dlen - n : 0;
+        h->info = status || host ? SG_INFO_CHECK : SG_INFO_OK;
+        h->duration = 1;
+        h->sb_len_wr = 0;
+        if (status && sense && sblen >= 14) {
+                memset(sense->data, 0, sblen);
+                sense->data[0] = 0x70, sense->data[2] = (guint8)key, sense->data[7] = 6;
+                sense->data[12] = key == 5 ? 0x20 : 0x44; /* invalid opcode / internal target failure */
+                h->sb_len_wr = 14;
+        }
+        g_clear_object(&cdb);
+        g_clear_object(&data);
+        g_clear_object(&sense);
+        g_object_unref(d);
+        umockdev_ioctl_client_complete(client, 0, 0);
+        return TRUE;
+fault:
+        g_printerr("bayharness: SG_IO on %s: %s\n", umockdev_ioctl_client_get_devnode(client),
+                   err ? err->message : "cannot resolve argument");
+        g_clear_error(&err);
+        umockdev_ioctl_client_complete(client, -1, EFAULT);
+        return TRUE;
+}
+
 /* ---------------------------------------------------------------- bays */
 
 typedef struct {
@@ -312,6 +522,9 @@ typedef struct {
         char *image;
         /* sysfs paths, parent to child */
         char *paths[7];
+        /* a locked 行标 recorder: its partition, added when it is unlocked */
+        char *card_name;
+        GPtrArray *card_attrs, *card_props;
 } Bay;
 
 static UMockdevTestbed *testbed;
@@ -325,6 +538,7 @@ static Bay bays[MAX_BAY + 1];
  * makes the preload exit() that client.
  */
 static UMockdevIoctlBase *usb_handlers[MAX_BAY + 1];
+static UMockdevIoctlBase *sg_handlers[MAX_BAY + 1]; /* 行标 recorders' disk nodes */
 
 /* Child process state */
 static GPid child_pid;
@@ -611,11 +825,34 @@ static void bay_remove(Bay *b, bool send_events)
 	 * the same name then aborts); a failed add may leave the pre-created
 	 * usb sysfs dir */
         bay_cleanup_nodes(b);
+        g_free(b->card_name);
+        if (b->card_attrs)
+                g_ptr_array_unref(b->card_attrs);
+        if (b->card_props)
+                g_ptr_array_unref(b->card_props);
+        if (sg_handlers[b->id]) {
+                JlInfo *j = g_object_get_data(G_OBJECT(sg_handlers[b->id]), "jlinfo");
+                g_atomic_int_set(&j->unlocked, 1); /* a pending card never appears */
+        }
         char *usbdir = g_strdup_printf("%s%s/1-%d", root_dir, roothub_path, b->id);
         rmdir_recursive(usbdir);
         g_free(usbdir);
         g_free(b->image);
         memset(b, 0, sizeof *b);
+}
+
+/* SET_MSDC took effect: the card's partition appears, with its uevent. */
+static gboolean jl_card_appears(gpointer data)
+{
+        Bay *b = &bays[GPOINTER_TO_INT(data)];
+        if (!b->present || !b->card_attrs || !b->paths[5])
+                return G_SOURCE_REMOVE;
+        uevent_deadline = g_get_monotonic_time() + UEVENT_DRAIN_SECONDS * G_USEC_PER_SEC;
+        b->paths[6] = add_dev("block", b->card_name, b->paths[5], b->card_attrs, b->card_props);
+        b->card_attrs = b->card_props = NULL; /* add_dev() took them */
+        if (!b->paths[6])
+                g_printerr("bayharness: bay %d: cannot add the card's partition\n", b->id);
+        return G_SOURCE_REMOVE;
 }
 
 /* ID_FS_UUID as blkid reports it for FAT/exFAT: the volume serial number. */
@@ -643,22 +880,33 @@ static void cmd_add(char **argv, int argc)
 {
         int id;
         guint16 vid, pid;
-        /* clock=SKEW (anywhere after IMAGE): the recorder answers the clock
-	 * request with its clock SKEW seconds off the real one */
+        /* clock=SKEW, label=L, jl.KEY=V (anywhere after IMAGE): see the top */
         gboolean has_clock = FALSE;
         gint64 clock_skew = 0;
-        for (int i = 6; i < argc; i++)
+        g_autofree char *label = NULL;
+        g_autoptr(GHashTable) jl = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        for (int i = 6; i < argc;) {
                 if (strncmp(argv[i], "clock=", 6) == 0) {
                         has_clock = TRUE;
                         clock_skew = g_ascii_strtoll(argv[i] + 6, NULL, 10);
-                        g_free(argv[i]);
-                        for (int j = i; j < argc; j++)
-                                argv[j] = argv[j + 1];
-                        argc--;
-                        break;
+                } else if (strncmp(argv[i], "label=", 6) == 0) {
+                        g_free(label);
+                        label = g_strdup(argv[i] + 6);
+                } else if (strncmp(argv[i], "jl.", 3) == 0 && strchr(argv[i], '=')) {
+                        char *eq = strchr(argv[i], '=');
+                        g_hash_table_replace(jl, g_strndup(argv[i] + 3, (gsize)(eq - argv[i] - 3)), g_strdup(eq + 1));
+                } else {
+                        i++;
+                        continue;
                 }
+                g_free(argv[i]);
+                for (int j = i; j < argc; j++)
+                        argv[j] = argv[j + 1];
+                argc--;
+        }
+        gboolean locked = g_hash_table_size(jl) > 0;
         if (argc < 6 || argc > 7) {
-                reply("error usage: add ID VID PID SERIAL IMAGE [FSTYPE] [clock=SKEW]");
+                reply("error usage: add ID VID PID SERIAL IMAGE [FSTYPE] [clock=SKEW] [label=L] [jl.KEY=V ...]");
                 return;
         }
         if (!parse_bay(argv[1], &id)) {
@@ -815,6 +1063,43 @@ static void cmd_add(char **argv, int argc)
                         usb_handlers[id] = h;
                 }
         }
+        if (ok && locked) {
+                GError *err = NULL;
+                JlInfo *j = g_new0(JlInfo, 1);
+                const char *v;
+                j->bay = id;
+                j->layout = (v = g_hash_table_lookup(jl, "layout")) && strcmp(v, "94") == 0 ? 94 : 89;
+                j->battery = (v = g_hash_table_lookup(jl, "battery")) ? (guint32)atoi(v) : 87;
+                g_strlcpy(j->password, (v = g_hash_table_lookup(jl, "password")) ? v : "000000", sizeof j->password);
+                j->log = g_strdup(g_hash_table_lookup(jl, "log"));
+                j->fault = g_strdup(g_hash_table_lookup(jl, "fault"));
+                static const size_t l89[5] = { 7, 6, 32, 12, 32 }, l94[5] = { 8, 7, 33, 13, 33 };
+                static const char *keys[5] = { "serial", "badge", "name", "unit_no", "unit_name" };
+                size_t off = 0;
+                for (int k = 0; k < 5; k++) {
+                        size_t n = (j->layout == 89 ? l89 : l94)[k];
+                        if ((v = g_hash_table_lookup(jl, keys[k])))
+                                jl_put(j->info + off, n, v, k == 2 && j->fault && strcmp(j->fault, "bad-gbk") == 0);
+                        off += n;
+                }
+                char *disk = g_strdup_printf("/dev/%s", b->sdname);
+                if (sg_handlers[id]) {
+                        umockdev_testbed_detach_ioctl(testbed, disk, NULL);
+                        g_clear_object(&sg_handlers[id]);
+                }
+                UMockdevIoctlBase *h = g_object_new(UMOCKDEV_TYPE_IOCTL_BASE, NULL);
+                g_object_set_data_full(G_OBJECT(h), "jlinfo", j, jl_info_free);
+                g_signal_connect(h, "handle-ioctl", G_CALLBACK(on_sg_ioctl), j);
+                if (!umockdev_testbed_attach_ioctl(testbed, disk, h, &err)) {
+                        ok = false;
+                        errmsg = g_strdup_printf("attach_ioctl %s: %s", disk, err->message);
+                        g_clear_error(&err);
+                        g_object_unref(h);
+                } else {
+                        sg_handlers[id] = h;
+                }
+                g_free(disk);
+        }
         if (u)
                 usb_info_free(u);
         if (!ok) {
@@ -923,7 +1208,7 @@ static void cmd_add(char **argv, int argc)
         name = g_strdup_printf("block/%s", b->sdname);
         a = kv_new();
         kv_add(a, "dev", "%d:%d", maj, min);
-        kv_add(a, "size", "%" G_GUINT64_FORMAT "\n", part_sectors + 2048);
+        kv_add(a, "size", "%" G_GUINT64_FORMAT "\n", locked ? 0 : part_sectors + 2048); /* locked: no medium */
         kv_add(a, "removable", "1\n");
         kv_add(a, "ro", "0\n");
         p = kv_new();
@@ -931,7 +1216,8 @@ static void cmd_add(char **argv, int argc)
         kv_add(p, "DEVTYPE", "disk");
         kv_add(p, "MAJOR", "%d", maj);
         kv_add(p, "MINOR", "%d", min);
-        kv_add(p, "ID_PART_TABLE_TYPE", "dos");
+        if (!locked)
+                kv_add(p, "ID_PART_TABLE_TYPE", "dos");
         for (guint i = 0; i < common->len; i++)
                 g_ptr_array_add(p, g_strdup(common->pdata[i]));
         b->paths[5] = b->paths[4] ? add_dev("block", name, b->paths[4], a, p) : NULL;
@@ -956,19 +1242,26 @@ static void cmd_add(char **argv, int argc)
         kv_add(p, "ID_FS_UUID_ENC", "%s", fs_uuid);
         kv_add(p, "ID_PART_ENTRY_NUMBER", "1");
         kv_add(p, "ID_PART_ENTRY_TYPE", "0xc");
+        if (label)
+                kv_add(p, "ID_FS_LABEL", "%s", label);
         for (guint i = 0; i < common->len; i++)
                 g_ptr_array_add(p, g_strdup(common->pdata[i]));
-        b->paths[6] = b->paths[5] ? add_dev("block", name, b->paths[5], a, p) : NULL;
+        if (locked) { /* the card appears when the recorder is unlocked */
+                b->card_name = name, b->card_attrs = a, b->card_props = p;
+                name = NULL;
+        } else {
+                b->paths[6] = b->paths[5] ? add_dev("block", name, b->paths[5], a, p) : NULL;
+        }
         g_free(name);
         g_ptr_array_unref(common);
 
-        ok = b->paths[6] != NULL;
+        ok = locked ? b->paths[5] != NULL : b->paths[6] != NULL;
         if (!ok)
                 errmsg = g_strdup("umockdev refused to add a device (see stderr)");
 
         if (ok) {
                 b->present = true;
-                reply("added %d /dev/%s1", id, b->sdname);
+                reply(locked ? "added %d /dev/%s" : "added %d /dev/%s1", id, b->sdname);
         } else {
                 bay_remove(b, false);
                 reply("error %s", errmsg);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "testutil.h"
@@ -166,15 +168,82 @@ static void test_recorder_allow_list(void **state)
         assert_int_equal(load_text(&cfg, "[recorders]\nallow = 1d6b:0104, ABCD:ef01\n[station]\nmax_parallel = 3\n",
                                    err, sizeof(err)),
                          0);
-        assert_true(config_allows(&cfg, 0x1d6b, 0x0104));
-        assert_true(config_allows(&cfg, 0xabcd, 0xef01));
-        assert_false(config_allows(&cfg, 0xf055, 0xd0c0)); /* a configured list replaces the default */
-        assert_false(config_allows(&cfg, 0x1d6b, 0x0105));
+        assert_non_null(config_model(&cfg, 0x1d6b, 0x0104));
+        assert_non_null(config_model(&cfg, 0xabcd, 0xef01));
+        assert_null(config_model(&cfg, 0xf055, 0xd0c0)); /* a configured list replaces the default */
+        assert_null(config_model(&cfg, 0xf055, 0xd0c1));
+        assert_null(config_model(&cfg, 0x1d6b, 0x0105));
+        /* the older lists are msc models */
+        assert_int_equal(config_model(&cfg, 0x1d6b, 0x0104)->driver, RECORDER_DRIVER_MSC);
+        assert_int_equal(config_model(&cfg, 0x1d6b, 0x0104)->clock, RECORDER_CLOCK_OFF);
         assert_int_equal(cfg.max_parallel, 3);
         config_free(&cfg);
         assert_true(load_text(&cfg, "[recorders]\nallow = 1d6b-0104\n", err, sizeof(err)) < 0);
         assert_non_null(strstr(err, "'1d6b-0104' is not a USB vendor:product pair"));
         config_free(&cfg);
+}
+
+/* [recorder.VID:PID] sections choose each model's driver; the older lists
+ * still work; a bad section is named with its line. */
+static void test_recorder_models_table(void **state)
+{
+        struct config cfg;
+        char err[512];
+        char *dir = scratch_dir();
+        char pw[4200], conf[8600];
+        snprintf(pw, sizeof(pw), "%s/pw", dir);
+        write_file(pw, "000000\n");
+        chmod(pw, 0600);
+        snprintf(conf, sizeof(conf),
+                 "[recorders]\nallow = 1d6b:0104\nclock = 1d6b:0104\n"
+                 "[recorder.2b5f:0001]\ndriver = gat947-jl\npassword_file = %s\ninfo_layout = 94\n"
+                 "inquiry_product = DV16 DEVICE\nname_pattern = {serial}_{seq}\n"
+                 "[recorder.2b5f:0002]\ndriver = msc\nclock = off\n",
+                 pw);
+        assert_int_equal(load_text(&cfg, conf, err, sizeof(err)), 0);
+        const struct recorder_model *m = config_model(&cfg, 0x2b5f, 0x0001);
+        assert_non_null(m);
+        assert_int_equal(m->driver, RECORDER_DRIVER_GAT947_JL);
+        assert_int_equal(m->clock, RECORDER_CLOCK_SYNC); /* its default: the protocol can only set it */
+        assert_int_equal(m->info_layout, 94);
+        assert_string_equal(m->password_file, pw);
+        assert_true(recorder_inquiry_matches(m, "JL", "DV16 DEVICE V1.00"));
+        assert_false(recorder_inquiry_matches(m, "JL", "UBOOT1.00"));
+        assert_int_equal(config_model(&cfg, 0x1d6b, 0x0104)->clock, RECORDER_CLOCK_READ);
+        assert_int_equal(config_model(&cfg, 0x2b5f, 0x0002)->driver, RECORDER_DRIVER_MSC);
+        config_free(&cfg);
+        /* a password anyone may read is refused, and its path named */
+        chmod(pw, 0644);
+        snprintf(conf, sizeof(conf), "[recorder.2b5f:0001]\ndriver = gat947-jl\npassword_file = %s\n", pw);
+        assert_true(load_text(&cfg, conf, err, sizeof(err)) < 0);
+        assert_non_null(strstr(err, "is for root and dockd only"));
+        assert_non_null(strstr(err, ":3:"));
+        config_free(&cfg);
+        rm_rf(dir);
+        free(dir);
+        const char *bad[][2] = {
+                { "[recorder.2b5f:0001]\ndriver = usb\n", "driver 'usb' must be msc or gat947-jl" },
+                { "[recorder.2b5f:0001]\nclock = read\n", "names no driver" },
+                { "[recorder.2b5f:0001]\ndriver = gat947-jl\nclock = read\n", "can only set the clock" },
+                { "[recorder.2b5f:0001]\ndriver = msc\ninfo_layout = 94\n", "info_layout is for driver = gat947-jl" },
+                { "[recorder.2b5f:0001]\ndriver = gat947-jl\ninfo_layout = 90\n", "must be 89" },
+                { "[recorder.2b5f]\ndriver = msc\n", "not a USB vendor:product pair" },
+                { "[recorder.2b5f:0001]\ndriver = msc\nwipe = yes\n", "unknown key 'wipe'" },
+                { "[station]\ntimezone = Mars/Olympus\n", "not a zone in /usr/share/zoneinfo" },
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_true(load_text(&cfg, bad[i][0], err, sizeof(err)) < 0);
+                if (!strstr(err, bad[i][1]))
+                        fail_msg("config %zu: '%s' does not say '%s'", i, err, bad[i][1]);
+                config_free(&cfg);
+        }
+        /* the embedded defaults: the demo's two simulated recorders */
+        if (access(DOCKD_DEFAULT_CONFIG, F_OK) != 0) {
+                assert_int_equal(config_load(&cfg, NULL, "/srv/st", err, sizeof(err)), 0);
+                assert_int_equal(config_model(&cfg, 0xf055, 0xd0c0)->clock, RECORDER_CLOCK_READ);
+                assert_int_equal(config_model(&cfg, 0xf055, 0xd0c1)->driver, RECORDER_DRIVER_GAT947_JL);
+                config_free(&cfg);
+        }
 }
 
 /* The README's example configuration loads as written, inline comments and all. */
@@ -265,6 +334,7 @@ int main(void)
                 cmocka_unit_test(test_socket_keeps_archive_credentials),
                 cmocka_unit_test(test_name_pattern_is_checked),
                 cmocka_unit_test(test_readme_example_loads),
+                cmocka_unit_test(test_recorder_models_table),
                 cmocka_unit_test(test_config_means_what_it_says),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
