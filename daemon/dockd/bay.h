@@ -38,3 +38,5 @@ struct bay_metrics {
         int64_t bytes_copied, files_copied; /* finished sessions since start */
 };
 void bays_metrics(struct bays *b, struct bay_metrics *m);
+/* dockd_bay_battery_percent{bay="..."} lines, for the bays whose recorder reported it. */
+void bays_battery_metrics(struct bays *b, FILE *f);

@@ -87,6 +87,20 @@ void bays_metrics(struct bays *b, struct bay_metrics *m)
         pthread_mutex_unlock(&b->mu);
 }
 
+void bays_battery_metrics(struct bays *b, FILE *f)
+{
+        pthread_mutex_lock(&b->mu);
+        for (struct bay *bay = b->list; bay; bay = bay->next) {
+                if (bay->undocked || bay->battery_pct < 0)
+                        continue;
+                fputs("dockd_bay_battery_percent{bay=\"", f);
+                for (const char *c = bay->dock.bay; *c; c++) /* a label value's escapes */
+                        fputs(*c == '\\' ? "\\\\" : *c == '"' ? "\\\"" : *c == '\n' ? "\\n" : (char[]){ *c, 0 }, f);
+                fprintf(f, "\"} %d\n", bay->battery_pct);
+        }
+        pthread_mutex_unlock(&b->mu);
+}
+
 void bays_status_text(struct bays *b, FILE *f)
 {
         pthread_mutex_lock(&b->mu);

@@ -119,6 +119,7 @@ void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct d
         struct recorder_identity id;
         struct device_report rep = { .battery_pct = -1 };
         struct dock_info vol;
+        int r = -EINVAL;
         const struct recorder_model *m = config_model(s->cfg, (unsigned)strtoul(s->dock->vendor_id, NULL, 16),
                                                       (unsigned)strtoul(s->dock->product_id, NULL, 16));
         if (!m) {
@@ -127,7 +128,7 @@ void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct d
                 goto done;
         }
         const struct driver_ops *drv = driver_for(m);
-        int r = talk(s, drv, m, h, &rep, &vol, out->error, sizeof(out->error));
+        r = talk(s, drv, m, h, &rep, &vol, out->error, sizeof(out->error));
         if (r < 0) {
                 log_error("bay %s: %s", s->dock->bay, out->error);
                 goto done;

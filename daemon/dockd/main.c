@@ -117,6 +117,18 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 /* Checks what the ingest path needs before saying READY. Returns targets up. */
+/* CAP_SYS_RAWIO in the effective set (/proc/self/status CapEff, bit 17). */
+static bool has_rawio(void)
+{
+        _cleanup_fclose_ FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        unsigned long long eff = 0;
+        while (f && fgets(line, sizeof(line), f))
+                if (sscanf(line, "CapEff: %llx", &eff) == 1)
+                        break;
+        return eff & (1ULL << 17);
+}
+
 static long check_targets(const struct config *cfg)
 {
         char err[512];
@@ -167,14 +179,22 @@ static long check_targets(const struct config *cfg)
                  cfg->n_models);
         for (size_t i = 0; i < cfg->n_models; i++) {
                 const struct recorder_model *m = &cfg->models[i];
-                log_info("recorder %04x:%04x: driver %s, clock %s%s%s%s%s%s%s%s (%s)", m->vendor, m->product,
+                char inq[48] = "";
+                if (m->inquiry_vendor || m->inquiry_product)
+                        snprintf(inq, sizeof(inq), ", INQUIRY %s%s%s", m->inquiry_vendor ? m->inquiry_vendor : "",
+                                 m->inquiry_vendor && m->inquiry_product ? " " : "",
+                                 m->inquiry_product ? m->inquiry_product : "");
+                log_info("recorder %04x:%04x: driver %s, clock %s%s%s%s%s (%s)", m->vendor, m->product,
                          recorder_driver_name(m->driver), recorder_clock_name(m->clock),
                          m->driver == RECORDER_DRIVER_GAT947_JL ? (m->info_layout == 94 ? ", info 94" : ", info 89")
                                                                 : "",
-                         m->password_file ? ", password from " : "", m->password_file ? m->password_file : "",
-                         m->inquiry_vendor || m->inquiry_product ? ", INQUIRY " : "",
-                         m->inquiry_vendor ? m->inquiry_vendor : "", m->inquiry_product ? " " : "",
-                         m->inquiry_product ? m->inquiry_product : "", m->origin);
+                         m->password_file ? ", password from " : "", m->password_file ? m->password_file : "", inq,
+                         m->origin);
+                if (m->driver == RECORDER_DRIVER_GAT947_JL && !has_rawio())
+                        log_warn("recorder %04x:%04x: its vendor commands need CAP_SYS_RAWIO, which dockd lacks: "
+                                 "install /usr/share/dockd/dockd-rawio.conf as "
+                                 "/etc/systemd/system/dockd.service.d/rawio.conf (its bays will say so until then)",
+                                 m->vendor, m->product);
         }
         catalog_close(cat);
         return up;

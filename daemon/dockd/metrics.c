@@ -49,6 +49,9 @@ static void write_metrics(struct metrics *m, FILE *f)
                 "dockd_bays{state=\"docked\"} %u\ndockd_bays{state=\"ingesting\"} "
                 "%u\ndockd_bays{state=\"safe_to_remove\"} %u\n",
                 b.docked, b.ingesting, b.safe_to_remove);
+        metric(f, "dockd_bay_battery_percent", "gauge",
+               "Battery charge a docked recorder reported (recorders whose protocol tells it), by bay.");
+        bays_battery_metrics(m->bays, f);
 
         char err[512];
         if (!m->cat && catalog_open_in(cfg->state_dir, &m->cat, err, sizeof(err)) < 0) {

@@ -21,11 +21,14 @@ make_clip "$src/DCIM/REC_0001.MP4" 1 2026-12-05T08:00:00Z
 head -c 200000 /dev/urandom >"$src/DCIM/REC_0002.MP4"
 make_fat32 "$WORK/card.img" 40 "$src"
 printf 'S3cret-F1le\n' >"$WORK/password"
+METRICS_PORT=$((20000 + RANDOM % 20000))
 chmod 0600 "$WORK/password"
 conf=$(small_checkpoints_conf)
 cat >>"$conf" <<CONF
 [station]
 timezone = Asia/Shanghai
+[metrics]
+listen = 127.0.0.1:$METRICS_PORT
 [recorder.f055:d0c1]
 driver = gat947-jl
 clock = sync
@@ -75,6 +78,8 @@ whitelisted "$WORK/cdb1.log" || fail "dockd sent a CDB off the whitelist (above)
 [ "$(sent "$WORK/cdb1.log" fb8200000006)" = 1 ] || fail "SET_MSDC not sent exactly once: $(cat "$WORK/cdb1.log")"
 bay_of A123456 | jq -e '.battery_pct == 64 and .reported_officer == "012345" and .reported_officer_name == "张三"' \
 	>/dev/null || fail "the bay does not show what the recorder reported: $(bay_of A123456)"
+curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep -qx 'dockd_bay_battery_percent{bay="pci-0000:00:14.0-usb-0:1:1.0"} 64' ||
+	fail "/metrics does not show the battery: $(curl -sf "http://127.0.0.1:$METRICS_PORT/metrics" | grep battery)"
 [ "$(check_catalog_against_disk "$WORK/card.img" A123456)" = 2 ] || fail "the card was not ingested completely"
 dockctl sessions --device A123456 --json | jq -e '.[0].state == "complete" and .[0].device_report.officer ==
 	{"badge":"012345","name":"张三","unit_no":"330100000001","unit_name":"城关派出所"} and .[0].device_report.battery_pct == 64

@@ -23,6 +23,21 @@ for unit in dockd.service dockd-scrub.service; do
 	pass "$unit verifies cleanly; exposure $exposure (at most 2.0)"
 done
 
+# The drop-in for 行标 recorders (CAP_SYS_RAWIO) keeps the unit at most 2.0,
+# and verifies; a drop-in's [Service] lines read as if appended to the unit.
+mkdir -p "$WORK/rawio"
+cat "$WORK/dockd.service" "$SRC/systemd/dockd-rawio.conf" >"$WORK/rawio/dockd.service"
+out=$(cd "$WORK/rawio" && systemd-analyze verify "$WORK/rawio/dockd.service" 2>&1) || fail "verify with rawio.conf: $out"
+[ -z "$out" ] || fail "systemd-analyze verify with rawio.conf complained: $out"
+systemd-analyze security --offline=yes "$WORK/rawio/dockd.service" >"$WORK/security.txt" 2>&1 || true
+grep -q "✗ CapabilityBoundingSet=~CAP_SYS_RAWIO" "$WORK/security.txt" || fail "the drop-in does not grant CAP_SYS_RAWIO"
+exposure=$(grep -o "Overall exposure level for dockd.service: [0-9.]*" "$WORK/security.txt" | grep -o '[0-9.]*$')
+systemd-analyze security --offline=yes --threshold=20 "$WORK/rawio/dockd.service" >/dev/null 2>&1 ||
+	fail "dockd.service with rawio.conf: exposure $exposure is above 2.0"
+grep -q "1.6 without it, $exposure with it" "$SRC/systemd/dockd-rawio.conf" ||
+	fail "systemd/dockd-rawio.conf does not state its measured cost ($exposure)"
+pass "with the 行标 drop-in (CAP_SYS_RAWIO) dockd.service verifies; exposure $exposure (at most 2.0, as the drop-in says)"
+
 root=$WORK/root
 mkdir -p "$root/etc"
 systemd-sysusers --root="$root" "$SRC/systemd/sysusers.d/dockd.conf" >/dev/null 2>&1 || fail "sysusers failed"
