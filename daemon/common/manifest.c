@@ -148,6 +148,17 @@ static int grab_session(const struct session_info *s, void *ud)
         c->unaccounted_bytes = s->unaccounted_bytes;
         c->has_clock_offset = s->has_clock_offset;
         c->clock_offset_s = s->clock_offset_s;
+        c->has_report = s->reported_badge || s->device_id_code || s->battery_pct >= 0 || s->clock_set_at ||
+                        s->device_info_error;
+        c->battery_pct = s->battery_pct;
+        c->rep_badge = dup_or_null(s->reported_badge);
+        c->rep_name = dup_or_null(s->reported_officer_name);
+        c->rep_unit_no = dup_or_null(s->reported_unit_no);
+        c->rep_unit_name = dup_or_null(s->reported_unit_name);
+        c->rep_id_code = dup_or_null(s->device_id_code);
+        c->clock_set_at = dup_or_null(s->clock_set_at);
+        c->clock_set_to = dup_or_null(s->clock_set_to);
+        c->info_error = dup_or_null(s->device_info_error);
         return 0;
 }
 
@@ -156,7 +167,9 @@ void manifest_free(struct manifest *m)
         struct manifest_session *s = &m->session;
         char *all[] = { s->serial,  s->source,         s->docked_at, s->ended_at,   s->state,         s->bay,
                         s->vendor,  s->model,          s->vendor_id, s->product_id, s->identity_flag, s->unread,
-                        s->officer, s->officer_source, m->station,   m->prev_sha256 };
+                        s->officer, s->officer_source, m->station,   m->prev_sha256, s->rep_badge, s->rep_name,
+                        s->rep_unit_no, s->rep_unit_name, s->rep_id_code, s->clock_set_at, s->clock_set_to,
+                        s->info_error };
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 free(all[i]);
         for (size_t i = 0; i < m->n_recordings; i++) {
@@ -296,7 +309,24 @@ int manifest_render_json(const struct manifest *m, char **body, size_t *len)
         json_kv(f, ",\"serial\":", s->serial);
         json_kv(f, ",\"vendor\":", s->vendor);
         json_kv(f, ",\"vendor_id\":", s->vendor_id);
-        json_kv(f, "},\"docked_at\":", s->docked_at);
+        fputc('}', f);
+        if (s->has_report) { /* keys in order: the canonical form */
+                fputs(",\"device_report\":{\"battery_pct\":", f);
+                if (s->battery_pct >= 0)
+                        fprintf(f, "%d", s->battery_pct);
+                else
+                        fputs("null", f);
+                json_kv(f, ",\"clock_set_at\":", s->clock_set_at);
+                json_kv(f, ",\"clock_set_to\":", s->clock_set_to);
+                json_kv(f, ",\"id_code\":", s->rep_id_code);
+                json_kv(f, ",\"info_error\":", s->info_error);
+                json_kv(f, ",\"officer\":{\"badge\":", s->rep_badge);
+                json_kv(f, ",\"name\":", s->rep_name);
+                json_kv(f, ",\"unit_name\":", s->rep_unit_name);
+                json_kv(f, ",\"unit_no\":", s->rep_unit_no);
+                fputs("}}", f);
+        }
+        json_kv(f, ",\"docked_at\":", s->docked_at);
         json_kv(f, ",\"ended_at\":", s->ended_at);
         fprintf(f, ",\"id\":%lld", (long long)s->id);
         json_kv(f, ",\"officer\":", s->officer);

@@ -40,6 +40,11 @@ struct manifest_session {
         int64_t id, clock_offset_s, unaccounted_bytes;
         char *serial, *source, *docked_at, *ended_at, *state, *bay, *vendor, *model, *vendor_id, *product_id;
         char *identity_flag, *unread, *officer, *officer_source;
+        /* what the recorder said of itself (行标 functions); has_report false: nothing */
+        bool has_report;
+        int battery_pct;
+        char *rep_badge, *rep_name, *rep_unit_no, *rep_unit_name, *rep_id_code, *clock_set_at, *clock_set_to;
+        char *info_error;
 };
 struct manifest {
         char *station, *prev_sha256;

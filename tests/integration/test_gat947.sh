@@ -100,6 +100,14 @@ d = (sent - at).total_seconds()
 if abs(d - 8 * 3600) > 2:
     sys.exit("sent %s for %s UTC: %+d s" % (sent, at, d))
 PY
+# the signed manifest carries what the device said, valid against its schema
+sid=$(dockctl sessions --device A123456 --json | jq '.[0].id')
+dockctl manifest show "$sid" >"$WORK/m.json"
+jq -e '.session.device_report.officer.name == "张三" and .session.device_report.battery_pct == 64 and
+	.session.device_report.clock_set_at != null' "$WORK/m.json" >/dev/null ||
+	fail "the manifest does not carry the device's report: $(jq -c .session "$WORK/m.json")"
+python3 -c 'import json, sys, jsonschema; jsonschema.validate(json.load(open(sys.argv[1])), json.load(open(sys.argv[2])))' \
+	"$WORK/m.json" "$HERE/../../schema/manifest.schema.json" || fail "the manifest with a device report breaks its schema"
 pass "a locked 行标 recorder: INQUIRY first, whitelisted CDBs only, unlocked once, its card ingested completely; officer 张三 (GBK) and battery from the device; its clock set to Asia/Shanghai time"
 
 # 2. The ledger names another officer for that time: both kept, flagged.
