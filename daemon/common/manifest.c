@@ -165,11 +165,11 @@ static int grab_session(const struct session_info *s, void *ud)
 void manifest_free(struct manifest *m)
 {
         struct manifest_session *s = &m->session;
-        char *all[] = { s->serial,  s->source,         s->docked_at, s->ended_at,   s->state,         s->bay,
-                        s->vendor,  s->model,          s->vendor_id, s->product_id, s->identity_flag, s->unread,
-                        s->officer, s->officer_source, m->station,   m->prev_sha256, s->rep_badge, s->rep_name,
-                        s->rep_unit_no, s->rep_unit_name, s->rep_id_code, s->clock_set_at, s->clock_set_to,
-                        s->info_error };
+        char *all[] = { s->serial,        s->source,       s->docked_at,    s->ended_at,       s->state,
+                        s->bay,           s->vendor,       s->model,        s->vendor_id,      s->product_id,
+                        s->identity_flag, s->unread,       s->officer,      s->officer_source, m->station,
+                        m->prev_sha256,   s->rep_badge,    s->rep_name,     s->rep_unit_no,    s->rep_unit_name,
+                        s->rep_id_code,   s->clock_set_at, s->clock_set_to, s->info_error };
         for (size_t i = 0; i < ELEMENTSOF(all); i++)
                 free(all[i]);
         for (size_t i = 0; i < m->n_recordings; i++) {
