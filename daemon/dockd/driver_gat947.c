@@ -238,6 +238,15 @@ static int jl_query(const struct driver_call *c, struct device_report *rep, char
 {
         memset(rep, 0, sizeof(*rep));
         rep->battery_pct = -1;
+        /* The kernel asked INQUIRY when the disk appeared: a loader is known
+         * before anything is sent. */
+        if (gat947_is_loader(c->dock->scsi_model)) {
+                snprintf(err, err_size,
+                         "the recorder is in its loader (firmware update) mode (INQUIRY '%s'): nothing was sent to it; "
+                         "restart it normally and dock it again",
+                         c->dock->scsi_model);
+                return -EPERM;
+        }
         _cleanup_close_ int fd = open_disk(c->dock, err, err_size);
         if (fd < 0)
                 return fd;

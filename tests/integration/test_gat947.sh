@@ -140,14 +140,22 @@ fault() { # fault BAY PID FAULT EXPECTED_ERROR [more harness options]
 	shift 4
 	harness_cmd add "$bay" f055 "$pid" "USB-F$bay" "$WORK/card.img" "jl.serial=F00000$bay" jl.badge=012345 \
 		"jl.log=$WORK/cdb$bay.log" ${f:+"jl.fault=$f"} "$@" >/dev/null
+	[ "$f" != never-card ] || # the bay says what it waits for, in the status JSON and the text table
+		wait_status ".bays[] | select(.bay == \"pci-0000:00:14.0-usb-0:$bay:1.0\") | .state == \"unlocking\" and
+			.step == \"waiting for the card\"" 10
+	[ "$f" != never-card ] || "$BUILD/dockctl" --state "$STATE" status | grep -q "^    waiting for the card" ||
+		fail "dockctl status does not say the bay waits for the card"
 	wait_status ".bays[] | select(.bay == \"pci-0000:00:14.0-usb-0:$bay:1.0\") | .state == \"failed\"" 30
 	local err
 	err=$(status_json | jq -r ".bays[] | select(.bay == \"pci-0000:00:14.0-usb-0:$bay:1.0\") | .error")
 	[[ $err == *"$want"* ]] || fail "fault '$f': the bay says '$err', not '$want'"
+	touch "$WORK/cdb$bay.log"
 	whitelisted "$WORK/cdb$bay.log" || fail "fault '$f': dockd sent a CDB off the whitelist"
 }
 fault 4 d0c1 uboot "loader (firmware update) mode"
-[ "$(wc -l <"$WORK/cdb4.log")" = 1 ] || fail "a loader-mode recorder was sent more than INQUIRY: $(cat "$WORK/cdb4.log")"
+[ ! -s "$WORK/cdb4.log" ] || fail "a loader-mode recorder (its INQUIRY known from sysfs) was sent: $(cat "$WORK/cdb4.log")"
+fault 14 d0c1 uboot-inquiry "loader (firmware update) mode"
+[ "$(wc -l <"$WORK/cdb14.log")" = 1 ] || fail "a recorder whose INQUIRY says UBOOT was sent more: $(cat "$WORK/cdb14.log")"
 fault 5 d0c1 nocard "reports no memory card"
 [ "$(sent "$WORK/cdb5.log" fb8200000006)" = 0 ] || fail "SET_MSDC sent to a recorder without a card"
 fault 6 d0c1 never-card "card did not appear within 3 s"
@@ -157,7 +165,7 @@ fault 9 d0c1 init-fails "reports INIT failed"
 fault 10 d0c2 "" "password is not the one in password_file" jl.password=D3vice-Pw
 [ "$(sent "$WORK/cdb10.log" fb8200000006)" = 0 ] || fail "SET_MSDC sent with the wrong password"
 ! grep -q "S3cret-F1le\|D3vice-Pw" "$WORK/dockd.log" "$WORK/cdb10.log" || fail "a password appears in the log"
-pass "loader mode (INQUIRY only), no card, a card that never appears, a timeout, a sense error, a failed INIT, a wrong password: each a clear bay error, nothing unlocked that should not be, nothing off the whitelist"
+pass "loader mode (nothing sent; INQUIRY only when only it tells), no card, a card that never appears, a timeout, a sense error, a failed INIT, a wrong password: each a clear bay error, nothing unlocked that should not be, nothing off the whitelist"
 
 # 5. ZFY_INFO unreadable (short, bad GBK): the card is still taken, under the
 #    USB identity, flagged; the 94-byte layout reads as configured.

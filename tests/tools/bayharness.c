@@ -38,7 +38,8 @@
  *        (UTF-8 here, GBK on the wire); jl.layout=89|94 (default 89)
  *   jl.password (default 000000), jl.battery (default 87)
  *   jl.log=FILE  every CDB received, one line each: hex CDB [" > " data out]
- *   jl.fault=F   uboot (INQUIRY says UBOOT), nocard, short-info (ZFY_INFO
+ *   jl.fault=F   uboot (the chip's loader: sysfs and INQUIRY say UBOOT),
+ *        uboot-inquiry (only INQUIRY says so), nocard, short-info (ZFY_INFO
  *        answered 5 bytes short), bad-gbk, timeout:N or sense:N (command N
  *        times out or fails with a sense), never-card (SET_MSDC accepted,
  *        no card), init-fails (GET_RETURN_STATUS 1 after INIT)
@@ -398,7 +399,10 @@ static int jl_answer(JlInfo *j, const guint8 *cdb, size_t cdb_len, guint8 *data,
         if (cdb_len == 6 && cdb[0] == 0x12) { /* INQUIRY */
                 guint8 inq[36] = { 0, 0x80, 2, 2, 31 };
                 memcpy(inq + 8, "JL      ", 8);
-                memcpy(inq + 16, jl_fault(j, "uboot", -1) ? "UBOOT1.00       " : "DV16 DEVICE V1.0", 16);
+                memcpy(inq + 16,
+                       jl_fault(j, "uboot", -1) || jl_fault(j, "uboot-inquiry", -1) ? "UBOOT1.00       "
+                                                                                    : "DV16 DEVICE V1.0",
+                       16);
                 memcpy(inq + 32, "1.00", 4);
                 size_t n = max < sizeof inq ? max : sizeof inq;
                 memcpy(data, inq, n);
@@ -1187,7 +1191,13 @@ static void cmd_add(char **argv, int argc)
         b->paths[3] = b->paths[2] ? add_dev("scsi", name, b->paths[2], a, p) : NULL;
         g_free(name);
         name = g_strdup_printf("%d:0:0:0", host);
-        a = kv("vendor", "Acme    \n", "model", "BodyCam         \n", "rev", "0100\n", "type", "0\n", NULL);
+        /* the INQUIRY strings the kernel keeps; a 行标 recorder's are its chip's */
+        const char *fault = locked ? g_hash_table_lookup(jl, "fault") : NULL;
+        a = kv("vendor", locked ? "JL      \n" : "Acme    \n", "model",
+               !locked                            ? "BodyCam         \n"
+               : fault && !strcmp(fault, "uboot") ? "UBOOT1.00       \n"
+                                                  : "DV16 DEVICE V1.0\n",
+               "rev", "0100\n", "type", "0\n", NULL);
         p = kv("DEVTYPE", "scsi_device", "DRIVER", "sd", NULL);
         kv_add(p, "MODALIAS", "scsi:t-0x00");
         b->paths[4] = b->paths[3] ? add_dev("scsi", name, b->paths[3], a, p) : NULL;
