@@ -49,4 +49,11 @@ int s3_perform(struct s3 *s, const struct request *rq, struct xfer *x, struct s3
 void s3_xfer_free(struct xfer *x);
 /* <Tag>text</Tag> out of a small XML answer. */
 bool s3_xml_text(const char *xml, const char *tag, char *out, size_t out_size);
+#define S3_KEY_MAX 1024 /* bytes of an object key */
+/* One ListObjectsV2 page: each <Contents> entry's <Key> (unescaped) and
+ * <Size> to cb, in order; next: the continuation token when the listing goes
+ * on ("" when it ends). -EPROTO when an entry or the way on cannot be read
+ * whole (never a key cut short or an entry skipped); cb's non-zero result. */
+int s3_list_page(const char *body, int (*cb)(const char *key, int64_t size, void *ud), void *ud, char *next,
+                 size_t next_size);
 void s3_b64(const unsigned char *in, size_t n, char *out, size_t out_size);

@@ -458,33 +458,62 @@ int s3_list(struct s3 *s, const char *prefix, int (*cb)(const char *key, int64_t
                         s3_xfer_free(&x);
                         return r;
                 }
-                const char *p = x.body ? x.body : "";
-                while ((p = strstr(p, "<Contents>"))) {
-                        const char *end = strstr(p, "</Contents>");
-                        if (!end)
-                                break;
-                        _cleanup_free_ char *item = xasprintf("%.*s", (int)(end - p), p);
-                        char key[1100], size[32] = "0";
-                        if (s3_xml_text(item, "Key", key, sizeof(key))) {
-                                s3_xml_text(item, "Size", size, sizeof(size));
-                                xml_unescape(key);
-                                if ((r = cb(key, strtoll(size, NULL, 10), ud)) != 0) {
-                                        s3_xfer_free(&x);
-                                        return r;
-                                }
-                        }
-                        p = end;
-                }
-                char truncated[8] = "", next[1024] = "";
-                s3_xml_text(x.body, "IsTruncated", truncated, sizeof(truncated));
-                s3_xml_text(x.body, "NextContinuationToken", next, sizeof(next));
+                char next[1024];
+                r = s3_list_page(x.body ? x.body : "", cb, ud, next, sizeof(next));
                 s3_xfer_free(&x);
-                if (strcmp(truncated, "true") != 0 || !next[0])
-                        return 0;
-                xml_unescape(next);
+                if (r == -EPROTO)
+                        snprintf(err, err_size, "a listing of %s holds an entry that cannot be read whole", prefix);
+                if (r != 0 || !next[0])
+                        return r;
                 free(token);
                 token = xstrdup(next);
         }
+}
+
+int s3_list_page(const char *body, int (*cb)(const char *key, int64_t size, void *ud), void *ud, char *next,
+                 size_t next_size)
+{
+        const char *p = body;
+        next[0] = '\0';
+        while ((p = strstr(p, "<Contents>"))) {
+                const char *end = strstr(p, "</Contents>");
+                if (!end)
+                        return -EPROTO; /* cut short: what it held is unknown */
+                _cleanup_free_ char *item = xasprintf("%.*s", (int)(end - p), p);
+                /* room for the longest key escaped (6 bytes a character) and
+                 * one more: a text that fills it was cut, never taken */
+                char key[S3_KEY_MAX * 6 + 2], size[32];
+                if (s3_xml_text(item, "Key", key, sizeof(key))) {
+                        char *e;
+                        if (!s3_xml_text(item, "Size", size, sizeof(size)) || !size[0] || size[0] == '-' ||
+                            strlen(size) == sizeof(size) - 1)
+                                return -EPROTO; /* a size cut short would be another size */
+                        errno = 0;
+                        long long n = strtoll(size, &e, 10);
+                        if (*e || errno)
+                                return -EPROTO;
+                        if (strlen(key) == sizeof(key) - 1)
+                                return -EPROTO; /* never a key cut short */
+                        xml_unescape(key);
+                        if (strlen(key) > S3_KEY_MAX)
+                                return -EPROTO;
+                        int r = cb(key, n, ud);
+                        if (r != 0)
+                                return r;
+                }
+                p = end;
+        }
+        char truncated[8] = "";
+        s3_xml_text(body, "IsTruncated", truncated, sizeof(truncated));
+        if (strcmp(truncated, "true") != 0)
+                return 0;
+        char tok[4096];
+        if (!s3_xml_text(body, "NextContinuationToken", tok, sizeof(tok)) || !tok[0] || strlen(tok) >= next_size ||
+            strlen(tok) == sizeof(tok) - 1)
+                return -EPROTO; /* truncated, and no way on: the rest would be missed */
+        xml_unescape(tok);
+        snprintf(next, next_size, "%s", tok);
+        return 0;
 }
 
 void s3_retain_until(unsigned months, char *buf, size_t size)
