@@ -267,6 +267,11 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                                      f, lineno, value);
                         free(cfg->timezone);
                         cfg->timezone = xstrdup(value);
+                } else if (strcmp(key, "language") == 0) {
+                        if (strcmp(value, "en") != 0 && strcmp(value, "zh_CN") != 0)
+                                FAIL("%s:%d: [station] language '%s' must be en or zh_CN", f, lineno, value);
+                        free(cfg->language);
+                        cfg->language = xstrdup(value);
                 } else if (strcmp(key, "allow_same_filesystem") == 0) {
                         if (strcmp(value, "yes") != 0 && strcmp(value, "no") != 0)
                                 FAIL("%s:%d: [station] allow_same_filesystem '%s' must be yes or no", f, lineno, value);
@@ -274,7 +279,7 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                 } else
                         FAIL("%s:%d: unknown key '%s' in [station] (known: id, state_dir, copies, max_parallel, "
                              "socket, "
-                             "timezone, allow_same_filesystem)",
+                             "timezone, language, allow_same_filesystem)",
                              f, lineno, key);
         } else if (strncmp(section, "target.", 7) == 0) {
                 const char *name = section + 7;
@@ -458,6 +463,22 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                 if (parse_uint(value, 1, 24 * 365, &n) < 0)
                         FAIL("%s:%d: [policy] late_h '%s' must be a number of hours from 1 to 8760", f, lineno, value);
                 cfg->late_h = (unsigned)n;
+        } else if (strcmp(section, "bays") == 0) {
+                /* "3 = pci-0000:00:14.0-usb-0:3:1.0": bay 3 is that USB port */
+                if (!valid_name(key) || strlen(key) > 16)
+                        FAIL("%s:%d: [bays] '%s': a bay's label must be 1-16 of A-Z a-z 0-9 - _", f, lineno, key);
+                if (!*value || strchr(value, ' ') || strchr(value, '"'))
+                        FAIL("%s:%d: [bays] %s: '%s' is not a USB port path (as dockctl status shows it, e.g. "
+                             "pci-0000:00:14.0-usb-0:3:1.0)",
+                             f, lineno, key, value);
+                for (size_t i = 0; i < cfg->n_slots; i++)
+                        if (strcmp(cfg->slots[i].port, value) == 0)
+                                FAIL("%s:%d: [bays] %s and %s are the same port %s", f, lineno, cfg->slots[i].label,
+                                     key, value);
+                if (cfg->n_slots == DOCKD_MAX_ALLOW)
+                        FAIL("%s:%d: [bays]: more than %d bays", f, lineno, DOCKD_MAX_ALLOW);
+                snprintf(cfg->slots[cfg->n_slots].label, sizeof(cfg->slots[0].label), "%s", key);
+                cfg->slots[cfg->n_slots++].port = xstrdup(value);
         } else if (strcmp(section, "metrics") == 0) {
                 if (strcmp(key, "listen") != 0)
                         FAIL("%s:%d: unknown key '%s' in [metrics] (known: listen)", f, lineno, key);
@@ -516,7 +537,7 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                 cfg->wipe_verified = strcmp(value, "verified") == 0;
         } else
                 FAIL("%s:%d: unknown section [%s] (known: station, target.NAME, ingest, archive, recorders, "
-                     "recorder.VID:PID, metrics, "
+                     "recorder.VID:PID, bays, metrics, "
                      "roles, alarms, retention, policy)",
                      f, lineno, section);
         return 1;
@@ -801,6 +822,9 @@ void config_free(struct config *cfg)
         free(cfg->name_pattern);
         free(cfg->codepage);
         free(cfg->timezone);
+        free(cfg->language);
+        for (size_t i = 0; i < cfg->n_slots; i++)
+                free(cfg->slots[i].port);
         for (size_t i = 0; i < cfg->n_models; i++)
                 recorder_model_free(&cfg->models[i]);
         free(cfg->metrics_listen);

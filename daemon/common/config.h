@@ -67,6 +67,13 @@ struct config {
         struct recorder_model models[DOCKD_MAX_ALLOW];
         size_t n_models;
         char *timezone;             /* [station] timezone: the zone recorders keep local time in; NULL: the host's */
+        char *language;             /* [station] language: the status page's, "en" or "zh_CN"; NULL: the browser's */
+        /* [bays] LABEL = USB port path: the physical bays, as the status page shows them */
+        struct bay_slot {
+                char label[17];
+                char *port;
+        } slots[DOCKD_MAX_ALLOW];
+        size_t n_slots;
         char *name_pattern;         /* [recorders] name_pattern: tags in file names (tags.h); NULL: none */
         bool allow_same_filesystem; /* [station]: two targets on one filesystem (demos, tests) */
         char *codepage;             /* [recorders] codepage: 8.3 names' OEM codepage (default CP936, GBK) */

@@ -182,6 +182,7 @@ static void *bay_main(void *arg)
         pthread_mutex_lock(&b->mu);
         bay->phase = BAY_DONE;
         bay->result = res.state;
+        bay->reason = res.reason;
         bay->session_id = res.session_id;
         bay->files_seen = res.files_seen;
         bay->files_under_copied = res.files_under_copied;
@@ -303,8 +304,38 @@ static void unlink_bay(struct bays *b, struct bay *bay)
         free(bay);
 }
 
+void bays_not_recorder(struct bays *b, const char *syspath, const char *port, const char *what, const char *why)
+{
+        struct not_recorder *n = calloc(1, sizeof(*n));
+        if (!n)
+                return;
+        snprintf(n->syspath, sizeof(n->syspath), "%s", syspath);
+        snprintf(n->port, sizeof(n->port), "%s", port);
+        snprintf(n->what, sizeof(n->what), "%s", what);
+        snprintf(n->why, sizeof(n->why), "%s", why);
+        pthread_mutex_lock(&b->mu);
+        n->next = b->others;
+        b->others = n;
+        pthread_mutex_unlock(&b->mu);
+}
+
+static void forget_not_recorder(struct bays *b, const char *syspath)
+{
+        pthread_mutex_lock(&b->mu);
+        for (struct not_recorder **p = &b->others; *p;)
+                if (strcmp((*p)->syspath, syspath) == 0) {
+                        struct not_recorder *n = *p;
+                        *p = n->next;
+                        free(n);
+                } else {
+                        p = &(*p)->next;
+                }
+        pthread_mutex_unlock(&b->mu);
+}
+
 void bays_undock(struct bays *b, const char *syspath)
 {
+        forget_not_recorder(b, syspath);
         for (struct bay *bay = b->list; bay; bay = bay->next) {
                 if (bay->undocked ||
                     (strcmp(bay->dock.syspath, syspath) != 0 && strcmp(bay->dock.usb_syspath, syspath) != 0))
@@ -378,6 +409,10 @@ void bays_free(struct bays *b)
                 next = bay->next;
                 pthread_cond_destroy(&bay->card_cond);
                 free(bay);
+        }
+        for (struct not_recorder *n = b->others, *next; n; n = next) {
+                next = n->next;
+                free(n);
         }
         close(b->notify_fd);
         pthread_mutex_destroy(&b->mu);

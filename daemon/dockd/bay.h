@@ -18,6 +18,9 @@ int bays_notify_fd(struct bays *b);
 
 void bays_dock(struct bays *b, const struct dock_info *d);
 void bays_undock(struct bays *b, const char *syspath);
+/* A USB storage device that is no recorder (or one not to be read), at port:
+ * the station shows it as such until it is removed; it is never read. */
+void bays_not_recorder(struct bays *b, const char *syspath, const char *port, const char *what, const char *why);
 /* Joins finished ingests, forgets undocked bays, starts waiting ones. */
 void bays_reap(struct bays *b);
 /* SIGTERM: every ingest stops at its next block; returns when all have. */

@@ -29,6 +29,7 @@ struct bay {
         pthread_cond_t card_cond;
         enum bay_state phase;
         const char *result; /* when BAY_DONE: complete / incomplete / interrupted / failed */
+        const char *reason; /* when BAY_DONE and not safe: why, one word (dock.h) */
         int64_t session_id;
         struct ingest_progress prog;
         int64_t files_under_copied, files_seen;
@@ -40,8 +41,15 @@ struct bay {
         struct bay *next;
 };
 
+/* A USB storage device docked that is no recorder: shown, never read. */
+struct not_recorder {
+        char syspath[512], port[256], what[300], why[200];
+        struct not_recorder *next;
+};
+
 struct bays {
         const struct config *cfg;
+        struct not_recorder *others;
         pthread_mutex_t mu; /* guards the fields bay threads write */
         struct bay *list;
         uint64_t next_order;

@@ -18,11 +18,35 @@ const char *bay_phase_name(const struct bay *b)
         }
 }
 
+/* The physical bay's label for a USB port ([bays]), or NULL. */
+static const char *slot_label(const struct config *cfg, const char *port)
+{
+        for (size_t i = 0; i < cfg->n_slots; i++)
+                if (strcmp(cfg->slots[i].port, port) == 0)
+                        return cfg->slots[i].label;
+        return NULL;
+}
+
 void bays_status_json(struct bays *b, FILE *f)
 {
         pthread_mutex_lock(&b->mu);
         json_kv(f, "{\"station\":", b->cfg->station_id);
-        fprintf(f, ",\"max_parallel\":%u,\"bays\":[", b->cfg->max_parallel);
+        json_kv(f, ",\"language\":", b->cfg->language);
+        fputs(",\"slots\":[", f);
+        for (size_t i = 0; i < b->cfg->n_slots; i++) {
+                json_kv(f, i ? ",{\"label\":" : "{\"label\":", b->cfg->slots[i].label);
+                json_kv(f, ",\"port\":", b->cfg->slots[i].port);
+                fputc('}', f);
+        }
+        fputs("],\"not_recorders\":[", f);
+        for (struct not_recorder *n = b->others; n; n = n->next) {
+                json_kv(f, n == b->others ? "{\"bay\":" : ",{\"bay\":", n->port);
+                json_kv(f, ",\"label\":", slot_label(b->cfg, n->port));
+                json_kv(f, ",\"device\":", n->what);
+                json_kv(f, ",\"why\":", n->why);
+                fputc('}', f);
+        }
+        fprintf(f, "],\"max_parallel\":%u,\"bays\":[", b->cfg->max_parallel);
         double now = time_mono();
         bool first = true;
         for (struct bay *bay = b->list; bay; bay = bay->next) {
@@ -36,6 +60,8 @@ void bays_status_json(struct bays *b, FILE *f)
                 fprintf(f, "%s{\"bay\":", first ? "" : ",");
                 first = false;
                 json_str(f, bay->dock.bay);
+                json_kv(f, ",\"label\":", slot_label(b->cfg, bay->dock.bay));
+                json_kv(f, ",\"reason\":", bay->phase == BAY_DONE && !bay->safe_to_remove ? bay->reason : NULL);
                 json_kv(f, ",\"devnode\":", bay->dock.devnode);
                 json_kv(f, ",\"serial\":", bay->id.serial);
                 json_kv(f, ",\"identity_flag\":", bay->id.flag[0] ? bay->id.flag : NULL);

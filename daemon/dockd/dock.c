@@ -113,6 +113,7 @@ static void check_binding(struct catalog *cat, const struct dock_info *vol, stru
 void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct dock_result *out)
 {
         memset(out, 0, sizeof(*out));
+        out->reason = NULL;
         out->state = "failed";
         struct ingest_result res = { 0 };
         struct catalog *cat = NULL;
@@ -131,15 +132,24 @@ void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct d
         r = talk(s, drv, m, h, &rep, &vol, out->error, sizeof(out->error));
         if (r < 0) {
                 log_error("bay %s: %s", s->dock->bay, out->error);
+                out->reason = r == -ENOMEDIUM                                           ? "no-card"
+                              : r == -EPERM && strstr(out->error, "loader")             ? "loader"
+                              : r == -EACCES                                            ? "password"
+                              : r == -ETIMEDOUT && strstr(out->error, "did not appear") ? "card-timeout"
+                              : r == -ETIMEDOUT                                         ? "no-answer"
+                              : r == -ECANCELED                                         ? "interrupted"
+                                                                                        : "device-error";
                 goto done;
         }
         r = drv->identify(&vol, drv->query ? &rep : NULL, &id, out->error, sizeof(out->error));
         if (r < 0) {
                 log_error("bay %s: cannot identify %s: %s", s->dock->bay, vol.devnode, out->error);
+                out->reason = "device-error";
                 goto done;
         }
         if ((r = catalog_open_in(s->cfg->state_dir, &cat, out->error, sizeof(out->error))) < 0) {
                 log_error("bay %s: %s", s->dock->bay, out->error);
+                out->reason = "station-error";
                 goto done;
         }
         if (drv->query && !id.flag[0])
@@ -205,4 +215,9 @@ done:
          * incomplete one keeps the bay's warning: the recorder goes to the
          * custodian, not back into service. */
         out->safe_to_remove = r >= 0 && res.n.files_under_copied == 0 && strcmp(out->state, "complete") == 0;
+        if (!out->reason && !out->safe_to_remove)
+                out->reason = !strcmp(out->state, "interrupted")                  ? "interrupted"
+                              : res.n.files_under_copied                          ? "copies-missing"
+                              : res.n_unread || !strcmp(out->state, "incomplete") ? "not-all-read"
+                                                                                  : "error";
 }

@@ -44,6 +44,10 @@ struct dock_result {
         int64_t session_id, files_seen, files_under_copied, files_copied, bytes_copied;
         bool safe_to_remove; /* complete: every entry accounted for with its verified copies */
         char error[640];
+        /* why not safe, in one word for the status page ("" safe): no-card,
+         * loader, password, card-timeout, no-answer, device-error,
+         * station-error, not-all-read, copies-missing, interrupted, error */
+        const char *reason;
 };
 
 void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct dock_result *out);

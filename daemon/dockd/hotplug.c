@@ -41,7 +41,7 @@ static void copy(char *dst, size_t size, const char *a, const char *b)
         dst[strcspn(dst, "\n")] = '\0';
 }
 
-static void ignore_once(struct hotplug *hp, const char *syspath, const char *why, const char *what)
+static void ignore_once(struct hotplug *hp, const char *syspath, const char *port, const char *why, const char *what)
 {
         for (size_t i = 0; i < hp->n_ignored; i++)
                 if (strcmp(hp->ignored[i], syspath) == 0)
@@ -52,6 +52,8 @@ static void ignore_once(struct hotplug *hp, const char *syspath, const char *why
         hp->ignored = p;
         hp->ignored[hp->n_ignored++] = xstrdup(syspath);
         log_info("ignoring %s: %s", what, why);
+        if (hp->h.not_recorder)
+                hp->h.not_recorder(hp->h.ud, syspath, port, what, why);
 }
 
 static void forget_ignored(struct hotplug *hp, const char *syspath)
@@ -95,15 +97,18 @@ static bool recorder_volume(struct hotplug *hp, struct udev_device *blk, struct 
                 return false;
         }
         const char *syspath = udev_device_get_syspath(blk);
+        char port[256];
+        copy(port, sizeof(port), prop(usb, "ID_PATH"), udev_device_get_sysname(usb));
         char what[300];
         snprintf(what, sizeof(what), "%s (USB %04x:%04x %s %s)", devnode, vid, pid, prop(usb, "ID_VENDOR"),
                  prop(usb, "ID_MODEL"));
         if (!m) {
-                ignore_once(hp, syspath, "not a configured recorder model ([recorder.VID:PID]); never read", what);
+                ignore_once(hp, syspath, port, "not a configured recorder model ([recorder.VID:PID]); never read",
+                            what);
                 return false;
         }
         if (*fs && strcmp(fs, "vfat") != 0 && strcmp(fs, "exfat") != 0) {
-                ignore_once(hp, syspath, "its filesystem is not FAT or exFAT", what);
+                ignore_once(hp, syspath, port, "its filesystem is not FAT or exFAT", what);
                 return false;
         }
         struct udev_device *disk = strcmp(devtype, "disk") == 0
@@ -120,7 +125,7 @@ static bool recorder_volume(struct hotplug *hp, struct udev_device *blk, struct 
                 snprintf(why, sizeof(why),
                          "its SCSI INQUIRY '%s' '%s' is not the one [recorder.%04x:%04x] names; never read", sv, sm,
                          vid, pid);
-                ignore_once(hp, syspath, why, what);
+                ignore_once(hp, syspath, port, why, what);
                 return false;
         }
         memset(d, 0, sizeof(*d));

@@ -9,6 +9,8 @@ struct hotplug;
 struct hotplug_handlers {
         void (*dock)(void *ud, const struct dock_info *d);
         void (*undock)(void *ud, const char *syspath);
+        /* USB storage that is no recorder (or not one to read): never read, shown as such */
+        void (*not_recorder)(void *ud, const char *syspath, const char *port, const char *what, const char *why);
         void *ud;
 };
 

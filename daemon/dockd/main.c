@@ -86,6 +86,10 @@ static void kick_forwarder(struct daemon *d)
 
 static void on_dock(void *ud, const struct dock_info *d) { bays_dock(((struct daemon *)ud)->bays, d); }
 static void on_undock(void *ud, const char *syspath) { bays_undock(((struct daemon *)ud)->bays, syspath); }
+static void on_not_recorder(void *ud, const char *syspath, const char *port, const char *what, const char *why)
+{
+        bays_not_recorder(((struct daemon *)ud)->bays, syspath, port, what, why);
+}
 
 static int on_udev(sd_event_source *s, int fd, uint32_t revents, void *ud)
 {
@@ -355,7 +359,7 @@ int main(int argc, char **argv)
         sigaddset(&set, SIGCHLD); /* request workers are reaped by the event loop */
         sigprocmask(SIG_BLOCK, &set, NULL);
         signal(SIGPIPE, SIG_IGN);
-        struct hotplug_handlers h = { .dock = on_dock, .undock = on_undock, .ud = &d };
+        struct hotplug_handlers h = { .dock = on_dock, .undock = on_undock, .not_recorder = on_not_recorder, .ud = &d };
         int r;
         _cleanup_close_ int lock = state_lock(&d.cfg);
         _cleanup_close_ int config_fd = config_snapshot(&d.cfg);

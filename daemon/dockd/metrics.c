@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "alarms.h"
 #include "catalog.h"
@@ -24,7 +25,7 @@ struct metrics {
         struct MHD_Daemon *mhd;
 };
 
-extern const char dockd_status_page[]; /* status_page.c */
+extern const char dockd_page_dock[], dockd_page_admin[]; /* daemon/dockd/pages, compiled in */
 
 static void metric(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -183,10 +184,19 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
                 write_status(m, f);
                 type = "application/json";
         } else if (strcmp(url, "/") == 0) {
-                fputs(dockd_status_page, f);
+                /* the station's language, else the browser's */
+                const char *lang = m->cfg->language, *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                                                       "Accept-Language");
+                if (!lang)
+                        lang = al && strncasecmp(al, "zh", 2) == 0 ? "zh_CN" : "en";
+                const char *at = strstr(dockd_page_dock, "%LANG%");
+                fprintf(f, "%.*s%s%s", (int)(at - dockd_page_dock), dockd_page_dock, lang, at + 6);
+                type = "text/html; charset=utf-8";
+        } else if (strcmp(url, "/admin") == 0) {
+                fputs(dockd_page_admin, f);
                 type = "text/html; charset=utf-8";
         } else {
-                fputs("not found: /, /status.json, /metrics\n", f);
+                fputs("not found: /, /admin, /status.json, /metrics\n", f);
                 status = MHD_HTTP_NOT_FOUND;
         }
         fclose(f);

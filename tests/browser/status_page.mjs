@@ -1,5 +1,5 @@
 // Watches dockd's status page in headless Chromium while a recorder docks:
-// its tile must appear, show progress, and turn "SAFE TO REMOVE"; the page
+// its tile must appear, show progress, and turn "Safe to remove"; the page
 // must not reload. Prints one JSON line; saves a screenshot.
 //   node status_page.mjs URL SERIAL SCREENSHOT
 import { chromium } from 'playwright-core';
@@ -21,14 +21,15 @@ try {
     // One snapshot of the tile per look: the page redraws it every second.
     const t = await page.evaluate(sel => {
       const e = document.querySelector(sel);
-      return e && { state: e.dataset.state, width: e.querySelector('.fill').style.width,
-                    text: e.querySelector('.safe-text').textContent, safe: e.classList.contains('safe') };
-    }, `.bay[data-serial="${serial}"]`);
+      const fill = e && e.querySelector('.fill');
+      return e && { state: e.dataset.state, width: fill ? fill.style.width : '0%',
+                    text: e.querySelector('.word').textContent, safe: e.classList.contains('safe') };
+    }, `.tile[data-serial="${serial}"]`);
     if (t) {
       result.appeared = true;
       if (result.states[result.states.length - 1] !== t.state) result.states.push(t.state);
       if (result.progress[result.progress.length - 1] !== t.width) result.progress.push(t.width);
-      if (t.text === 'SAFE TO REMOVE' && t.safe) {
+      if (t.text === 'Safe to remove' && t.safe) {
         result.safe = true;
         break;
       }
