@@ -66,8 +66,8 @@ struct config {
          * and the allow / clock lists read into the same table. */
         struct recorder_model models[DOCKD_MAX_ALLOW];
         size_t n_models;
-        char *timezone;             /* [station] timezone: the zone recorders keep local time in; NULL: the host's */
-        char *language;             /* [station] language: the status page's, "en" or "zh_CN"; NULL: the browser's */
+        char *timezone; /* [station] timezone: the zone recorders keep local time in; NULL: the host's */
+        char *language; /* [station] language: the status page's, "en" or "zh_CN"; NULL: the browser's */
         /* [bays] LABEL = USB port path: the physical bays, as the status page shows them */
         struct bay_slot {
                 char label[17];

@@ -185,8 +185,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
                 type = "application/json";
         } else if (strcmp(url, "/") == 0) {
                 /* the station's language, else the browser's */
-                const char *lang = m->cfg->language, *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                                                       "Accept-Language");
+                const char *lang = m->cfg->language,
+                           *al = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Language");
                 if (!lang)
                         lang = al && strncasecmp(al, "zh", 2) == 0 ? "zh_CN" : "en";
                 const char *at = strstr(dockd_page_dock, "%LANG%");
