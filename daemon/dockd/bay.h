@@ -35,7 +35,8 @@ void bays_status_json(struct bays *b, FILE *f);
 void bays_status_text(struct bays *b, FILE *f);
 
 struct bay_metrics {
-        unsigned docked, ingesting, safe_to_remove;
+        unsigned docked; /* all of them; the states below are each bay once */
+        unsigned waiting, identifying, unlocking, ingesting, safe_to_remove, not_safe;
         double rate_bps;                    /* all bays together */
         int64_t bytes_in_flight;            /* of sessions still running */
         int64_t bytes_copied, files_copied; /* finished sessions since start */

@@ -100,13 +100,24 @@ void bays_metrics(struct bays *b, struct bay_metrics *m)
                 if (bay->undocked)
                         continue;
                 m->docked++;
-                if (bay->phase == BAY_INGESTING) {
+                switch (bay->phase) {
+                case BAY_DOCKED: m->waiting++; break;
+                case BAY_IDENTIFYING: m->identifying++; break;
+                case BAY_UNLOCKING: m->unlocking++; break;
+                case BAY_INGESTING: {
                         double eta;
                         m->ingesting++;
                         m->rate_bps += ingest_progress_rate(&bay->prog, now, &eta);
                         m->bytes_in_flight += bay->prog.bytes_done;
-                } else if (bay->phase == BAY_DONE && bay->safe_to_remove)
-                        m->safe_to_remove++;
+                        break;
+                }
+                case BAY_DONE:
+                        if (bay->safe_to_remove)
+                                m->safe_to_remove++;
+                        else
+                                m->not_safe++;
+                        break;
+                }
         }
         m->bytes_copied = b->bytes_copied;
         m->files_copied = b->files_copied;

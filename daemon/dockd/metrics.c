@@ -45,11 +45,16 @@ static void write_metrics(struct metrics *m, FILE *f)
         fprintf(f, "dockd_ingested_files_total %lld\n", (long long)b.files_copied);
         metric(f, "dockd_ingest_rate_bytes_per_second", "gauge", "Read rate of all ingesting bays together.");
         fprintf(f, "dockd_ingest_rate_bytes_per_second %.0f\n", b.rate_bps);
-        metric(f, "dockd_bays", "gauge", "Docked recorders by what they are doing.");
-        fprintf(f,
-                "dockd_bays{state=\"docked\"} %u\ndockd_bays{state=\"ingesting\"} "
-                "%u\ndockd_bays{state=\"safe_to_remove\"} %u\n",
-                b.docked, b.ingesting, b.safe_to_remove);
+        metric(f, "dockd_build_info", "gauge", "The running dockd's version (always 1).");
+        fprintf(f, "dockd_build_info{version=\"%s\"} 1\n", DOCKD_VERSION);
+        metric(f, "dockd_bays", "gauge", "Docked recorders by what they are doing; each bay in one state.");
+        const struct {
+                const char *state;
+                unsigned n;
+        } st[] = { { "waiting", b.waiting },     { "identifying", b.identifying },       { "unlocking", b.unlocking },
+                   { "ingesting", b.ingesting }, { "safe_to_remove", b.safe_to_remove }, { "not_safe", b.not_safe } };
+        for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+                fprintf(f, "dockd_bays{state=\"%s\"} %u\n", st[i].state, st[i].n);
         metric(f, "dockd_bay_battery_percent", "gauge",
                "Battery charge a docked recorder reported (recorders whose protocol tells it), by bay.");
         bays_battery_metrics(m->bays, f);

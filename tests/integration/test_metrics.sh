@@ -22,7 +22,9 @@ dockd_start -c "$conf"
 get() { curl -fsS "http://127.0.0.1:$port$1"; }
 get /metrics >"$WORK/m0.txt" || fail "no /metrics on 127.0.0.1:$port: $(tail -3 "$WORK/dockd.log")"
 promtool check metrics <"$WORK/m0.txt" || fail "promtool rejects /metrics: $(cat "$WORK/m0.txt")"
-grep -q '^dockd_bays{state="docked"} 0$' "$WORK/m0.txt" || fail "idle station: $(grep dockd_bays "$WORK/m0.txt")"
+[ "$(awk '$1 ~ /^dockd_bays[{]/ { n += $2 } END { print n + 0 }' "$WORK/m0.txt")" = 0 ] &&
+	[ "$(grep -c '^dockd_bays{' "$WORK/m0.txt")" = 6 ] || fail "idle station: $(grep dockd_bays "$WORK/m0.txt")"
+grep -q '^dockd_build_info{version="[0-9.]*"} 1$' "$WORK/m0.txt" || fail "no dockd_build_info"
 pass "/metrics answers on the configured address and passes promtool check metrics"
 
 harness_cmd add 1 f055 d0c0 CAM-M "$WORK/rec.img" >/dev/null
@@ -41,7 +43,9 @@ size=$(($(stat -c %s "$src/DCIM/CLIP0001.MP4") + $(stat -c %s "$src/DCIM/CLIP000
 	fail "copies per target: $(grep verified_copies "$WORK/m1.txt")"
 [ "$(val dockd_under_copied_recordings)" = 0 ] || fail "under-copied"
 [ "$(val 'dockd_sessions{state="complete"}')" = 1 ] || fail "sessions: $(grep dockd_sessions "$WORK/m1.txt")"
-[ "$(val 'dockd_bays{state="safe_to_remove"}')" = 1 ] || fail "bays: $(grep dockd_bays "$WORK/m1.txt")"
+[ "$(val 'dockd_bays{state="safe_to_remove"}')" = 1 ] &&
+	[ "$(awk '$1 ~ /^dockd_bays[{]/ { n += $2 } END { print n + 0 }' "$WORK/m1.txt")" = 1 ] ||
+	fail "bays (one docked, counted once): $(grep dockd_bays "$WORK/m1.txt")"
 [ "$(val dockd_outbox_depth)" = 0 ] || fail "outbox: $(grep outbox "$WORK/m1.txt")"
 [ "$(val 'dockd_target_free_bytes{target="a"}')" -gt 0 ] || fail "free bytes"
 [ "$(val 'dockd_alarm{name="unattributed-recordings",severity="warning"}')" = 2 ] ||
@@ -50,6 +54,6 @@ pass "after a dock: files, bytes, copies per target, sessions, bays, outbox, fre
 
 get /status.json | jq -e '.bays[0].serial == "CAM-M" and .bays[0].safe_to_remove and (.alarms | length) >= 1
 	and .delivered[0].seq == 1' >/dev/null || fail "/status.json: $(get /status.json)"
-get / | grep -q '<title>dockd</title>' || fail "no status page at /"
+get / >"$WORK/page.html" && grep -q '<title>dockd</title>' "$WORK/page.html" || fail "no status page at /"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nothing")" = 404 ] || fail "unknown path not 404"
 pass "/status.json and the status page are served"
