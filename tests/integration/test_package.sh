@@ -34,7 +34,8 @@ bad=$(find "$x" \( ! -user root -o ! -group root -o -perm -o+w -o -perm -4000 -o
 [ -z "$bad" ] || fail "files in the package that are not root's, are writable by others or set-id: $bad"
 [ "$(stat -c %a "$x/etc/dockd/dockd.conf")" = 644 ] || fail "the config is not 0644"
 for f in usr/share/doc/dockd/copyright usr/share/doc/dockd/changelog.gz usr/share/lintian/overrides/dockd \
-	usr/share/bash-completion/completions/dockctl; do
+	usr/share/bash-completion/completions/dockctl usr/share/dockd/dockd-rawio.conf usr/share/dockd/dockd-alerts.yml \
+	usr/share/dockd/dockd-dashboard.json; do
 	[ -f "$x/$f" ] || fail "the package has no /$f"
 done
 pass "release .deb: lintian clean, hardened (PIE, relro, bindnow, stack protector, fortify), stripped, every file root's"
