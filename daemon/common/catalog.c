@@ -589,6 +589,17 @@ int catalog_recording_checkpoint(struct catalog *c, int64_t rec_id, int64_t offs
         return step_done(c, st);
 }
 
+int catalog_recording_set_xxh128(struct catalog *c, int64_t rec_id, const char *xxh128)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "UPDATE recordings SET xxh128 = ? WHERE id = ? AND xxh128 IS NULL", &st);
+        if (r < 0)
+                return r;
+        bind_text(st, 1, xxh128);
+        sqlite3_bind_int64(st, 2, rec_id);
+        return step_done(c, st);
+}
+
 int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *sha256)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;

@@ -104,6 +104,8 @@ struct recording_entry {
 int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const struct recording_entry *e,
                                  int64_t session_id, struct recording *out);
 int catalog_recording_checkpoint(struct catalog *c, int64_t rec_id, int64_t offset, const char *sha256);
+/* The recording's XXH128 (hex), if it has none yet (ASC MHL receipts). */
+int catalog_recording_set_xxh128(struct catalog *c, int64_t rec_id, const char *xxh128);
 int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *sha256);
 /* Sets has[i] for each target id that holds a verified copy of rec_id. */
 /* Verified copies recorded for rec_id, on any target (reachable now or not). */
@@ -141,6 +143,7 @@ struct copy_info {
 struct recording_info {
         int64_t id;
         const char *device, *device_path, *device_mtime, *sha256, *hashed_at;
+        const char *xxh128; /* for the ASC MHL receipts; NULL: not computed */
         int64_t size, first_session_id;
         size_t n_copies;
         struct copy_info copies[8];

@@ -16,7 +16,7 @@ int catalog_recordings_foreach(struct catalog *c, const char *serial, int64_t se
         " r.time_source, r.duration_s, r.codec, r.width, r.height, r.media_flag, r.media_error,"                       \
         " r.name_seq, o.badge, o.name, r.officer_source, r.device_officer, ao.badge,"                                  \
         " r.attribution_flag, r.ingested_at, r.lag_s, j.reason, j.by_user, j.at, r.destroyed_at,"                      \
-        " r.destruction_request_id FROM recordings r"
+        " r.destruction_request_id, r.xxh128 FROM recordings r"
 #define REC_JOINS                                                                                                      \
         " JOIN devices d ON d.id = r.device_id LEFT JOIN officers o ON o.id = r.officer_id"                            \
         " LEFT JOIN officers ao ON ao.id = r.assigned_officer_id"                                                      \
@@ -133,6 +133,7 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                         .justified_at = col(st, 30),
                         .destroyed_at = col(st, 31),
                         .destruction_request = sqlite3_column_int64(st, 32),
+                        .xxh128 = col(st, 33),
                 };
                 if (late && !(ri.has_lag && ri.lag_s > f->late_s))
                         continue;

@@ -507,6 +507,8 @@ int copy_run(struct copy_params *p)
                         break;
                 }
                 EVP_DigestUpdate(p->md, c->buf, c->len);
+                if (p->xxh)
+                        XXH3_128bits_update(p->xxh, c->buf, c->len);
                 int64_t end = c->off + (int64_t)c->len;
                 /* The reader stops chunks at multiples of checkpoint_bytes. */
                 if (p->checkpoint_bytes > 0 && end % p->checkpoint_bytes == 0 && end < p->size) {

@@ -4,6 +4,7 @@
  * cache, comparing it byte for byte with the buffer that was hashed. */
 #pragma once
 #include <openssl/evp.h>
+#include <xxhash.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -69,6 +70,7 @@ struct copy_params {
         int64_t size;
         int64_t offset; /* resume point; md already holds SHA-256 of [0, offset) */
         EVP_MD_CTX *md;
+        XXH3_state_t *xxh; /* NULL, or XXH128 of [0, offset) to go on with, as md */
         struct copy_sink *sinks;
         size_t n_sinks; /* at most pool->n_rbufs */
         struct copy_pool *pool;

@@ -91,8 +91,9 @@ static void finding(struct run *run, bool blocking, const char *kind, const char
                 snprintf(run->res->unread, sizeof(run->res->unread), "%s", msg);
 }
 
-/* SHA-256 of the device file's first off bytes, read now, into md. */
-static int hash_source_prefix(struct run *run, const struct volume_entry *e, int64_t off, EVP_MD_CTX *md)
+/* SHA-256 (and XXH128) of the device file's first off bytes, read now, into md (and xxh). */
+static int hash_source_prefix(struct run *run, const struct volume_entry *e, int64_t off, EVP_MD_CTX *md,
+                              XXH3_state_t *xxh)
 {
         struct volume_file *vf = NULL;
         char err[512];
@@ -108,6 +109,7 @@ static int hash_source_prefix(struct run *run, const struct volume_entry *e, int
                         break;
                 }
                 EVP_DigestUpdate(md, buf, (size_t)k);
+                XXH3_128bits_update(xxh, buf, (size_t)k);
                 got += k;
                 run->res->resume_bytes_reread += k;
         }
@@ -122,7 +124,7 @@ static int hash_source_prefix(struct run *run, const struct volume_entry *e, int
  * and the change is recorded as an INTEGRITY finding). md gets the state of
  * the device's prefix. Returns 0 to start over. */
 static int64_t resume_point(struct run *run, const struct recording *rec, const struct volume_entry *e,
-                            struct copy_sink *sinks, size_t n, const char **partials, EVP_MD_CTX *md)
+                            struct copy_sink *sinks, size_t n, const char **partials, EVP_MD_CTX *md, XXH3_state_t *xxh)
 {
         int64_t off = rec->resume_offset;
         if (off <= 0 || off >= e->size || !rec->resume_sha256[0] || rec->has_sha256 || n == 0)
@@ -149,7 +151,8 @@ static int64_t resume_point(struct run *run, const struct recording *rec, const 
                 }
         }
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-        int r = hash_source_prefix(run, e, off, md);
+        XXH3_128bits_reset(xxh);
+        int r = hash_source_prefix(run, e, off, md, xxh);
         if (r < 0) {
                 log_warn("%s: %s: cannot re-read its first %lld bytes to resume; starting over", run->serial, e->path,
                          (long long)off);
@@ -312,10 +315,16 @@ static int copy_to_filesystems(struct run *run, const struct volume_entry *e, st
 
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-        int64_t off = resume_point(run, rec, e, sinks, n, (const char **)partials, md);
-        if (off == 0)
+        /* XXH128 in the same read, for the ASC MHL receipts */
+        XXH3_state_t *xxh = XXH3_createState();
+        if (!xxh)
+                abort();
+        XXH3_128bits_reset(xxh);
+        int64_t off = resume_point(run, rec, e, sinks, n, (const char **)partials, md, xxh);
+        if (off == 0) {
                 EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-        else
+                XXH3_128bits_reset(xxh);
+        } else
                 run->res->files_resumed++;
         if (off > 0)
                 log_info("%s: %s: resuming at byte %lld of %lld", run->serial, e->path, (long long)off,
@@ -339,6 +348,7 @@ static int copy_to_filesystems(struct run *run, const struct volume_entry *e, st
                 .size = e->size,
                 .offset = off,
                 .md = md,
+                .xxh = xxh,
                 .sinks = sinks,
                 .n_sinks = n,
                 .pool = &run->pool,
@@ -387,6 +397,10 @@ static int copy_to_filesystems(struct run *run, const struct volume_entry *e, st
         char sha[SHA256_HEX_LEN + 1];
         EVP_DigestFinal_ex(md, d, &dl);
         hex_encode(d, 32, sha);
+        XXH128_canonical_t xc;
+        XXH128_canonicalFromHash(&xc, XXH3_128bits_digest(xxh));
+        char xxh_hex[33];
+        hex_encode(xc.digest, 16, xxh_hex);
         if (rec->has_sha256 && strcmp(sha, rec->sha256) != 0) {
                 note_error(run, "%s: %s: INTEGRITY: source now hashes to %s but was recorded as %s; no copy made",
                            run->serial, e->path, sha, rec->sha256);
@@ -419,6 +433,8 @@ static int copy_to_filesystems(struct run *run, const struct volume_entry *e, st
         if ((r = catalog_begin(run->cat)) < 0)
                 goto out_rel;
         if (!rec->has_sha256 && (r = catalog_recording_set_sha256(run->cat, rec->id, sha)) < 0)
+                goto out_tx;
+        if ((r = catalog_recording_set_xxh128(run->cat, rec->id, xxh_hex)) < 0)
                 goto out_tx;
         for (size_t k = 0; k < n; k++) {
                 if (rel[k])
@@ -458,6 +474,7 @@ out_rel:
                 free(rel[k]);
 out:
         EVP_MD_CTX_free(md);
+        XXH3_freeState(xxh);
         for (size_t k = 0; k < n; k++) {
                 copy_sink_close(&sinks[k]);
                 free(partials[k]);

@@ -217,6 +217,7 @@ static int print_recording(const struct recording_info *r, void *ud)
                 json_object_set_new(o, "size", json_integer(r->size));
                 json_object_set_new(o, "device_mtime", json_text(r->device_mtime));
                 json_object_set_new(o, "sha256", json_text(r->sha256));
+                json_object_set_new(o, "xxh128", json_text(r->xxh128));
                 json_object_set_new(o, "hashed_at", json_text(r->hashed_at));
                 json_object_set_new(o, "first_session", json_integer(r->first_session_id));
                 json_object_set_new(o, "copies_verified", json_integer((json_int_t)r->n_copies));
