@@ -104,6 +104,15 @@ struct recording_entry {
 int catalog_recording_get_or_add(struct catalog *c, int64_t device_id, const struct recording_entry *e,
                                  int64_t session_id, struct recording *out);
 int catalog_recording_checkpoint(struct catalog *c, int64_t rec_id, int64_t offset, const char *sha256);
+/* The copies a session placed on a target, by path: what its ASC MHL
+ * generation lists (mhl.c). */
+struct session_copy {
+        const char *path, *device_mtime, *sha256, *xxh128, *verified_at;
+        int64_t size;
+};
+typedef int (*session_copy_cb)(const struct session_copy *c, void *ud);
+int catalog_session_copies(struct catalog *c, int64_t session_id, const char *target_name, session_copy_cb cb,
+                           void *ud);
 /* The recording's XXH128 (hex), if it has none yet (ASC MHL receipts). */
 int catalog_recording_set_xxh128(struct catalog *c, int64_t rec_id, const char *xxh128);
 int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *sha256);

@@ -222,3 +222,29 @@ int catalog_copy_failure_add(struct catalog *c, int64_t rec_id, int64_t target_i
         bind_text(st, 5, error);
         return step_done(c, st);
 }
+
+int catalog_session_copies(struct catalog *c, int64_t session_id, const char *target_name, session_copy_cb cb, void *ud)
+{
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c,
+                        "SELECT k.path, r.size, r.device_mtime, r.sha256, r.xxh128, k.verified_at FROM copies k"
+                        " JOIN recordings r ON r.id = k.recording_id JOIN targets t ON t.id = k.target_id"
+                        " WHERE k.session_id = ? AND t.name = ? ORDER BY k.path",
+                        &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, session_id);
+        bind_text(st, 2, target_name);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                struct session_copy sc = { .path = col(st, 0),
+                                           .size = sqlite3_column_int64(st, 1),
+                                           .device_mtime = col(st, 2),
+                                           .sha256 = col(st, 3),
+                                           .xxh128 = col(st, 4),
+                                           .verified_at = col(st, 5) };
+                if ((r = cb(&sc, ud)) != 0)
+                        return r;
+        }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}

@@ -18,6 +18,7 @@
 #include "ingest_internal.h"
 #include "log.h"
 #include "manifest.h"
+#include "mhl.h"
 #include "media.h"
 #include "tags.h"
 #include "s3.h"
@@ -797,6 +798,20 @@ finish:
                 log_error("%s: session %lld ends without a manifest: %s", run.serial ? run.serial : o->serial,
                           (long long)res->session_id, merr[0] ? merr : catalog_errmsg(cat));
                 catalog_session_finish(cat, res->session_id, res->state, &res->n, res->n_errors ? res->error : NULL);
+        }
+        /* The receipts: one ASC MHL generation per filesystem target that took
+         * copies. They add to what the ledger and the manifest prove; one
+         * that cannot be written is said, and takes nothing from the session. */
+        for (size_t i = 0; i < cfg->n_targets && res->session_id; i++) {
+                char mherr[512];
+                if (!run.target_ok[i] || run.targets[i].type != TARGET_FS)
+                        continue;
+                int m = mhl_write_generation(cat, res->session_id, run.targets[i].name, run.targets[i].root,
+                                             cfg->station_id, mherr, sizeof(mherr));
+                if (m < 0)
+                        log_warn("%s: session %lld: no ASC MHL receipt on target %s: %s",
+                                 run.serial ? run.serial : o->serial, (long long)res->session_id, run.targets[i].name,
+                                 mherr);
         }
         volume_listing_free(&l);
         volume_close(run.vol);
