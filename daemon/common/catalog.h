@@ -186,6 +186,7 @@ enum {
         REC_UNJUSTIFIED = 1 << 4, /* with REC_LATE: no justification yet */
 };
 struct recording_filter {
+        int64_t id;                   /* one recording (0: any) */
         const char *serial, *officer; /* device serial, officer badge */
         const char *from, *to;        /* recorded end (UTC) in [from, to) */
         int64_t session;
@@ -468,3 +469,18 @@ int catalog_destruction_items(struct catalog *c, int64_t request_id, scrub_cb cb
 int catalog_recording_destroyed(struct catalog *c, int64_t rec_id, int64_t request_id, const char *method);
 int catalog_destruction_finish(struct catalog *c, int64_t id, const char *approved_by, const char *state,
                                const char *detail);
+
+/* ---- one recording's chain of custody (catalog_report.c) ---- */
+/* The sessions that saw or copied it, in order. */
+int catalog_custody_sessions(struct catalog *c, int64_t rec_id, int64_t *ids, size_t max, size_t *n);
+/* The audit rows naming it or its sessions, and the custody reports read of it. */
+int catalog_custody_audit(struct catalog *c, int64_t rec_id, const int64_t *sessions, size_t n_sessions, audit_cb cb,
+                          void *ud);
+typedef int (*custody_scrub_cb)(const char *at, const char *target, const char *path, const char *finding,
+                                const char *detail, void *ud);
+int catalog_custody_scrubs(struct catalog *c, int64_t rec_id, custody_scrub_cb cb, void *ud);
+/* The holds, in force or released, that cover it (by recording, device, officer or case). */
+int catalog_custody_holds(struct catalog *c, int64_t rec_id, hold_cb cb, void *ud);
+/* Its retention class, and when a copy of it was last scrubbed ("" never). -ENOENT: no such recording. */
+int catalog_custody_retention(struct catalog *c, int64_t rec_id, char *cls, size_t cls_size, char *scrubbed,
+                              size_t scrubbed_size);

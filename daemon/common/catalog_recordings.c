@@ -41,6 +41,8 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
         fputs(REC_JOINS " WHERE 1", q);
         if (f->serial)
                 fputs(" AND r.device_id = (SELECT id FROM devices WHERE serial = ?1)", q);
+        if (f->id)
+                fputs(" AND r.id = ?7", q);
         if (f->officer)
                 fputs(" AND r.officer_id = (SELECT id FROM officers WHERE badge = ?2)", q);
         if (f->from)
@@ -93,6 +95,8 @@ int catalog_recordings_query(struct catalog *c, const struct recording_filter *f
                 bind_text(st, 4, f->to);
         if (np >= 5)
                 sqlite3_bind_int64(st, 5, f->session);
+        if (np >= 7)
+                sqlite3_bind_int64(st, 7, f->id);
         if (np >= 6)
                 sqlite3_bind_int64(st, 6, f->late_s);
         int rc;

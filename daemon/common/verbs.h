@@ -133,6 +133,9 @@ int cmd_compliance(struct ctx *c, int argc, char **argv);
 int cmd_justify(struct ctx *c, int argc, char **argv);
 int cmd_reattribute(struct ctx *c, int argc, char **argv);
 
+/* verbs_report.c */
+int cmd_custody(struct ctx *c, int argc, char **argv);
+
 /* verbs_mhl.c */
 int cmd_mhl(struct ctx *c, int argc, char **argv);
 

@@ -1,0 +1,54 @@
+#!/bin/bash
+# The chain-of-custody report of one recording (issue #17): `dockctl custody
+# REC` says, from the ledger, what a court would ask: the device, the officer
+# and where that came from, the times on the device and corrected, the
+# SHA-256 (sha256sum's), each copy with its verification, the scrub that
+# found a copy damaged and restored it, every audit row that touched it, the
+# manifest that carries it (its SHA-256 the manifest's), the hold and the
+# retention. As JSON and as text.
+source "$(dirname "$0")/common.sh"
+
+mkdir -p "$WORK/src/DCIM"
+make_clip "$WORK/src/DCIM/CAM7_A100_20261205080000_0001.MP4" 2 2026-12-05T08:00:00Z
+make_fat32 "$WORK/rec.img" 40 "$WORK/src"
+printf '[recorders]\nname_pattern = {serial}_{officer}_{YYYY}{MM}{DD}{hh}{mm}{ss}_{seq}\n' >"$WORK/dockd.conf"
+dc() { "$BUILD/dockctl" -c "$WORK/dockd.conf" --state "$STATE" "$@"; }
+dc officers add A100 --name "Alice" >/dev/null
+dc officers add B200 --name "张三" >/dev/null
+dc ingest --image "$WORK/rec.img" --serial CAM7 >/dev/null 2>&1 || fail "ingest"
+id=$(dc recordings --json | jq '.[0].id')
+dc reattribute "$id" B200 --reason "footage shows B200's badge" >/dev/null || fail "reattribute"
+dc hold add "$id" --reason "case 2026-117" >/dev/null || fail "hold"
+# damage copy a; scrub restores it from b
+a=$(dc recordings --json | jq -r '.[0].copies[] | select(.target == "a") | .path')
+chmod u+w "$a" 2>/dev/null || true
+printf 'X' | dd of="$a" bs=1 seek=500 conv=notrunc status=none
+dc scrub >/dev/null 2>&1 || true
+
+dc custody "$id" --json >"$WORK/c.json" || fail "custody --json"
+sha=$(sha256sum "$WORK/src/DCIM/CAM7_A100_20261205080000_0001.MP4" | cut -d' ' -f1)
+msha=$(dc manifest show 1 | sha256sum | cut -d' ' -f1)
+jq -e --arg sha "$sha" --arg msha "$msha" --argjson id "$id" '
+	.recording.id == $id and .recording.device == "CAM7" and .recording.sha256 == $sha
+	and .recording.officer.badge == "B200" and .recording.officer.source == "custodian"
+	and .recording.officer.device_reported == "A100"
+	and .recording.recorded_start_device == "2026-12-05T08:00:00" and .recording.recorded_start_utc != null
+	and (.recording.copies | length == 2 and all(.[]; .verified_at != null))
+	and (.scrubs | any(.finding == "mismatch" and .target == "a") and any(.finding == "repaired"))
+	and (.audit | any(.action == "session.end") and any(.action == "reattribute" and (.why | test("badge")))
+	     and any(.action == "hold.add"))
+	and (.manifests | length == 1 and .[0].sha256 == $msha and .[0].delivered_at != null)
+	and (.holds | length == 1 and .[0].reason == "case 2026-117")
+	and .retention.held and .retention.months == 6 and (.retention.kept_until | startswith("2027-06-05"))' \
+	"$WORK/c.json" >/dev/null || fail "the custody report is not the recording's story: $(jq -c . "$WORK/c.json")"
+pass "custody --json: device, officer B200 by the custodian (the device named A100), device and UTC times, SHA-256, two verified copies, the scrub's mismatch and repair, the audit rows, its manifest (SHA-256 and delivery), the hold, kept until 2027-06-05"
+
+dc custody "$id" >"$WORK/c.txt" || fail "custody (text)"
+for want in "CHAIN OF CUSTODY: recording $id" "SHA-256         $sha" "B200 张三 (source: custodian; the device named A100" \
+	"HELD (legal hold)" "mismatch" "reattribute recording $id"; do
+	grep -qF "$want" "$WORK/c.txt" || fail "the text report lacks '$want': $(cat "$WORK/c.txt")"
+done
+rc=0
+dc custody 99999 >/dev/null 2>"$WORK/e.txt" || rc=$?
+[ "$rc" = 1 ] && grep -q "no such recording" "$WORK/e.txt" || fail "an unknown recording: rc $rc, $(cat "$WORK/e.txt")"
+pass "custody (text): the same story for people; an unknown recording is named as such"
