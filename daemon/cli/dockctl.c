@@ -418,6 +418,19 @@ int main(int argc, char **argv)
                         args[nargs++] = vargv[i];
         }
         args[nargs] = NULL;
+        /* --pdf FILE: the file is the caller's, written by dockctl with the
+         * caller's rights; dockd writes the report to our stdout ("-"). */
+        for (int i = 1; i + 1 < nargs; i++)
+                if (strcmp(args[i], "--pdf") == 0 && strcmp(args[i + 1], "-") != 0) {
+                        int fd = open(args[i + 1], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+                        if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+                                fprintf(stderr, "dockctl: cannot write %s: %s\n", args[i + 1], strerror(errno));
+                                free(args);
+                                return 1;
+                        }
+                        close(fd);
+                        args[i + 1] = "-";
+                }
 
         struct ctx c = { 0 };
         char err[512];

@@ -41,7 +41,7 @@ const struct verb VERBS[] = {
         { "archive retry", ROLE_ADMIN, "", "deliver the queued manifests now", cmd_archive, VERB_LONG, NULL },
         { "archive audit", ROLE_CUSTODIAN, "[s3://BUCKET/PREFIX] [--json]",
           "every station's manifests in an S3 archive: signatures, chain links, gaps", cmd_archive, VERB_LONG, NULL },
-        { "custody", ROLE_CUSTODIAN, "RECORDING [--json]",
+        { "custody", ROLE_CUSTODIAN, "RECORDING [--json | --pdf FILE]",
           "a recording's chain of custody: device, officer and its source, times, hashes, copies, scrubs, "
           "every audit row, manifests, holds, retention",
           cmd_custody, VERB_READS, NULL },

@@ -13,6 +13,7 @@
 
 #include "log.h"
 #include "output.h"
+#include "report_pdf.h"
 #include "util.h"
 #include "verbs.h"
 
@@ -171,83 +172,88 @@ static const char *s(json_t *o, const char *k)
         return v ? v : "-";
 }
 
-static void print_text(json_t *d)
+static void print_text(FILE *out, json_t *d)
 {
         char esc[1400];
         json_t *r = json_object_get(d, "recording"), *of = json_object_get(r, "officer");
-        printf("CHAIN OF CUSTODY: recording %lld\n\n", (long long)json_integer_value(json_object_get(r, "id")));
-        printf("device          %s, file %s\n", text_escape(s(r, "device"), esc, sizeof(esc)), s(r, "device_path"));
-        printf("size            %lld bytes\n", (long long)json_integer_value(json_object_get(r, "size")));
-        printf("SHA-256         %s\nXXH128          %s\n", s(r, "sha256"), s(r, "xxh128"));
-        printf("recorded        %s .. %s (device clock)\n                %s .. %s UTC (from %s)\n",
-               s(r, "recorded_start_device"), s(r, "recorded_end_device"), s(r, "recorded_start_utc"),
-               s(r, "recorded_end_utc"), s(r, "time_source"));
-        printf("officer         %s %s (source: %s; the device named %s; checked out to %s)%s%s\n", s(of, "badge"),
-               text_escape(s(of, "name"), esc, sizeof(esc)), s(of, "source"), s(of, "device_reported"),
-               s(of, "checked_out_to"), json_is_string(json_object_get(of, "flag")) ? "; FLAGGED " : "",
-               json_is_string(json_object_get(of, "flag")) ? s(of, "flag") : "");
-        printf("ingested        %s\n", s(r, "ingested_at"));
+        fprintf(out, "CHAIN OF CUSTODY: recording %lld\n\n", (long long)json_integer_value(json_object_get(r, "id")));
+        fprintf(out, "device          %s, file %s\n", text_escape(s(r, "device"), esc, sizeof(esc)),
+                s(r, "device_path"));
+        fprintf(out, "size            %lld bytes\n", (long long)json_integer_value(json_object_get(r, "size")));
+        fprintf(out, "SHA-256         %s\nXXH128          %s\n", s(r, "sha256"), s(r, "xxh128"));
+        fprintf(out, "recorded        %s .. %s (device clock)\n                %s .. %s UTC (from %s)\n",
+                s(r, "recorded_start_device"), s(r, "recorded_end_device"), s(r, "recorded_start_utc"),
+                s(r, "recorded_end_utc"), s(r, "time_source"));
+        fprintf(out, "officer         %s %s (source: %s; the device named %s; checked out to %s)%s%s\n", s(of, "badge"),
+                text_escape(s(of, "name"), esc, sizeof(esc)), s(of, "source"), s(of, "device_reported"),
+                s(of, "checked_out_to"), json_is_string(json_object_get(of, "flag")) ? "; FLAGGED " : "",
+                json_is_string(json_object_get(of, "flag")) ? s(of, "flag") : "");
+        fprintf(out, "ingested        %s\n", s(r, "ingested_at"));
         json_t *ret = json_object_get(d, "retention");
-        printf("retention       class %s, kept until %s%s\n", s(ret, "class"), s(ret, "kept_until"),
-               json_is_true(json_object_get(ret, "held")) ? ", HELD (legal hold)" : "");
+        fprintf(out, "retention       class %s, kept until %s%s\n", s(ret, "class"), s(ret, "kept_until"),
+                json_is_true(json_object_get(ret, "held")) ? ", HELD (legal hold)" : "");
         size_t i;
         json_t *x;
-        printf("\nSESSIONS\n");
+        fprintf(out, "\nSESSIONS\n");
         json_array_foreach(json_object_get(d, "sessions"), i, x)
         {
-                printf("  #%lld  docked %s in bay %s, %s", (long long)json_integer_value(json_object_get(x, "id")),
-                       s(x, "docked_at"), s(x, "bay"), s(x, "state"));
+                fprintf(out, "  #%lld  docked %s in bay %s, %s",
+                        (long long)json_integer_value(json_object_get(x, "id")), s(x, "docked_at"), s(x, "bay"),
+                        s(x, "state"));
                 if (json_is_integer(json_object_get(x, "clock_offset_s")))
-                        printf(", clock %+llds", (long long)json_integer_value(json_object_get(x, "clock_offset_s")));
+                        fprintf(out, ", clock %+llds",
+                                (long long)json_integer_value(json_object_get(x, "clock_offset_s")));
                 if (json_is_string(json_object_get(x, "clock_set_at")))
-                        printf(", clock set at %s", s(x, "clock_set_at"));
-                printf("\n");
+                        fprintf(out, ", clock set at %s", s(x, "clock_set_at"));
+                fprintf(out, "\n");
         }
-        printf("\nCOPIES\n");
+        fprintf(out, "\nCOPIES\n");
         json_array_foreach(json_object_get(r, "copies"), i, x)
-                printf("  %-10s %s\n             verified %s (%s)%s%s\n", s(x, "target"),
-                       text_escape(s(x, "path"), esc, sizeof(esc)), s(x, "verified_at"), s(x, "method"),
-                       json_is_string(json_object_get(x, "version_id")) ? ", version " : "",
-                       json_is_string(json_object_get(x, "version_id")) ? s(x, "version_id") : "");
-        printf("\nSCRUBS\n");
+                fprintf(out, "  %-10s %s\n             verified %s (%s)%s%s\n", s(x, "target"),
+                        text_escape(s(x, "path"), esc, sizeof(esc)), s(x, "verified_at"), s(x, "method"),
+                        json_is_string(json_object_get(x, "version_id")) ? ", version " : "",
+                        json_is_string(json_object_get(x, "version_id")) ? s(x, "version_id") : "");
+        fprintf(out, "\nSCRUBS\n");
         if (!json_array_size(json_object_get(d, "scrubs")))
-                printf("  no finding (last scrubbed %s)\n", s(d, "last_scrubbed"));
+                fprintf(out, "  no finding (last scrubbed %s)\n", s(d, "last_scrubbed"));
         json_array_foreach(json_object_get(d, "scrubs"), i, x)
-                printf("  %s  %s %s: %s\n", s(x, "at"), s(x, "target"), s(x, "finding"), s(x, "detail"));
-        printf("\nMANIFESTS\n");
-        json_array_foreach(json_object_get(d, "manifests"), i, x) printf(
-                "  #%lld (session %lld) SHA-256 %s, delivered %s\n",
+                fprintf(out, "  %s  %s %s: %s\n", s(x, "at"), s(x, "target"), s(x, "finding"), s(x, "detail"));
+        fprintf(out, "\nMANIFESTS\n");
+        json_array_foreach(json_object_get(d, "manifests"), i, x) fprintf(
+                out, "  #%lld (session %lld) SHA-256 %s, delivered %s\n",
                 (long long)json_integer_value(json_object_get(x, "seq")),
                 (long long)json_integer_value(json_object_get(x, "session")), s(x, "sha256"), s(x, "delivered_at"));
-        printf("\nHOLDS\n");
+        fprintf(out, "\nHOLDS\n");
         if (!json_array_size(json_object_get(d, "holds")))
-                printf("  none\n");
-        json_array_foreach(json_object_get(d, "holds"), i, x)
-                printf("  #%lld %s %s: %s (by %s at %s%s%s)\n", (long long)json_integer_value(json_object_get(x, "id")),
-                       s(x, "scope"), s(x, "value"), text_escape(s(x, "reason"), esc, sizeof(esc)), s(x, "placed_by"),
-                       s(x, "placed_at"), json_is_string(json_object_get(x, "released_at")) ? "; released " : "",
-                       json_is_string(json_object_get(x, "released_at")) ? s(x, "released_at") : "");
-        printf("\nAUDIT (every row of the chain that names it or its sessions)\n");
-        json_array_foreach(json_object_get(d, "audit"), i, x)
-                printf("  %-6lld %s  %s (%s) %s %s%s%s\n", (long long)json_integer_value(json_object_get(x, "id")),
-                       s(x, "at"), text_escape(s(x, "who"), esc, sizeof(esc)), s(x, "role"), s(x, "action"),
-                       s(x, "object"), json_is_string(json_object_get(x, "why")) ? ": " : "",
-                       json_is_string(json_object_get(x, "why")) ? s(x, "why") : "");
+                fprintf(out, "  none\n");
+        json_array_foreach(json_object_get(d, "holds"), i, x) fprintf(
+                out, "  #%lld %s %s: %s (by %s at %s%s%s)\n", (long long)json_integer_value(json_object_get(x, "id")),
+                s(x, "scope"), s(x, "value"), text_escape(s(x, "reason"), esc, sizeof(esc)), s(x, "placed_by"),
+                s(x, "placed_at"), json_is_string(json_object_get(x, "released_at")) ? "; released " : "",
+                json_is_string(json_object_get(x, "released_at")) ? s(x, "released_at") : "");
+        fprintf(out, "\nAUDIT (every row of the chain that names it or its sessions)\n");
+        json_array_foreach(json_object_get(d, "audit"), i, x) fprintf(
+                out, "  %-6lld %s  %s (%s) %s %s%s%s\n", (long long)json_integer_value(json_object_get(x, "id")),
+                s(x, "at"), text_escape(s(x, "who"), esc, sizeof(esc)), s(x, "role"), s(x, "action"), s(x, "object"),
+                json_is_string(json_object_get(x, "why")) ? ": " : "",
+                json_is_string(json_object_get(x, "why")) ? s(x, "why") : "");
 }
 
 int cmd_custody(struct ctx *c, int argc, char **argv)
 {
-        bool json = false;
+        bool json = false, pdf = false;
         int64_t id = 0;
         for (int i = 1; i < argc; i++)
                 if (strcmp(argv[i], "--json") == 0)
                         json = true;
+                else if (strcmp(argv[i], "--pdf") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0)
+                        pdf = true, i++; /* dockctl has put the caller's FILE on our stdout */
                 else if (!id && argv[i][0] >= '1' && argv[i][0] <= '9')
                         id = strtoll(argv[i], NULL, 10);
                 else
                         id = -1;
-        if (id <= 0) {
-                fprintf(stderr, "usage: dockctl custody RECORDING [--json]\n");
+        if (id <= 0 || (json && pdf)) {
+                fprintf(stderr, "usage: dockctl custody RECORDING [--json | --pdf FILE]\n");
                 return EXIT_USAGE;
         }
         if (open_catalog(c) < 0)
@@ -314,8 +320,25 @@ int cmd_custody(struct ctx *c, int argc, char **argv)
         if (json) {
                 json_emit(stdout, doc); /* takes doc */
                 putchar('\n');
+        } else if (pdf) {
+                char *text = NULL, err[256];
+                size_t len = 0;
+                FILE *m = open_memstream(&text, &len);
+                if (!m)
+                        return 1;
+                print_text(m, doc);
+                fclose(m);
+                _cleanup_free_ char *footer = xasprintf("dockd station %s · chain of custody of recording %lld · %s",
+                                                        c->cfg.station_id, (long long)id, now);
+                r = report_pdf(text, footer, stdout, err, sizeof(err));
+                free(text);
+                json_decref(doc);
+                if (r < 0) {
+                        log_error("custody: %s", err);
+                        return 1;
+                }
         } else {
-                print_text(doc);
+                print_text(stdout, doc);
                 json_decref(doc);
         }
         return 0;

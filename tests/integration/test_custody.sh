@@ -52,3 +52,17 @@ rc=0
 dc custody 99999 >/dev/null 2>"$WORK/e.txt" || rc=$?
 [ "$rc" = 1 ] && grep -q "no such recording" "$WORK/e.txt" || fail "an unknown recording: rc $rc, $(cat "$WORK/e.txt")"
 pass "custody (text): the same story for people; an unknown recording is named as such"
+
+# The printable form: A4 PDF, Chinese text and all (pdftotext reads it back).
+dc custody "$id" --pdf "$WORK/c.pdf" || fail "custody --pdf"
+pdfinfo "$WORK/c.pdf" | grep -q "Page size: *595.28 x 841.89 pts (A4)" || fail "not A4: $(pdfinfo "$WORK/c.pdf")"
+pdftotext -layout "$WORK/c.pdf" "$WORK/c.pdf.txt" || fail "pdftotext cannot read the PDF"
+for want in "CHAIN OF CUSTODY: recording $id" "$sha" "B200 张三" "HELD (legal hold)" "reattribute recording $id" \
+	"chain of custody of recording $id"; do
+	grep -qF "$want" "$WORK/c.pdf.txt" || fail "the PDF lacks '$want': $(head -40 "$WORK/c.pdf.txt")"
+done
+rc=0
+dc custody "$id" --pdf /nonexistent-dir/x.pdf 2>"$WORK/e.txt" || rc=$?
+[ "$rc" = 1 ] && grep -q "cannot write /nonexistent-dir/x.pdf" "$WORK/e.txt" || fail "an unwritable --pdf FILE: $(cat "$WORK/e.txt")"
+[ -z "${DOCKD_SAMPLE_PDF:-}" ] || cp "$WORK/c.pdf" "$DOCKD_SAMPLE_PDF"
+pass "custody --pdf FILE: a printable A4 PDF with the same story, Chinese names included (pdftotext)"
