@@ -480,10 +480,24 @@ static int on_entry_value(struct parse_state *ps, const char *section, const cha
                 snprintf(cfg->slots[cfg->n_slots].label, sizeof(cfg->slots[0].label), "%s", key);
                 cfg->slots[cfg->n_slots++].port = xstrdup(value);
         } else if (strcmp(section, "metrics") == 0) {
-                if (strcmp(key, "listen") != 0)
-                        FAIL("%s:%d: unknown key '%s' in [metrics] (known: listen)", f, lineno, key);
-                free(cfg->metrics_listen);
-                cfg->metrics_listen = xstrdup(value);
+                char **slot = strcmp(key, "listen") == 0       ? &cfg->metrics_listen
+                              : strcmp(key, "tls_cert") == 0   ? &cfg->metrics_tls_cert
+                              : strcmp(key, "tls_key") == 0    ? &cfg->metrics_tls_key
+                              : strcmp(key, "token_file") == 0 ? &cfg->metrics_token_file
+                                                               : NULL;
+                if (!slot)
+                        FAIL("%s:%d: unknown key '%s' in [metrics] (known: listen, tls_cert, tls_key, token_file)", f,
+                             lineno, key);
+                if (slot != &cfg->metrics_listen && value[0] != '/')
+                        FAIL("%s:%d: [metrics] %s '%s' must be an absolute path", f, lineno, key, value);
+                struct stat st;
+                if ((slot == &cfg->metrics_token_file || slot == &cfg->metrics_tls_key) && stat(value, &st) == 0 &&
+                    (st.st_mode & 0027))
+                        FAIL("%s:%d: [metrics] %s %s is mode %04o: a secret for root and dockd only (chmod 0640, "
+                             "group dockd)",
+                             f, lineno, key, value, (unsigned)(st.st_mode & 07777));
+                free(*slot);
+                *slot = xstrdup(value);
         } else if (strcmp(section, "roles") == 0) {
                 char **slot = strcmp(key, "operator_group") == 0    ? &cfg->operator_group
                               : strcmp(key, "custodian_group") == 0 ? &cfg->custodian_group
@@ -758,6 +772,11 @@ static int load(struct config *cfg, const char *path, const char *state_dir, cha
                                 return -EINVAL;
                         }
         }
+        if (!cfg->metrics_tls_cert != !cfg->metrics_tls_key) {
+                snprintf(err, err_size, "%s: [metrics] tls_cert and tls_key come together: give both, or neither",
+                         cfg->source_file ? cfg->source_file : "defaults");
+                return -EINVAL;
+        }
         int rm = settle_models(cfg, allow_set, err, err_size);
         if (rm < 0)
                 return rm;
@@ -828,6 +847,9 @@ void config_free(struct config *cfg)
         for (size_t i = 0; i < cfg->n_models; i++)
                 recorder_model_free(&cfg->models[i]);
         free(cfg->metrics_listen);
+        free(cfg->metrics_tls_cert);
+        free(cfg->metrics_tls_key);
+        free(cfg->metrics_token_file);
         free(cfg->operator_group);
         free(cfg->custodian_group);
         free(cfg->admin_group);

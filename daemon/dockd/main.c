@@ -387,7 +387,8 @@ int main(int argc, char **argv)
                 log_error("%s", merr); /* the station ingests without its metrics; say so, do not stop */
                 r = 0;
         } else if (d.metrics)
-                log_info("metrics and status page: http://%s/", d.cfg.metrics_listen);
+                log_info("metrics and status page: %s://%s/%s", d.cfg.metrics_tls_cert ? "https" : "http",
+                         d.cfg.metrics_listen, d.cfg.metrics_token_file ? " (/metrics and /admin need the token)" : "");
         if ((r = sd_event_add_io(d.ev, NULL, hotplug_fd(d.hp), EPOLLIN, on_udev, &d)) < 0 ||
             (r = sd_event_add_io(d.ev, NULL, bays_notify_fd(d.bays), EPOLLIN, on_bay_done, &d)) < 0 ||
             (r = sd_event_add_signal(d.ev, NULL, SIGTERM, on_signal, &d)) < 0 ||

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
 
 #include "alarms.h"
 #include "catalog.h"
@@ -23,7 +25,35 @@ struct metrics {
         struct bays *bays;
         struct catalog *cat;
         struct MHD_Daemon *mhd;
+        char *tls_cert, *tls_key; /* PEM, kept while the daemon runs */
+        char token[256];          /* [metrics] token_file: "" none */
 };
+
+/* The token, as a bearer token (Prometheus) or as the password of Basic
+ * authentication (a browser's prompt for /admin); compared in full. */
+static bool authorized(const struct metrics *m, struct MHD_Connection *conn)
+{
+        if (!m->token[0])
+                return true;
+        const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+        char given[300] = "";
+        if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+                snprintf(given, sizeof(given), "%s", h + 7);
+        } else if (h && strncasecmp(h, "Basic ", 6) == 0 && strlen(h + 6) < 380) {
+                unsigned char dec[300] = "";
+                int n = EVP_DecodeBlock(dec, (const unsigned char *)h + 6, (int)strlen(h + 6));
+                const char *colon = n > 0 ? memchr(dec, ':', (size_t)n) : NULL;
+                if (colon)
+                        snprintf(given, sizeof(given), "%.*s", (int)(n - (colon + 1 - (const char *)dec)), colon + 1);
+                given[strcspn(given, "\0")] = '\0';
+        }
+        size_t a = strlen(given), b = strlen(m->token);
+        unsigned diff = a != b;
+        for (size_t i = 0; i < b; i++)
+                diff |= (unsigned)(given[i < a ? i : 0] ^ m->token[i]);
+        explicit_bzero(given, sizeof(given));
+        return !diff && a > 0;
+}
 
 extern const char dockd_page_dock[], dockd_page_admin[]; /* daemon/dockd/pages, compiled in */
 
@@ -145,10 +175,14 @@ static int manifest_row(const struct manifest_info *mi, void *ud)
         return 0;
 }
 
-static void write_status(struct metrics *m, FILE *f)
+static void write_status(struct metrics *m, FILE *f, bool full)
 {
         char err[512];
         bays_status_json(m->bays, f);
+        if (!full) { /* the dock's page needs the bays; the alarms are the admin's */
+                fputs(",\"alarms\":[],\"delivered\":[],\"restricted\":true}\n", f);
+                return;
+        }
         struct alarm_list al = { .n = 0 };
         if (m->cat || catalog_open_in(m->cfg->state_dir, &m->cat, err, sizeof(err)) == 0)
                 alarms_collect(m->cfg, m->cat, &al);
@@ -183,10 +217,16 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         FILE *f = open_memstream(&body, &len);
         if (!f)
                 return MHD_NO;
-        if (strcmp(url, "/metrics") == 0)
+        bool ok = authorized(m, conn), need = strcmp(url, "/metrics") == 0 || strcmp(url, "/admin") == 0;
+        if (need && !ok) {
+                fputs("401: this path needs the station's token ([metrics] token_file): a bearer token, or the "
+                      "password of a browser's login\n",
+                      f);
+                status = MHD_HTTP_UNAUTHORIZED;
+        } else if (strcmp(url, "/metrics") == 0)
                 write_metrics(m, f);
         else if (strcmp(url, "/status.json") == 0) {
-                write_status(m, f);
+                write_status(m, f, ok);
                 type = "application/json";
         } else if (strcmp(url, "/") == 0) {
                 /* the station's language, else the browser's */
@@ -211,10 +251,31 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
                 return MHD_NO;
         }
         MHD_add_response_header(resp, "Content-Type", type);
+        if (status == MHD_HTTP_UNAUTHORIZED)
+                MHD_add_response_header(resp, "WWW-Authenticate", "Basic realm=\"dockd admin\", charset=\"UTF-8\"");
         MHD_add_response_header(resp, "Cache-Control", "no-store");
         enum MHD_Result r = MHD_queue_response(conn, status, resp);
         MHD_destroy_response(resp);
         return r;
+}
+
+/* A file's bytes, whole, NUL-terminated (a PEM, a token). */
+static char *slurp(const char *path, char *err, size_t err_size)
+{
+        _cleanup_fclose_ FILE *f = fopen(path, "re");
+        char *b = NULL;
+        size_t n = 0;
+        FILE *m = f ? open_memstream(&b, &n) : NULL;
+        if (!m) {
+                snprintf(err, err_size, "[metrics]: cannot read %s: %s", path, strerror(errno));
+                return NULL;
+        }
+        char buf[4096];
+        size_t k;
+        while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
+                fwrite(buf, 1, k, m);
+        fclose(m);
+        return b;
 }
 
 int metrics_start(const struct config *cfg, struct bays *bays, struct metrics **out, char *err, size_t err_size)
@@ -223,25 +284,70 @@ int metrics_start(const struct config *cfg, struct bays *bays, struct metrics **
         if (!cfg->metrics_listen || strcmp(cfg->metrics_listen, "off") == 0)
                 return 0;
         struct sockaddr_in sa = { .sin_family = AF_INET };
+        struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6 };
         char host[64];
-        unsigned port;
-        if (sscanf(cfg->metrics_listen, "%63[^:]:%u", host, &port) != 2 || port == 0 || port > 65535 ||
-            inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-                snprintf(err, err_size, "[metrics] listen '%s' must be IPv4:PORT, e.g. 127.0.0.1:9477",
+        unsigned port, flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+        bool v6 = cfg->metrics_listen[0] == '[';
+        int ok = v6 ? sscanf(cfg->metrics_listen, "[%63[^]]]:%u", host, &port) == 2 &&
+                                 inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1
+                    : sscanf(cfg->metrics_listen, "%63[^:]:%u", host, &port) == 2 &&
+                                 inet_pton(AF_INET, host, &sa.sin_addr) == 1;
+        if (!ok || port == 0 || port > 65535) {
+                snprintf(err, err_size,
+                         "[metrics] listen '%s' must be IPv4:PORT or [IPv6]:PORT, e.g. 127.0.0.1:9477 or [::1]:9477",
                          cfg->metrics_listen);
                 return -EINVAL;
         }
+        if (!cfg->metrics_tls_cert != !cfg->metrics_tls_key) {
+                snprintf(err, err_size, "[metrics] tls_cert and tls_key come together: give both, or neither");
+                return -EINVAL;
+        }
         sa.sin_port = htons((uint16_t)port);
+        sa6.sin6_port = htons((uint16_t)port);
+        if (v6)
+                flags |= MHD_USE_IPv6;
         struct metrics *m = calloc(1, sizeof(*m));
         if (!m)
                 return -ENOMEM;
         m->cfg = cfg;
         m->bays = bays;
-        m->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-                                  answer, m, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
+        if (cfg->metrics_token_file) {
+                _cleanup_free_ char *t = slurp(cfg->metrics_token_file, err, err_size);
+                if (t)
+                        t[strcspn(t, "\r\n")] = '\0';
+                if (!t || strlen(t) < 16 || strlen(t) >= sizeof(m->token)) {
+                        if (t)
+                                snprintf(err, err_size,
+                                         "[metrics] token_file %s: the token must be 16 to 255 characters",
+                                         cfg->metrics_token_file);
+                        free(m);
+                        return -EINVAL;
+                }
+                snprintf(m->token, sizeof(m->token), "%s", t);
+                explicit_bzero(t, strlen(t));
+        }
+        if (cfg->metrics_tls_cert) {
+                m->tls_cert = slurp(cfg->metrics_tls_cert, err, err_size);
+                m->tls_key = m->tls_cert ? slurp(cfg->metrics_tls_key, err, err_size) : NULL;
+                if (!m->tls_key) {
+                        free(m->tls_cert);
+                        free(m);
+                        return -EINVAL;
+                }
+                flags |= MHD_USE_TLS;
+        }
+        struct sockaddr *addr = v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa;
+        m->mhd = m->tls_cert
+                         ? MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, answer, m, MHD_OPTION_SOCK_ADDR, addr,
+                                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_HTTPS_MEM_CERT,
+                                            m->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, m->tls_key, MHD_OPTION_END)
+                         : MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, answer, m, MHD_OPTION_SOCK_ADDR, addr,
+                                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
         if (!m->mhd) {
-                snprintf(err, err_size, "cannot listen on %s for /metrics (in use?)", cfg->metrics_listen);
+                snprintf(err, err_size, "cannot listen on %s for /metrics (in use? %s)", cfg->metrics_listen,
+                         m->tls_cert ? "or the certificate and key do not load" : "no such address here?");
+                free(m->tls_cert);
+                free(m->tls_key);
                 free(m);
                 return -EADDRINUSE;
         }
@@ -255,5 +361,10 @@ void metrics_stop(struct metrics *m)
                 return;
         MHD_stop_daemon(m->mhd);
         catalog_close(m->cat);
+        free(m->tls_cert);
+        if (m->tls_key)
+                explicit_bzero(m->tls_key, strlen(m->tls_key));
+        free(m->tls_key);
+        explicit_bzero(m->token, sizeof(m->token));
         free(m);
 }

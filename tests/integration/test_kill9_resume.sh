@@ -13,7 +13,7 @@ img=$WORK/rec.img
 make_fat32 "$img" 200 "$src"
 conf=$(small_checkpoints_conf)
 
-total_files() { find "$STATE/targets" -type f -not -name .dockd-target -not -path '*/.partial/*' | wc -l; }
+total_files() { find "$STATE/targets" -type f -not -name .dockd-target -not -path '*/.partial/*' -not -path '*/ascmhl/*' | wc -l; }
 
 # crash point, and whether the re-run must resume a file from its offset
 scenarios=(
