@@ -51,13 +51,13 @@ struct config {
         char *archive_ca, *archive_cert, *archive_key, *archive_token;
         struct s3_conf archive_s3; /* url = s3://BUCKET/PREFIX: the bucket's endpoint, credentials, lock */
         unsigned archive_timeout_s, archive_retry_cap_s;
-        unsigned archive_deadline_h;    /* a manifest is due at the archive this long after docking */
-        unsigned archive_warn_margin_h; /* alarm when an undelivered manifest has less than this left */
-        char *socket_path;              /* control socket; default STATE/dockd.sock */
-        char *metrics_listen;           /* [metrics] listen: IPv4:PORT or [IPv6]:PORT, or "off" */
+        unsigned archive_deadline_h;              /* a manifest is due at the archive this long after docking */
+        unsigned archive_warn_margin_h;           /* alarm when an undelivered manifest has less than this left */
+        char *socket_path;                        /* control socket; default STATE/dockd.sock */
+        char *metrics_listen;                     /* [metrics] listen: IPv4:PORT or [IPv6]:PORT, or "off" */
         char *metrics_tls_cert, *metrics_tls_key; /* [metrics] tls_cert, tls_key: HTTPS (PEM files) */
         char *metrics_token_file; /* [metrics] token_file: /metrics, /admin and the alarms need this token */
-        unsigned max_parallel;          /* bays ingesting at once; the rest wait in dock order */
+        unsigned max_parallel;    /* bays ingesting at once; the rest wait in dock order */
         struct usb_id {
                 unsigned vendor, product;
         } allow[DOCKD_MAX_ALLOW];
