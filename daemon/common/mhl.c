@@ -321,14 +321,13 @@ static void verify_generation(const char *root, const char *dir, const struct ch
                               void (*cb)(void *, const char *), void *ud, struct mhl_report *rep)
 {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, e->path);
-        char *data = NULL;
+        _cleanup_free_ char *data = NULL;
         size_t len = 0;
         if (strchr(e->path, '/') || read_whole(path, &data, &len) < 0) {
                 problem(cb, ud, "generation %u: %s is missing", e->seq, path);
                 rep->bad_generations++;
                 return;
         }
-        _cleanup_free_ char *owned = data;
         char c4[91];
         mhl_c4(data, len, c4);
         if (strcmp(c4, e->c4) != 0) {
