@@ -210,6 +210,7 @@ static int readback(struct copy_sink *s, const struct chunk *c, char *msg, size_
                 return (int)k;
         }
         if ((size_t)k < c->len || memcmp(s->rbuf, c->buf, c->len) != 0) {
+                s->mismatch = true;
                 snprintf(msg, msg_size,
                          "read-back at offset %lld does not match what was written"
                          " (the target's storage altered or lost data)",

@@ -36,6 +36,7 @@ struct copy_sink {
         bool direct;
         const char *method; /* "o_direct" or "fadvise" */
         int error;          /* -errno once this copy failed; the others go on */
+        bool mismatch;      /* it failed because its read-back differed from what was written */
         char errmsg[320];
 
         /* owned by the pipeline */

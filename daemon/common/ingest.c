@@ -368,6 +368,7 @@ static int copy_to_filesystems(struct run *run, const struct volume_entry *e, st
                         log_context_target(sinks[k].target->name);
                         note_error(run, "%s: %s: copy to target %s failed: %s", run->serial, e->path,
                                    sinks[k].target->name, sinks[k].errmsg);
+                        run->res->readback_mismatches += sinks[k].mismatch;
                         log_context_target(NULL);
                 }
         if (r < 0) {

@@ -45,6 +45,7 @@ struct ingest_result {
         size_t n_unread;             /* blocking findings: the session cannot be complete */
         int64_t unaccounted_bytes;   /* allocated on the device, owned by no walked entry */
         int64_t resume_bytes_reread; /* source bytes read again to check resume points */
+        int64_t readback_mismatches; /* copies whose read-back differed from what was written */
 };
 
 /* Bytes per second so far, and *eta_s the seconds left (-1: unknown). */

@@ -166,8 +166,9 @@ int cmd_ingest(struct ctx *c, int argc, char **argv)
                 json_str(stdout, res.n_errors ? res.error : NULL);
                 printf(",\"unread\":%zu,\"unread_first\":", res.n_unread);
                 json_str(stdout, res.n_unread ? res.unread : NULL);
-                printf(",\"unaccounted_bytes\":%" PRId64 ",\"resume_bytes_reread\":%" PRId64, res.unaccounted_bytes,
-                       res.resume_bytes_reread);
+                printf(",\"unaccounted_bytes\":%" PRId64 ",\"resume_bytes_reread\":%" PRId64
+                       ",\"readback_mismatches\":%" PRId64 ",\"errors\":%zu",
+                       res.unaccounted_bytes, res.resume_bytes_reread, res.readback_mismatches, res.n_errors);
                 printf(",\"cpu_user_s\":%.3f,\"cpu_sys_s\":%.3f", ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
                        ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
                 printf(",\"peak_rss_kib\":%ld}\n", ru.ru_maxrss);

@@ -188,6 +188,8 @@ static void *bay_main(void *arg)
         bay->files_under_copied = res.files_under_copied;
         b->bytes_copied += res.bytes_copied;
         b->files_copied += res.files_copied;
+        b->errors += res.errors;
+        b->readback_mismatches += res.readback_mismatches;
         snprintf(bay->error, sizeof(bay->error), "%s", res.error);
         bay->safe_to_remove = res.safe_to_remove;
         bay->finished = true;

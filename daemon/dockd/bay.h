@@ -40,6 +40,7 @@ struct bay_metrics {
         double rate_bps;                    /* all bays together */
         int64_t bytes_in_flight;            /* of sessions still running */
         int64_t bytes_copied, files_copied; /* finished sessions since start */
+        int64_t errors, readback_mismatches;
 };
 void bays_metrics(struct bays *b, struct bay_metrics *m);
 /* dockd_bay_battery_percent{bay="..."} lines, for the bays whose recorder reported it. */

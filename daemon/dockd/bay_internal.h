@@ -59,6 +59,7 @@ struct bays {
         bool stopping;     /* shutting down: start nothing new */
         int notify_fd;
         int64_t bytes_copied, files_copied; /* since start, for the metrics */
+        int64_t errors, readback_mismatches;
 };
 
 /* "docked", "identifying", "ingesting", or the session's result. */

@@ -121,6 +121,8 @@ void bays_metrics(struct bays *b, struct bay_metrics *m)
         }
         m->bytes_copied = b->bytes_copied;
         m->files_copied = b->files_copied;
+        m->errors = b->errors;
+        m->readback_mismatches = b->readback_mismatches;
         pthread_mutex_unlock(&b->mu);
 }
 

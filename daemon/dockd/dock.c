@@ -210,6 +210,8 @@ done:
         out->files_under_copied = res.n.files_under_copied;
         out->files_copied = res.n.files_copied;
         out->bytes_copied = res.n.bytes_copied;
+        out->errors = (int64_t)res.n_errors;
+        out->readback_mismatches = res.readback_mismatches;
         /* Safe to remove: the session is complete, so every entry of every
          * filesystem on it is accounted for with its verified copies. An
          * incomplete one keeps the bay's warning: the recorder goes to the

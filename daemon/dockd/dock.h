@@ -42,6 +42,7 @@ struct dock_session {
 struct dock_result {
         const char *state; /* complete / incomplete / interrupted / failed */
         int64_t session_id, files_seen, files_under_copied, files_copied, bytes_copied;
+        int64_t errors, readback_mismatches;
         bool safe_to_remove; /* complete: every entry accounted for with its verified copies */
         char error[640];
         /* why not safe, in one word for the status page ("" safe): no-card,

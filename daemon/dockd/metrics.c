@@ -73,6 +73,12 @@ static void write_metrics(struct metrics *m, FILE *f)
         metric(f, "dockd_ingested_files_total", "counter",
                "Recordings copied with verified copies by sessions finished since dockd started.");
         fprintf(f, "dockd_ingested_files_total %lld\n", (long long)b.files_copied);
+        metric(f, "dockd_ingest_errors_total", "counter",
+               "Errors recorded by sessions finished since dockd started (a copy, a read, a target).");
+        fprintf(f, "dockd_ingest_errors_total %lld\n", (long long)b.errors);
+        metric(f, "dockd_readback_mismatches_total", "counter",
+               "Copies whose read-back differed from what was written (a target altering or losing data).");
+        fprintf(f, "dockd_readback_mismatches_total %lld\n", (long long)b.readback_mismatches);
         metric(f, "dockd_ingest_rate_bytes_per_second", "gauge", "Read rate of all ingesting bays together.");
         fprintf(f, "dockd_ingest_rate_bytes_per_second %.0f\n", b.rate_bps);
         metric(f, "dockd_build_info", "gauge", "The running dockd's version (always 1).");

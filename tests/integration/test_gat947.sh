@@ -131,7 +131,14 @@ wait_status '.bays[] | select(.serial == "A123456~USB-OTHER") | .state == "compl
 grep -q "A123456: its USB serial is 'USB-OTHER', not the 'USB-1' it was first seen with; recorded apart" \
 	"$WORK/dockd.log" || fail "the mismatch is not explained in the log"
 harness_cmd remove 3 >/dev/null
-pass "a recorder whose USB serial disagrees with the one its 行标 serial is bound to is flagged and kept apart"
+# the same ZFY serial and USB serial, another volume label: flagged too
+harness_cmd add 15 f055 d0c1 USB-1 "$WORK/card2.img" label=OTHERLABEL jl.serial=A123456 jl.badge=012345 >/dev/null
+wait_status '.bays[] | select(.serial == "A123456~USB-1") | .state == "complete" and
+	.identity_flag == "serial-mismatch"' 60
+grep -q "A123456: its volume label is 'OTHERLABEL', not the 'A123456' it was first seen with" "$WORK/dockd.log" ||
+	fail "the label mismatch is not explained in the log"
+harness_cmd remove 15 >/dev/null
+pass "a recorder whose USB serial or volume label disagrees with what its 行标 serial is bound to is flagged and kept apart"
 
 # 4. Broken and hostile recorders: each ends with a clear bay error; what
 #    was sent stays on the whitelist; none is unlocked that should not be.

@@ -25,6 +25,8 @@ promtool check metrics <"$WORK/m0.txt" || fail "promtool rejects /metrics: $(cat
 [ "$(awk '$1 ~ /^dockd_bays[{]/ { n += $2 } END { print n + 0 }' "$WORK/m0.txt")" = 0 ] &&
 	[ "$(grep -c '^dockd_bays{' "$WORK/m0.txt")" = 6 ] || fail "idle station: $(grep dockd_bays "$WORK/m0.txt")"
 grep -q '^dockd_build_info{version="[0-9.]*"} 1$' "$WORK/m0.txt" || fail "no dockd_build_info"
+grep -q '^dockd_readback_mismatches_total 0$' "$WORK/m0.txt" && grep -q '^dockd_ingest_errors_total 0$' "$WORK/m0.txt" ||
+	fail "no error or read-back mismatch counters"
 pass "/metrics answers on the configured address and passes promtool check metrics"
 
 harness_cmd add 1 f055 d0c0 CAM-M "$WORK/rec.img" >/dev/null

@@ -126,6 +126,8 @@ rc=0
 ingest_rc "$WORK/rec3.img" CAM-L -c "$WORK/lying.conf" || rc=$?
 [ $rc = 3 ] || fail "lying target: expected exit 3 (incomplete), got $rc: $(cat "$WORK/last.err")"
 [ -s "$WORK/lies.log" ] || fail "lying target: lyingfs served no read, so nothing was read back from c"
+[ "$(last .readback_mismatches)" = 2 ] && [ "$(last .errors)" -ge 2 ] ||
+	fail "lying target: the summary does not count the read-back mismatches: $(cat "$WORK/last.json")"
 grep -q "target c failed: read-back at offset 0 does not match what was written" "$WORK/last.err" ||
 	fail "lying target: no clear error: $(cat "$WORK/last.err")"
 dockctl -c "$WORK/lying.conf" recordings --device CAM-L --json >"$WORK/recs.json"
