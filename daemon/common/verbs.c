@@ -41,9 +41,9 @@ const struct verb VERBS[] = {
         { "archive retry", ROLE_ADMIN, "", "deliver the queued manifests now", cmd_archive, VERB_LONG, NULL },
         { "archive audit", ROLE_CUSTODIAN, "[s3://BUCKET/PREFIX] [--json]",
           "every station's manifests in an S3 archive: signatures, chain links, gaps", cmd_archive, VERB_LONG, NULL },
-        { "custody", ROLE_CUSTODIAN, "RECORDING [--json | --pdf FILE]",
+        { "custody", ROLE_CUSTODIAN, "RECORDING [--json | --pdf FILE] | --session SESSION [--pdf FILE]",
           "a recording's chain of custody: device, officer and its source, times, hashes, copies, scrubs, "
-          "every audit row, manifests, holds, retention",
+          "every audit row, manifests, holds, retention; or a dock session's report",
           cmd_custody, VERB_READS, NULL },
         { "mhl verify", ROLE_CUSTODIAN, "PATH [--json]",
           "re-hash a target's tree (or a copy of it) against its ASC MHL receipts (exit 3 when anything differs)",

@@ -239,23 +239,135 @@ static void print_text(FILE *out, json_t *d)
                 json_is_string(json_object_get(x, "why")) ? s(x, "why") : "");
 }
 
+/* ---- a dock session's report: what the station took from one dock ---- */
+
+struct session_text {
+        FILE *out;
+        int64_t n, bytes;
+};
+
+static int session_header(const struct session_info *si, void *ud)
+{
+        FILE *f = ((struct session_text *)ud)->out;
+        char esc[1400];
+        fprintf(f, "DOCK SESSION REPORT: session %lld\n\n", (long long)si->id);
+        fprintf(f, "device          %s (%s %s, USB %s:%s)%s%s\n", text_escape(si->device, esc, sizeof(esc)),
+                si->vendor ? si->vendor : "-", si->model ? si->model : "-", si->vendor_id ? si->vendor_id : "-",
+                si->product_id ? si->product_id : "-", si->identity_flag ? "; FLAGGED " : "",
+                si->identity_flag ? si->identity_flag : "");
+        fprintf(f, "bay             %s\n", si->bay ? si->bay : "-");
+        fprintf(f, "docked          %s, ended %s, %s\n", si->started_at, si->ended_at ? si->ended_at : "-", si->state);
+        if (si->has_clock_offset)
+                fprintf(f, "device clock    %+llds off the station's at dock time\n", (long long)si->clock_offset_s);
+        if (si->reported_badge || si->battery_pct >= 0 || si->clock_set_at)
+                fprintf(f, "device reports  officer %s %s, unit %s; battery %d%%; clock set %s to %s\n",
+                        si->reported_badge ? si->reported_badge : "-",
+                        si->reported_officer_name ? si->reported_officer_name : "",
+                        si->reported_unit_name ? si->reported_unit_name : "-", si->battery_pct,
+                        si->clock_set_at ? si->clock_set_at : "-", si->clock_set_to ? si->clock_set_to : "-");
+        fprintf(f,
+                "files           %lld seen, %lld copied, %lld known already, %lld under-copied, %lld deleted "
+                "on the device\n",
+                (long long)si->files_seen, (long long)si->files_copied, (long long)si->files_already,
+                (long long)si->files_under_copied, (long long)si->deleted_entries);
+        if (si->unread)
+                fprintf(f, "NOT READ        %s\n", text_escape(si->unread, esc, sizeof(esc)));
+        if (si->error)
+                fprintf(f, "error           %s\n", text_escape(si->error, esc, sizeof(esc)));
+        if (si->wipe)
+                fprintf(f, "wipe            %s\n", si->wipe);
+        fprintf(f, "\nRECORDINGS\n");
+        return 0;
+}
+
+static int session_recording(const struct recording_info *r, void *ud)
+{
+        struct session_text *st = ud;
+        char esc[1400];
+        fprintf(st->out,
+                "  #%-6lld %s\n          %lld bytes, SHA-256 %s\n          officer %s (%s), recorded %s; "
+                "%zu verified cop%s\n",
+                (long long)r->id, text_escape(r->device_path, esc, sizeof(esc)), (long long)r->size,
+                r->sha256 ? r->sha256 : "-", r->officer ? r->officer : "-",
+                r->officer_source ? r->officer_source : "none", r->recorded_start_utc ? r->recorded_start_utc : "-",
+                r->n_copies, r->n_copies == 1 ? "y" : "ies");
+        st->n++;
+        st->bytes += r->size;
+        return 0;
+}
+
+static int session_manifest(const struct manifest_info *m, void *ud)
+{
+        struct session_text *st = ud;
+        if (m->session_id == st->n) /* n holds the session id while manifests are walked */
+                fprintf(st->out, "\nMANIFEST\n  #%lld SHA-256 %s, created %s, delivered %s\n", (long long)m->seq,
+                        m->sha256, m->created_at, m->delivered_at ? m->delivered_at : "NOT YET");
+        return 0;
+}
+
+static int session_report(struct ctx *c, int64_t sid, const char *pdf)
+{
+        if (open_catalog(c) < 0)
+                return 1;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&text, &len);
+        if (!m)
+                return 1;
+        struct session_text st = { .out = m };
+        int r = catalog_sessions_foreach(c->cat, NULL, sid, session_header, &st);
+        bool found = len > 0 || ftell(m) > 0;
+        if (r >= 0 && found)
+                r = catalog_recordings_foreach(c->cat, NULL, sid, session_recording, &st);
+        int64_t n = st.n, bytes = st.bytes;
+        st.n = sid;
+        if (r >= 0 && found)
+                r = catalog_manifests_foreach(c->cat, session_manifest, &st);
+        if (found)
+                fprintf(m, "\n%lld recording(s), %lld bytes\n", (long long)n, (long long)bytes);
+        fclose(m);
+        _cleanup_free_ char *owned = text;
+        if (r < 0 || !found) {
+                log_error("custody --session: %s", r < 0 ? catalog_errmsg(c->cat) : "no such session");
+                return 1;
+        }
+        if (!pdf) {
+                fputs(text, stdout);
+                return 0;
+        }
+        char now[32], err[256];
+        time_now_iso(now, sizeof(now));
+        _cleanup_free_ char *footer =
+                xasprintf("dockd station %s · dock session %lld · %s", c->cfg.station_id, (long long)sid, now);
+        if (report_pdf(text, footer, stdout, err, sizeof(err)) < 0) {
+                log_error("custody --session: %s", err);
+                return 1;
+        }
+        return 0;
+}
+
 int cmd_custody(struct ctx *c, int argc, char **argv)
 {
         bool json = false, pdf = false;
-        int64_t id = 0;
+        int64_t id = 0, session = 0;
         for (int i = 1; i < argc; i++)
                 if (strcmp(argv[i], "--json") == 0)
                         json = true;
+                else if (strcmp(argv[i], "--session") == 0 && i + 1 < argc)
+                        session = strtoll(argv[++i], NULL, 10), id = session > 0 ? session : -1;
                 else if (strcmp(argv[i], "--pdf") == 0 && i + 1 < argc && strcmp(argv[i + 1], "-") == 0)
                         pdf = true, i++; /* dockctl has put the caller's FILE on our stdout */
                 else if (!id && argv[i][0] >= '1' && argv[i][0] <= '9')
                         id = strtoll(argv[i], NULL, 10);
                 else
                         id = -1;
-        if (id <= 0 || (json && pdf)) {
-                fprintf(stderr, "usage: dockctl custody RECORDING [--json | --pdf FILE]\n");
+        if (id <= 0 || (json && (pdf || session))) {
+                fprintf(stderr, "usage: dockctl custody RECORDING [--json | --pdf FILE]\n"
+                                "       dockctl custody --session SESSION [--pdf FILE]\n");
                 return EXIT_USAGE;
         }
+        if (session)
+                return session_report(c, session, pdf ? "-" : NULL);
         if (open_catalog(c) < 0)
                 return 1;
         json_t *rec = NULL;

@@ -66,3 +66,18 @@ dc custody "$id" --pdf /nonexistent-dir/x.pdf 2>"$WORK/e.txt" || rc=$?
 [ "$rc" = 1 ] && grep -q "cannot write /nonexistent-dir/x.pdf" "$WORK/e.txt" || fail "an unwritable --pdf FILE: $(cat "$WORK/e.txt")"
 [ -z "${DOCKD_SAMPLE_PDF:-}" ] || cp "$WORK/c.pdf" "$DOCKD_SAMPLE_PDF"
 pass "custody --pdf FILE: a printable A4 PDF with the same story, Chinese names included (pdftotext)"
+
+# A dock session's report, the same way: the session, every recording it
+# took with its SHA-256, its manifest; as text and as A4 PDF.
+dc custody --session 1 >"$WORK/s.txt" || fail "custody --session"
+dc custody --session 1 --pdf "$WORK/s.pdf" || fail "custody --session --pdf"
+pdftotext -layout "$WORK/s.pdf" "$WORK/s.pdf.txt" || fail "pdftotext cannot read the session PDF"
+for f in "$WORK/s.txt" "$WORK/s.pdf.txt"; do
+	for want in "DOCK SESSION REPORT: session 1" "CAM7" "$sha" "MANIFEST" "#1 SHA-256 $msha" "1 recording(s)"; do
+		grep -qF "$want" "$f" || fail "the session report ($f) lacks '$want': $(head -30 "$f")"
+	done
+done
+rc=0
+dc custody --session 99 >/dev/null 2>"$WORK/e.txt" || rc=$?
+[ "$rc" = 1 ] && grep -q "no such session" "$WORK/e.txt" || fail "an unknown session: rc $rc"
+pass "custody --session: the dock session's report (its recordings, SHA-256s and manifest), as text and A4 PDF"
