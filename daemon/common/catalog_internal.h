@@ -166,3 +166,19 @@ static inline int recording_exists(struct catalog *c, int64_t rec_id, char *err,
         snprintf(err, err_size, "no recording %lld (see `dockctl recordings`)", (long long)rec_id);
         return -ENOENT;
 }
+
+/* A hold from a row whose first nine columns are h.id, h.scope, h.value,
+ * h.reason, h.placed_by, h.placed_at, h.released_by, h.released_at,
+ * h.release_reason (catalog_retention.c, catalog_report.c). */
+static inline struct hold_info hold_row(sqlite3_stmt *st)
+{
+        return (struct hold_info){ .id = sqlite3_column_int64(st, 0),
+                                   .scope = col(st, 1),
+                                   .value = col(st, 2),
+                                   .reason = col(st, 3),
+                                   .placed_by = col(st, 4),
+                                   .placed_at = col(st, 5),
+                                   .released_by = col(st, 6),
+                                   .released_at = col(st, 7),
+                                   .release_reason = col(st, 8) };
+}

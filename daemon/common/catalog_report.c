@@ -101,16 +101,8 @@ int catalog_custody_holds(struct catalog *c, int64_t rec_id, hold_cb cb, void *u
         sqlite3_bind_int64(st, 1, rec_id);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct hold_info h = { .id = sqlite3_column_int64(st, 0),
-                                       .recordings = 1,
-                                       .scope = col(st, 1),
-                                       .value = col(st, 2),
-                                       .reason = col(st, 3),
-                                       .placed_by = col(st, 4),
-                                       .placed_at = col(st, 5),
-                                       .released_by = col(st, 6),
-                                       .released_at = col(st, 7),
-                                       .release_reason = col(st, 8) };
+                struct hold_info h = hold_row(st);
+                h.recordings = 1;
                 if ((r = cb(&h, ud)) != 0)
                         return r;
         }

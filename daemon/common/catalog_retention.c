@@ -89,16 +89,8 @@ int catalog_holds_foreach(struct catalog *c, bool active_only, hold_cb cb, void 
         sqlite3_bind_int(st, 1, active_only);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                struct hold_info h = { .id = sqlite3_column_int64(st, 0),
-                                       .scope = col(st, 1),
-                                       .value = col(st, 2),
-                                       .reason = col(st, 3),
-                                       .placed_by = col(st, 4),
-                                       .placed_at = col(st, 5),
-                                       .released_by = col(st, 6),
-                                       .released_at = col(st, 7),
-                                       .release_reason = col(st, 8),
-                                       .recordings = sqlite3_column_int64(st, 9) };
+                struct hold_info h = hold_row(st);
+                h.recordings = sqlite3_column_int64(st, 9);
                 if ((r = cb(&h, userdata)) < 0)
                         return r;
         }
