@@ -309,7 +309,7 @@ static int session_report(struct ctx *c, int64_t sid, const char *pdf)
 {
         if (open_catalog(c) < 0)
                 return 1;
-        char *text = NULL;
+        _cleanup_free_ char *text = NULL;
         size_t len = 0;
         FILE *m = open_memstream(&text, &len);
         if (!m)
@@ -326,7 +326,6 @@ static int session_report(struct ctx *c, int64_t sid, const char *pdf)
         if (found)
                 fprintf(m, "\n%lld recording(s), %lld bytes\n", (long long)n, (long long)bytes);
         fclose(m);
-        _cleanup_free_ char *owned = text;
         if (r < 0 || !found) {
                 log_error("custody --session: %s", r < 0 ? catalog_errmsg(c->cat) : "no such session");
                 return 1;
