@@ -97,6 +97,12 @@ int audited(struct ctx *c, int r, const char *action, const char *object, const 
 void audit_export(struct ctx *c, const char *what, const char *filter);
 
 int open_catalog(struct ctx *c);
+/* A listing being printed: its format, the rows so far, the copies required. */
+struct list_ctx {
+        enum out_format fmt;
+        size_t n;
+        int copies;
+};
 int parse_format(const char *opt, enum out_format *fmt);
 /* "2026-11-25", "2026-11-25T08:00[:00][Z]" (UTC) to the catalog's time form;
  * -EINVAL with a message naming the option otherwise. */
@@ -111,12 +117,14 @@ int period_opt(int ch, char bufs[2][32], const char **from, const char **to);
 int cmd_ingest(struct ctx *c, int argc, char **argv);
 int cmd_catalog(struct ctx *c, int argc, char **argv);
 int cmd_list(struct ctx *c, int argc, char **argv);
+int cmd_alarms(struct ctx *c, int argc, char **argv);
+
+/* verbs_archive.c */
 int cmd_manifests(struct ctx *c, int argc, char **argv);
 int cmd_manifest(struct ctx *c, int argc, char **argv);
 int cmd_key(struct ctx *c, int argc, char **argv);
 int cmd_archive(struct ctx *c, int argc, char **argv);
 int cmd_audit(struct ctx *c, int argc, char **argv);
-int cmd_alarms(struct ctx *c, int argc, char **argv);
 
 /* verbs_ledger.c */
 /* ID (a positive number) as the first of `positional` arguments and a
