@@ -275,10 +275,10 @@ static int hash_file(const char *path, int64_t *size, char xxh[33], char sha[65]
                 abort();
         XXH3_128bits_reset(x);
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-        static __thread unsigned char buf[1 << 20];
+        _cleanup_free_ unsigned char *buf = xmalloc(1 << 20);
         ssize_t k;
         *size = 0;
-        while ((k = read(fd, buf, sizeof(buf))) > 0) {
+        while ((k = read(fd, buf, 1 << 20)) > 0) {
                 XXH3_128bits_update(x, buf, (size_t)k);
                 EVP_DigestUpdate(md, buf, (size_t)k);
                 *size += k;
@@ -296,26 +296,6 @@ static int hash_file(const char *path, int64_t *size, char xxh[33], char sha[65]
         return r;
 }
 
-static int read_whole(const char *path, char **out, size_t *len)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_size > (64 << 20))
-                return -EFBIG; /* a receipt is small; this is not one */
-        char *b = xmalloc((size_t)st.st_size + 1);
-        ssize_t k = pread_full(fd, b, (size_t)st.st_size, 0);
-        if (k != st.st_size) {
-                free(b);
-                return k < 0 ? (int)k : -EIO;
-        }
-        b[k] = '\0';
-        *out = b;
-        *len = (size_t)k;
-        return 0;
-}
-
 /* One generation: its C4 against the chain's, then every file it lists. */
 static void verify_generation(const char *root, const char *dir, const struct chain_entry *e,
                               void (*cb)(void *, const char *), void *ud, struct mhl_report *rep)
@@ -323,7 +303,7 @@ static void verify_generation(const char *root, const char *dir, const struct ch
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, e->path);
         _cleanup_free_ char *data = NULL;
         size_t len = 0;
-        if (strchr(e->path, '/') || read_whole(path, &data, &len) < 0) {
+        if (strchr(e->path, '/') || read_file_all(path, 64 << 20 /* a receipt is small */, &data, &len) < 0) {
                 problem(cb, ud, "generation %u: %s is missing", e->seq, path);
                 rep->bad_generations++;
                 return;

@@ -177,6 +177,26 @@ ssize_t pread_full(int fd, void *buf, size_t n, off_t off)
         return (ssize_t)done;
 }
 
+int read_file_all(const char *path, size_t max, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        if ((uint64_t)st.st_size > max)
+                return -EFBIG;
+        char *b = xmalloc((size_t)st.st_size + 1);
+        ssize_t k = pread_full(fd, b, (size_t)st.st_size, 0);
+        if (k != st.st_size) {
+                free(b);
+                return k < 0 ? (int)k : -EIO;
+        }
+        b[k] = '\0';
+        *out = b;
+        *len = (size_t)k;
+        return 0;
+}
+
 int pwrite_full(int fd, const void *buf, size_t n, off_t off)
 {
         size_t done = 0;

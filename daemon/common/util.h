@@ -80,6 +80,9 @@ int fsync_parent(const char *path);
 /* Full-count pread/pwrite that retry on EINTR and short counts. pread_full
  * returns the bytes read (less than n only at end of file) or -errno. */
 ssize_t pread_full(int fd, void *buf, size_t n, off_t off);
+/* A small file whole, NUL-terminated, into *out (malloc'd), its length in
+ * *len. -EFBIG above max bytes; -errno otherwise. */
+int read_file_all(const char *path, size_t max, char **out, size_t *len);
 int pwrite_full(int fd, const void *buf, size_t n, off_t off);
 
 char *xstrdup(const char *s);

@@ -265,23 +265,15 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         return r;
 }
 
-/* A file's bytes, whole, NUL-terminated (a PEM, a token). */
+/* A PEM or a token, whole. */
 static char *slurp(const char *path, char *err, size_t err_size)
 {
-        _cleanup_fclose_ FILE *f = fopen(path, "re");
         char *b = NULL;
-        size_t n = 0;
-        FILE *m = f ? open_memstream(&b, &n) : NULL;
-        if (!m) {
-                snprintf(err, err_size, "[metrics]: cannot read %s: %s", path, strerror(errno));
-                return NULL;
-        }
-        char buf[4096];
-        size_t k;
-        while ((k = fread(buf, 1, sizeof(buf), f)) > 0)
-                fwrite(buf, 1, k, m);
-        fclose(m);
-        return b;
+        size_t n;
+        int r = read_file_all(path, 1 << 20, &b, &n);
+        if (r < 0)
+                snprintf(err, err_size, "[metrics]: cannot read %s: %s", path, strerror(-r));
+        return r < 0 ? NULL : b;
 }
 
 int metrics_start(const struct config *cfg, struct bays *bays, struct metrics **out, char *err, size_t err_size)
