@@ -474,8 +474,7 @@ int catalog_destruction_finish(struct catalog *c, int64_t id, const char *approv
 /* The sessions that saw or copied it, in order. */
 int catalog_custody_sessions(struct catalog *c, int64_t rec_id, int64_t *ids, size_t max, size_t *n);
 /* The audit rows naming it or its sessions, and the custody reports read of it. */
-int catalog_custody_audit(struct catalog *c, int64_t rec_id, const int64_t *sessions, size_t n_sessions, audit_cb cb,
-                          void *ud);
+int catalog_custody_audit(struct catalog *c, int64_t rec_id, audit_cb cb, void *ud);
 typedef int (*custody_scrub_cb)(const char *at, const char *target, const char *path, const char *finding,
                                 const char *detail, void *ud);
 int catalog_custody_scrubs(struct catalog *c, int64_t rec_id, custody_scrub_cb cb, void *ud);

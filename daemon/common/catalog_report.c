@@ -23,34 +23,25 @@ int catalog_custody_sessions(struct catalog *c, int64_t rec_id, int64_t *ids, si
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
 
-int catalog_custody_audit(struct catalog *c, int64_t rec_id, const int64_t *sessions, size_t n_sessions, audit_cb cb,
-                          void *ud)
+int catalog_custody_audit(struct catalog *c, int64_t rec_id, audit_cb cb, void *ud)
 {
         /* the rows naming the recording, its sessions (the session's end, its
          * wipe) and the custody reports read of it, in the chain's order */
-        _cleanup_free_ char *sql = NULL;
-        char *q = NULL;
-        size_t qlen = 0;
-        FILE *f = open_memstream(&q, &qlen);
-        if (!f)
-                return -ENOMEM;
-        fputs("SELECT id, at, who, role, action, object, why FROM audit WHERE object = ?1"
-              " OR (action = 'read' AND object = 'custody' AND (why = ?2 OR why GLOB ?2 || ' *'))",
-              f);
-        for (size_t i = 0; i < n_sessions; i++)
-                fprintf(f, " OR object GLOB 'session %lld device *' OR object GLOB 'device * session %lld'",
-                        (long long)sessions[i], (long long)sessions[i]);
-        fputs(" ORDER BY id", f);
-        fclose(f);
-        sql = q;
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c, sql, &st);
+        int r = prepare(c,
+                        "SELECT a.id, a.at, a.who, a.role, a.action, a.object, a.why FROM audit a"
+                        " WHERE a.object = 'recording ' || ?1"
+                        " OR (a.action = 'read' AND a.object = 'custody' AND (a.why = ?1 OR a.why GLOB ?1 || ' *'))"
+                        " OR EXISTS (SELECT 1 FROM (SELECT first_session_id AS sid FROM recordings WHERE id = ?1"
+                        "   UNION SELECT session_id FROM copies WHERE recording_id = ?1) s"
+                        "   WHERE a.object GLOB 'session ' || s.sid || ' device *'"
+                        "   OR a.object GLOB 'device * session ' || s.sid)"
+                        " ORDER BY a.id",
+                        &st);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *object = xasprintf("recording %lld", (long long)rec_id);
         _cleanup_free_ char *idtext = xasprintf("%lld", (long long)rec_id);
-        bind_text(st, 1, object);
-        bind_text(st, 2, idtext);
+        bind_text(st, 1, idtext);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct audit_row row = { .id = sqlite3_column_int64(st, 0),

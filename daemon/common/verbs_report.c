@@ -394,7 +394,7 @@ int cmd_custody(struct ctx *c, int argc, char **argv)
                         r = catalog_sessions_foreach(c->cat, NULL, sessions[i], grab_session, sess);
         }
         if (r >= 0)
-                r = catalog_custody_audit(c->cat, id, sessions, n, grab_audit, audit);
+                r = catalog_custody_audit(c->cat, id, grab_audit, audit);
         if (r >= 0)
                 r = catalog_custody_scrubs(c->cat, id, grab_scrub, scrubs);
         if (r >= 0)

@@ -184,14 +184,6 @@ static int check_password(int fd, const struct driver_call *c, char *err, size_t
         return 0;
 }
 
-static void hex(const uint8_t *p, size_t n, char *out, size_t size)
-{
-        size_t j = 0;
-        for (size_t i = 0; i < n && j + 3 <= size; i++, j += 2)
-                snprintf(out + j, size - j, "%02x", p[i]);
-        out[j] = '\0';
-}
-
 /* clock = sync: the station's time in its zone, to the second. */
 static int sync_clock(int fd, const struct driver_call *c, struct device_report *rep, char *err, size_t err_size)
 {
@@ -260,7 +252,7 @@ static int jl_query(const struct driver_call *c, struct device_report *rep, char
         uint8_t idc[GAT947_ID_CODE_LEN];
         if ((r = cmd(fd, GAT947_GET_ID_CODE, 0, idc, sizeof(idc), err, err_size)) < 0)
                 return r;
-        hex(idc, sizeof(idc), rep->id_code, sizeof(rep->id_code));
+        hex_encode(idc, sizeof(idc), rep->id_code); /* 6 bytes: 13 of id_code's 16 */
         /* ZFY_INFO: who the device says it is and who carries it. Unreadable
          * is not fatal: the card is still taken, under a flagged identity. */
         uint8_t info[94];

@@ -133,7 +133,7 @@ static bool recorder_volume(struct hotplug *hp, struct udev_device *blk, struct 
         copy(d->devnode, sizeof(d->devnode), devnode, "");
         copy(d->fs_type, sizeof(d->fs_type), fs, "");
         copy(d->usb_syspath, sizeof(d->usb_syspath), udev_device_get_syspath(usb), "");
-        copy(d->bay, sizeof(d->bay), prop(usb, "ID_PATH"), udev_device_get_sysname(usb));
+        snprintf(d->bay, sizeof(d->bay), "%s", port);
         snprintf(d->vendor_id, sizeof(d->vendor_id), "%04x", vid);
         snprintf(d->product_id, sizeof(d->product_id), "%04x", pid);
         copy(d->udev_serial, sizeof(d->udev_serial), prop(usb, "ID_SERIAL_SHORT"), attr(usb, "serial"));
