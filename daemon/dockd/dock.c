@@ -61,10 +61,12 @@ static void wipe(const struct dock_session *s, const struct driver_ops *drv, con
  * clock, and for a locked recorder the unlock and the wait for its card
  * (*vol: the volume to ingest then). -errno with the bay's reason in err. */
 static int talk(const struct dock_session *s, const struct driver_ops *drv, const struct recorder_model *m,
-                const struct dock_hooks *h, struct device_report *rep, struct dock_info *vol, char *err,
-                size_t err_size)
+                const struct dock_hooks *h, struct device_report *rep, struct dock_info *vol, const char **reason,
+                char *err, size_t err_size)
 {
-        struct driver_call c = { .dock = s->dock, .model = m, .timezone = s->cfg->timezone, .cancel = s->cancel };
+        struct driver_call c = {
+                .dock = s->dock, .model = m, .timezone = s->cfg->timezone, .cancel = s->cancel, .reason = reason
+        };
         int r;
         *vol = *s->dock;
         if (!drv->query)
@@ -73,6 +75,7 @@ static int talk(const struct dock_session *s, const struct driver_ops *drv, cons
                 h->step(h->ud, "unlocking");
         if ((r = drv->query(&c, rep, err, err_size)) < 0)
                 return r;
+        *reason = NULL; /* a step that failed without failing the query (the clock) is no reason */
         if (h->reported)
                 h->reported(h->ud, rep);
         if (!s->dock->locked)
@@ -83,6 +86,8 @@ static int talk(const struct dock_session *s, const struct driver_ops *drv, cons
                 h->step(h->ud, "waiting for the card");
         log_info("bay %s: recorder unlocked; waiting up to %u s for its card", s->dock->bay, m->unlock_timeout_s);
         r = h->wait_card ? h->wait_card(h->ud, m->unlock_timeout_s, vol) : -ETIMEDOUT;
+        if (r < 0)
+                *reason = r == -ETIMEDOUT ? "card-timeout" : "interrupted";
         if (r == -ETIMEDOUT)
                 snprintf(err, err_size,
                          "the recorder was unlocked but its card did not appear within %u s: undock it and dock it "
@@ -129,16 +134,11 @@ void dock_run(const struct dock_session *s, const struct dock_hooks *h, struct d
                 goto done;
         }
         const struct driver_ops *drv = driver_for(m);
-        r = talk(s, drv, m, h, &rep, &vol, out->error, sizeof(out->error));
+        r = talk(s, drv, m, h, &rep, &vol, &out->reason, out->error, sizeof(out->error));
         if (r < 0) {
                 log_error("bay %s: %s", s->dock->bay, out->error);
-                out->reason = r == -ENOMEDIUM                                           ? "no-card"
-                              : r == -EPERM && strstr(out->error, "loader")             ? "loader"
-                              : r == -EACCES                                            ? "password"
-                              : r == -ETIMEDOUT && strstr(out->error, "did not appear") ? "card-timeout"
-                              : r == -ETIMEDOUT                                         ? "no-answer"
-                              : r == -ECANCELED                                         ? "interrupted"
-                                                                                        : "device-error";
+                if (!out->reason) /* a command that timed out, or any other failure */
+                        out->reason = r == -ETIMEDOUT ? "no-answer" : "device-error";
                 goto done;
         }
         r = drv->identify(&vol, drv->query ? &rep : NULL, &id, out->error, sizeof(out->error));

@@ -47,6 +47,9 @@ struct driver_call {
         const struct dock_info *dock;
         const struct recorder_model *model;
         const char *timezone; /* for clock = sync: the zone's name, for the record */
+        /* A failing call names its cause here for the bay, in a word
+         * (dock.h: "loader", "no-card", "password"); NULL: not asked. */
+        const char **reason;
         volatile sig_atomic_t *cancel;
 };
 

@@ -115,6 +115,24 @@ static int open_disk(const struct dock_info *d, char *err, size_t err_size)
         return fd < 0 ? -errno : fd;
 }
 
+/* The cause of a failing call, for the bay. */
+static int because(const struct driver_call *c, const char *reason, int r)
+{
+        if (c->reason)
+                *c->reason = reason;
+        return r;
+}
+
+/* A chip in its loader, where the same opcodes erase flash: nothing is sent. */
+static int loader(const struct driver_call *c, const char *product, char *err, size_t err_size)
+{
+        snprintf(err, err_size,
+                 "the recorder is in its loader (firmware update) mode (INQUIRY '%s'): nothing was sent to it; "
+                 "restart it normally and dock it again",
+                 product);
+        return because(c, "loader", -EPERM);
+}
+
 /* INQUIRY: which chip answers, and whether it is in its loader. */
 static int inquiry(int fd, const struct driver_call *c, char *err, size_t err_size)
 {
@@ -129,11 +147,7 @@ static int inquiry(int fd, const struct driver_call *c, char *err, size_t err_si
                 return -EPROTO;
         }
         if (gat947_is_loader(product)) {
-                snprintf(err, err_size,
-                         "the recorder is in its loader (firmware update) mode (INQUIRY '%s'): nothing was sent to it; "
-                         "restart it normally and dock it again",
-                         product);
-                return -EPERM;
+                return loader(c, product, err, err_size);
         }
         if (!recorder_inquiry_matches(c->model, vendor, product)) {
                 snprintf(err, err_size,
@@ -179,7 +193,7 @@ static int check_password(int fd, const struct driver_call *c, char *err, size_t
                          "the recorder's password is not the one in password_file %s: not unlocked; a recorder of "
                          "another station or unit?",
                          c->model->password_file);
-                return -EACCES;
+                return because(c, "password", -EACCES);
         }
         return 0;
 }
@@ -233,11 +247,7 @@ static int jl_query(const struct driver_call *c, struct device_report *rep, char
         /* The kernel asked INQUIRY when the disk appeared: a loader is known
          * before anything is sent. */
         if (gat947_is_loader(c->dock->scsi_model)) {
-                snprintf(err, err_size,
-                         "the recorder is in its loader (firmware update) mode (INQUIRY '%s'): nothing was sent to it; "
-                         "restart it normally and dock it again",
-                         c->dock->scsi_model);
-                return -EPERM;
+                return loader(c, c->dock->scsi_model, err, err_size);
         }
         _cleanup_close_ int fd = open_disk(c->dock, err, err_size);
         if (fd < 0)
@@ -293,7 +303,7 @@ static int jl_unlock(const struct driver_call *c, char *err, size_t err_size)
                 return r;
         if (gat947_word(w) == 0) {
                 snprintf(err, err_size, "the recorder reports no memory card: nothing to take");
-                return -ENOMEDIUM;
+                return because(c, "no-card", -ENOMEDIUM);
         }
         if ((r = check_password(fd, c, err, err_size)) < 0)
                 return r;
