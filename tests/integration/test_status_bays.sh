@@ -89,7 +89,8 @@ watcher=$!
 for ((i = 0; i < 200; i++)); do [ -e "$WORK/flags/ready" ] && break; sleep 0.1; done
 [ -e "$WORK/flags/ready" ] || fail "the page did not come up: $(cat "$WORK/stale.err")"
 kill -STOP "$DOCKD_PID" # hung, not gone: the page cannot tell the difference, and must not look live
-date +%s%3N >"$WORK/flags/killed"
+date +%s%3N >"$WORK/flags/killed.tmp" # whole when the page's watcher sees it
+mv "$WORK/flags/killed.tmp" "$WORK/flags/killed"
 wait "$watcher" || fail "the browser run failed: $(cat "$WORK/stale.err")"
 kill -CONT "$DOCKD_PID"
 r=$(cat "$WORK/stale.json")
