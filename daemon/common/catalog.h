@@ -235,6 +235,8 @@ struct manifest_info {
 };
 typedef int (*manifest_cb)(const struct manifest_info *m, void *userdata);
 int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata);
+/* The last n manifests the archive took, newest first. */
+int catalog_manifests_last_delivered(struct catalog *c, size_t n, manifest_cb cb, void *userdata);
 
 /* The outbox: up to max undelivered manifests due by now, earliest deadline
  * first (bodies malloc'd; catalog_outbox_item_free). */
@@ -320,6 +322,9 @@ struct catalog_metrics {
 };
 extern const char *const catalog_session_states[5];
 int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_metrics *m);
+/* Compares the kept counts of catalog_metrics_get with the rows counted
+ * whole: 0 equal, 1 not (`what` names the first difference), < 0 error. */
+int catalog_counts_check(struct catalog *c, char *what, size_t size);
 
 /* The badge of the officer the device was checked out to at `at` ("" none). */
 int catalog_officer_assigned_at(struct catalog *c, const char *serial, const char *at, char *badge, size_t size);

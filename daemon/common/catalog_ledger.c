@@ -267,9 +267,9 @@ int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *si
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         memset(out, 0, sizeof(*out));
         int r = prepare(c,
-                        "WITH latest AS (SELECT s.device_id, s.clock_offset_s FROM dock_sessions s"
-                        "  WHERE s.id = (SELECT max(x.id) FROM dock_sessions x WHERE x.device_id = s.device_id"
-                        "  AND x.clock_offset_s IS NOT NULL))"
+                        "WITH latest AS (SELECT d.id AS device_id, (SELECT s.clock_offset_s FROM dock_sessions s"
+                        "  WHERE s.device_id = d.id AND s.clock_offset_s IS NOT NULL ORDER BY s.id DESC LIMIT 1)"
+                        "  AS clock_offset_s FROM devices d)"
                         " SELECT (SELECT count(*) FROM latest WHERE abs(clock_offset_s) > ?1),"
                         " (SELECT d.serial FROM latest l JOIN devices d ON d.id = l.device_id"
                         "  WHERE abs(l.clock_offset_s) > ?1 LIMIT 1),"
@@ -301,20 +301,20 @@ int catalog_ledger_counts(struct catalog *c, int64_t clock_max_s, const char *si
 
 const char *const catalog_session_states[5] = { "ingesting", "complete", "incomplete", "interrupted", "failed" };
 
+/* From the counts the triggers of migration 021 keep in the same transaction
+ * as each change: a scrape costs the same at 5 M recordings as at 5. */
 int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_metrics *m)
 {
         memset(m, 0, sizeof(*m));
         _cleanup_stmt_ sqlite3_stmt *s = NULL, *t = NULL, *n = NULL;
         int r;
-        if ((r = prepare(c, "SELECT state, count(*) FROM dock_sessions GROUP BY state", &s)) < 0 ||
+        if ((r = prepare(c, "SELECT state, n FROM count_sessions", &s)) < 0 ||
             (r = prepare(c,
-                         "SELECT t.name, (SELECT count(*) FROM copies k WHERE k.target_id = t.id) FROM targets t"
-                         " ORDER BY t.name",
+                         "SELECT t.name, coalesce((SELECT k.n FROM count_copies k WHERE k.target_id = t.id), 0)"
+                         " FROM targets t ORDER BY t.name",
                          &t)) < 0 ||
             (r = prepare(
-                     c,
-                     "SELECT count(*), coalesce(sum((SELECT count(*) FROM copies k WHERE k.recording_id = r.id) < ?),"
-                     " 0) FROM recordings r WHERE r.destroyed_at IS NULL",
+                     c, "SELECT coalesce(sum(n), 0), coalesce(sum(CASE WHEN copies < ? THEN n END), 0) FROM count_live",
                      &n)) < 0)
                 return r;
         while (sqlite3_step(s) == SQLITE_ROW)
@@ -331,6 +331,41 @@ int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_m
         m->recordings = sqlite3_column_int64(n, 0);
         m->under_copied = sqlite3_column_int64(n, 1);
         return 0;
+}
+
+int catalog_counts_check(struct catalog *c, char *what, size_t size)
+{
+        /* each row: a kept count and the same counted from the rows, where they differ */
+        static const char *const sql =
+                "SELECT 'sessions ' || state, n, (SELECT count(*) FROM dock_sessions s WHERE s.state = k.state)"
+                " FROM count_sessions k"
+                " UNION ALL SELECT 'sessions ' || state, 0, count(*) FROM dock_sessions"
+                "  WHERE state NOT IN (SELECT state FROM count_sessions) GROUP BY state"
+                " UNION ALL SELECT 'copies on target ' || t.id,"
+                "  coalesce((SELECT n FROM count_copies k WHERE k.target_id = t.id), 0),"
+                "  (SELECT count(*) FROM copies c WHERE c.target_id = t.id) FROM targets t"
+                " UNION ALL SELECT 'live recordings with ' || k || ' copies',"
+                "  coalesce((SELECT n FROM count_live l WHERE l.copies = k), 0), count(*) FROM"
+                "  (SELECT (SELECT count(*) FROM copies c WHERE c.recording_id = r.id) AS k FROM recordings r"
+                "   WHERE r.destroyed_at IS NULL) GROUP BY k"
+                " UNION ALL SELECT 'live recordings with ' || copies || ' copies', n, 0 FROM count_live l WHERE n <> 0"
+                "  AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.destroyed_at IS NULL"
+                "  AND (SELECT count(*) FROM copies c WHERE c.recording_id = r.id) = l.copies)"
+                " UNION ALL SELECT 'manifests delivered=' || d, coalesce((SELECT n FROM count_manifests k"
+                "  WHERE k.delivered = d), 0), count(*) FROM (SELECT delivered_at IS NOT NULL AS d FROM manifests)"
+                "  GROUP BY d";
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, sql, &st), rc;
+        if (r < 0)
+                return r;
+        what[0] = '\0';
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+                if (sqlite3_column_int64(st, 1) != sqlite3_column_int64(st, 2)) {
+                        snprintf(what, size, "%s: kept %lld, counted %lld", col(st, 0) ? col(st, 0) : "?",
+                                 (long long)sqlite3_column_int64(st, 1), (long long)sqlite3_column_int64(st, 2));
+                        return 1;
+                }
+        return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
 }
 
 int catalog_officer_assigned_at(struct catalog *c, const char *serial, const char *at, char *badge, size_t size)

@@ -67,15 +67,18 @@ int catalog_manifest_get(struct catalog *c, int64_t session_id, void **body, siz
         return 0;
 }
 
-int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
+static int manifests_each(struct catalog *c, const char *where, int64_t limit, manifest_cb cb, void *userdata)
 {
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
-        int r = prepare(c,
-                        "SELECT seq, session_id, attempts, station, sha256, prev_sha256, created_at, deadline,"
-                        " delivered_at, last_error, rejected FROM manifests ORDER BY station, seq",
-                        &st);
+        char sql[400];
+        snprintf(sql, sizeof(sql),
+                 "SELECT seq, session_id, attempts, station, sha256, prev_sha256, created_at, deadline,"
+                 " delivered_at, last_error, rejected FROM manifests %s LIMIT ?",
+                 where);
+        int r = prepare(c, sql, &st);
         if (r < 0)
                 return r;
+        sqlite3_bind_int64(st, 1, limit);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 struct manifest_info m = {
@@ -95,6 +98,17 @@ int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
                         return r;
         }
         return rc == SQLITE_DONE ? 0 : sql_err(c, rc);
+}
+
+int catalog_manifests_foreach(struct catalog *c, manifest_cb cb, void *userdata)
+{
+        return manifests_each(c, "ORDER BY station, seq", -1, cb, userdata);
+}
+
+int catalog_manifests_last_delivered(struct catalog *c, size_t n, manifest_cb cb, void *userdata)
+{
+        /* newest first, from the table's end: only the outbox lies between */
+        return manifests_each(c, "WHERE delivered_at IS NOT NULL ORDER BY id DESC", (int64_t)n, cb, userdata);
 }
 
 int catalog_outbox_due(struct catalog *c, int64_t now, struct outbox_item *items, size_t max, size_t *n)
@@ -185,7 +199,7 @@ int catalog_outbox_status(struct catalog *c, const char *now, const char *warn_u
                 "SELECT"
                 " (SELECT count(*) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
                 " (SELECT count(*) FROM manifests WHERE rejected IS NOT NULL AND delivered_at IS NULL),"
-                " (SELECT count(*) FROM manifests WHERE delivered_at IS NOT NULL),"
+                " coalesce((SELECT n FROM count_manifests WHERE delivered = 1), 0),"
                 " (SELECT min(created_at) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
                 " (SELECT min(deadline) FROM manifests WHERE delivered_at IS NULL AND rejected IS NULL),"
                 " (SELECT last_error FROM manifests WHERE last_error IS NOT NULL AND delivered_at IS NULL"

@@ -161,23 +161,19 @@ static void write_metrics(struct metrics *m, FILE *f)
 
 /* The last few manifests the archive took, newest first, for the page. */
 #define LAST_DELIVERED 5
+
 struct delivered {
-        struct {
-                int64_t seq, session;
-                char at[32];
-        } d[LAST_DELIVERED];
-        size_t n; /* total seen; the ring holds the last LAST_DELIVERED */
+        FILE *f;
+        size_t n;
 };
 
 static int manifest_row(const struct manifest_info *mi, void *ud)
 {
         struct delivered *dl = ud;
-        if (!mi->delivered_at)
-                return 0;
-        size_t i = dl->n++ % LAST_DELIVERED;
-        dl->d[i].seq = mi->seq;
-        dl->d[i].session = mi->session_id;
-        snprintf(dl->d[i].at, sizeof(dl->d[i].at), "%s", mi->delivered_at);
+        fprintf(dl->f, "%s{\"seq\":%lld,\"session\":%lld", dl->n++ ? "," : "", (long long)mi->seq,
+                (long long)mi->session_id);
+        json_kv(dl->f, ",\"delivered_at\":", mi->delivered_at);
+        fputc('}', dl->f);
         return 0;
 }
 
@@ -195,17 +191,9 @@ static void write_status(struct metrics *m, FILE *f, bool full)
         fputs(",\"alarms\":", f);
         alarms_json(&al, f);
         fputs(",\"delivered\":[", f);
-        struct delivered dl = { .n = 0 };
+        struct delivered dl = { .f = f, .n = 0 };
         if (m->cat)
-                catalog_manifests_foreach(m->cat, manifest_row, &dl);
-        size_t shown = dl.n < LAST_DELIVERED ? dl.n : LAST_DELIVERED;
-        for (size_t k = 0; k < shown; k++) {
-                size_t i = (dl.n - 1 - k) % LAST_DELIVERED;
-                fprintf(f, "%s{\"seq\":%lld,\"session\":%lld", k ? "," : "", (long long)dl.d[i].seq,
-                        (long long)dl.d[i].session);
-                json_kv(f, ",\"delivered_at\":", dl.d[i].at);
-                fputc('}', f);
-        }
+                catalog_manifests_last_delivered(m->cat, LAST_DELIVERED, manifest_row, &dl);
         fputs("]}\n", f);
 }
 

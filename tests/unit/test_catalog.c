@@ -181,6 +181,88 @@ static void test_device_identity_is_never_merged(void **state)
                             "serial-missing");
 }
 
+static void expect_counts(struct fixture *f, int64_t complete, int64_t interrupted, int64_t recordings,
+                          int64_t under_copied, int64_t on_a, int64_t on_b)
+{
+        struct catalog_metrics m;
+        char what[300];
+        assert_int_equal(catalog_metrics_get(f->cat, 2, &m), 0);
+        assert_int_equal(m.sessions[1], complete);
+        assert_int_equal(m.sessions[3], interrupted);
+        assert_int_equal(m.recordings, recordings);
+        assert_int_equal(m.under_copied, under_copied);
+        assert_int_equal(m.n_targets, 2);
+        assert_int_equal(m.targets[0].copies, on_a);
+        assert_int_equal(m.targets[1].copies, on_b);
+        assert_int_equal(catalog_counts_check(f->cat, what, sizeof(what)), 0);
+}
+
+/* /metrics reads counts the catalog keeps as rows change; they equal the rows
+ * counted whole through every change a station makes: a session ending or
+ * interrupted, recordings and their copies, a destruction, a manifest
+ * delivered. A count made to differ is found by the check. */
+static void test_counts_kept_with_the_rows(void **state)
+{
+        struct fixture *f = *state;
+        int64_t dev, s1, s2, ta, tb;
+        struct recording r[3];
+        char what[300];
+        struct file_times ft = { "2026-11-25T08:00:00", "2026-11-25T08:00:00", "2026-11-25T00:00:00" };
+        assert_int_equal(catalog_device_ensure(f->cat, "CAM3", &dev), 0);
+        assert_int_equal(catalog_target_ensure(f->cat, "a", "fs", "/t/a", &ta), 0);
+        assert_int_equal(catalog_target_ensure(f->cat, "b", "fs", "/t/b", &tb), 0);
+        expect_counts(f, 0, 0, 0, 0, 0, 0);
+        assert_int_equal(catalog_session_start(f->cat, dev, "img", &s1), 0);
+        const char *keys[3] = { "0:d2:3:c10", "0:d2:4:c11", "0:d2:5:c12" };
+        for (int i = 0; i < 3; i++) {
+                char path[32];
+                snprintf(path, sizeof(path), "/DCIM/%d.mp4", i);
+                struct recording_entry e = { .path = path, .key = keys[i], .size = 100 + i, .times = &ft };
+                assert_int_equal(catalog_recording_get_or_add(f->cat, dev, &e, s1, &r[i]), 0);
+        }
+        expect_counts(f, 0, 0, 3, 3, 0, 0);
+        assert_int_equal(catalog_copy_add(f->cat, r[0].id, ta, "0.mp4", "o_direct", s1), 0);
+        assert_int_equal(catalog_copy_add(f->cat, r[0].id, tb, "0.mp4", "o_direct", s1), 0);
+        assert_int_equal(catalog_copy_add(f->cat, r[1].id, ta, "1.mp4", "o_direct", s1), 0);
+        expect_counts(f, 0, 0, 3, 2, 2, 1);
+        struct session_counts n = { .files_seen = 3, .files_copied = 1 };
+        assert_int_equal(catalog_session_finish(f->cat, s1, "complete", &n, NULL), 0);
+        assert_int_equal(catalog_session_start(f->cat, dev, "img", &s2), 0);
+        int k = 0;
+        assert_int_equal(catalog_sessions_mark_interrupted(f->cat, dev, &k), 0);
+        expect_counts(f, 1, 1, 3, 2, 2, 1);
+        /* a refused copy (the same target twice) leaves the counts as they were */
+        assert_true(catalog_copy_add(f->cat, r[1].id, ta, "1b.mp4", "o_direct", s1) < 0);
+        assert_int_equal(catalog_copy_add(f->cat, r[1].id, tb, "1.mp4", "o_direct", s1), 0);
+        expect_counts(f, 1, 1, 3, 1, 2, 2);
+        /* destroyed: its copies go, and it is no longer a recording held */
+        assert_string_equal(sql1(f->db, "INSERT INTO destruction_requests (id, reason, requested_by, requested_at)"
+                                        " VALUES (7, 'past retention', 'a', 'now'); SELECT 'ok'"),
+                            "ok");
+        assert_int_equal(catalog_recording_destroyed(f->cat, r[0].id, 7, "overwrite"), 0);
+        expect_counts(f, 1, 1, 2, 1, 1, 1);
+        /* a copy is never moved to another recording or target */
+        assert_string_equal(sql1(f->db, "UPDATE copies SET target_id = 1 WHERE target_id = 2; SELECT 'moved'"), "");
+        expect_counts(f, 1, 1, 2, 1, 1, 1);
+        /* manifests, delivered or not */
+        char ins[600];
+        snprintf(ins, sizeof(ins),
+                 "INSERT INTO manifests (session_id, station, seq, sha256, body, signature, created_at, deadline)"
+                 " VALUES (%lld, 'st', 1, 'x', x'00', x'00', 'c', 'd'); UPDATE manifests SET delivered_at = 'now';"
+                 " SELECT count(*) FROM manifests",
+                 (long long)s1);
+        assert_string_equal(sql1(f->db, ins), "1");
+        struct outbox_status o;
+        assert_int_equal(catalog_outbox_status(f->cat, "z", "z", &o), 0);
+        assert_int_equal(o.delivered, 1);
+        assert_int_equal(o.queued, 0);
+        assert_int_equal(catalog_counts_check(f->cat, what, sizeof(what)), 0);
+        /* the check finds a count that differs from the rows */
+        sql1(f->db, "UPDATE count_live SET n = n + 1 WHERE copies = 2");
+        assert_int_equal(catalog_counts_check(f->cat, what, sizeof(what)), 1);
+        assert_string_equal(what, "live recordings with 2 copies: kept 2, counted 1");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -190,6 +272,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(test_recording_identity_and_hash, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_stale_sessions_become_interrupted, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_device_identity_is_never_merged, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_counts_kept_with_the_rows, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
