@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <limits.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -93,12 +96,6 @@ static int write_entry(const struct session_copy *c, void *ud)
         return 0;
 }
 
-/* The chain's generations: (sequence number, file, C4), in order. */
-struct chain_entry {
-        unsigned seq;
-        char path[256], c4[91];
-};
-
 static xmlNode *child(xmlNode *n, const char *name)
 {
         for (xmlNode *c = n ? n->children : NULL; c; c = c->next)
@@ -107,25 +104,28 @@ static xmlNode *child(xmlNode *n, const char *name)
         return NULL;
 }
 
-static void node_text(xmlNode *n, char *out, size_t size)
+/* The element's text; false when it does not fit (out is then cut short,
+ * and must not be taken for the name it was cut from). */
+static bool node_text(xmlNode *n, char *out, size_t size)
 {
         xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
-        snprintf(out, size, "%s", t ? (const char *)t : "");
+        int k = snprintf(out, size, "%s", t ? (const char *)t : "");
         xmlFree(t);
+        return k >= 0 && (size_t)k < size;
 }
 
-/* Reads the chain file; a missing one is an empty chain. */
-static int read_chain(const char *dir, struct chain_entry **out, size_t *n, char *err, size_t err_size)
+#define RECEIPT_MAX (64 << 20) /* a receipt or chain file is small; a bigger one is not read */
+
+int mhl_parse_chain(const char *data, size_t len, struct mhl_chain_entry **out, size_t *n)
 {
         *out = NULL;
         *n = 0;
-        _cleanup_free_ char *path = xasprintf("%s/%s", dir, MHL_CHAIN);
-        if (access(path, F_OK) < 0)
-                return errno == ENOENT ? 0 : -errno;
-        xmlDoc *doc = xmlReadFile(path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+        if (len > INT_MAX)
+                return -EFBIG;
+        xmlDoc *doc = xmlReadMemory(data, (int)len, MHL_CHAIN, NULL,
+                                    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
         xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
         if (!root || strcmp((const char *)root->name, "ascmhldirectory") != 0) {
-                snprintf(err, err_size, "%s is not an ASC MHL chain file", path);
                 xmlFreeDoc(doc);
                 return -EBADMSG;
         }
@@ -133,15 +133,87 @@ static int read_chain(const char *dir, struct chain_entry **out, size_t *n, char
                 if (h->type != XML_ELEMENT_NODE || strcmp((const char *)h->name, "hashlist") != 0)
                         continue;
                 *out = xrealloc(*out, (*n + 1) * sizeof(**out));
-                struct chain_entry *e = &(*out)[(*n)++];
+                struct mhl_chain_entry *e = &(*out)[(*n)++];
                 xmlChar *seq = xmlGetProp(h, (const xmlChar *)"sequencenr");
                 e->seq = seq ? (unsigned)strtoul((const char *)seq, NULL, 10) : 0;
                 xmlFree(seq);
-                node_text(child(h, "path"), e->path, sizeof(e->path));
-                node_text(child(h, "c4"), e->c4, sizeof(e->c4));
+                e->whole = node_text(child(h, "path"), e->path, sizeof(e->path));
+                e->whole &= node_text(child(h, "c4"), e->c4, sizeof(e->c4));
         }
         xmlFreeDoc(doc);
         return 0;
+}
+
+/* Opens a regular file named relative to dirfd without leaving it: no "..",
+ * no absolute name, no symbolic link on the way (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS), and no waiting on a FIFO or a device that a drive
+ * made elsewhere holds under that name. `why` says what refused it. */
+static int open_beneath(int dirfd, const char *rel, const char **why)
+{
+        struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+        int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+        struct stat st;
+        if (fd < 0) {
+                int e = errno;
+                *why = e == EXDEV    ? "names a file outside the tree"
+                       : e == ELOOP  ? "is a symbolic link"
+                       : e == ENOENT ? "is missing"
+                                     : strerror(e);
+                return -e;
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                *why = "is not a regular file";
+                close(fd);
+                return -EINVAL;
+        }
+        return fd;
+}
+
+/* Reads a whole receipt opened beneath dirfd (at most RECEIPT_MAX bytes). */
+static int read_beneath(int dirfd, const char *rel, char **data, size_t *len, const char **why)
+{
+        _cleanup_close_ int fd = open_beneath(dirfd, rel, why);
+        struct stat st;
+        if (fd < 0)
+                return fd;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (st.st_size > RECEIPT_MAX) {
+                *why = "is larger than any receipt (64 MiB)";
+                return -EFBIG;
+        }
+        char *b = xmalloc((size_t)st.st_size + 1);
+        ssize_t k = pread_full(fd, b, (size_t)st.st_size, 0);
+        if (k != st.st_size) {
+                free(b);
+                *why = "could not be read whole";
+                return k < 0 ? (int)k : -EIO;
+        }
+        b[k] = '\0';
+        *data = b;
+        *len = (size_t)k;
+        return 0;
+}
+
+/* Reads the chain file; a missing one is an empty chain. */
+static int read_chain(int dirfd, const char *dir, struct mhl_chain_entry **out, size_t *n, char *err, size_t err_size)
+{
+        *out = NULL;
+        *n = 0;
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        const char *why = NULL;
+        int r = read_beneath(dirfd, MHL_CHAIN, &data, &len, &why);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                snprintf(err, err_size, "%s/%s %s", dir, MHL_CHAIN, why);
+                return r;
+        }
+        if ((r = mhl_parse_chain(data, len, out, n)) < 0)
+                snprintf(err, err_size, "%s/%s is not an ASC MHL chain file", dir, MHL_CHAIN);
+        return r;
 }
 
 /* Writes path whole, durably, through a temporary name: replace as asked. */
@@ -206,10 +278,19 @@ int mhl_write_generation(struct catalog *cat, int64_t session_id, const char *ta
                 snprintf(err, err_size, "cannot lock %s: %s", dir, strerror(errno));
                 return -errno;
         }
-        struct chain_entry *chain = NULL;
+        struct mhl_chain_entry *chain = NULL;
         size_t n = 0;
-        if ((r = read_chain(dir, &chain, &n, err, err_size)) < 0)
+        if ((r = read_chain(dirfd, dir, &chain, &n, err, err_size)) < 0)
                 return r;
+        for (size_t i = 0; i < n; i++)
+                if (!chain[i].whole) { /* rewriting it would cut an entry dockd did not write */
+                        snprintf(err, err_size,
+                                 "%s/%s: generation %u's entry is longer than dockd writes; not rewriting "
+                                 "the chain (move the ascmhl folder aside)",
+                                 dir, MHL_CHAIN, chain[i].seq);
+                        free(chain);
+                        return -EBADMSG;
+                }
         unsigned seq = n ? chain[n - 1].seq + 1 : 1;
         char stamp[32], name[256], c4[91];
         snprintf(stamp, sizeof(stamp), "%.10s_%.2s%.2s%.2sZ", now, now + 11, now + 14, now + 17);
@@ -263,12 +344,9 @@ static void problem(void (*cb)(void *, const char *), void *ud, const char *fmt,
                 cb(ud, line);
 }
 
-/* XXH128 and SHA-256 of a file, and its size. */
-static int hash_file(const char *path, int64_t *size, char xxh[33], char sha[65])
+/* XXH128 and SHA-256 of an open file, and its size. */
+static int hash_fd(int fd, int64_t *size, char xxh[33], char sha[65])
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
         XXH3_state_t *x = XXH3_createState();
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         if (!x || !md)
@@ -296,30 +374,15 @@ static int hash_file(const char *path, int64_t *size, char xxh[33], char sha[65]
         return r;
 }
 
-/* One generation: its C4 against the chain's, then every file it lists. */
-static void verify_generation(const char *root, const char *dir, const struct chain_entry *e,
-                              void (*cb)(void *, const char *), void *ud, struct mhl_report *rep)
+void mhl_check_generation(int rootfd, const char *name, unsigned seq, const char *data, size_t len,
+                          void (*cb)(void *, const char *), void *ud, struct mhl_report *rep)
 {
-        _cleanup_free_ char *path = xasprintf("%s/%s", dir, e->path);
-        _cleanup_free_ char *data = NULL;
-        size_t len = 0;
-        if (strchr(e->path, '/') || read_file_all(path, 64 << 20 /* a receipt is small */, &data, &len) < 0) {
-                problem(cb, ud, "generation %u: %s is missing", e->seq, path);
-                rep->bad_generations++;
-                return;
-        }
-        char c4[91];
-        mhl_c4(data, len, c4);
-        if (strcmp(c4, e->c4) != 0) {
-                problem(cb, ud, "generation %u: %s was altered (C4 %s, the chain records %s)", e->seq, e->path, c4,
-                        e->c4);
-                rep->bad_generations++;
-                return;
-        }
-        xmlDoc *doc = xmlReadMemory(data, (int)len, e->path, NULL, XML_PARSE_NONET | XML_PARSE_NOERROR);
+        xmlDoc *doc = len <= INT_MAX ? xmlReadMemory(data, (int)len, name, NULL,
+                                                     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
+                                     : NULL;
         xmlNode *hashes = doc ? child(xmlDocGetRootElement(doc), "hashes") : NULL;
         if (!hashes) {
-                problem(cb, ud, "generation %u: %s is not an ASC MHL hash list", e->seq, e->path);
+                problem(cb, ud, "generation %u: %s is not an ASC MHL hash list", seq, name);
                 rep->bad_generations++;
                 xmlFreeDoc(doc);
                 return;
@@ -329,7 +392,7 @@ static void verify_generation(const char *root, const char *dir, const struct ch
                         continue;
                 char rel[4096], want_xxh[64], want_sha[80] = "", got_xxh[33], got_sha[65];
                 xmlNode *pn = child(h, "path");
-                node_text(pn, rel, sizeof(rel));
+                bool whole = node_text(pn, rel, sizeof(rel));
                 node_text(child(h, "xxh128"), want_xxh, sizeof(want_xxh));
                 xmlNode *meta = child(h, "metadata");
                 for (xmlNode *m = meta ? meta->children : NULL; m; m = m->next)
@@ -338,21 +401,29 @@ static void verify_generation(const char *root, const char *dir, const struct ch
                 xmlChar *sz = pn ? xmlGetProp(pn, (const xmlChar *)"size") : NULL;
                 int64_t want_size = sz ? strtoll((const char *)sz, NULL, 10) : -1, got_size = 0;
                 xmlFree(sz);
-                if (!rel[0] || rel[0] == '/' || strstr(rel, "..")) {
-                        problem(cb, ud, "generation %u: an entry names no file within the tree ('%s')", e->seq, rel);
+                char esc[200];
+                const char *why = NULL;
+                _cleanup_close_ int fd = -1;
+                if (!whole)
+                        why = "longer than any path";
+                if (!whole || !rel[0] || (fd = open_beneath(rootfd, rel, &why)) == -EXDEV || fd == -ELOOP ||
+                    fd == -EINVAL) {
+                        problem(cb, ud, "generation %u: an entry names no file within the tree ('%s': %s)", seq,
+                                text_escape(rel, esc, sizeof(esc)), why ? why : "no name");
                         rep->files_changed++;
                         continue;
                 }
-                _cleanup_free_ char *file = xasprintf("%s/%s", root, rel);
-                int r = hash_file(file, &got_size, got_xxh, got_sha);
+                int r = fd < 0 ? fd : hash_fd(fd, &got_size, got_xxh, got_sha);
                 if (r < 0) {
-                        problem(cb, ud, "%s: missing (%s; listed in generation %u)", rel, strerror(-r), e->seq);
+                        problem(cb, ud, "%s: missing (%s; listed in generation %u)", text_escape(rel, esc, sizeof(esc)),
+                                strerror(-r), seq);
                         rep->files_missing++;
                 } else if (got_size != want_size || strcmp(got_xxh, want_xxh) != 0 ||
                            (want_sha[0] && strcmp(got_sha, want_sha) != 0)) {
                         problem(cb, ud,
-                                "%s: CHANGED since generation %u (size %lld, XXH128 %s; the receipt says %lld, %s)",
-                                rel, e->seq, (long long)got_size, got_xxh, (long long)want_size, want_xxh);
+                                "%s: CHANGED since generation %u (size %lld, XXH128 %s; the receipt says %lld, %.40s)",
+                                text_escape(rel, esc, sizeof(esc)), seq, (long long)got_size, got_xxh,
+                                (long long)want_size, want_xxh);
                         rep->files_changed++;
                 } else {
                         rep->files_ok++;
@@ -361,19 +432,55 @@ static void verify_generation(const char *root, const char *dir, const struct ch
         xmlFreeDoc(doc);
 }
 
+/* One generation: its C4 against the chain's, then every file it lists. */
+static void verify_generation(int rootfd, int dirfd, const struct mhl_chain_entry *e, void (*cb)(void *, const char *),
+                              void *ud, struct mhl_report *rep)
+{
+        _cleanup_free_ char *data = NULL;
+        size_t len = 0;
+        const char *why = "is missing";
+        char esc[300];
+        bool outside = strchr(e->path, '/') != NULL;
+        if (!e->whole || outside || read_beneath(dirfd, e->path, &data, &len, &why) < 0) {
+                problem(cb, ud, "generation %u: %s/%s %s", e->seq, MHL_DIR, text_escape(e->path, esc, sizeof(esc)),
+                        !e->whole ? "...: the chain's entry is longer than any receipt's name and C4"
+                        : outside ? "names a file outside the receipts folder"
+                                  : why);
+                rep->bad_generations++;
+                return;
+        }
+        char c4[91];
+        mhl_c4(data, len, c4);
+        if (strcmp(c4, e->c4) != 0) {
+                problem(cb, ud, "generation %u: %s was altered (C4 %s, the chain records %.90s)", e->seq,
+                        text_escape(e->path, esc, sizeof(esc)), c4, e->c4);
+                rep->bad_generations++;
+                return;
+        }
+        mhl_check_generation(rootfd, e->path, e->seq, data, len, cb, ud, rep);
+}
+
 int mhl_verify(const char *root, void (*cb)(void *ud, const char *line), void *ud, struct mhl_report *rep, char *err,
                size_t err_size)
 {
         memset(rep, 0, sizeof(*rep));
         _cleanup_free_ char *dir = xasprintf("%s/%s", root, MHL_DIR);
-        struct stat st;
-        if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
-                snprintf(err, err_size, "%s has no ASC MHL receipts (no %s/ folder)", root, MHL_DIR);
+        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC), dirfd = -1;
+        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+                                .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
+        if (rootfd < 0) {
+                snprintf(err, err_size, "%s: %s", root, strerror(errno));
+                return -errno;
+        }
+        dirfd = (int)syscall(SYS_openat2, rootfd, MHL_DIR, &how, sizeof(how));
+        if (dirfd < 0) {
+                snprintf(err, err_size, "%s has no ASC MHL receipts (no %s/ folder%s)", root, MHL_DIR,
+                         errno == ELOOP ? ": it is a symbolic link" : "");
                 return -ENOENT;
         }
-        struct chain_entry *chain = NULL;
+        struct mhl_chain_entry *chain = NULL;
         size_t n = 0;
-        int r = read_chain(dir, &chain, &n, err, err_size);
+        int r = read_chain(dirfd, dir, &chain, &n, err, err_size);
         if (r < 0)
                 return r;
         if (n == 0) {
@@ -388,7 +495,7 @@ int mhl_verify(const char *root, void (*cb)(void *ud, const char *line), void *u
                                 i + 1, chain[i].seq);
                         rep->bad_generations++;
                 }
-                verify_generation(root, dir, &chain[i], cb, ud, rep);
+                verify_generation(rootfd, dirfd, &chain[i], cb, ud, rep);
         }
         free(chain);
         return 0;

@@ -5,6 +5,7 @@
  * read as the SHA-256) and the SHA-256 in each entry's metadata (ASC MHL has
  * no SHA-256 element). And the check of a tree against its receipts. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,21 @@ struct mhl_report {
         unsigned files_ok;        /* every listed file whose size, XXH128 and SHA-256 match */
         unsigned files_missing, files_changed;
 };
+/* The chain file's generations: (sequence number, file, C4), in order. */
+struct mhl_chain_entry {
+        unsigned seq;
+        char path[256], c4[91];
+        bool whole; /* false: the path or C4 did not fit (and is cut short) */
+};
+/* Parses a chain file's bytes: 0 with *out (free it) and *n, or -EBADMSG
+ * when it is not an ASC MHL chain file. */
+int mhl_parse_chain(const char *data, size_t len, struct mhl_chain_entry **out, size_t *n);
+/* Checks every entry of one generation's bytes (its C4 already checked)
+ * against the tree open at rootfd: each entry is counted once in rep as ok,
+ * missing or changed (an entry naming nothing within the tree is changed),
+ * or the generation as bad when it is not a hash list. */
+void mhl_check_generation(int rootfd, const char *name, unsigned seq, const char *data, size_t len,
+                          void (*on_problem)(void *ud, const char *line), void *ud, struct mhl_report *rep);
 /* Re-hashes the tree at root against every generation of its receipts.
  * Each problem is told to on_problem (a line naming the file or generation).
  * 0 when the receipts could be read (the report says what matched), or

@@ -8,6 +8,11 @@
 # and the SHA-256 of sha256sum for every file; the entries exactly the
 # session's copies. Then `dockctl mhl verify` finds a changed copy, a missing
 # one, an altered generation and a removed one, and passes an intact tree.
+# Last, a drive written elsewhere with hostile receipts: entries that climb
+# out of the tree, absolute names, a symbolic link and a FIFO in the tree, a
+# generation named outside the receipts folder, a huge one and one that is
+# not XML: each is named and counted, nothing outside the tree is read, and
+# nothing waits on the FIFO.
 source "$(dirname "$0")/common.sh"
 XSD=$HERE/../ascmhl
 
@@ -116,3 +121,69 @@ rc=0
 dockctl mhl verify relative/path >/dev/null 2>&1 || rc=$?
 [ "$rc" = 2 ] || fail "a relative PATH is not refused as usage"
 pass "mhl verify: an intact tree passes; a changed copy, a missing copy, an altered and a removed generation are each named, exit 3"
+
+# A drive made elsewhere, with hostile receipts (C4s right, so each is read).
+drive=$WORK/drive
+mkdir -p "$drive/ascmhl" "$drive/DCIM/sub"
+head -c 5000 /dev/urandom >"$drive/DCIM/a..b.MP4"    # ".." inside a name is a name
+ln -s /etc/passwd "$drive/DCIM/link.MP4"
+mkfifo "$drive/DCIM/fifo.MP4"
+echo outside >"$WORK/outside.mhl"
+python3 - "$drive" "$WORK/outside.mhl" <<'PY'
+import hashlib, os, subprocess, sys
+drive, outside = sys.argv[1:3]
+A = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+def c4(b):
+    n, s = int.from_bytes(hashlib.sha512(b).digest(), "big"), ""
+    while n:
+        n, r = divmod(n, 58)
+        s = A[r] + s
+    return "c4" + s.rjust(88, "1")
+def entry(path, size, xxh):
+    return ('<hash><path size="%d">%s</path><xxh128 action="original">%s</xxh128></hash>' % (size, path, xxh))
+good = os.path.join(drive, "DCIM/a..b.MP4")
+gx = subprocess.run(["xxhsum", "-H2", good], capture_output=True, text=True).stdout.split()[0]
+entries = [entry("DCIM/a..b.MP4", os.path.getsize(good), gx),
+           entry("../../etc/passwd", 100, "0" * 32), entry("/etc/passwd", 100, "0" * 32),
+           entry("DCIM/../../outside.mhl", 8, "0" * 32), entry("DCIM/link.MP4", 100, "0" * 32),
+           entry("DCIM/fifo.MP4", 100, "0" * 32), entry("DCIM/sub", 0, "0" * 32), entry("", 1, "0" * 32)]
+g1 = ('<?xml version="1.0" encoding="UTF-8"?><hashlist version="2.0" xmlns="urn:ASC:MHL:v2.0"><hashes>%s</hashes>'
+      '</hashlist>' % "".join(entries)).encode()
+gens = [("0001_g.mhl", g1), ("../outside.mhl", open(outside, "rb").read()), ("0003_huge.mhl", None),
+        ("0004_notxml.mhl", b"<hashlist><hashes><hash>")]
+for name, data in gens:
+    if data is not None and "/" not in name:
+        open(os.path.join(drive, "ascmhl", name), "wb").write(data)
+with open(os.path.join(drive, "ascmhl", "0003_huge.mhl"), "wb") as f:
+    f.truncate(65 << 20)
+huge = b"\0" * (65 << 20)
+chain = "".join('<hashlist sequencenr="%d"><path>%s</path><c4>%s</c4></hashlist>'
+                % (i + 1, name, c4(huge if data is None else data)) for i, (name, data) in enumerate(gens))
+open(os.path.join(drive, "ascmhl", "ascmhl_chain.xml"), "w").write(
+    '<?xml version="1.0" encoding="UTF-8"?><ascmhldirectory xmlns="urn:ASC:MHL:DIRECTORY:v2.0">%s</ascmhldirectory>'
+    % chain)
+PY
+rc=0
+timeout 60 "$BUILD/dockctl" --state "$STATE" mhl verify "$drive" >"$WORK/hostile.txt" 2>&1 || rc=$?
+out=$(cat "$WORK/hostile.txt")
+[ "$rc" = 3 ] || fail "mhl verify on hostile receipts exited $rc (124: it waited on the FIFO): $out"
+for want in "an entry names no file within the tree ('../../etc/passwd': names a file outside the tree)" \
+	"an entry names no file within the tree ('/etc/passwd': names a file outside the tree)" \
+	"an entry names no file within the tree ('DCIM/../../outside.mhl': names a file outside the tree)" \
+	"an entry names no file within the tree ('DCIM/link.MP4': is a symbolic link)" \
+	"an entry names no file within the tree ('DCIM/fifo.MP4': is not a regular file)" \
+	"an entry names no file within the tree ('DCIM/sub': is not a regular file)" \
+	"an entry names no file within the tree ('': no name)" \
+	"generation 2: ascmhl/../outside.mhl names a file outside the receipts folder" \
+	"generation 3: ascmhl/0003_huge.mhl is larger than any receipt (64 MiB)" \
+	"generation 4: 0004_notxml.mhl is not an ASC MHL hash list" \
+	"NOT OK: 4 generation(s) (some altered or missing); 1 file(s) match their receipts, 0 missing, 7 changed"; do
+	grep -qF -- "$want" <<<"$out" || fail "hostile receipts: no '$want' in: $out"
+done
+# nothing outside the tree was hashed: no line carries a hash of /etc/passwd
+! grep -q "$(xxhsum -H2 /etc/passwd | cut -d' ' -f1)" <<<"$out" || fail "mhl verify read /etc/passwd: $out"
+mkdir "$WORK/l2" && ln -s "$drive/ascmhl" "$WORK/l2/ascmhl"
+rc=0
+out=$(dockctl mhl verify "$WORK/l2" 2>&1) || rc=$?
+[ "$rc" = 1 ] && grep -q "no ascmhl/ folder: it is a symbolic link" <<<"$out" || fail "a linked receipts folder: $rc $out"
+pass "mhl verify on a drive's hostile receipts: climbing, absolute, linked, FIFO, directory and empty entries, a generation outside the folder, a huge one and a broken one are each named and counted; a.. b names are names; nothing outside the tree is read"
