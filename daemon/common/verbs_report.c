@@ -220,9 +220,11 @@ static void print_text(FILE *out, json_t *d)
                 fprintf(out, "  %s  %s %s: %s\n", s(x, "at"), s(x, "target"), s(x, "finding"), s(x, "detail"));
         fprintf(out, "\nMANIFESTS\n");
         json_array_foreach(json_object_get(d, "manifests"), i, x) fprintf(
-                out, "  #%lld (session %lld) SHA-256 %s, delivered %s\n",
+                out, "  #%lld (session %lld) SHA-256 %s, %s%s\n",
                 (long long)json_integer_value(json_object_get(x, "seq")),
-                (long long)json_integer_value(json_object_get(x, "session")), s(x, "sha256"), s(x, "delivered_at"));
+                (long long)json_integer_value(json_object_get(x, "session")), s(x, "sha256"),
+                json_is_string(json_object_get(x, "delivered_at")) ? "delivered " : "NOT YET DELIVERED to the archive",
+                json_is_string(json_object_get(x, "delivered_at")) ? s(x, "delivered_at") : "");
         fprintf(out, "\nHOLDS\n");
         if (!json_array_size(json_object_get(d, "holds")))
                 fprintf(out, "  none\n");

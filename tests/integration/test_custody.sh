@@ -81,3 +81,27 @@ rc=0
 dc custody --session 99 >/dev/null 2>"$WORK/e.txt" || rc=$?
 [ "$rc" = 1 ] && grep -q "no such session" "$WORK/e.txt" || fail "an unknown session: rc $rc"
 pass "custody --session: the dock session's report (its recordings, SHA-256s and manifest), as text and A4 PDF"
+
+# What the report must not claim: a manifest the archive has not taken is not
+# "delivered", and a released hold does not make the recording HELD.
+mkdir -p "$WORK/src2/DCIM"
+make_clip "$WORK/src2/DCIM/CAM8_A100_20261205090000_0001.MP4" 1 2026-12-05T09:00:00Z
+make_fat32 "$WORK/rec2.img" 40 "$WORK/src2"
+printf '[archive]\nurl = https://127.0.0.1:9/a\ntimeout_s = 2\n' >>"$WORK/dockd.conf"
+dc ingest --image "$WORK/rec2.img" --serial CAM8 >/dev/null 2>&1 || fail "ingest with the archive down"
+id2=$(dc recordings --device CAM8 --json | jq '.[0].id')
+dc hold add "$id2" --reason "case 2026-118" >/dev/null || fail "hold"
+hold=$(dc hold list --json | jq --argjson id "$id2" '[.[] | select(.reason == "case 2026-118")][0].id')
+dc hold remove "$hold" --reason "case closed" >/dev/null || fail "hold remove $hold"
+dc custody "$id2" --json >"$WORK/c2.json" || fail "custody --json (undelivered)"
+jq -e '(.manifests | length == 1 and .[0].delivered_at == null) and (.retention.held | not)
+	and (.holds | length == 1 and .[0].released_at != null)' "$WORK/c2.json" >/dev/null ||
+	fail "an undelivered manifest or a released hold reported as more: $(jq -c '{manifests, holds, retention}' "$WORK/c2.json")"
+dc custody "$id2" >"$WORK/c2.txt" || fail "custody (text, undelivered)"
+dc custody "$id2" --pdf "$WORK/c2.pdf" && pdftotext -layout "$WORK/c2.pdf" - | tr -s ' \n' ' ' >"$WORK/c2.pdf.txt" ||
+	fail "custody --pdf (undelivered)"     # lines joined: the PDF wraps long ones
+for f in "$WORK/c2.txt" "$WORK/c2.pdf.txt"; do
+	grep -qF "NOT YET DELIVERED to the archive" "$f" && grep -qF "released" "$f" || fail "$f: $(cat "$f")"
+	! grep -qF "HELD" "$f" && ! grep -q "delivered 20" "$f" || fail "$f claims HELD or a delivery: $(cat "$f")"
+done
+pass "custody: a manifest still in the outbox is NOT YET DELIVERED and a released hold is not HELD (JSON, text, PDF)"
