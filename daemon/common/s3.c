@@ -386,8 +386,10 @@ int s3_perform(struct s3 *s, const struct request *rq, struct xfer *x, struct s3
         hdr = curl_slist_append(hdr, auth_line);
         hdr = curl_slist_append(hdr, "Content-Type:"); /* curl adds none of its own to sign */
 
+        char curl_err[CURL_ERROR_SIZE] = "";
         curl_easy_reset(h);
         curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_err);
         curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https,http");
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
@@ -416,6 +418,7 @@ int s3_perform(struct s3 *s, const struct request *rq, struct xfer *x, struct s3
                 curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
         }
         CURLcode rc = curl_easy_perform(h);
+        curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL); /* curl_err is this call's */
         curl_slist_free_all(hdr);
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &rep->status);
         if (x->src_err) {
@@ -426,8 +429,16 @@ int s3_perform(struct s3 *s, const struct request *rq, struct xfer *x, struct s3
                 snprintf(err, err_size, "%s %s: writing what came failed: %s", rq->method, path, strerror(-x->fd_err));
                 r = x->fd_err;
         } else if (rc != CURLE_OK && !(rep->status >= 300 && rc == CURLE_SEND_ERROR)) {
-                snprintf(rep->message, sizeof(rep->message), "%s", curl_easy_strerror(rc));
-                snprintf(err, err_size, "%s %s%s: %s", rq->method, s->endpoint, path, curl_easy_strerror(rc));
+                /* what to do about it, where curl's words do not say */
+                const char *hint = rc == CURLE_COULDNT_RESOLVE_HOST ? " (DNS: the endpoint's host name does not "
+                                                                      "resolve; check endpoint and the resolver)"
+                                   : rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CONNECT_ERROR
+                                           ? " (TLS: the server's certificate is not trusted or not for this "
+                                             "name; set ca_file to the CA that signed it)"
+                                           : "";
+                snprintf(rep->message, sizeof(rep->message), "%s%s%s%s", curl_easy_strerror(rc),
+                         curl_err[0] ? " (" : "", curl_err, curl_err[0] ? ")" : "");
+                snprintf(err, err_size, "%s %s%s: %s%s", rq->method, s->endpoint, path, rep->message, hint);
                 r = rc == CURLE_COULDNT_CONNECT                                             ? -ECONNREFUSED
                     : rc == CURLE_OPERATION_TIMEDOUT                                        ? -ETIMEDOUT
                     : rc == CURLE_COULDNT_RESOLVE_HOST                                      ? -EHOSTUNREACH

@@ -484,3 +484,87 @@ conf evidence "$WORK/s3.cred"
 bad "credentials readable by others" "s3.cred can be read by others"
 chmod 0600 "$WORK/s3.cred"
 pass "a new catalog on a bucket prefix of another catalog's copies refused; unlocked bucket, wrong secret, readable credentials: each refused, naming what is wrong; object_lock = off: not write-once, alarm raised"
+
+# TLS and DNS: RGW behind nginx with HTTPS from a test CA. With ca_file the
+# station works over TLS; without it, or with another CA's, and with a host
+# name that does not resolve, `dockd --check` and an ingest say which it is.
+# (Name lookups go to 127.0.0.1 only, in a mount namespace of their own.)
+source "$HERE/../lib/archive.sh"
+pki=$WORK/pki
+mkdir -p "$pki" "$WORK/ngx/tmp" "$WORK/ngx/logs"
+(
+	cd "$pki"
+	for ca in ca other-ca; do
+		openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout $ca.key -out $ca.crt \
+			-days 2 -subj "/CN=$ca" 2>/dev/null
+	done
+	archive_cert server 127.0.0.1 ca IP:127.0.0.1
+)
+tport=$(archive_free_port)
+cat >"$WORK/ngx/nginx.conf" <<CONF
+user root;
+worker_processes 1;
+pid $WORK/ngx/nginx.pid;
+error_log $WORK/ngx/logs/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $WORK/ngx/tmp;
+    client_max_body_size 0;
+    server {
+        listen 127.0.0.1:$tport ssl;
+        ssl_certificate $pki/server.crt;
+        ssl_certificate_key $pki/server.key;
+        location / {
+            proxy_pass $S3_ENDPOINT;
+            proxy_set_header Host \$http_host;
+            proxy_http_version 1.1;
+            proxy_request_buffering off;
+            proxy_buffering off;
+        }
+    }
+}
+CONF
+nginx -p "$WORK/ngx" -c "$WORK/ngx/nginx.conf" -g 'daemon off;' >>"$WORK/ngx/logs/stderr" 2>&1 </dev/null &
+at_exit "kill $! 2>/dev/null"
+for ((i = 0; i < 50; i++)); do
+	python3 -c "import socket; socket.create_connection(('127.0.0.1', $tport), 1)" 2>/dev/null && break
+	sleep 0.1
+done
+echo "nameserver 127.0.0.1" >"$WORK/resolv.conf"
+local_dns() { unshare -m sh -c 'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$WORK/resolv.conf" "$@"; }
+tls_conf() { # tls_conf ENDPOINT [CA_FILE]
+	conf evidence "$WORK/s3.cred"
+	sed -i "s|^endpoint = .*|endpoint = $1|" "$WORK/dockd.conf"
+	[ -z "${2:-}" ] || printf 'ca_file = %s\n' "$2" >>"$WORK/dockd.conf"
+}
+check_says() { # check_says WHAT PATTERN
+	local rc=0
+	local_dns "$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" --check >"$WORK/check.out" 2>&1 || rc=$?
+	grep -q "$2" "$WORK/check.out" && grep -q "1 of 2 targets up" "$WORK/check.out" ||
+		fail "dockd --check, $1: rc $rc: $(cat "$WORK/check.out")"
+}
+tls_conf "https://127.0.0.1:$tport" "$pki/ca.crt"
+rc=0
+local_dns "$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" --check >"$WORK/check.out" 2>&1 || rc=$?
+[ $rc = 0 ] && grep -q "target vault: write-once (Object Lock GOVERNANCE proven)" "$WORK/check.out" ||
+	fail "dockd --check over TLS with ca_file: rc $rc: $(cat "$WORK/check.out")"
+mkdir -p "$WORK/tls/DCIM"
+head -c $((1 << 20)) /dev/urandom >"$WORK/tls/DCIM/T0001_20261125080000.MP4"
+make_fat32 "$WORK/tls.img" 40 "$WORK/tls"
+ingest_rc "$WORK/tls.img" CAM-TLS "${C[@]}" || fail "ingest over TLS: $(cat "$WORK/last.err")"
+dockctl "${C[@]}" recordings --device CAM-TLS --json | jq -e '.[0].copies_verified == 2' >/dev/null ||
+	fail "ingest over TLS: not two copies: $(dockctl "${C[@]}" recordings --device CAM-TLS --json)"
+tls_conf "https://127.0.0.1:$tport"
+check_says "no ca_file" "target vault.*SSL certificate problem.*(TLS: the server's certificate is not trusted or not for this name; set ca_file"
+tls_conf "https://127.0.0.1:$tport" "$pki/other-ca.crt"
+check_says "another CA" "target vault.*SSL certificate problem.*(TLS: the server's certificate is not trusted"
+tls_conf "https://rgw.invalid:$tport" "$pki/ca.crt"
+check_says "a host name that does not resolve" "target vault.*rgw.invalid.*(DNS: the endpoint's host name does not resolve"
+rc=0
+local_dns "$BUILD/dockctl" --state "$STATE" "${C[@]}" ingest --image "$WORK/tls.img" --serial CAM-DNS --json \
+	>"$WORK/last.json" 2>"$WORK/last.err" || rc=$?
+grep -q "rgw.invalid.*DNS: the endpoint's host name does not resolve" "$WORK/last.err" ||
+	fail "an ingest with an endpoint that does not resolve: rc $rc: $(cat "$WORK/last.err")"
+conf evidence "$WORK/s3.cred"
+pass "TLS: RGW behind HTTPS works with ca_file (write-once proven, two copies); no ca_file, another CA's, and a host name that does not resolve are each named (TLS, DNS) by --check and by an ingest"
