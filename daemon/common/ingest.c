@@ -214,18 +214,14 @@ static int verified_copies(struct run *run, int64_t rec_id, int *n)
 }
 
 /* Tags a recording once its copies are recorded (tags.c decides, the catalog
- * stores): its times, media facts, and its officer. Reads the verified copy,
- * never the recorder. A tag that cannot be read is flagged, never a reason
- * to fail the ingest. */
-void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const char *copy)
+ * stores): its times, media facts (m: probed from a verified copy, never
+ * the recorder), and its officer. A tag that cannot be read is flagged,
+ * never a reason to fail the ingest. */
+void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const struct media_info *mi)
 {
-        struct media_info m;
+        const struct media_info m = *mi;
         struct name_tags nt;
         struct recording_tags t = { .duration_s = -1 };
-        if (copy)
-                media_probe(copy, &m);
-        else /* only object copies: the footage is not probed (times from the name or mtime) */
-                m = (struct media_info){ .duration_s = -1 };
         bool named = name_pattern_match(run->cfg->name_pattern, e->path, &nt);
         struct tag_times_in in = {
                 .has_media_time = m.has_creation,
@@ -462,7 +458,9 @@ out_tx:
                 for (size_t k = 0; k < n; k++)
                         if (rel[k]) {
                                 *local = xasprintf("%s/%s", sinks[k].target->root, rel[k]);
-                                tag_recording(run, e, rec->id, *local);
+                                struct media_info m;
+                                media_probe(*local, &m);
+                                tag_recording(run, e, rec->id, &m);
                                 break;
                         }
                 int total = 0;

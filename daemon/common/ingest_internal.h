@@ -8,6 +8,7 @@
 #include "config.h"
 #include "copy.h"
 #include "ingest.h"
+#include "media.h"
 #include "target.h"
 #include "volume.h"
 
@@ -35,7 +36,7 @@ void note_error(struct run *run, const char *fmt, ...) __attribute__((format(pri
 /* Is rel taken on target t in the ledger (a taken callback of target.h)? */
 int path_taken(void *ud, const struct target *t, const char *rel, bool *taken);
 /* Tags a recording once its copies are recorded; copy: a local copy to probe, or NULL. */
-void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const char *copy);
+void tag_recording(struct run *run, const struct volume_entry *e, int64_t rec_id, const struct media_info *m);
 
 /* ingest_objects.c: the copies on S3 targets of one file (local: the verified
  * filesystem copy made now, or NULL), and the background uploads' results. */

@@ -11,6 +11,7 @@
 
 #include "ingest_internal.h"
 #include "log.h"
+#include "s3.h"
 #include "upload.h"
 #include "util.h"
 
@@ -70,6 +71,23 @@ static int hash_source(struct run *run, const struct volume_entry *e, char sha[S
 
 /* One object copy into the ledger (with the recording's SHA-256 when this
  * is its first copy). Returns 0, or -errno once noted. */
+/* Ranges of one object version, for the media probe (media_probe_stream). */
+struct object_range {
+        struct target *t;
+        const struct target_object *o;
+        char err[300];
+};
+
+static ssize_t object_range_read(void *ud, void *buf, size_t n, int64_t off)
+{
+        struct object_range *r = ud;
+        struct s3_reply rep;
+        size_t got = 0;
+        if (s3_get_range(r->t->s3, r->o->key, r->o->version_id, off, n, buf, &got, &rep, r->err, sizeof(r->err)) < 0)
+                return -EIO;
+        return (ssize_t)got;
+}
+
 static int record_object(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
                          const struct target_object *o, bool adopted, const char *first_sha)
 {
@@ -210,8 +228,15 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                         continue;
                 }
                 if (record_object(run, rec->id, e, t, &o, adopted, rec->has_sha256 ? NULL : sha) == 0) {
-                        if (!rec->has_sha256 && !local)
-                                tag_recording(run, e, rec->id, NULL);
+                        if (!rec->has_sha256 && !local) { /* an S3-only station: probe the version just read back */
+                                struct object_range src = { .t = t, .o = &o };
+                                struct media_info m;
+                                media_probe_stream(e->size, object_range_read, &src, &m);
+                                if (src.err[0])
+                                        log_warn("%s: %s: media probe of %s on target %s: %s", run->serial, e->path,
+                                                 o.key, t->name, src.err);
+                                tag_recording(run, e, rec->id, &m);
+                        }
                         rec->has_sha256 = true;
                         snprintf(rec->sha256, sizeof(rec->sha256), "%s", sha);
                         *copied = true;

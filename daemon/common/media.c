@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,16 +129,74 @@ static void unplayable(struct media_info *m, const char *fmt, ...)
         va_end(ap);
 }
 
-void media_probe(const char *path, struct media_info *m)
-{
-        char helper[PATH_MAX];
-        helper_path(helper, sizeof(helper));
-        memset(m, 0, sizeof(*m));
-        m->duration_s = -1;
+/* One range the helper asked for: 8 bytes of offset and 4 of length, in;
+ * 4 bytes of count (negative: could not be read) and the bytes, out. */
+struct range_server {
+        int server; /* dockd's end of the socket; -1: not serving (a file probe, or the helper hung up) */
+        int helper; /* the helper's end, its fd 3; -1: none */
+        int64_t size;
+        media_read_fn rd;
+        void *ud;
+        unsigned char *buf;
+};
 
+static bool recv_all(int fd, void *buf, size_t n)
+{
+        for (size_t done = 0; done < n;) {
+                ssize_t k = recv(fd, (char *)buf + done, n - done, 0);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return false;
+                done += (size_t)k;
+        }
+        return true;
+}
+
+static bool send_all(int fd, const void *buf, size_t n)
+{
+        for (size_t done = 0; done < n;) {
+                ssize_t k = send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return false;
+                done += (size_t)k;
+        }
+        return true;
+}
+
+static void serve_range(struct range_server *s)
+{
+        int64_t off;
+        uint32_t len;
+        unsigned char req[12];
+        if (!recv_all(s->server, req, sizeof(req)))
+                goto hangup; /* the helper is done, or gone */
+        memcpy(&off, req, 8);
+        memcpy(&len, req + 8, 4);
+        int32_t n = -1;
+        if (off >= 0 && off <= s->size && len <= MEDIA_RANGE_MAX) {
+                size_t want = (int64_t)len < s->size - off ? len : (size_t)(s->size - off);
+                ssize_t k = want ? s->rd(s->ud, s->buf, want, off) : 0;
+                n = k >= 0 && (size_t)k == want ? (int32_t)k : -1;
+        }
+        if (send_all(s->server, &n, 4) && (n <= 0 || send_all(s->server, s->buf, (size_t)n)))
+                return;
+hangup:
+        close(s->server);
+        s->server = -1;
+}
+
+/* Runs the helper with argv, answering its ranges when s->server >= 0,
+ * and reads its answer into m. */
+static void run_probe(char *const argv[], struct range_server *s, struct media_info *m)
+{
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) < 0) {
                 snprintf(m->error, sizeof(m->error), "cannot probe: pipe: %s", strerror(errno));
+                if (s->server >= 0)
+                        close(s->server), close(s->helper);
                 return;
         }
         posix_spawn_file_actions_t fa;
@@ -145,15 +204,20 @@ void media_probe(const char *path, struct media_info *m)
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        char *argv[] = { helper, (char *)path, NULL };
+        if (s->helper >= 0)
+                posix_spawn_file_actions_adddup2(&fa, s->helper, 3);
         pid_t pid;
-        int r = posix_spawn(&pid, helper, &fa, NULL, argv, environ);
+        int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(fds[1]);
+        if (s->helper >= 0)
+                close(s->helper);
         if (r != 0) {
                 close(fds[0]);
+                if (s->server >= 0)
+                        close(s->server);
                 /* Not the footage's fault: leave it unflagged, say why. */
-                log_warn("cannot run the media probe %s: %s", helper, strerror(r));
+                log_warn("cannot run the media probe %s: %s", argv[0], strerror(r));
                 set(m->error, sizeof(m->error), "cannot run the media probe dockd-probe");
                 return;
         }
@@ -168,13 +232,17 @@ void media_probe(const char *path, struct media_info *m)
                         timed_out = true;
                         break;
                 }
-                struct pollfd p = { .fd = fds[0], .events = POLLIN };
-                int k = poll(&p, 1, left);
+                struct pollfd p[2] = { { .fd = fds[0], .events = POLLIN }, { .fd = s->server, .events = POLLIN } };
+                int k = poll(p, s->server >= 0 ? 2 : 1, left);
                 if (k < 0 && errno == EINTR)
                         continue;
                 if (k <= 0) {
                         timed_out = k == 0;
                         break;
+                }
+                if (s->server >= 0 && p[1].revents) {
+                        serve_range(s);
+                        continue;
                 }
                 ssize_t n = read(fds[0], out + got, PROBE_OUTPUT_MAX - got);
                 if (n < 0 && errno == EINTR)
@@ -187,6 +255,8 @@ void media_probe(const char *path, struct media_info *m)
         }
         out[got] = '\0';
         close(fds[0]);
+        if (s->server >= 0)
+                close(s->server);
         if (timed_out)
                 kill(pid, SIGKILL);
         int status = 0;
@@ -200,4 +270,33 @@ void media_probe(const char *path, struct media_info *m)
                 unplayable(m, "media probe failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         else if (media_info_parse(out, m) < 0)
                 unplayable(m, "media probe answered nonsense");
+}
+
+void media_probe(const char *path, struct media_info *m)
+{
+        char helper[PATH_MAX];
+        helper_path(helper, sizeof(helper));
+        memset(m, 0, sizeof(*m));
+        m->duration_s = -1;
+        char *argv[] = { helper, (char *)path, NULL };
+        struct range_server s = { .server = -1, .helper = -1 };
+        run_probe(argv, &s, m);
+}
+
+void media_probe_stream(int64_t size, media_read_fn rd, void *ud, struct media_info *m)
+{
+        char helper[PATH_MAX], sz[32];
+        helper_path(helper, sizeof(helper));
+        memset(m, 0, sizeof(*m));
+        m->duration_s = -1;
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                snprintf(m->error, sizeof(m->error), "cannot probe: socketpair: %s", strerror(errno));
+                return;
+        }
+        snprintf(sz, sizeof(sz), "%lld", (long long)size);
+        char *argv[] = { helper, "--stream", sz, NULL };
+        _cleanup_free_ unsigned char *buf = xmalloc(MEDIA_RANGE_MAX);
+        struct range_server s = { .server = sv[0], .helper = sv[1], .size = size, .rd = rd, .ud = ud, .buf = buf };
+        run_probe(argv, &s, m);
 }

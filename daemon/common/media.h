@@ -25,11 +25,22 @@ struct media_info {
  * is flagged; a helper that crashes or hangs flags the footage unplayable. */
 void media_probe(const char *path, struct media_info *m);
 
+/* The same for a recording whose verified copy is read through rd (an
+ * object version, by ranged GET): the helper asks over a socket for the
+ * byte ranges libavformat needs (MEDIA_RANGE_MAX at most each), and dockd
+ * answers them from rd; nothing else of the recording is read. */
+typedef ssize_t (*media_read_fn)(void *ud, void *buf, size_t n, int64_t off);
+#define MEDIA_RANGE_MAX (1 << 20)
+void media_probe_stream(int64_t size, media_read_fn rd, void *ud, struct media_info *m);
+
 /* Where media_probe finds dockd-probe: 0 if it can run it, else -errno. */
 int media_helper(char *out, size_t size);
 
 /* The probe itself, in this process (dockd-probe and the fuzzer). */
 void media_probe_here(const char *path, struct media_info *m);
+/* The same for a recording of size bytes served over the socket fd
+ * (media_probe_stream's helper side). */
+void media_probe_here_stream(int fd, int64_t size, struct media_info *m);
 
 /* The helper's output for m, and its parser: "key=value" lines. */
 void media_info_write(FILE *f, const struct media_info *m);

@@ -5,7 +5,9 @@
 
 #include <libavformat/avformat.h>
 #include <libavutil/dict.h>
+#include <errno.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <string.h>
 
 #include "util.h"
@@ -26,12 +28,21 @@ static void quiet(void *avcl, int level, const char *fmt, va_list vl)
         (void)avcl, (void)level, (void)fmt, (void)vl; /* findings go to the catalog, not stderr */
 }
 
-void media_probe_here(const char *path, struct media_info *m)
+/* The probe of path, or of what pb reads when it is not NULL. */
+static void probe(const char *path, AVIOContext *pb, struct media_info *m)
 {
         memset(m, 0, sizeof(*m));
         m->duration_s = -1;
         av_log_set_callback(quiet);
-        AVFormatContext *fc = NULL;
+        AVFormatContext *fc = avformat_alloc_context();
+        if (!fc) {
+                snprintf(m->error, sizeof(m->error), "out of memory");
+                return;
+        }
+        if (pb) {
+                fc->pb = pb;
+                fc->flags |= AVFMT_FLAG_CUSTOM_IO;
+        }
         int r = avformat_open_input(&fc, path, NULL, NULL);
         if (r < 0) {
                 snprintf(m->flag, sizeof(m->flag), "unplayable");
@@ -74,4 +85,82 @@ void media_probe_here(const char *path, struct media_info *m)
                 snprintf(m->error, sizeof(m->error), "no audio or video stream");
         }
         avformat_close_input(&fc);
+}
+
+void media_probe_here(const char *path, struct media_info *m) { probe(path, NULL, m); }
+
+/* The recording as dockd serves it: each read a range asked for over the
+ * socket (media.c's range_server), at most MEDIA_RANGE_MAX bytes. */
+struct stream {
+        int fd;
+        int64_t size, pos;
+};
+
+static bool io_all(int fd, void *buf, size_t n, bool out)
+{
+        for (size_t done = 0; done < n;) {
+                ssize_t k = out ? send(fd, (char *)buf + done, n - done, MSG_NOSIGNAL)
+                                : recv(fd, (char *)buf + done, n - done, 0);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return false;
+                done += (size_t)k;
+        }
+        return true;
+}
+
+static int stream_read(void *opaque, uint8_t *buf, int buf_size)
+{
+        struct stream *s = opaque;
+        if (s->pos >= s->size)
+                return AVERROR_EOF;
+        uint32_t len = buf_size < MEDIA_RANGE_MAX ? (uint32_t)buf_size : MEDIA_RANGE_MAX;
+        unsigned char req[12];
+        int32_t n;
+        memcpy(req, &s->pos, 8);
+        memcpy(req + 8, &len, 4);
+        if (!io_all(s->fd, req, sizeof(req), true) || !io_all(s->fd, &n, 4, false) || n < 0 || (uint32_t)n > len)
+                return AVERROR(EIO);
+        if (n == 0)
+                return AVERROR_EOF;
+        if (!io_all(s->fd, buf, (size_t)n, false))
+                return AVERROR(EIO);
+        s->pos += n;
+        return n;
+}
+
+static int64_t stream_seek(void *opaque, int64_t offset, int whence)
+{
+        struct stream *s = opaque;
+        int64_t to;
+        switch (whence & ~AVSEEK_FORCE) {
+        case AVSEEK_SIZE: return s->size;
+        case SEEK_SET: to = offset; break;
+        case SEEK_CUR: to = s->pos + offset; break;
+        case SEEK_END: to = s->size + offset; break;
+        default: return AVERROR(EINVAL);
+        }
+        if (to < 0)
+                return AVERROR(EINVAL);
+        s->pos = to;
+        return to;
+}
+
+void media_probe_here_stream(int fd, int64_t size, struct media_info *m)
+{
+        struct stream s = { .fd = fd, .size = size, .pos = 0 };
+        const int bufsize = 64 << 10;
+        unsigned char *buf = av_malloc(bufsize);
+        AVIOContext *pb = buf ? avio_alloc_context(buf, bufsize, 0, &s, stream_read, NULL, stream_seek) : NULL;
+        if (!pb) {
+                av_free(buf);
+                memset(m, 0, sizeof(*m));
+                m->duration_s = -1;
+                snprintf(m->error, sizeof(m->error), "out of memory");
+                return;
+        }
+        probe("", pb, m);
+        av_freep(&pb->buffer);
+        avio_context_free(&pb);
 }

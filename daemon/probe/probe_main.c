@@ -1,16 +1,21 @@
 /* dockd-probe — reads one recording's media facts with libavformat and
  * prints them as "key=value" lines (media_info_write). dockd runs it for
- * each verified copy, so the parser of untrusted footage lives in a short
+ * each verified copy (a file, or with --stream an object version whose
+ * ranges it asks dockd for over fd 3), so the parser of untrusted footage lives in a short
  * process of its own, with bounded memory and CPU, never in the daemon. */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include "media.h"
 
 int main(int argc, char **argv)
 {
-        if (argc != 2) {
-                fprintf(stderr, "usage: dockd-probe FILE\n");
+        bool stream = argc == 3 && strcmp(argv[1], "--stream") == 0;
+        if (argc != 2 && !stream) {
+                fprintf(stderr, "usage: dockd-probe FILE | --stream SIZE (the recording's ranges asked of fd 3)\n");
                 return 2;
         }
         /* A hostile file gets a gigabyte and half a minute, no more (the
@@ -22,7 +27,10 @@ int main(int argc, char **argv)
         setrlimit(RLIMIT_AS, &mem);
 #endif
         struct media_info m;
-        media_probe_here(argv[1], &m);
+        if (stream)
+                media_probe_here_stream(3, strtoll(argv[2], NULL, 10), &m);
+        else
+                media_probe_here(argv[1], &m);
         media_info_write(stdout, &m);
         return fflush(stdout) == 0 ? 0 : 1;
 }

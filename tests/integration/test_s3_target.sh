@@ -216,7 +216,13 @@ dockctl -c "$WORK/s3only.conf" recordings --json >"$WORK/recs.json"
 jq -e 'length == 4 and all(.[]; .copies_verified == 2 and all(.copies[]; .method == "s3-get"))' "$WORK/recs.json" >/dev/null ||
 	fail "s3 + s3: $(jq -c 'map([.device_path, .copies_verified, .last_error])' "$WORK/recs.json")"
 jq -e 'all(.[]; .time_source != null)' "$WORK/recs.json" >/dev/null || fail "s3 + s3: recordings left untagged"
-pass "s3 + s3: every recording in both buckets, read back by GET"
+# the footage probed from the object version (ranges asked by dockd-probe), as from a file
+jq -e '.[] | select(.device_path == "/DCIM/A0001.MP4") | .time_source == "media" and .codec == "h264"
+	and .duration_s > 0.5 and .recorded_start_utc == "2026-11-25T08:00:00.000Z"' "$WORK/recs.json" >/dev/null ||
+	fail "s3 + s3: the clip's media facts were not read from its object: $(jq -c '.[] | select(.device_path == "/DCIM/A0001.MP4")' "$WORK/recs.json")"
+jq -e '[.[] | select(.device_path != "/DCIM/A0001.MP4") | .media_flag] | all(. == "unplayable")' "$WORK/recs.json" >/dev/null ||
+	fail "s3 + s3: random bytes not flagged unplayable: $(jq -c 'map([.device_path, .media_flag])' "$WORK/recs.json")"
+pass "s3 + s3: every recording in both buckets, read back by GET; its media probed from the object version"
 STATE=$WORK/state
 
 # 4b. The archive is an S3 bucket (s3://BUCKET/PREFIX): manifests and their

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <errno.h>
+
 #include "media.h"
 
 static void test_answer_round_trips(void **state)
@@ -80,12 +82,97 @@ static void test_crashing_helper_flags_unplayable(void **state)
         assert_false(m.has_creation);
 }
 
+/* The real dockd-probe beside this test binary for the length of a test
+ * (media_probe finds it there); the path of the link in out. */
+static void real_helper(char *out, size_t size)
+{
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        assert_true(n > 0);
+        self[n] = '\0';
+        *strrchr(self, '/') = '\0';
+        snprintf(out, size, "%s/dockd-probe", self);
+        char real[PATH_MAX + 32];
+        snprintf(real, sizeof(real), "%s/../dockd-probe", self);
+        unlink(out);
+        assert_int_equal(symlink(real, out), 0);
+}
+
+struct served {
+        const unsigned char *data;
+        size_t size, bytes, calls;
+        int64_t fail_from; /* a read at or past this offset fails (-1: none) */
+};
+
+static ssize_t serve(void *ud, void *buf, size_t n, int64_t off)
+{
+        struct served *s = ud;
+        s->calls++;
+        if (n > MEDIA_RANGE_MAX || off < 0 || (size_t)off + n > s->size)
+                return -EINVAL; /* asked for what the recording does not hold */
+        if (s->fail_from >= 0 && off + (int64_t)n > s->fail_from)
+                return -EIO;
+        memcpy(buf, s->data + off, n);
+        s->bytes += n;
+        return (ssize_t)n;
+}
+
+/* An object version probed by ranges (an S3-only station) tells what the
+ * same bytes as a file tell, reading a part of them; a store that fails
+ * mid-way leaves the footage flagged, not dockd waiting. */
+static void test_stream_probe_as_file(void **state)
+{
+        (void)state;
+        char dir[] = "/tmp/dockd-unit-media-XXXXXX", clip[300], cmd[1200], helper[PATH_MAX + 16];
+        assert_non_null(mkdtemp(dir));
+        snprintf(clip, sizeof(clip), "%s/clip.mp4", dir);
+        snprintf(cmd, sizeof(cmd),
+                 "ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc=duration=10:size=640x480:rate=25"
+                 " -c:v libx264 -preset ultrafast -pix_fmt yuv420p -metadata creation_time=2026-11-25T08:00:00Z '%s'",
+                 clip);
+        assert_int_equal(system(cmd), 0); /* its index (moov) after the frames, as a recorder writes it */
+        FILE *f = fopen(clip, "rb");
+        assert_non_null(f);
+        fseek(f, 0, SEEK_END);
+        size_t size = (size_t)ftell(f);
+        rewind(f);
+        unsigned char *data = malloc(size);
+        assert_int_equal(fread(data, 1, size, f), size);
+        fclose(f);
+        real_helper(helper, sizeof(helper));
+
+        struct media_info file, stream, broken;
+        media_probe(clip, &file);
+        struct served s = { .data = data, .size = size, .fail_from = -1 };
+        media_probe_stream((int64_t)size, serve, &s, &stream);
+        assert_true(file.has_creation);
+        assert_true(stream.has_creation);
+        assert_int_equal(stream.creation, file.creation);
+        assert_true(stream.duration_s == file.duration_s);
+        assert_string_equal(stream.codec, "h264");
+        assert_int_equal(stream.width, 640);
+        assert_int_equal(stream.height, 480);
+        assert_string_equal(stream.flag, file.flag);
+        assert_true(s.calls > 0);
+        assert_true(s.bytes < size); /* not the whole recording */
+
+        struct served bad = { .data = data, .size = size, .fail_from = 4096 };
+        media_probe_stream((int64_t)size, serve, &bad, &broken);
+        assert_false(broken.has_creation);
+        assert_string_equal(broken.flag, "unplayable");
+        unlink(helper);
+        free(data);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+        assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_answer_round_trips),
                 cmocka_unit_test(test_nonsense_is_refused),
                 cmocka_unit_test(test_crashing_helper_flags_unplayable),
+                cmocka_unit_test(test_stream_probe_as_file),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
