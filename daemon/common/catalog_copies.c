@@ -84,7 +84,7 @@ static int count_for(struct catalog *c, const char *sql, int64_t id, int64_t *n)
 
 int catalog_target_copy_count(struct catalog *c, int64_t target_id, int64_t *n)
 {
-        return count_for(c, "SELECT count(*) FROM copies WHERE target_id = ?", target_id, n);
+        return count_for(c, "SELECT coalesce((SELECT n FROM count_copies WHERE target_id = ?1), 0)", target_id, n);
 }
 
 int catalog_recording_copy_count(struct catalog *c, int64_t rec_id, int *n)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -196,6 +197,49 @@ static int place(struct run *run, const struct target *t, const char *partial, c
                 log_info("%s: %s: adopting %s on target %s, left by an interrupted run", run->serial, e->path,
                          *relpath_out, t->name);
         return r;
+}
+
+/* An S3 target's opening (its client, and its bucket checked over the
+ * network), in a thread of its own while the device's volume is opened and
+ * walked: an object store busy with other bays does not hold back the
+ * recorder's first byte. The catalog's part (s3_openings_join) waits for it.
+ * (libcurl initialises itself thread-safely since 7.84: "threadsafe".) */
+struct s3_opening {
+        pthread_t thread;
+        bool running, joined;
+        struct target *t;
+        const struct target_conf *tc;
+        int r;
+        char err[512];
+};
+
+static void *s3_open_thread(void *ud)
+{
+        struct s3_opening *so = ud;
+        so->r = target_s3_open(so->t, so->tc, so->err, sizeof(so->err));
+        return NULL;
+}
+
+/* Waits for every opening still under way, then takes each opened target
+ * into the station (station_target_join). Returns how many are ready. */
+static size_t s3_openings_join(struct run *run, struct s3_opening *opening, struct catalog *cat)
+{
+        size_t ok = 0;
+        for (size_t i = 0; i < run->cfg->n_targets; i++) {
+                struct s3_opening *so = &opening[i];
+                if (!so->tc || so->joined)
+                        continue;
+                if (so->running)
+                        pthread_join(so->thread, NULL);
+                so->joined = true;
+                if (so->r < 0 || station_target_join(so->t, so->tc, cat, so->err, sizeof(so->err)) < 0) {
+                        note_error(run, "%s", so->err);
+                        continue;
+                }
+                run->target_ok[i] = true;
+                ok++;
+        }
+        return ok;
 }
 
 static int verified_copies(struct run *run, int64_t rec_id, int *n)
@@ -617,12 +661,28 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         crashpoint("session-start");
 
         s3_retain_until(cfg->retention_months, run.retain_until, sizeof(run.retain_until));
-        size_t n_ok = 0;
+        size_t n_ok = 0, n_opening = 0;
+        struct s3_opening opening[DOCKD_MAX_TARGETS] = { 0 };
         for (size_t i = 0; i < cfg->n_targets; i++) {
                 char err[512] = "";
                 char warn[512]; /* said once, by dockd at start */
+                const struct target_conf *tc = &cfg->targets[i];
                 if (target_apart(cfg, i, run.target_ok, warn, sizeof(warn), err, sizeof(err)) < 0 ||
-                    station_target_open(&run.targets[i], &cfg->targets[i], cat, err, sizeof(err)) < 0) {
+                    station_encryption_required(tc, err, sizeof(err)) < 0) {
+                        note_error(&run, "%s", err);
+                        continue;
+                }
+                if (tc->type == TARGET_S3) {
+                        struct s3_opening *so = &opening[i];
+                        so->t = &run.targets[i];
+                        so->tc = tc;
+                        so->running = pthread_create(&so->thread, NULL, s3_open_thread, so) == 0;
+                        if (!so->running) /* no thread to be had: open it here */
+                                s3_open_thread(so);
+                        n_opening++;
+                        continue;
+                }
+                if (station_target_open(&run.targets[i], tc, cat, err, sizeof(err)) < 0) {
                         note_error(&run, "%s", err);
                         continue;
                 }
@@ -631,7 +691,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
         }
         struct volume_listing l = { 0 };
         char err[512];
-        if (n_ok == 0) {
+        if (n_ok + n_opening == 0) {
                 r = -ENODEV;
                 goto finish;
         }
@@ -641,6 +701,11 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                              sizeof(err))) < 0 ||
             (r = volume_list(run.vol, &l, err, sizeof(err))) < 0) {
                 note_error(&run, "%s (device %s)", err, run.serial);
+                goto finish;
+        }
+        n_ok += s3_openings_join(&run, opening, cat);
+        if (n_ok == 0) {
+                r = -ENODEV;
                 goto finish;
         }
         catalog_session_set_fs(cat, res->session_id, volume_fs_type(run.vol));
@@ -769,7 +834,8 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                              : (res->n.files_under_copied || res->n_errors || res->n_unread) ? "incomplete"
                                                                                              : "complete";
 finish:
-        ingest_collect_uploads(&run, true); /* what was uploaded is recorded, whatever stopped the run */
+        s3_openings_join(&run, opening, cat); /* a run that stopped before it needed them */
+        ingest_collect_uploads(&run, true);   /* what was uploaded is recorded, whatever stopped the run */
         uploader_stop(run.up);
         if (r < 0 && !res->n_errors)
                 note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));

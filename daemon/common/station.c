@@ -95,13 +95,17 @@ int station_encryption_required(const struct target_conf *tc, char *err, size_t 
 
 int station_target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
 {
-        int64_t id = 0;
         if (station_encryption_required(tc, err, err_size) < 0)
                 return -EPERM;
+        int r = tc->type == TARGET_S3 ? target_s3_open(t, tc, err, err_size) : target_open_dir(t, tc, 0, err, err_size);
+        return r < 0 ? r : station_target_join(t, tc, cat, err, err_size);
+}
+
+int station_target_join(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err, size_t err_size)
+{
+        int64_t id = 0;
         bool s3 = tc->type == TARGET_S3;
-        int r = s3 ? target_s3_open(t, tc, err, err_size) : target_open_dir(t, tc, 0, err, err_size);
-        if (r < 0)
-                return r;
+        int r;
         if ((r = catalog_target_ensure(cat, tc->name, s3 ? "s3" : "fs", tc->path, &id)) < 0) {
                 snprintf(err, err_size, "target %s: cannot register in catalog: %s", tc->name, catalog_errmsg(cat));
                 goto fail;

@@ -14,6 +14,11 @@
  * mounted), and so is one whose marker names another target. */
 int station_target_open(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err,
                         size_t err_size);
+/* station_target_open's second half, for a target already opened (an S3
+ * target's bucket checked by target_s3_open in another thread): the catalog
+ * and marker checks. Closes t on failure. */
+int station_target_join(struct target *t, const struct target_conf *tc, struct catalog *cat, char *err,
+                        size_t err_size);
 /* The station never forgets silently: a target whose marker names another
  * catalog, or that holds copies this catalog does not know, is refused with
  * what to do (-ESTALE). A marker from before catalogs had identities joins
