@@ -17,9 +17,6 @@
 #include "log.h"
 #include "util.h"
 
-#ifndef DOCKD_LIBEXEC_DIR
-#define DOCKD_LIBEXEC_DIR "/usr/libexec/dockd"
-#endif
 #define PROBE_TIMEOUT_MS 60000
 #define PROBE_OUTPUT_MAX 4096
 
@@ -89,32 +86,10 @@ int media_info_parse(const char *text, struct media_info *m)
         return 0;
 }
 
-/* Next to our own binary (a build tree, or a package that keeps them
- * together), else the installed libexec directory. */
-static void helper_path(char *out, size_t size);
-
 int media_helper(char *out, size_t size)
 {
-        helper_path(out, size);
+        helper_path("dockd-probe", out, size);
         return access(out, X_OK) == 0 ? 0 : -errno;
-}
-
-static void helper_path(char *out, size_t size)
-{
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                char *slash = strrchr(self, '/');
-                size_t dir = slash ? (size_t)(slash - self) : 0;
-                if (slash && dir + sizeof("/dockd-probe") <= size) {
-                        memcpy(out, self, dir);
-                        memcpy(out + dir, "/dockd-probe", sizeof("/dockd-probe"));
-                        if (access(out, X_OK) == 0)
-                                return;
-                }
-        }
-        snprintf(out, size, "%s/dockd-probe", DOCKD_LIBEXEC_DIR);
 }
 
 static void unplayable(struct media_info *m, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -275,7 +250,7 @@ static void run_probe(char *const argv[], struct range_server *s, struct media_i
 void media_probe(const char *path, struct media_info *m)
 {
         char helper[PATH_MAX];
-        helper_path(helper, sizeof(helper));
+        helper_path("dockd-probe", helper, sizeof(helper));
         memset(m, 0, sizeof(*m));
         m->duration_s = -1;
         char *argv[] = { helper, (char *)path, NULL };
@@ -286,7 +261,7 @@ void media_probe(const char *path, struct media_info *m)
 void media_probe_stream(int64_t size, media_read_fn rd, void *ud, struct media_info *m)
 {
         char helper[PATH_MAX], sz[32];
-        helper_path(helper, sizeof(helper));
+        helper_path("dockd-probe", helper, sizeof(helper));
         memset(m, 0, sizeof(*m));
         m->duration_s = -1;
         int sv[2];

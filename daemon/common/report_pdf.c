@@ -1,72 +1,107 @@
-/* report_pdf.c — see report_pdf.h. */
+/* report_pdf.c — see report_pdf.h: hands the text to the dockd-pdf helper
+ * and lets it write the PDF to out. */
 #include "report_pdf.h"
 
-#include <cairo-pdf.h>
-#include <cairo.h>
 #include <errno.h>
-#include <pango/pangocairo.h>
-#include <stdio.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
-#define PAGE_W 595.28 /* A4 in points */
-#define PAGE_H 841.89
-#define MARGIN 50.0
-#define FONT "WenQuanYi Micro Hei Mono, Noto Sans Mono CJK SC, monospace 8"
+#include "util.h"
 
-static cairo_status_t write_out(void *closure, const unsigned char *data, unsigned int length)
+extern char **environ;
+
+/* Reads fd to its end into out (out NULL: into msg, at most size - 1 bytes). */
+static int drain(int fd, FILE *out, char *msg, size_t size)
 {
-        return fwrite(data, 1, length, closure) == length ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
-}
-
-static void footer_at(cairo_t *cr, PangoLayout *lay, const char *footer, int page)
-{
-        char line[512];
-        snprintf(line, sizeof(line), "%s · page %d", footer, page);
-        pango_layout_set_text(lay, line, -1);
-        cairo_move_to(cr, MARGIN, PAGE_H - MARGIN + 12);
-        pango_cairo_show_layout(cr, lay);
+        char buf[65536];
+        size_t got = 0;
+        int r = 0;
+        for (;;) {
+                ssize_t k = read(fd, buf, sizeof(buf));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        r = k < 0 ? -errno : r;
+                        break;
+                }
+                if (out && r == 0 && fwrite(buf, 1, (size_t)k, out) != (size_t)k)
+                        r = -EIO; /* go on reading: the helper must not block on a full pipe */
+                for (ssize_t i = 0; !out && i < k && got + 1 < size; i++)
+                        msg[got++] = buf[i];
+        }
+        if (msg)
+                msg[got] = '\0';
+        return r;
 }
 
 int report_pdf(const char *text, const char *footer, FILE *out, char *err, size_t err_size)
 {
-        cairo_surface_t *s = cairo_pdf_surface_create_for_stream(write_out, out, PAGE_W, PAGE_H);
-        cairo_t *cr = cairo_create(s);
-        PangoLayout *lay = pango_cairo_create_layout(cr);
-        PangoFontDescription *fd = pango_font_description_from_string(FONT);
-        pango_layout_set_font_description(lay, fd);
-        pango_layout_set_width(lay, (int)((PAGE_W - 2 * MARGIN) * PANGO_SCALE));
-        pango_layout_set_wrap(lay, PANGO_WRAP_WORD_CHAR);
-        double y = MARGIN;
-        int page = 1;
-        for (const char *p = text; *p;) {
-                size_t n = strcspn(p, "\n");
-                pango_layout_set_text(lay, n ? p : " ", n ? (int)n : 1);
-                int w, h;
-                pango_layout_get_pixel_size(lay, &w, &h);
-                if (y + h > PAGE_H - MARGIN) {
-                        footer_at(cr, lay, footer, page++);
-                        cairo_show_page(cr);
-                        y = MARGIN;
-                        pango_layout_set_text(lay, n ? p : " ", n ? (int)n : 1);
-                }
-                cairo_move_to(cr, MARGIN, y);
-                pango_cairo_show_layout(cr, lay);
-                y += h;
-                p += n;
-                if (*p == '\n')
-                        p++;
+        char helper[PATH_MAX];
+        helper_path("dockd-pdf", helper, sizeof(helper));
+        /* The text goes in through a socket (a helper that dies early is an
+         * error here, not a SIGPIPE); the PDF comes back on a pipe and is
+         * written to out, whatever out is (a verb's framed stream to dockctl,
+         * or a file); what the helper says on failure comes on another. It
+         * reads all its input before it writes: none of them can block. */
+        int in[2], pdf[2], said[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
+                snprintf(err, err_size, "cannot make the PDF: socketpair: %s", strerror(errno));
+                return -errno;
         }
-        footer_at(cr, lay, footer, page);
-        cairo_show_page(cr);
-        pango_font_description_free(fd);
-        g_object_unref(lay);
-        cairo_destroy(cr);
-        cairo_surface_finish(s);
-        cairo_status_t st = cairo_surface_status(s);
-        cairo_surface_destroy(s);
-        if (st != CAIRO_STATUS_SUCCESS) {
-                snprintf(err, err_size, "cannot write the PDF: %s", cairo_status_to_string(st));
+        if (pipe2(pdf, O_CLOEXEC) < 0 || pipe2(said, O_CLOEXEC) < 0) {
+                int e = errno;
+                close(in[0]), close(in[1]);
+                snprintf(err, err_size, "cannot make the PDF: pipe: %s", strerror(e));
+                return -e;
+        }
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, in[1], 0);
+        posix_spawn_file_actions_adddup2(&fa, pdf[1], 1);
+        posix_spawn_file_actions_adddup2(&fa, said[1], 2);
+        char *argv[] = { helper, (char *)footer, NULL };
+        pid_t pid;
+        int r = posix_spawn(&pid, helper, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(in[1]);
+        close(pdf[1]);
+        close(said[1]);
+        if (r != 0) {
+                close(in[0]), close(pdf[0]), close(said[0]);
+                snprintf(err, err_size, "cannot run %s: %s", helper, strerror(r));
+                return -r;
+        }
+        size_t len = strlen(text);
+        for (size_t done = 0; done < len;) {
+                ssize_t k = send(in[0], text + done, len - done, MSG_NOSIGNAL);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break; /* the helper is gone: its status says why */
+                done += (size_t)k;
+        }
+        close(in[0]);
+        char msg[400];
+        int wr = drain(pdf[0], out, NULL, 0);
+        drain(said[0], NULL, msg, sizeof(msg));
+        close(pdf[0]);
+        close(said[0]);
+        msg[strcspn(msg, "\n")] = '\0';
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                snprintf(err, err_size, "%s", msg[0] ? msg : "dockd-pdf failed");
                 return -EIO;
         }
-        return fflush(out) == 0 ? 0 : -EIO;
+        if (wr < 0 || fflush(out) != 0) {
+                snprintf(err, err_size, "cannot write the PDF: %s", strerror(wr < 0 ? -wr : errno));
+                return -EIO;
+        }
+        return 0;
 }

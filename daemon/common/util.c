@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -329,4 +330,22 @@ char *text_escape(const char *s, char *out, size_t size)
         }
         out[o] = '\0';
         return out;
+}
+
+#ifndef DOCKD_LIBEXEC_DIR
+#define DOCKD_LIBEXEC_DIR "/usr/libexec/dockd"
+#endif
+
+void helper_path(const char *name, char *out, size_t size)
+{
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n > 0) {
+                self[n] = '\0';
+                char *slash = strrchr(self, '/');
+                if (slash && (size_t)snprintf(out, size, "%.*s/%s", (int)(slash - self), self, name) < size &&
+                    access(out, X_OK) == 0)
+                        return;
+        }
+        snprintf(out, size, "%s/%s", DOCKD_LIBEXEC_DIR, name);
 }

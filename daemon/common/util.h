@@ -98,3 +98,8 @@ void crashpoint(const char *name);
 #else
 static inline void crashpoint(const char *name) { (void)name; }
 #endif
+
+/* Where a helper program of dockd's (dockd-probe, dockd-pdf) is: next to
+ * our own binary (a build tree, or a package that keeps them together),
+ * else the installed libexec directory. */
+void helper_path(const char *name, char *out, size_t size);

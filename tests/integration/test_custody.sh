@@ -105,3 +105,17 @@ for f in "$WORK/c2.txt" "$WORK/c2.pdf.txt"; do
 	! grep -qF "HELD" "$f" && ! grep -q "delivered 20" "$f" || fail "$f claims HELD or a delivery: $(cat "$f")"
 done
 pass "custody: a manifest still in the outbox is NOT YET DELIVERED and a released hold is not HELD (JSON, text, PDF)"
+
+# The same PDF asked of a running dockd: the report is rendered by the
+# dockd-pdf helper in the verb's worker and reaches the caller's file
+# through the control socket, whole (a helper writing to the worker's own
+# stdout would put it in dockd's log instead).
+sed -i '/^\[archive\]/,$d' "$WORK/dockd.conf"
+printf '[station]\nsocket = %s/dockd.sock\n[metrics]\nlisten = off\n' "$WORK" >>"$WORK/dockd.conf"
+serve_dockd "$WORK/dockd.conf"
+dc custody "$id" --pdf "$WORK/d.pdf" || fail "custody --pdf through dockd: $(tail -3 "$WORK/dockd.log")"
+pdftotext -layout "$WORK/d.pdf" "$WORK/d.pdf.txt" || fail "the PDF through dockd cannot be read: $(head -c 300 "$WORK/d.pdf")"
+grep -qF "CHAIN OF CUSTODY: recording $id" "$WORK/d.pdf.txt" && grep -qF "B200 张三" "$WORK/d.pdf.txt" ||
+	fail "the PDF through dockd lacks the report: $(head -20 "$WORK/d.pdf.txt")"
+! grep -q "%PDF" "$WORK/dockd.log" || fail "the PDF went to dockd's log"
+pass "custody --pdf through dockd: rendered by dockd-pdf in the worker, the whole PDF in the caller's file"

@@ -21,7 +21,7 @@ grep -q "Depends:.*libtsk" <<<"$info" || fail "no library dependencies: $info"
 grep -q "Depends:.*init-system-helpers" <<<"$info" || fail "deb-systemd-helper is not a dependency: $info"
 x=$WORK/x
 dpkg-deb -x "$deb" "$x"
-for b in usr/bin/dockd usr/bin/dockctl usr/libexec/dockd/dockd-probe; do
+for b in usr/bin/dockd usr/bin/dockctl usr/libexec/dockd/dockd-probe usr/libexec/dockd/dockd-pdf; do
 	hdr=$(readelf -hW "$x/$b") dyn=$(readelf -dW "$x/$b") seg=$(readelf -lW "$x/$b") syms=$(nm -D "$x/$b")
 	grep -q "DYN (Position-Independent" <<<"$hdr" || fail "$b is not PIE"
 	grep -q "BIND_NOW" <<<"$dyn" || fail "$b is not linked with -z now"
@@ -46,7 +46,7 @@ touch "$root/var/lib/dpkg/status"
 : >"$root/etc/group"
 dpkg --root="$root" --force-depends --force-script-chrootless --log=/dev/null -i "$deb" >"$WORK/dpkg.log" 2>&1 ||
 	fail "dpkg -i into a scratch root failed: $(cat "$WORK/dpkg.log")"
-for f in usr/bin/dockd usr/bin/dockctl usr/libexec/dockd/dockd-probe usr/lib/systemd/system/dockd.service usr/lib/systemd/system/dockd-scrub.timer \
+for f in usr/bin/dockd usr/bin/dockctl usr/libexec/dockd/dockd-probe usr/libexec/dockd/dockd-pdf usr/lib/systemd/system/dockd.service usr/lib/systemd/system/dockd-scrub.timer \
 	usr/lib/systemd/system/dockd-scrub.service usr/lib/sysusers.d/dockd.conf \
 	usr/lib/tmpfiles.d/dockd.conf usr/lib/udev/rules.d/70-dockd.rules etc/dockd/dockd.conf \
 	usr/share/man/man8/dockd.8.gz usr/share/man/man8/dockctl.8.gz usr/share/man/man5/dockd.conf.5.gz; do
