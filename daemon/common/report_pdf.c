@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,27 +16,38 @@
 
 extern char **environ;
 
-/* Reads fd to its end into out (out NULL: into msg, at most size - 1 bytes). */
-static int drain(int fd, FILE *out, char *msg, size_t size)
+/* Reads the PDF (into out) and what the helper says (into msg) until both
+ * end, whichever it writes first: neither pipe can fill and stall it. */
+static int drain(int pdf, FILE *out, int said, char *msg, size_t size)
 {
         char buf[65536];
         size_t got = 0;
         int r = 0;
-        for (;;) {
-                ssize_t k = read(fd, buf, sizeof(buf));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        r = k < 0 ? -errno : r;
+        struct pollfd p[2] = { { .fd = pdf, .events = POLLIN }, { .fd = said, .events = POLLIN } };
+        while (p[0].fd >= 0 || p[1].fd >= 0) {
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
                         break;
                 }
-                if (out && r == 0 && fwrite(buf, 1, (size_t)k, out) != (size_t)k)
-                        r = -EIO; /* go on reading: the helper must not block on a full pipe */
-                for (ssize_t i = 0; !out && i < k && got + 1 < size; i++)
-                        msg[got++] = buf[i];
+                for (int i = 0; i < 2; i++) {
+                        if (p[i].fd < 0 || !p[i].revents)
+                                continue;
+                        ssize_t k = read(p[i].fd, buf, sizeof(buf));
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k <= 0) {
+                                p[i].fd = -1; /* poll skips it */
+                                continue;
+                        }
+                        if (i == 0 && r == 0 && fwrite(buf, 1, (size_t)k, out) != (size_t)k)
+                                r = -EIO; /* read on: the helper must not block on a full pipe */
+                        for (ssize_t j = 0; i == 1 && j < k && got + 1 < size; j++)
+                                msg[got++] = buf[j];
+                }
         }
-        if (msg)
-                msg[got] = '\0';
+        msg[got] = '\0';
         return r;
 }
 
@@ -46,8 +58,8 @@ int report_pdf(const char *text, const char *footer, FILE *out, char *err, size_
         /* The text goes in through a socket (a helper that dies early is an
          * error here, not a SIGPIPE); the PDF comes back on a pipe and is
          * written to out, whatever out is (a verb's framed stream to dockctl,
-         * or a file); what the helper says on failure comes on another. It
-         * reads all its input before it writes: none of them can block. */
+         * or a file); what the helper says on failure comes on another, read
+         * alongside. It reads all its input before it writes anything. */
         int in[2], pdf[2], said[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
                 snprintf(err, err_size, "cannot make the PDF: socketpair: %s", strerror(errno));
@@ -87,16 +99,16 @@ int report_pdf(const char *text, const char *footer, FILE *out, char *err, size_
         }
         close(in[0]);
         char msg[400];
-        int wr = drain(pdf[0], out, NULL, 0);
-        drain(said[0], NULL, msg, sizeof(msg));
+        int wr = drain(pdf[0], out, said[0], msg, sizeof(msg));
         close(pdf[0]);
         close(said[0]);
-        msg[strcspn(msg, "\n")] = '\0';
+        char *said_first = msg + strspn(msg, "\n"); /* its first line that says something */
+        said_first[strcspn(said_first, "\n")] = '\0';
         int status = 0;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                snprintf(err, err_size, "%s", msg[0] ? msg : "dockd-pdf failed");
+                snprintf(err, err_size, "%s", said_first[0] ? said_first : "dockd-pdf failed");
                 return -EIO;
         }
         if (wr < 0 || fflush(out) != 0) {
