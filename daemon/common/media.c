@@ -115,38 +115,12 @@ struct range_server {
         unsigned char *buf;
 };
 
-static bool recv_all(int fd, void *buf, size_t n)
-{
-        for (size_t done = 0; done < n;) {
-                ssize_t k = recv(fd, (char *)buf + done, n - done, 0);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return false;
-                done += (size_t)k;
-        }
-        return true;
-}
-
-static bool send_all(int fd, const void *buf, size_t n)
-{
-        for (size_t done = 0; done < n;) {
-                ssize_t k = send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return false;
-                done += (size_t)k;
-        }
-        return true;
-}
-
 static void serve_range(struct range_server *s)
 {
         int64_t off;
         uint32_t len;
         unsigned char req[12];
-        if (!recv_all(s->server, req, sizeof(req)))
+        if (sock_full(s->server, req, sizeof(req), false) < 0)
                 goto hangup; /* the helper is done, or gone */
         memcpy(&off, req, 8);
         memcpy(&len, req + 8, 4);
@@ -156,7 +130,7 @@ static void serve_range(struct range_server *s)
                 ssize_t k = want ? s->rd(s->ud, s->buf, want, off) : 0;
                 n = k >= 0 && (size_t)k == want ? (int32_t)k : -1;
         }
-        if (send_all(s->server, &n, 4) && (n <= 0 || send_all(s->server, s->buf, (size_t)n)))
+        if (sock_full(s->server, &n, 4, true) == 0 && (n <= 0 || sock_full(s->server, s->buf, (size_t)n, true) == 0))
                 return;
 hangup:
         close(s->server);

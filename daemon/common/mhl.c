@@ -174,26 +174,12 @@ static int open_beneath(int dirfd, const char *rel, const char **why)
 static int read_beneath(int dirfd, const char *rel, char **data, size_t *len, const char **why)
 {
         _cleanup_close_ int fd = open_beneath(dirfd, rel, why);
-        struct stat st;
         if (fd < 0)
                 return fd;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (st.st_size > RECEIPT_MAX) {
-                *why = "is larger than any receipt (64 MiB)";
-                return -EFBIG;
-        }
-        char *b = xmalloc((size_t)st.st_size + 1);
-        ssize_t k = pread_full(fd, b, (size_t)st.st_size, 0);
-        if (k != st.st_size) {
-                free(b);
-                *why = "could not be read whole";
-                return k < 0 ? (int)k : -EIO;
-        }
-        b[k] = '\0';
-        *data = b;
-        *len = (size_t)k;
-        return 0;
+        int r = read_fd_all(fd, RECEIPT_MAX, data, len);
+        if (r < 0)
+                *why = r == -EFBIG ? "is larger than any receipt (64 MiB)" : "could not be read whole";
+        return r;
 }
 
 /* Reads the chain file; a missing one is an empty chain. */

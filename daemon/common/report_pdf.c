@@ -88,15 +88,7 @@ int report_pdf(const char *text, const char *footer, FILE *out, char *err, size_
                 snprintf(err, err_size, "cannot run %s: %s", helper, strerror(r));
                 return -r;
         }
-        size_t len = strlen(text);
-        for (size_t done = 0; done < len;) {
-                ssize_t k = send(in[0], text + done, len - done, MSG_NOSIGNAL);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break; /* the helper is gone: its status says why */
-                done += (size_t)k;
-        }
+        sock_full(in[0], (void *)text, strlen(text), true); /* a helper gone early: its status says why */
         close(in[0]);
         char msg[400];
         int wr = drain(pdf[0], out, said[0], msg, sizeof(msg));

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 void clock_now_ts(struct timespec *ts)
@@ -178,11 +179,10 @@ ssize_t pread_full(int fd, void *buf, size_t n, off_t off)
         return (ssize_t)done;
 }
 
-int read_file_all(const char *path, size_t max, char **out, size_t *len)
+int read_fd_all(int fd, size_t max, char **out, size_t *len)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
         struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return -errno;
         if ((uint64_t)st.st_size > max)
                 return -EFBIG;
@@ -195,6 +195,28 @@ int read_file_all(const char *path, size_t max, char **out, size_t *len)
         b[k] = '\0';
         *out = b;
         *len = (size_t)k;
+        return 0;
+}
+
+int read_file_all(const char *path, size_t max, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        return fd < 0 ? -errno : read_fd_all(fd, max, out, len);
+}
+
+int sock_full(int fd, void *buf, size_t n, bool out)
+{
+        for (size_t done = 0; done < n;) {
+                ssize_t k = out ? send(fd, (const char *)buf + done, n - done, MSG_NOSIGNAL)
+                                : recv(fd, (char *)buf + done, n - done, 0);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        return -errno;
+                if (k == 0)
+                        return -EPIPE;
+                done += (size_t)k;
+        }
         return 0;
 }
 

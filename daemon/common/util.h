@@ -83,6 +83,11 @@ ssize_t pread_full(int fd, void *buf, size_t n, off_t off);
 /* A small file whole, NUL-terminated, into *out (malloc'd), its length in
  * *len. -EFBIG above max bytes; -errno otherwise. */
 int read_file_all(const char *path, size_t max, char **out, size_t *len);
+/* The same for an open file (read from offset 0). */
+int read_fd_all(int fd, size_t max, char **out, size_t *len);
+/* All n bytes sent (out) or received on a socket, retrying on EINTR and
+ * short counts; never a SIGPIPE. 0, -EPIPE when the peer is gone, or -errno. */
+int sock_full(int fd, void *buf, size_t n, bool out);
 int pwrite_full(int fd, const void *buf, size_t n, off_t off);
 
 char *xstrdup(const char *s);

@@ -96,20 +96,6 @@ struct stream {
         int64_t size, pos;
 };
 
-static bool io_all(int fd, void *buf, size_t n, bool out)
-{
-        for (size_t done = 0; done < n;) {
-                ssize_t k = out ? send(fd, (char *)buf + done, n - done, MSG_NOSIGNAL)
-                                : recv(fd, (char *)buf + done, n - done, 0);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return false;
-                done += (size_t)k;
-        }
-        return true;
-}
-
 static int stream_read(void *opaque, uint8_t *buf, int buf_size)
 {
         struct stream *s = opaque;
@@ -120,11 +106,12 @@ static int stream_read(void *opaque, uint8_t *buf, int buf_size)
         int32_t n;
         memcpy(req, &s->pos, 8);
         memcpy(req + 8, &len, 4);
-        if (!io_all(s->fd, req, sizeof(req), true) || !io_all(s->fd, &n, 4, false) || n < 0 || (uint32_t)n > len)
+        if (sock_full(s->fd, req, sizeof(req), true) < 0 || sock_full(s->fd, &n, 4, false) < 0 || n < 0 ||
+            (uint32_t)n > len)
                 return AVERROR(EIO);
         if (n == 0)
                 return AVERROR_EOF;
-        if (!io_all(s->fd, buf, (size_t)n, false))
+        if (sock_full(s->fd, buf, (size_t)n, false) < 0)
                 return AVERROR(EIO);
         s->pos += n;
         return n;

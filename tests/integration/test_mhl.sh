@@ -35,18 +35,13 @@ for t in a b; do
 	done
 	XML_CATALOG_FILES=$XSD/catalog.xml xmllint --nonet --noout --schema "$XSD/ASCMHLDirectory.xsd" \
 		"$root/ascmhl/ascmhl_chain.xml" 2>"$WORK/x.err" || fail "target $t: the chain is not valid: $(cat "$WORK/x.err")"
-	python3 - "$root" "$STATE/catalog.sqlite" "$t" <<'PY' || fail "target $t: the receipts break the spec or the truth (above)"
+	LIB=$HERE/../lib python3 - "$root" "$STATE/catalog.sqlite" "$t" <<'PY' || fail "target $t: the receipts break the spec or the truth (above)"
 import hashlib, os, sqlite3, subprocess, sys
 import xml.etree.ElementTree as ET
 root, db, target = sys.argv[1:4]
 NS = {"m": "urn:ASC:MHL:v2.0", "c": "urn:ASC:MHL:DIRECTORY:v2.0", "d": "urn:dockd:mhl:1"}
-A = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-def c4(b):
-    n, s = int.from_bytes(hashlib.sha512(b).digest(), "big"), ""
-    while n:
-        n, r = divmod(n, 58)
-        s = A[r] + s
-    return "c4" + s.rjust(88, "1")
+sys.path.insert(0, os.environ["LIB"])
+from c4 import c4
 bad = []
 chain = ET.parse(os.path.join(root, "ascmhl", "ascmhl_chain.xml")).getroot().findall("c:hashlist", NS)
 cat = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
@@ -129,16 +124,11 @@ head -c 5000 /dev/urandom >"$drive/DCIM/a..b.MP4"    # ".." inside a name is a n
 ln -s /etc/passwd "$drive/DCIM/link.MP4"
 mkfifo "$drive/DCIM/fifo.MP4"
 echo outside >"$WORK/outside.mhl"
-python3 - "$drive" "$WORK/outside.mhl" <<'PY'
+LIB=$HERE/../lib python3 - "$drive" "$WORK/outside.mhl" <<'PY'
 import hashlib, os, subprocess, sys
 drive, outside = sys.argv[1:3]
-A = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-def c4(b):
-    n, s = int.from_bytes(hashlib.sha512(b).digest(), "big"), ""
-    while n:
-        n, r = divmod(n, 58)
-        s = A[r] + s
-    return "c4" + s.rjust(88, "1")
+sys.path.insert(0, os.environ["LIB"])
+from c4 import c4
 def entry(path, size, xxh):
     return ('<hash><path size="%d">%s</path><xxh128 action="original">%s</xxh128></hash>' % (size, path, xxh))
 good = os.path.join(drive, "DCIM/a..b.MP4")

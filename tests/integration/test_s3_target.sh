@@ -500,10 +500,8 @@ pki=$WORK/pki
 mkdir -p "$pki" "$WORK/ngx/tmp" "$WORK/ngx/logs"
 (
 	cd "$pki"
-	for ca in ca other-ca; do
-		openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout $ca.key -out $ca.crt \
-			-days 2 -subj "/CN=$ca" 2>/dev/null
-	done
+	archive_ca ca
+	archive_ca other-ca
 	archive_cert server 127.0.0.1 ca IP:127.0.0.1
 )
 tport=$(archive_free_port)

@@ -13,6 +13,11 @@
 
 archive_free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+archive_ca() {          # archive_ca NAME: a test CA, NAME.crt and NAME.key here
+	openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$1.key" -out "$1.crt" \
+		-days 2 -subj "/CN=$1" 2>/dev/null
+}
+
 archive_cert() {        # archive_cert NAME CN CA SAN
 	printf 'subjectAltName=%s\n' "$4" >"$1.ext"
 	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$1.key" -out "$1.csr" -subj "/CN=$2" 2>/dev/null
@@ -26,10 +31,8 @@ archive_setup() {
 	mkdir -p "$d/www" "$d/www-token" "$d/logs" "$d/tmp" "$d/pki"
 	(
 		cd "$d/pki"
-		for ca in ca other-ca; do
-			openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout $ca.key -out $ca.crt \
-				-days 2 -subj "/CN=$ca" 2>/dev/null
-		done
+		archive_ca ca
+		archive_ca other-ca
 		archive_cert server 127.0.0.1 ca IP:127.0.0.1
 		archive_cert client station-test ca DNS:station-test
 	)
