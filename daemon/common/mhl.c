@@ -144,6 +144,21 @@ int mhl_parse_chain(const char *data, size_t len, struct mhl_chain_entry **out, 
         return 0;
 }
 
+/* openat2, again while it answers EAGAIN: with RESOLVE_BENEATH the kernel
+ * refuses a ".." walk during any rename anywhere in the system, and asks
+ * the caller to retry (openat2(2)); a busy station must not make a file
+ * look missing. */
+static int openat2_retry(int dirfd, const char *rel, struct open_how *how)
+{
+        int fd = -1;
+        for (int attempt = 0; attempt < 1000; attempt++) {
+                fd = (int)syscall(SYS_openat2, dirfd, rel, how, sizeof(*how));
+                if (fd >= 0 || errno != EAGAIN)
+                        break;
+        }
+        return fd;
+}
+
 /* Opens a regular file named relative to dirfd without leaving it: no "..",
  * no absolute name, no symbolic link on the way (openat2 RESOLVE_BENEATH |
  * RESOLVE_NO_SYMLINKS), and no waiting on a FIFO or a device that a drive
@@ -152,7 +167,7 @@ static int open_beneath(int dirfd, const char *rel, const char **why)
 {
         struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
                                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
-        int fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+        int fd = openat2_retry(dirfd, rel, &how);
         struct stat st;
         if (fd < 0) {
                 int e = errno;
@@ -458,7 +473,7 @@ int mhl_verify(const char *root, void (*cb)(void *ud, const char *line), void *u
                 snprintf(err, err_size, "%s: %s", root, strerror(errno));
                 return -errno;
         }
-        dirfd = (int)syscall(SYS_openat2, rootfd, MHL_DIR, &how, sizeof(how));
+        dirfd = openat2_retry(rootfd, MHL_DIR, &how);
         if (dirfd < 0) {
                 snprintf(err, err_size, "%s has no ASC MHL receipts (no %s/ folder%s)", root, MHL_DIR,
                          errno == ELOOP ? ": it is a symbolic link" : "");
