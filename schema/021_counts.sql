@@ -4,7 +4,7 @@
 -- scripts/bench-catalog). Triggers, not the daemon's memory: dockctl and a
 -- restored catalog change the tables too, and a count kept in the database
 -- cannot drift from the rows. `catalog_counts_check` compares them with a
--- full count (tests, `dockctl catalog check`).
+-- full count (the unit tests).
 
 -- Dock sessions by state.
 CREATE TABLE count_sessions (

@@ -335,25 +335,23 @@ int catalog_metrics_get(struct catalog *c, int copies_required, struct catalog_m
 
 int catalog_counts_check(struct catalog *c, char *what, size_t size)
 {
-        /* each row: a kept count and the same counted from the rows, where they differ */
+        /* each row: a kept count and the same counted from the rows, each
+         * counted once; a key on one side only is 0 on the other */
         static const char *const sql =
-                "SELECT 'sessions ' || state, n, (SELECT count(*) FROM dock_sessions s WHERE s.state = k.state)"
-                " FROM count_sessions k"
-                " UNION ALL SELECT 'sessions ' || state, 0, count(*) FROM dock_sessions"
-                "  WHERE state NOT IN (SELECT state FROM count_sessions) GROUP BY state"
-                " UNION ALL SELECT 'copies on target ' || t.id,"
-                "  coalesce((SELECT n FROM count_copies k WHERE k.target_id = t.id), 0),"
-                "  (SELECT count(*) FROM copies c WHERE c.target_id = t.id) FROM targets t"
-                " UNION ALL SELECT 'live recordings with ' || k || ' copies',"
-                "  coalesce((SELECT n FROM count_live l WHERE l.copies = k), 0), count(*) FROM"
-                "  (SELECT (SELECT count(*) FROM copies c WHERE c.recording_id = r.id) AS k FROM recordings r"
-                "   WHERE r.destroyed_at IS NULL) GROUP BY k"
-                " UNION ALL SELECT 'live recordings with ' || copies || ' copies', n, 0 FROM count_live l WHERE n <> 0"
-                "  AND NOT EXISTS (SELECT 1 FROM recordings r WHERE r.destroyed_at IS NULL"
-                "  AND (SELECT count(*) FROM copies c WHERE c.recording_id = r.id) = l.copies)"
-                " UNION ALL SELECT 'manifests delivered=' || d, coalesce((SELECT n FROM count_manifests k"
-                "  WHERE k.delivered = d), 0), count(*) FROM (SELECT delivered_at IS NOT NULL AS d FROM manifests)"
-                "  GROUP BY d";
+                "WITH sessions AS (SELECT state, count(*) AS n FROM dock_sessions GROUP BY state),"
+                " copies_by AS (SELECT target_id, count(*) AS n FROM copies GROUP BY target_id),"
+                " live AS (SELECT k, count(*) AS n FROM (SELECT (SELECT count(*) FROM copies c"
+                "  WHERE c.recording_id = r.id) AS k FROM recordings r WHERE r.destroyed_at IS NULL) GROUP BY k),"
+                " delivered AS (SELECT delivered_at IS NOT NULL AS d, count(*) AS n FROM manifests GROUP BY d)"
+                " SELECT 'sessions ' || coalesce(k.state, x.state), coalesce(k.n, 0), coalesce(x.n, 0)"
+                "  FROM count_sessions k FULL JOIN sessions x ON x.state = k.state"
+                " UNION ALL SELECT 'copies on target ' || t.id, coalesce(k.n, 0), coalesce(x.n, 0)"
+                "  FROM targets t LEFT JOIN count_copies k ON k.target_id = t.id"
+                "  LEFT JOIN copies_by x ON x.target_id = t.id"
+                " UNION ALL SELECT 'live recordings with ' || coalesce(k.copies, x.k) || ' copies', coalesce(k.n, 0),"
+                "  coalesce(x.n, 0) FROM count_live k FULL JOIN live x ON x.k = k.copies"
+                " UNION ALL SELECT 'manifests delivered=' || coalesce(k.delivered, x.d), coalesce(k.n, 0),"
+                "  coalesce(x.n, 0) FROM count_manifests k FULL JOIN delivered x ON x.d = k.delivered";
         _cleanup_stmt_ sqlite3_stmt *st = NULL;
         int r = prepare(c, sql, &st), rc;
         if (r < 0)

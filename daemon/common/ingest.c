@@ -667,12 +667,15 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 char err[512] = "";
                 char warn[512]; /* said once, by dockd at start */
                 const struct target_conf *tc = &cfg->targets[i];
-                if (target_apart(cfg, i, run.target_ok, warn, sizeof(warn), err, sizeof(err)) < 0 ||
-                    station_encryption_required(tc, err, sizeof(err)) < 0) {
+                if (target_apart(cfg, i, run.target_ok, warn, sizeof(warn), err, sizeof(err)) < 0) {
                         note_error(&run, "%s", err);
                         continue;
                 }
-                if (tc->type == TARGET_S3) {
+                if (tc->type == TARGET_S3) { /* station_target_open's halves, the first in a thread */
+                        if (station_encryption_required(tc, err, sizeof(err)) < 0) {
+                                note_error(&run, "%s", err);
+                                continue;
+                        }
                         struct s3_opening *so = &opening[i];
                         so->t = &run.targets[i];
                         so->tc = tc;

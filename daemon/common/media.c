@@ -137,10 +137,15 @@ hangup:
         s->server = -1;
 }
 
-/* Runs the helper with argv, answering its ranges when s->server >= 0,
- * and reads its answer into m. */
-static void run_probe(char *const argv[], struct range_server *s, struct media_info *m)
+/* Runs dockd-probe with arguments arg and arg2 (NULL: none), answering
+ * its ranges when s->server >= 0, and reads its answer into m. */
+static void run_probe(char *arg, char *arg2, struct range_server *s, struct media_info *m)
 {
+        char helper[PATH_MAX];
+        helper_path("dockd-probe", helper, sizeof(helper));
+        memset(m, 0, sizeof(*m));
+        m->duration_s = -1;
+        char *argv[] = { helper, arg, arg2, NULL };
         int fds[2];
         if (pipe2(fds, O_CLOEXEC) < 0) {
                 snprintf(m->error, sizeof(m->error), "cannot probe: pipe: %s", strerror(errno));
@@ -156,7 +161,7 @@ static void run_probe(char *const argv[], struct range_server *s, struct media_i
         if (s->helper >= 0)
                 posix_spawn_file_actions_adddup2(&fa, s->helper, 3);
         pid_t pid;
-        int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+        int r = posix_spawn(&pid, helper, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(fds[1]);
         if (s->helper >= 0)
@@ -166,7 +171,7 @@ static void run_probe(char *const argv[], struct range_server *s, struct media_i
                 if (s->server >= 0)
                         close(s->server);
                 /* Not the footage's fault: leave it unflagged, say why. */
-                log_warn("cannot run the media probe %s: %s", argv[0], strerror(r));
+                log_warn("cannot run the media probe %s: %s", helper, strerror(r));
                 set(m->error, sizeof(m->error), "cannot run the media probe dockd-probe");
                 return;
         }
@@ -223,29 +228,22 @@ static void run_probe(char *const argv[], struct range_server *s, struct media_i
 
 void media_probe(const char *path, struct media_info *m)
 {
-        char helper[PATH_MAX];
-        helper_path("dockd-probe", helper, sizeof(helper));
-        memset(m, 0, sizeof(*m));
-        m->duration_s = -1;
-        char *argv[] = { helper, (char *)path, NULL };
         struct range_server s = { .server = -1, .helper = -1 };
-        run_probe(argv, &s, m);
+        run_probe((char *)path, NULL, &s, m);
 }
 
 void media_probe_stream(int64_t size, media_read_fn rd, void *ud, struct media_info *m)
 {
-        char helper[PATH_MAX], sz[32];
-        helper_path("dockd-probe", helper, sizeof(helper));
-        memset(m, 0, sizeof(*m));
-        m->duration_s = -1;
+        char sz[32];
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-                snprintf(m->error, sizeof(m->error), "cannot probe: socketpair: %s", strerror(errno));
+                int e = errno;
+                *m = (struct media_info){ .duration_s = -1 };
+                snprintf(m->error, sizeof(m->error), "cannot probe: socketpair: %s", strerror(e));
                 return;
         }
         snprintf(sz, sizeof(sz), "%lld", (long long)size);
-        char *argv[] = { helper, "--stream", sz, NULL };
         _cleanup_free_ unsigned char *buf = xmalloc(MEDIA_RANGE_MAX);
         struct range_server s = { .server = sv[0], .helper = sv[1], .size = size, .rd = rd, .ud = ud, .buf = buf };
-        run_probe(argv, &s, m);
+        run_probe("--stream", sz, &s, m);
 }

@@ -470,8 +470,9 @@ int mhl_verify(const char *root, void (*cb)(void *ud, const char *line), void *u
         struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
                                 .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS };
         if (rootfd < 0) {
-                snprintf(err, err_size, "%s: %s", root, strerror(errno));
-                return -errno;
+                int e = errno;
+                snprintf(err, err_size, "%s: %s", root, strerror(e));
+                return -e;
         }
         dirfd = openat2_retry(rootfd, MHL_DIR, &how);
         if (dirfd < 0) {

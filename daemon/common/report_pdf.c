@@ -60,15 +60,13 @@ int report_pdf(const char *text, const char *footer, FILE *out, char *err, size_
          * written to out, whatever out is (a verb's framed stream to dockctl,
          * or a file); what the helper says on failure comes on another, read
          * alongside. It reads all its input before it writes anything. */
-        int in[2], pdf[2], said[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0) {
-                snprintf(err, err_size, "cannot make the PDF: socketpair: %s", strerror(errno));
-                return -errno;
-        }
-        if (pipe2(pdf, O_CLOEXEC) < 0 || pipe2(said, O_CLOEXEC) < 0) {
+        int in[2] = { -1, -1 }, pdf[2] = { -1, -1 }, said[2] = { -1, -1 };
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) < 0 || pipe2(pdf, O_CLOEXEC) < 0 ||
+            pipe2(said, O_CLOEXEC) < 0) {
                 int e = errno;
-                close(in[0]), close(in[1]);
-                snprintf(err, err_size, "cannot make the PDF: pipe: %s", strerror(e));
+                for (int i = 0; i < 2; i++) /* those that were made */
+                        close(in[i]), close(pdf[i]), close(said[i]);
+                snprintf(err, err_size, "cannot make the PDF: %s", strerror(e));
                 return -e;
         }
         posix_spawn_file_actions_t fa;
