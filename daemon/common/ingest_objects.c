@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,10 +31,27 @@ static ssize_t upload_read(void *ud, void *buf, size_t n, int64_t off)
         return volume_file_read(u->vf, off, buf, n, u->err, sizeof(u->err));
 }
 
+/* What the media probe reads of the device. With DOCKD_TEST_HOOKS,
+ * DOCKD_TEST_PROBE_LIE=OFFSET makes the device a liar to the probe alone: the
+ * byte at OFFSET is flipped in what the probe is given. */
+static ssize_t probe_read(void *ud, void *buf, size_t n, int64_t off)
+{
+        ssize_t k = upload_read(ud, buf, n, off);
+#ifdef DOCKD_TEST_HOOKS
+        const char *e = getenv("DOCKD_TEST_PROBE_LIE");
+        long long at = e ? atoll(e) : -1;
+        if (k > 0 && at >= off && at < off + k)
+                ((unsigned char *)buf)[at - off] ^= 0x01;
+#endif
+        return k;
+}
+
 /* SHA-256 of the device's file, for object copies when no filesystem copy
- * was made from this read (only S3 targets, or every filesystem copy failed). */
-static int hash_source(struct run *run, const struct volume_entry *e, char sha[SHA256_HEX_LEN + 1], char *err,
-                       size_t err_size)
+ * was made from this read (only S3 targets, or every filesystem copy failed);
+ * the ranges the media probe was given, when it was, are checked in the same
+ * pass. */
+static int hash_source(struct run *run, const struct volume_entry *e, struct media_ranges *probed,
+                       char sha[SHA256_HEX_LEN + 1], char *err, size_t err_size)
 {
         struct volume_file *vf = NULL;
         int r = volume_file_open(run->vol, e, &vf, err, err_size);
@@ -56,6 +74,8 @@ static int hash_source(struct run *run, const struct volume_entry *e, char sha[S
                         break;
                 }
                 EVP_DigestUpdate(md, buf, (size_t)k);
+                if (probed)
+                        media_ranges_pass(probed, off, buf, (size_t)k);
                 off += k;
                 run->prog.bytes_done += k;
         }
@@ -71,23 +91,6 @@ static int hash_source(struct run *run, const struct volume_entry *e, char sha[S
 
 /* One object copy into the ledger (with the recording's SHA-256 when this
  * is its first copy). Returns 0, or -errno once noted. */
-/* Ranges of one object version, for the media probe (media_probe_stream). */
-struct object_range {
-        struct target *t;
-        const struct target_object *o;
-        char err[300];
-};
-
-static ssize_t object_range_read(void *ud, void *buf, size_t n, int64_t off)
-{
-        struct object_range *r = ud;
-        struct s3_reply rep;
-        size_t got = 0;
-        if (s3_get_range(r->t->s3, r->o->key, r->o->version_id, off, n, buf, &got, &rep, r->err, sizeof(r->err)) < 0)
-                return -EIO;
-        return (ssize_t)got;
-}
-
 static int record_object(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
                          const struct target_object *o, bool adopted, const char *first_sha)
 {
@@ -194,13 +197,6 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                 }
         }
         ingest_collect_uploads(run, true); /* the S3 clients are this thread's again */
-        if (rec->has_sha256) {
-                snprintf(sha, sizeof(sha), "%s", rec->sha256);
-        } else if (hash_source(run, e, sha, err, sizeof(err)) < 0) {
-                note_error(run, "%s", err);
-                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
-                return 0;
-        }
         struct upload_src u = { .fd = -1 };
         int r = 0;
         if (local)
@@ -209,6 +205,30 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                 note_error(run, "%s", err);
                 catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
                 return 0;
+        }
+        /* An S3-only station probes the footage on the device, by the ranges
+         * the probe asks for, before the pass that hashes it: the facts are
+         * used only if those ranges are the bytes that pass hashed. */
+        bool probe = !rec->has_sha256 && !local;
+        struct media_info m;
+        struct media_ranges *probed = probe ? media_ranges_new(probe_read, &u) : NULL;
+        if (probe) {
+                media_probe_stream(e->size, media_ranges_serve, probed, &m);
+                if (u.err[0])
+                        log_warn("%s: %s: media probe: %s", run->serial, e->path, u.err);
+                u.err[0] = '\0';
+        }
+        if (rec->has_sha256) {
+                snprintf(sha, sizeof(sha), "%s", rec->sha256);
+        } else if (hash_source(run, e, probed, sha, err, sizeof(err)) < 0) {
+                note_error(run, "%s", err);
+                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
+                goto out;
+        }
+        int64_t bad_off = 0;
+        if (probe && media_ranges_verdict(probed, &bad_off) < 0) {
+                media_distrust(&m, bad_off);
+                note_error(run, "%s: %s: %s", run->serial, e->path, m.error);
         }
         for (size_t k = 0; k < n; k++) {
                 struct target *t = &run->targets[need[k]];
@@ -228,21 +248,16 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                         continue;
                 }
                 if (record_object(run, rec->id, e, t, &o, adopted, rec->has_sha256 ? NULL : sha) == 0) {
-                        if (!rec->has_sha256 && !local) { /* an S3-only station: probe the version just read back */
-                                struct object_range src = { .t = t, .o = &o };
-                                struct media_info m;
-                                media_probe_stream(e->size, object_range_read, &src, &m);
-                                if (src.err[0])
-                                        log_warn("%s: %s: media probe of %s on target %s: %s", run->serial, e->path,
-                                                 o.key, t->name, src.err);
+                        if (probe && !rec->has_sha256)
                                 tag_recording(run, e, rec->id, &m);
-                        }
                         rec->has_sha256 = true;
                         snprintf(rec->sha256, sizeof(rec->sha256), "%s", sha);
                         *copied = true;
                 }
                 target_object_free(&o);
         }
+out:
+        media_ranges_free(probed);
         if (u.fd >= 0)
                 close(u.fd);
         if (u.vf)

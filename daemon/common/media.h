@@ -25,13 +25,30 @@ struct media_info {
  * is flagged; a helper that crashes or hangs flags the footage unplayable. */
 void media_probe(const char *path, struct media_info *m);
 
-/* The same for a recording whose verified copy is read through rd (an
- * object version, by ranged GET): the helper asks over a socket for the
+/* The same for a recording read through rd (on an S3-only station, the
+ * device's file, checked with media_ranges below): the helper asks over a socket for the
  * byte ranges libavformat needs (MEDIA_RANGE_MAX at most each), and dockd
  * answers them from rd; nothing else of the recording is read. */
 typedef ssize_t (*media_read_fn)(void *ud, void *buf, size_t n, int64_t off);
 #define MEDIA_RANGE_MAX (1 << 20)
 void media_probe_stream(int64_t size, media_read_fn rd, void *ud, struct media_info *m);
+
+/* The ranges a stream probe is served, each kept with its SHA-256, checked
+ * against the one sequential pass over the recording that is hashed (and so
+ * stored): facts read from bytes that pass did not see are not used. A
+ * hostile device could otherwise give the probe one recording's bytes and
+ * the hash another's. media_ranges_serve is a media_read_fn (ud: the list)
+ * that reads through rd; media_ranges_pass takes each chunk of the pass, in
+ * order from 0; the verdict is 0, or -EBADMSG with the first range's offset
+ * that differed or was not seen whole. media_distrust replaces the facts by
+ * the flag "unverified" and says why. */
+struct media_ranges;
+struct media_ranges *media_ranges_new(media_read_fn rd, void *ud);
+ssize_t media_ranges_serve(void *ud, void *buf, size_t n, int64_t off);
+void media_ranges_pass(struct media_ranges *l, int64_t off, const void *buf, size_t n);
+int media_ranges_verdict(const struct media_ranges *l, int64_t *bad_off);
+void media_ranges_free(struct media_ranges *l);
+void media_distrust(struct media_info *m, int64_t bad_off);
 
 /* Where media_probe finds dockd-probe: 0 if it can run it, else -errno. */
 int media_helper(char *out, size_t size);

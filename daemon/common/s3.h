@@ -60,11 +60,6 @@ int s3_get_sha256(struct s3 *s, const char *key, const char *version, char out_h
 /* GET key into fd (a restore from this target). */
 int s3_get_to_fd(struct s3 *s, const char *key, const char *version, int fd, struct s3_reply *rep, char *err,
                  size_t err_size);
-/* Bytes [off, off + n) of one object version into buf (*got of them: fewer
- * only at the object's end); a server that answers with anything but the
- * range (206) is an error. */
-int s3_get_range(struct s3 *s, const char *key, const char *version, int64_t off, size_t n, void *buf, size_t *got,
-                 struct s3_reply *rep, char *err, size_t err_size);
 /* HEAD: -ENOENT when there is no such object (or version). */
 int s3_head(struct s3 *s, const char *key, const char *version, struct s3_reply *rep, char *err, size_t err_size);
 /* DELETE one version (never a delete marker): bypass sends

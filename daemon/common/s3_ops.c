@@ -222,35 +222,6 @@ int s3_get_to_fd(struct s3 *s, const char *key, const char *version, int fd, str
         return r;
 }
 
-int s3_get_range(struct s3 *s, const char *key, const char *version, int64_t off, size_t n, void *buf, size_t *got,
-                 struct s3_reply *rep, char *err, size_t err_size)
-{
-        _cleanup_free_ char *q = version_query(NULL, version);
-        char range[64];
-        *got = 0;
-        if (n == 0)
-                return 0;
-        snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long)off, (long long)(off + (int64_t)n - 1));
-        struct request rq = { .method = "GET",
-                              .key = key,
-                              .query = q,
-                              .object_data = true,
-                              .headers = { { "Range", range } },
-                              .n_headers = 1 };
-        struct xfer x = { .fd = -1, .body_max = n };
-        int r = s3_perform(s, &rq, &x, rep, err, err_size);
-        if (r == 0 && rep->status != 206) { /* a whole object in answer to a range would be taken for the range */
-                snprintf(err, err_size, "GET %s (%s): the server answered %ld, not the range", key, range, rep->status);
-                r = -EPROTO;
-        }
-        if (r == 0) {
-                memcpy(buf, x.body ? x.body : "", x.body_len);
-                *got = x.body_len;
-        }
-        s3_xfer_free(&x);
-        return r;
-}
-
 int s3_head(struct s3 *s, const char *key, const char *version, struct s3_reply *rep, char *err, size_t err_size)
 {
         _cleanup_free_ char *q = version_query(NULL, version);

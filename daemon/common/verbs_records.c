@@ -202,6 +202,18 @@ int cmd_ingest(struct ctx *c, int argc, char **argv)
         return strcmp(res.state, "failed") == 0 ? 1 : EXIT_INCOMPLETE;
 }
 
+/* A recording's media flag, for the text listing. */
+static const char *media_flag_text(const char *flag)
+{
+        if (!flag)
+                return "";
+        if (strcmp(flag, "truncated") == 0)
+                return "; footage TRUNCATED";
+        if (strcmp(flag, "unverified") == 0)
+                return "; footage facts UNVERIFIED";
+        return "; footage UNPLAYABLE";
+}
+
 static int print_recording(const struct recording_info *r, void *ud)
 {
         struct list_ctx *l = ud;
@@ -322,10 +334,7 @@ static int print_recording(const struct recording_info *r, void *ud)
                                r->recorded_end_utc ? r->recorded_end_utc : "?", r->time_source,
                                r->officer ? off : "UNATTRIBUTED", r->officer_source ? " via " : "",
                                r->officer_source ? r->officer_source : "", r->attribution_flag ? "; FLAG " : "",
-                               r->attribution_flag ? r->attribution_flag : "",
-                               r->media_flag ? (strcmp(r->media_flag, "truncated") ? "; footage UNPLAYABLE"
-                                                                                   : "; footage TRUNCATED")
-                                             : "");
+                               r->attribution_flag ? r->attribution_flag : "", media_flag_text(r->media_flag));
         }
         l->n++;
         return 0;

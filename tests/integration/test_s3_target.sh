@@ -216,13 +216,27 @@ dockctl -c "$WORK/s3only.conf" recordings --json >"$WORK/recs.json"
 jq -e 'length == 4 and all(.[]; .copies_verified == 2 and all(.copies[]; .method == "s3-get"))' "$WORK/recs.json" >/dev/null ||
 	fail "s3 + s3: $(jq -c 'map([.device_path, .copies_verified, .last_error])' "$WORK/recs.json")"
 jq -e 'all(.[]; .time_source != null)' "$WORK/recs.json" >/dev/null || fail "s3 + s3: recordings left untagged"
-# the footage probed from the object version (ranges asked by dockd-probe), as from a file
+# the footage probed on the device (ranges asked by dockd-probe, checked against the hashed read), as from a file
 jq -e '.[] | select(.device_path == "/DCIM/A0001.MP4") | .time_source == "media" and .codec == "h264"
 	and .duration_s > 0.5 and .recorded_start_utc == "2026-11-25T08:00:00.000Z"' "$WORK/recs.json" >/dev/null ||
 	fail "s3 + s3: the clip's media facts were not read from its object: $(jq -c '.[] | select(.device_path == "/DCIM/A0001.MP4")' "$WORK/recs.json")"
 jq -e '[.[] | select(.device_path != "/DCIM/A0001.MP4") | .media_flag] | all(. == "unplayable")' "$WORK/recs.json" >/dev/null ||
 	fail "s3 + s3: random bytes not flagged unplayable: $(jq -c 'map([.device_path, .media_flag])' "$WORK/recs.json")"
-pass "s3 + s3: every recording in both buckets, read back by GET; its media probed from the object version"
+pass "s3 + s3: every recording in both buckets, read back by GET; its media probed on the device by ranges"
+
+# A device that gives the probe other bytes (one bit, in the first range)
+# than it gives the read that is hashed and uploaded: no media fact of it is
+# used, the session says why, and the copies stand.
+rc=0
+DOCKD_TEST_PROBE_LIE=9 ingest_rc "$img" CAM-S3L -c "$WORK/s3only.conf" || rc=$?
+[ $rc = 3 ] || fail "probe liar: expected exit 3 (incomplete), got $rc: $(cat "$WORK/last.err")"
+grep -q "A0001.MP4: INTEGRITY: the media probe was given other bytes at offset 0 than the hashed read" "$WORK/last.err" ||
+	fail "probe liar: not named: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/s3only.conf" recordings --device CAM-S3L --json >"$WORK/recs.json"
+jq -e 'length == 4 and all(.[]; .copies_verified == 2 and .media_flag == "unverified" and .codec == null
+	and .time_source != "media")' "$WORK/recs.json" >/dev/null ||
+	fail "probe liar: $(jq -c 'map([.device_path, .copies_verified, .media_flag, .codec, .time_source])' "$WORK/recs.json")"
+pass "a device that lies to the media probe alone: its facts unused, flagged unverified, the session incomplete, the copies made"
 STATE=$WORK/state
 
 # 4b. The archive is an S3 bucket (s3://BUCKET/PREFIX): manifests and their

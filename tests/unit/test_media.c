@@ -69,6 +69,7 @@ static void test_crashing_helper_flags_unplayable(void **state)
         self[n] = '\0';
         *strrchr(self, '/') = '\0';
         snprintf(helper, sizeof(helper), "%s/dockd-probe", self);
+        unlink(helper); /* a link to the real one, left by a failed test, is not written through */
         FILE *f = fopen(helper, "w");
         assert_non_null(f);
         fputs("#!/bin/sh\necho has_creation=1\nkill -SEGV $$\n", f);
@@ -102,6 +103,7 @@ struct served {
         const unsigned char *data;
         size_t size, bytes, calls;
         int64_t fail_from; /* a read at or past this offset fails (-1: none) */
+        int64_t lie_at;    /* a read over this offset gives it flipped (0: never) */
 };
 
 static ssize_t serve(void *ud, void *buf, size_t n, int64_t off)
@@ -113,36 +115,67 @@ static ssize_t serve(void *ud, void *buf, size_t n, int64_t off)
         if (s->fail_from >= 0 && off + (int64_t)n > s->fail_from)
                 return -EIO;
         memcpy(buf, s->data + off, n);
+        if (s->lie_at > 0 && off <= s->lie_at && s->lie_at < off + (int64_t)n)
+                ((unsigned char *)buf)[s->lie_at - off] ^= 0x01;
         s->bytes += n;
         return (ssize_t)n;
 }
 
-/* An object version probed by ranges (an S3-only station) tells what the
- * same bytes as a file tell, reading a part of them; a store that fails
- * mid-way leaves the footage flagged, not dockd waiting. */
-static void test_stream_probe_as_file(void **state)
+/* A 10 s H.264 clip in a directory of its own, its bytes in memory, and the
+ * real helper beside the test binary: the fixture of the stream tests. */
+struct clip {
+        char dir[64], path[300], helper[PATH_MAX + 16];
+        unsigned char *data;
+        size_t size;
+};
+
+static int clip_setup(void **state)
 {
-        (void)state;
-        char dir[] = "/tmp/dockd-unit-media-XXXXXX", clip[300], cmd[1200], helper[PATH_MAX + 16];
-        assert_non_null(mkdtemp(dir));
-        snprintf(clip, sizeof(clip), "%s/clip.mp4", dir);
+        struct clip *c = calloc(1, sizeof(*c));
+        char cmd[1200];
+        snprintf(c->dir, sizeof(c->dir), "/tmp/dockd-unit-media-XXXXXX");
+        assert_non_null(mkdtemp(c->dir));
+        snprintf(c->path, sizeof(c->path), "%s/clip.mp4", c->dir);
         snprintf(cmd, sizeof(cmd),
                  "ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i testsrc=duration=10:size=640x480:rate=25"
                  " -c:v libx264 -preset ultrafast -pix_fmt yuv420p -metadata creation_time=2026-11-25T08:00:00Z '%s'",
-                 clip);
+                 c->path);
         assert_int_equal(system(cmd), 0); /* its index (moov) after the frames, as a recorder writes it */
-        FILE *f = fopen(clip, "rb");
+        FILE *f = fopen(c->path, "rb");
         assert_non_null(f);
         fseek(f, 0, SEEK_END);
-        size_t size = (size_t)ftell(f);
+        c->size = (size_t)ftell(f);
         rewind(f);
-        unsigned char *data = malloc(size);
-        assert_int_equal(fread(data, 1, size, f), size);
+        c->data = malloc(c->size);
+        assert_int_equal(fread(c->data, 1, c->size, f), c->size);
         fclose(f);
-        real_helper(helper, sizeof(helper));
+        real_helper(c->helper, sizeof(c->helper));
+        *state = c;
+        return 0;
+}
 
+static int clip_teardown(void **state)
+{
+        struct clip *c = *state;
+        char cmd[200];
+        unlink(c->helper);
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->dir);
+        int rc = system(cmd);
+        free(c->data);
+        free(c);
+        return rc;
+}
+
+/* A recording probed by ranges (an S3-only station's device) tells what the
+ * same bytes as a file tell, reading a part of them; a source that fails
+ * mid-way leaves the footage flagged, not dockd waiting. */
+static void test_stream_probe_as_file(void **state)
+{
+        const struct clip *c = *state;
+        const unsigned char *data = c->data;
+        size_t size = c->size;
         struct media_info file, stream, broken;
-        media_probe(clip, &file);
+        media_probe(c->path, &file);
         struct served s = { .data = data, .size = size, .fail_from = -1 };
         media_probe_stream((int64_t)size, serve, &s, &stream);
         assert_true(file.has_creation);
@@ -160,10 +193,55 @@ static void test_stream_probe_as_file(void **state)
         media_probe_stream((int64_t)size, serve, &bad, &broken);
         assert_false(broken.has_creation);
         assert_string_equal(broken.flag, "unplayable");
-        unlink(helper);
-        free(data);
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
+}
+
+/* On an S3-only station the probe reads the device by ranges before the pass
+ * that hashes it. A device that gives the probe other bytes than it gives
+ * that pass (here: one bit of the first range) must not have its facts used. */
+static int64_t probe_then_pass(const unsigned char *data, size_t size, int64_t lie_at, struct media_info *m)
+{
+        struct served s = { .data = data, .size = size, .fail_from = -1, .lie_at = lie_at };
+        struct media_ranges *l = media_ranges_new(serve, &s);
+        media_probe_stream((int64_t)size, media_ranges_serve, l, m);
+        assert_true(s.calls > 0);
+        for (size_t off = 0; off < size; off += 65543) /* the hashed pass, in chunks across the ranges */
+                media_ranges_pass(l, (int64_t)off, data + off, size - off < 65543 ? size - off : 65543);
+        int64_t bad = -1;
+        if (media_ranges_verdict(l, &bad) < 0)
+                media_distrust(m, bad);
+        media_ranges_free(l);
+        return bad;
+}
+
+static void test_probe_ranges_checked_against_the_hash(void **state)
+{
+        const struct clip *c = *state;
+        const unsigned char *data = c->data;
+        size_t size = c->size;
+        struct media_info honest, lied;
+        assert_int_equal(probe_then_pass(data, size, 0, &honest), -1);
+        assert_true(honest.has_creation);
+        assert_string_equal(honest.codec, "h264");
+        assert_string_equal(honest.flag, "");
+
+        assert_int_equal(probe_then_pass(data, size, 9, &lied), 0); /* inside 'ftyp', which every probe reads */
+        assert_false(lied.has_creation);
+        assert_true(lied.duration_s < 0);
+        assert_string_equal(lied.codec, "");
+        assert_string_equal(lied.flag, "unverified");
+        assert_non_null(strstr(lied.error, "other bytes at offset 0"));
+
+        /* A pass that skips bytes of a range cannot vouch for it. */
+        struct served s = { .data = data, .size = size, .fail_from = -1 };
+        struct media_ranges *l = media_ranges_new(serve, &s);
+        struct media_info m;
+        media_probe_stream((int64_t)size, media_ranges_serve, l, &m);
+        media_ranges_pass(l, 0, data, 4);
+        media_ranges_pass(l, 8, data + 8, size - 8);
+        int64_t bad = -1;
+        assert_int_equal(media_ranges_verdict(l, &bad), -EBADMSG);
+        assert_int_equal(bad, 0);
+        media_ranges_free(l);
 }
 
 int main(void)
@@ -172,7 +250,8 @@ int main(void)
                 cmocka_unit_test(test_answer_round_trips),
                 cmocka_unit_test(test_nonsense_is_refused),
                 cmocka_unit_test(test_crashing_helper_flags_unplayable),
-                cmocka_unit_test(test_stream_probe_as_file),
+                cmocka_unit_test_setup_teardown(test_stream_probe_as_file, clip_setup, clip_teardown),
+                cmocka_unit_test_setup_teardown(test_probe_ranges_checked_against_the_hash, clip_setup, clip_teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
