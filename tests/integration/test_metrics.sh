@@ -59,3 +59,21 @@ get /status.json | jq -e '.bays[0].serial == "CAM-M" and .bays[0].safe_to_remove
 get / >"$WORK/page.html" && grep -q '<title>dockd</title>' "$WORK/page.html" || fail "no status page at /"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nothing")" = 404 ] || fail "unknown path not 404"
 pass "/status.json and the status page are served"
+
+# The archive goes away (its directory is a file now): a second recorder's
+# manifest waits in the outbox, and neither page calls it delivered.
+mv "$STATE/archive" "$STATE/archive.away"
+touch "$STATE/archive"
+harness_cmd add 2 f055 d0c0 CAM-N "$WORK/rec.img" >/dev/null
+wait_status '.bays[] | select(.serial == "CAM-N") | .state == "complete" and .safe_to_remove' 60
+for ((i = 0; i < 100; i++)); do
+	grep -q "cannot create $STATE/archive" "$WORK/dockd.log" && break
+	sleep 0.1
+done
+grep -q "cannot create $STATE/archive" "$WORK/dockd.log" || fail "no delivery was tried: $(tail -5 "$WORK/dockd.log")"
+get /metrics >"$WORK/m2.txt"
+grep -q '^dockd_outbox_depth 1$' "$WORK/m2.txt" || fail "outbox with the archive gone: $(grep outbox "$WORK/m2.txt")"
+get /status.json >"$WORK/s2.json"
+jq -e '[.delivered[].seq] == [1]' "$WORK/s2.json" >/dev/null ||
+	fail "/status.json lists a manifest still in the outbox as delivered: $(jq -c .delivered "$WORK/s2.json")"
+pass "a manifest still in the outbox: counted in the outbox, not listed as delivered"
