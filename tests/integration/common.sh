@@ -240,3 +240,15 @@ PY
 	for ((i = 0; i < 50; i++)); do [ -S "$1" ] && return 0; sleep 0.1; done
 	fail "the journal stand-in did not start"
 }
+
+# journal_has JQ_EXPR OUT: true once the entries in OUT (journal_listen's),
+# read as one array, satisfy the expression; the stand-in writes them a
+# moment after the sender is done, so this waits up to 10 s for them.
+journal_has() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		jq -e -s "$1" "$2" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}

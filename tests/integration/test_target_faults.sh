@@ -36,13 +36,12 @@ in_journal "$WORK/journal" "$BUILD/dockctl" --state "$STATE" -c "$WORK/dockd.con
 	>"$WORK/last.json" 2>"$WORK/last.err" || rc=$?
 [ $rc = 3 ] || fail "full target: expected exit 3 (incomplete), got $rc"
 [ "$(last .state)" = incomplete ] || fail "full target: state $(last .state)"
-sleep 0.3
-jq -e -s 'any(.[]; .PRIORITY == "3" and .DOCKD_TARGET == "b" and .DOCKD_DEVICE == "CAM-T" and .DOCKD_SESSION == "1"
-	and (.DOCKD_RECORDING | tonumber > 0) and (.MESSAGE | test("target b failed: no space left")))' "$WORK/journal.jsonl" \
-	>/dev/null || fail "full target: no journal entry with its fields: $(tail -3 "$WORK/journal.jsonl")"
+journal_has 'any(.[]; .PRIORITY == "3" and .DOCKD_TARGET == "b" and .DOCKD_DEVICE == "CAM-T" and .DOCKD_SESSION == "1"
+	and (.DOCKD_RECORDING | tonumber > 0) and (.MESSAGE | test("target b failed: no space left")))' "$WORK/journal.jsonl" ||
+	fail "full target: no journal entry with its fields: $(tail -3 "$WORK/journal.jsonl")"
 # the manifest's line is about the session, not the last recording read
-jq -e -s 'any(.[]; .MESSAGE_ID == "4a7479c5c94940518cbee0fc8b8c7fd8" and .DOCKD_SESSION == "1" and .DOCKD_RECORDING == null
-	and (.MESSAGE | test("manifest [^/ ]+/1 delivered")))' "$WORK/journal.jsonl" >/dev/null ||
+journal_has 'any(.[]; .MESSAGE_ID == "4a7479c5c94940518cbee0fc8b8c7fd8" and .DOCKD_SESSION == "1" and .DOCKD_RECORDING == null
+	and (.MESSAGE | test("manifest [^/ ]+/1 delivered")))' "$WORK/journal.jsonl" ||
 	fail "the manifest's journal line lacks its MESSAGE_ID or carries a stale recording: $(grep manifest "$WORK/journal.jsonl")"
 [ "$(copies_on a)" = 4 ] || fail "full target: target a has $(copies_on a) of 4 copies"
 nb=$(copies_on b)
