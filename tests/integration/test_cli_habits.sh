@@ -110,19 +110,24 @@ listen = off
 CONF
 mkdir -p "$WORK/journal"
 journal_listen "$WORK/journal/socket" "$WORK/journal.jsonl"
-# a field kit still reading the state as dockd starts: dockd waits for it
-flock -s "$STATE/dockd.lock" sleep 1.5 &
-sleep 0.2
+# a field kit still reading the state as dockd starts: dockd waits for it,
+# and starts once the kit lets go (the kit holds on until $WORK/hold goes)
+touch "$WORK/hold"
+flock -s "$STATE/dockd.lock" sh -c "while [ -e '$WORK/hold' ]; do sleep 0.05; done" &
+for ((i = 0; i < 100; i++)); do flock -n -x "$STATE/dockd.lock" true 2>/dev/null || break; sleep 0.05; done
 in_journal "$WORK/journal" "$BUILD/dockd" -c "$WORK/dockd.conf" --state "$STATE" >"$WORK/dockd.log" 2>&1 &
 dpid=$!
 at_exit "kill $dpid 2>/dev/null; wait $dpid 2>/dev/null"
-for ((i = 0; i < 100; i++)); do [ -S "$WORK/dockd.sock" ] && break; sleep 0.1; done
-[ -S "$WORK/dockd.sock" ] && grep -q "is in use (a dockctl field kit?); waiting for it" "$WORK/journal.jsonl" ||
+journal_has 'any(.[]; .MESSAGE | test("is in use \\(a dockctl field kit\\?\\); waiting for it"))' "$WORK/journal.jsonl" ||
 	fail "dockd did not wait for a field kit holding its state: $(tail -3 "$WORK/journal.jsonl")"
+[ ! -S "$WORK/dockd.sock" ] || fail "dockd answered while a field kit held its state"
+rm "$WORK/hold"
+for ((i = 0; i < 100; i++)); do [ -S "$WORK/dockd.sock" ] && break; sleep 0.1; done
+[ -S "$WORK/dockd.sock" ] || fail "dockd did not start once the field kit let go: $(tail -3 "$WORK/dockd.log")"
 kill -HUP "$dpid"
-sleep 0.5
+journal_has 'any(.[]; .MESSAGE | test("SIGHUP ignored: dockd reads its configuration at start only"))' "$WORK/journal.jsonl" ||
+	fail "SIGHUP not explained: $(tail -3 "$WORK/journal.jsonl")"
 kill -0 "$dpid" 2>/dev/null || fail "SIGHUP killed dockd: $(tail -3 "$WORK/dockd.log")"
-grep -q "SIGHUP ignored: dockd reads its configuration at start only" "$WORK/journal.jsonl" || fail "SIGHUP not explained: $(tail -3 "$WORK/journal.jsonl")"
 dc officers >/dev/null || fail "dockd does not answer after SIGHUP"
 pass "dockd waits for a field kit still reading its state; SIGHUP leaves dockd running and the journal says to restart it to apply a change"
 
