@@ -212,6 +212,9 @@ sed -e 's/^\[target.disk\]/[target.vault2]\ntype = s3\nendpoint = '"${S3_ENDPOIN
 	-e '/^path = /d' -e 's/^prefix = station-7$/prefix = s3only/' "$WORK/dockd.conf" >"$WORK/s3only.conf"
 STATE=$WORK/state-s3only
 ingest_rc "$img" CAM-S3 -c "$WORK/s3only.conf" || fail "s3 + s3: rc $?: $(cat "$WORK/last.err")"
+# each file counted once as copied, the session complete
+[ "$(last .files_copied)" = 4 ] && [ "$(last .files_under_copied)" = 0 ] && [ "$(last .state)" = complete ] ||
+	fail "s3 + s3: the summary does not count what was uploaded: $(cat "$WORK/last.json")"
 dockctl -c "$WORK/s3only.conf" recordings --json >"$WORK/recs.json"
 jq -e 'length == 4 and all(.[]; .copies_verified == 2 and all(.copies[]; .method == "s3-get"))' "$WORK/recs.json" >/dev/null ||
 	fail "s3 + s3: $(jq -c 'map([.device_path, .copies_verified, .last_error])' "$WORK/recs.json")"
