@@ -47,16 +47,19 @@ static ssize_t probe_read(void *ud, void *buf, size_t n, int64_t off)
 }
 
 /* SHA-256 of the device's file, for object copies when no filesystem copy
- * was made from this read (only S3 targets, or every filesystem copy failed);
- * the ranges the media probe was given, when it was, are checked in the same
- * pass. */
-static int hash_source(struct run *run, const struct volume_entry *e, struct media_ranges *probed,
-                       char sha[SHA256_HEX_LEN + 1], char *err, size_t err_size)
+ * was made from this read (only S3 targets, or every filesystem copy failed),
+ * read through vf (the file the upload then reads) or, when NULL, a mapping
+ * of its own; the ranges the media probe was given, when it was, are checked
+ * in the same pass. */
+static int hash_source(struct run *run, const struct volume_entry *e, struct volume_file *vf,
+                       struct media_ranges *probed, char sha[SHA256_HEX_LEN + 1], char *err, size_t err_size)
 {
-        struct volume_file *vf = NULL;
-        int r = volume_file_open(run->vol, e, &vf, err, err_size);
+        struct volume_file *own = NULL;
+        int r = vf ? 0 : volume_file_open(run->vol, e, &own, err, err_size);
         if (r < 0)
                 return r;
+        if (!vf)
+                vf = own;
         EVP_MD_CTX *md = EVP_MD_CTX_new();
         EVP_DigestInit_ex(md, EVP_sha256(), NULL);
         void *buf = run->pool.bufs[0];
@@ -83,7 +86,7 @@ static int hash_source(struct run *run, const struct volume_entry *e, struct med
         unsigned dl;
         EVP_DigestFinal_ex(md, d, &dl);
         EVP_MD_CTX_free(md);
-        volume_file_close(vf);
+        volume_file_close(own);
         if (r == 0)
                 hex_encode(d, 32, sha);
         return r;
@@ -220,7 +223,7 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
         }
         if (rec->has_sha256) {
                 snprintf(sha, sizeof(sha), "%s", rec->sha256);
-        } else if (hash_source(run, e, probed, sha, err, sizeof(err)) < 0) {
+        } else if (hash_source(run, e, u.vf, probed, sha, err, sizeof(err)) < 0) {
                 note_error(run, "%s", err);
                 catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
                 goto out;
