@@ -195,6 +195,17 @@ dockd_start() {
 
 status_json() { "$BUILD/dockctl" --state "$STATE" status --json; }
 
+# wait_log REGEX [SECONDS]: until dockd's log ($WORK/dockd.log) has a line
+# matching the extended regular expression (up to SECONDS, default 20).
+wait_log() {
+	local i
+	for ((i = 0; i < ${2:-20} * 10; i++)); do
+		grep -qE "$1" "$WORK/dockd.log" && return 0
+		sleep 0.1
+	done
+	fail "dockd never logged /$1/: $(tail -5 "$WORK/dockd.log")"
+}
+
 # wait_status JQ_EXPR [SECONDS]: until dockctl status --json satisfies the expression.
 wait_status() {
 	local expr=$1 secs=${2:-60} i
@@ -241,12 +252,13 @@ PY
 	fail "the journal stand-in did not start"
 }
 
-# journal_has JQ_EXPR OUT: true once the entries in OUT (journal_listen's),
-# read as one array, satisfy the expression; the stand-in writes them a
-# moment after the sender is done, so this waits up to 10 s for them.
+# journal_has JQ_EXPR OUT [SECONDS]: true once the entries in OUT
+# (journal_listen's), read as one array, satisfy the expression; the stand-in
+# writes them a moment after the sender is done, so this waits for them (up
+# to SECONDS, default 10).
 journal_has() {
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < ${3:-10} * 10; i++)); do
 		jq -e -s "$1" "$2" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done

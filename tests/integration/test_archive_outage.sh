@@ -67,14 +67,6 @@ start_dockd() {
 }
 at_exit 'kill -9 $DOCKD_PID 2>/dev/null'
 start_dockd
-wait_log() {    # wait_log REGEX: until dockd's log has a matching line
-	local i
-	for ((i = 0; i < 200; i++)); do
-		grep -qE "$1" "$WORK/dockd.log" && return 0
-		sleep 0.1
-	done
-	fail "dockd never logged /$1/: $(tail -5 "$WORK/dockd.log")"
-}
 
 advance_h 10
 wait_status "any(.alarms[]; .name == \"archive-unreachable\")" 20

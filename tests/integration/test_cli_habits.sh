@@ -135,9 +135,9 @@ pass "dockd waits for a field kit still reading its state; SIGHUP leaves dockd r
 has() { jq -e -s "any(.[]; $1)" "$WORK/journal.jsonl" >/dev/null; }
 for id in $(sed -n 's/^-- //p' "$SRC/systemd/dockd.catalog"); do ids+=" $id"; done
 mv "$WORK/tb" "$WORK/tb.gone"
-for ((i = 0; i < 150; i++)); do has '.DOCKD_ALARM == "target-unavailable:b"' && break; sleep 0.1; done
+journal_has 'any(.[]; .DOCKD_ALARM == "target-unavailable:b")' "$WORK/journal.jsonl" 15 || true
 mv "$WORK/tb.gone" "$WORK/tb"
-for ((i = 0; i < 150; i++)); do has '.MESSAGE_ID == "5abf2a323f384026b6605186b7dd85f3"' && break; sleep 0.1; done
+journal_has 'any(.[]; .MESSAGE_ID == "5abf2a323f384026b6605186b7dd85f3")' "$WORK/journal.jsonl" 15 || true
 has '.MESSAGE_ID == "787468ebe5a34dea941d292aed73b46a" and .DOCKD_ALARM == "target-unavailable:b" and .PRIORITY == "3"' ||
 	fail "no alarm in the journal with its MESSAGE_ID and DOCKD_ALARM: $(grep -i alarm "$WORK/journal.jsonl" | tail -3)"
 has '.MESSAGE_ID == "5abf2a323f384026b6605186b7dd85f3" and .DOCKD_ALARM == "target-unavailable:b"' ||

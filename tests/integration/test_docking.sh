@@ -83,10 +83,7 @@ pass "hotplug: ingest starts on dock, status shows progress bar and YES"
 # 3. Not on the allow-list: ignored, logged once, never read.
 harness_cmd add 3 1234 5678 FOREIGN "$X_DEV" >/dev/null
 harness_cmd echo synced >/dev/null
-for ((i = 0; i < 300; i++)); do
-	grep -q "ignoring /dev/sd.1 (USB 1234:5678 " "$WORK/dockd.log" && break
-	sleep 0.1
-done
+wait_log 'ignoring /dev/sd.1 \(USB 1234:5678 ' 30
 status_json | jq -e '[.bays[] | select(.serial == "FOREIGN")] | length == 0' >/dev/null || fail "foreign device shown as a bay"
 grep -q "ignoring /dev/sd.1 (USB 1234:5678 .*not a configured recorder model .*; never read" "$WORK/dockd.log" ||
 	fail "foreign device not logged: $(tail -3 "$WORK/dockd.log")"

@@ -66,10 +66,7 @@ mv "$STATE/archive" "$STATE/archive.away"
 touch "$STATE/archive"
 harness_cmd add 2 f055 d0c0 CAM-N "$WORK/rec.img" >/dev/null
 wait_status '.bays[] | select(.serial == "CAM-N") | .state == "complete" and .safe_to_remove' 60
-for ((i = 0; i < 100; i++)); do
-	grep -q "cannot create $STATE/archive" "$WORK/dockd.log" && break
-	sleep 0.1
-done
+wait_log "cannot create $STATE/archive" 10
 grep -q "cannot create $STATE/archive" "$WORK/dockd.log" || fail "no delivery was tried: $(tail -5 "$WORK/dockd.log")"
 get /metrics >"$WORK/m2.txt"
 grep -q '^dockd_outbox_depth 1$' "$WORK/m2.txt" || fail "outbox with the archive gone: $(grep outbox "$WORK/m2.txt")"
