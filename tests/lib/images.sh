@@ -410,3 +410,11 @@ small_ext4_umount() {
 	*) _img_fail "$dev was backed by $back, which small_ext4_mount did not create; left it" ;;
 	esac
 }
+
+# sha256_seconds BYTES: the seconds one SHA-256 pass of BYTES takes on this
+# CPU (openssl speed, 16 KiB blocks), or null: the benchmarks' CPU floor.
+sha256_seconds() {
+	local kbps
+	kbps=$(openssl speed -evp sha256 -bytes 16384 -seconds 2 2>/dev/null | awk '/^sha256/ { v = $NF; sub(/k$/, "", v); print v }')
+	awk -v k="${kbps:-0}" -v b="$1" 'BEGIN { if (k > 0) printf "%.3f", b / (k * 1000); else print "null" }'
+}
