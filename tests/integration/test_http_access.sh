@@ -3,9 +3,9 @@
 # as configured, speaks TLS with the station's certificate, and with
 # [metrics] token_file set, /metrics and /admin need the token (a bearer
 # token for Prometheus, the password of a browser's login for /admin), while
-# the officers' page and the bays in /status.json stay open; the alarms are
-# in /status.json only for a caller with the token. A token anyone may read
-# is refused.
+# the officers' page and the bays in /status.json stay open; the alarms and
+# the archive's deliveries are in /status.json only for a caller with the
+# token. A token anyone may read is refused.
 source "$(dirname "$0")/common.sh"
 source "$HERE/../lib/harness.sh"
 
@@ -40,10 +40,26 @@ grep -qi '^WWW-Authenticate: Basic realm="dockd admin"' "$WORK/hdr" || fail "/ad
 [ "$(c -H 'Authorization: Bearer a-station-token-0123456789' "$url/status.json")" = 200 ] &&
 	jq -e '(.restricted | not) and (.alarms | type == "array")' "$WORK/body" >/dev/null ||
 	fail "/status.json with the token: $(cat "$WORK/body")"
+# A recorder docks and its manifest reaches the archive: the deliveries
+# are in /status.json for the token's holder, not for a caller without it.
+mkdir -p "$WORK/src/DCIM"
+make_clip "$WORK/src/DCIM/CLIP0001.MP4" 1 2026-11-25T08:00:00Z
+make_fat32 "$WORK/rec.img" 40 "$WORK/src"
+harness_cmd add 1 f055 d0c0 CAM-H "$WORK/rec.img" >/dev/null
+wait_status '.bays[] | select(.serial == "CAM-H") | .state == "complete"' 60
+bearer='Authorization: Bearer a-station-token-0123456789'
+for ((i = 0; i < 100; i++)); do
+	c -H "$bearer" "$url/status.json" >/dev/null && jq -e '.delivered[0].seq == 1' "$WORK/body" >/dev/null && break
+	sleep 0.1
+done
+jq -e '.delivered[0].seq == 1' "$WORK/body" >/dev/null || fail "no delivery listed for the token's holder: $(cat "$WORK/body")"
+[ "$(c "$url/status.json")" = 200 ] &&
+	jq -e '.delivered == [] and .restricted and (.bays[] | select(.serial == "CAM-H") | .state == "complete")' \
+		"$WORK/body" >/dev/null || fail "/status.json without the token after a delivery: $(cat "$WORK/body")"
 rc=0
 curl -sS -o /dev/null "http://[::1]:$port/" 2>/dev/null || rc=$?
 [ "$rc" != 0 ] || fail "plain HTTP answered on the TLS port"
-pass "IPv6 and TLS: /metrics and /admin need the token (bearer, or a browser's login), the officers' page and the bays stay open, the alarms only with the token"
+pass "IPv6 and TLS: /metrics and /admin need the token (bearer, or a browser's login), the officers' page and the bays stay open, the alarms and deliveries only with the token"
 
 chmod 0644 "$WORK/token"
 out=$("$BUILD/dockd" -c "$conf" --state "$WORK/s2" --check 2>&1) && fail "a token anyone may read was accepted"
