@@ -1,7 +1,7 @@
-/* ingest_objects.c — an ingest's copies on S3 targets: uploaded once the
- * read pass has given the SHA-256 (in the background from the verified local
- * copy, else inline from the device), read back, recorded. See ingest.c for
- * the rest of the run. */
+/* ingest_objects.c — an ingest's copies on S3 targets: uploaded in the
+ * background from the verified local copy once the read pass has given the
+ * SHA-256, else inline from the device (the first upload hashing as it
+ * sends), read back, recorded. See ingest.c for the rest of the run. */
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -92,6 +92,21 @@ static int hash_source(struct run *run, const struct volume_entry *e, struct vol
         return r;
 }
 
+/* What a streamed upload's pass over the device feeds besides the server:
+ * the probe's ranges to check, and the progress. */
+struct stream_tap {
+        struct run *run;
+        struct media_ranges *probed;
+};
+
+static void stream_tap(void *ud, int64_t off, const void *buf, size_t n)
+{
+        struct stream_tap *tp = ud;
+        if (tp->probed)
+                media_ranges_pass(tp->probed, off, buf, n);
+        tp->run->prog.bytes_done += (int64_t)n;
+}
+
 /* One object copy into the ledger (with the recording's SHA-256 when this
  * is its first copy). Returns 0, or -errno once noted. */
 static int record_object(struct run *run, int64_t rec_id, const struct volume_entry *e, const struct target *t,
@@ -158,10 +173,10 @@ void ingest_collect_uploads(struct run *run, bool wait)
         upload_results_free(res, n);
 }
 
-/* The copies on S3 targets: uploaded once the SHA-256 is known, from the
- * verified local copy when there is one, else from the device; the server
- * checks every byte against that SHA-256, and each copy counts only when its
- * version reads back the same. */
+/* The copies on S3 targets: from the verified local copy when there is one,
+ * signed over its SHA-256; else from the device, the first upload being the
+ * pass that hashes it, in chunks each signed over its own. The server checks
+ * every byte, and each copy counts only when its version reads back the same. */
 int ingest_objects(struct run *run, const struct volume_entry *e, struct recording *rec, const char *local,
                    bool *copied)
 {
@@ -221,35 +236,63 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                         log_warn("%s: %s: media probe: %s", run->serial, e->path, u.err);
                 u.err[0] = '\0';
         }
-        if (rec->has_sha256) {
+        /* Unhashed yet: the first upload is the pass that hashes it, so the
+         * device is read once (the server checks each signed chunk, the
+         * read-back the whole). Where that cannot be (an object already at
+         * the name, or a copy too large for one PUT), a pass of its own. */
+        sha[0] = '\0';
+        if (rec->has_sha256)
                 snprintf(sha, sizeof(sha), "%s", rec->sha256);
-        } else if (hash_source(run, e, u.vf, probed, sha, err, sizeof(err)) < 0) {
-                note_error(run, "%s", err);
-                catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
-                goto out;
-        }
-        int64_t bad_off = 0;
-        if (probe && media_ranges_verdict(probed, &bad_off) < 0) {
-                media_distrust(&m, bad_off);
-                note_error(run, "%s: %s: %s", run->serial, e->path, m.error);
-        }
+        int64_t progress = run->prog.bytes_done;
+        bool judged = false; /* the probe's ranges, against the pass that hashed */
         for (size_t k = 0; k < n; k++) {
                 struct target *t = &run->targets[need[k]];
                 struct target_object o;
                 bool adopted = false;
                 err[0] = '\0';
                 log_context_target(t->name);
-                r = target_s3_put_copy(t, upload_read, &u, e->size, sha, run->serial, e->mtime, e->path,
-                                       run->retain_until, path_taken, run, &o, &adopted, err, sizeof(err));
+                r = -EAGAIN;
+                if (!sha[0]) {
+                        media_ranges_restart(probed);
+                        run->prog.bytes_done = progress;
+                        struct stream_tap tp = { .run = run, .probed = probed };
+                        r = target_s3_stream_copy(t, upload_read, &u, e->size, stream_tap, &tp, sha, run->serial,
+                                                  e->mtime, e->path, run->retain_until, path_taken, run, &o, err,
+                                                  sizeof(err));
+                        if (r < 0 && r != -EAGAIN && r != -EFBIG)
+                                sha[0] = '\0';
+                }
+                if (r == -EAGAIN || r == -EFBIG) {
+                        if (!sha[0]) {
+                                media_ranges_restart(probed);
+                                run->prog.bytes_done = progress;
+                                err[0] = '\0';
+                                if (hash_source(run, e, u.vf, probed, sha, err, sizeof(err)) < 0) {
+                                        log_context_target(NULL);
+                                        note_error(run, "%s", err);
+                                        catalog_copy_failure_add(run->cat, rec->id, 0, run->res->session_id, err);
+                                        goto out;
+                                }
+                        }
+                        err[0] = '\0';
+                        r = target_s3_put_copy(t, upload_read, &u, e->size, sha, run->serial, e->mtime, e->path,
+                                               run->retain_until, path_taken, run, &o, &adopted, err, sizeof(err));
+                        if (r == -EBADMSG && !local)
+                                snprintf(err + strlen(err), sizeof(err) - strlen(err),
+                                         " (INTEGRITY: the device gave other bytes than when it was hashed)");
+                }
                 log_context_target(NULL);
-                if (r == -EBADMSG && !local)
-                        snprintf(err + strlen(err), sizeof(err) - strlen(err),
-                                 " (INTEGRITY: the device gave other bytes than when it was hashed)");
                 if (r < 0) {
                         object_failed(run, rec->id, e, t, u.err[0] ? u.err : err);
                         u.err[0] = '\0';
                         continue;
                 }
+                int64_t bad_off = 0;
+                if (probe && !judged && media_ranges_verdict(probed, &bad_off) < 0) {
+                        media_distrust(&m, bad_off);
+                        note_error(run, "%s: %s: %s", run->serial, e->path, m.error);
+                }
+                judged = true;
                 if (record_object(run, rec->id, e, t, &o, adopted, rec->has_sha256 ? NULL : sha) == 0) {
                         if (probe && !rec->has_sha256)
                                 tag_recording(run, e, rec->id, &m);

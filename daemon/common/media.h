@@ -47,6 +47,8 @@ struct media_ranges *media_ranges_new(media_read_fn rd, void *ud);
 ssize_t media_ranges_serve(void *ud, void *buf, size_t n, int64_t off);
 void media_ranges_pass(struct media_ranges *l, int64_t off, const void *buf, size_t n);
 int media_ranges_verdict(const struct media_ranges *l, int64_t *bad_off);
+/* Forgets what a pass gave (one that stopped part way): the next starts over. */
+void media_ranges_restart(struct media_ranges *l);
 void media_ranges_free(struct media_ranges *l);
 void media_distrust(struct media_info *m, int64_t bad_off);
 

@@ -89,6 +89,16 @@ void media_ranges_pass(struct media_ranges *l, int64_t off, const void *buf, siz
         }
 }
 
+void media_ranges_restart(struct media_ranges *l)
+{
+        for (size_t i = 0; l && i < l->n; i++) {
+                EVP_MD_CTX_free(l->r[i].md);
+                l->r[i].md = NULL;
+                l->r[i].fed = 0;
+                l->r[i].bad = false;
+        }
+}
+
 int media_ranges_verdict(const struct media_ranges *l, int64_t *bad_off)
 {
         for (size_t i = 0; i < l->n; i++)

@@ -193,10 +193,75 @@ void s3_close(struct s3 *s)
 
 char *s3_key(const struct s3 *s, const char *rel) { return xasprintf("%s%s", s->prefix, rel); }
 
+/* The next chunk of a streamed body: read whole from src, hashed, shown to
+ * the tap, signed; after the last, the empty chunk. Returns -errno or 0. */
+static int stream_next(struct xfer *x)
+{
+        struct s3_stream *st = x->stream;
+        int64_t left = x->len - x->sent;
+        size_t n = left < (int64_t)st->chunk ? (size_t)left : st->chunk;
+        for (size_t got = 0; got < n;) {
+                ssize_t k = x->src(x->src_ud, st->data + got, n - got, x->base + x->sent + (int64_t)got);
+                if (k <= 0)
+                        return k < 0 ? (int)k : -EIO; /* a short source is an error, never a short object */
+                got += (size_t)k;
+        }
+        EVP_DigestUpdate(st->whole, st->data, n);
+        if (st->tap && n)
+                st->tap(st->tap_ud, x->base + x->sent, st->data, n);
+        x->sent += (int64_t)n;
+        char sig[65];
+        sigv4_chunk_sign(&st->sig, st->data, n, sig);
+        st->head_len = (size_t)snprintf(st->head, sizeof(st->head), "%zx;chunk-signature=%s\r\n", n, sig);
+        st->data_len = n;
+        st->pos = 0;
+        return 0;
+}
+
+static size_t stream_read(struct xfer *x, char *buf, size_t want)
+{
+        struct s3_stream *st = x->stream;
+        size_t out = 0;
+        while (out < want) {
+                size_t frame = st->head_len + st->data_len + 2;
+                if (st->head_len && st->pos == frame) {
+                        if (st->data_len == 0)
+                                break; /* the empty chunk went: the body ends */
+                        st->head_len = 0;
+                }
+                if (!st->head_len) {
+                        int r = stream_next(x);
+                        if (r < 0) {
+                                x->src_err = r;
+                                return CURL_READFUNC_ABORT;
+                        }
+                        frame = st->head_len + st->data_len + 2;
+                }
+                while (out < want && st->pos < frame) { /* head, data, then "\r\n" */
+                        size_t p = st->pos, data_end = st->head_len + st->data_len, n;
+                        const char *from;
+                        if (p < st->head_len)
+                                from = st->head + p, n = st->head_len - p;
+                        else if (p < data_end)
+                                from = st->data + (p - st->head_len), n = data_end - p;
+                        else
+                                from = &"\r\n"[p - data_end], n = frame - p;
+                        if (n > want - out)
+                                n = want - out;
+                        memcpy(buf + out, from, n);
+                        out += n;
+                        st->pos += n;
+                }
+        }
+        return out;
+}
+
 static size_t read_cb(char *buf, size_t size, size_t nitems, void *ud)
 {
         struct xfer *x = ud;
         size_t want = size * nitems;
+        if (x->stream)
+                return stream_read(x, buf, want);
         if ((int64_t)want > x->len - x->sent)
                 want = (size_t)(x->len - x->sent);
         if (want == 0)
@@ -373,6 +438,8 @@ int s3_perform(struct s3 *s, const struct request *rq, struct xfer *x, struct s3
         };
         _cleanup_free_ char *auth = NULL;
         int r = sigv4_sign(&sr, &auth, NULL);
+        if (r == 0 && x->stream)
+                r = sigv4_chunks_begin(&x->stream->sig, &sr, auth); /* its signature seeds the chunks' */
         if (r < 0) {
                 snprintf(err, err_size, "%s %s: cannot sign the request", rq->method, path);
                 return r;
@@ -411,7 +478,8 @@ int s3_perform(struct s3 *s, const struct request *rq, struct xfer *x, struct s3
                 curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
                 curl_easy_setopt(h, CURLOPT_READFUNCTION, read_cb);
                 curl_easy_setopt(h, CURLOPT_READDATA, x);
-                curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)x->len);
+                curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+                                 (curl_off_t)(x->stream ? sigv4_chunked_length(x->len, x->stream->chunk) : x->len));
                 if (rq->method[1] == 'O')
                         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "POST");
         } else if (strcmp(rq->method, "GET") != 0) {

@@ -44,6 +44,8 @@ char *s3_key(const struct s3 *s, const char *rel);
 
 /* Source of an upload body: read(ud, buf, n, off) returns bytes or -errno. */
 typedef ssize_t (*s3_read_fn)(void *ud, void *buf, size_t n, int64_t off);
+/* Sees each part of a streamed body as it is sent: n bytes at off. */
+typedef void (*s3_tap_fn)(void *ud, int64_t off, const void *buf, size_t n);
 /* An s3_read_fn over a NUL-terminated string (ud): small bodies such as markers. */
 ssize_t s3_read_string(void *ud, void *buf, size_t n, int64_t off);
 
@@ -53,6 +55,16 @@ ssize_t s3_read_string(void *ud, void *buf, size_t n, int64_t off);
  * and ETag. Returns 0 or -errno (err: the request and the server's words). */
 int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, const char *sha256_hex,
            const char *retain_until, struct s3_reply *rep, char *err, size_t err_size);
+/* PUT key from src (len bytes) as s3_put does, for a body whose SHA-256 is
+ * not known yet: sent in chunks each signed over its own SHA-256, which the
+ * server checks as each comes, while the whole body is hashed (sha256_out)
+ * and each chunk is shown to tap (may be NULL). src is read once. The
+ * SHA-256 then goes on the version as its tag sha256. At most 5 GiB. */
+int s3_put_stream(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, s3_tap_fn tap, void *tap_ud,
+                  const char *retain_until, char sha256_out[65], struct s3_reply *rep, char *err, size_t err_size);
+/* The tag sha256 = sha256_hex on one version (replacing its tags). */
+int s3_tag_sha256(struct s3 *s, const char *key, const char *version, const char *sha256_hex, struct s3_reply *rep,
+                  char *err, size_t err_size);
 /* GET key (version: that version; NULL: the newest) streamed through SHA-256:
  * out_hex and *bytes. The copy's read-back. */
 int s3_get_sha256(struct s3 *s, const char *key, const char *version, char out_hex[65], int64_t *bytes,

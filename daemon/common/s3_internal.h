@@ -12,6 +12,22 @@
 
 #define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+#include "sigv4.h"
+
+/* A body sent in signed chunks (aws-chunked, SIGV4_STREAMING): read from
+ * the xfer's src a chunk at a time, hashed whole as it passes. */
+struct s3_stream {
+        size_t chunk; /* data bytes per chunk (the last one fewer) */
+        char *data;   /* the chunk on its way */
+        size_t data_len;
+        char head[96];        /* its "<hex size>;chunk-signature=<sig>\r\n" */
+        size_t head_len, pos; /* pos: bytes of head, data and "\r\n" sent */
+        struct sigv4_chunks sig;
+        EVP_MD_CTX *whole; /* the SHA-256 of the body itself */
+        s3_tap_fn tap;     /* sees each chunk's data, in order */
+        void *tap_ud;
+};
+
 /* One request's body source and where its answer goes. */
 struct xfer {
         /* body: a reader, or bytes in memory */
@@ -20,6 +36,7 @@ struct xfer {
         const char *mem;
         int64_t base, len, sent; /* the body is [base, base + len) of src */
         int src_err;
+        struct s3_stream *stream; /* or NULL: the body as it is, signed over its SHA-256 */
         /* answer */
         CURL *h;
         EVP_MD_CTX *md; /* GET: hash what comes */

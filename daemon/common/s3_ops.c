@@ -186,6 +186,60 @@ int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len,
         return r;
 }
 
+/* A chunk of a streamed upload: the server checks each one's signature as
+ * it comes, so a chunk is what is held in memory. */
+#define STREAM_CHUNK (256 << 10)
+
+int s3_put_stream(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, s3_tap_fn tap, void *tap_ud,
+                  const char *retain_until, char sha256_out[65], struct s3_reply *rep, char *err, size_t err_size)
+{
+        if (len > SINGLE_PUT_MAX) {
+                snprintf(err, err_size, "PUT %s: %lld bytes is more than one PUT takes", key, (long long)len);
+                return -EFBIG;
+        }
+        char decoded[24];
+        snprintf(decoded, sizeof(decoded), "%lld", (long long)len);
+        struct request rq = { .method = "PUT", .key = key, .payload_sha256 = SIGV4_STREAMING, .object_data = true };
+        size_t k = 0;
+        rq.headers[k][0] = "If-None-Match", rq.headers[k++][1] = "*";
+        rq.headers[k][0] = "Content-Encoding", rq.headers[k++][1] = "aws-chunked";
+        rq.headers[k][0] = "x-amz-decoded-content-length", rq.headers[k++][1] = decoded;
+        rq.headers[k][0] = "Content-Type", rq.headers[k++][1] = "application/octet-stream";
+        if (s->lock_mode[0] && retain_until) {
+                rq.headers[k][0] = "x-amz-object-lock-mode", rq.headers[k++][1] = s->lock_mode;
+                rq.headers[k][0] = "x-amz-object-lock-retain-until-date", rq.headers[k++][1] = retain_until;
+        }
+        rq.n_headers = k;
+        struct s3_stream st = { .chunk = STREAM_CHUNK,
+                                .data = xmalloc(STREAM_CHUNK),
+                                .whole = EVP_MD_CTX_new(),
+                                .tap = tap,
+                                .tap_ud = tap_ud };
+        EVP_DigestInit_ex(st.whole, EVP_sha256(), NULL);
+        struct xfer x = { .src = src, .src_ud = ud, .len = len, .fd = -1, .stream = &st };
+        int r = s3_perform(s, &rq, &x, rep, err, err_size);
+        unsigned char d[32];
+        unsigned dl;
+        EVP_DigestFinal_ex(st.whole, d, &dl);
+        EVP_MD_CTX_free(st.whole);
+        sigv4_chunks_end(&st.sig);
+        free(st.data);
+        s3_xfer_free(&x);
+        if (r == 0 && x.sent != len) { /* never: curl took the whole body */
+                snprintf(err, err_size, "PUT %s: %lld of %lld bytes sent", key, (long long)x.sent, (long long)len);
+                r = -EIO;
+        }
+        if (r < 0)
+                return r;
+        hex_encode(d, 32, sha256_out);
+        if (!rep->version_id[0] && s->lock_mode[0]) {
+                snprintf(err, err_size, "PUT %s: the server named no version: is the bucket versioned?", key);
+                return -EPROTO;
+        }
+        struct s3_reply trep;
+        return s3_tag_sha256(s, key, rep->version_id, sha256_out, &trep, err, err_size);
+}
+
 static char *version_query(const char *prefix, const char *version)
 {
         if (!version || !*version)
@@ -278,6 +332,16 @@ int s3_legal_hold(struct s3 *s, const char *key, const char *version, bool on, s
         _cleanup_free_ char *body = xasprintf("<LegalHold xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
                                               "<Status>%s</Status></LegalHold>",
                                               on ? "ON" : "OFF");
+        return put_small(s, key, q, body, rep, err, err_size);
+}
+
+int s3_tag_sha256(struct s3 *s, const char *key, const char *version, const char *sha256_hex, struct s3_reply *rep,
+                  char *err, size_t err_size)
+{
+        _cleanup_free_ char *q = version_query("tagging", version);
+        _cleanup_free_ char *body = xasprintf("<Tagging xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><TagSet><Tag>"
+                                              "<Key>sha256</Key><Value>%s</Value></Tag></TagSet></Tagging>",
+                                              sha256_hex);
         return put_small(s, key, q, body, rep, err, err_size);
 }
 

@@ -144,6 +144,19 @@ static void put_trimmed(struct buf *b, const char *v)
         }
 }
 
+/* The key of the request's day, region and service. */
+static void signing_key(const struct sigv4_request *rq, unsigned char k[32])
+{
+        char date[9];
+        snprintf(date, sizeof(date), "%.8s", rq->amz_date);
+        _cleanup_free_ char *k0 = xasprintf("AWS4%s", rq->secret_key);
+        hmac((const unsigned char *)k0, strlen(k0), date, k);
+        hmac(k, 32, rq->region, k);
+        hmac(k, 32, rq->service, k);
+        hmac(k, 32, "aws4_request", k);
+        OPENSSL_cleanse(k0, strlen(k0));
+}
+
 int sigv4_sign(const struct sigv4_request *rq, char **authorization, char **canonical)
 {
         struct hdr *h = xmalloc((rq->n_headers + 1) * sizeof(*h));
@@ -195,17 +208,12 @@ int sigv4_sign(const struct sigv4_request *rq, char **authorization, char **cano
         _cleanup_free_ char *sts = xasprintf("AWS4-HMAC-SHA256\n%s\n%s\n%s", rq->amz_date, scope, creq_hash);
 
         unsigned char k[32];
-        _cleanup_free_ char *k0 = xasprintf("AWS4%s", rq->secret_key);
-        hmac((const unsigned char *)k0, strlen(k0), date, k);
-        hmac(k, 32, rq->region, k);
-        hmac(k, 32, rq->service, k);
-        hmac(k, 32, "aws4_request", k);
+        signing_key(rq, k);
         unsigned char sig[32];
         hmac(k, 32, sts, sig);
         char sig_hex[65];
         hex_encode(sig, 32, sig_hex);
         OPENSSL_cleanse(k, sizeof(k));
-        OPENSSL_cleanse(k0, strlen(k0));
 
         *authorization = xasprintf("AWS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s", rq->access_key,
                                    scope, signed_headers.s, sig_hex);
@@ -215,4 +223,49 @@ int sigv4_sign(const struct sigv4_request *rq, char **authorization, char **cano
         else
                 free(c.s);
         return 0;
+}
+
+int sigv4_chunks_begin(struct sigv4_chunks *c, const struct sigv4_request *rq, const char *authorization)
+{
+        const char *sig = strstr(authorization, "Signature=");
+        if (!sig || strlen(sig + 10) != 64)
+                return -EINVAL;
+        signing_key(rq, c->key);
+        snprintf(c->amz_date, sizeof(c->amz_date), "%s", rq->amz_date);
+        snprintf(c->scope, sizeof(c->scope), "%.8s/%s/%s/aws4_request", rq->amz_date, rq->region, rq->service);
+        snprintf(c->prev, sizeof(c->prev), "%s", sig + 10);
+        return 0;
+}
+
+/* A chunk's string to sign has the SHA-256 of its headers: it has none. */
+#define CHUNK_HEADERS_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+void sigv4_chunk_sign(struct sigv4_chunks *c, const void *data, size_t n, char sig[65])
+{
+        char data_hex[65];
+        sha256_hex((const char *)data, n, data_hex);
+        _cleanup_free_ char *sts = xasprintf("AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", c->amz_date, c->scope,
+                                             c->prev, CHUNK_HEADERS_SHA256, data_hex);
+        unsigned char d[32];
+        hmac(c->key, sizeof(c->key), sts, d);
+        hex_encode(d, 32, sig);
+        memcpy(c->prev, sig, 65);
+}
+
+void sigv4_chunks_end(struct sigv4_chunks *c) { OPENSSL_cleanse(c->key, sizeof(c->key)); }
+
+/* Each chunk is "<hex size>;chunk-signature=<64 hex>\r\n<data>\r\n", and
+ * the last one has no data. */
+static int64_t chunk_frame(int64_t n)
+{
+        int digits = 1;
+        for (int64_t v = n; v >= 16; v /= 16)
+                digits++;
+        return digits + (int64_t)strlen(";chunk-signature=") + 64 + 2 + n + 2;
+}
+
+int64_t sigv4_chunked_length(int64_t len, size_t chunk)
+{
+        int64_t full = len / (int64_t)chunk, rest = len % (int64_t)chunk;
+        return full * chunk_frame((int64_t)chunk) + (rest ? chunk_frame(rest) : 0) + chunk_frame(0);
 }

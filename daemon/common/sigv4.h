@@ -31,3 +31,25 @@ char *sigv4_uri_encode(const char *s, int keep_slash);
 int sigv4_sign(const struct sigv4_request *rq, char **authorization, char **canonical);
 /* "20130524T000000Z" for t, UTC. buf needs 17 bytes. */
 void sigv4_amz_date(int64_t t, char buf[17]);
+
+/* Chunked upload (the request's payload hash is SIGV4_STREAMING): the body
+ * goes in chunks, each signed over its own SHA-256 and chained on the
+ * signature before it, starting from the request's own (the seed), so the
+ * server checks every chunk as it comes and no hash of the whole body is
+ * needed before it is sent. */
+#define SIGV4_STREAMING "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
+struct sigv4_chunks {
+        unsigned char key[32]; /* the signing key of the request's day, region and service */
+        char amz_date[17];
+        char scope[96];
+        char prev[65]; /* the last signature: the seed, then each chunk's */
+};
+/* From the request as signed and its Authorization value. Returns 0 or
+ * -EINVAL (no signature in it). */
+int sigv4_chunks_begin(struct sigv4_chunks *c, const struct sigv4_request *rq, const char *authorization);
+/* The next chunk's signature (n = 0: the last, empty chunk). */
+void sigv4_chunk_sign(struct sigv4_chunks *c, const void *data, size_t n, char sig[65]);
+void sigv4_chunks_end(struct sigv4_chunks *c);
+/* Bytes on the wire for a body of len bytes in chunks of chunk bytes (the
+ * last one shorter), with the empty chunk that ends it. */
+int64_t sigv4_chunked_length(int64_t len, size_t chunk);

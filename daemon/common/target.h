@@ -112,12 +112,27 @@ void target_object_free(struct target_object *o);
  * ledger (taken) nor the bucket holds, signed over sha256 (the server checks
  * every byte), locked until retain_until; then reads that version back by
  * GET and compares its SHA-256 and length. An object already there under
- * the key with this SHA-256 in its metadata (left by a run killed before
- * recording it) is read back and adopted instead (*adopted). */
+ * the key (left by a run killed before recording it) that reads back as
+ * these bytes, and has no other SHA-256 in its metadata, is adopted instead
+ * (*adopted). */
 int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t len, const char *sha256,
                        const char *serial, int64_t device_mtime, const char *device_path, const char *retain_until,
                        int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
                        struct target_object *out, bool *adopted, char *err, size_t err_size);
+/* A tap: each chunk of a streamed copy's body, in order, as it is read. */
+typedef void (*target_tap_fn)(void *ud, int64_t off, const void *buf, size_t n);
+/* As target_s3_put_copy, for bytes whose SHA-256 is not known yet: read
+ * once from src, sent in chunks each signed over its own SHA-256 (the
+ * server checks each as it comes), the whole hashed as it passes
+ * (sha256_out; tap sees every chunk), then read back against it; the
+ * SHA-256 goes on the version as its tag. At most 5 GiB. -EAGAIN: the first
+ * free key holds an object already (left by a killed run?): hash the source
+ * and call target_s3_put_copy, which adopts it if it is these bytes. */
+int target_s3_stream_copy(struct target *t, target_read_fn src, void *ud, int64_t len, target_tap_fn tap, void *tap_ud,
+                          char sha256_out[65], const char *serial, int64_t device_mtime, const char *device_path,
+                          const char *retain_until,
+                          int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
+                          struct target_object *out, char *err, size_t err_size);
 /* SHA-256 of one object version, read by GET (scrub). */
 int target_s3_hash(struct target *t, const char *key, const char *version_id, char out_hex[65], int64_t *bytes,
                    char *err, size_t err_size);

@@ -70,10 +70,12 @@ static int read_back(struct target *t, const char *key, const char *version, con
         return 0;
 }
 
-int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t len, const char *sha256,
-                       const char *serial, int64_t device_mtime, const char *device_path, const char *retain_until,
-                       int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
-                       struct target_object *out, bool *adopted, char *err, size_t err_size)
+/* target_s3_put_copy, or (sha256 NULL) target_s3_stream_copy. */
+static int put_copy(struct target *t, target_read_fn src, void *ud, int64_t len, const char *sha256, target_tap_fn tap,
+                    void *tap_ud, char sha256_out[65], const char *serial, int64_t device_mtime,
+                    const char *device_path, const char *retain_until,
+                    int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
+                    struct target_object *out, bool *adopted, char *err, size_t err_size)
 {
         memset(out, 0, sizeof(*out));
         *adopted = false;
@@ -90,22 +92,35 @@ int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t l
                 _cleanup_free_ char *key = s3_key(t->s3, rel);
                 struct s3_reply rep;
                 r = s3_head(t->s3, key, NULL, &rep, err, err_size);
+                if (r == 0 && !sha256) {
+                        snprintf(err, err_size, "%s is in the bucket already: hash the source to compare", key);
+                        return -EAGAIN;
+                }
                 if (r == 0) {
                         /* Left by a run killed before recording it: adopted only
-                         * when it reads back as this recording. A versioned
-                         * bucket may accept a PUT over it, but a second version
-                         * under one key is never what we write. */
-                        if (strcmp(rep.sha256_meta, sha256) != 0 || rep.length != len ||
+                         * when it reads back as this recording (a streamed one
+                         * has its SHA-256 as a tag, if it got that far, and no
+                         * metadata). A versioned bucket may accept a PUT over
+                         * it, but a second version under one key is never what
+                         * we write. */
+                        if ((rep.sha256_meta[0] && strcmp(rep.sha256_meta, sha256) != 0) || rep.length != len ||
                             read_back(t, key, rep.version_id, sha256, len, err, err_size) < 0)
                                 continue;
+                        struct s3_reply trep;
+                        if (!rep.sha256_meta[0] &&
+                            (r = s3_tag_sha256(t->s3, key, rep.version_id, sha256, &trep, err, err_size)) < 0)
+                                return r;
                         *adopted = true;
                 } else if (r != -ENOENT) {
                         return r;
-                } else if ((r = s3_put(t->s3, key, src, ud, len, sha256, retain_until, &rep, err, err_size)) < 0) {
+                } else if ((r = sha256 ? s3_put(t->s3, key, src, ud, len, sha256, retain_until, &rep, err, err_size)
+                                       : s3_put_stream(t->s3, key, src, ud, len, tap, tap_ud, retain_until, sha256_out,
+                                                       &rep, err, err_size)) < 0) {
                         if (r == -EEXIST)
                                 continue; /* another writer took the name just now */
                         return r;
-                } else if ((r = read_back(t, key, rep.version_id, sha256, len, err, err_size)) < 0) {
+                } else if ((r = read_back(t, key, rep.version_id, sha256 ? sha256 : sha256_out, len, err, err_size)) <
+                           0) {
                         return r;
                 }
                 out->key = xstrdup(rel);
@@ -117,6 +132,26 @@ int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t l
         }
         snprintf(err, err_size, "no free name for %s after %d attempts", device_path, TARGET_NAME_ATTEMPTS);
         return -EEXIST;
+}
+
+int target_s3_put_copy(struct target *t, target_read_fn src, void *ud, int64_t len, const char *sha256,
+                       const char *serial, int64_t device_mtime, const char *device_path, const char *retain_until,
+                       int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
+                       struct target_object *out, bool *adopted, char *err, size_t err_size)
+{
+        return put_copy(t, src, ud, len, sha256, NULL, NULL, NULL, serial, device_mtime, device_path, retain_until,
+                        taken, taken_ud, out, adopted, err, err_size);
+}
+
+int target_s3_stream_copy(struct target *t, target_read_fn src, void *ud, int64_t len, target_tap_fn tap, void *tap_ud,
+                          char sha256_out[65], const char *serial, int64_t device_mtime, const char *device_path,
+                          const char *retain_until,
+                          int (*taken)(void *ud, const struct target *t, const char *rel, bool *taken), void *taken_ud,
+                          struct target_object *out, char *err, size_t err_size)
+{
+        bool adopted;
+        return put_copy(t, src, ud, len, NULL, tap, tap_ud, sha256_out, serial, device_mtime, device_path, retain_until,
+                        taken, taken_ud, out, &adopted, err, err_size);
 }
 
 int target_s3_hash(struct target *t, const char *key, const char *version_id, char out_hex[65], int64_t *bytes,

@@ -240,6 +240,69 @@ jq -e 'length == 4 and all(.[]; .copies_verified == 2 and .media_flag == "unveri
 	and .time_source != "media")' "$WORK/recs.json" >/dev/null ||
 	fail "probe liar: $(jq -c 'map([.device_path, .copies_verified, .media_flag, .codec, .time_source])' "$WORK/recs.json")"
 pass "a device that lies to the media probe alone: its facts unused, flagged unverified, the session incomplete, the copies made"
+
+# 4c. One S3 target (copies = 1): the device is read once, by the upload
+#     that hashes it (in chunks the server checks as they come), besides
+#     the volume's own structures and the probe's ranges; the SHA-256 the
+#     read-back confirmed is the object's tag.
+s3curl -X PUT -H "x-amz-bucket-object-lock-enabled: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
+	-o /dev/null "$S3_ENDPOINT/evidence3"
+sed -e '/^\[target.vault\]/,/^object_lock/d' -e 's/^id = s3test$/id = s3test\ncopies = 1/' \
+	-e 's/^bucket = evidence2$/bucket = evidence3/' "$WORK/s3only.conf" >"$WORK/s3one.conf"
+STATE=$WORK/state-s3one
+rc=0
+# (LeakSanitizer cannot run under ptrace)
+ASAN_OPTIONS=detect_leaks=0 strace -f -qq -e trace=openat,pread64 -e signal=none -o "$WORK/reads.trace" \
+	"$BUILD/dockctl" --state "$STATE" -c "$WORK/s3one.conf" ingest --image "$img" --serial CAM-S3O --json \
+	>"$WORK/last.json" 2>"$WORK/last.err" || rc=$?
+[ $rc = 0 ] && [ "$(last .files_copied)" = 4 ] && [ "$(last .state)" = complete ] ||
+	fail "one S3 target: rc $rc: $(cat "$WORK/last.err")"
+# bytes pread from the image's file descriptor(s)
+read_bytes=$(awk -v img="$img" '
+	$2 ~ /^openat\(/ && index($0, "\"" img "\"") { fd[$NF] = 1 }
+	$2 ~ /^pread64\(/ { split($2, a, /[(,]/); if (a[2] in fd && $NF + 0 > 0) n += $NF }
+	END { print n + 0 }' "$WORK/reads.trace")
+file_bytes=$(dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3O --json | jq '[.[].size] | add')
+[ "$file_bytes" -gt 0 ] && [ "$read_bytes" -lt $((file_bytes * 2)) ] ||
+	fail "one S3 target: $read_bytes bytes read from the device for $file_bytes bytes of recordings (once is the aim)"
+dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3O --json |
+	jq -r '.[] | [.sha256, (.copies[0] | .path, .version_id)] | @tsv' | while IFS=$'\t' read -r sha path ver; do
+	okey=$(jq -rn --arg k "${path#s3://}" '$k|@uri|gsub("%2F";"/")')
+	s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?tagging=&versionId=$ver" |
+		tee "$WORK/tags.xml" | grep -q "<Key>sha256</Key><Value>$sha</Value>" || fail "one S3 target: $okey has no tag sha256=$sha: $(cat "$WORK/tags.xml")"
+done
+pass "one S3 target: the device read once ($read_bytes bytes for $file_bytes), each object tagged with its SHA-256"
+
+# kill -9 after a streamed upload, before the ledger records it: the object
+# has no SHA-256 in its metadata, so the re-dock hashes the device, reads
+# the object back, adopts it; still one version.
+rc=0
+DOCKD_CRASHPOINT=s3-after-put ingest_rc "$WORK/r3.img" CAM-S3OK -c "$WORK/s3one.conf" || rc=$?
+[ $rc = 137 ] || fail "one S3 target: the crash point after the upload was not reached (rc $rc): $(cat "$WORK/last.err")"
+ingest_rc "$WORK/r3.img" CAM-S3OK -c "$WORK/s3one.conf" || fail "one S3 target, after kill -9: rc $?: $(cat "$WORK/last.err")"
+grep -q "adopting .* on target vault2, left by an interrupted run" "$WORK/last.err" ||
+	fail "one S3 target: the streamed object was not adopted: $(cat "$WORK/last.err")"
+kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?versions=" |
+	{ grep -o '<Key>[^<]*CAM-S3OK[^<]*</Key>' || true; } | wc -l)
+[ "$kv" = 1 ] || fail "one S3 target, after kill -9 and a re-dock: $kv versions, 1 expected"
+pass "one S3 target: kill -9 between the streamed upload and the ledger: adopted on re-dock, one version"
+
+# One bit of a streamed upload altered on its way (through the proxy): the
+# server refuses the chunk it is in, so no object holds bytes the device
+# did not give; once the path is sound, the next run completes it.
+sed "s|^endpoint = .*|endpoint = http://127.0.0.1:$pport|" "$WORK/s3one.conf" >"$WORK/s3one-proxy.conf"
+echo upflip:400000 >"$WORK/proxy.mode"
+rc=0
+ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" || rc=$?
+echo pass >"$WORK/proxy.mode"
+[ $rc = 3 ] && grep -q "F0001.MP4: copy to target vault2 failed: PUT .*: 403" "$WORK/last.err" ||
+	fail "one S3 target, an upload altered on its way: rc $rc, not refused by the server: $(cat "$WORK/last.err")"
+kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?versions=" |
+	{ grep -o '<Key>[^<]*CAM-S3U[^<]*</Key>' || true; } | wc -l)
+[ "$kv" = 0 ] || fail "one S3 target: an upload altered on its way left $kv object versions"
+ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" && [ "$(last .state)" = complete ] ||
+	fail "one S3 target: the path sound again, not completed: $(cat "$WORK/last.err")"
+pass "one S3 target: one bit of a streamed upload altered on its way: refused by the server, nothing stored; then completed"
 STATE=$WORK/state
 
 # 4b. The archive is an S3 bucket (s3://BUCKET/PREFIX): manifests and their

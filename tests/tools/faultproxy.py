@@ -11,6 +11,8 @@ the file MODE_FILE says otherwise, read at each new connection:
             (the server dies mid-upload)
   flip:N    forward both ways, but flip byte N of what the server sends back
             on a connection (a large GET's body: a server that lies)
+  upflip:N  forward both ways, but flip byte N of what the client sends on a
+            connection (an upload's body altered on its way)
 
 Usage: faultproxy.py LISTEN_PORT TARGET_PORT MODE_FILE
 """
@@ -75,8 +77,9 @@ def serve(client):
     server = socket.create_connection(("127.0.0.1", target_port))
     limit = int(m.split(":")[1]) if m.startswith("cut:") else None
     flip = int(m.split(":")[1]) if m.startswith("flip:") else None
+    upflip = int(m.split(":")[1]) if m.startswith("upflip:") else None
     threading.Thread(target=pipe, args=(server, client, None, flip), daemon=True).start()
-    pipe(client, server, limit)
+    pipe(client, server, limit, upflip)
     if limit is not None:
         client.close()
         server.close()

@@ -154,6 +154,52 @@ static void test_header_order_and_values(void **state)
         free(auth);
 }
 
+/* AWS S3 API reference, "Transferring Payload in Multiple Chunks": the
+ * example PUT of 65 KiB of 'a' in 64 KiB chunks, its seed signature, each
+ * chunk's and the body's length on the wire. */
+static void test_aws_example_chunked_upload(void **state)
+{
+        const struct sigv4_header h[] = { { "Host", "s3.amazonaws.com" },
+                                          { "x-amz-date", DATE },
+                                          { "x-amz-storage-class", "REDUCED_REDUNDANCY" },
+                                          { "x-amz-content-sha256", SIGV4_STREAMING },
+                                          { "Content-Encoding", "aws-chunked" },
+                                          { "x-amz-decoded-content-length", "66560" },
+                                          { "Content-Length", "66824" } };
+        struct sigv4_request rq = { .method = "PUT",
+                                    .path = "/examplebucket/chunkObject.txt",
+                                    .headers = h,
+                                    .n_headers = 7,
+                                    .payload_sha256 = SIGV4_STREAMING,
+                                    .region = "us-east-1",
+                                    .service = "s3",
+                                    .access_key = AKID,
+                                    .secret_key = SECRET,
+                                    .amz_date = DATE };
+        char *auth = NULL;
+        assert_int_equal(sigv4_sign(&rq, &auth, NULL), 0);
+        assert_non_null(strstr(auth, "Signature=4f232c4386841ef735655705268965c44a0e4690baa4adea153f7db9fa80a0a9"));
+        struct sigv4_chunks c;
+        assert_int_equal(sigv4_chunks_begin(&c, &rq, auth), 0);
+        free(auth);
+        char *data = malloc(65536);
+        memset(data, 'a', 65536);
+        char sig[65];
+        sigv4_chunk_sign(&c, data, 65536, sig);
+        assert_string_equal(sig, "ad80c730a21e5b8d04586a2213dd63b9a0e99e0e2307b0ade35a65485a288648");
+        sigv4_chunk_sign(&c, data, 1024, sig);
+        assert_string_equal(sig, "0055627c9e194cb4542bae2aa5492e3c1575bbb81b612b7d234b86a503ef5497");
+        sigv4_chunk_sign(&c, data, 0, sig);
+        assert_string_equal(sig, "b6c6ea8a5354eaf15b3cb7646744f4275b71ea724fed81ceb9323e279d449df9");
+        sigv4_chunks_end(&c);
+        free(data);
+        assert_int_equal(sigv4_chunked_length(66560, 65536), 66824);
+        assert_int_equal(sigv4_chunked_length(0, 65536), 86);                         /* the empty chunk alone */
+        assert_int_equal(sigv4_chunked_length(65536, 65536), 65536 + 90 + 86);        /* no short chunk */
+        assert_int_equal(sigv4_chunked_length(15, 65536), 15 + 1 + 17 + 64 + 4 + 86); /* "f;chunk-signature=" */
+        assert_int_equal(sigv4_chunked_length(16, 65536), 16 + 2 + 17 + 64 + 4 + 86);
+}
+
 static void test_amz_date(void **state)
 {
         char d[17];
@@ -171,6 +217,7 @@ int main(void)
                 cmocka_unit_test(test_query_order_and_encoding),
                 cmocka_unit_test(test_path_encoding),
                 cmocka_unit_test(test_header_order_and_values),
+                cmocka_unit_test(test_aws_example_chunked_upload),
                 cmocka_unit_test(test_amz_date),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
