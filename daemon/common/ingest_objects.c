@@ -252,17 +252,21 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                 err[0] = '\0';
                 log_context_target(t->name);
                 r = -EAGAIN;
-                if (!sha[0]) {
+                if (!sha[0] && !t->s3->no_streaming) {
                         media_ranges_restart(probed);
                         run->prog.bytes_done = progress;
                         struct stream_tap tp = { .run = run, .probed = probed };
                         r = target_s3_stream_copy(t, upload_read, &u, e->size, stream_tap, &tp, sha, run->serial,
                                                   e->mtime, e->path, run->retain_until, path_taken, run, &o, err,
                                                   sizeof(err));
-                        if (r < 0 && r != -EAGAIN && r != -EFBIG)
+                        if (r == -EOPNOTSUPP)
+                                log_warn("%s: %s: target %s: %s; hashing each recording on the device before its "
+                                         "upload instead",
+                                         run->serial, e->path, t->name, err);
+                        if (r < 0 && r != -EAGAIN && r != -EFBIG && r != -EOPNOTSUPP)
                                 sha[0] = '\0';
                 }
-                if (r == -EAGAIN || r == -EFBIG) {
+                if (r == -EAGAIN || r == -EFBIG || r == -EOPNOTSUPP) {
                         if (!sha[0]) {
                                 media_ranges_restart(probed);
                                 run->prog.bytes_done = progress;

@@ -17,6 +17,7 @@ struct s3 {
         char lock_mode[16];                /* "COMPLIANCE", "GOVERNANCE" or "" (off) */
         char sse_key[48], sse_key_md5[32]; /* SSE-C: base64 of the key and of its MD5; "" when off */
         long timeout_s;
+        bool no_streaming; /* the server refused a chunk-signed PUT: sign over the whole from then on */
         void *curl;
 };
 
@@ -59,7 +60,11 @@ int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len,
  * not known yet: sent in chunks each signed over its own SHA-256, which the
  * server checks as each comes, while the whole body is hashed (sha256_out)
  * and each chunk is shown to tap (may be NULL). src is read once. The
- * SHA-256 then goes on the version as its tag sha256. At most 5 GiB. */
+ * SHA-256 then goes on the version as its tag sha256. At most 5 GiB
+ * (-EFBIG). -EOPNOTSUPP: the server does not take such a PUT (AWS S3 wants
+ * a checksum header before a body with lock parameters; a server may lack
+ * aws-chunked), and from then on this client does not try: hash first and
+ * use s3_put. */
 int s3_put_stream(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, s3_tap_fn tap, void *tap_ud,
                   const char *retain_until, char sha256_out[65], struct s3_reply *rep, char *err, size_t err_size);
 /* The tag sha256 = sha256_hex on one version (replacing its tags). */

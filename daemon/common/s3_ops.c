@@ -135,6 +135,17 @@ static int put_multipart(struct s3 *s, const struct request *create, s3_read_fn 
         return r;
 }
 
+/* The lock a new object gets: the client's mode until retain_until. */
+static void add_lock(const struct s3 *s, struct request *rq, const char *retain_until)
+{
+        if (!s->lock_mode[0] || !retain_until)
+                return;
+        rq->headers[rq->n_headers][0] = "x-amz-object-lock-mode";
+        rq->headers[rq->n_headers++][1] = s->lock_mode;
+        rq->headers[rq->n_headers][0] = "x-amz-object-lock-retain-until-date";
+        rq->headers[rq->n_headers++][1] = retain_until;
+}
+
 int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, const char *sha256_hex,
            const char *retain_until, struct s3_reply *rep, char *err, size_t err_size)
 {
@@ -151,11 +162,8 @@ int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len,
          * (Pacific) ignores it and checks x-amz-content-sha256 */
         rq.headers[k][0] = "x-amz-checksum-sha256", rq.headers[k++][1] = sha_b64;
         rq.headers[k][0] = "Content-Type", rq.headers[k++][1] = "application/octet-stream";
-        if (s->lock_mode[0] && retain_until) {
-                rq.headers[k][0] = "x-amz-object-lock-mode", rq.headers[k++][1] = s->lock_mode;
-                rq.headers[k][0] = "x-amz-object-lock-retain-until-date", rq.headers[k++][1] = retain_until;
-        }
         rq.n_headers = k;
+        add_lock(s, &rq, retain_until);
         int64_t single_max, part_size;
         part_limits(&single_max, &part_size);
         int r;
@@ -168,11 +176,8 @@ int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len,
                 size_t m = 0;
                 mp.headers[m][0] = "x-amz-meta-sha256", mp.headers[m++][1] = sha256_hex;
                 mp.headers[m][0] = "Content-Type", mp.headers[m++][1] = "application/octet-stream";
-                if (s->lock_mode[0] && retain_until) {
-                        mp.headers[m][0] = "x-amz-object-lock-mode", mp.headers[m++][1] = s->lock_mode;
-                        mp.headers[m][0] = "x-amz-object-lock-retain-until-date", mp.headers[m++][1] = retain_until;
-                }
                 mp.n_headers = m;
+                add_lock(s, &mp, retain_until);
                 r = put_multipart(s, &mp, src, ud, len, part_size, rep, err, err_size);
         } else {
                 struct xfer x = { .src = src, .src_ud = ud, .len = len, .fd = -1 };
@@ -193,9 +198,15 @@ int s3_put(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len,
 int s3_put_stream(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64_t len, s3_tap_fn tap, void *tap_ud,
                   const char *retain_until, char sha256_out[65], struct s3_reply *rep, char *err, size_t err_size)
 {
-        if (len > SINGLE_PUT_MAX) {
+        int64_t single_max, part_size;
+        part_limits(&single_max, &part_size);
+        if (len > single_max) {
                 snprintf(err, err_size, "PUT %s: %lld bytes is more than one PUT takes", key, (long long)len);
                 return -EFBIG;
+        }
+        if (s->no_streaming) {
+                snprintf(err, err_size, "PUT %s: the server takes no chunk-signed upload", key);
+                return -EOPNOTSUPP;
         }
         char decoded[24];
         snprintf(decoded, sizeof(decoded), "%lld", (long long)len);
@@ -205,16 +216,15 @@ int s3_put_stream(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64
         rq.headers[k][0] = "Content-Encoding", rq.headers[k++][1] = "aws-chunked";
         rq.headers[k][0] = "x-amz-decoded-content-length", rq.headers[k++][1] = decoded;
         rq.headers[k][0] = "Content-Type", rq.headers[k++][1] = "application/octet-stream";
-        if (s->lock_mode[0] && retain_until) {
-                rq.headers[k][0] = "x-amz-object-lock-mode", rq.headers[k++][1] = s->lock_mode;
-                rq.headers[k][0] = "x-amz-object-lock-retain-until-date", rq.headers[k++][1] = retain_until;
-        }
         rq.n_headers = k;
-        struct s3_stream st = { .chunk = STREAM_CHUNK,
-                                .data = xmalloc(STREAM_CHUNK),
-                                .whole = EVP_MD_CTX_new(),
-                                .tap = tap,
-                                .tap_ud = tap_ud };
+        add_lock(s, &rq, retain_until);
+        /* aligned: the device's reads of it go O_DIRECT, past the page cache */
+        void *data = NULL;
+        if (posix_memalign(&data, 4096, STREAM_CHUNK) != 0)
+                abort();
+        struct s3_stream st = {
+                .chunk = STREAM_CHUNK, .data = data, .whole = EVP_MD_CTX_new(), .tap = tap, .tap_ud = tap_ud
+        };
         EVP_DigestInit_ex(st.whole, EVP_sha256(), NULL);
         struct xfer x = { .src = src, .src_ud = ud, .len = len, .fd = -1, .stream = &st };
         int r = s3_perform(s, &rq, &x, rep, err, err_size);
@@ -225,6 +235,13 @@ int s3_put_stream(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64
         sigv4_chunks_end(&st.sig);
         free(st.data);
         s3_xfer_free(&x);
+        if (r < 0 && (rep->status == 400 || rep->status == 501) &&
+            (strcmp(rep->code, "InvalidRequest") == 0 || strcmp(rep->code, "NotImplemented") == 0 ||
+             strcmp(rep->code, "InvalidArgument") == 0)) {
+                s->no_streaming = true; /* said once in the log, by the caller */
+                snprintf(err + strlen(err), err_size - strlen(err), " (the server takes no chunk-signed upload)");
+                return -EOPNOTSUPP;
+        }
         if (r == 0 && x.sent != len) { /* never: curl took the whole body */
                 snprintf(err, err_size, "PUT %s: %lld of %lld bytes sent", key, (long long)x.sent, (long long)len);
                 r = -EIO;

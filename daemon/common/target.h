@@ -125,9 +125,11 @@ typedef void (*target_tap_fn)(void *ud, int64_t off, const void *buf, size_t n);
  * once from src, sent in chunks each signed over its own SHA-256 (the
  * server checks each as it comes), the whole hashed as it passes
  * (sha256_out; tap sees every chunk), then read back against it; the
- * SHA-256 goes on the version as its tag. At most 5 GiB. -EAGAIN: the first
- * free key holds an object already (left by a killed run?): hash the source
- * and call target_s3_put_copy, which adopts it if it is these bytes. */
+ * SHA-256 goes on the version as its tag. -EAGAIN: the first free key
+ * holds an object already (left by a killed run?); -EFBIG: above one PUT;
+ * -EOPNOTSUPP: the server takes no chunk-signed PUT. For each, hash the
+ * source and call target_s3_put_copy (which adopts an object that is these
+ * bytes). */
 int target_s3_stream_copy(struct target *t, target_read_fn src, void *ud, int64_t len, target_tap_fn tap, void *tap_ud,
                           char sha256_out[65], const char *serial, int64_t device_mtime, const char *device_path,
                           const char *retain_until,

@@ -270,8 +270,10 @@ dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3O --json |
 	okey=$(jq -rn --arg k "${path#s3://}" '$k|@uri|gsub("%2F";"/")')
 	s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?tagging=&versionId=$ver" |
 		tee "$WORK/tags.xml" | grep -q "<Key>sha256</Key><Value>$sha</Value>" || fail "one S3 target: $okey has no tag sha256=$sha: $(cat "$WORK/tags.xml")"
+	s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ver" | tr -d '\r' |
+		grep -qi '^x-amz-object-lock-mode: GOVERNANCE' || fail "one S3 target: $okey version $ver is not locked"
 done
-pass "one S3 target: the device read once ($read_bytes bytes for $file_bytes), each object tagged with its SHA-256"
+pass "one S3 target: the device read once ($read_bytes bytes for $file_bytes), each object locked and tagged with its SHA-256"
 
 # kill -9 after a streamed upload, before the ledger records it: the object
 # has no SHA-256 in its metadata, so the re-dock hashes the device, reads
@@ -286,6 +288,20 @@ kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?
 	{ grep -o '<Key>[^<]*CAM-S3OK[^<]*</Key>' || true; } | wc -l)
 [ "$kv" = 1 ] || fail "one S3 target, after kill -9 and a re-dock: $kv versions, 1 expected"
 pass "one S3 target: kill -9 between the streamed upload and the ledger: adopted on re-dock, one version"
+
+# A recording above the single-PUT limit on an S3-only station cannot be
+# streamed in one PUT: hashed on the device first, then sent in signed parts.
+DOCKD_TEST_S3_MULTIPART=$((8 << 20)),$((5 << 20)) ingest_rc "$WORK/r4.img" CAM-S3OM -c "$WORK/s3one.conf" ||
+	fail "one S3 target, multipart: rc $?: $(cat "$WORK/last.err")"
+IFS=$'\t' read -r osha ou ov < <(dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3OM --json |
+	jq -r '.[0] | [.sha256, .copies[0].path, .copies[0].version_id] | @tsv')
+[ "$osha" = "$msha" ] || fail "one S3 target, multipart: SHA-256 $osha, the file's is $msha"
+okey=$(jq -rn --arg k "${ou#s3://}" '$k|@uri|gsub("%2F";"/")')
+[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ov" | sha256sum | cut -d' ' -f1)" = "$msha" ] ||
+	fail "one S3 target, multipart: the object does not hold the recording"
+s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ov" | tr -d '\r' | grep -qi '^etag: "[0-9a-f]*-3"' ||
+	fail "one S3 target, multipart: not uploaded in 3 parts"
+pass "one S3 target: a recording above the single-PUT limit hashed first, then sent in 3 signed parts, read back whole"
 
 # One bit of a streamed upload altered on its way (through the proxy): the
 # server refuses the chunk it is in, so no object holds bytes the device
@@ -303,6 +319,19 @@ kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?
 ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" && [ "$(last .state)" = complete ] ||
 	fail "one S3 target: the path sound again, not completed: $(cat "$WORK/last.err")"
 pass "one S3 target: one bit of a streamed upload altered on its way: refused by the server, nothing stored; then completed"
+
+# A server that takes no chunk-signed PUT (AWS S3 wants a checksum header
+# before a body with lock parameters): said once, then each recording is
+# hashed on the device before a PUT signed over the whole; all copied.
+echo nostream >"$WORK/proxy.mode"
+ingest_rc "$img" CAM-S3N -c "$WORK/s3one-proxy.conf" ||
+	fail "one S3 target, no streaming: rc $?: $(cat "$WORK/last.err")"
+echo pass >"$WORK/proxy.mode"
+[ "$(last .files_copied)" = 4 ] && [ "$(last .state)" = complete ] ||
+	fail "one S3 target, no streaming: $(cat "$WORK/last.json")"
+[ "$(grep -c "takes no chunk-signed upload.*hashing each recording on the device before its upload" "$WORK/last.err")" = 1 ] ||
+	fail "one S3 target, no streaming: not said once: $(cat "$WORK/last.err")"
+pass "one S3 target: a server that takes no chunk-signed upload: said once, each recording hashed first, all copied"
 STATE=$WORK/state
 
 # 4b. The archive is an S3 bucket (s3://BUCKET/PREFIX): manifests and their

@@ -13,6 +13,9 @@ the file MODE_FILE says otherwise, read at each new connection:
             on a connection (a large GET's body: a server that lies)
   upflip:N  forward both ways, but flip byte N of what the client sends on a
             connection (an upload's body altered on its way)
+  nostream  forward both ways, but answer a chunk-signed upload
+            (STREAMING-AWS4-HMAC-SHA256-PAYLOAD) "400 InvalidRequest", as AWS
+            S3 does when such a PUT carries lock parameters, and close
 
 Usage: faultproxy.py LISTEN_PORT TARGET_PORT MODE_FILE
 """
@@ -56,6 +59,29 @@ def pipe(src, dst, limit=None, flip=None):
             pass
 
 
+def refuse_streaming(client, server):
+    body = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidRequest</Code><Message>Content-MD5 OR '
+            b'x-amz-checksum- HTTP header is required for Put Object requests with Object Lock parameters'
+            b'</Message></Error>')
+    try:
+        while True:
+            data = client.recv(65536)
+            if not data:
+                break
+            if b"STREAMING-AWS4-HMAC-SHA256-PAYLOAD" in data:
+                client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n"
+                               b"Connection: close\r\n\r\n%s" % (len(body), body))
+                break
+            server.sendall(data)
+    except OSError:
+        pass
+    for s in (client, server):
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
 def serve(client):
     m = mode()
     if m == "500":
@@ -75,6 +101,10 @@ def serve(client):
         client.close()
         return
     server = socket.create_connection(("127.0.0.1", target_port))
+    if m == "nostream":
+        threading.Thread(target=pipe, args=(server, client), daemon=True).start()
+        refuse_streaming(client, server)
+        return
     limit = int(m.split(":")[1]) if m.startswith("cut:") else None
     flip = int(m.split(":")[1]) if m.startswith("flip:") else None
     upflip = int(m.split(":")[1]) if m.startswith("upflip:") else None
