@@ -320,6 +320,33 @@ ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" && [ "$(last .state
 	fail "one S3 target: the path sound again, not completed: $(cat "$WORK/last.err")"
 pass "one S3 target: one bit of a streamed upload altered on its way: refused by the server, nothing stored; then completed"
 
+# The recorder fails mid-upload (read errors): the upload is aborted, so
+# the bucket holds nothing of it and nothing is recorded as hashed or
+# copied; the next dock completes it.
+mkdir -p "$WORK/s3f/DCIM"
+head -c $((24 << 20)) /dev/urandom >"$WORK/s3f/DCIM/LONG.MP4"
+make_fat32 "$WORK/r7.img" 60 "$WORK/s3f"
+faulty_mount "$WORK/r7.img" "$WORK/mnt7" 8000000
+"$BUILD/dockctl" --state "$STATE" -c "$WORK/s3one.conf" ingest --image "$WORK/mnt7/disk.img" --serial CAM-S3E --json \
+	>"$WORK/last.json" 2>"$WORK/last.err" &
+epid=$!
+sleep 1.5 # some 12 MB into the 24 MiB file, at 8 MB/s
+touch "$WORK/fail"
+rc=0
+wait $epid || rc=$?
+rm -f "$WORK/fail"
+[ $rc = 3 ] && grep -q "CAM-S3E: /DCIM/LONG.MP4: .*read failed" "$WORK/last.err" ||
+	fail "one S3 target, the recorder failing mid-upload: rc $rc, not named: $(cat "$WORK/last.err")"
+kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?versions=" |
+	{ grep -o '<Key>[^<]*CAM-S3E[^<]*</Key>' || true; } | wc -l)
+[ "$kv" = 0 ] || fail "one S3 target: an upload the recorder failed mid-way left $kv object versions"
+dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3E --json |
+	jq -e 'all(.[]; .sha256 == null and (.copies | length) == 0)' >/dev/null ||
+	fail "one S3 target: a recording the recorder failed mid-upload is recorded as hashed or copied"
+ingest_rc "$WORK/mnt7/disk.img" CAM-S3E -c "$WORK/s3one.conf" && [ "$(last .state)" = complete ] ||
+	fail "one S3 target: the re-dock after the recorder's fault did not complete: $(cat "$WORK/last.err")"
+pass "one S3 target: the recorder failing mid-upload: upload aborted, nothing stored or recorded; the re-dock completes"
+
 # A server that takes no chunk-signed PUT (AWS S3 wants a checksum header
 # before a body with lock parameters): said once, then each recording is
 # hashed on the device before a PUT signed over the whole; all copied.
@@ -476,6 +503,20 @@ done < <(rados -c "$ceph/ceph.conf" -p default.rgw.buckets.data ls | grep -F "${
 grep -q "target sealed: .*encryption at rest: SSE-C" "$WORK/check.out" ||
 	fail "dockd --check does not report the SSE-C target's encryption: $(cat "$WORK/check.out")"
 pass "SSE-C: objects encrypted with dockd's key, read back in plaintext; unreadable without the key; no plaintext in RADOS"
+
+# An S3-only station streams into the same bucket (another prefix): a
+# chunk-signed body is encrypted with the key too, and reads back in plaintext.
+sed -e '/^\[target.disk\]/,/^path = /d' -e 's/^id = sse$/id = sse1\ncopies = 1/' \
+	-e 's/^bucket = sealed$/bucket = sealed\nprefix = streamed/' "$WORK/sse.conf" >"$WORK/sse1.conf"
+STATE=$WORK/state-sse1
+ingest_rc "$img" CAM-SSE1 -c "$WORK/sse1.conf" || fail "S3-only ingest to an SSE-C target: rc $?: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/sse1.conf" recordings --json >"$WORK/recs.json"
+jq -e 'length == 4 and all(.[]; .copies_verified == 1 and .copies[0].method == "s3-get")' "$WORK/recs.json" >/dev/null ||
+	fail "SSE-C, streamed: $(jq -c . "$WORK/recs.json")"
+IFS=$'\t' read -r u v < <(jq -r '.[] | select(.device_path == "/DCIM/A0002.MP4") | .copies[0] | "\(.path)\t\(.version_id)"' "$WORK/recs.json")
+code=$(s3curl -o /dev/null -w '%{http_code}' -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "${u#s3://}" '$k|@uri|gsub("%2F";"/")')?versionId=$v")
+[ "$code" = 400 ] || fail "SSE-C, streamed: a GET without the key answered $code, not 400"
+pass "SSE-C on an S3-only station: streamed objects encrypted with dockd's key, read back in plaintext"
 STATE=$WORK/state
 
 # 5. A hold is an S3 legal hold on the recording's object version; its
