@@ -208,6 +208,10 @@ int s3_put_stream(struct s3 *s, const char *key, s3_read_fn src, void *ud, int64
                 snprintf(err, err_size, "PUT %s: the server takes no chunk-signed upload", key);
                 return -EOPNOTSUPP;
         }
+        if (len == 0) { /* RGW 16.2 refuses an aws-chunked body of nothing; its SHA-256 is known */
+                snprintf(sha256_out, 65, "%s", EMPTY_SHA256);
+                return s3_put(s, key, src, ud, 0, EMPTY_SHA256, retain_until, rep, err, err_size);
+        }
         char decoded[24];
         snprintf(decoded, sizeof(decoded), "%lld", (long long)len);
         struct request rq = { .method = "PUT", .key = key, .payload_sha256 = SIGV4_STREAMING, .object_data = true };

@@ -275,6 +275,19 @@ dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3O --json |
 done
 pass "one S3 target: the device read once ($read_bytes bytes for $file_bytes), each object locked and tagged with its SHA-256"
 
+# An empty recording (RGW refuses an aws-chunked body of nothing): copied
+# and read back all the same.
+mkdir -p "$WORK/s3z/DCIM"
+: >"$WORK/s3z/DCIM/EMPTY.MP4"
+head -c 1000 /dev/urandom >"$WORK/s3z/DCIM/SMALL.MP4"
+make_fat32 "$WORK/r8.img" 40 "$WORK/s3z"
+ingest_rc "$WORK/r8.img" CAM-S3Z -c "$WORK/s3one.conf" && [ "$(last .files_copied)" = 2 ] ||
+	fail "one S3 target, an empty recording: rc $?: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3Z --json | jq -e '.[] | select(.device_path == "/DCIM/EMPTY.MP4")
+	| .copies_verified == 1 and .sha256 == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"' >/dev/null ||
+	fail "one S3 target: the empty recording is not copied"
+pass "one S3 target: an empty recording copied and read back"
+
 # kill -9 after a streamed upload, before the ledger records it: the object
 # has no SHA-256 in its metadata, so the re-dock hashes the device, reads
 # the object back, adopts it; still one version.
