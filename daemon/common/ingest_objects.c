@@ -263,7 +263,7 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                                 log_warn("%s: %s: target %s: %s; hashing each recording on the device before its "
                                          "upload instead",
                                          run->serial, e->path, t->name, err);
-                        if (r < 0 && r != -EAGAIN && r != -EFBIG && r != -EOPNOTSUPP)
+                        if (r < 0) /* a stored object whose read-back or tag failed filled it */
                                 sha[0] = '\0';
                 }
                 if (r == -EAGAIN || r == -EFBIG || r == -EOPNOTSUPP) {

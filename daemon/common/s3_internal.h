@@ -10,8 +10,6 @@
 
 #include "s3.h"
 
-#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
 #include "sigv4.h"
 
 /* A body sent in signed chunks (aws-chunked, SIGV4_STREAMING): read from

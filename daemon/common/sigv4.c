@@ -237,15 +237,12 @@ int sigv4_chunks_begin(struct sigv4_chunks *c, const struct sigv4_request *rq, c
         return 0;
 }
 
-/* A chunk's string to sign has the SHA-256 of its headers: it has none. */
-#define CHUNK_HEADERS_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
 void sigv4_chunk_sign(struct sigv4_chunks *c, const void *data, size_t n, char sig[65])
 {
         char data_hex[65];
         sha256_hex((const char *)data, n, data_hex);
         _cleanup_free_ char *sts = xasprintf("AWS4-HMAC-SHA256-PAYLOAD\n%s\n%s\n%s\n%s\n%s", c->amz_date, c->scope,
-                                             c->prev, CHUNK_HEADERS_SHA256, data_hex);
+                                             c->prev, EMPTY_SHA256 /* the chunk's headers: none */, data_hex);
         unsigned char d[32];
         hmac(c->key, sizeof(c->key), sts, d);
         hex_encode(d, 32, sig);

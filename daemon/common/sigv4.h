@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The SHA-256 of nothing: the payload hash of a request without a body. */
+#define EMPTY_SHA256 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
 struct sigv4_header {
         const char *name; /* any case; signed lower-cased */
         const char *value;
