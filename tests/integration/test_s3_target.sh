@@ -15,6 +15,13 @@ at_exit "ceph_rgw_destroy '$ceph'"
 # shellcheck disable=SC1091
 source "$ceph/s3.env"
 s3curl() { curl -sS --aws-sigv4 "aws:amz:us-east-1:s3" --user "$S3_ACCESS_KEY:$S3_SECRET_KEY" "$@"; }
+# uri PATH: an object's path (bucket/key, or s3://bucket/key) as the URL's path
+uri() { jq -rn --arg k "${1#s3://}" '$k|@uri|gsub("%2F";"/")'; }
+# versions_of BUCKET SERIAL: how many object versions in BUCKET are of that recorder's
+versions_of() {
+	s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$1?versions=" |
+		{ grep -o "<Key>[^<]*/$2/[^<]*</Key>" || true; } | wc -l
+}
 s3curl -X PUT -H "x-amz-bucket-object-lock-enabled: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 	-o /dev/null -w '%{http_code}' "$S3_ENDPOINT/evidence" | grep -q 200 || fail "cannot create the locked bucket"
 s3curl -X PUT -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -o /dev/null "$S3_ENDPOINT/unlocked"
@@ -73,15 +80,15 @@ while IFS=$'\t' read -r path sha url version until; do
 	key=${url#s3://}
 	[ "$version" != null ] || fail "$path: the object copy has no version id"
 	# an independent reader: curl, by version, and sleuthkit for the device
-	got=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "$key" '$k|@uri|gsub("%2F";"/")')?versionId=$version" | sha256sum | cut -d' ' -f1)
+	got=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$key")?versionId=$version" | sha256sum | cut -d' ' -f1)
 	[ "$got" = "$sha" ] || fail "$path: object $key version $version hashes to $got, catalog says $sha"
 	[ "$(device_sha "$img" "$path")" = "$sha" ] || fail "$path: the device's file does not hash to $sha"
 	# locked: GOVERNANCE about six months on; a plain DELETE of the version is refused
-	head=$(s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "$key" '$k|@uri|gsub("%2F";"/")')?versionId=$version")
+	head=$(s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$key")?versionId=$version")
 	grep -qi "^x-amz-object-lock-mode: GOVERNANCE" <<<"$head" || fail "$path: object not locked: $head"
 	[[ "$until" == "$(date -u -d '+6 months' +%Y-%m)"* ]] || fail "$path: retained until $until, not six months on"
 	code=$(s3curl -o /dev/null -w '%{http_code}' -X DELETE -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-		"$S3_ENDPOINT/$(jq -rn --arg k "$key" '$k|@uri|gsub("%2F";"/")')?versionId=$version")
+		"$S3_ENDPOINT/$(uri "$key")?versionId=$version")
 	[ "$code" = 403 ] || fail "$path: DELETE of the locked version answered $code, not 403"
 	n=$((n + 1))
 done < <(jq -r '.[] | [.device_path, .sha256, (.copies[] | select(.target == "vault") | .path, .version_id, .retain_until)] | @tsv' "$WORK/recs.json")
@@ -151,7 +158,7 @@ fault() { # fault MODE PATTERN: one ingest with the proxy in MODE
 fault 500 "500"
 fault cut:200000 "failed"
 fkey=$(printf '%s' "station-7/" ; dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json | jq -r '.[0].copies[0].path' | sed 's|.*/disk/||')
-code=$(s3curl -o /dev/null -w '%{http_code}' -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence/$(jq -rn --arg k "$fkey" '$k|@uri|gsub("%2F";"/")')")
+code=$(s3curl -o /dev/null -w '%{http_code}' -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence/$(uri "$fkey")")
 [ "$code" = 404 ] || fail "the upload cut mid-way left an object ($code) at $fkey"
 fault stall "Timeout"
 # a server that lies on read-back: the object stored is right, the GET that
@@ -178,8 +185,7 @@ grep -q "adopting .* on target vault, left by an interrupted run" "$WORK/last.er
 	fail "the stored object was not adopted: $(cat "$WORK/last.err")"
 dockctl "${C[@]}" recordings --device CAM-S3K --json | jq -e '.[0].copies_verified == 2' >/dev/null ||
 	fail "after kill -9 and a re-dock: not two copies"
-kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence?prefix=station-7%2F&versions=" |
-	{ grep -o '<Key>[^<]*CAM-S3K[^<]*</Key>' || true; } | wc -l)
+kv=$(versions_of evidence CAM-S3K)
 [ "$kv" = 1 ] || fail "after kill -9 and a re-dock: $kv versions of the recording in the bucket, 1 expected"
 pass "kill -9 between the upload and the ledger: the object adopted on re-dock, one version"
 
@@ -194,7 +200,7 @@ DOCKD_TEST_S3_MULTIPART=$((8 << 20)),$((5 << 20)) ingest_rc "$WORK/r4.img" CAM-S
 IFS=$'\t' read -r msha u v < <(dockctl "${C[@]}" recordings --device CAM-S3M --json |
 	jq -r '.[0] | [.sha256, (.copies[] | select(.target == "vault") | .path, .version_id)] | @tsv')
 [ -n "$v" ] || fail "multipart: no object copy recorded"
-mkey=$(jq -rn --arg k "${u#s3://}" '$k|@uri|gsub("%2F";"/")')
+mkey=$(uri "$u")
 [ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$mkey?versionId=$v" | sha256sum | cut -d' ' -f1)" = "$msha" ] ||
 	fail "multipart: the object does not hold the recording"
 s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$mkey?versionId=$v" | tr -d '\r' | grep -qi '^etag: "[0-9a-f]*-3"' ||
@@ -267,7 +273,7 @@ file_bytes=$(dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3O --json | 
 	fail "one S3 target: $read_bytes bytes read from the device for $file_bytes bytes of recordings (once is the aim)"
 dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3O --json |
 	jq -r '.[] | [.sha256, (.copies[0] | .path, .version_id)] | @tsv' | while IFS=$'\t' read -r sha path ver; do
-	okey=$(jq -rn --arg k "${path#s3://}" '$k|@uri|gsub("%2F";"/")')
+	okey=$(uri "$path")
 	s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?tagging=&versionId=$ver" |
 		tee "$WORK/tags.xml" | grep -q "<Key>sha256</Key><Value>$sha</Value>" || fail "one S3 target: $okey has no tag sha256=$sha: $(cat "$WORK/tags.xml")"
 	s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ver" | tr -d '\r' |
@@ -297,8 +303,7 @@ DOCKD_CRASHPOINT=s3-after-put ingest_rc "$WORK/r3.img" CAM-S3OK -c "$WORK/s3one.
 ingest_rc "$WORK/r3.img" CAM-S3OK -c "$WORK/s3one.conf" || fail "one S3 target, after kill -9: rc $?: $(cat "$WORK/last.err")"
 grep -q "adopting .* on target vault2, left by an interrupted run" "$WORK/last.err" ||
 	fail "one S3 target: the streamed object was not adopted: $(cat "$WORK/last.err")"
-kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?versions=" |
-	{ grep -o '<Key>[^<]*CAM-S3OK[^<]*</Key>' || true; } | wc -l)
+kv=$(versions_of evidence3 CAM-S3OK)
 [ "$kv" = 1 ] || fail "one S3 target, after kill -9 and a re-dock: $kv versions, 1 expected"
 pass "one S3 target: kill -9 between the streamed upload and the ledger: adopted on re-dock, one version"
 
@@ -309,7 +314,7 @@ DOCKD_TEST_S3_MULTIPART=$((8 << 20)),$((5 << 20)) ingest_rc "$WORK/r4.img" CAM-S
 IFS=$'\t' read -r osha ou ov < <(dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3OM --json |
 	jq -r '.[0] | [.sha256, .copies[0].path, .copies[0].version_id] | @tsv')
 [ "$osha" = "$msha" ] || fail "one S3 target, multipart: SHA-256 $osha, the file's is $msha"
-okey=$(jq -rn --arg k "${ou#s3://}" '$k|@uri|gsub("%2F";"/")')
+okey=$(uri "$ou")
 [ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ov" | sha256sum | cut -d' ' -f1)" = "$msha" ] ||
 	fail "one S3 target, multipart: the object does not hold the recording"
 s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ov" | tr -d '\r' | grep -qi '^etag: "[0-9a-f]*-3"' ||
@@ -326,8 +331,7 @@ ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" || rc=$?
 echo pass >"$WORK/proxy.mode"
 [ $rc = 3 ] && grep -q "F0001.MP4: copy to target vault2 failed: PUT .*: 403" "$WORK/last.err" ||
 	fail "one S3 target, an upload altered on its way: rc $rc, not refused by the server: $(cat "$WORK/last.err")"
-kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?versions=" |
-	{ grep -o '<Key>[^<]*CAM-S3U[^<]*</Key>' || true; } | wc -l)
+kv=$(versions_of evidence3 CAM-S3U)
 [ "$kv" = 0 ] || fail "one S3 target: an upload altered on its way left $kv object versions"
 ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" && [ "$(last .state)" = complete ] ||
 	fail "one S3 target: the path sound again, not completed: $(cat "$WORK/last.err")"
@@ -348,8 +352,7 @@ rc=0
 ingest_rc "$WORK/mnt7/disk.img" CAM-S3E -c "$WORK/s3one.conf" || rc=$?
 [ $rc = 3 ] && grep -q "CAM-S3E: /DCIM/LONG.MP4: .*read failed" "$WORK/last.err" ||
 	fail "one S3 target, the recorder failing mid-upload: rc $rc, not named: $(cat "$WORK/last.err")"
-kv=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/evidence3?versions=" |
-	{ grep -o '<Key>[^<]*CAM-S3E[^<]*</Key>' || true; } | wc -l)
+kv=$(versions_of evidence3 CAM-S3E)
 [ "$kv" = 0 ] || fail "one S3 target: an upload the recorder failed mid-way left $kv object versions"
 dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3E --json |
 	jq -e 'length == 1 and all(.[]; .sha256 == null and (.copies | length) == 0)' >/dev/null ||
@@ -455,7 +458,7 @@ s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-
 IFS=$'\t' read -r obj ov < <(jq -r '[.recordings[0].copies[] | select(.object) | .object, .version_id] | @tsv' \
 	<(dockctl -c "$WORK/st-b.conf" --state "$WORK/state-st-b" manifest show 1))
 s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
-	"$S3_ENDPOINT/$(jq -rn --arg k "${obj#s3://}" '$k|@uri|gsub("%2F";"/")')?versionId=$ov" >/dev/null
+	"$S3_ENDPOINT/$(uri "$obj")?versionId=$ov" >/dev/null
 jq '.session.state = "complete, honestly"' <(dockctl -c "$WORK/st-b.conf" --state "$WORK/state-st-b" manifest show 1) >"$WORK/forged.json"
 s3curl -X PUT -T "$WORK/forged.json" -H "x-amz-content-sha256: $(sha256sum <"$WORK/forged.json" | cut -d' ' -f1)" \
 	"$S3_ENDPOINT/archive/agency-2/manifests/st-b/1.json" >/dev/null
@@ -497,7 +500,7 @@ ingest_rc "$img" CAM-SSE -c "$WORK/sse.conf" || fail "ingest to an SSE-C target:
 dockctl -c "$WORK/sse.conf" recordings --json >"$WORK/recs.json"
 jq -e 'length == 4 and all(.[]; .copies_verified == 2)' "$WORK/recs.json" >/dev/null || fail "SSE-C: $(jq -c . "$WORK/recs.json")"
 IFS=$'\t' read -r u v < <(jq -r '.[] | select(.device_path == "/DCIM/A0002.MP4") | .copies[] | select(.target == "sealed") | "\(.path)\t\(.version_id)"' "$WORK/recs.json")
-code=$(s3curl -o /dev/null -w '%{http_code}' -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "${u#s3://}" '$k|@uri|gsub("%2F";"/")')?versionId=$v")
+code=$(s3curl -o /dev/null -w '%{http_code}' -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u")?versionId=$v")
 [ "$code" = 400 ] || fail "SSE-C: a GET without the key answered $code, not 400"
 sig=$(dd if="$src/DCIM/A0002.MP4" bs=1 skip=100000 count=32 status=none | od -An -tx1 | tr -d ' \n')
 found=0 n_raw=0
@@ -525,14 +528,13 @@ dockctl -c "$WORK/sse1.conf" recordings --json >"$WORK/recs.json"
 jq -e 'length == 4 and all(.[]; .copies_verified == 1 and .copies[0].method == "s3-get")' "$WORK/recs.json" >/dev/null ||
 	fail "SSE-C, streamed: $(jq -c . "$WORK/recs.json")"
 IFS=$'\t' read -r u v < <(jq -r '.[] | select(.device_path == "/DCIM/A0002.MP4") | .copies[0] | "\(.path)\t\(.version_id)"' "$WORK/recs.json")
-code=$(s3curl -o /dev/null -w '%{http_code}' -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(jq -rn --arg k "${u#s3://}" '$k|@uri|gsub("%2F";"/")')?versionId=$v")
+code=$(s3curl -o /dev/null -w '%{http_code}' -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u")?versionId=$v")
 [ "$code" = 400 ] || fail "SSE-C, streamed: a GET without the key answered $code, not 400"
 pass "SSE-C on an S3-only station: streamed objects encrypted with dockd's key, read back in plaintext"
 STATE=$WORK/state
 
 # 5. A hold is an S3 legal hold on the recording's object version; its
 #    release removes it.
-uri() { jq -rn --arg k "${1#s3://}" '$k|@uri|gsub("%2F";"/")'; }
 vault_copy() { dockctl "${C[@]}" recordings --json | jq -r --arg p "$1" '.[] | select(.device_path == $p) | .copies[] | select(.target == "vault") | "\(.path)\t\(.version_id)"'; }
 rec_id() { dockctl "${C[@]}" recordings --json | jq --arg p "$1" '.[] | select(.device_path == $p) | .id'; }
 legal_hold() { IFS=$'\t' read -r u v < <(vault_copy "$1"); s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u")?versionId=$v" | tr -d '\r' | sed -n 's/^x-amz-object-lock-legal-hold: //Ip'; }
