@@ -337,6 +337,20 @@ ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" && [ "$(last .state
 	fail "one S3 target: the path sound again, not completed: $(cat "$WORK/last.err")"
 pass "one S3 target: one bit of a streamed upload altered on its way: refused by the server, nothing stored; then completed"
 
+# A store that lies on the read-back of a streamed upload (one byte of the
+# GET flipped): compared with the SHA-256 of the device's pass, so the copy
+# does not count and the session is incomplete.
+echo flip:1000000 >"$WORK/proxy.mode"
+rc=0
+ingest_rc "$WORK/r6.img" CAM-S3R -c "$WORK/s3one-proxy.conf" || rc=$?
+echo pass >"$WORK/proxy.mode"
+[ $rc = 3 ] && grep -q "F0001.MP4: copy to target vault2 failed: read back .* were written" "$WORK/last.err" ||
+	fail "one S3 target, a store lying on read-back: rc $rc, not caught: $(cat "$WORK/last.err")"
+dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3R --json |
+	jq -e 'length == 1 and .[0].copies_verified == 0 and .[0].sha256 == null' >/dev/null ||
+	fail "one S3 target: a copy that read back other bytes counts: $(dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3R --json)"
+pass "one S3 target: a store that lies on a streamed upload's read-back: the copy does not count, the session incomplete"
+
 # The recorder fails mid-upload (a bad sector): the upload is aborted, so
 # the bucket holds nothing of it and nothing is recorded as hashed or
 # copied; the next dock completes it.
