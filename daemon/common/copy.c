@@ -422,15 +422,21 @@ int copy_run(struct copy_params *p)
                 s->durable = p->offset;
                 if (s->error)
                         continue;
-                /* The partial must read as exactly what was copied so far; then
+                /* The partial must hold exactly what was copied so far; then
                  * reserve the rest up front, so a full target fails now rather
-                 * than after gigabytes (KEEP_SIZE: the size still says how far). */
+                 * than after gigabytes. The reservation sets the file's size:
+                 * the writes are then overwrites of allocated blocks, which
+                 * ext4 and XFS let two O_DIRECT writers do at once, where
+                 * writes past the end take the inode's lock one at a time
+                 * (and spin on it: a sixth of dockd's CPU with 16 bays). How
+                 * far a partial got is the catalog's resume point, never its
+                 * size (resume_point hashes the prefix). */
                 if (ftruncate(s->fd, p->offset) < 0) {
                         s->error = -errno;
                         snprintf(s->errmsg, sizeof(s->errmsg), "truncate: %m");
                         continue;
                 }
-                if (p->size > p->offset && fallocate(s->fd, FALLOC_FL_KEEP_SIZE, p->offset, p->size - p->offset) < 0 &&
+                if (p->size > p->offset && fallocate(s->fd, 0, p->offset, p->size - p->offset) < 0 &&
                     errno == ENOSPC) {
                         s->error = -ENOSPC;
                         snprintf(s->errmsg, sizeof(s->errmsg), "no space left on the target: %lld more bytes needed",

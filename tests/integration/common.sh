@@ -155,11 +155,32 @@ faulty_pull() {
 	fusermount -u -z "$1" 2>/dev/null || umount -l "$1"
 }
 
-# wait_for_partial MIN_BYTES: until some partial copy holds at least MIN_BYTES.
+# wait_for_partial MIN_BYTES: until some partial copy holds at least
+# MIN_BYTES of written data. A partial's size is its whole file from the start
+# (dockd reserves the space), so this counts the data extents (SEEK_DATA):
+# the reserved, unwritten rest reads as a hole.
 wait_for_partial() {
 	local min=$1 i size
 	for ((i = 0; i < 600; i++)); do
-		size=$(find "$STATE"/targets/*/.partial -type f -printf '%s\n' 2>/dev/null | sort -n | tail -1) || true
+		size=$(python3 -c '
+import os, sys
+best = 0
+for path in sys.argv[1:]:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        continue
+    end, off, data = os.fstat(fd).st_size, 0, 0
+    while off < end:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError:
+            break
+        off = os.lseek(fd, start, os.SEEK_HOLE)
+        data += off - start
+    os.close(fd)
+    best = max(best, data)
+print(best)' "$STATE"/targets/*/.partial/* 2>/dev/null) || true
 		[ -n "$size" ] && [ "$size" -ge "$min" ] && return 0
 		sleep 0.1
 	done
