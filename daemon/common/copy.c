@@ -436,8 +436,7 @@ int copy_run(struct copy_params *p)
                         snprintf(s->errmsg, sizeof(s->errmsg), "truncate: %m");
                         continue;
                 }
-                if (p->size > p->offset && fallocate(s->fd, 0, p->offset, p->size - p->offset) < 0 &&
-                    errno == ENOSPC) {
+                if (p->size > p->offset && fallocate(s->fd, 0, p->offset, p->size - p->offset) < 0 && errno == ENOSPC) {
                         s->error = -ENOSPC;
                         snprintf(s->errmsg, sizeof(s->errmsg), "no space left on the target: %lld more bytes needed",
                                  (long long)(p->size - p->offset));
