@@ -81,6 +81,7 @@ harness_cmd() {
 	case $1 in
 	add) re="^added $2 /dev/" ;;
 	remove) re="^removed $2\$" ;;
+	docktime) re="^docktime $2 [0-9]+\$" ;;
 	spawn) re='^spawned [0-9]+$' ;;
 	signal) re='^signalled$' ;;
 	wait) re='^exited [0-9]+$' ;;
