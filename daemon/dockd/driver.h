@@ -76,7 +76,7 @@ extern const struct driver_ops driver_gat947_jl; /* 行标 functions over SCSI v
 /* The driver for a model and its clock setting. */
 const struct driver_ops *driver_for(const struct recorder_model *m);
 
-/* The serial-number string descriptor of the device at bus/address (libusb):
+/* The serial-number string descriptor of the device at bus/address (usbfs):
  * 1 read, 0 the device has none, -errno if it cannot be asked. */
 int driver_usb_serial(int busnum, int devnum, char *out, size_t size);
 /* A serial as file names may hold it: printable ASCII, no '/'. */

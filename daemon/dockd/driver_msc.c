@@ -1,11 +1,12 @@
 /* driver_msc.c — generic USB mass-storage recorders: identity from udev and
- * from the device's own descriptors (libusb); wipe by reformatting; no
+ * from the device's own descriptors (usbfs); wipe by reformatting; no
  * battery. The clock is read with a vendor control request from the models
  * configured for it (clock = read: driver_msc_clock). And the table that
  * picks a model's driver. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libusb.h>
+#include <linux/usbdevice_fs.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -17,64 +18,69 @@
 #include "log.h"
 #include "recorders.h"
 
-/* Opens the device at bus/address and runs fn on it. Returns fn's result, or
- * -errno if the device cannot be found or opened. */
-typedef int (*usb_fn)(libusb_device_handle *h, const struct libusb_device_descriptor *desc, void *ud);
-static int with_usb_device(int busnum, int devnum, usb_fn fn, void *ud)
+/* The device at bus/address, opened in usbfs: its control requests go
+ * straight to it. (libusb found it by enumerating every USB device, twice a
+ * dock, behind its process-wide locks: with sixteen recorders docked at once,
+ * the last waited seconds for its turn.) */
+static int usb_open(int busnum, int devnum)
 {
-        libusb_context *ctx = NULL;
-        libusb_device **list = NULL;
-        if (libusb_init(&ctx) < 0)
-                return -EIO;
-        ssize_t n = libusb_get_device_list(ctx, &list);
-        int r = -ENODEV;
-        for (ssize_t i = 0; i < n; i++) {
-                libusb_device *dev = list[i];
-                if (libusb_get_bus_number(dev) != busnum || libusb_get_device_address(dev) != devnum)
-                        continue;
-                struct libusb_device_descriptor desc;
-                libusb_device_handle *h = NULL;
-                if (libusb_get_device_descriptor(dev, &desc) < 0) {
-                        r = -EIO;
-                        break;
-                }
-                int o = libusb_open(dev, &h);
-                if (o < 0) {
-                        r = o == LIBUSB_ERROR_ACCESS ? -EACCES : -EIO;
-                        break;
-                }
-                r = fn(h, &desc, ud);
-                libusb_close(h);
-                break;
-        }
-        if (list)
-                libusb_free_device_list(list, 1);
-        libusb_exit(ctx);
-        return r;
+        char path[64];
+        snprintf(path, sizeof(path), "/dev/bus/usb/%03d/%03d", busnum, devnum);
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        return fd >= 0 ? fd : errno == ENOENT ? -ENODEV : -errno;
 }
 
-struct serial_buf {
-        char *out;
-        size_t size;
-};
-
-static int read_serial(libusb_device_handle *h, const struct libusb_device_descriptor *desc, void *ud)
+/* An IN control request: the bytes answered, or -errno (-EPIPE: a stall). */
+static int usb_control_in(int fd, uint8_t type, uint8_t request, uint16_t value, uint16_t index, void *buf,
+                          uint16_t len)
 {
-        struct serial_buf *b = ud;
-        if (desc->iSerialNumber == 0)
-                return 0;
-        unsigned char buf[128];
-        int k = libusb_get_string_descriptor_ascii(h, desc->iSerialNumber, buf, sizeof(buf));
-        if (k < 0)
+        struct usbdevfs_ctrltransfer ct = { .bRequestType = type,
+                                            .bRequest = request,
+                                            .wValue = value,
+                                            .wIndex = index,
+                                            .wLength = len,
+                                            .timeout = 1000,
+                                            .data = buf };
+        int k = ioctl(fd, USBDEVFS_CONTROL, &ct);
+        return k >= 0 ? k : -errno;
+}
+
+#define USB_GET_DESCRIPTOR 6
+#define USB_DT_DEVICE_VALUE 0x0100
+#define USB_DT_STRING_VALUE 0x0300
+
+/* The serial number string descriptor as ASCII (a code unit outside ASCII
+ * becomes '?'): 1, or 0 if the device has none, or -errno. */
+static int read_serial(int fd, char *out, size_t size)
+{
+        unsigned char dev[18], s[255];
+        int k = usb_control_in(fd, 0x80, USB_GET_DESCRIPTOR, USB_DT_DEVICE_VALUE, 0, dev, sizeof(dev));
+        if (k < (int)sizeof(dev))
                 return -EIO;
-        snprintf(b->out, b->size, "%.*s", k, (const char *)buf);
+        if (dev[16] == 0) /* iSerialNumber */
+                return 0;
+        k = usb_control_in(fd, 0x80, USB_GET_DESCRIPTOR, USB_DT_STRING_VALUE, 0, s, sizeof(s));
+        if (k < 4)
+                return -EIO;
+        uint16_t langid = (uint16_t)(s[2] | s[3] << 8);
+        k = usb_control_in(fd, 0x80, USB_GET_DESCRIPTOR, USB_DT_STRING_VALUE | dev[16], langid, s, sizeof(s));
+        if (k < 2 || s[1] != 3 || s[0] > k)
+                return -EIO;
+        size_t j = 0;
+        for (int i = 2; i + 1 < s[0] && j + 1 < size; i += 2)
+                out[j++] = s[i + 1] == 0 && s[i] < 0x80 ? (char)s[i] : '?';
+        out[j] = '\0';
         return 1;
 }
 
 int driver_usb_serial(int busnum, int devnum, char *out, size_t size)
 {
-        struct serial_buf b = { out, size };
-        return with_usb_device(busnum, devnum, read_serial, &b);
+        int fd = usb_open(busnum, devnum);
+        if (fd < 0)
+                return fd;
+        int r = read_serial(fd, out, size);
+        close(fd);
+        return r;
 }
 
 void driver_safe_serial(char *dst, size_t size, const char *src)
@@ -135,26 +141,24 @@ static int msc_identify(const struct dock_info *d, const struct device_report *r
  * bRequest 0x44, wValue 0, wIndex 0, wLength 8) answered with the device's
  * clock as little-endian seconds since the epoch. Only asked of models listed
  * in [recorders] clock; a stall means the device does not support it. */
-static int read_clock_request(libusb_device_handle *h, const struct libusb_device_descriptor *desc, void *ud)
+static int clock_request(const struct dock_info *d, struct timespec *t)
 {
-        (void)desc;
+        int fd = usb_open(d->busnum, d->devnum);
+        if (fd < 0)
+                return fd;
         unsigned char buf[8];
-        int k = libusb_control_transfer(h, 0xc0, 0x44, 0, 0, buf, sizeof(buf), 1000);
-        if (k == LIBUSB_ERROR_PIPE)
+        int k = usb_control_in(fd, 0xc0, 0x44, 0, 0, buf, sizeof(buf));
+        close(fd);
+        if (k == -EPIPE)
                 return -EOPNOTSUPP;
         if (k != (int)sizeof(buf))
                 return -EIO;
         uint64_t v = 0;
         for (int i = 7; i >= 0; i--)
                 v = v << 8 | buf[i];
-        ((struct timespec *)ud)->tv_sec = (time_t)(int64_t)v;
-        ((struct timespec *)ud)->tv_nsec = 0;
+        t->tv_sec = (time_t)(int64_t)v;
+        t->tv_nsec = 0;
         return 0;
-}
-
-static int clock_request(const struct dock_info *d, struct timespec *t)
-{
-        return with_usb_device(d->busnum, d->devnum, read_clock_request, t);
 }
 int driver_run(char *const argv[], char *out, size_t out_size)
 {

@@ -216,7 +216,7 @@ static void print_udev_rules(const struct config *cfg, const char *config_path)
                                   : "the embedded defaults");
         for (size_t i = 0; i < cfg->n_models; i++) {
                 unsigned v = cfg->models[i].vendor, p = cfg->models[i].product;
-                printf("\n# recorder %04x:%04x: the USB device node for identification (libusb), read-write\n"
+                printf("\n# recorder %04x:%04x: the USB device node for identification (usbfs), read-write\n"
                        "SUBSYSTEM==\"usb\", ENV{DEVTYPE}==\"usb_device\", ATTR{idVendor}==\"%04x\", "
                        "ATTR{idProduct}==\"%04x\", "
                        "TAG+=\"dockd\", GROUP=\"dockd\", MODE=\"0660\"\n"

@@ -1,7 +1,7 @@
 #!/bin/bash
 # The station: the real dockd sees a recorder the moment it docks and every
 # recorder already docked when it starts, identifies it (udev + the device's
-# own serial via libusb), ingests it, shows progress and "safe to remove";
+# own serial through usbfs), ingests it, shows progress and "safe to remove";
 # a recorder not on the allow-list is never read; pulling one mid-file
 # interrupts the session and re-docking resumes it; SIGTERM mid-ingest leaves
 # nothing half-recorded and a restart resumes.
