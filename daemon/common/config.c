@@ -590,7 +590,7 @@ static void set_defaults(struct config *cfg)
         cfg->writers = 2;
         cfg->checkpoint_mb = 256;
         cfg->max_parallel = 8;
-        cfg->bay_memory_mib = 16;
+        cfg->bay_memory_mib = 32;
         cfg->archive_timeout_s = 30;
         cfg->archive_retry_cap_s = 3600;
         cfg->archive_deadline_h = 24;
