@@ -5,12 +5,15 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,9 +140,109 @@ hangup:
         s->server = -1;
 }
 
+/* The fork server, dockd-probe --serve (probe_main.c): started at the first
+ * probe and again if it dies. Each probe is one datagram on its socket with
+ * the fds of the answer's pipe, a reply socket and (a stream) the ranges'
+ * socket; the server forks a process for it, sends its wait status on the
+ * reply socket, and kills it if the asker hangs the reply socket up. */
+static pthread_mutex_t server_mu = PTHREAD_MUTEX_INITIALIZER;
+static int server_fd = -1;
+static pid_t server_pid = -1;
+static struct stat server_exe; /* the helper it runs: another (an upgrade) gets a new server */
+
+static void server_stop_locked(void)
+{
+        if (server_fd >= 0)
+                close(server_fd);
+        if (server_pid > 0) {
+                kill(server_pid, SIGKILL);
+                while (waitpid(server_pid, NULL, 0) < 0 && errno == EINTR)
+                        ;
+        }
+        server_fd = -1;
+        server_pid = -1;
+}
+
+static int server_start_locked(const char *helper)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        char *argv[] = { (char *)helper, "--serve", NULL };
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+        if (stat(helper, &server_exe) < 0) {
+                int e = errno;
+                posix_spawn_file_actions_destroy(&fa);
+                close(sv[0]), close(sv[1]);
+                return -e;
+        }
+        int r = posix_spawn(&server_pid, helper, &fa, NULL, argv, environ);
+        posix_spawn_file_actions_destroy(&fa);
+        close(sv[1]);
+        if (r != 0) {
+                close(sv[0]);
+                server_pid = -1;
+                return -r;
+        }
+        server_fd = sv[0];
+        return 0;
+}
+
+/* Asks the server for a probe (req: "F" and a path, or "S" and a size), its
+ * answer written to out, its ranges asked on range (-1: none). Returns the
+ * reply socket, or -errno if the server cannot take it. */
+static int server_ask(const char *helper, const char *req, int out, int range)
+{
+        int rp[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rp) < 0)
+                return -errno;
+        int fds[3] = { out, rp[1], range }, nfd = range >= 0 ? 3 : 2;
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(fds))];
+        } u;
+        memset(&u, 0, sizeof(u));
+        struct iovec iov = { (void *)req, strlen(req) };
+        struct msghdr msg = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.b, .msg_controllen = CMSG_SPACE(nfd * sizeof(int))
+        };
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(nfd * sizeof(int));
+        memcpy(CMSG_DATA(c), fds, nfd * sizeof(int));
+        int r = -EPIPE;
+        pthread_mutex_lock(&server_mu);
+        struct stat st;
+        if (server_fd >= 0 && (stat(helper, &st) < 0 || st.st_ino != server_exe.st_ino ||
+                               st.st_dev != server_exe.st_dev || st.st_mtime != server_exe.st_mtime))
+                server_stop_locked();
+        for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
+                if (server_fd < 0 && (r = server_start_locked(helper)) < 0)
+                        break;
+                if (sendmsg(server_fd, &msg, MSG_NOSIGNAL) >= 0)
+                        r = 0;
+                else
+                        r = -errno, server_stop_locked(); /* it died: start it again, once */
+        }
+        pthread_mutex_unlock(&server_mu);
+        close(rp[1]);
+        if (r < 0) {
+                close(rp[0]);
+                return r;
+        }
+        return rp[0];
+}
+
 /* Runs dockd-probe with arguments arg and arg2 (NULL: none), answering
- * its ranges when s->server >= 0, and reads its answer into m. */
-static void run_probe(char *arg, char *arg2, struct range_server *s, struct media_info *m)
+ * its ranges when s->server >= 0, and reads its answer into m: a process
+ * forked by the fork server, or where that cannot run, one spawned here. */
+static int run_probe(char *arg, char *arg2, struct range_server *s, struct media_info *m, bool via_server)
 {
         char helper[PATH_MAX];
         helper_path("dockd-probe", helper, sizeof(helper));
@@ -151,18 +254,24 @@ static void run_probe(char *arg, char *arg2, struct range_server *s, struct medi
                 snprintf(m->error, sizeof(m->error), "cannot probe: pipe: %s", strerror(errno));
                 if (s->server >= 0)
                         close(s->server), close(s->helper);
-                return;
+                return 0;
         }
-        posix_spawn_file_actions_t fa;
-        posix_spawn_file_actions_init(&fa);
-        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-        posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-        posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-        if (s->helper >= 0)
-                posix_spawn_file_actions_adddup2(&fa, s->helper, 3);
-        pid_t pid;
-        int r = posix_spawn(&pid, helper, &fa, NULL, argv, environ);
-        posix_spawn_file_actions_destroy(&fa);
+        char req[PATH_MAX + 2];
+        snprintf(req, sizeof(req), "%s%s", arg2 ? "S" : "F", arg2 ? arg2 : arg);
+        int reply = via_server ? server_ask(helper, req, fds[1], s->helper) : -1;
+        pid_t pid = -1;
+        int r = 0;
+        if (reply < 0) {
+                posix_spawn_file_actions_t fa;
+                posix_spawn_file_actions_init(&fa);
+                posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+                posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+                posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+                if (s->helper >= 0)
+                        posix_spawn_file_actions_adddup2(&fa, s->helper, 3);
+                r = posix_spawn(&pid, helper, &fa, NULL, argv, environ);
+                posix_spawn_file_actions_destroy(&fa);
+        }
         close(fds[1]);
         if (s->helper >= 0)
                 close(s->helper);
@@ -173,7 +282,7 @@ static void run_probe(char *arg, char *arg2, struct range_server *s, struct medi
                 /* Not the footage's fault: leave it unflagged, say why. */
                 log_warn("cannot run the media probe %s: %s", helper, strerror(r));
                 set(m->error, sizeof(m->error), "cannot run the media probe dockd-probe");
-                return;
+                return 0;
         }
 
         char out[PROBE_OUTPUT_MAX + 1];
@@ -211,11 +320,27 @@ static void run_probe(char *arg, char *arg2, struct range_server *s, struct medi
         close(fds[0]);
         if (s->server >= 0)
                 close(s->server);
-        if (timed_out)
-                kill(pid, SIGKILL);
         int status = 0;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
+        if (reply >= 0) {
+                /* The server's word on how the probe ended; hanging up on a
+                 * probe that is late tells the server to kill it. */
+                int left = (int)((deadline - time_mono()) * 1000);
+                struct pollfd p = { .fd = reply, .events = POLLIN };
+                bool word = timed_out || (poll(&p, 1, left > 0 ? left : 0) > 0 &&
+                                          recv(reply, &status, sizeof(status), 0) == (ssize_t)sizeof(status));
+                close(reply);
+                if (!word) {
+                        /* The server died or refused it: not the footage's
+                         * fault. The caller runs the probe again, spawned (a
+                         * dead server is found and replaced at the next ask). */
+                        return -EAGAIN;
+                }
+        } else {
+                if (timed_out)
+                        kill(pid, SIGKILL);
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                        ;
+        }
         if (timed_out)
                 unplayable(m, "media probe gave no answer in %d s", PROBE_TIMEOUT_MS / 1000);
         else if (WIFSIGNALED(status))
@@ -224,26 +349,33 @@ static void run_probe(char *arg, char *arg2, struct range_server *s, struct medi
                 unplayable(m, "media probe failed (exit %d)", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         else if (media_info_parse(out, m) < 0)
                 unplayable(m, "media probe answered nonsense");
+        return 0;
 }
 
 void media_probe(const char *path, struct media_info *m)
 {
         struct range_server s = { .server = -1, .helper = -1 };
-        run_probe((char *)path, NULL, &s, m);
+        if (run_probe((char *)path, NULL, &s, m, true) == -EAGAIN)
+                run_probe((char *)path, NULL, &s, m, false);
 }
 
 void media_probe_stream(int64_t size, media_read_fn rd, void *ud, struct media_info *m)
 {
         char sz[32];
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-                int e = errno;
-                *m = (struct media_info){ .duration_s = -1 };
-                snprintf(m->error, sizeof(m->error), "cannot probe: socketpair: %s", strerror(e));
-                return;
-        }
         snprintf(sz, sizeof(sz), "%lld", (long long)size);
         _cleanup_free_ unsigned char *buf = xmalloc(MEDIA_RANGE_MAX);
-        struct range_server s = { .server = sv[0], .helper = sv[1], .size = size, .rd = rd, .ud = ud, .buf = buf };
-        run_probe("--stream", sz, &s, m);
+        for (int attempt = 0; attempt < 2; attempt++) {
+                int sv[2];
+                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+                        int e = errno;
+                        *m = (struct media_info){ .duration_s = -1 };
+                        snprintf(m->error, sizeof(m->error), "cannot probe: socketpair: %s", strerror(e));
+                        return;
+                }
+                struct range_server s = {
+                        .server = sv[0], .helper = sv[1], .size = size, .rd = rd, .ud = ud, .buf = buf
+                };
+                if (run_probe("--stream", sz, &s, m, attempt == 0) != -EAGAIN)
+                        return;
+        }
 }
