@@ -145,10 +145,15 @@ sed "s|^endpoint = .*|endpoint = http://127.0.0.1:$pport|" "$WORK/dockd.conf" >"
 mkdir -p "$WORK/s6/DCIM"
 head -c $((3 << 20)) /dev/urandom >"$WORK/s6/DCIM/F0001.MP4"
 make_fat32 "$WORK/r6.img" 40 "$WORK/s6"
-fault() { # fault MODE PATTERN: one ingest with the proxy in MODE
+proxied() { # proxied MODE ARGS...: ingest_rc ARGS with the proxy in MODE, then passing again; exit code in rc
 	echo "$1" >"$WORK/proxy.mode"
-	local rc=0
-	DOCKD_TEST_S3_TIMEOUT_S=2 ingest_rc "$WORK/r6.img" CAM-S3F -c "$WORK/proxy.conf" || rc=$?
+	shift
+	rc=0
+	ingest_rc "$@" || rc=$?
+	echo pass >"$WORK/proxy.mode"
+}
+fault() { # fault MODE PATTERN: one ingest with the proxy in MODE
+	DOCKD_TEST_S3_TIMEOUT_S=2 proxied "$1" "$WORK/r6.img" CAM-S3F -c "$WORK/proxy.conf"
 	[ $rc = 3 ] && grep -q "target vault.*$2" "$WORK/last.err" ||
 		fail "server fault $1: rc $rc, no reason naming target vault and '$2': $(cat "$WORK/last.err")"
 	dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json |
@@ -164,7 +169,6 @@ fault stall "Timeout"
 # a server that lies on read-back: the object stored is right, the GET that
 # checks it gives a flipped byte; the copy must not count
 fault flip:1000000 "failed: read back .* were written"
-echo pass >"$WORK/proxy.mode"
 ingest_rc "$WORK/r6.img" CAM-S3F -c "$WORK/proxy.conf" || fail "server back: rc $?: $(cat "$WORK/last.err")"
 dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json | jq -e '.[0].copies_verified == 2' >/dev/null ||
 	fail "server back: the object copy was not made"
@@ -325,10 +329,7 @@ pass "one S3 target: a recording above the single-PUT limit hashed first, then s
 # server refuses the chunk it is in, so no object holds bytes the device
 # did not give; once the path is sound, the next run completes it.
 sed "s|^endpoint = .*|endpoint = http://127.0.0.1:$pport|" "$WORK/s3one.conf" >"$WORK/s3one-proxy.conf"
-echo upflip:400000 >"$WORK/proxy.mode"
-rc=0
-ingest_rc "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf" || rc=$?
-echo pass >"$WORK/proxy.mode"
+proxied upflip:400000 "$WORK/r6.img" CAM-S3U -c "$WORK/s3one-proxy.conf"
 [ $rc = 3 ] && grep -q "F0001.MP4: copy to target vault2 failed: PUT .*: 403" "$WORK/last.err" ||
 	fail "one S3 target, an upload altered on its way: rc $rc, not refused by the server: $(cat "$WORK/last.err")"
 kv=$(versions_of evidence3 CAM-S3U)
@@ -340,10 +341,7 @@ pass "one S3 target: one bit of a streamed upload altered on its way: refused by
 # A store that lies on the read-back of a streamed upload (one byte of the
 # GET flipped): compared with the SHA-256 of the device's pass, so the copy
 # does not count and the session is incomplete.
-echo flip:1000000 >"$WORK/proxy.mode"
-rc=0
-ingest_rc "$WORK/r6.img" CAM-S3R -c "$WORK/s3one-proxy.conf" || rc=$?
-echo pass >"$WORK/proxy.mode"
+proxied flip:1000000 "$WORK/r6.img" CAM-S3R -c "$WORK/s3one-proxy.conf"
 [ $rc = 3 ] && grep -q "F0001.MP4: copy to target vault2 failed: read back .* were written" "$WORK/last.err" ||
 	fail "one S3 target, a store lying on read-back: rc $rc, not caught: $(cat "$WORK/last.err")"
 dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3R --json |
@@ -378,10 +376,8 @@ pass "one S3 target: the recorder failing mid-upload: upload aborted, nothing st
 # A server that takes no chunk-signed PUT (AWS S3 wants a checksum header
 # before a body with lock parameters): said once, then each recording is
 # hashed on the device before a PUT signed over the whole; all copied.
-echo nostream >"$WORK/proxy.mode"
-ingest_rc "$img" CAM-S3N -c "$WORK/s3one-proxy.conf" ||
-	fail "one S3 target, no streaming: rc $?: $(cat "$WORK/last.err")"
-echo pass >"$WORK/proxy.mode"
+proxied nostream "$img" CAM-S3N -c "$WORK/s3one-proxy.conf"
+[ $rc = 0 ] || fail "one S3 target, no streaming: rc $rc: $(cat "$WORK/last.err")"
 [ "$(last .files_copied)" = 4 ] && [ "$(last .state)" = complete ] ||
 	fail "one S3 target, no streaming: $(cat "$WORK/last.json")"
 [ "$(grep -c "takes no chunk-signed upload.*hashing each recording on the device before its upload" "$WORK/last.err")" = 1 ] ||
