@@ -166,7 +166,7 @@ static void server_stop_locked(void)
 static int server_start_locked(const char *helper)
 {
         int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+        if (stat(helper, &server_exe) < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
         char *argv[] = { (char *)helper, "--serve", NULL };
         posix_spawn_file_actions_t fa;
@@ -175,12 +175,6 @@ static int server_start_locked(const char *helper)
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-        if (stat(helper, &server_exe) < 0) {
-                int e = errno;
-                posix_spawn_file_actions_destroy(&fa);
-                close(sv[0]), close(sv[1]);
-                return -e;
-        }
         int r = posix_spawn(&server_pid, helper, &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         close(sv[1]);

@@ -4,7 +4,7 @@
  * ranges it asks dockd for over fd 3), so the parser of untrusted footage lives in a short
  * process of its own, with bounded memory and CPU, never in the daemon.
  *
- * With --serve it is a fork server instead (media.c, probe_server): it loads
+ * With --serve it is a fork server instead (media.c, server_ask): it loads
  * its libraries once, then forks a fresh process for each probe dockd asks
  * of it on fd 3. Loading and relocating libavformat's 139 libraries took
  * 90 ms of the two cores per recording; a fork of a server that has never
@@ -59,7 +59,7 @@ struct child {
         int reply; /* the asker's socket: the wait status goes there; a hang-up kills the child */
 };
 
-/* A request (MEDIA_PROBE_REQ_*): "F" and a path, or "S" and a size; with it
+/* A request (media.c, server_ask): "F" and a path, or "S" and a size; with it
  * the fds of the answer's pipe, the reply socket, and for "S" the ranges. */
 static void serve_request(int ctl, struct child *kids, unsigned *n_kids)
 {
