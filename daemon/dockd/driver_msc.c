@@ -5,6 +5,7 @@
  * picks a model's driver. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/usb/ch9.h>
 #include <linux/usbdevice_fs.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
@@ -45,26 +46,28 @@ static int usb_control_in(int fd, uint8_t type, uint8_t request, uint16_t value,
         return k >= 0 ? k : -errno;
 }
 
-#define USB_GET_DESCRIPTOR 6
-#define USB_DT_DEVICE_VALUE 0x0100
-#define USB_DT_STRING_VALUE 0x0300
+/* GET_DESCRIPTOR's wValue: the type in the high byte, the index in the low. */
+#define DESCRIPTOR(type, index) ((uint16_t)((type) << 8 | (index)))
 
 /* The serial number string descriptor as ASCII (a code unit outside ASCII
  * becomes '?'): 1, or 0 if the device has none, or -errno. */
 static int read_serial(int fd, char *out, size_t size)
 {
-        unsigned char dev[18], s[255];
-        int k = usb_control_in(fd, 0x80, USB_GET_DESCRIPTOR, USB_DT_DEVICE_VALUE, 0, dev, sizeof(dev));
-        if (k < (int)sizeof(dev))
+        struct usb_device_descriptor dev;
+        unsigned char s[255];
+        int k = usb_control_in(fd, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, DESCRIPTOR(USB_DT_DEVICE, 0), 0, &dev,
+                               USB_DT_DEVICE_SIZE);
+        if (k < USB_DT_DEVICE_SIZE)
                 return -EIO;
-        if (dev[16] == 0) /* iSerialNumber */
+        if (dev.iSerialNumber == 0)
                 return 0;
-        k = usb_control_in(fd, 0x80, USB_GET_DESCRIPTOR, USB_DT_STRING_VALUE, 0, s, sizeof(s));
+        k = usb_control_in(fd, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, DESCRIPTOR(USB_DT_STRING, 0), 0, s, sizeof(s));
         if (k < 4)
                 return -EIO;
         uint16_t langid = (uint16_t)(s[2] | s[3] << 8);
-        k = usb_control_in(fd, 0x80, USB_GET_DESCRIPTOR, USB_DT_STRING_VALUE | dev[16], langid, s, sizeof(s));
-        if (k < 2 || s[1] != 3 || s[0] > k)
+        k = usb_control_in(fd, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, DESCRIPTOR(USB_DT_STRING, dev.iSerialNumber), langid,
+                           s, sizeof(s));
+        if (k < 2 || s[1] != USB_DT_STRING || s[0] > k)
                 return -EIO;
         size_t j = 0;
         for (int i = 2; i + 1 < s[0] && j + 1 < size; i += 2)
@@ -147,7 +150,7 @@ static int clock_request(const struct dock_info *d, struct timespec *t)
         if (fd < 0)
                 return fd;
         unsigned char buf[8];
-        int k = usb_control_in(fd, 0xc0, 0x44, 0, 0, buf, sizeof(buf));
+        int k = usb_control_in(fd, USB_DIR_IN | USB_TYPE_VENDOR | USB_RECIP_DEVICE, 0x44, 0, 0, buf, sizeof(buf));
         close(fd);
         if (k == -EPIPE)
                 return -EOPNOTSUPP;
