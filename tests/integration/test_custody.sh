@@ -2,7 +2,7 @@
 # The chain-of-custody report of one recording (issue #17): `dockctl custody
 # REC` says, from the ledger, what a court would ask: the device, the officer
 # and where that came from, the times on the device and corrected, the
-# SHA-256 (sha256sum's), each copy with its verification, the scrub that
+# SHA-256 (OpenSSL's, computed here), each copy with its verification, the scrub that
 # found a copy damaged and restored it, every audit row that touched it, the
 # manifest that carries it (its SHA-256 the manifest's), the hold and the
 # retention. As JSON and as text.
@@ -26,8 +26,8 @@ printf 'X' | dd of="$a" bs=1 seek=500 conv=notrunc status=none
 dc scrub >/dev/null 2>&1 || true
 
 dc custody "$id" --json >"$WORK/c.json" || fail "custody --json"
-sha=$(sha256sum "$WORK/src/DCIM/CAM7_A100_20261205080000_0001.MP4" | cut -d' ' -f1)
-msha=$(dc manifest show 1 | sha256sum | cut -d' ' -f1)
+sha=$(sha256_hex "$WORK/src/DCIM/CAM7_A100_20261205080000_0001.MP4")
+msha=$(dc manifest show 1 | sha256_hex)
 jq -e --arg sha "$sha" --arg msha "$msha" --argjson id "$id" '
 	.recording.id == $id and .recording.device == "CAM7" and .recording.sha256 == $sha
 	and .recording.officer.badge == "B200" and .recording.officer.source == "custodian"

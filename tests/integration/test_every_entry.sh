@@ -27,7 +27,7 @@ run_case() {
 	local sha c
 	while read -r sha c; do
 		[ -f "$c" ] || fail "$serial: the catalog lists copy $c, which is not there"
-		[ "$(sha256sum <"$c" | cut -d' ' -f1)" = "$sha" ] || fail "$serial: copy $c does not hash to $sha"
+		[ "$(sha256_hex <"$c")" = "$sha" ] || fail "$serial: copy $c does not hash to $sha"
 	done < <(jq -r '.[] | .sha256 as $s | .copies[] | $s + " " + .path' "$WORK/recs.json")
 }
 state() { jq -r '.[-1].state' "$WORK/sess.json"; }

@@ -23,7 +23,7 @@ for fs in fat32 exfat; do
 	serial="CAM-$fs"
 	"make_$fs" "$img" 128 "$src"
 	"${fs}_delete" "$img" /DCIM/DOOMED.MP4
-	before=$(sha256sum <"$img")
+	before=$(sha256_hex <"$img")
 
 	ingest_rc "$img" "$serial" || fail "$fs: first ingest exited $? ($(cat "$WORK/last.err"))"
 	[ "$(last .state)" = complete ] || fail "$fs: session not complete: $(cat "$WORK/last.json")"
@@ -43,7 +43,7 @@ for fs in fat32 exfat; do
 	*) fail "$fs: copy not in the DATE/SERIAL/path layout: $copy" ;;
 	esac
 	no_partials_left
-	[ "$(sha256sum <"$img")" = "$before" ] || fail "$fs: the device image changed during ingest"
+	[ "$(sha256_hex <"$img")" = "$before" ] || fail "$fs: the device image changed during ingest"
 	pass "$fs: 6 recordings, 2 verified copies each, hashes match the device"
 
 	ingest_rc "$img" "$serial" || fail "$fs: second ingest exited $?"

@@ -85,7 +85,7 @@ grep -q "INTEGRITY" "$WORK/last.err" || fail "splice: the change is not reported
 dockctl sessions --device CAM9 --json | jq -e '.[-1].warnings | any(contains("INTEGRITY") and contains("/DCIM/B0002.MP4"))' \
 	>/dev/null || fail "splice: the session does not name the changed file"
 [ "$(check_catalog_against_disk "$WORK/splice.img" CAM9)" = 3 ] || fail "splice: recordings missing"
-want=$(python3 "$HERE/../lib/fatedit.py" "$WORK/splice.img" cat /DCIM/B0002.MP4 | sha256sum | cut -d' ' -f1)
+want=$(python3 "$HERE/../lib/fatedit.py" "$WORK/splice.img" cat /DCIM/B0002.MP4 | sha256_hex)
 jq -e --arg s "$want" '.[] | select(.device_path == "/DCIM/B0002.MP4") | .sha256 == $s and (.copies | length) == 2' \
 	"$WORK/recs.json" >/dev/null || fail "splice: the recorded SHA-256 is not the device's file as it is now"
 no_partials_left

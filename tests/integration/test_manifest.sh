@@ -36,7 +36,7 @@ for s in 1 2 3 4; do
 		fail "manifest $s does not verify with openssl"
 	[ "$(jq -cS . "$WORK/$s.json" | tr -d '\n')" = "$(cat "$WORK/$s.json")" ] || fail "manifest $s is not canonical JSON"
 	[ "$(jq -r .prev_sha256 "$WORK/$s.json")" = "$prev" ] || fail "manifest $s does not chain to the previous one"
-	prev=$(sha256sum <"$WORK/$s.json" | cut -d' ' -f1)
+	prev=$(sha256_hex <"$WORK/$s.json")
 	[ "$(jq -r ".[$((s - 1))].sha256" "$WORK/m.json")" = "$prev" ] || fail "manifest $s: listed hash differs"
 done
 pass "4 manifests, canonical, chained, each verified by openssl with the station's public key"

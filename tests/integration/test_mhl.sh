@@ -5,7 +5,7 @@
 # schemas do not check: a hash element in every entry, with its action; the
 # generations numbered 1, 2, ... in the chain; the chain's C4 of each
 # generation (computed here independently); the XXH128 that xxhsum computes
-# and the SHA-256 of sha256sum for every file; the entries exactly the
+# and the SHA-256 Python's hashlib computes for every file; the entries exactly the
 # session's copies. Then `dockctl mhl verify` finds a changed copy, a missing
 # one, an altered generation and a removed one, and passes an intact tree.
 # Last, a drive written elsewhere with hostile receipts: entries that climb
@@ -81,7 +81,7 @@ for b in bad:
 sys.exit(1 if bad else 0)
 PY
 done
-pass "two sessions, two generations on each target: valid against the ASC MHL schemas; one XXH128 with its action per entry (xxhsum's), the SHA-256 in its metadata (sha256sum's), the chain's C4s right, each generation exactly its session's copies"
+pass "two sessions, two generations on each target: valid against the ASC MHL schemas; one XXH128 with its action per entry (xxhsum's), the SHA-256 in its metadata (hashlib's), the chain's C4s right, each generation exactly its session's copies"
 
 root=$STATE/targets/a
 n=$(sqlite3 "$STATE/catalog.sqlite" "SELECT count(*) FROM copies k JOIN targets t ON t.id = k.target_id WHERE t.name = 'a'")

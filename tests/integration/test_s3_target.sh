@@ -80,7 +80,7 @@ while IFS=$'\t' read -r path sha url version until; do
 	key=${url#s3://}
 	[ "$version" != null ] || fail "$path: the object copy has no version id"
 	# an independent reader: curl, by version, and sleuthkit for the device
-	got=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$key")?versionId=$version" | sha256sum | cut -d' ' -f1)
+	got=$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$key")?versionId=$version" | sha256_hex)
 	[ "$got" = "$sha" ] || fail "$path: object $key version $version hashes to $got, catalog says $sha"
 	[ "$(device_sha "$img" "$path")" = "$sha" ] || fail "$path: the device's file does not hash to $sha"
 	# locked: GOVERNANCE about six months on; a plain DELETE of the version is refused
@@ -205,7 +205,7 @@ IFS=$'\t' read -r msha u v < <(dockctl "${C[@]}" recordings --device CAM-S3M --j
 	jq -r '.[0] | [.sha256, (.copies[] | select(.target == "vault") | .path, .version_id)] | @tsv')
 [ -n "$v" ] || fail "multipart: no object copy recorded"
 mkey=$(uri "$u")
-[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$mkey?versionId=$v" | sha256sum | cut -d' ' -f1)" = "$msha" ] ||
+[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$mkey?versionId=$v" | sha256_hex)" = "$msha" ] ||
 	fail "multipart: the object does not hold the recording"
 s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$mkey?versionId=$v" | tr -d '\r' | grep -qi '^etag: "[0-9a-f]*-3"' ||
 	fail "multipart: not uploaded in 3 parts: $(s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$mkey?versionId=$v")"
@@ -319,7 +319,7 @@ IFS=$'\t' read -r osha ou ov < <(dockctl -c "$WORK/s3one.conf" recordings --devi
 	jq -r '.[0] | [.sha256, .copies[0].path, .copies[0].version_id] | @tsv')
 [ "$osha" = "$msha" ] || fail "one S3 target, multipart: SHA-256 $osha, the file's is $msha"
 okey=$(uri "$ou")
-[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ov" | sha256sum | cut -d' ' -f1)" = "$msha" ] ||
+[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ov" | sha256_hex)" = "$msha" ] ||
 	fail "one S3 target, multipart: the object does not hold the recording"
 s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$okey?versionId=$ov" | tr -d '\r' | grep -qi '^etag: "[0-9a-f]*-3"' ||
 	fail "one S3 target, multipart: not uploaded in 3 parts"
@@ -413,7 +413,7 @@ openssl pkeyutl -verify -pubin -inkey "$WORK/pub.pem" -rawin -in "$WORK/m1.json"
 s3curl -I -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/archive/agency-1/manifests/s3arch/1.json" |
 	grep -qi "^x-amz-object-lock-mode: GOVERNANCE" || fail "S3 archive: the manifest is not locked"
 printf 'not the manifest' >"$WORK/junk"
-s3curl -X PUT -T "$WORK/junk" -H "x-amz-content-sha256: $(sha256sum <"$WORK/junk" | cut -d' ' -f1)" \
+s3curl -X PUT -T "$WORK/junk" -H "x-amz-content-sha256: $(sha256_hex <"$WORK/junk")" \
 	"$S3_ENDPOINT/archive/agency-1/manifests/s3arch/2.json" >/dev/null
 ingest_rc "$WORK/r2.img" CAM-S3B -c "$WORK/s3arch.conf" || true
 dockctl -c "$WORK/s3arch.conf" archive status --json | jq -e '.rejected == 1 and .delivered == 1' >/dev/null ||
@@ -470,7 +470,7 @@ IFS=$'\t' read -r obj ov < <(jq -r '[.recordings[0].copies[] | select(.object) |
 s3curl -X DELETE -H "x-amz-bypass-governance-retention: true" -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" \
 	"$S3_ENDPOINT/$(uri "$obj")?versionId=$ov" >/dev/null
 jq '.session.state = "complete, honestly"' <(dockctl -c "$WORK/st-b.conf" --state "$WORK/state-st-b" manifest show 1) >"$WORK/forged.json"
-s3curl -X PUT -T "$WORK/forged.json" -H "x-amz-content-sha256: $(sha256sum <"$WORK/forged.json" | cut -d' ' -f1)" \
+s3curl -X PUT -T "$WORK/forged.json" -H "x-amz-content-sha256: $(sha256_hex <"$WORK/forged.json")" \
 	"$S3_ENDPOINT/archive/agency-2/manifests/st-b/1.json" >/dev/null
 rc=0
 audit || rc=$?
@@ -577,7 +577,7 @@ dockctl "${C[@]}" scrub --json >"$WORK/scrub.json" 2>"$WORK/scrub.err" || rc=$?
 IFS=$'\t' read -r u2 v2 < <(vault_copy /DCIM/A0002.MP4)
 [ "$v2" != "$v" ] && [ -n "$v2" ] || fail "the ledger still names the removed version $v"
 sha=$(dockctl "${C[@]}" recordings --json | jq -r '.[] | select(.device_path == "/DCIM/A0002.MP4") | .sha256')
-[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u2")?versionId=$v2" | sha256sum | cut -d' ' -f1)" = "$sha" ] ||
+[ "$(s3curl -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" "$S3_ENDPOINT/$(uri "$u2")?versionId=$v2" | sha256_hex)" = "$sha" ] ||
 	fail "the new version does not hold the recording"
 dockctl "${C[@]}" scrub --json >"$WORK/scrub2.json" 2>"$WORK/scrub2.err" || true
 jq -e ".ok == .copies and .copies > 0 and .missing == 0 and .mismatch == 0" "$WORK/scrub2.json" >/dev/null || fail "a second scrub still finds faults: $(cat "$WORK/scrub2.json" "$WORK/scrub2.err")"

@@ -30,8 +30,8 @@ dc scrub --limit-mbps 50 --json >"$WORK/s.json" 2>"$WORK/s.err" || rc=$?
 [ "$rc" = 0 ] || fail "scrub exited $rc although both were repaired: $(cat "$WORK/s.err")"
 jq -e '.mismatch == 1 and .missing == 1 and .repaired == 2 and .lost == 0' "$WORK/s.json" >/dev/null ||
 	fail "findings: $(cat "$WORK/s.json")"
-[ "$(sha256sum <"$a" | cut -d' ' -f1)" = "$(sha_of /DCIM/A.MP4)" ] || fail "A's copy on a not restored"
-[ "$(sha256sum <"$b" | cut -d' ' -f1)" = "$(sha_of /DCIM/B.MP4)" ] || fail "B's copy on b not restored"
+[ "$(sha256_hex <"$a")" = "$(sha_of /DCIM/A.MP4)" ] || fail "A's copy on a not restored"
+[ "$(sha256_hex <"$b")" = "$(sha_of /DCIM/B.MP4)" ] || fail "B's copy on b not restored"
 ls "$STATE/targets/a/.quarantine/"rec-* >/dev/null 2>&1 || fail "the bad copy was not kept in quarantine"
 sqlite3 "$STATE/catalog.sqlite" "SELECT finding FROM scrub_findings ORDER BY id" | tr '\n' ' ' | grep -qx "mismatch repaired missing repaired " ||
 	fail "findings recorded: $(sqlite3 "$STATE/catalog.sqlite" 'SELECT * FROM scrub_findings')"

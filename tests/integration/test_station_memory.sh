@@ -13,7 +13,7 @@ head -c 100000 /dev/urandom >"$src/DCIM/A0001.MP4"
 make_fat32 "$WORK/rec.img" 40 "$src"
 ingest_rc "$WORK/rec.img" CAM-M || fail "first ingest exited $?: $(cat "$WORK/last.err")"
 m1=$STATE/archive/manifests/station/1.json
-sum1=$(sha256sum <"$m1")
+sum1=$(sha256_hex <"$m1")
 cp "$STATE/catalog.sqlite" "$WORK/catalog.backup"
 
 # 1. The catalog cut to 0 bytes: every command refuses, naming why.
@@ -27,7 +27,7 @@ grep -q "keeps the copies of catalog" "$WORK/v.out" && grep -q "Restore the stat
 rc=0
 ingest_rc "$WORK/rec.img" CAM-M || rc=$?
 [ "$rc" = 1 ] || fail "an ingest ran on an emptied catalog (exit $rc)"
-[ "$(sha256sum <"$m1")" = "$sum1" ] || fail "the archived manifest station/1.json was overwritten"
+[ "$(sha256_hex <"$m1")" = "$sum1" ] || fail "the archived manifest station/1.json was overwritten"
 rc=0
 "$BUILD/dockd" --state "$STATE" --check >"$WORK/check.out" 2>&1 || rc=$?
 [ "$rc" = 1 ] && grep -q "refusing to start" "$WORK/check.out" || fail "dockd --check on an emptied catalog: rc $rc: $(cat "$WORK/check.out")"
@@ -57,12 +57,12 @@ user=dockdm$$
 useradd -M -N -s /usr/sbin/nologin "$user"
 at_exit "userdel '$user' 2>/dev/null"
 chmod 0755 "$WORK" "$STATE"
-markers=$(cat "$STATE"/targets/*/.dockd-target | sha256sum)
+markers=$(cat "$STATE"/targets/*/.dockd-target | sha256_hex)
 rc=0
 runuser -u "$user" -- "$BUILD/dockctl" --state "$STATE" catalog accept-new --reason "not mine to say" >/dev/null 2>"$WORK/an-user.err" || rc=$?
 [ "$rc" = 5 ] && grep -q "belongs to root and no dockd runs on it" "$WORK/an-user.err" ||
 	fail "accept-new by another user on root's state: exit $rc: $(cat "$WORK/an-user.err")"
-[ "$(cat "$STATE"/targets/*/.dockd-target | sha256sum)" = "$markers" ] || fail "a refused accept-new changed the markers"
+[ "$(cat "$STATE"/targets/*/.dockd-target | sha256_hex)" = "$markers" ] || fail "a refused accept-new changed the markers"
 dockctl catalog accept-new --reason "catalog disk replaced; old ledger kept offline" >/dev/null 2>"$WORK/an.err" ||
 	fail "accept-new failed: $(cat "$WORK/an.err")"
 rc=0
@@ -71,7 +71,7 @@ dockctl sessions >"$WORK/s2.out" 2>&1 || rc=$?
 printf '[station]\nid = station-2\n' >"$WORK/new.conf"
 ingest_rc "$WORK/rec.img" CAM-M -c "$WORK/new.conf" || fail "ingest under a new station id exited $?: $(cat "$WORK/last.err")"
 [ -f "$STATE/archive/manifests/station-2/1.json" ] || fail "the new ledger's first manifest was not delivered"
-[ "$(sha256sum <"$m1")" = "$sum1" ] || fail "the old station's manifest was touched"
+[ "$(sha256_hex <"$m1")" = "$sum1" ] || fail "the old station's manifest was touched"
 dockctl -c "$WORK/new.conf" audit --json | jq -e 'any(.[]; .action == "catalog.accept-new" and (.why | test("target a was catalog [0-9a-f]{32}")))' \
 	>/dev/null || fail "accept-new is not in the audit chain: $(dockctl -c "$WORK/new.conf" audit --json)"
 pass "a new ledger on purpose: accept-new audited, a new station id, the old archive untouched"
@@ -90,9 +90,9 @@ ingest_rc "$WORK/rec2.img" CAM-X -c "$WORK/shared.conf" || rc=$?
 cp "$WORK/catalog.backup" "$STATE/catalog.sqlite" 2>/dev/null || { mkdir -p "$STATE"; cp "$WORK/catalog.backup" "$STATE/catalog.sqlite"; }
 sqlite3 "$STATE/catalog.sqlite" "DELETE FROM catalog_identity"
 m2=$WORK/state/archive/manifests/station/2.json
-sum2=$(sha256sum <"$m2")
+sum2=$(sha256_hex <"$m2")
 ingest_rc "$WORK/rec2.img" CAM-X -c "$WORK/shared.conf" || true
-[ "$(sha256sum <"$m1")" = "$sum1" ] && [ "$(sha256sum <"$m2")" = "$sum2" ] ||
+[ "$(sha256_hex <"$m1")" = "$sum1" ] && [ "$(sha256_hex <"$m2")" = "$sum2" ] ||
 	fail "delivery replaced a manifest at the archive with other bytes"
 allow_alarm dockctl -c "$WORK/shared.conf" alarms --json | jq -e 'any(.[]; .name == "archive-integrity")' >/dev/null ||
 	fail "no archive-integrity alarm: $(dockctl -c "$WORK/shared.conf" alarms --json)"

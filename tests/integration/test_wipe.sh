@@ -56,13 +56,13 @@ for damage in lost-clusters broken-dir-chain bad-entry-set; do
 	broken-dir-chain) make_fat32 "$img" 40 "$WORK/src-$damage" && "${FE[@]}" "$img" break-dir-chain /DCIM ;;
 	bad-entry-set) make_exfat "$img" 16 "$WORK/src-$damage" && "${FE[@]}" "$img" break-checksum /DCIM/C3.MP4 ;;
 	esac
-	before=$(sha256sum <"$img")
+	before=$(sha256_hex <"$img")
 	harness_cmd add $n f055 d0c0 "CAM-D$n" "$img" >/dev/null
 	wait_status ".bays[] | select(.serial == \"CAM-D$n\") | .state != \"ingesting\" and .state != \"docked\" and .state != \"identifying\"" 60
 	bay_of "CAM-D$n" | jq -e '.state == "incomplete" and (.safe_to_remove | not) and (.wipe | startswith("not wiped"))
 		and (.error | test("not all of the device was read"))' >/dev/null ||
 		fail "$damage: the bay: $(bay_of "CAM-D$n")"
-	[ "$(sha256sum <"$img")" = "$before" ] || fail "$damage: the recorder was written to"
+	[ "$(sha256_hex <"$img")" = "$before" ] || fail "$damage: the recorder was written to"
 	pass "a recorder with $damage: incomplete, not safe to remove, not wiped, untouched; the bay says why"
 	n=$((n + 1))
 done

@@ -73,18 +73,26 @@ class Vol:
     def write(self, off, b):
         self.f.seek(self.base + off)
         self.f.write(b)
+        if off < self.fat_offs[0] + self.fat_len and off + len(b) > self.fat_offs[0]:
+            self._fat = None
+
+    def fat(self):
+        """The first FAT, read once (a write into it drops the copy)."""
+        if getattr(self, "_fat", None) is None:
+            self._fat = self.read(self.fat_offs[0], self.fat_len)
+        return self._fat
 
     def coff(self, c):
         return self.heap + (c - 2) * self.cs
 
     def fat_get(self, c):
-        o = self.fat_offs[0]
+        fat = self.fat()
         if self.type == 12:
-            v = struct.unpack("<H", self.read(o + c + c // 2, 2))[0]
+            v = struct.unpack_from("<H", fat, c + c // 2)[0]
             return v >> 4 if c & 1 else v & 0xFFF
         if self.type == 16:
-            return struct.unpack("<H", self.read(o + 2 * c, 2))[0]
-        v = struct.unpack("<I", self.read(o + 4 * c, 4))[0]
+            return struct.unpack_from("<H", fat, 2 * c)[0]
+        v = struct.unpack_from("<I", fat, 4 * c)[0]
         return v & 0x0FFFFFFF if self.type == 32 else v
 
     def fat_set(self, c, v):
@@ -206,7 +214,15 @@ class Vol:
         clus = list(range(e["first"], e["first"] + n)) if e.get("contiguous") else self.chain(e["first"], n)
         if len(clus) < n:
             raise ValueError("broken chain")
-        return b"".join(self.read(self.coff(c), self.cs) for c in clus)[:e["size"]]
+        # One read per run of consecutive clusters.
+        parts, i = [], 0
+        while i < len(clus):
+            j = i + 1
+            while j < len(clus) and clus[j] == clus[j - 1] + 1:
+                j += 1
+            parts.append(self.read(self.coff(clus[i]), (j - i) * self.cs))
+            i = j
+        return b"".join(parts)[:e["size"]]
 
     def find(self, path):
         for e in self.entries(self.root):

@@ -32,6 +32,16 @@ _img_run() {
 	fi
 }
 
+# sha256_hex [FILE]: the SHA-256 of FILE, or of standard input, in hex.
+# OpenSSL's, which uses the CPU's SHA instructions: coreutils' sha256sum does
+# not, and hashes about a fifth as fast here (260 MB/s against 1.3 GB/s).
+# shellcheck disable=SC2120 # the file is optional
+sha256_hex() {
+	local out
+	out=$(openssl dgst -sha256 -r "$@") || { _img_fail "openssl dgst -sha256 $* failed"; return 1; }
+	printf '%s\n' "${out:0:64}"
+}
+
 _img_need_file() {
 	[ -f "$1" ] || { echo "images.sh: ${FUNCNAME[1]}: no such image: $1" >&2; return 1; }
 }

@@ -44,7 +44,7 @@ deleted=DCIM/100MEDIA/CLIP0003.MP4
 host_hashes() {
 	(cd "$1" && find . -type f -printf '%P\0' | sort -z |
 		while IFS= read -r -d '' f; do
-			printf '%s\t%s\n' "$f" "$(sha256sum <"$f" | cut -d' ' -f1)"
+			printf '%s\t%s\n' "$f" "$(sha256_hex <"$f")"
 		done)
 }
 
@@ -56,7 +56,7 @@ image_hashes() {
 		awk -F'\t' '$1 ~ /^r\/r [0-9]+:$/ && $2 !~ /^\$/ && $2 !~ /\(Volume Label Entry\)$/ {
 			sub(/^r\/r /, "", $1); sub(/:$/, "", $1); print $1 "\t" $2 }' |
 		while IFS=$'\t' read -r inum path; do
-			printf '%s\t%s\n' "$path" "$(icat "$img" "$inum" | sha256sum | cut -d' ' -f1)"
+			printf '%s\t%s\n' "$path" "$(icat "$img" "$inum" | sha256_hex)"
 		done | sort
 }
 
@@ -163,9 +163,9 @@ if [ "${SELFTEST_QUICK:-0}" != 1 ]; then
 	make_exfat "$work/big.exfat" 5000 "$work/empty"
 	exfat_add_sparse_file "$work/big.exfat" DCIM/100MEDIA/BIG0001.MP4 "$size"
 	make_sparse_file "$work/big.host" "$size"
-	want=$(sha256sum <"$work/big.host" | cut -d' ' -f1)
+	want=$(sha256_hex <"$work/big.host")
 	inum=$(fls -r -p -u "$work/big.exfat" | awk -F'\t' '$2 == "DCIM/100MEDIA/BIG0001.MP4" { sub(/^r\/r /, "", $1); sub(/:$/, "", $1); print $1 }')
-	got=$(icat "$work/big.exfat" "$inum" | sha256sum | cut -d' ' -f1)
+	got=$(icat "$work/big.exfat" "$inum" | sha256_hex)
 	on_disk=$(du -k "$work/big.exfat" | cut -f1)
 	if [ "$want" = "$got" ]; then
 		ok "exFAT 4.5 GiB file reads back through libtsk intact ($((SECONDS - t0)) s, image uses ${on_disk} KiB on the host)"
