@@ -24,3 +24,16 @@ struct recorder_identity {
  * vendor:product) and the flag IDENTITY_SERIAL_COLLISION. The one place a
  * colliding serial is made. */
 void identity_set_apart(char *serial, size_t serial_size, char *flag, size_t flag_size, const char *tell);
+
+/* A USB string descriptor as received (bLength, bDescriptorType 3, then
+ * UTF-16LE code units) into out as UTF-8: 0, or -EINVAL if the bytes are not
+ * one (fewer than 2, another type, a bLength past what was received). A lone
+ * surrogate or U+0000 becomes U+FFFD, an odd last byte is ignored, and out
+ * ends at the last whole character that fits. */
+int identity_usb_string(const unsigned char *desc, size_t len, char *out, size_t size);
+
+/* A serial as file names, object keys and listings may hold it: valid UTF-8
+ * with no control character, space or '/'; each other byte becomes '_', and
+ * dst ends at the last whole character that fits. Serials in Chinese stay
+ * as they are (udev keeps them too), so two recorders are not made one. */
+void identity_safe_serial(char *dst, size_t size, const char *src);

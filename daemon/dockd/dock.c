@@ -109,7 +109,7 @@ static void check_binding(struct catalog *cat, const struct dock_info *vol, stru
                 return;
         log_warn("bay %s: %s: %s; recorded apart, flagged", vol->bay, id->serial, mismatch);
         char tell[64];
-        driver_safe_serial(tell, sizeof(tell), vol->udev_serial[0] ? vol->udev_serial : vol->fs_label);
+        identity_safe_serial(tell, sizeof(tell), vol->udev_serial[0] ? vol->udev_serial : vol->fs_label);
         snprintf(id->serial + strnlen(id->serial, sizeof(id->serial)),
                  sizeof(id->serial) - strnlen(id->serial, sizeof(id->serial)), "~%s", tell);
         snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISMATCH);

@@ -79,8 +79,6 @@ const struct driver_ops *driver_for(const struct recorder_model *m);
 /* The serial-number string descriptor of the device at bus/address (usbfs):
  * 1 read, 0 the device has none, -errno if it cannot be asked. */
 int driver_usb_serial(int busnum, int devnum, char *out, size_t size);
-/* A serial as file names may hold it: printable ASCII, no '/'. */
-void driver_safe_serial(char *dst, size_t size, const char *src);
 /* Runs argv (exec, no shell); its output (stdout and stderr) into out. */
 int driver_run(char *const argv[], char *out, size_t out_size);
 /* Reformats the recorder's volume as its maker did (driver_msc.c). */

@@ -323,7 +323,7 @@ static int jl_identify(const struct dock_info *d, const struct device_report *re
         if (r < 0 || !rep)
                 return r;
         if (rep->has_info) {
-                driver_safe_serial(id->serial, sizeof(id->serial), rep->info_serial);
+                identity_safe_serial(id->serial, sizeof(id->serial), rep->info_serial);
                 if (!strcmp(id->flag, IDENTITY_SERIAL_MISSING))
                         id->flag[0] = '\0'; /* no USB serial, but the device named itself */
         } else if (!id->flag[0]) {

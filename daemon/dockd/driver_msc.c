@@ -49,8 +49,8 @@ static int usb_control_in(int fd, uint8_t type, uint8_t request, uint16_t value,
 /* GET_DESCRIPTOR's wValue: the type in the high byte, the index in the low. */
 #define DESCRIPTOR(type, index) ((uint16_t)((type) << 8 | (index)))
 
-/* The serial number string descriptor as ASCII (a code unit outside ASCII
- * becomes '?'): 1, or 0 if the device has none, or -errno. */
+/* The serial number string descriptor as UTF-8 (identity_usb_string): 1, or
+ * 0 if the device has none, or -errno. */
 static int read_serial(int fd, char *out, size_t size)
 {
         struct usb_device_descriptor dev;
@@ -67,12 +67,8 @@ static int read_serial(int fd, char *out, size_t size)
         uint16_t langid = (uint16_t)(s[2] | s[3] << 8);
         k = usb_control_in(fd, USB_DIR_IN, USB_REQ_GET_DESCRIPTOR, DESCRIPTOR(USB_DT_STRING, dev.iSerialNumber), langid,
                            s, sizeof(s));
-        if (k < 2 || s[1] != USB_DT_STRING || s[0] > k)
+        if (k < 0 || identity_usb_string(s, (size_t)k, out, size) < 0)
                 return -EIO;
-        size_t j = 0;
-        for (int i = 2; i + 1 < s[0] && j + 1 < size; i += 2)
-                out[j++] = s[i + 1] == 0 && s[i] < 0x80 ? (char)s[i] : '?';
-        out[j] = '\0';
         return 1;
 }
 
@@ -84,16 +80,6 @@ int driver_usb_serial(int busnum, int devnum, char *out, size_t size)
         int r = read_serial(fd, out, size);
         close(fd);
         return r;
-}
-
-void driver_safe_serial(char *dst, size_t size, const char *src)
-{
-        size_t j = 0;
-        for (size_t i = 0; src[i] && j + 1 < size; i++) {
-                unsigned char c = (unsigned char)src[i];
-                dst[j++] = (c > 0x20 && c < 0x7f && c != '/') ? (char)c : '_';
-        }
-        dst[j] = '\0';
 }
 
 static int msc_identify(const struct dock_info *d, const struct device_report *rep, struct recorder_identity *id,
@@ -115,20 +101,20 @@ static int msc_identify(const struct dock_info *d, const struct device_report *r
         char serial[128] = "";
         if (r > 0 && d->udev_serial[0] && strcmp(from_usb, d->udev_serial) != 0) {
                 /* Two answers to "who are you": keep the device's, flag it. */
-                driver_safe_serial(serial, sizeof(serial), from_usb);
+                identity_safe_serial(serial, sizeof(serial), from_usb);
                 snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISMATCH);
                 log_warn("%s: udev says serial '%s', the device says '%s'; flagged", d->devnode, d->udev_serial,
                          from_usb);
         } else if (r > 0) {
-                driver_safe_serial(serial, sizeof(serial), from_usb);
+                identity_safe_serial(serial, sizeof(serial), from_usb);
         } else {
-                driver_safe_serial(serial, sizeof(serial), d->udev_serial);
+                identity_safe_serial(serial, sizeof(serial), d->udev_serial);
         }
         if (!serial[0]) {
                 /* No serial: a device of its own for this dock, flagged, never
                  * merged with another serial-less recorder. */
                 char bay[64];
-                driver_safe_serial(bay, sizeof(bay), d->bay);
+                identity_safe_serial(bay, sizeof(bay), d->bay);
                 snprintf(id->serial, sizeof(id->serial), "NOSERIAL-%s%s-%.40s-%lld", d->vendor_id, d->product_id, bay,
                          (long long)time(NULL));
                 snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISSING);

@@ -113,6 +113,22 @@ harness_cmd remove 6 >/dev/null
 harness_cmd remove 7 >/dev/null
 pass "serial mismatch flagged; a colliding serial recorded apart, the first identity unchanged"
 
+# 4c. Serials in Chinese, sent as UTF-16 in the string descriptor and as
+# UTF-8 by udev: each recorder known by its own serial, as sent, unflagged
+# (read as ASCII, both became "?????01" and were flagged as one).
+harness_cmd add 6 f055 d0c0 执法记录仪01 "$WORK/N.img" >/dev/null
+harness_cmd add 7 f055 d0c0 记录执法仪01 "$WORK/N.img" >/dev/null
+for s in 执法记录仪01 记录执法仪01; do
+	wait_status ".bays[] | select(.serial == \"$s\") | .state == \"complete\"" 30
+	[ "$(sqlite3 "$STATE/catalog.sqlite" "SELECT identity_flag FROM devices WHERE serial = '$s'")" = "" ] ||
+		fail "$s: flagged or not known by its own serial: $(sqlite3 "$STATE/catalog.sqlite" "SELECT serial, identity_flag FROM devices")"
+done
+[ "$(sqlite3 "$STATE/catalog.sqlite" "SELECT count(*) FROM devices WHERE serial LIKE '%01%'")" = 2 ] ||
+	fail "two recorders with Chinese serials are not two devices: $(sqlite3 "$STATE/catalog.sqlite" "SELECT serial FROM devices")"
+harness_cmd remove 6 >/dev/null
+harness_cmd remove 7 >/dev/null
+pass "serials in Chinese: each recorder its own device, by the serial it sends, unflagged"
+
 # 5. Pulled mid-file, then re-docked: interrupted, then resumed from the offset.
 harness_cmd add 5 f055 d0c0 CAM-C "$C_DEV" >/dev/null
 wait_status '.bays[] | select(.serial == "CAM-C") | .state == "ingesting" and .bytes_done > 40000000' 60

@@ -173,13 +173,16 @@ static int usb_control(const UsbInfo *u, const guint8 setup[8], guint8 *out, int
                         buf[0] = 4, buf[1] = 3, buf[2] = 0x09, buf[3] = 0x04; /* en-US */
                         n = 4;
                 } else if (type == 3 && idx < 4 && u->strings[idx]) {
-                        const char *s = u->strings[idx];
-                        size_t len = strlen(s);
+                        /* UTF-16LE, as a device sends it (a serial may be Chinese) */
+                        glong len = 0;
+                        g_autofree gunichar2 *s = g_utf8_to_utf16(u->strings[idx], -1, NULL, &len, NULL);
+                        if (!s)
+                                len = 0;
                         if (len > 126)
                                 len = 126;
                         buf[0] = (guint8)(2 + 2 * len), buf[1] = 3;
-                        for (size_t i = 0; i < len; i++)
-                                buf[2 + 2 * i] = (guint8)s[i], buf[3 + 2 * i] = 0;
+                        for (glong i = 0; i < len; i++)
+                                buf[2 + 2 * i] = (guint8)(s[i] & 0xff), buf[3 + 2 * i] = (guint8)(s[i] >> 8);
                         n = buf[0];
                 }
         } else if (rt == 0x80 && req == 0) { /* GET_STATUS */
@@ -779,6 +782,21 @@ static bool valid_token(const char *s)
         return true;
 }
 
+/* A serial as a recorder may report it: valid UTF-8 (Chinese too), no ASCII
+ * space or control, no = " \ (the harness's own syntax), at most the 126
+ * UTF-16 code units a string descriptor holds. */
+static bool valid_serial(const char *s)
+{
+        if (!g_utf8_validate(s, -1, NULL))
+                return false;
+        for (const char *p = s; *p; p++)
+                if (((unsigned char)*p < 0x80 && !g_ascii_isgraph(*p)) || *p == '=' || *p == '"' || *p == '\\')
+                        return false;
+        glong n = 0;
+        g_autofree gunichar2 *u = g_utf8_to_utf16(s, -1, NULL, &n, NULL);
+        return u && n <= 126;
+}
+
 static void rmdir_recursive(const char *path)
 {
         GDir *d = g_dir_open(path, 0, NULL);
@@ -937,9 +955,8 @@ static void cmd_add(char **argv, int argc)
                 *slash = '\0';
         const char *serial = strcmp(serial_buf, "-") == 0 ? NULL : serial_buf;
         const char *usb_serial = slash ? (strcmp(slash + 1, "-") == 0 ? NULL : slash + 1) : serial;
-        if ((serial && (!valid_token(serial) || strlen(serial) > 126)) ||
-            (usb_serial && (!valid_token(usb_serial) || strlen(usb_serial) > 126))) {
-                reply("error serial must be printable ASCII without = \" \\ (max 126): %s", argv[4]);
+        if ((serial && !valid_serial(serial)) || (usb_serial && !valid_serial(usb_serial))) {
+                reply("error serial must be printable UTF-8 without = \" \\ (max 126 UTF-16 units): %s", argv[4]);
                 return;
         }
         const char *fstype = argc == 7 ? argv[6] : "vfat";
