@@ -108,10 +108,12 @@ static void check_binding(struct catalog *cat, const struct dock_info *vol, stru
             !mismatch[0])
                 return;
         log_warn("bay %s: %s: %s; recorded apart, flagged", vol->bay, id->serial, mismatch);
-        char tell[64];
-        identity_safe_serial(tell, sizeof(tell), vol->udev_serial[0] ? vol->udev_serial : vol->fs_label);
-        snprintf(id->serial + strnlen(id->serial, sizeof(id->serial)),
-                 sizeof(id->serial) - strnlen(id->serial, sizeof(id->serial)), "~%s", tell);
+        /* SERIAL~TELL, TELL cut to fit at a whole character (it may be UTF-8) */
+        char tell[64] = "";
+        size_t n = strnlen(id->serial, sizeof(id->serial)), room = sizeof(id->serial) - n - 1;
+        identity_safe_serial(tell, room < sizeof(tell) ? room : sizeof(tell),
+                             vol->udev_serial[0] ? vol->udev_serial : vol->fs_label);
+        snprintf(id->serial + n, sizeof(id->serial) - n, "~%s", tell);
         snprintf(id->flag, sizeof(id->flag), "%s", IDENTITY_SERIAL_MISMATCH);
 }
 
