@@ -394,30 +394,6 @@ void fatwalk_close(struct fatwalk *fs)
 
 /* ---- names ---- */
 
-static size_t put_utf8(char *o, uint32_t cp)
-{
-        if (cp < 0x80) {
-                o[0] = (char)cp;
-                return 1;
-        }
-        if (cp < 0x800) {
-                o[0] = (char)(0xC0 | cp >> 6);
-                o[1] = (char)(0x80 | (cp & 0x3F));
-                return 2;
-        }
-        if (cp < 0x10000) {
-                o[0] = (char)(0xE0 | cp >> 12);
-                o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-                o[2] = (char)(0x80 | (cp & 0x3F));
-                return 3;
-        }
-        o[0] = (char)(0xF0 | cp >> 18);
-        o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-        o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-        o[3] = (char)(0x80 | (cp & 0x3F));
-        return 4;
-}
-
 char *fatwalk_escape(const int32_t *cp, size_t n)
 {
         char *out = xmalloc(n * 6 + 8), *o = out;
@@ -436,7 +412,7 @@ char *fatwalk_escape(const int32_t *cp, size_t n)
                          c > 0x10FFFF)
                         o += sprintf(o, "\\u%04X", (unsigned)c & 0xFFFF);
                 else
-                        o += put_utf8(o, (uint32_t)c);
+                        o += utf8_put(o, (uint32_t)c);
         }
         *o = '\0';
         return out;

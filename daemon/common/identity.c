@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util.h"
+
 void identity_set_apart(char *serial, size_t serial_size, char *flag, size_t flag_size, const char *tell)
 {
         size_t n = strlen(serial);
@@ -16,18 +18,8 @@ void identity_set_apart(char *serial, size_t serial_size, char *flag, size_t fla
 /* Code point c as UTF-8 at out[*j] if it fits with a NUL after it: 1, or 0. */
 static int put_utf8(char *out, size_t size, size_t *j, uint32_t c)
 {
-        unsigned char b[4];
-        size_t n;
-        if (c < 0x80)
-                b[0] = (unsigned char)c, n = 1;
-        else if (c < 0x800)
-                b[0] = (unsigned char)(0xc0 | c >> 6), b[1] = (unsigned char)(0x80 | (c & 0x3f)), n = 2;
-        else if (c < 0x10000)
-                b[0] = (unsigned char)(0xe0 | c >> 12), b[1] = (unsigned char)(0x80 | (c >> 6 & 0x3f)),
-                b[2] = (unsigned char)(0x80 | (c & 0x3f)), n = 3;
-        else
-                b[0] = (unsigned char)(0xf0 | c >> 18), b[1] = (unsigned char)(0x80 | (c >> 12 & 0x3f)),
-                b[2] = (unsigned char)(0x80 | (c >> 6 & 0x3f)), b[3] = (unsigned char)(0x80 | (c & 0x3f)), n = 4;
+        char b[4];
+        size_t n = utf8_put(b, c);
         if (*j + n >= size)
                 return 0;
         memcpy(out + *j, b, n);
@@ -62,23 +54,6 @@ int identity_usb_string(const unsigned char *desc, size_t len, char *out, size_t
         return 0;
 }
 
-/* The length of the valid UTF-8 sequence of a non-ASCII, non-control
- * character at s, or 0 (overlong, surrogate, past U+10FFFF, C1 control). */
-static size_t utf8_char(const unsigned char *s)
-{
-        if (s[0] >= 0xc2 && s[0] <= 0xdf)
-                return (s[1] & 0xc0) == 0x80 && !(s[0] == 0xc2 && s[1] < 0xa0) ? 2 : 0;
-        if (s[0] >= 0xe0 && s[0] <= 0xef) {
-                unsigned char lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
-                return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-        }
-        if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-                unsigned char lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-                return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80 ? 4 : 0;
-        }
-        return 0;
-}
-
 void identity_safe_serial(char *dst, size_t size, const char *src)
 {
         const unsigned char *s = (const unsigned char *)src;
@@ -86,8 +61,9 @@ void identity_safe_serial(char *dst, size_t size, const char *src)
         if (!size)
                 return;
         while (*s) {
-                size_t n = *s >= 0x80 ? utf8_char(s) : 1;
-                if (n > 1) {
+                uint32_t c = 0;
+                size_t n = *s >= 0x80 ? utf8_seq(s, &c) : 1;
+                if (n > 1 && c >= 0xa0) { /* a character past the C1 controls */
                         if (j + n >= size)
                                 break;
                         memcpy(dst + j, s, n);

@@ -324,6 +324,30 @@ size_t utf8_seq(const unsigned char *p, uint32_t *cp)
         return n;
 }
 
+size_t utf8_put(char *o, uint32_t cp)
+{
+        if (cp < 0x80) {
+                o[0] = (char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                o[0] = (char)(0xC0 | cp >> 6);
+                o[1] = (char)(0x80 | (cp & 0x3F));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                o[0] = (char)(0xE0 | cp >> 12);
+                o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+                o[2] = (char)(0x80 | (cp & 0x3F));
+                return 3;
+        }
+        o[0] = (char)(0xF0 | cp >> 18);
+        o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+        o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+        o[3] = (char)(0x80 | (cp & 0x3F));
+        return 4;
+}
+
 char *text_escape(const char *s, char *out, size_t size)
 {
         size_t o = 0;

@@ -62,6 +62,8 @@ char *text_escape(const char *s, char *out, size_t size);
 /* Length of the valid UTF-8 sequence at p (1-4; overlong forms, surrogates
  * and values past U+10FFFF are not), or 0; *cp its code point. */
 size_t utf8_seq(const unsigned char *p, uint32_t *cp);
+/* Code point cp (below U+110000) as UTF-8 at o: the bytes written, 1-4. */
+size_t utf8_put(char *o, uint32_t cp);
 
 void hex_encode(const unsigned char *in, size_t n, char *out /* 2n+1 */);
 
