@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "media.h"
+#include "util.h"
 
 static void limit(void)
 {
@@ -102,7 +103,8 @@ static void serve_request(int ctl, struct child *kids, unsigned *n_kids)
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 if (dup2(fds[0], 1) < 0 || (stream ? dup2(fds[2], 3) : close(3)) < 0)
                         _exit(1);
-                close_range(4, ~0u, 0); /* nothing of the server's, nor the reply socket */
+                close_range(4, ~0u, 0);           /* nothing of the server's, nor the reply socket */
+                crashpoint("probe-served-child"); /* tests: a probe that dies under a healthy server */
                 _exit(probe_one(stream ? NULL : buf + 1, stream ? strtoll(buf + 1, NULL, 10) : 0));
         }
         close(fds[0]);

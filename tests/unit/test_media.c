@@ -83,6 +83,45 @@ static void test_crashing_helper_flags_unplayable(void **state)
         assert_false(m.has_creation);
 }
 
+#ifdef DOCKD_TEST_HOOKS
+/* A probe that dies under a healthy server: the server's child is killed
+ * (crashpoint probe-served-child) and the server reports its death over
+ * that probe's own socket. The footage is flagged with the death named; the
+ * direct spawn that follows a server's silence never reaches that point, so
+ * "signal 9" is the server's report. A copy of the real helper, not a link,
+ * so a server of its own starts with the crashpoint in its environment. */
+static void test_served_probe_killed_flags_unplayable(void **state)
+{
+        (void)state;
+        char self[PATH_MAX], helper[PATH_MAX + 16], real[PATH_MAX + 32];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        assert_true(n > 0);
+        self[n] = '\0';
+        *strrchr(self, '/') = '\0';
+        snprintf(helper, sizeof(helper), "%s/dockd-probe", self);
+        snprintf(real, sizeof(real), "%s/../dockd-probe", self);
+        unlink(helper);
+        FILE *in = fopen(real, "rb"), *out = fopen(helper, "wb");
+        assert_non_null(in);
+        assert_non_null(out);
+        char buf[65536];
+        size_t k;
+        while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
+                assert_int_equal(fwrite(buf, 1, k, out), k);
+        fclose(in);
+        assert_int_equal(fclose(out), 0);
+        chmod(helper, 0755);
+        setenv("DOCKD_CRASHPOINT", "probe-served-child", 1);
+        struct media_info m;
+        media_probe("/nonexistent.mp4", &m);
+        unsetenv("DOCKD_CRASHPOINT");
+        unlink(helper);
+        assert_string_equal(m.flag, "unplayable");
+        assert_string_equal(m.error, "media probe crashed (signal 9)");
+        assert_false(m.has_creation);
+}
+#endif
+
 /* The real dockd-probe beside this test binary for the length of a test
  * (media_probe finds it there); the path of the link in out. */
 static void real_helper(char *out, size_t size)
@@ -250,6 +289,9 @@ int main(void)
                 cmocka_unit_test(test_answer_round_trips),
                 cmocka_unit_test(test_nonsense_is_refused),
                 cmocka_unit_test(test_crashing_helper_flags_unplayable),
+#ifdef DOCKD_TEST_HOOKS
+                cmocka_unit_test(test_served_probe_killed_flags_unplayable),
+#endif
                 cmocka_unit_test_setup_teardown(test_stream_probe_as_file, clip_setup, clip_teardown),
                 cmocka_unit_test_setup_teardown(test_probe_ranges_checked_against_the_hash, clip_setup, clip_teardown),
         };
