@@ -98,10 +98,7 @@ check_catalog_against_disk() {
 
 # SHA-256 of a file on a volume image, read by sleuthkit (not by dockd).
 device_sha() {
-	local img=$1 path=$2 inum
-	inum=$(fls -r -p "$img" | awk -F'\t' -v p="${path#/}" '$2 == p && $1 !~ /\*/ { split($1, a, " "); sub(":", "", a[2]); print a[2]; exit }')
-	[ -n "$inum" ] || fail "device_sha: $path not found on $img by fls"
-	icat "$img" "$inum" | sha256_hex
+	python3 "$HERE/../lib/catcheck.py" --sha "$1" "$2" || fail "device_sha: no SHA-256 of $2 on $1 (above)"
 }
 
 no_partials_left() {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """catcheck.py RECS_JSON IMAGE [SRC_DIR]: the catalog's claims against the disk.
+catcheck.py --sha IMAGE PATH: the SHA-256 of one device file, read by sleuthkit.
 
 RECS_JSON is `dockctl recordings --json` for one device. Every copy it lists
 must be a file on disk that hashes to the recording's SHA-256, and that
@@ -66,8 +67,14 @@ class Sleuthkit:
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--sha":
+        sha, why = Sleuthkit(sys.argv[2]).sha(sys.argv[3])
+        if why:
+            sys.exit("%s: %s" % (sys.argv[3], why))
+        print(sha)
+        return
     if len(sys.argv) not in (3, 4):
-        sys.exit(__doc__.splitlines()[0])
+        sys.exit("\n".join(__doc__.splitlines()[:2]))
     recs = json.load(open(sys.argv[1]))
     tsk = Sleuthkit(sys.argv[2])
     srcdir = sys.argv[3] if len(sys.argv) == 4 else None
