@@ -73,13 +73,15 @@ class Vol:
     def write(self, off, b):
         self.f.seek(self.base + off)
         self.f.write(b)
-        if off < self.fat_offs[0] + self.fat_len and off + len(b) > self.fat_offs[0]:
-            self._fat = None
+        fat = getattr(self, "_fat", None)
+        lo, hi = max(off, self.fat_offs[0]), min(off + len(b), self.fat_offs[0] + self.fat_len)
+        if fat is not None and lo < hi:  # keep the copy of the first FAT as the disk has it
+            fat[lo - self.fat_offs[0]:hi - self.fat_offs[0]] = b[lo - off:hi - off]
 
     def fat(self):
-        """The first FAT, read once (a write into it drops the copy)."""
+        """The first FAT, read once; writes into it update the copy."""
         if getattr(self, "_fat", None) is None:
-            self._fat = self.read(self.fat_offs[0], self.fat_len)
+            self._fat = bytearray(self.read(self.fat_offs[0], self.fat_len))
         return self._fat
 
     def coff(self, c):
