@@ -120,6 +120,8 @@ int catalog_recording_set_sha256(struct catalog *c, int64_t rec_id, const char *
 /* Verified copies recorded for rec_id, on any target (reachable now or not). */
 int catalog_recording_copy_count(struct catalog *c, int64_t rec_id, int *n);
 int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target_id, bool *has);
+/* The path of its copy on that target (free it), or -ENOENT. */
+int catalog_recording_copy_path(struct catalog *c, int64_t rec_id, int64_t target_id, char **relpath);
 
 int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath, const char *method,
                      int64_t session_id);

@@ -110,6 +110,27 @@ int catalog_recording_has_copy(struct catalog *c, int64_t rec_id, int64_t target
         return 0;
 }
 
+int catalog_recording_copy_path(struct catalog *c, int64_t rec_id, int64_t target_id, char **relpath)
+{
+        *relpath = NULL;
+        _cleanup_stmt_ sqlite3_stmt *st = NULL;
+        int r = prepare(c, "SELECT path FROM copies WHERE recording_id = ? AND target_id = ?", &st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_int64(st, 1, rec_id);
+        sqlite3_bind_int64(st, 2, target_id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_DONE)
+                return -ENOENT;
+        if (rc != SQLITE_ROW)
+                return sql_err(c, rc);
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        if (!p)
+                return -ENOENT;
+        *relpath = xstrdup(p);
+        return 0;
+}
+
 int catalog_copy_add(struct catalog *c, int64_t rec_id, int64_t target_id, const char *relpath, const char *method,
                      int64_t session_id)
 {

@@ -502,16 +502,10 @@ out_tx:
                 for (size_t k = 0; k < n; k++)
                         if (rel[k]) {
                                 *local = xasprintf("%s/%s", sinks[k].target->root, rel[k]);
-                                struct media_info m;
-                                media_probe(*local, &m);
-                                tag_recording(run, e, rec->id, &m);
+                                ingest_tag_later(run, e, rec->id, *local);
                                 break;
                         }
-                int total = 0;
-                if (catalog_recording_copy_count(run->cat, rec->id, &total) == 0 && total >= run->cfg->copies &&
-                    catalog_recording_ingested(run->cat, rec->id) < 0)
-                        log_warn("%s: %s: cannot record the ingest time: %s", run->serial, e->path,
-                                 catalog_errmsg(run->cat));
+                note_ingested(run, rec->id, e);
         }
 out_rel:
         for (size_t k = 0; k < n; k++)
@@ -770,6 +764,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                                              .bytes_total = res->bytes_total,
                                              .started = time_mono() };
 
+        media_prestart(); /* its libraries load while the first file copies */
         bool stopped = false;
         for (size_t i = 0; i < l.n_files && !stopped; i++) {
                 const struct volume_entry *e = &l.files[i];
@@ -790,6 +785,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                         r = ingest_file(&run, e, &recs[i], &copied);
                         log_context_recording(0); /* what follows is not about this recording */
                         ingest_collect_uploads(&run, false);
+                        ingest_collect_tags(&run, false);
                         if (copied) {
                                 res->n.files_copied++;
                                 res->n.bytes_copied += e->size;
@@ -810,6 +806,10 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 }
         }
         ingest_collect_uploads(&run, true);
+        ingest_tags_stop(&run);
+        for (size_t i = 0; i < l.n_files; i++)
+                if (!recs[i].destroyed)
+                        ingest_tag_unfinished(&run, &l.files[i], recs[i].id);
         /* New object copies of recordings under a hold get their legal hold. */
         size_t hold_failed = 0;
         if (station_sync_legal_holds(cfg, cat, &hold_failed) < 0 || hold_failed)
@@ -839,6 +839,7 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
 finish:
         s3_openings_join(&run, opening, cat); /* a run that stopped before it needed them */
         ingest_collect_uploads(&run, true);   /* what was uploaded is recorded, whatever stopped the run */
+        ingest_tags_stop(&run);               /* and what was probed */
         uploader_stop(run.up);
         if (r < 0 && !res->n_errors)
                 note_error(&run, "%s: ingest failed: %s", run.serial, strerror(-r));

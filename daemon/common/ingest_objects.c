@@ -144,7 +144,7 @@ static void object_failed(struct run *run, int64_t rec_id, const struct volume_e
         log_context_target(NULL);
 }
 
-static void note_ingested(struct run *run, int64_t rec_id, const struct volume_entry *e)
+void note_ingested(struct run *run, int64_t rec_id, const struct volume_entry *e)
 {
         int total = 0;
         if (catalog_recording_copy_count(run->cat, rec_id, &total) == 0 && total >= run->cfg->copies &&

@@ -233,6 +233,16 @@ static int server_ask(const char *helper, const char *req, int out, int range)
         return rp[0];
 }
 
+void media_prestart(void)
+{
+        char helper[PATH_MAX];
+        helper_path("dockd-probe", helper, sizeof(helper));
+        pthread_mutex_lock(&server_mu);
+        if (server_fd < 0 && access(helper, X_OK) == 0)
+                server_start_locked(helper); /* or not: the first probe tries again, or runs it alone */
+        pthread_mutex_unlock(&server_mu);
+}
+
 /* Runs dockd-probe with arguments arg and arg2 (NULL: none), answering
  * its ranges when s->server >= 0, and reads its answer into m: a process
  * forked by the fork server, or where that cannot run, one spawned here. */

@@ -24,6 +24,10 @@ struct media_info {
  * libraries never weigh on dockd's memory. Never fails: what cannot be read
  * is flagged; a helper that crashes or hangs flags the footage unplayable. */
 void media_probe(const char *path, struct media_info *m);
+/* Starts the helper's fork server now, so that it loads its libraries while
+ * the first recording copies rather than after it (about 0.1-0.2 s of a
+ * session's critical path); the first probe starts it otherwise. */
+void media_prestart(void);
 
 /* The same for a recording read through rd (on an S3-only station, the
  * device's file, checked with media_ranges below): the helper asks over a socket for the

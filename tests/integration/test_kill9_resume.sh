@@ -45,6 +45,10 @@ for s in "${scenarios[@]}"; do
 	n=$(check_catalog_against_disk "$img" CAM9)
 	[ "$n" = 3 ] || fail "$point: $n of 3 recordings in the catalog after re-dock"
 	jq -e 'all(.[]; (.copies | length) == 2)' "$WORK/recs.json" >/dev/null || fail "$point: a recording lacks a copy"
+	# Copied means tagged too: a kill between a copy's commit and its media
+	# probe must not leave a recording without its times, flags and ingest time.
+	jq -e 'all(.[]; .time_source != null and .ingested_at != null and (.codec != null or .media_flag != null))' "$WORK/recs.json" >/dev/null ||
+		fail "$point: a recording was left untagged: $(jq -c 'map({device_path, time_source, ingested_at, codec, media_flag})' "$WORK/recs.json")"
 	[ "$(total_files)" = 6 ] || fail "$point: $(total_files) files on the targets, want 6 (a copy was duplicated or lost)"
 	no_partials_left
 	dockctl sessions --json | jq -e '.[0].state == "interrupted" and .[1].state == "complete"' >/dev/null ||
