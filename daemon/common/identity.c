@@ -2,8 +2,11 @@
 #include "identity.h"
 
 #include <errno.h>
+#include <openssl/evp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -54,26 +57,43 @@ int identity_usb_string(const unsigned char *desc, size_t len, char *out, size_t
         return 0;
 }
 
-void identity_safe_serial(char *dst, size_t size, const char *src)
+/* The safe form of s into dst, limit bytes with its NUL: true if all of s fit. */
+static bool safe_into(char *dst, size_t limit, const unsigned char *s)
 {
-        const unsigned char *s = (const unsigned char *)src;
         size_t j = 0;
-        if (!size)
-                return;
         while (*s) {
                 uint32_t c = 0;
                 size_t n = *s >= 0x80 ? utf8_seq(s, &c) : 1;
                 if (n > 1 && c >= 0xa0) { /* a character past the C1 controls */
-                        if (j + n >= size)
+                        if (j + n >= limit)
                                 break;
                         memcpy(dst + j, s, n);
                         j += n, s += n;
                         continue;
                 }
-                if (j + 1 >= size)
+                if (j + 1 >= limit)
                         break;
                 dst[j++] = *s > 0x20 && *s < 0x7f && *s != '/' ? (char)*s : '_';
                 s++;
         }
         dst[j] = '\0';
+        return *s == '\0';
+}
+
+#define DIGEST_TAIL 17 /* "~" and 16 hex digits */
+
+void identity_safe_serial(char *dst, size_t size, const char *src)
+{
+        if (!size || safe_into(dst, size, (const unsigned char *)src) || size <= DIGEST_TAIL + 1)
+                return;
+        /* Too long to keep whole: what fits, then a digest of the whole, so
+         * two serials that differ only past the cut stay two devices. */
+        safe_into(dst, size - DIGEST_TAIL, (const unsigned char *)src);
+        unsigned char md[32];
+        char hex[65];
+        if (EVP_Digest(src, strlen(src), md, NULL, EVP_sha256(), NULL) != 1)
+                abort();
+        hex_encode(md, sizeof(md), hex);
+        size_t j = strlen(dst);
+        snprintf(dst + j, size - j, "~%.16s", hex);
 }

@@ -31,9 +31,14 @@ void identity_set_apart(char *serial, size_t serial_size, char *flag, size_t fla
  * surrogate or U+0000 becomes U+FFFD, an odd last byte is ignored, and out
  * ends at the last whole character that fits. */
 int identity_usb_string(const unsigned char *desc, size_t len, char *out, size_t size);
+/* Room for any string descriptor as UTF-8: 126 code units of at most 3 bytes. */
+#define IDENTITY_USB_STRING_MAX 384
 
 /* A serial as file names, object keys and listings may hold it: valid UTF-8
- * with no control character, space or '/'; each other byte becomes '_', and
- * dst ends at the last whole character that fits. Serials in Chinese stay
- * as they are (udev keeps them too), so two recorders are not made one. */
+ * with no control character, space or '/'; each other byte becomes '_'.
+ * Serials in Chinese stay as they are (udev keeps them too), so two
+ * recorders are not made one. One too long for dst keeps the whole
+ * characters that fit with "~" and the first 16 hex digits of the SHA-256
+ * of all of src after them (in a dst of 18 bytes or fewer, only what fits):
+ * two serials that differ past the cut are still two. */
 void identity_safe_serial(char *dst, size_t size, const char *src);

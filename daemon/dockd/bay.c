@@ -270,7 +270,7 @@ void bays_dock(struct bays *b, const struct dock_info *d)
         bay->dock = *d;
         bay->order = b->next_order++;
         time_now_iso(bay->docked_at, sizeof(bay->docked_at));
-        snprintf(bay->id.serial, sizeof(bay->id.serial), "%s", d->udev_serial);
+        identity_safe_serial(bay->id.serial, sizeof(bay->id.serial), d->udev_serial); /* until identified */
         pthread_mutex_lock(&b->mu);
         struct bay **tail = &b->list;
         while (*tail)

@@ -21,7 +21,7 @@ struct dock_info {
         char usb_syspath[512];
         char bay[256]; /* USB port path (ID_PATH): which bay */
         char vendor_id[8], product_id[8];
-        char udev_serial[128], vendor[128], model[128];
+        char udev_serial[IDENTITY_USB_STRING_MAX], vendor[128], model[128];
         char fs_label[64];                    /* the volume label, "" none */
         char disk_node[256];                  /* /dev/sdX: the SCSI disk the partition is on */
         char scsi_vendor[16], scsi_model[32]; /* the kernel's INQUIRY strings of that disk */

@@ -93,12 +93,12 @@ static int msc_identify(const struct dock_info *d, const struct device_report *r
         snprintf(id->product_id, sizeof(id->product_id), "%s", d->product_id);
         snprintf(id->bay, sizeof(id->bay), "%s", d->bay);
 
-        char from_usb[128] = "";
+        char from_usb[IDENTITY_USB_STRING_MAX] = ""; /* all of it: a cut serial is another serial */
         int r = driver_usb_serial(d->busnum, d->devnum, from_usb, sizeof(from_usb));
         if (r < 0)
                 log_warn("%s: cannot read the serial from the device itself (%s); using udev's", d->devnode,
                          strerror(-r));
-        char serial[128] = "";
+        char serial[sizeof(id->serial)] = "";
         if (r > 0 && d->udev_serial[0] && strcmp(from_usb, d->udev_serial) != 0) {
                 /* Two answers to "who are you": keep the device's, flag it. */
                 identity_safe_serial(serial, sizeof(serial), from_usb);

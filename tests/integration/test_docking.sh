@@ -129,6 +129,22 @@ harness_cmd remove 6 >/dev/null
 harness_cmd remove 7 >/dev/null
 pass "serials in Chinese: each recorder its own device, by the serial it sends, unflagged"
 
+# 4d. Two serials longer than dockd keeps (61 characters, 183 bytes of
+# UTF-8), the same but for the last character, docked one after the other:
+# two devices, each kept as the characters that fit and a digest of the
+# whole, unflagged (cut at 127 bytes, the second became the first).
+long=$(printf '执%.0s' $(seq 60))
+for last in 一 二; do
+	harness_cmd add 6 f055 d0c0 "$long$last" "$WORK/N.img" >/dev/null
+	wait_status "[.bays[] | select(.serial | startswith(\"执执执\"))] | length == 1 and .[0].state == \"complete\"" 30
+	harness_cmd remove 6 >/dev/null
+	wait_status '[.bays[] | select(.serial | startswith("执执执"))] | length == 0' 30
+done
+devs=$(sqlite3 "$STATE/catalog.sqlite" "SELECT serial || '|' || coalesce(identity_flag, '') FROM devices WHERE serial LIKE '执执执%'")
+[ "$(wc -l <<<"$devs")" = 2 ] && ! grep -qv '|$' <<<"$devs" ||
+	fail "two recorders whose long serials differ at the end are not two unflagged devices: $devs"
+pass "long serials that differ past what dockd keeps: two devices, unflagged"
+
 # 5. Pulled mid-file, then re-docked: interrupted, then resumed from the offset.
 harness_cmd add 5 f055 d0c0 CAM-C "$C_DEV" >/dev/null
 wait_status '.bays[] | select(.serial == "CAM-C") | .state == "ingesting" and .bytes_done > 40000000' 60

@@ -96,12 +96,52 @@ static void test_safe_serials(void **state)
         assert_string_equal(out, "");
 }
 
+/* A serial longer than the room for it keeps a digest of the whole: two
+ * recorders whose serials differ only past the cut stay two devices. */
+static void test_long_serials_stay_apart(void **state)
+{
+        (void)state;
+        char a[200], b[200], oa[160], ob[160], ok[160];
+        memset(a, 'A', sizeof(a) - 2);
+        a[sizeof(a) - 2] = '1', a[sizeof(a) - 1] = '\0';
+        memcpy(b, a, sizeof(b));
+        b[sizeof(b) - 2] = '2';
+        identity_safe_serial(oa, sizeof(oa), a);
+        identity_safe_serial(ob, sizeof(ob), b);
+        assert_int_equal(strlen(oa), sizeof(oa) - 1);
+        assert_string_not_equal(oa, ob);
+        /* the cut, then "~" and 16 hex digits of SHA-256("AAA...A1") */
+        assert_memory_equal(oa, a, sizeof(oa) - 18);
+        assert_int_equal(oa[sizeof(oa) - 18], '~');
+        assert_int_equal(strspn(oa + sizeof(oa) - 17, "0123456789abcdef"), 16);
+        /* the same serial always gives the same name */
+        identity_safe_serial(ok, sizeof(ok), a);
+        assert_string_equal(ok, oa);
+        /* in Chinese (3 bytes a character), the cut falls between characters */
+        char zh[61 * 3 + 1] = "";
+        for (int i = 0; i < 61; i++)
+                strcat(zh, i == 60 ? "二" : "执");
+        identity_safe_serial(oa, sizeof(oa), zh);
+        zh[60 * 3] = '\0';
+        strcat(zh, "三");
+        identity_safe_serial(ob, sizeof(ob), zh);
+        assert_string_not_equal(oa, ob);
+        char *tilde = strchr(oa, '~');
+        assert_non_null(tilde);
+        assert_int_equal((tilde - oa) % 3, 0);
+        assert_true(strlen(oa) < sizeof(oa));
+        /* one that fits is kept as it is, with no digest */
+        identity_safe_serial(ok, sizeof(ok), "执法记录仪01");
+        assert_string_equal(ok, "执法记录仪01");
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_serials_as_devices_send_them),
                 cmocka_unit_test(test_hostile_descriptors),
                 cmocka_unit_test(test_safe_serials),
+                cmocka_unit_test(test_long_serials_stay_apart),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
