@@ -298,6 +298,7 @@ int ingest_objects(struct run *run, const struct volume_entry *e, struct recordi
                 }
                 judged = true;
                 if (record_object(run, rec->id, e, t, &o, adopted, rec->has_sha256 ? NULL : sha) == 0) {
+                        crashpoint("s3-after-record"); /* recorded, not yet tagged */
                         if (probe && !rec->has_sha256)
                                 tag_recording(run, e, rec->id, &m);
                         rec->has_sha256 = true;

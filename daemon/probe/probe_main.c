@@ -105,6 +105,11 @@ static void serve_request(int ctl, struct child *kids, unsigned *n_kids)
                         _exit(1);
                 close_range(4, ~0u, 0);           /* nothing of the server's, nor the reply socket */
                 crashpoint("probe-served-child"); /* tests: a probe that dies under a healthy server */
+#ifdef DOCKD_TEST_HOOKS
+                if (getenv("DOCKD_TEST_PROBE_HANG")) /* tests: a probe that never answers */
+                        for (;;)
+                                pause();
+#endif
                 _exit(probe_one(stream ? NULL : buf + 1, stream ? strtoll(buf + 1, NULL, 10) : 0));
         }
         close(fds[0]);

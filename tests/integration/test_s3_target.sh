@@ -311,6 +311,20 @@ kv=$(versions_of evidence3 CAM-S3OK)
 [ "$kv" = 1 ] || fail "one S3 target, after kill -9 and a re-dock: $kv versions, 1 expected"
 pass "one S3 target: kill -9 between the streamed upload and the ledger: adopted on re-dock, one version"
 
+# kill -9 after the ledger records the object, before its tags: the re-dock
+# tags it without media facts (no filesystem copy to probe), flagged so.
+rc=0
+DOCKD_CRASHPOINT=s3-after-record ingest_rc "$WORK/r3.img" CAM-S3OT -c "$WORK/s3one.conf" || rc=$?
+[ $rc = 137 ] || fail "one S3 target: the crash point after the ledger was not reached (rc $rc): $(cat "$WORK/last.err")"
+ingest_rc "$WORK/r3.img" CAM-S3OT -c "$WORK/s3one.conf" || fail "one S3 target, after kill -9 past the ledger: rc $?: $(cat "$WORK/last.err")"
+[ "$(last .state)" = complete ] || fail "one S3 target, re-dock after the tags were lost: $(cat "$WORK/last.json")"
+dockctl -c "$WORK/s3one.conf" recordings --device CAM-S3OT --json >"$WORK/recs.json"
+jq -e 'length > 0 and all(.[]; .time_source != null and .ingested_at != null and (.codec != null or .media_flag != null))' \
+	"$WORK/recs.json" >/dev/null || fail "one S3 target: a recording left untagged: $(jq -c 'map({device_path, time_source, media_flag})' "$WORK/recs.json")"
+jq -e 'any(.[]; .media_flag == "unprobed")' "$WORK/recs.json" >/dev/null ||
+	fail "one S3 target: the recording whose tags were lost is not flagged unprobed: $(jq -c 'map({device_path, media_flag})' "$WORK/recs.json")"
+pass "one S3 target: kill -9 between the ledger and the tags: the re-dock tags it, flagged unprobed"
+
 # A recording above the single-PUT limit on an S3-only station cannot be
 # streamed in one PUT: hashed on the device first, then sent in signed parts.
 DOCKD_TEST_S3_MULTIPART=$((8 << 20)),$((5 << 20)) ingest_rc "$WORK/r4.img" CAM-S3OM -c "$WORK/s3one.conf" ||

@@ -90,15 +90,17 @@ static void test_crashing_helper_flags_unplayable(void **state)
  * direct spawn that follows a server's silence never reaches that point, so
  * "signal 9" is the server's report. A copy of the real helper, not a link,
  * so a server of its own starts with the crashpoint in its environment. */
-static void test_served_probe_killed_flags_unplayable(void **state)
+/* A copy of the real helper beside this test binary, its path in helper:
+ * a new file, so the next probe starts a server of its own, with this
+ * process's environment as it is now. */
+static void own_helper(char *helper, size_t size)
 {
-        (void)state;
-        char self[PATH_MAX], helper[PATH_MAX + 16], real[PATH_MAX + 32];
+        char self[PATH_MAX], real[PATH_MAX + 32];
         ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
         assert_true(n > 0);
         self[n] = '\0';
         *strrchr(self, '/') = '\0';
-        snprintf(helper, sizeof(helper), "%s/dockd-probe", self);
+        snprintf(helper, size, "%s/dockd-probe", self);
         snprintf(real, sizeof(real), "%s/../dockd-probe", self);
         unlink(helper);
         FILE *in = fopen(real, "rb"), *out = fopen(helper, "wb");
@@ -111,13 +113,40 @@ static void test_served_probe_killed_flags_unplayable(void **state)
         fclose(in);
         assert_int_equal(fclose(out), 0);
         chmod(helper, 0755);
+}
+
+static void test_served_probe_killed_flags_unplayable(void **state)
+{
+        (void)state;
+        char helper[PATH_MAX + 16];
         setenv("DOCKD_CRASHPOINT", "probe-served-child", 1);
+        own_helper(helper, sizeof(helper));
         struct media_info m;
         media_probe("/nonexistent.mp4", &m);
         unsetenv("DOCKD_CRASHPOINT");
         unlink(helper);
         assert_string_equal(m.flag, "unplayable");
         assert_string_equal(m.error, "media probe crashed (signal 9)");
+        assert_false(m.has_creation);
+}
+
+/* A probe that never answers under a healthy server: dockd stops waiting
+ * at the deadline (60 s; 1 s here) and flags the footage; it hangs up, so
+ * the server kills the probe. */
+static void test_served_probe_hung_flags_unplayable(void **state)
+{
+        (void)state;
+        char helper[PATH_MAX + 16];
+        setenv("DOCKD_TEST_PROBE_HANG", "1", 1);
+        setenv("DOCKD_TEST_PROBE_TIMEOUT_MS", "1000", 1);
+        own_helper(helper, sizeof(helper));
+        struct media_info m;
+        media_probe("/nonexistent.mp4", &m);
+        unsetenv("DOCKD_TEST_PROBE_HANG");
+        unsetenv("DOCKD_TEST_PROBE_TIMEOUT_MS");
+        unlink(helper);
+        assert_string_equal(m.flag, "unplayable");
+        assert_string_equal(m.error, "media probe gave no answer in 1 s");
         assert_false(m.has_creation);
 }
 #endif
@@ -291,6 +320,7 @@ int main(void)
                 cmocka_unit_test(test_crashing_helper_flags_unplayable),
 #ifdef DOCKD_TEST_HOOKS
                 cmocka_unit_test(test_served_probe_killed_flags_unplayable),
+                cmocka_unit_test(test_served_probe_hung_flags_unplayable),
 #endif
                 cmocka_unit_test_setup_teardown(test_stream_probe_as_file, clip_setup, clip_teardown),
                 cmocka_unit_test_setup_teardown(test_probe_ranges_checked_against_the_hash, clip_setup, clip_teardown),
