@@ -764,7 +764,6 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                                              .bytes_total = res->bytes_total,
                                              .started = time_mono() };
 
-        media_prestart(); /* its libraries load while the first file copies */
         bool stopped = false;
         for (size_t i = 0; i < l.n_files && !stopped; i++) {
                 const struct volume_entry *e = &l.files[i];

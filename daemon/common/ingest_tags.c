@@ -2,12 +2,13 @@
  * path. See ingest_internal.h.
  *
  * The probe reads the copy just placed (dockd-probe parses its container).
- * Done in line, it held the next file's copy back by 90-360 ms a recording
- * with the device and both targets idle. A thread of the session's now
- * probes while the next file copies; what it found is written to the
- * catalog by the session's own thread (the catalog is one thread's), in the
- * order the copies were made, and the session waits for every probe before
- * it is judged. A kill between a copy's commit and its tags leaves a
+ * Done in line, it held a lone session's next file back by 90-360 ms a
+ * recording with the device and both targets idle. There (probe_behind) a
+ * thread of the session's now probes while the next file copies (a
+ * station's bays still probe in line: ingest.h says why); what it found is
+ * written to the catalog by the session's own thread (the catalog is one
+ * thread's), in the order the copies were made, and the session waits for
+ * every probe before it is judged. A kill between a copy's commit and its tags leaves a
  * recording with copies and no tags: the next session of that device tags
  * it (ingest_tag_unfinished). */
 #include <pthread.h>
@@ -73,8 +74,10 @@ static void apply(struct run *run, struct tag_job *j)
 
 void ingest_tag_later(struct run *run, const struct volume_entry *e, int64_t rec_id, const char *local)
 {
+        struct tag_job *j = xmalloc(sizeof(*j));
+        *j = (struct tag_job){ .e = e, .rec_id = rec_id, .local = xstrdup(local) };
         struct tagger *t = run->tags;
-        if (!t) {
+        if (!t && run->o->probe_behind) {
                 t = run->tags = xmalloc(sizeof(*t));
                 *t = (struct tagger){ .stop = false };
                 pthread_mutex_init(&t->mu, NULL);
@@ -83,11 +86,7 @@ void ingest_tag_later(struct run *run, const struct volume_entry *e, int64_t rec
                 t->tail = &t->head;
                 t->threaded = pthread_create(&t->thread, NULL, probe_main, t) == 0;
         }
-        struct tag_job *j = xmalloc(sizeof(*j));
-        *j = (struct tag_job){ .rec_id = rec_id };
-        j->e = e;
-        j->local = xstrdup(local);
-        if (!t->threaded) { /* no thread to be had: probe here, as before */
+        if (!t || !t->threaded) { /* in line: a station's bay, or no thread to be had */
                 media_probe(j->local, &j->m);
                 apply(run, j);
                 return;

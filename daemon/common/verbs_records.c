@@ -23,6 +23,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "manifest.h"
+#include "media.h"
 #include "output.h"
 #include "station.h"
 #include "target.h"
@@ -140,6 +141,11 @@ int cmd_ingest(struct ctx *c, int argc, char **argv)
                 o.has_clock_offset = true;
                 o.clock_offset_s = time_parse_iso(t) - clock_now();
         }
+        /* One session in this process: the probe's fork server loads its
+         * libraries while the first file copies, not after it. (dockd's bays
+         * start it at their first probe, outside the docking burst.) */
+        media_prestart();
+        o.probe_behind = true;
         struct ingest_result res;
         int r = ingest_run(&c->cfg, c->cat, &o, &res);
         if (r < 0 && !res.session_id) {

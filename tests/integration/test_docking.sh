@@ -145,6 +145,16 @@ devs=$(sqlite3 "$STATE/catalog.sqlite" "SELECT serial || '|' || coalesce(identit
 	fail "two recorders whose long serials differ at the end are not two unflagged devices: $devs"
 pass "long serials that differ past what dockd keeps: two devices, unflagged"
 
+# 4e. A serial string descriptor that is not one (bLength 10, 4 bytes sent):
+# dockd says it cannot read the serial from the device and uses udev's.
+harness_cmd add 6 f055 d0c0 CAM-RAW/raw:0a034100 "$WORK/N.img" >/dev/null
+wait_status '.bays[] | select(.serial == "CAM-RAW") | .state == "complete"' 30
+grep -q "cannot read the serial from the device itself (Input/output error); using udev's" "$WORK/dockd.log" ||
+	fail "a malformed serial descriptor is not named: $(grep -i serial "$WORK/dockd.log" | tail -3)"
+harness_cmd remove 6 >/dev/null
+wait_status '[.bays[] | select(.serial == "CAM-RAW")] | length == 0' 30
+pass "a malformed serial descriptor: named, udev's serial used"
+
 # 5. Pulled mid-file, then re-docked: interrupted, then resumed from the offset.
 harness_cmd add 5 f055 d0c0 CAM-C "$C_DEV" >/dev/null
 wait_status '.bays[] | select(.serial == "CAM-C") | .state == "ingesting" and .bytes_done > 40000000' 60

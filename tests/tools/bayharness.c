@@ -6,7 +6,10 @@
  *
  *   add ID VID PID SERIAL IMAGE [FSTYPE] [clock=SKEW] [label=L] [jl.KEY=V ...]
  *                                          -> added ID /dev/sdX1
- *        (clock=SKEW: answers dockd's clock request, SKEW seconds off;
+ *        (SERIAL: one serial, or UDEV/DEVICE: udev's and the device's own,
+ *         DEVICE "-" for none or "raw:HEX" for a serial string descriptor of
+ *         exactly those bytes, well formed or not;
+ *         clock=SKEW: answers dockd's clock request, SKEW seconds off;
  *         label=L: the volume label udev reports;
  *         jl.*: a locked 行标 recorder, see "The 行标 recorder" below)
  *   remove ID                              -> removed ID
@@ -172,6 +175,14 @@ static int usb_control(const UsbInfo *u, const guint8 setup[8], guint8 *out, int
                 } else if (type == 3 && idx == 0) {
                         buf[0] = 4, buf[1] = 3, buf[2] = 0x09, buf[3] = 0x04; /* en-US */
                         n = 4;
+                } else if (type == 3 && idx == 3 && u->strings[3] && g_str_has_prefix(u->strings[3], "raw:")) {
+                        /* the descriptor as given, byte for byte (checked when added) */
+                        const char *h = u->strings[3] + 4;
+                        n = 0;
+                        while (h[0] && h[1] && n < (int)sizeof buf) {
+                                buf[n++] = (guint8)(g_ascii_xdigit_value(h[0]) << 4 | g_ascii_xdigit_value(h[1]));
+                                h += 2;
+                        }
                 } else if (type == 3 && idx < 4 && u->strings[idx]) {
                         /* UTF-16LE, as a device sends it (a serial may be Chinese) */
                         glong len = 0;
@@ -955,7 +966,20 @@ static void cmd_add(char **argv, int argc)
                 *slash = '\0';
         const char *serial = strcmp(serial_buf, "-") == 0 ? NULL : serial_buf;
         const char *usb_serial = slash ? (strcmp(slash + 1, "-") == 0 ? NULL : slash + 1) : serial;
-        if ((serial && !valid_serial(serial)) || (usb_serial && !valid_serial(usb_serial))) {
+        if (usb_serial && g_str_has_prefix(usb_serial, "raw:")) {
+                size_t hl = strlen(usb_serial + 4);
+                bool hex = hl % 2 == 0 && hl / 2 <= 255;
+                for (const char *h = usb_serial + 4; *h && hex; h++)
+                        hex = g_ascii_isxdigit(*h);
+                if (!hex) {
+                        reply("error raw: takes the descriptor's bytes in hex, at most 255: %s", usb_serial);
+                        return;
+                }
+        } else if (usb_serial && !valid_serial(usb_serial)) {
+                reply("error serial must be printable UTF-8 without = \" \\ (max 126 UTF-16 units): %s", argv[4]);
+                return;
+        }
+        if (serial && !valid_serial(serial)) {
                 reply("error serial must be printable UTF-8 without = \" \\ (max 126 UTF-16 units): %s", argv[4]);
                 return;
         }
