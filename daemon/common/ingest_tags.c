@@ -8,9 +8,9 @@
  * station's bays still probe in line: ingest.h says why); what it found is
  * written to the catalog by the session's own thread (the catalog is one
  * thread's), in the order the copies were made, and the session waits for
- * every probe before it is judged. A kill between a copy's commit and its tags leaves a
- * recording with copies and no tags: the next session of that device tags
- * it (ingest_tag_unfinished). */
+ * every probe before it is judged. A kill between a copy's commit and its
+ * tags leaves a recording with copies and no tags: the next session of that
+ * device tags it (ingest_tag_unfinished). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,9 +65,7 @@ static void *probe_main(void *arg)
 
 static void apply(struct run *run, struct tag_job *j)
 {
-        log_context_recording(j->rec_id);
         tag_recording(run, j->e, j->rec_id, &j->m);
-        log_context_recording(0);
         free(j->local);
         free(j);
 }
@@ -116,7 +114,10 @@ void ingest_collect_tags(struct run *run, bool wait)
                 if (!t->head)
                         t->tail = &t->head;
                 pthread_mutex_unlock(&t->mu);
+                /* between files: no recording is this thread's context */
+                log_context_recording(j->rec_id);
                 apply(run, j);
+                log_context_recording(0);
         }
 }
 
