@@ -11,9 +11,12 @@
  * every probe before it is judged. A kill between a copy's commit and its
  * tags leaves a recording with copies and no tags: the next session of that
  * device tags it (ingest_tag_unfinished). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
 #include "ingest_internal.h"
 #include "log.h"
@@ -151,20 +154,34 @@ void ingest_tag_unfinished(struct run *run, const struct volume_entry *e, int64_
                 return;
         log_context_recording(rec_id);
         struct media_info m = { .duration_s = -1 };
-        bool probed = false;
+        bool probed = false, missing = false;
         for (size_t i = 0; i < run->cfg->n_targets && !probed; i++) {
                 _cleanup_free_ char *rel = NULL;
                 if (!run->target_ok[i] || run->targets[i].type != TARGET_FS ||
                     catalog_recording_copy_path(run->cat, rec_id, run->targets[i].id, &rel) < 0)
                         continue;
                 _cleanup_free_ char *local = xasprintf("%s/%s", run->targets[i].root, rel);
+                /* A copy the catalog names but the target no longer holds says
+                 * nothing about the footage: probing it would flag the
+                 * recording unplayable. Scrub reports the loss; try the next. */
+                struct stat st;
+                int err = stat(local, &st) < 0 ? errno : 0;
+                if (err || !S_ISREG(st.st_mode)) {
+                        log_warn("%s: %s: its copy %s is missing (%s); not probed. Run 'dockctl scrub' to check "
+                                 "the target",
+                                 run->serial, e->path, local, err ? strerror(err) : "not a regular file");
+                        missing = true;
+                        continue;
+                }
                 media_probe(local, &m);
                 probed = true;
         }
         if (!probed) {
                 snprintf(m.flag, sizeof(m.flag), "unprobed");
-                snprintf(m.error, sizeof(m.error),
-                         "no media probe was recorded, and no filesystem target holds a copy to probe");
+                snprintf(m.error, sizeof(m.error), "%s",
+                         missing ? "no media probe was recorded, and its filesystem copies were missing when it "
+                                   "was tagged"
+                                 : "no media probe was recorded, and no filesystem target holds a copy to probe");
         }
         /* an ingest killed between the two, or one from before tags */
         log_warn("%s: %s: has verified copies but no tags; tagged now%s", run->serial, e->path,

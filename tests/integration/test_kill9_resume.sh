@@ -56,6 +56,39 @@ for s in "${scenarios[@]}"; do
 	pass "kill -9 at $point: re-dock completes$([ "$resumes" = yes ] && echo ", resumed from offset")"
 done
 
+# Killed between a clip's commit and its tags, and then one of its copies is
+# lost before the re-dock: the re-dock tags it from the copy that is left, not
+# from the missing one (which would call good footage unplayable); with both
+# gone it is flagged unprobed, and the log names the missing copies.
+for lose in one both; do
+	STATE=$WORK/state-lost-$lose
+	rc=0
+	DOCKD_CRASHPOINT=after-commit:1 "$BUILD/dockctl" -c "$conf" --state "$STATE" ingest --image "$img" --serial CAM9 \
+		--json >/dev/null 2>"$WORK/killed.err" || rc=$?
+	[ $rc = 137 ] || fail "lost copy ($lose): the first pull was not killed: $rc"
+	dockctl recordings --device CAM9 --json >"$WORK/recs.json"
+	clip=$(jq -c '.[] | select(.device_path == "/DCIM/A0001.MP4")' "$WORK/recs.json")
+	jq -e '.time_source == null and .copies_verified == 2' <<<"$clip" >/dev/null ||
+		fail "lost copy ($lose): the kill did not leave the clip copied and untagged: $clip"
+	mapfile -t paths < <(jq -r '.copies[].path' <<<"$clip")
+	[ ${#paths[@]} = 2 ] || fail "lost copy ($lose): want two copies, got ${paths[*]}"
+	rm -f "${paths[0]}"
+	[ $lose = both ] && rm -f "${paths[1]}"
+	ingest_rc "$img" CAM9 -c "$conf" || fail "lost copy ($lose): re-dock exited $?: $(tail -3 "$WORK/last.err")"
+	grep -qF "${paths[0]} is missing" "$WORK/last.err" || fail "lost copy ($lose): the log does not name the missing copy"
+	dockctl recordings --device CAM9 --json >"$WORK/recs.json"
+	clip=$(jq -c '.[] | select(.device_path == "/DCIM/A0001.MP4")' "$WORK/recs.json")
+	if [ $lose = one ]; then
+		jq -e '.codec != null and .media_flag == null and .time_source != null' <<<"$clip" >/dev/null ||
+			fail "lost copy (one): the clip was not probed from the copy left: $clip"
+		pass "kill -9 before a clip's tags, one copy lost: tagged from the copy left, and the loss is named"
+	else
+		jq -e '.media_flag == "unprobed" and .time_source != null' <<<"$clip" >/dev/null ||
+			fail "lost copy (both): the clip is not flagged unprobed: $clip"
+		pass "kill -9 before a clip's tags, both copies lost: flagged unprobed, not unplayable"
+	fi
+done
+
 # A kill from outside at an arbitrary moment, reading at 40 MB/s through FUSE.
 STATE=$WORK/state-external
 faulty_mount "$img" "$WORK/mnt" 40000000
