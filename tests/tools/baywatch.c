@@ -9,6 +9,8 @@
  * http://127.0.0.1:PORT/status.json every 50 ms, until COUNT bays say
  * "safe_to_remove":true. Prints, in CLOCK_REALTIME nanoseconds:
  *   first NAME NS   the first poll that saw NAME's read counter move
+ *   last NAME NS    the last poll that saw it move (the bay's last read:
+ *                   how evenly the disk served the bays shows in these)
  *   done NS         the first poll that saw COUNT bays safe to remove
  * Exits 0; 1 if a bay failed or was interrupted (and prints the page), 2 on
  * bad arguments or a device it cannot read. */
@@ -96,7 +98,8 @@ int main(int argc, char **argv)
         int ndev = argc - 3;
         int fds[MAX_DEVS];
         long long base[MAX_DEVS];
-        int64_t first[MAX_DEVS] = { 0 };
+        int64_t first[MAX_DEVS] = { 0 }, last[MAX_DEVS] = { 0 };
+        long long seen[MAX_DEVS];
         for (int i = 0; i < ndev; i++) {
                 const char *name = strrchr(argv[3 + i], '/') ? strrchr(argv[3 + i], '/') + 1 : argv[3 + i];
                 char path[256];
@@ -106,6 +109,7 @@ int main(int argc, char **argv)
                         fprintf(stderr, "baywatch: %s: %s\n", path, strerror(errno));
                         return 2;
                 }
+                seen[i] = base[i];
         }
         char *page = malloc(PAGE_MAX);
         if (!page)
@@ -114,9 +118,15 @@ int main(int argc, char **argv)
         fflush(stdout);
         for (unsigned tick = 0;; tick++) {
                 int64_t t = now_ns();
-                for (int i = 0; i < ndev; i++)
-                        if (!first[i] && sectors_read(fds[i]) != base[i])
+                for (int i = 0; i < ndev; i++) {
+                        long long n = sectors_read(fds[i]);
+                        if (n < 0 || n == seen[i])
+                                continue;
+                        seen[i] = n;
+                        if (!first[i])
                                 first[i] = t;
+                        last[i] = t;
+                }
                 if (tick % 10 == 0 && fetch(port, page, PAGE_MAX) > 0) {
                         if (strstr(page, "\"state\":\"failed\"") || strstr(page, "\"state\":\"interrupted\"")) {
                                 fprintf(stderr, "baywatch: a bay failed:\n%s\n", page);
@@ -124,7 +134,8 @@ int main(int argc, char **argv)
                         }
                         if (count(page, "\"safe_to_remove\":true") >= want) {
                                 for (int i = 0; i < ndev; i++)
-                                        printf("first %s %lld\n", argv[3 + i], (long long)first[i]);
+                                        printf("first %s %lld\nlast %s %lld\n", argv[3 + i], (long long)first[i],
+                                               argv[3 + i], (long long)last[i]);
                                 printf("done %lld\n", (long long)t);
                                 return 0;
                         }
