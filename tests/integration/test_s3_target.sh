@@ -169,6 +169,23 @@ fault stall "Timeout"
 # a server that lies on read-back: the object stored is right, the GET that
 # checks it gives a flipped byte; the copy must not count
 fault flip:1000000 "failed: read back .* were written"
+# Logged as under systemd: a new recorder's object copy, uploaded from its
+# verified disk copy in the background and cut mid-way, fails; that failure
+# is collected from the upload thread between files, and its journal entry
+# still names the recording, the target and the device (a monitor's query
+# for one recording's history).
+mkdir -p "$WORK/journal" "$WORK/s7/DCIM"
+journal_listen "$WORK/journal/socket" "$WORK/journal.jsonl"
+head -c $((3 << 20)) /dev/urandom >"$WORK/s7/DCIM/G0001.MP4"
+make_fat32 "$WORK/r7.img" 40 "$WORK/s7"
+echo cut:200000 >"$WORK/proxy.mode"
+DOCKD_TEST_S3_TIMEOUT_S=2 in_journal "$WORK/journal" "$BUILD/dockctl" --state "$STATE" -c "$WORK/proxy.conf" \
+	ingest --image "$WORK/r7.img" --serial CAM-S3J --json >"$WORK/last.json" 2>"$WORK/last.err" || true
+echo pass >"$WORK/proxy.mode"
+jrec=$(dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3J --json | jq -r '.[0].id')
+journal_has 'any(.[]; .PRIORITY == "3" and .DOCKD_TARGET == "vault" and .DOCKD_DEVICE == "CAM-S3J"
+	and .DOCKD_RECORDING == "'"$jrec"'" and (.MESSAGE | test("G0001")))' "$WORK/journal.jsonl" ||
+	fail "an object copy's failure: no journal entry naming recording $jrec and target vault: $(grep vault "$WORK/journal.jsonl")"
 ingest_rc "$WORK/r6.img" CAM-S3F -c "$WORK/proxy.conf" || fail "server back: rc $?: $(cat "$WORK/last.err")"
 dockctl -c "$WORK/proxy.conf" recordings --device CAM-S3F --json | jq -e '.[0].copies_verified == 2' >/dev/null ||
 	fail "server back: the object copy was not made"
