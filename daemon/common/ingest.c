@@ -637,8 +637,13 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 }
                 log_info("%s: %d earlier session(s) had been interrupted", run.serial, stale);
         }
-        if ((r = catalog_session_start(cat, run.device_id, o->source, &res->session_id)) < 0) {
+        /* The session and what the dock learnt of it, in one transaction:
+         * one commit (one WAL sync) on the way to the recorder's first byte,
+         * where four each waited their turn behind the other bays' writes. */
+        if ((r = catalog_begin(cat)) < 0 ||
+            (r = catalog_session_start(cat, run.device_id, o->source, &res->session_id)) < 0) {
                 snprintf(res->error, sizeof(res->error), "catalog: %s", catalog_errmsg(cat));
+                catalog_rollback(cat);
                 return r;
         }
         log_context_device(run.serial, res->session_id); /* journal fields of what follows */
@@ -646,12 +651,18 @@ int ingest_run(const struct config *cfg, struct catalog *cat, const struct inges
                 catalog_session_set_bay(cat, res->session_id, o->identity->bay);
         if (o->report && catalog_session_set_report(cat, res->session_id, o->report) < 0)
                 log_warn("%s: cannot record what the device reported: %s", run.serial, catalog_errmsg(cat));
-        if (o->has_clock_offset) {
+        if (o->has_clock_offset)
                 catalog_session_set_clock_offset(cat, res->session_id, o->clock_offset_s);
-                if (o->clock_offset_s > 60 || o->clock_offset_s < -60)
-                        log_warn("%s: device clock is %+llds off the station's; recording times are corrected",
-                                 run.serial, (long long)o->clock_offset_s);
+        if ((r = catalog_commit(cat)) < 0) {
+                snprintf(res->error, sizeof(res->error), "catalog: cannot start the session: %s", catalog_errmsg(cat));
+                catalog_rollback(cat);
+                res->session_id = 0; /* rolled back: there is no such session */
+                log_context_device(run.serial, 0);
+                return r;
         }
+        if (o->has_clock_offset && (o->clock_offset_s > 60 || o->clock_offset_s < -60))
+                log_warn("%s: device clock is %+llds off the station's; recording times are corrected", run.serial,
+                         (long long)o->clock_offset_s);
         crashpoint("session-start");
 
         s3_retain_until(cfg->retention_months, run.retain_until, sizeof(run.retain_until));
