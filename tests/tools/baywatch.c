@@ -97,19 +97,17 @@ int main(int argc, char **argv)
         unsigned want = (unsigned)atoi(argv[2]);
         int ndev = argc - 3;
         int fds[MAX_DEVS];
-        long long base[MAX_DEVS];
         int64_t first[MAX_DEVS] = { 0 }, last[MAX_DEVS] = { 0 };
-        long long seen[MAX_DEVS];
+        long long seen[MAX_DEVS]; /* each counter as last polled */
         for (int i = 0; i < ndev; i++) {
                 const char *name = strrchr(argv[3 + i], '/') ? strrchr(argv[3 + i], '/') + 1 : argv[3 + i];
                 char path[256];
                 snprintf(path, sizeof(path), "/sys/block/%s/stat", name);
                 fds[i] = open(path, O_RDONLY | O_CLOEXEC);
-                if (fds[i] < 0 || (base[i] = sectors_read(fds[i])) < 0) {
+                if (fds[i] < 0 || (seen[i] = sectors_read(fds[i])) < 0) {
                         fprintf(stderr, "baywatch: %s: %s\n", path, strerror(errno));
                         return 2;
                 }
-                seen[i] = base[i];
         }
         char *page = malloc(PAGE_MAX);
         if (!page)
