@@ -161,15 +161,17 @@ void ingest_tag_unfinished(struct run *run, const struct volume_entry *e, int64_
                     catalog_recording_copy_path(run->cat, rec_id, run->targets[i].id, &rel) < 0)
                         continue;
                 _cleanup_free_ char *local = xasprintf("%s/%s", run->targets[i].root, rel);
-                /* A copy the catalog names but the target no longer holds says
-                 * nothing about the footage: probing it would flag the
-                 * recording unplayable. Scrub reports the loss; try the next. */
+                /* A copy the catalog counts but the target no longer holds says
+                 * nothing about the footage (probing it would flag the
+                 * recording unplayable), and it makes "complete" false: the
+                 * session says so, scrub restores the copy; try the next. */
                 struct stat st;
                 int err = stat(local, &st) < 0 ? errno : 0;
                 if (err || !S_ISREG(st.st_mode)) {
-                        log_warn("%s: %s: its copy %s is missing (%s); not probed. Run 'dockctl scrub' to check "
-                                 "the target",
-                                 run->serial, e->path, local, err ? strerror(err) : "not a regular file");
+                        note_error(run,
+                                   "%s: %s: its verified copy %s is missing (%s); run 'dockctl scrub' to restore it "
+                                   "from the other copy",
+                                   run->serial, e->path, local, err ? strerror(err) : "not a regular file");
                         missing = true;
                         continue;
                 }

@@ -59,7 +59,7 @@ done
 # Killed between a clip's commit and its tags, and then one of its copies is
 # lost before the re-dock: the re-dock tags it from the copy that is left, not
 # from the missing one (which would call good footage unplayable); with both
-# gone it is flagged unprobed, and the log names the missing copies.
+# gone it is flagged unprobed; the session is incomplete, naming the copies.
 for lose in one both; do
 	STATE=$WORK/state-lost-$lose
 	rc=0
@@ -74,18 +74,24 @@ for lose in one both; do
 	[ ${#paths[@]} = 2 ] || fail "lost copy ($lose): want two copies, got ${paths[*]}"
 	rm -f "${paths[0]}"
 	[ $lose = both ] && rm -f "${paths[1]}"
-	ingest_rc "$img" CAM9 -c "$conf" || fail "lost copy ($lose): re-dock exited $?: $(tail -3 "$WORK/last.err")"
+	# A verified copy gone makes "complete" false: the session says
+	# incomplete (exit 3), naming the copy, and no wipe may follow.
+	rc=0
+	ingest_rc "$img" CAM9 -c "$conf" || rc=$?
+	[ $rc = 3 ] && [ "$(last .state)" = incomplete ] ||
+		fail "lost copy ($lose): re-dock exited $rc, state $(last .state), want 3 and incomplete: $(tail -3 "$WORK/last.err")"
 	grep -qF "${paths[0]} is missing" "$WORK/last.err" || fail "lost copy ($lose): the log does not name the missing copy"
+	last .error | grep -qF "${paths[0]} is missing" || fail "lost copy ($lose): the session's error does not name it: $(last .error)"
 	dockctl recordings --device CAM9 --json >"$WORK/recs.json"
 	clip=$(jq -c '.[] | select(.device_path == "/DCIM/A0001.MP4")' "$WORK/recs.json")
 	if [ $lose = one ]; then
 		jq -e '.codec != null and .media_flag == null and .time_source != null' <<<"$clip" >/dev/null ||
 			fail "lost copy (one): the clip was not probed from the copy left: $clip"
-		pass "kill -9 before a clip's tags, one copy lost: tagged from the copy left, and the loss is named"
+		pass "kill -9 before a clip's tags, one copy lost: tagged from the copy left; the session incomplete, naming the loss"
 	else
 		jq -e '.media_flag == "unprobed" and .time_source != null' <<<"$clip" >/dev/null ||
 			fail "lost copy (both): the clip is not flagged unprobed: $clip"
-		pass "kill -9 before a clip's tags, both copies lost: flagged unprobed, not unplayable"
+		pass "kill -9 before a clip's tags, both copies lost: flagged unprobed, not unplayable; the session incomplete"
 	fi
 done
 
